@@ -1,0 +1,50 @@
+"""The support process as data (profiles) and pure rules over it (class of service, cadences)."""
+
+from bot.process.durations import DURATION_FORMS, format_duration, parse_duration
+from bot.process.profile import (
+    DEFAULT_PROFILE,
+    PROFILES_DIR,
+    Action,
+    Audience,
+    ClassOfService,
+    EscalationTeam,
+    FollowUpRule,
+    KanbanState,
+    OdooModel,
+    ProcessProfile,
+    ProfileError,
+    Role,
+    ServiceClass,
+    Stage,
+    available_profiles,
+    load_profile,
+    parse_profile,
+)
+from bot.process.rules import classify, deadline_checkpoints, priority_for, update_interval
+
+__all__ = [
+    "DEFAULT_PROFILE",
+    "DURATION_FORMS",
+    "PROFILES_DIR",
+    "Action",
+    "Audience",
+    "ClassOfService",
+    "EscalationTeam",
+    "FollowUpRule",
+    "KanbanState",
+    "OdooModel",
+    "ProcessProfile",
+    "ProfileError",
+    "Role",
+    "ServiceClass",
+    "Stage",
+    "available_profiles",
+    "classify",
+    "deadline_checkpoints",
+    "format_duration",
+    "load_profile",
+    "parse_duration",
+    "parse_profile",
+    "priority_for",
+    "update_interval",
+]
