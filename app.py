@@ -1,0 +1,75 @@
+"""Entry point: `python app.py` (production), `--dev` (no auth), `--demo` (everything embedded)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+from aiohttp import web
+
+from bot.logs import configure_logging
+from bot.odoo.errors import OdooError
+from bot.process import ProfileError
+from bot.server import RUNTIME, create_app
+from bot.settings import Mode, Settings, SettingsError, load_settings
+
+logger = logging.getLogger("ticketbot")
+
+PLAYGROUND_HINT = """\
+The bot is listening on http://localhost:{port}/api/messages
+
+Chat with it in Microsoft's Agents Playground (an offline Teams client), in another terminal:
+    npx @microsoft/m365agentsplayground -e http://127.0.0.1:{port}/api/messages -c msteams
+then open the address it prints and type `/ticket help`.
+"""
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Teams support-desk bot on Odoo")
+    modes = parser.add_mutually_exclusive_group()
+    modes.add_argument("--dev", action="store_true", help="authentication off; in-process Redis and "
+                       "sandbox Odoo unless REDIS_URL / ODOO_URL are set")
+    modes.add_argument("--demo", action="store_true", help="everything embedded: sandbox Odoo seeded with "
+                       "the six scenarios, in-process Redis, no Azure")
+    return parser.parse_args(argv)
+
+
+async def serve(settings: Settings) -> None:
+    app = create_app(settings)
+    runner = web.AppRunner(app)
+    await runner.setup()  # runs cleanup_ctx: connects Redis and Odoo, so a bad login stops us here
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    if settings.mode is Mode.DEMO:
+        print(PLAYGROUND_HINT.format(port=settings.port), flush=True)
+    logger.info("listening on %s:%d (%s mode, Odoo at %s)", settings.host, settings.port, settings.mode,
+                app[RUNTIME].odoo_url)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    mode = Mode.DEMO if args.demo else Mode.DEV if args.dev else Mode.PRODUCTION
+    configure_logging(json_logs=mode is Mode.PRODUCTION)
+    try:
+        settings = load_settings(os.environ, mode)
+        asyncio.run(serve(settings))
+    except (SettingsError, ProfileError) as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    except OdooError as error:
+        print(f"cannot start: Odoo: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,232 @@
+"""The only module that imports botbuilder: Teams activities in, `Reply` objects out.
+
+Moving to the Microsoft 365 Agents SDK later means rewriting this module and nothing else.
+Known botbuilder 4.17.1 pitfalls handled here:
+- an invoke response body must be a msrest model (a dict is serialized twice -> HTTP 500);
+- `conversation.tenant_id` is never filled (read `channelData.tenant.id`);
+- token validation raises PyJWT / lookup errors, not PermissionError: every failure is a 401.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.core.teams import TeamsInfo
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    Attachment,
+    ConversationReference,
+)
+
+from bot.settings import Settings
+from bot.turn import Conversation, ConversationType, Incoming, Kind, Person, Reply
+
+logger = logging.getLogger(__name__)
+logging.getLogger("msrest.serialization").setLevel(logging.ERROR)  # noisy about Teams-only fields
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+_MENTION = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the bot answers to one turn: messages to post, and for a card action the card to show."""
+
+    replies: tuple[Reply, ...] = ()
+    card: dict[str, Any] | None = None  # Action.Execute: replaces the card in place
+
+
+TurnHandler = Callable[[Incoming, "TeamsTurn"], Awaitable[Outcome]]
+
+
+class _AuthConfig:
+    """The attribute names botbuilder's ConfigurationBotFrameworkAuthentication reads."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.APP_ID = settings.app_id
+        self.APP_PASSWORD = settings.app_password
+        self.APP_TYPE = settings.app_type
+        self.APP_TENANTID = settings.app_tenant_id
+
+
+class TeamsTurn:
+    """`TeamsChannel` for one turn: posts in the turn's conversation, asks Teams about members."""
+
+    def __init__(self, context: TurnContext) -> None:
+        self._context = context
+
+    async def send(self, reply: Reply) -> str:
+        response = await self._context.send_activity(to_activity(reply))
+        return response.id if response and response.id else ""
+
+    async def member_email(self, person: Person) -> str | None:
+        try:
+            member = await TeamsInfo.get_member(self._context, person.id)
+        except Exception as error:  # Teams may refuse the roster lookup (guest, bot not in team)
+            logger.warning("member lookup failed: %s", type(error).__name__)
+            return None
+        return getattr(member, "email", None) or getattr(member, "user_principal_name", None)
+
+
+class TeamsAdapter:
+    def __init__(self, settings: Settings, on_turn: TurnHandler) -> None:
+        self._auth = ConfigurationBotFrameworkAuthentication(_AuthConfig(settings))
+        self._adapter = CloudAdapter(self._auth)
+        self._adapter.on_turn_error = self._on_turn_error
+        self._on_turn = on_turn
+        self._app_id = settings.app_id
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """POST /api/messages: authenticate, run the turn, answer (invokes synchronously)."""
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.Response(status=415, text="expected application/json")
+        try:
+            activity = Activity().deserialize(await request.json())
+        except ValueError:
+            return web.Response(status=400, text="malformed activity")
+        if not activity.type:
+            return web.Response(status=400, text="activity without a type")
+        try:
+            auth = await self._auth.authenticate_request(activity, request.headers.get("Authorization", ""))
+        except Exception as error:  # PermissionError, PyJWT errors, unknown signing key...
+            logger.warning("rejected an unauthenticated request: %s", type(error).__name__)
+            return web.Response(status=401, text="unauthorized")
+        invoke = await self._adapter.process_activity(auth, activity, self._turn)
+        if invoke is not None:
+            body = invoke.body.serialize() if hasattr(invoke.body, "serialize") else invoke.body
+            return web.json_response(body, status=invoke.status)
+        return web.Response(status=201 if activity.type == ActivityTypes.message else 200)
+
+    async def send_to(self, reference: dict[str, Any], reply: Reply) -> str:
+        """Post proactively into a conversation the bot has seen before (nags, escalations)."""
+        sent: list[str] = []
+
+        async def post(context: TurnContext) -> None:
+            response = await context.send_activity(to_activity(reply))
+            sent.append(response.id if response and response.id else "")
+
+        ref = ConversationReference().deserialize(reference)
+        await self._adapter.continue_conversation(ref, post, self._app_id or None)
+        return sent[0] if sent else ""
+
+    async def _turn(self, context: TurnContext) -> None:
+        incoming = to_incoming(context.activity)
+        outcome = await self._on_turn(incoming, TeamsTurn(context))
+        for reply in outcome.replies:
+            await context.send_activity(to_activity(reply))
+        if incoming.kind is Kind.CARD_ACTION:
+            await context.send_activity(Activity(type=ActivityTypes.invoke_response, value=_invoke_body(outcome)))
+
+    async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
+        logger.exception("unhandled error in a turn", exc_info=error)
+        if context.activity.type == ActivityTypes.message:
+            await context.send_activity("Sorry, something went wrong on my side. Please try again.")
+
+
+def _invoke_body(outcome: Outcome) -> InvokeResponse:
+    if outcome.card is not None:
+        body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=outcome.card)
+    else:
+        body = AdaptiveCardInvokeResponse(status_code=200, type="application/vnd.microsoft.activity.message",
+                                          value={"text": "Done."})  # type: ignore[arg-type]
+    return InvokeResponse(status=200, body=body)
+
+
+def to_activity(reply: Reply) -> Activity:
+    attachments = [Attachment(content_type=CARD_CONTENT_TYPE, content=reply.card)] if reply.card else None
+    return Activity(type=ActivityTypes.message, text=reply.text or None, attachments=attachments,
+                    text_format="markdown")
+
+
+def _kind(activity: Activity) -> Kind:
+    if activity.type == ActivityTypes.message:
+        return Kind.MESSAGE
+    if activity.type == ActivityTypes.invoke and activity.name == "adaptiveCard/action":
+        return Kind.CARD_ACTION
+    if activity.type == ActivityTypes.installation_update or (
+        activity.type == ActivityTypes.conversation_update and activity.members_added
+        and any(m.id == activity.recipient.id for m in activity.members_added)
+    ):
+        return Kind.INSTALL
+    return Kind.OTHER
+
+
+def _conversation(activity: Activity) -> Conversation:
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    conv = activity.conversation
+    kind = {"channel": ConversationType.CHANNEL, "groupChat": ConversationType.GROUP_CHAT}.get(
+        getattr(conv, "conversation_type", None) or "", ConversationType.PERSONAL)
+    return Conversation(
+        id=conv.id if conv else "",
+        type=kind,
+        tenant_id=(data.get("tenant") or {}).get("id", ""),
+        team_id=(data.get("team") or {}).get("id", ""),
+        channel_id=(data.get("channel") or {}).get("id", ""),
+    )
+
+
+def _text_without_bot_mention(activity: Activity) -> str:
+    """Remove the bot's own `<at>` mention; other mentions become `@Name`."""
+    bot_names = {
+        (e.additional_properties or {}).get("text", "")
+        for e in activity.entities or []
+        if e.type == "mention" and ((e.additional_properties or {}).get("mentioned") or {}).get("id")
+        == activity.recipient.id
+    }
+    text = activity.text or ""
+    for name in bot_names:
+        if name:
+            text = text.replace(name, "")
+
+    return _MENTION.sub(lambda m: "@" + m.group(1).strip(), text).strip()
+
+
+def _mentioned_people(activity: Activity) -> tuple[Person, ...]:
+    people = []
+    for entity in activity.entities or []:
+        mentioned = (entity.additional_properties or {}).get("mentioned") or {}
+        if entity.type == "mention" and mentioned.get("id") and mentioned["id"] != activity.recipient.id:
+            people.append(Person(id=mentioned["id"], name=mentioned.get("name", "")))
+    return tuple(people)
+
+
+def _timezone(activity: Activity) -> str:
+    for entity in activity.entities or []:
+        if entity.type == "clientInfo":
+            return str((entity.additional_properties or {}).get("timezone", "") or "")
+    return ""
+
+
+def to_incoming(activity: Activity) -> Incoming:
+    kind = _kind(activity)
+    value = activity.value if isinstance(activity.value, dict) else None
+    verb = ""
+    if kind is Kind.CARD_ACTION and value:
+        action = value.get("action") or {}
+        verb = str(action.get("verb") or "")
+        value = action.get("data") if isinstance(action.get("data"), dict) else {}
+    sender = activity.from_property
+    return Incoming(
+        kind=kind,
+        activity_id=activity.id or "",
+        conversation=_conversation(activity),
+        sender=Person(id=sender.id if sender else "", name=(sender.name or "") if sender else "",
+                      aad_object_id=(sender.aad_object_id or "") if sender else ""),
+        text=_text_without_bot_mention(activity) if kind is Kind.MESSAGE else "",
+        value=value,
+        verb=verb,
+        reply_to_id=activity.reply_to_id or "",
+        locale=activity.locale or "en-US",
+        timezone=_timezone(activity),
+        reference=TurnContext.get_conversation_reference(activity).serialize(),
+        mentions=_mentioned_people(activity),
+    )

@@ -1,0 +1,144 @@
+"""The turn pipeline: dedupe, correlation id, friendly errors, user mapping, then the command."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from bot.adapter import Outcome
+from bot.context import Ctx, Services
+from bot.handlers import GROUPS
+from bot.handlers.help import help_command
+from bot.lifecycle import NotAllowed
+from bot.odoo.errors import OdooAccessDenied, OdooError, OdooUnavailable
+from bot.odoo.gateway import TicketNotFound
+from bot.parsing import UsageError
+from bot.router import Command, Next, Router, as_replies
+from bot.tickets import OdooUser
+from bot.turn import Incoming, Kind, Reply, TeamsChannel
+from cards.notices import problem_card
+
+logger = logging.getLogger(__name__)
+
+WELCOME = ("Hi! I keep your support tickets in Odoo moving. Type `/ticket new <title>` to log one, "
+           "or `/ticket help` to see everything I do.")
+NOT_A_COMMAND = "I only understand ticket commands. Try `/ticket help`."
+
+
+class UnknownUser(Exception):
+    """The Teams user has no Odoo user; the message says what to do."""
+
+
+def build_router() -> Router:
+    router = Router()
+    for group in GROUPS:
+        router.include(group)
+    router.include(help_command(lambda: list(router.commands.values())))
+    router.use(log_turn)
+    router.use(dedupe)
+    router.use(friendly_errors)
+    return router
+
+
+class TicketBot:
+    def __init__(self, services: Services, router: Router | None = None) -> None:
+        self.services = services
+        self.router = router or build_router()
+
+    async def on_turn(self, incoming: Incoming, teams: TeamsChannel) -> Outcome:
+        if incoming.kind is Kind.INSTALL:
+            return Outcome(replies=(Reply(text=WELCOME),))
+        if incoming.kind is Kind.OTHER:
+            return Outcome()
+        ctx = Ctx(incoming, teams, self.services, correlation_id=uuid.uuid4().hex[:12])
+        replies = await self.router.dispatch(ctx, self._run_command)
+        if incoming.kind is Kind.CARD_ACTION:  # Action.Execute: the answer replaces the card
+            card = next((r.card for r in replies if r.card), None)
+            return Outcome(card=card)
+        return Outcome(replies=tuple(replies))
+
+    async def _run_command(self, ctx: Ctx) -> list[Reply]:
+        command, request = self.router.request_for(ctx)
+        if command is None or request is None:
+            if request is not None:  # `/ticket something-unknown`
+                raise UsageError(f"I don't know the command `{request.name}`. `/ticket help` lists them.")
+            if ctx.incoming.kind is Kind.MESSAGE and ctx.incoming.conversation.type == "personal":
+                return [Reply(text=NOT_A_COMMAND)]
+            return []
+        if command.needs_user:
+            ctx.user = await odoo_user(ctx)
+        try:
+            return as_replies(await command.handler(ctx, request))
+        except UsageError as error:
+            raise _with_usage(error, command) from None
+
+
+def _with_usage(error: UsageError, command: Command) -> UsageError:
+    return UsageError(f"{error}\n\nUsage: `{command.usage}`")
+
+
+async def odoo_user(ctx: Ctx) -> OdooUser:
+    """The Odoo user behind the Teams user: cached in Redis, found by the email Teams knows."""
+    sender = ctx.incoming.sender
+    cached = await ctx.services.store.odoo_user_id(sender.id)
+    if cached is not None:
+        user = ctx.odoo.known_user(cached)
+        if user is not None:
+            return user
+    address = await ctx.teams.member_email(sender)
+    user = ctx.odoo.user_by_email(address) if address else None
+    if user is None and address:
+        await ctx.odoo.refresh_users()
+        user = ctx.odoo.user_by_email(address)
+    if user is None and not address:
+        user = ctx.odoo.user_by_name(sender.name)  # Teams gave no email (e.g. a local test client)
+    if user is None:
+        raise UnknownUser(
+            f"I can't find an Odoo user for you ({address or sender.name or 'unknown'}). Ask your Odoo "
+            "administrator to give your Odoo user the same email address as your Teams account.")
+    await ctx.services.store.remember_odoo_user(sender.id, user.id)
+    return user
+
+
+async def log_turn(ctx: Ctx, call_next: Next) -> list[Reply]:
+    logger.info("turn %s: %s in %s conversation", ctx.correlation_id, ctx.incoming.kind,
+                ctx.incoming.conversation.type)
+    return await call_next(ctx)
+
+
+async def dedupe(ctx: Ctx, call_next: Next) -> list[Reply]:
+    """Teams re-sends an activity when the bot is slow: handle each activity id once."""
+    if ctx.incoming.activity_id and not await ctx.services.store.first_delivery(ctx.incoming.dedupe_key):
+        logger.info("turn %s: duplicate delivery of %s ignored", ctx.correlation_id, ctx.incoming.activity_id)
+        return []
+    return await call_next(ctx)
+
+
+def _problem(message: str, hint: str = "", reference: str = "") -> list[Reply]:
+    return [Reply(card=problem_card(message, hint=hint, reference=reference))]
+
+
+async def friendly_errors(ctx: Ctx, call_next: Next) -> list[Reply]:
+    """Every failure becomes a clear answer; nothing was changed unless the answer says so."""
+    try:
+        return await call_next(ctx)
+    except UsageError as error:
+        message, _, usage = str(error).partition("\n\n")
+        return _problem(message, usage)
+    except (NotAllowed, TicketNotFound, UnknownUser, LookupError) as error:
+        return _problem(str(error))
+    except OdooUnavailable:
+        logger.warning("turn %s: Odoo unavailable", ctx.correlation_id)
+        typed = ctx.incoming.text.strip()
+        return _problem("Odoo is not answering right now, so nothing was changed.",
+                        f"Please try again in a minute. You wrote: `{typed}`" if typed else
+                        "Please try again in a minute.", ctx.correlation_id)
+    except OdooAccessDenied as error:
+        return _problem(f"Odoo refused this: {error}", "The bot's Odoo user may lack a permission.",
+                        ctx.correlation_id)
+    except OdooError as error:
+        return _problem(f"Odoo did not accept this: {error}", reference=ctx.correlation_id)
+    except Exception:
+        logger.exception("turn %s failed", ctx.correlation_id)
+        return _problem("Sorry, something went wrong on my side.",
+                        "If it happens again, give this reference to your admin.", ctx.correlation_id)

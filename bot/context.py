@@ -1,0 +1,57 @@
+"""The explicit context a handler receives: the turn, the services, and who is asking."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.odoo.gateway import OdooGateway
+from bot.process import ProcessProfile
+from bot.store import Store
+from bot.tickets import OdooUser
+from bot.turn import Incoming, TeamsChannel
+
+
+@dataclass(frozen=True)
+class Services:
+    odoo: OdooGateway
+    store: Store
+    profile: ProcessProfile
+    clock: Callable[[], datetime]
+    timezone: ZoneInfo  # the team's default; a user's own Teams timezone wins when Teams sends it
+
+
+@dataclass
+class Ctx:
+    incoming: Incoming
+    teams: TeamsChannel
+    services: Services
+    correlation_id: str
+    user: OdooUser | None = None  # set by the user-mapping middleware
+
+    @property
+    def odoo(self) -> OdooGateway:
+        return self.services.odoo
+
+    @property
+    def profile(self) -> ProcessProfile:
+        return self.services.profile
+
+    def now(self) -> datetime:
+        return self.services.clock()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        if self.incoming.timezone:
+            try:
+                return ZoneInfo(self.incoming.timezone)
+            except (KeyError, ValueError):
+                pass
+        return self.services.timezone
+
+    @property
+    def actor(self) -> str:
+        """Who did it, as the chatter names them."""
+        return self.user.name if self.user else (self.incoming.sender.name or "Someone in Teams")

@@ -1,0 +1,74 @@
+"""Helpers shared by the command handlers: reading the named ticket, naming people, replying."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from bot.context import Ctx
+from bot.lifecycle import Move, check, next_step
+from bot.parsing import UsageError, ticket_ref
+from bot.router import Request
+from bot.tickets import OdooUser, Ticket
+from bot.turn import Reply
+from cards.ticket import ticket_card
+
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+async def load(ctx: Ctx, req: Request, move: Move, *, position: int = 0) -> Ticket:
+    """The ticket named at `position` in the arguments, checked against the move."""
+    words = req.args.words
+    ticket = await ctx.odoo.ticket(ticket_ref(words[position] if len(words) > position else None))
+    check(ticket, move)
+    return ticket
+
+
+def require_text(req: Request, start: int, what: str, example: str) -> str:
+    """The free text after the ticket id (and the body lines), or a UsageError asking for it."""
+    value = "\n".join(part for part in (req.args.text(start), req.body) if part).strip()
+    if not value:
+        raise UsageError(f"Please add {what}, e.g. `{example}`.")
+    return value
+
+
+def email(value: str) -> str:
+    cleaned = value.strip().strip("<>").lower()
+    if cleaned.startswith("mailto:"):
+        cleaned = cleaned.removeprefix("mailto:")
+    if not _EMAIL.match(cleaned):
+        raise UsageError(f"`{value}` is not an email address. Write it like `customer:name@example.com`.")
+    return cleaned
+
+
+async def person(ctx: Ctx, who: str) -> OdooUser:
+    """`me`, `@Name` (a Teams mention), an email, or an Odoo user's exact name."""
+    wanted = who.strip()
+    if wanted.lower() == "me":
+        if ctx.user is None:
+            raise UsageError("I don't know your Odoo user yet.")
+        return ctx.user
+    name = wanted.removeprefix("@").strip()
+    for mentioned in ctx.incoming.mentions:
+        if mentioned.name.lower() == name.lower():
+            address = await ctx.teams.member_email(mentioned)
+            found = ctx.odoo.user_by_email(address) if address else None
+            if found:
+                return found
+    found = ctx.odoo.user_by_email(wanted) if "@" in wanted[1:] else None
+    found = found or ctx.odoo.user_by_name(name)
+    if found is None:
+        await ctx.odoo.refresh_users()
+        found = (ctx.odoo.user_by_email(wanted) if "@" in wanted[1:] else None) or ctx.odoo.user_by_name(name)
+    if found is None:
+        raise UsageError(f"I can't find an Odoo user for `{who}`. Use `me`, @mention them, or give their "
+                         "Odoo email address.")
+    return found
+
+
+def ticket_reply(ctx: Ctx, ticket: Ticket, headline: str = "", *, updated: datetime | None = None) -> Reply:
+    """The ticket card with what is due next. `updated`: when the customer was last updated, if just now."""
+    now = ctx.now()
+    shown = ticket.with_changes(updated=updated) if updated else ticket
+    step = next_step(shown, ctx.profile, now)
+    return Reply(card=ticket_card(ticket, ctx.profile, tz=ctx.tz, now=now, step=step, headline=headline))

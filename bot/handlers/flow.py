@@ -1,0 +1,136 @@
+"""Steps 4-6: pause and resume, resolve, confirm and close; cancel, reopen and merge."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.context import Ctx
+from bot.handlers.common import load, require_text, ticket_reply
+from bot.lifecycle import Move, check
+from bot.parsing import UsageError, ticket_ref
+from bot.process import ClassOfService, Stage, classify, priority_for
+from bot.router import CommandGroup, Request
+from bot.turn import Reply
+
+commands = CommandGroup()
+
+
+@commands.command("hold", "/ticket hold <id> <reason>", aliases=("onhold",))
+async def hold(ctx: Ctx, req: Request) -> Reply:
+    """Put the ticket on hold while another team decides (e.g. the product team); no reminders meanwhile."""
+    ticket = await load(ctx, req, Move.HOLD)
+    reason = require_text(req, 1, "why it is on hold", f"/ticket hold {ticket.id} Waiting for the product team")
+    ticket = await ctx.odoo.move(ticket, Stage.ON_HOLD)
+    await ctx.odoo.note(ticket, f"On hold: {reason}", by=ctx.actor)
+    return ticket_reply(ctx, ticket, "On hold. `/ticket resume` when it moves again.")
+
+
+@commands.command("block", "/ticket block <id> <reason>", aliases=("wait",))
+async def block(ctx: Ctx, req: Request) -> Reply:
+    """Mark the ticket as waiting for the customer (information, a test, an approval)."""
+    ticket = await load(ctx, req, Move.BLOCK)
+    reason = require_text(req, 1, "what you are waiting for", f"/ticket block {ticket.id} Waiting for a screenshot")
+    ticket = await ctx.odoo.move(ticket, Stage.WAITING_CUSTOMER)
+    await ctx.odoo.note(ticket, f"Waiting for the customer: {reason}", by=ctx.actor)
+    return ticket_reply(ctx, ticket, "Waiting for the customer.")
+
+
+@commands.command("resume", "/ticket resume <id>", aliases=("unhold", "unblock"))
+async def resume(ctx: Ctx, req: Request) -> Reply:
+    """Take a ticket off hold (or out of waiting) and back to In Progress; the update cadence restarts."""
+    ticket = await load(ctx, req, Move.RESUME)
+    paused_as = ticket.stage
+    ticket = await ctx.odoo.move(ticket, Stage.IN_PROGRESS)
+    await ctx.odoo.note(ticket, f"Resumed (was {paused_as}). {req.args.text(1)}".strip(), by=ctx.actor)
+    return ticket_reply(ctx, ticket, "Back in progress.", updated=ctx.now())
+
+
+@commands.command("resolve", "/ticket resolve <id> <resolution>", aliases=("solve", "fixed"))
+async def resolve(ctx: Ctx, req: Request) -> Reply:
+    """Record the fix and ask the customer to confirm it worked (step 4 and 6).
+
+    The resolution goes to the customer; the ticket waits for `/ticket confirm` before it closes."""
+    ticket = await load(ctx, req, Move.RESOLVE)
+    resolution = require_text(req, 1, "what was done",
+                              f"/ticket resolve {ticket.id} Reset the password and sent a temporary one")
+    await ctx.odoo.tell_customer(
+        ticket, f"{resolution}\n\nCould you please confirm that everything works for you now?", by=ctx.actor)
+    ticket = await ctx.odoo.move(ticket, Stage.RESOLVED)
+    return ticket_reply(ctx, ticket, "Resolved; the customer was asked to confirm.", updated=ctx.now())
+
+
+@commands.command("confirm", "/ticket confirm <id> [what the customer said]", aliases=("confirmed",))
+async def confirm(ctx: Ctx, req: Request) -> Reply:
+    """The customer confirmed the fix: log it and close the ticket (step 6)."""
+    ticket = await load(ctx, req, Move.CONFIRM)
+    said = req.args.text(1)
+    ticket = await ctx.odoo.move(ticket, Stage.DONE)
+    await ctx.odoo.note(ticket, "Customer confirmed the resolution." + (f" \u201c{said}\u201d" if said else ""),
+                        by=ctx.actor)
+    return ticket_reply(ctx, ticket, "Confirmed and closed.")
+
+
+@commands.command("close", "/ticket close <id> force:yes <reason>", options=("force",))
+async def close(ctx: Ctx, req: Request) -> Reply:
+    """Close without the customer's confirmation: only with `force:yes` and a reason, which is logged.
+
+    When the customer did confirm, use `/ticket confirm` instead."""
+    ticket = await load(ctx, req, Move.CLOSE)
+    if req.args.options.get("force", "").lower() not in ("yes", "true"):
+        raise UsageError(f"{ticket.label} has no confirmation from the customer. Use `/ticket confirm "
+                         f"{ticket.id}` once they confirm, or `/ticket close {ticket.id} force:yes <reason>` to "
+                         "close anyway (the reason is logged).")
+    reason = require_text(req, 1, "why it closes without confirmation",
+                          f"/ticket close {ticket.id} force:yes Customer unreachable for 7 days")
+    ticket = await ctx.odoo.move(ticket, Stage.DONE)
+    await ctx.odoo.note(ticket, f"Closed WITHOUT customer confirmation: {reason}", by=ctx.actor)
+    return ticket_reply(ctx, ticket, "Closed without confirmation; the reason is in the chatter.")
+
+
+@commands.command("cancel", "/ticket cancel <id> <reason>")
+async def cancel(ctx: Ctx, req: Request) -> Reply:
+    """Cancel a ticket that needs no work (duplicate, mistake, withdrawn)."""
+    ticket = await load(ctx, req, Move.CANCEL)
+    reason = require_text(req, 1, "why it is cancelled", f"/ticket cancel {ticket.id} Logged twice by mistake")
+    ticket = await ctx.odoo.move(ticket, Stage.CANCELLED)
+    await ctx.odoo.note(ticket, f"Cancelled: {reason}", by=ctx.actor)
+    return ticket_reply(ctx, ticket, "Cancelled.")
+
+
+@commands.command("reopen", "/ticket reopen <id> <reason>")
+async def reopen(ctx: Ctx, req: Request) -> Reply:
+    """Reopen a closed or resolved ticket (the fix did not hold, the customer came back)."""
+    ticket = await load(ctx, req, Move.REOPEN)
+    reason = require_text(req, 1, "why it is reopened", f"/ticket reopen {ticket.id} The error is back")
+    ticket = await ctx.odoo.move(ticket, Stage.IN_PROGRESS)
+    await ctx.odoo.note(ticket, f"Reopened: {reason}", by=ctx.actor)
+    return ticket_reply(ctx, ticket, "Reopened.", updated=ctx.now())
+
+
+@commands.command("merge", "/ticket merge <id> into <id>")
+async def merge(ctx: Ctx, req: Request) -> Reply:
+    """Merge a duplicate into the ticket that survives (same issue reported twice).
+
+    Both get a note linking the other, the users affected are added up (the class follows), and
+    the duplicate is cancelled."""
+    words = [w for w in req.args.words if w.lower() != "into"]
+    if len(words) != 2:
+        raise UsageError("Write `/ticket merge <duplicate> into <surviving ticket>`, e.g. `/ticket merge 19 into 20`.")
+    duplicate_ref, target_ref = ticket_ref(words[0]), ticket_ref(words[1])
+    if duplicate_ref == target_ref:
+        raise UsageError("A ticket cannot be merged into itself.")
+    duplicate = await ctx.odoo.ticket(duplicate_ref)
+    target = await ctx.odoo.ticket(target_ref)
+    for ticket in (duplicate, target):
+        check(ticket, Move.MERGE)
+    users = (duplicate.facts.users or 0) + (target.facts.users or 0) or None
+    facts = replace(target.facts, users=users)
+    cos = ClassOfService(classify(users, facts.deadline, ctx.profile))
+    target = await ctx.odoo.set_class(target, cos, facts,
+                                      priority_for(cos, ctx.profile, now=ctx.now(), deadline=facts.deadline))
+    await ctx.odoo.note(target, f"Merged {duplicate.label} ({duplicate.title}) into this ticket: {duplicate.url}. "
+                                f"Users affected now {users if users is not None else 'unknown'}.", by=ctx.actor)
+    await ctx.odoo.note(duplicate, f"Duplicate of {target.label}: {target.url}. Work continues there.",
+                        by=ctx.actor)
+    await ctx.odoo.move(duplicate, Stage.CANCELLED)
+    return ticket_reply(ctx, target, f"Merged {duplicate.label} into {target.label}; {duplicate.label} is cancelled.")

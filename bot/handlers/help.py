@@ -1,0 +1,30 @@
+"""`/ticket help`: the registry's own docstrings, so help is never out of date."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.context import Ctx
+from bot.parsing import UsageError
+from bot.router import Command, CommandGroup, Request
+from bot.turn import Reply
+from cards.help import command_help_card, help_card
+
+def help_command(registry: Callable[[], list[Command]]) -> CommandGroup:
+    """The help command, reading the commands of the router it is included in."""
+    group = CommandGroup()
+
+    @group.command("help", "/ticket help [command]", aliases=("?", "commands"), needs_user=False)
+    async def help_(ctx: Ctx, req: Request) -> Reply:
+        """Show the commands, or everything about one command."""
+        known = registry()
+        if req.args.words:
+            wanted = req.args.words[0].lower().lstrip("/")
+            for command in known:
+                if wanted in (command.name, *command.aliases):
+                    return Reply(card=command_help_card(command.usage, command.doc))
+            raise UsageError(f"There is no command `{wanted}`. These exist: "
+                             f"{', '.join(c.name for c in known)}.")
+        return Reply(card=help_card([(c.usage, c.summary) for c in known]))
+
+    return group

@@ -1,0 +1,95 @@
+"""Step 1, reception: log a ticket; and looking tickets up."""
+
+from __future__ import annotations
+
+from bot.context import Ctx
+from bot.handlers.common import email, person, ticket_reply
+from bot.lifecycle import next_step
+from bot.odoo.gateway import NewTicket
+from bot.parsing import UsageError, ticket_ref, user_count, when
+from bot.process import ClassOfService, classify, priority_for
+from bot.router import CommandGroup, Request
+from bot.tickets import TicketFacts
+from bot.turn import Reply
+from cards.forms import new_ticket_form
+from cards.ticket import ticket_list_card
+
+commands = CommandGroup()
+
+MAX_TITLE = 200
+
+
+@commands.command(
+    "new",
+    "/ticket new <title> [users:<n>] [customer:<email>] [deadline:<when>] [type:<type>] [category:<name>] "
+    "[team:<name>] [assignee:<@user|me>]",
+    options=("users", "customer", "deadline", "type", "category", "team", "assignee"),
+    aliases=("create", "log"),
+)
+async def new(ctx: Ctx, req: Request) -> Reply:
+    """Log a new ticket in Odoo (step 1: reception). The description goes on the next lines.
+
+    The class of service follows from the users affected and the deadline: fewer than 5 users is
+    Standard, 5 to 25 Priority, more than 25 Expedite; a deadline makes it Fixed Deadline unless
+    the users make it Expedite. The owner is you unless `assignee:` says otherwise.
+    Without a title I show a form instead.
+    Example: `/ticket new Cannot log in to LMS users:1 customer:nguyen.van.a@mindx.edu.vn`"""
+    title = req.args.text()
+    if not title:
+        return Reply(card=new_ticket_form(ctx.profile))
+    if len(title) > MAX_TITLE:
+        raise UsageError(f"The title is {len(title)} characters long; keep it under {MAX_TITLE} and put the "
+                         "rest on the next lines as the description.")
+    options = req.args.options
+    now = ctx.now()
+    users = user_count(options["users"]) if "users" in options else None
+    deadline = when(options["deadline"], now, ctx.tz) if "deadline" in options else None
+    kind = options.get("type", "").lower()
+    if kind and kind not in ctx.profile.ticket_types:
+        raise UsageError(f"`type:{kind}` is not a ticket type here. Use one of: {', '.join(ctx.profile.ticket_types)}.")
+    customer = email(options["customer"]) if "customer" in options else None
+    owner = await person(ctx, options.get("assignee", "me"))
+    cos = ClassOfService(classify(users, deadline, ctx.profile))
+    ticket = await ctx.odoo.create(NewTicket(
+        title=title,
+        description=req.body or title,
+        facts=TicketFacts(users=users, deadline=deadline, reported=now, kind=kind, logged_by=ctx.actor),
+        cos=cos,
+        priority=priority_for(cos, ctx.profile, now=now, deadline=deadline),
+        customer_email=customer,
+        owner=owner,
+        team=options.get("team"),
+        category=options.get("category"),
+    ))
+    return ticket_reply(ctx, ticket, f"Logged as {ctx.profile.classes[cos].label}.")
+
+
+@commands.command("show", "/ticket show <id>", aliases=("get", "view"))
+async def show(ctx: Ctx, req: Request) -> Reply:
+    """Show a ticket: class of service, stage, owner, customer, and what is due next."""
+    ticket = await ctx.odoo.ticket(ticket_ref(req.args.words[0] if req.args.words else None))
+    return ticket_reply(ctx, ticket)
+
+
+_LIST_TITLES = {"mine": "Your open tickets", "open": "Open tickets", "overdue": "Overdue tickets"}
+LIST_FILTERS = ("mine", "open", "overdue", *[c.value for c in ClassOfService])
+
+
+@commands.command("list", "/ticket list [mine|open|overdue|standard|priority|expedite|deadline]", aliases=("ls",))
+async def list_(ctx: Ctx, req: Request) -> Reply:
+    """List open tickets: yours (`mine`, the default), all `open` ones, the `overdue` ones, or one class."""
+    which = (req.args.words[0].lower() if req.args.words else "mine")
+    if which not in LIST_FILTERS:
+        raise UsageError(f"I can't list `{which}`. Use one of: {', '.join(LIST_FILTERS)}.")
+    domain = ctx.odoo.open_domain()
+    if which == "mine" and ctx.user:
+        domain += ctx.odoo.owner_domain(ctx.user)
+    elif which in {c.value for c in ClassOfService}:
+        domain += ctx.odoo.tag_domain(ctx.profile.classes[ClassOfService(which)].tag)
+    tickets = await ctx.odoo.tickets(domain, limit=100 if which == "overdue" else 25)
+    now = ctx.now()
+    rows = [(t, next_step(t, ctx.profile, now)) for t in tickets]
+    if which == "overdue":
+        rows = [(t, step) for t, step in rows if step is not None and step.overdue(now)]
+    title = _LIST_TITLES.get(which) or f"Open {ctx.profile.classes[ClassOfService(which)].label} tickets"
+    return Reply(card=ticket_list_card(f"{title} ({len(rows)})", rows, ctx.profile, tz=ctx.tz, now=now))

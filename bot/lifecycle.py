@@ -1,0 +1,83 @@
+"""The 7-step lifecycle as pure rules: which moves are allowed, and what is due next.
+
+No I/O: handlers ask these functions, then write to Odoo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.process import ProcessProfile, Stage, update_interval
+from bot.tickets import Ticket
+
+
+class Move(StrEnum):
+    ACK = "ack"
+    UPDATE = "update"
+    HOLD = "hold"
+    BLOCK = "block"
+    RESUME = "resume"
+    RESOLVE = "resolve"
+    CONFIRM = "confirm"
+    CLOSE = "close"
+    CANCEL = "cancel"
+    REOPEN = "reopen"
+    MERGE = "merge"
+    EDIT = "edit"  # note, diag, assign, class, users
+
+
+class NotAllowed(ValueError):
+    """The move does not fit the ticket's current stage; the message says what to do instead."""
+
+
+_CLOSED = {Stage.DONE, Stage.CANCELLED}
+_PAUSED = {Stage.ON_HOLD, Stage.WAITING_CUSTOMER}
+
+
+def check(ticket: Ticket, move: Move) -> None:
+    """Raise NotAllowed when `move` makes no sense for the ticket as it stands."""
+    stage = ticket.stage_key
+    closed = ticket.closed or stage in _CLOSED
+    if move is Move.REOPEN:
+        if not closed and stage is not Stage.RESOLVED:
+            raise NotAllowed(f"{ticket.label} is still open ({ticket.stage}); there is nothing to reopen.")
+        return
+    if closed:
+        raise NotAllowed(f"{ticket.label} is closed ({ticket.stage}). Reopen it first: "
+                         f"`/ticket reopen {ticket.id} <reason>`.")
+    if move is Move.RESUME and stage not in _PAUSED:
+        raise NotAllowed(f"{ticket.label} is not on hold or blocked (it is {ticket.stage}).")
+    if move is Move.CONFIRM and stage is not Stage.RESOLVED:
+        raise NotAllowed(f"{ticket.label} has not been resolved yet. Record the fix first: "
+                         f"`/ticket resolve {ticket.id} <what was done>`.")
+    if move in (Move.HOLD, Move.BLOCK) and stage in _PAUSED:
+        raise NotAllowed(f"{ticket.label} is already paused ({ticket.stage}). `/ticket resume {ticket.id}` first.")
+
+
+@dataclass(frozen=True)
+class NextStep:
+    what: str
+    due: datetime | None = None
+
+    def overdue(self, now: datetime) -> bool:
+        return self.due is not None and self.due < now
+
+
+def next_step(ticket: Ticket, profile: ProcessProfile, now: datetime) -> NextStep | None:
+    """What the owner has to do next, and by when (None once the ticket is closed)."""
+    stage = ticket.stage_key
+    if ticket.closed or stage in _CLOSED:
+        return None
+    service_class = profile.classes[ticket.cos]
+    if stage is Stage.NEW or stage is None:
+        return NextStep("Acknowledge the customer", ticket.created + service_class.acknowledge_within)
+    if stage is Stage.ON_HOLD:
+        return NextStep("On hold: no reminders until it is resumed")
+    if stage is Stage.WAITING_CUSTOMER:
+        return NextStep("Waiting for the customer")
+    if stage is Stage.RESOLVED:
+        return NextStep("Get the customer's confirmation", ticket.updated + profile.follow_up_after)
+    interval: timedelta = update_interval(ticket.cos, profile, now=now, deadline=ticket.facts.deadline)
+    return NextStep("Send the customer an update", ticket.updated + interval)

@@ -1,0 +1,341 @@
+"""The narrow async gateway between the bot and Odoo: domain objects in, domain objects out.
+
+Everything Odoo-specific (model and field names, stage ids, tag ids, chatter subtypes) stays
+here and in `models.py`. Reads cost one call; a change costs at most two (a write and a
+chatter post), composed with the ticket the command read first, never re-read per ticket.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.odoo.errors import OdooError
+from bot.odoo.models import ModelProfile, choose_profile
+from bot.odoo.transport import OdooTransport
+from bot.parsing import TicketRef
+from bot.process import ClassOfService, ProcessProfile, Stage, classify
+from bot.tickets import Customer, OdooUser, Ticket, TicketFacts, description_html, split_description
+
+logger = logging.getLogger(__name__)
+
+ODOO_TIME = "%Y-%m-%d %H:%M:%S"
+
+
+class TicketNotFound(OdooError):
+    def __init__(self, ref: TicketRef | int) -> None:
+        super().__init__(f"There is no ticket {ref if isinstance(ref, TicketRef) else '#' + str(ref)} in Odoo.")
+
+
+class OdooSetupError(OdooError):
+    """Odoo is reachable but not set up the way the process profile needs (stages missing...)."""
+
+
+def odoo_time(value: str | bool | None) -> datetime:
+    if not isinstance(value, str):
+        return datetime.now(UTC)
+    return datetime.strptime(value[:19], ODOO_TIME).replace(tzinfo=UTC)
+
+
+def to_odoo_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(ODOO_TIME)
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    title: str
+    description: str
+    facts: TicketFacts
+    cos: ClassOfService
+    priority: str
+    customer_email: str | None = None
+    owner: OdooUser | None = None
+    team: str | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class Named:
+    id: int
+    name: str
+
+
+class OdooGateway:
+    def __init__(self, transport: OdooTransport, model: ModelProfile, process: ProcessProfile, *,
+                 base_url: str, stages: list[dict[str, Any]], tags: dict[str, int],
+                 users: list[dict[str, Any]], teams: dict[str, int], categories: dict[str, int],
+                 clock: Callable[[], datetime]) -> None:
+        self._rpc = transport
+        self.model = model
+        self.process = process
+        self._base_url = base_url.rstrip("/")
+        self._stage_by_name = {s["name"]: Named(s["id"], s["name"]) for s in stages}
+        self._stage_name_by_id = {s["id"]: s["name"] for s in stages}
+        self._closed_stage_ids = {s["id"] for s in stages if model.stage_closed_field and s.get(model.stage_closed_field)}
+        self._tags = dict(tags)
+        self._tag_names = {v: k for k, v in tags.items()}
+        self._users = {u["id"]: _user(u) for u in users}
+        self._teams = teams
+        self._categories = categories
+        self._clock = clock
+        self._stage_keys = {name: key for key, name in reversed(list(process.stages.items()))}
+
+    # ---- start-up ---------------------------------------------------------------------------
+    @classmethod
+    async def connect(cls, transport: OdooTransport, process: ProcessProfile, *, base_url: str,
+                      configured_profile: str = "auto", clock: Callable[[], datetime] | None = None) -> OdooGateway:
+        """Log in, pick the model profile, load stages/tags/users, and check the process fits."""
+        await transport.authenticate()
+        modules = await transport.execute_kw(
+            "ir.module.module", "search_read",
+            [[["name", "in", ["helpdesk", "helpdesk_mgmt", "project"]], ["state", "=", "installed"]]],
+            {"fields": ["name"]})
+        try:
+            model = choose_profile({m["name"] for m in modules}, wanted_model=process.model,
+                                   configured=configured_profile)
+        except LookupError as error:
+            raise OdooSetupError(str(error)) from error
+        stage_fields = ["name", "sequence"] + ([model.stage_closed_field] if model.stage_closed_field else [])
+        stages = await transport.execute_kw(model.stage_model, "search_read", [_stage_domain(model)],
+                                            {"fields": stage_fields, "order": "sequence, id"})
+        missing = sorted({name for name in process.stages.values()} - {s["name"] for s in stages})
+        if missing:
+            raise OdooSetupError(
+                f"Odoo has no stage named {', '.join(repr(m) for m in missing)} on {model.stage_model}; "
+                f"create it in Odoo or change the stage names in the '{process.name}' process profile")
+        tags = {t["name"]: t["id"] for t in await transport.execute_kw(model.tag_model, "search_read", [[]],
+                                                                         {"fields": ["name"]})}
+        for service_class in process.classes.values():
+            if service_class.tag not in tags:
+                tags[service_class.tag] = await transport.execute_kw(model.tag_model, "create",
+                                                                     [{"name": service_class.tag}])
+                logger.info("created the Odoo tag %r for the class of service", service_class.tag)
+        users = await transport.execute_kw("res.users", "search_read", [[["share", "=", False]]],
+                                           {"fields": ["name", "login", "email", "partner_id"]})
+        teams = await _names(transport, "helpdesk.ticket.team" if model.team_field else None)
+        categories = await _names(transport, "helpdesk.ticket.category" if model.category_field else None)
+        logger.info("connected to Odoo: profile %s, %d stages, %d users", model.key, len(stages), len(users))
+        return cls(transport, model, process, base_url=base_url, stages=stages, tags=tags, users=users,
+                   teams=teams, categories=categories, clock=clock or (lambda: datetime.now(UTC)))
+
+    async def ping(self) -> None:
+        """One cheap call; raises OdooUnavailable when Odoo does not answer."""
+        await self._rpc.version()
+
+    # ---- reads ------------------------------------------------------------------------------
+    async def ticket(self, ref: TicketRef | int) -> Ticket:
+        if isinstance(ref, TicketRef) and ref.number:
+            if not self.model.number_field:
+                raise TicketNotFound(ref)
+            records = await self._rpc.execute_kw(self.model.model, "search_read",
+                                                 [[[self.model.number_field, "=", ref.number]]],
+                                                 {"fields": self.model.read_fields(), "limit": 1})
+        else:
+            ticket_id = ref.id if isinstance(ref, TicketRef) else ref
+            records = await self._rpc.execute_kw(self.model.model, "read", [[ticket_id]],
+                                                 {"fields": self.model.read_fields()})
+        if not records:
+            raise TicketNotFound(ref)
+        return self._ticket(records[0])
+
+    async def tickets(self, domain: list[Any], *, limit: int = 25) -> list[Ticket]:
+        records = await self._rpc.execute_kw(self.model.model, "search_read", [domain],
+                                             {"fields": self.model.read_fields(), "limit": limit,
+                                              "order": "priority desc, id desc"})
+        return [self._ticket(r) for r in records]
+
+    def open_domain(self) -> list[Any]:
+        closed = [self._stage_by_name[n].id for n in (self.process.stages[Stage.DONE],
+                                                      self.process.stages[Stage.CANCELLED])]
+        return [["stage_id", "not in", sorted(set(closed) | self._closed_stage_ids)]]
+
+    def owner_domain(self, user: OdooUser) -> list[Any]:
+        return [[self.model.owner_field, "in" if self.model.owner_is_many else "=", [user.id] if
+                 self.model.owner_is_many else user.id]]
+
+    def tag_domain(self, tag: str) -> list[Any]:
+        return [["tag_ids", "in", [self._tags.get(tag, 0)]]]
+
+    def stage_domain(self, stage: Stage) -> list[Any]:
+        return [["stage_id", "=", self._stage_by_name[self.process.stages[stage]].id]]
+
+    def created_before_domain(self, moment: datetime) -> list[Any]:
+        return [["create_date", "<", to_odoo_time(moment)]]
+
+    def known_user(self, user_id: int) -> OdooUser | None:
+        known = self._users.get(user_id)
+        return known.user if known else None
+
+    def user_by_email(self, email: str) -> OdooUser | None:
+        wanted = email.strip().lower()
+        for user in self._users.values():
+            if wanted and wanted in (user.email.lower(), user.login.lower()):
+                return user.user
+        return None
+
+    def user_by_name(self, name: str) -> OdooUser | None:
+        wanted = name.strip().lower()
+        matches = [u.user for u in self._users.values() if u.user.name.lower() == wanted]
+        return matches[0] if len(matches) == 1 else None
+
+    async def refresh_users(self) -> None:
+        users = await self._rpc.execute_kw("res.users", "search_read", [[["share", "=", False]]],
+                                           {"fields": ["name", "login", "email", "partner_id"]})
+        self._users = {u["id"]: _user(u) for u in users}
+
+    # ---- writes -----------------------------------------------------------------------------
+    async def create(self, new: NewTicket) -> Ticket:
+        vals: dict[str, Any] = {
+            "name": new.title,
+            "description": description_html(new.description, new.facts),
+            "priority": self._priority(new.priority),
+            "tag_ids": [[6, 0, [self._tags[self.process.classes[new.cos].tag]]]],
+        }
+        if new.customer_email:
+            vals["partner_id"] = await self._rpc.execute_kw("res.partner", "find_or_create", [new.customer_email])
+        if new.owner:
+            vals[self.model.owner_field] = [[6, 0, [new.owner.id]]] if self.model.owner_is_many else new.owner.id
+        if new.team and self.model.team_field:
+            vals[self.model.team_field] = self._lookup(self._teams, new.team, "team")
+        if new.category and self.model.category_field:
+            vals[self.model.category_field] = self._lookup(self._categories, new.category, "category")
+        if self.model.deadline_field and new.facts.deadline:
+            vals[self.model.deadline_field] = to_odoo_time(new.facts.deadline)
+        ticket_id = await self._rpc.execute_kw(self.model.model, "create", [vals])
+        return await self.ticket(ticket_id)
+
+    async def move(self, ticket: Ticket, stage: Stage, **extra: Any) -> Ticket:
+        """Write the Odoo stage the process profile maps `stage` to (plus other fields)."""
+        target = self._stage_by_name[self.process.stages[stage]]
+        await self.write(ticket, {"stage_id": target.id, **extra})
+        return ticket.with_changes(stage=target.name, stage_key=stage,
+                                   closed=target.id in self._closed_stage_ids or stage in (Stage.DONE, Stage.CANCELLED))
+
+    async def write(self, ticket: Ticket, vals: dict[str, Any]) -> None:
+        await self._rpc.execute_kw(self.model.model, "write", [[ticket.id], vals])
+
+    async def set_owner(self, ticket: Ticket, owner: OdooUser) -> Ticket:
+        value = [[6, 0, [owner.id]]] if self.model.owner_is_many else owner.id
+        await self.write(ticket, {self.model.owner_field: value})
+        return ticket.with_changes(owner=owner)
+
+    async def set_class(self, ticket: Ticket, cos: ClassOfService, facts: TicketFacts, priority: str) -> Ticket:
+        """Rewrite the class tag, priority and facts block in one write."""
+        class_tag_ids = {self._tags[c.tag] for c in self.process.classes.values()}
+        kept = [self._tags[t] for t in ticket.tags if t in self._tags and self._tags[t] not in class_tag_ids]
+        new_tag = self.process.classes[cos].tag
+        vals: dict[str, Any] = {
+            "tag_ids": [[6, 0, [*kept, self._tags[new_tag]]]],
+            "priority": self._priority(priority),
+            "description": description_html(ticket.description, facts),
+        }
+        if self.model.deadline_field:
+            vals[self.model.deadline_field] = to_odoo_time(facts.deadline) if facts.deadline else False
+        await self.write(ticket, vals)
+        tags = tuple(t for t in ticket.tags if t not in {c.tag for c in self.process.classes.values()}) + (new_tag,)
+        return ticket.with_changes(cos=cos, facts=facts, priority=self._priority(priority), tags=tags)
+
+    async def note(self, ticket: Ticket, text: str, *, by: str) -> int:
+        """An internal note in the chatter (diagnosis, escalations, who did what)."""
+        return await self._post(ticket, text, by=by, subtype="mail.mt_note")
+
+    async def tell_customer(self, ticket: Ticket, text: str, *, by: str) -> int:
+        """A customer-visible chatter message, addressed to the customer (who is not a follower)."""
+        partners = [ticket.customer.id] if ticket.customer else []
+        return await self._post(ticket, text, by=by, subtype="mail.mt_comment", partner_ids=partners)
+
+    async def _post(self, ticket: Ticket, text: str, *, by: str, subtype: str,
+                    partner_ids: Iterable[int] = ()) -> int:
+        lines = "<br>".join(html.escape(line) for line in text.strip().splitlines())
+        body = f"<p><b>{html.escape(by)}</b> (via Teams):<br>{lines}</p>"
+        kwargs: dict[str, Any] = {"body": body, "message_type": "comment", "subtype_xmlid": subtype,
+                                  "body_is_html": True}
+        if partner_ids:
+            kwargs["partner_ids"] = list(partner_ids)
+        return await self._rpc.execute_kw(self.model.model, "message_post", [[ticket.id]], kwargs)
+
+    # ---- helpers ----------------------------------------------------------------------------
+    def url(self, ticket_id: int) -> str:
+        return f"{self._base_url}/web#id={ticket_id}&model={self.model.model}&view_type=form"
+
+    def _priority(self, priority: str) -> str:
+        """Clamp a process priority to the values the model accepts (project.task has '0'/'1')."""
+        return priority if priority in self.model.priorities else self.model.priorities[-1]
+
+    def _lookup(self, names: dict[str, int], wanted: str, what: str) -> int:
+        for name, record_id in names.items():
+            if name.lower() == wanted.strip().lower():
+                return record_id
+        raise LookupError(f"There is no {what} named '{wanted}' in Odoo. Known: {', '.join(sorted(names)) or 'none'}.")
+
+    def _ticket(self, record: dict[str, Any]) -> Ticket:
+        description, facts = split_description(record.get("description"))
+        stage_id = record["stage_id"][0] if record.get("stage_id") else 0
+        stage = self._stage_name_by_id.get(stage_id, record["stage_id"][1] if record.get("stage_id") else "")
+        tags = tuple(self._tag_names.get(t, "") for t in record.get("tag_ids") or [])
+        owner_value = record.get(self.model.owner_field)  # many2one [id, name] or many2many [ids]
+        owner_id = owner_value[0] if owner_value else 0
+        owner = self._users[owner_id].user if owner_id in self._users else (
+            OdooUser(owner_id, owner_value[1]) if owner_id and not self.model.owner_is_many else None)
+        partner = record.get("partner_id")
+        number_field = self.model.number_field
+        return Ticket(
+            id=record["id"],
+            number=(record.get(number_field) or "") if number_field else "",
+            title=record.get("name") or "",
+            description=description,
+            stage=stage,
+            stage_key=self._stage_keys.get(stage),
+            priority=record.get("priority") or "0",
+            cos=self._class_of(tags, facts),
+            created=odoo_time(record.get("create_date")),
+            updated=odoo_time(record.get("write_date")),
+            facts=facts,
+            owner=owner,
+            customer=Customer(partner[0], partner[1]) if partner else None,
+            tags=tuple(t for t in tags if t),
+            team=_name_of(record.get(self.model.team_field)) if self.model.team_field else "",
+            category=_name_of(record.get(self.model.category_field)) if self.model.category_field else "",
+            closed=bool(record.get(self.model.closed_field)) if self.model.closed_field else
+            stage_id in self._closed_stage_ids,
+            url=self.url(record["id"]),
+        )
+
+    def _class_of(self, tags: tuple[str, ...], facts: TicketFacts) -> ClassOfService:
+        for key, service_class in self.process.classes.items():
+            if service_class.tag in tags:
+                return key
+        return classify(facts.users, facts.deadline, self.process)
+
+
+@dataclass(frozen=True)
+class _KnownUser:
+    user: OdooUser
+    login: str
+    email: str
+
+
+def _user(record: dict[str, Any]) -> _KnownUser:
+    partner = record.get("partner_id")
+    email = record.get("email") or ""
+    return _KnownUser(OdooUser(record["id"], record.get("name") or "", email or record.get("login") or "",
+                               partner[0] if partner else 0), record.get("login") or "", email)
+
+
+def _name_of(value: Any) -> str:
+    return value[1] if isinstance(value, list) and len(value) == 2 else ""
+
+
+def _stage_domain(model: ModelProfile) -> list[Any]:
+    # project.task.type also holds per-user personal stages; only project stages matter here.
+    return [["user_id", "=", False]] if model.key == "project" else []
+
+
+async def _names(transport: OdooTransport, model: str | None) -> dict[str, int]:
+    if model is None:
+        return {}
+    return {r["name"]: r["id"] for r in await transport.execute_kw(model, "search_read", [[]], {"fields": ["name"]})}

@@ -1,0 +1,77 @@
+"""Model profiles: where the bot's ticket fields live in each kind of Odoo.
+
+- `helpdesk_mgmt`: OCA helpdesk_mgmt (Community), `helpdesk.ticket`; checked against the
+  recorded contract in ../shared/odoo-contract.
+- `helpdesk`: Odoo Helpdesk (Enterprise), `helpdesk.ticket` with Enterprise field names
+  (from Odoo's documentation; no recording of an Enterprise server exists yet).
+- `project`: Community Project, `project.task`; checked against the recorded contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModelProfile:
+    key: str
+    module: str  # the Odoo module whose installation selects this profile
+    model: str
+    stage_model: str
+    tag_model: str
+    number_field: str | None  # Odoo's own ticket number, when the model has one
+    owner_field: str
+    owner_is_many: bool  # project.task: user_ids (many2many)
+    team_field: str | None
+    category_field: str | None
+    closed_field: str | None  # a boolean the model computes from the stage
+    priorities: tuple[str, ...]
+    deadline_field: str | None = None  # a native deadline field, used beside the facts block
+    stage_closed_field: str | None = None  # on the stage model: which stages close the ticket
+
+    def read_fields(self) -> list[str]:
+        fields = ["name", "description", "stage_id", "priority", "partner_id", "tag_ids", "create_date",
+                  "write_date", self.owner_field]
+        for extra in (self.number_field, self.team_field, self.category_field, self.closed_field):
+            if extra:
+                fields.append(extra)
+        return fields
+
+
+HELPDESK_MGMT = ModelProfile(
+    key="helpdesk_mgmt", module="helpdesk_mgmt", model="helpdesk.ticket", stage_model="helpdesk.ticket.stage",
+    tag_model="helpdesk.ticket.tag", number_field="number", owner_field="user_id", owner_is_many=False,
+    team_field="team_id", category_field="category_id", closed_field="closed",
+    priorities=("0", "1", "2", "3"), stage_closed_field="closed",
+)
+
+HELPDESK_ENTERPRISE = ModelProfile(
+    key="helpdesk", module="helpdesk", model="helpdesk.ticket", stage_model="helpdesk.stage",
+    tag_model="helpdesk.tag", number_field="ticket_ref", owner_field="user_id", owner_is_many=False,
+    team_field="team_id", category_field=None, closed_field=None,
+    priorities=("0", "1", "2", "3"), stage_closed_field="fold",
+)
+
+PROJECT_TASK = ModelProfile(
+    key="project", module="project", model="project.task", stage_model="project.task.type",
+    tag_model="project.tags", number_field=None, owner_field="user_ids", owner_is_many=True,
+    team_field=None, category_field=None, closed_field=None,
+    priorities=("0", "1"), deadline_field="date_deadline", stage_closed_field="fold",
+)
+
+PROFILES = {p.key: p for p in (HELPDESK_ENTERPRISE, HELPDESK_MGMT, PROJECT_TASK)}
+DETECTION_ORDER = (HELPDESK_ENTERPRISE, HELPDESK_MGMT, PROJECT_TASK)
+
+
+def choose_profile(installed_modules: set[str], *, wanted_model: str, configured: str = "auto") -> ModelProfile:
+    """The profile named in the settings, or the first installed one serving the process's model."""
+    if configured != "auto":
+        return PROFILES[configured]
+    for profile in DETECTION_ORDER:
+        if profile.module in installed_modules and profile.model == wanted_model:
+            return profile
+    raise LookupError(
+        f"no Odoo module for {wanted_model} is installed (looked for "
+        f"{', '.join(p.module for p in DETECTION_ORDER if p.model == wanted_model)}); "
+        "install one or set ODOO_PROFILE"
+    )

@@ -1,0 +1,160 @@
+"""Parsing what people type: `/ticket <command> words key:value ...`, ids, counts and times.
+
+Pure functions. Every failure is a `UsageError` whose text says what was wrong and how to
+write it right; the router shows it with the command's usage line.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.process.durations import parse_duration
+
+
+class UsageError(ValueError):
+    """The user typed something the bot cannot read; the message explains how to write it."""
+
+
+_PREFIX = re.compile(r"^\s*/?ticket\b[ \t]*", re.IGNORECASE)
+_OPTION = re.compile(r"^([a-zA-Z][a-zA-Z_-]*):(.*)$", re.DOTALL)
+MAX_COMMAND_LENGTH = 8000
+
+
+@dataclass(frozen=True)
+class CommandLine:
+    """`/ticket <name> <args>` with the lines after the first kept as `body`."""
+
+    name: str
+    args: str = ""
+    body: str = ""
+
+
+@dataclass(frozen=True)
+class Arguments:
+    words: tuple[str, ...] = ()
+    options: dict[str, str] = field(default_factory=dict)
+
+    def text(self, start: int = 0) -> str:
+        return " ".join(self.words[start:]).strip()
+
+
+def command_line(text: str) -> CommandLine | None:
+    """The command in `text`, or None when it is not addressed to `/ticket`."""
+    match = _PREFIX.match(text)
+    if not match:
+        return None
+    rest = text[match.end():]
+    first, _, body = rest.partition("\n")
+    name, _, args = first.strip().partition(" ")
+    return CommandLine(name=name.lower(), args=args.strip(), body=body.strip())
+
+
+def split_arguments(args: str, options: frozenset[str] | set[str] = frozenset()) -> Arguments:
+    """Words and `key:value` options (only the keys in `options`; quotes group words)."""
+    try:
+        tokens = shlex.split(args, posix=True)
+    except ValueError:  # an unbalanced quote: read the words as they are
+        tokens = args.split()
+    words: list[str] = []
+    found: dict[str, str] = {}
+    for token in tokens:
+        match = _OPTION.match(token)
+        key = match.group(1).lower() if match else ""
+        if match and key in options:
+            if key in found:
+                raise UsageError(f"`{key}:` is given twice; give it once.")
+            found[key] = match.group(2).strip()
+        else:
+            words.append(token)
+    return Arguments(tuple(words), found)
+
+
+@dataclass(frozen=True)
+class TicketRef:
+    """A ticket as the user named it: an Odoo id (`42`, `#42`) or Odoo's number (`HT00042`)."""
+
+    id: int | None = None
+    number: str | None = None
+
+    def __str__(self) -> str:
+        return self.number or f"#{self.id}"
+
+
+_ID = re.compile(r"^#?(\d{1,9})$")
+_NUMBER = re.compile(r"^([A-Za-z]{1,6}\d{1,12})$")
+
+
+def ticket_ref(word: str | None) -> TicketRef:
+    if not word:
+        raise UsageError("Which ticket? Give its id, like `42`, `#42` or `HT00042`.")
+    if match := _ID.match(word):
+        return TicketRef(id=int(match.group(1)))
+    if _NUMBER.match(word):
+        return TicketRef(number=word.upper())
+    raise UsageError(f"`{word}` is not a ticket id. Write it like `42`, `#42` or `HT00042`.")
+
+
+def user_count(text: str) -> int:
+    cleaned = text.strip().replace(",", "").rstrip("+")
+    if not cleaned.isdigit() or int(cleaned) > 10_000_000:
+        raise UsageError(f"`{text}` is not a number of users. Write a whole number, like `users:15`.")
+    return int(cleaned)
+
+
+_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?$")
+_DAY_WORDS = {"today": 0, "tomorrow": 1}
+_ISO_T = re.compile(r"^(\d{4}-\d{2}-\d{2})T")
+
+
+def _clock(text: str) -> time | None:
+    match = _CLOCK.match(text)
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+def when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
+    """A moment in the future, returned in UTC. Understands `2025-01-30 09:00`, `2025-01-30`,
+    `tomorrow 09:00`, `today 17:00`, `09:00` (the next one), and `4h` / `+90m` / `in 2d` from now."""
+    raw = " ".join(_ISO_T.sub(r"\1 ", text).replace("@", " ").split())
+    local_now = now.astimezone(tz)
+    moment: datetime | None = None
+    lowered = raw.lower()
+    relative = lowered.removeprefix("in ").removeprefix("+")
+    try:
+        moment = now + parse_duration(relative)
+    except ValueError:
+        pass
+    if moment is None:
+        day_word, _, rest = lowered.partition(" ")
+        if day_word in _DAY_WORDS:
+            at = _clock(rest) if rest else time(9, 0)
+            if at is not None:
+                day = local_now.date() + timedelta(days=_DAY_WORDS[day_word])
+                moment = datetime.combine(day, at, tz)
+        elif (at := _clock(lowered)) is not None:
+            moment = datetime.combine(local_now.date(), at, tz)
+            if moment <= local_now:
+                moment += timedelta(days=1)
+        else:
+            for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
+                try:
+                    moment = datetime.strptime(raw, fmt).replace(tzinfo=tz)
+                    if fmt == "%Y-%m-%d":
+                        moment = moment.replace(hour=17)  # a bare date means the end of that working day
+                    break
+                except ValueError:
+                    continue
+    if moment is None:
+        raise UsageError(f"I can't read the time `{text}`. Write `2025-01-30 09:00` (in quotes), "
+                         "`tomorrow@09:00`, `17:00` or `4h` (from now).")
+    if moment <= now:
+        raise UsageError(f"`{text}` is already past. Give a time in the future.")
+    return moment.astimezone(ZoneInfo("UTC"))

@@ -1,0 +1,133 @@
+"""Command registry and middleware chain.
+
+Handlers register with `@router.command("name", usage=...)`; the first paragraph of a
+handler's docstring is its line in `/ticket help`, the whole docstring its `/ticket help name`.
+Cross-cutting work (dedupe, correlation id, errors, user mapping) is middleware:
+`async def middleware(ctx, call_next) -> Outcome`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from bot.context import Ctx
+from bot.parsing import Arguments, CommandLine, UsageError, command_line, split_arguments
+from bot.turn import Kind, Reply
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Request:
+    """A parsed command: what the handler works from, whether typed or sent from a form."""
+
+    name: str
+    args: Arguments
+    body: str = ""  # the lines after the first (descriptions, long notes)
+
+
+HandlerResult = Reply | Sequence[Reply]
+Handler = Callable[[Ctx, Request], Awaitable[HandlerResult]]
+Next = Callable[[Ctx], Awaitable[list[Reply]]]
+Middleware = Callable[[Ctx, Next], Awaitable[list[Reply]]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    usage: str
+    handler: Handler
+    options: frozenset[str]
+    aliases: tuple[str, ...] = ()
+    needs_user: bool = True  # False: works for people not mapped to an Odoo user (help)
+
+    @property
+    def doc(self) -> str:
+        return inspect.cleandoc(self.handler.__doc__ or "")
+
+    @property
+    def summary(self) -> str:
+        return self.doc.split("\n\n")[0].replace("\n", " ")
+
+
+class CommandUsageError(UsageError):
+    def __init__(self, message: str, command: Command) -> None:
+        super().__init__(message)
+        self.command = command
+
+
+class CommandGroup:
+    """Commands declared by one handler module; a Router includes several groups."""
+
+    def __init__(self) -> None:
+        self.commands: list[Command] = []
+
+    def command(self, name: str, usage: str, *, options: Sequence[str] = (), aliases: Sequence[str] = (),
+                needs_user: bool = True) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            if not handler.__doc__:
+                raise ValueError(f"command {name!r} needs a docstring: it is the command's help text")
+            self.commands.append(Command(name, usage, handler, frozenset(options), tuple(aliases), needs_user))
+            return handler
+
+        return register
+
+
+class Router:
+    def __init__(self) -> None:
+        self.commands: dict[str, Command] = {}
+        self._by_alias: dict[str, Command] = {}
+        self._middleware: list[Middleware] = []
+
+    def include(self, group: CommandGroup) -> None:
+        for command in group.commands:
+            for key in (command.name, *command.aliases):
+                if key in self._by_alias:
+                    raise ValueError(f"command {key!r} is registered twice")
+                self._by_alias[key] = command
+            self.commands[command.name] = command
+
+    def use(self, middleware: Middleware) -> None:
+        self._middleware.append(middleware)
+
+    def find(self, name: str) -> Command | None:
+        return self._by_alias.get(name.lower())
+
+    def request_for(self, ctx: Ctx) -> tuple[Command | None, Request | None]:
+        """The command a turn asks for: typed text, or the data of a submitted form."""
+        incoming = ctx.incoming
+        if incoming.kind is Kind.MESSAGE and incoming.value and incoming.value.get("command"):
+            command = self.find(str(incoming.value["command"]))
+            if command is None:
+                return None, None
+            return command, _request_from_form(command, incoming.value)
+        line: CommandLine | None = command_line(incoming.text)
+        if line is None:
+            return None, None
+        command = self.find(line.name or "help")
+        if command is None:
+            return None, Request(name=line.name, args=Arguments())
+        return command, Request(command.name, split_arguments(line.args, command.options), line.body)
+
+    async def dispatch(self, ctx: Ctx, final: Next) -> list[Reply]:
+        async def run(index: int, context: Ctx) -> list[Reply]:
+            if index == len(self._middleware):
+                return await final(context)
+            return await self._middleware[index](context, lambda c: run(index + 1, c))
+
+        return await run(0, ctx)
+
+
+def _request_from_form(command: Command, value: dict[str, object]) -> Request:
+    options = {k: str(v).strip() for k, v in value.items() if k in command.options and str(v or "").strip()}
+    words = tuple(str(value.get("text") or value.get("title") or "").split())
+    ticket = str(value.get("ticket") or "").strip()
+    return Request(command.name, Arguments((ticket, *words) if ticket else words, options),
+                   str(value.get("description") or value.get("body") or "").strip())
+
+
+def as_replies(result: HandlerResult) -> list[Reply]:
+    return [result] if isinstance(result, Reply) else list(result)

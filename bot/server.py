@@ -1,0 +1,124 @@
+"""The aiohttp application: `create_app(settings)` with every resource in `cleanup_ctx`.
+
+Routes: POST /api/messages (Teams), GET /healthz (process up), GET /readyz (Redis and Odoo).
+In dev/demo without ODOO_URL, the built-in sandbox Odoo (the same HTTP double the tests use)
+runs inside the process on a loopback port.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from aiohttp import web
+
+from bot.adapter import TeamsAdapter
+from bot.bot import TicketBot
+from bot.context import Services
+from bot.odoo.errors import OdooError
+from bot.odoo.gateway import OdooGateway
+from bot.odoo.transport import OdooCredentials, make_transport
+from bot.process import load_profile
+from bot.settings import Mode, Settings
+from bot.store import Store, connect_redis
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class Runtime:
+    """What the running app holds; built in `cleanup_ctx`, torn down in reverse."""
+
+    settings: Settings
+    services: Services
+    bot: TicketBot
+    adapter: TeamsAdapter
+    odoo_url: str
+
+
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
+def _clock() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _start_sandbox(settings: Settings, clock: Clock) -> tuple[web.AppRunner, str]:
+    from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
+
+    sandbox = OdooSandbox(flavour="project" if load_profile(settings.process_profile).model == "project.task"
+                          else "helpdesk_mgmt", db=settings.odoo.db, login=settings.odoo.login,
+                          password="sandbox", api_key=settings.odoo.api_key, clock=clock)
+    seed_scenarios(sandbox)
+    runner = web.AppRunner(create_sandbox_app(sandbox), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    url = f"http://127.0.0.1:{port}"
+    logger.warning("using the built-in SANDBOX Odoo at %s (seeded with the six MindX scenarios)", url)
+    return runner, url
+
+
+def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
+    app = web.Application()
+
+    async def runtime(app: web.Application) -> AsyncIterator[None]:
+        profile = load_profile(settings.process_profile)
+        redis = connect_redis(settings.redis_url)
+        sandbox: web.AppRunner | None = None
+        odoo_url = settings.odoo.url
+        if odoo_url is None:
+            sandbox, odoo_url = await _start_sandbox(settings, clock)
+        session = aiohttp.ClientSession()
+        try:
+            transport = make_transport(settings.odoo.protocol, session,  # type: ignore[arg-type]
+                                       OdooCredentials(odoo_url, settings.odoo.db, settings.odoo.login,
+                                                       settings.odoo.api_key), timeout=settings.odoo.timeout)
+            gateway = await OdooGateway.connect(transport, profile, base_url=odoo_url,
+                                                configured_profile=settings.odoo.profile, clock=clock)
+            services = Services(odoo=gateway, store=Store(redis), profile=profile, clock=clock,
+                                timezone=ZoneInfo(settings.timezone))
+            bot = TicketBot(services)
+            app[RUNTIME] = Runtime(settings, services, bot, TeamsAdapter(settings, bot.on_turn), odoo_url)
+            yield
+        finally:
+            await session.close()
+            await redis.aclose()
+            if sandbox is not None:
+                await sandbox.cleanup()
+
+    app.cleanup_ctx.append(runtime)
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    if settings.mode is not Mode.PRODUCTION and not settings.auth_enabled:
+        logger.warning("AUTHENTICATION IS OFF (%s mode): any local client can talk to this bot", settings.mode)
+    return app
+
+
+async def messages(request: web.Request) -> web.Response:
+    return await request.app[RUNTIME].adapter.handle(request)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    redis_ok = await runtime.services.store.ping()
+    try:
+        await runtime.services.odoo.ping()
+        odoo_ok = True
+    except OdooError as error:
+        logger.warning("readiness: Odoo not reachable: %s", error)
+        odoo_ok = False
+    ready = redis_ok and odoo_ok
+    return web.json_response({"redis": redis_ok, "odoo": odoo_ok, "ready": ready}, status=200 if ready else 503)

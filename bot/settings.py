@@ -1,0 +1,140 @@
+"""One frozen settings object, built from the environment at start-up and passed in.
+
+A missing or wrong setting stops start-up with one line naming the setting and what is
+expected (`SettingsError`). Secrets are kept out of `repr()` so they never reach a log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from urllib.parse import urlparse
+
+
+class Mode(StrEnum):
+    PRODUCTION = "production"
+    DEV = "dev"  # auth off, in-process Redis allowed, sandbox Odoo when ODOO_URL is unset
+    DEMO = "demo"  # everything embedded: in-process Redis, sandbox Odoo seeded with the six scenarios
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it and says what is expected."""
+
+
+ODOO_PROTOCOLS = ("xmlrpc", "jsonrpc", "json2")
+ODOO_PROFILES = ("auto", "helpdesk", "helpdesk_mgmt", "project")
+APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+
+
+@dataclass(frozen=True)
+class OdooSettings:
+    url: str | None  # None: use the built-in sandbox
+    db: str
+    login: str
+    api_key: str = field(repr=False)
+    protocol: str = "xmlrpc"
+    profile: str = "auto"
+    timeout: float = 15.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: Mode
+    odoo: OdooSettings
+    port: int = 3978
+    host: str = "0.0.0.0"
+    app_id: str = ""
+    app_password: str = field(default="", repr=False)
+    app_tenant_id: str = ""
+    app_type: str = "MultiTenant"
+    redis_url: str | None = None  # None: in-process stand-in (dev/demo only)
+    process_profile: str = "mindx"
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.app_id)
+
+    @property
+    def uses_sandbox_odoo(self) -> bool:
+        return self.odoo.url is None
+
+
+def _port(env: Mapping[str, str]) -> int:
+    raw = env.get("PORT", "3978")
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise SettingsError(f"PORT: expected a port number between 1 and 65535, got {raw!r}")
+    return int(raw)
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = env.get(name, "") or default
+    if value not in choices:
+        raise SettingsError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in schemes or not parsed.netloc:
+        raise SettingsError(f"{name}: expected a {'/'.join(schemes)} URL like {schemes[0]}://host, got {value!r}")
+    return value.rstrip("/")
+
+
+def _odoo(env: Mapping[str, str], mode: Mode) -> OdooSettings:
+    protocol = _choice(env, "ODOO_PROTOCOL", ODOO_PROTOCOLS, "xmlrpc")
+    profile = _choice(env, "ODOO_PROFILE", ODOO_PROFILES, "auto")
+    url = None if mode is Mode.DEMO else _url(env, "ODOO_URL", ("https", "http"))
+    if url is None:
+        if mode is Mode.PRODUCTION:
+            raise SettingsError("ODOO_URL: expected the address of your Odoo server, e.g. https://odoo.example.com")
+        return OdooSettings(url=None, db="sandbox", login="bot@sandbox.local", api_key="sandbox-key",
+                            protocol=protocol, profile=profile)
+    for name in ("ODOO_DB", "ODOO_LOGIN", "ODOO_API_KEY"):
+        if not env.get(name, "").strip():
+            raise SettingsError(f"{name}: required when ODOO_URL is set ({_ODOO_HINTS[name]})")
+    return OdooSettings(url=url, db=env["ODOO_DB"].strip(), login=env["ODOO_LOGIN"].strip(),
+                        api_key=env["ODOO_API_KEY"].strip(), protocol=protocol, profile=profile)
+
+
+_ODOO_HINTS = {
+    "ODOO_DB": "the database name shown on Odoo's login page",
+    "ODOO_LOGIN": "the login of the bot's Odoo user",
+    "ODOO_API_KEY": "an API key of the bot's Odoo user (Preferences > Account Security)",
+}
+
+
+def load_settings(env: Mapping[str, str], mode: Mode = Mode.PRODUCTION) -> Settings:
+    """Build the settings for `mode` from `env`, or raise SettingsError naming the bad setting."""
+    app_id = env.get("MICROSOFT_APP_ID", "").strip()
+    if mode is Mode.PRODUCTION and not app_id:
+        raise SettingsError("MICROSOFT_APP_ID: required in production (the bot's Azure app id); "
+                            "use --dev to run without authentication")
+    app_password = env.get("MICROSOFT_APP_PASSWORD", "").strip()
+    app_type = _choice(env, "MICROSOFT_APP_TYPE", APP_TYPES, "MultiTenant")
+    if app_id and app_type != "UserAssignedMSI" and not app_password:
+        raise SettingsError("MICROSOFT_APP_PASSWORD: required with MICROSOFT_APP_ID (the app's client secret)")
+    tenant = env.get("MICROSOFT_APP_TENANT_ID", "").strip()
+    if app_type == "SingleTenant" and not tenant:
+        raise SettingsError("MICROSOFT_APP_TENANT_ID: required when MICROSOFT_APP_TYPE is SingleTenant")
+    redis_url = None if mode is Mode.DEMO else _url(env, "REDIS_URL", ("redis", "rediss", "unix"))
+    if redis_url is None and mode is Mode.PRODUCTION:
+        raise SettingsError("REDIS_URL: required in production, e.g. redis://localhost:6379/0 "
+                            "(use --dev or --demo for an in-process stand-in)")
+    return Settings(
+        mode=mode,
+        odoo=_odoo(env, mode),
+        port=_port(env),
+        host=env.get("HOST", "0.0.0.0"),
+        app_id=app_id if mode is not Mode.DEMO else "",
+        app_password=app_password if mode is not Mode.DEMO else "",
+        app_tenant_id=tenant,
+        app_type=app_type,
+        redis_url=redis_url,
+        process_profile=env.get("PROCESS_PROFILE", "").strip() or "mindx",
+        timezone=env.get("TIMEZONE", "").strip() or "Asia/Ho_Chi_Minh",
+    )

@@ -1,0 +1,56 @@
+"""Redis: the bot's only state besides Odoo (dedupe keys, user mapping cache, later timers).
+
+Production needs `REDIS_URL`; dev and demo fall back to an in-process stand-in (fakeredis)
+with a warning, because nothing stored there survives a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from redis.asyncio import Redis
+
+logger = logging.getLogger(__name__)
+
+DEDUPE_TTL_SECONDS = 24 * 3600
+USER_TTL_SECONDS = 24 * 3600
+
+
+def connect_redis(url: str | None) -> Redis:
+    if url:
+        return Redis.from_url(url, decode_responses=True)
+    from fakeredis import FakeAsyncRedis
+
+    logger.warning("REDIS_URL is not set: using an in-process Redis stand-in; nothing persists across restarts")
+    return FakeAsyncRedis(decode_responses=True)
+
+
+class Store:
+    def __init__(self, redis: Redis, prefix: str = "ticketbot:") -> None:
+        self.redis = redis
+        self._prefix = prefix
+
+    def key(self, *parts: str) -> str:
+        return self._prefix + ":".join(parts)
+
+    async def first_delivery(self, activity_key: str) -> bool:
+        """True the first time an activity is seen; Teams re-sends when the bot answers slowly."""
+        return bool(await self.redis.set(self.key("seen", activity_key), "1", nx=True, ex=DEDUPE_TTL_SECONDS))
+
+    async def forget_delivery(self, activity_key: str) -> None:
+        """Let a re-delivery through again (the first attempt failed before doing anything)."""
+        await self.redis.delete(self.key("seen", activity_key))
+
+    async def odoo_user_id(self, teams_user_id: str) -> int | None:
+        value = await self.redis.get(self.key("user", teams_user_id))
+        return int(value) if value else None
+
+    async def remember_odoo_user(self, teams_user_id: str, odoo_user_id: int) -> None:
+        await self.redis.set(self.key("user", teams_user_id), str(odoo_user_id), ex=USER_TTL_SECONDS)
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.redis.ping())
+        except Exception as error:  # any connection problem means "not ready"
+            logger.warning("redis ping failed: %s", type(error).__name__)
+            return False

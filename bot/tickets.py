@@ -1,0 +1,127 @@
+"""The bot's view of a ticket: plain immutable objects built from Odoo records.
+
+Odoo is the system of record; these objects are read from it for one turn and never stored.
+Facts Odoo has no field for (users affected, deadline, report time, request type) are kept
+in a small, human-readable block at the end of the ticket's description, so Odoo users see
+them too and the bot reads them back with the ticket in the same call.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from bot.process import ClassOfService, Stage
+
+
+@dataclass(frozen=True)
+class OdooUser:
+    id: int
+    name: str
+    email: str = ""
+    partner_id: int = 0
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: int
+    name: str
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class TicketFacts:
+    users: int | None = None
+    deadline: datetime | None = None
+    reported: datetime | None = None
+    kind: str = ""  # incident | bug | request | feature
+    logged_by: str = ""  # who logged it from Teams (the Odoo author is the bot's user)
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    number: str
+    title: str
+    description: str  # plain text, without the facts block
+    stage: str  # the Odoo stage name
+    stage_key: Stage | None  # the bot's lifecycle stage, from the process profile
+    priority: str
+    cos: ClassOfService
+    created: datetime
+    updated: datetime
+    facts: TicketFacts = field(default_factory=TicketFacts)
+    owner: OdooUser | None = None
+    customer: Customer | None = None
+    tags: tuple[str, ...] = ()
+    team: str = ""
+    category: str = ""
+    closed: bool = False
+    url: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.number or '#' + str(self.id)}"
+
+    def with_changes(self, **changes: object) -> Ticket:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+FACTS_TITLE = "Support desk"
+_FACT_LINE = re.compile(r"^(Users affected|Deadline|Reported|Type|Logged by):\s*(.+)$", re.MULTILINE)
+_TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
+
+
+def _strip_html(value: str) -> str:
+    text = re.sub(r"<br\s*/?>", "\n", value, flags=re.IGNORECASE)
+    text = re.sub(r"</p\s*>", "\n", text, flags=re.IGNORECASE)
+    text = re.sub(r"<[^>]+>", "", text)
+    return html.unescape(text).strip()
+
+
+def plain_text(value: str | bool | None) -> str:
+    """Odoo html (or False) as plain text."""
+    return _strip_html(value) if isinstance(value, str) else ""
+
+
+def _time(value: str) -> datetime | None:
+    try:
+        return datetime.strptime(value.strip(), _TIME_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def split_description(value: str | bool | None) -> tuple[str, TicketFacts]:
+    """The description's text and the facts block the bot wrote at its end."""
+    text = plain_text(value)
+    head, marker, tail = text.rpartition(FACTS_TITLE)
+    if not marker:
+        return text, TicketFacts()
+    found = dict(_FACT_LINE.findall(tail))
+    users = found.get("Users affected", "").strip()
+    return head.strip(), TicketFacts(
+        users=int(users) if users.isdigit() else None,
+        deadline=_time(found.get("Deadline", "")),
+        reported=_time(found.get("Reported", "")),
+        kind=found.get("Type", "").strip(),
+        logged_by=found.get("Logged by", "").removesuffix(" via Teams").strip(),
+    )
+
+
+def description_html(text: str, facts: TicketFacts) -> str:
+    """The description as Odoo html: the user's text, then the facts block."""
+    paragraphs = [f"<p>{html.escape(line)}</p>" for line in text.splitlines() if line.strip()]
+    lines = [f"<b>{FACTS_TITLE}</b>"]
+    if facts.users is not None:
+        lines.append(f"Users affected: {facts.users}")
+    if facts.deadline is not None:
+        lines.append(f"Deadline: {facts.deadline.astimezone(UTC).strftime(_TIME_FORMAT)}")
+    if facts.reported is not None:
+        lines.append(f"Reported: {facts.reported.astimezone(UTC).strftime(_TIME_FORMAT)}")
+    if facts.kind:
+        lines.append(f"Type: {html.escape(facts.kind)}")
+    if facts.logged_by:
+        lines.append(f"Logged by: {html.escape(facts.logged_by)} via Teams")
+    return "".join(paragraphs) + "<p>" + "<br>".join(lines) + "</p>"

@@ -1,0 +1,80 @@
+"""What the bot sees of a Teams turn and what it answers, without any botbuilder type.
+
+`bot/adapter.py` turns a botbuilder Activity into an `Incoming` and a `Reply` back into an
+Activity; everything behind it (router, handlers, cards) works with these plain objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class Kind(StrEnum):
+    MESSAGE = "message"  # typed text, or an Action.Submit (then `value` holds the card data)
+    CARD_ACTION = "card_action"  # Action.Execute invoke (adaptiveCard/action)
+    INSTALL = "install"  # the bot was added to a chat, team or channel
+    OTHER = "other"
+
+
+class ConversationType(StrEnum):
+    PERSONAL = "personal"
+    CHANNEL = "channel"
+    GROUP_CHAT = "groupChat"
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str  # Teams user id (29:...)
+    name: str = ""
+    aad_object_id: str = ""
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    type: ConversationType = ConversationType.PERSONAL
+    tenant_id: str = ""
+    team_id: str = ""
+    channel_id: str = ""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    kind: Kind
+    activity_id: str
+    conversation: Conversation
+    sender: Person
+    text: str = ""  # mentions already removed
+    value: dict[str, Any] | None = None  # card data (Action.Submit / Action.Execute)
+    verb: str = ""  # Action.Execute verb
+    reply_to_id: str = ""  # the card message an action came from
+    locale: str = "en-US"
+    timezone: str = ""  # IANA name from Teams' clientInfo entity, when Teams sends it
+    reference: dict[str, Any] = field(default_factory=dict)  # serialized conversation reference
+    mentions: tuple[Person, ...] = ()  # people @mentioned in the text (not the bot), shown there as `@Name`
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"{self.conversation.id}:{self.activity_id}"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to show: text, an Adaptive Card, or both."""
+
+    text: str = ""
+    card: dict[str, Any] | None = None
+
+
+class TeamsChannel(Protocol):
+    """What a handler may ask of Teams during a turn (implemented by the adapter)."""
+
+    async def send(self, reply: Reply) -> str:
+        """Post a message in the turn's conversation; returns the new activity id."""
+        ...
+
+    async def member_email(self, person: Person) -> str | None:
+        """The email / userPrincipalName Teams knows for a member of this conversation."""
+        ...

@@ -1,0 +1,110 @@
+"""Shared fixtures: a real redis-server, the Odoo double and a Bot Connector stub over real
+HTTP, and the bot itself built by `create_app` exactly as production builds it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from redis.asyncio import Redis
+
+from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
+from bot.server import create_app
+from bot.settings import Mode, OdooSettings, Settings
+from tests.support.connector import ConnectorStub
+from tests.support.redis_server import redis_server
+from tests.support.teams import TeamsClient, TeamsUser
+
+# Scenario 1 of the seeds starts on Jan 29, 3:33 PM in Vietnam (UTC+7).
+START = datetime(2025, 1, 29, 8, 33, tzinfo=UTC)
+
+AGENT = TeamsUser("29:agent-tien", "Đỗ Doãn Tiến", "tien.dd@mindx.edu.vn")
+LEAD = TeamsUser("29:lead-lan", "Trần Thị Lan", "lan.tt@mindx.edu.vn")
+STRANGER = TeamsUser("29:stranger", "Somebody Else", "nobody@elsewhere.example")
+
+
+class FakeClock:
+    """The one clock the bot and the Odoo double read; tests move it."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> datetime:
+        self.current += timedelta(**delta)
+        return self.current
+
+
+@dataclass
+class RunningSandbox:
+    odoo: OdooSandbox
+    url: str
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url, decode_responses=True)
+    await client.flushall()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+async def _serve(app: web.Application) -> TestServer:
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    return server
+
+
+@pytest.fixture
+async def sandbox(clock: FakeClock) -> AsyncIterator[RunningSandbox]:
+    odoo = OdooSandbox(flavour="helpdesk_mgmt", db="helpdesk", login="admin", password="admin",
+                       api_key="test-api-key", clock=clock.now)
+    seed_scenarios(odoo)
+    server = await _serve(create_sandbox_app(odoo))
+    yield RunningSandbox(odoo, str(server.make_url("")).rstrip("/"))
+    await server.close()
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[tuple[ConnectorStub, str]]:
+    stub = ConnectorStub()
+    for user in (AGENT, LEAD, STRANGER):
+        stub.add_member(user.id, user.name, user.email)
+    server = await _serve(stub.app())
+    yield stub, str(server.make_url("")).rstrip("/")
+    await server.close()
+
+
+def bot_settings(redis_url: str, odoo_url: str, **overrides: object) -> Settings:
+    odoo = OdooSettings(url=odoo_url, db="helpdesk", login="admin", api_key="test-api-key",
+                        protocol=str(overrides.pop("protocol", "xmlrpc")))
+    return Settings(mode=Mode.DEV, odoo=odoo, redis_url=redis_url, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def teams(redis: Redis, redis_url: str, sandbox: RunningSandbox,
+                connector: tuple[ConnectorStub, str], clock: FakeClock) -> AsyncIterator[TeamsClient]:
+    """The bot running for real (dev mode: no auth) and a Teams client talking to it as AGENT."""
+    stub, connector_url = connector
+    server = await _serve(create_app(bot_settings(redis_url, sandbox.url), clock=clock.now))
+    async with aiohttp.ClientSession() as session:
+        yield TeamsClient(str(server.make_url("/api/messages")), connector_url, stub, session, AGENT)
+    await server.close()

@@ -1,0 +1,69 @@
+"""A Bot Connector stub: the part of Teams' REST API the bot calls, over real HTTP.
+
+It records every activity the bot posts or updates, answers member lookups from a roster,
+and can be told to answer 429 a number of times (Teams throttling).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Posted:
+    conversation_id: str
+    activity: dict[str, Any]
+    reply_to: str = ""
+    id: str = ""
+
+    @property
+    def text(self) -> str:
+        return self.activity.get("text") or ""
+
+    @property
+    def card(self) -> dict[str, Any] | None:
+        for attachment in self.activity.get("attachments") or []:
+            if attachment.get("contentType") == "application/vnd.microsoft.card.adaptive":
+                return attachment["content"]
+        return None
+
+
+@dataclass
+class ConnectorStub:
+    roster: dict[str, dict[str, Any]] = field(default_factory=dict)  # Teams user id -> member JSON
+    posted: list[Posted] = field(default_factory=list)
+    updated: list[Posted] = field(default_factory=list)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
+
+    def add_member(self, user_id: str, name: str, email: str) -> None:
+        self.roster[user_id] = {"id": user_id, "name": name, "email": email, "userPrincipalName": email,
+                                "aadObjectId": f"aad-{user_id}"}
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{cid}/activities", self._post)
+        app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._post)
+        app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._put)
+        app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
+        return app
+
+    async def _post(self, request: web.Request) -> web.Response:
+        posted = Posted(request.match_info["cid"], await request.json(), request.match_info.get("aid", ""),
+                        f"msg-{next(self._ids)}")
+        self.posted.append(posted)
+        return web.json_response({"id": posted.id})
+
+    async def _put(self, request: web.Request) -> web.Response:
+        posted = Posted(request.match_info["cid"], await request.json(), id=request.match_info["aid"])
+        self.updated.append(posted)
+        return web.json_response({"id": posted.id})
+
+    async def _member(self, request: web.Request) -> web.Response:
+        member = self.roster.get(request.match_info["mid"])
+        if member is None:
+            return web.json_response({"error": {"code": "MemberNotFoundInConversation"}}, status=404)
+        return web.json_response(member)

@@ -1,0 +1,117 @@
+"""A Teams client for tests: sends activities shaped like Teams' (personal chat, channel with
+an @mention, Action.Submit, Action.Execute) to the bot over real HTTP and reads what the bot
+posted back to the Bot Connector stub."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from tests.support.connector import ConnectorStub, Posted
+
+BOT_ID = "28:bot-id"
+BOT_NAME = "Ticket Bot"
+TENANT = "tenant-1"
+
+
+@dataclass
+class TeamsUser:
+    id: str
+    name: str
+    email: str
+
+
+@dataclass
+class TeamsClient:
+    bot_url: str
+    connector_url: str
+    connector: ConnectorStub
+    session: aiohttp.ClientSession
+    user: TeamsUser
+    headers: dict[str, str] = field(default_factory=dict)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def _base(self, conversation: dict[str, Any], channel_data: dict[str, Any] | None = None,
+              sender: TeamsUser | None = None) -> dict[str, Any]:
+        who = sender or self.user
+        return {
+            "id": f"act-{next(self._ids)}",
+            "channelId": "msteams",
+            "serviceUrl": self.connector_url,
+            "from": {"id": who.id, "name": who.name, "aadObjectId": f"aad-{who.id}"},
+            "recipient": {"id": BOT_ID, "name": BOT_NAME},
+            "conversation": conversation,
+            "channelData": {"tenant": {"id": TENANT}, **(channel_data or {})},
+            "locale": "en-US",
+            "entities": [{"type": "clientInfo", "locale": "en-US", "timezone": "Asia/Ho_Chi_Minh"}],
+        }
+
+    def personal(self, sender: TeamsUser | None = None) -> dict[str, Any]:
+        who = sender or self.user
+        return {"id": f"personal-{who.id}", "conversationType": "personal", "tenantId": TENANT}
+
+    async def post(self, activity: dict[str, Any]) -> aiohttp.ClientResponse:
+        async with self.session.post(self.bot_url, json=activity, headers=self.headers) as response:
+            await response.read()
+            return response
+
+    async def say(self, text: str, *, sender: TeamsUser | None = None) -> list[Posted]:
+        """Type `text` in the 1:1 chat; returns what the bot posted in answer."""
+        activity = {**self._base(self.personal(sender), sender=sender), "type": "message", "text": text}
+        return await self.send(activity)
+
+    async def say_in_channel(self, text: str, channel: str = "19:support@thread.tacv2") -> list[Posted]:
+        mention = f"<at>{BOT_NAME}</at>"
+        activity = {
+            **self._base({"id": f"{channel};messageid=1", "conversationType": "channel", "isGroup": True},
+                         {"teamsTeamId": "team-1", "teamsChannelId": channel, "team": {"id": "team-1"},
+                          "channel": {"id": channel}}),
+            "type": "message",
+            "text": f"{mention} {text}",
+        }
+        activity["entities"].append({"type": "mention", "text": mention,
+                                     "mentioned": {"id": BOT_ID, "name": BOT_NAME}})
+        return await self.send(activity)
+
+    async def submit(self, value: dict[str, Any]) -> list[Posted]:
+        """Action.Submit from a card in the 1:1 chat (arrives as a message with `value`)."""
+        activity = {**self._base(self.personal()), "type": "message", "value": value}
+        return await self.send(activity)
+
+    async def send(self, activity: dict[str, Any]) -> list[Posted]:
+        before = len(self.connector.posted)
+        response = await self.post(activity)
+        assert response.status in (200, 201), f"bot answered HTTP {response.status}"
+        return self.connector.posted[before:]
+
+    async def card(self, text: str) -> dict[str, Any]:
+        """The one card the bot answered `text` with."""
+        replies = await self.say(text)
+        cards = [r.card for r in replies if r.card]
+        assert len(cards) == 1, f"expected one card for {text!r}, got {[r.activity for r in replies]}"
+        return cards[0]
+
+
+def card_text(card: dict[str, Any]) -> str:
+    """Every piece of text a person would read on the card, one per line."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "TextBlock":
+                out.append(node.get("text", ""))
+            if node.get("type") == "FactSet":
+                out.extend(f"{f['title']}: {f['value']}" for f in node.get("facts", []))
+            if node.get("type", "").startswith("Action."):
+                out.append(f"[{node.get('title', '')}]")
+            for key in ("body", "items", "columns", "actions"):
+                walk(node.get(key))
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return "\n".join(out)

@@ -1,0 +1,77 @@
+"""The facts block the bot keeps in the description, and the lifecycle rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.lifecycle import Move, NotAllowed, check, next_step
+from bot.process import ClassOfService, Stage, load_profile
+from bot.tickets import Ticket, TicketFacts, description_html, split_description
+
+NOW = datetime(2025, 1, 29, 8, 33, tzinfo=UTC)
+MINDX = load_profile("mindx")
+
+
+def test_facts_round_trip_through_odoo_html() -> None:
+    facts = TicketFacts(users=15, deadline=datetime(2025, 1, 30, 2, 0, tzinfo=UTC), reported=NOW, kind="incident",
+                        logged_by="Đỗ Doãn Tiến")
+    html = description_html("Page load > 1 minute\n<script>alert(1)</script>", facts)
+    assert "<script>" not in html
+    text, read_back = split_description(html)
+    assert read_back == facts
+    assert text == "Page load > 1 minute\n<script>alert(1)</script>"
+
+
+def test_description_without_facts() -> None:
+    assert split_description("<p>Just text</p>") == ("Just text", TicketFacts())
+    assert split_description(False) == ("", TicketFacts())
+
+
+@given(st.text(max_size=200), st.one_of(st.none(), st.integers(0, 10**6)))
+def test_any_description_keeps_its_facts(text: str, users: int | None) -> None:
+    _, facts = split_description(description_html(text, TicketFacts(users=users)))
+    assert facts.users == users
+
+
+def _ticket(stage: Stage, *, cos: ClassOfService = ClassOfService.STANDARD, closed: bool = False,
+            deadline: datetime | None = None) -> Ticket:
+    return Ticket(id=3, number="HT00003", title="Login", description="", stage=MINDX.stages[stage],
+                  stage_key=stage, priority="1", cos=cos, created=NOW, updated=NOW,
+                  facts=TicketFacts(deadline=deadline), closed=closed)
+
+
+@pytest.mark.parametrize(("stage", "move"), [
+    (Stage.DONE, Move.ACK), (Stage.CANCELLED, Move.UPDATE), (Stage.IN_PROGRESS, Move.RESUME),
+    (Stage.IN_PROGRESS, Move.CONFIRM), (Stage.ON_HOLD, Move.HOLD), (Stage.IN_PROGRESS, Move.REOPEN),
+])
+def test_moves_that_make_no_sense_are_refused_with_a_way_out(stage: Stage, move: Move) -> None:
+    with pytest.raises(NotAllowed, match="HT00003"):
+        check(_ticket(stage), move)
+
+
+@pytest.mark.parametrize(("stage", "move"), [
+    (Stage.NEW, Move.ACK), (Stage.ON_HOLD, Move.RESUME), (Stage.WAITING_CUSTOMER, Move.RESUME),
+    (Stage.RESOLVED, Move.CONFIRM), (Stage.DONE, Move.REOPEN), (Stage.RESOLVED, Move.REOPEN),
+])
+def test_moves_that_fit(stage: Stage, move: Move) -> None:
+    check(_ticket(stage), move)
+
+
+def test_next_step_follows_the_process() -> None:
+    new = next_step(_ticket(Stage.NEW), MINDX, NOW)
+    assert new is not None and new.what == "Acknowledge the customer" and new.due == NOW + timedelta(minutes=30)
+    priority = next_step(_ticket(Stage.IN_PROGRESS, cos=ClassOfService.PRIORITY), MINDX, NOW)
+    assert priority is not None and priority.due == NOW + timedelta(minutes=15)
+    standard = next_step(_ticket(Stage.IN_PROGRESS), MINDX, NOW)
+    assert standard is not None and standard.due == NOW + timedelta(hours=24)
+    on_hold = next_step(_ticket(Stage.ON_HOLD), MINDX, NOW)
+    assert on_hold is not None and on_hold.due is None
+    assert next_step(_ticket(Stage.DONE, closed=True), MINDX, NOW) is None
+    deadline = next_step(_ticket(Stage.IN_PROGRESS, cos=ClassOfService.FIXED_DEADLINE,
+                                 deadline=NOW + timedelta(hours=16)), MINDX, NOW)
+    assert deadline is not None and deadline.due == NOW + timedelta(hours=4)  # 16h left / 4 updates
+    assert deadline.overdue(NOW + timedelta(hours=5))
