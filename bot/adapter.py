@@ -96,7 +96,8 @@ class TeamsAdapter:
         if not activity.type:
             return web.Response(status=400, text="activity without a type")
         try:
-            auth = await self._auth.authenticate_request(activity, request.headers.get("Authorization", ""))
+            # None (not "") when absent: botbuilder treats only None as "no header" when auth is off.
+            auth = await self._auth.authenticate_request(activity, request.headers.get("Authorization"))
         except Exception as error:  # PermissionError, PyJWT errors, unknown signing key...
             logger.warning("rejected an unauthenticated request: %s", type(error).__name__)
             return web.Response(status=401, text="unauthorized")

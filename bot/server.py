@@ -22,7 +22,7 @@ from bot.context import Services
 from bot.odoo.errors import OdooError
 from bot.odoo.gateway import OdooGateway
 from bot.odoo.transport import OdooCredentials, make_transport
-from bot.process import load_profile
+from bot.process import ProcessProfile, load_profile
 from bot.settings import Mode, Settings
 from bot.store import Store, connect_redis
 
@@ -49,11 +49,10 @@ def _clock() -> datetime:
     return datetime.now(UTC)
 
 
-async def _start_sandbox(settings: Settings, clock: Clock) -> tuple[web.AppRunner, str]:
+async def _start_sandbox(settings: Settings, profile: ProcessProfile, clock: Clock) -> tuple[web.AppRunner, str]:
     from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
 
-    sandbox = OdooSandbox(flavour="project" if load_profile(settings.process_profile).model == "project.task"
-                          else "helpdesk_mgmt", db=settings.odoo.db, login=settings.odoo.login,
+    sandbox = OdooSandbox(flavour="project" if profile.model == "project.task" else "helpdesk_mgmt", db=settings.odoo.db, login=settings.odoo.login,
                           password="sandbox", api_key=settings.odoo.api_key, clock=clock)
     seed_scenarios(sandbox)
     runner = web.AppRunner(create_sandbox_app(sandbox), access_log=None)
@@ -68,14 +67,14 @@ async def _start_sandbox(settings: Settings, clock: Clock) -> tuple[web.AppRunne
 
 def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
     app = web.Application()
+    profile = load_profile(settings.process_profile)  # a bad profile stops start-up before anything runs
 
     async def runtime(app: web.Application) -> AsyncIterator[None]:
-        profile = load_profile(settings.process_profile)
         redis = connect_redis(settings.redis_url)
         sandbox: web.AppRunner | None = None
         odoo_url = settings.odoo.url
         if odoo_url is None:
-            sandbox, odoo_url = await _start_sandbox(settings, clock)
+            sandbox, odoo_url = await _start_sandbox(settings, profile, clock)
         session = aiohttp.ClientSession()
         try:
             transport = make_transport(settings.odoo.protocol, session,  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class Mode(StrEnum):
@@ -108,6 +109,15 @@ _ODOO_HINTS = {
 }
 
 
+def _timezone(env: Mapping[str, str]) -> str:
+    name = env.get("TIMEZONE", "").strip() or "Asia/Ho_Chi_Minh"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"TIMEZONE: expected an IANA time zone like Asia/Ho_Chi_Minh, got {name!r}") from None
+    return name
+
+
 def load_settings(env: Mapping[str, str], mode: Mode = Mode.PRODUCTION) -> Settings:
     """Build the settings for `mode` from `env`, or raise SettingsError naming the bad setting."""
     app_id = env.get("MICROSOFT_APP_ID", "").strip()
@@ -136,5 +146,5 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.PRODUCTION) -> Setti
         app_type=app_type,
         redis_url=redis_url,
         process_profile=env.get("PROCESS_PROFILE", "").strip() or "mindx",
-        timezone=env.get("TIMEZONE", "").strip() or "Asia/Ho_Chi_Minh",
+        timezone=_timezone(env),
     )

@@ -391,6 +391,8 @@ class _Reader:
 
     source: str
     constructor: SafeConstructor = field(default_factory=SafeConstructor)
+    # id(value node) -> its key node, so a missing key is reported on the line of its parent key
+    key_nodes: dict[int, ScalarNode] = field(default_factory=dict)
 
     # -- generic ----------------------------------------------------------------------------
 
@@ -423,6 +425,7 @@ class _Reader:
             if not isinstance(key_node, ScalarNode):
                 self.fail(key_node, path, f"keys must be plain text, got {_kind(key_node)}")
             entries[key_node.value] = (key_node, value_node)
+            self.key_nodes[id(value_node)] = key_node
         return entries
 
     def fields(
@@ -443,7 +446,9 @@ class _Reader:
                 self.fail(key_node, _join(path, name), f"unknown {what}{hint} (expected {_one_of(known)})")
         for name in required:
             if name not in entries:
-                self.fail(node, _join(path, name), "missing (this key is required)")
+                self.fail(
+                    self.key_nodes.get(id(node), node), _join(path, name), "missing (this key is required)"
+                )
         return {name: value for name, (_, value) in entries.items()}
 
     def scalar(self, node: Node, path: str, expected: str) -> ScalarNode:
@@ -796,9 +801,13 @@ class _Reader:
             following = teams[key].next
             while following is not None:
                 if following in chain:
+                    # report the link that closes the loop
                     loop = " -> ".join([*chain[chain.index(following) :], following])
+                    culprit = chain[-1]
                     self.fail(
-                        next_nodes[key], f"escalation_teams.{key}.next", f"the escalation chain loops: {loop}"
+                        next_nodes[culprit],
+                        f"escalation_teams.{culprit}.next",
+                        f"the escalation chain loops: {loop}",
                     )
                 chain.append(following)
                 following = teams[following].next

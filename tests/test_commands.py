@@ -1,0 +1,198 @@
+"""Commands through the real bot: friendly refusals, channels, forms, dedupe, Odoo call counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import AGENT, LEAD, STRANGER, RunningSandbox
+from tests.support.odoo_view import OdooView
+from tests.support.teams import TeamsClient, card_text
+
+
+@pytest.fixture
+def odoo(sandbox: RunningSandbox) -> OdooView:
+    return OdooView(sandbox.odoo)
+
+
+async def new_ticket(teams: TeamsClient, odoo: OdooView, args: str = "Printer on fire users:1") -> int:
+    await teams.card(f"/ticket new {args}")
+    return int(odoo.newest_ticket()["id"])
+
+
+async def test_help_lists_every_command_from_its_docstring(teams: TeamsClient) -> None:
+    text = card_text(await teams.card("/ticket help"))
+    for name in ("new", "show", "list", "ack", "note", "diag", "update", "assign", "class", "users", "hold",
+                 "block", "resume", "resolve", "confirm", "close", "cancel", "reopen", "merge", "help"):
+        assert f"/ticket {name}" in text
+    assert "Log a new ticket in Odoo" in text
+    detail = card_text(await teams.card("/ticket help merge"))
+    assert "duplicate is cancelled" in detail
+
+
+async def test_bare_ticket_shows_help_and_unknown_command_says_so(teams: TeamsClient) -> None:
+    assert "Ticket commands" in card_text(await teams.card("/ticket"))
+    text = card_text(await teams.card("/ticket frobnicate 42"))
+    assert "don't know the command `frobnicate`" in text
+
+
+async def test_chit_chat_in_personal_chat_gets_a_hint(teams: TeamsClient) -> None:
+    [reply] = await teams.say("hello bot")
+    assert "/ticket help" in reply.text
+
+
+@pytest.mark.parametrize(("command", "expected"), [
+    ("/ticket show", "Which ticket?"),
+    ("/ticket show forty-two", "is not a ticket id"),
+    ("/ticket show 99999", "There is no ticket #99999"),
+    ("/ticket show HT99999", "There is no ticket HT99999"),
+    ("/ticket new Broken users:lots", "is not a number of users"),
+    ("/ticket new Broken deadline:yesterday", "can't read the time"),
+    ("/ticket new Broken customer:not-an-email", "is not an email address"),
+    ("/ticket new Broken type:wish", "is not a ticket type"),
+    ("/ticket new Broken category:Astrology", "no category named 'Astrology'"),
+    ("/ticket new Broken assignee:@Nobody", "can't find an Odoo user"),
+])
+async def test_bad_input_gets_a_clear_answer_and_changes_nothing(
+        teams: TeamsClient, odoo: OdooView, command: str, expected: str) -> None:
+    before = odoo.call("helpdesk.ticket", "search_count", [])
+    text = card_text(await teams.card(command))
+    assert expected in text
+    assert odoo.call("helpdesk.ticket", "search_count", []) == before
+
+
+async def test_usage_is_shown_with_the_refusal(teams: TeamsClient, odoo: OdooView) -> None:
+    tid = await new_ticket(teams, odoo)
+    text = card_text(await teams.card(f"/ticket note {tid}"))
+    assert "Please add the note" in text and "Usage: `/ticket note <id> <text>`" in text
+
+
+async def test_ids_by_number_and_hash(teams: TeamsClient, odoo: OdooView) -> None:
+    tid = await new_ticket(teams, odoo)
+    number = odoo.ticket(tid)["number"]
+    for ref in (str(tid), f"#{tid}", number, number.lower()):
+        assert number in card_text(await teams.card(f"/ticket show {ref}"))
+
+
+async def test_a_channel_mention_is_stripped(teams: TeamsClient, odoo: OdooView) -> None:
+    replies = await teams.say_in_channel("/ticket new Projector in room 3 does not turn on users:2")
+    assert len(replies) == 1 and replies[0].conversation_id.startswith("19:support@thread.tacv2")
+    assert odoo.newest_ticket()["name"] == "Projector in room 3 does not turn on"
+
+
+async def test_a_redelivered_activity_is_handled_once(teams: TeamsClient, odoo: OdooView) -> None:
+    activity = {**teams._base(teams.personal()), "type": "message", "text": "/ticket new Duplicate delivery"}
+    first = await teams.send(activity)
+    again = await teams.send(activity)
+    assert len(first) == 1 and again == []
+    assert odoo.call("helpdesk.ticket", "search_count", [["name", "=", "Duplicate delivery"]]) == 1
+
+
+async def test_new_without_title_opens_a_form_whose_submit_logs_the_ticket(
+        teams: TeamsClient, odoo: OdooView) -> None:
+    form = await teams.card("/ticket new")
+    assert [i["id"] for i in form["body"] if i["type"].startswith("Input.")] == [
+        "title", "description", "users", "customer", "deadline", "type"]
+    [reply] = await teams.submit({"command": "new", "title": "Wi-Fi down on floor 2", "description": "Since 9am",
+                                  "users": "30", "customer": "", "deadline": "", "type": "incident"})
+    assert reply.card is not None and "Expedite" in card_text(reply.card)
+    ticket = odoo.newest_ticket()
+    assert ticket["name"] == "Wi-Fi down on floor 2" and ticket["priority"] == "3"
+
+
+async def test_html_in_a_title_is_stored_as_text(teams: TeamsClient, odoo: OdooView) -> None:
+    await teams.card('/ticket new <img src=x onerror=alert(1)> broken\n<script>alert("x")</script>')
+    ticket = odoo.newest_ticket()
+    assert "<script>" not in ticket["description"]
+    assert "&lt;script&gt;" in ticket["description"]
+
+
+@pytest.mark.parametrize(("users", "label", "priority"), [
+    (4, "Standard", "1"), (5, "Priority", "2"), (25, "Priority", "2"), (26, "Expedite", "3")])
+async def test_users_reclassifies_at_the_exact_boundaries(
+        teams: TeamsClient, odoo: OdooView, users: int, label: str, priority: str) -> None:
+    tid = await new_ticket(teams, odoo, "Slow LMS users:1")
+    text = card_text(await teams.card(f"/ticket users {tid} {users}"))
+    assert f"Class of service: Standard → {label}" in text or (label == "Standard" and "still Standard" in text)
+    assert odoo.ticket(tid)["priority"] == priority
+    assert f"Users affected: {users}" in text
+    assert "Class of service" in odoo.messages(tid, subtype="Note")[-1]["body"]
+
+
+async def test_assign_to_a_mentioned_colleague(teams: TeamsClient, odoo: OdooView) -> None:
+    tid = await new_ticket(teams, odoo)
+    activity = {**teams._base(teams.personal()), "type": "message",
+                "text": f"/ticket assign {tid} <at>{LEAD.name}</at>",
+                }
+    activity["entities"].append({"type": "mention", "text": f"<at>{LEAD.name}</at>",
+                                 "mentioned": {"id": LEAD.id, "name": LEAD.name}})
+    [reply] = await teams.send(activity)
+    assert reply.card is not None and f"Assigned to {LEAD.name}" in card_text(reply.card)
+    assert odoo.ticket(tid)["user_id"][0] == odoo.user_id(LEAD.email)
+
+
+async def test_an_unknown_teams_user_is_told_what_to_do(teams: TeamsClient, odoo: OdooView) -> None:
+    [reply] = await teams.say("/ticket new Something", sender=STRANGER)
+    assert reply.card is not None
+    assert "can't find an Odoo user for you (nobody@elsewhere.example)" in card_text(reply.card)
+
+
+async def test_cancel_reopen_and_force_close(teams: TeamsClient, odoo: OdooView) -> None:
+    tid = await new_ticket(teams, odoo)
+    await teams.card(f"/ticket cancel {tid} Logged twice")
+    assert odoo.ticket(tid)["stage_id"][1] == "Cancelled"
+    assert "closed" in card_text(await teams.card(f"/ticket ack {tid}"))
+    await teams.card(f"/ticket reopen {tid} Not a duplicate after all")
+    assert odoo.ticket(tid)["stage_id"][1] == "In Progress"
+    text = card_text(await teams.card(f"/ticket close {tid} force:yes"))
+    assert "why it closes without confirmation" in text
+    await teams.card(f"/ticket close {tid} force:yes Customer unreachable for 7 days")
+    assert odoo.ticket(tid)["stage_id"][1] == "Done"
+    assert "WITHOUT customer confirmation" in odoo.messages(tid, subtype="Note")[-1]["body"]
+    assert AGENT.name in odoo.messages(tid, subtype="Note")[-1]["body"]
+
+
+async def test_block_and_resume(teams: TeamsClient, odoo: OdooView) -> None:
+    tid = await new_ticket(teams, odoo)
+    await teams.card(f"/ticket block {tid} Waiting for a screenshot")
+    assert odoo.ticket(tid)["stage_id"][1] == "Awaiting"
+    other = await new_ticket(teams, odoo, "Other users:1")
+    assert "not on hold or blocked" in card_text(await teams.card(f"/ticket resume {other}"))
+    await teams.card(f"/ticket resume {tid}")
+    assert odoo.ticket(tid)["stage_id"][1] == "In Progress"
+
+
+async def test_list_costs_one_odoo_call_whatever_the_number_of_tickets(
+        teams: TeamsClient, odoo: OdooView, sandbox: RunningSandbox) -> None:
+    for n in range(5):
+        await new_ticket(teams, odoo, f"Ticket {n} users:{n * 10}")
+    for which in ("mine", "open", "overdue", "priority"):
+        sandbox.odoo.calls.clear()
+        text = card_text(await teams.card(f"/ticket list {which}"))
+        assert sum(sandbox.odoo.calls.values()) == 1, (which, sandbox.odoo.calls)
+        assert "tickets" in text.lower()
+    mine = card_text(await teams.card("/ticket list mine"))
+    assert all(f"Ticket {n}" in mine for n in range(5))
+
+
+@pytest.mark.parametrize(("command", "max_calls"), [
+    ("show {tid}", 1), ("note {tid} x", 2), ("diag {tid} x", 2), ("update {tid} x", 2), ("ack {tid}", 3),
+    ("hold {tid} x", 3), ("users {tid} 7", 3), ("assign {tid} me", 2), ("resolve {tid} x", 3),
+])
+async def test_odoo_calls_per_command(teams: TeamsClient, odoo: OdooView, sandbox: RunningSandbox,
+                                      command: str, max_calls: int) -> None:
+    """A read costs one call; a change a read plus at most two writes."""
+    tid = await new_ticket(teams, odoo)
+    sandbox.odoo.calls.clear()
+    await teams.card("/ticket " + command.format(tid=tid))
+    assert sum(sandbox.odoo.calls.values()) <= max_calls, sandbox.odoo.calls
+
+
+async def test_odoo_down_is_said_plainly_and_the_command_is_echoed(
+        teams: TeamsClient, odoo: OdooView, sandbox: RunningSandbox) -> None:
+    tid = await new_ticket(teams, odoo)
+    sandbox.odoo.down = True
+    text = card_text(await teams.card(f"/ticket note {tid} Called the customer"))
+    sandbox.odoo.down = False
+    assert "Odoo is not answering" in text and "nothing was changed" in text
+    assert f"/ticket note {tid} Called the customer" in text
+    assert odoo.messages(tid) == []

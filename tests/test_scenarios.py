@@ -1,0 +1,171 @@
+"""The six scenarios of seeds/000 played through the bot, as far as the lifecycle commands reach.
+
+Each test talks to the real bot over HTTP as a Teams agent, and checks what landed in the Odoo
+double (fields and chatter) and what the agent saw on the cards.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import AGENT, FakeClock, RunningSandbox
+from tests.support.odoo_view import OdooView
+from tests.support.teams import TeamsClient, card_text
+
+
+@pytest.fixture
+def odoo(sandbox: RunningSandbox) -> OdooView:
+    return OdooView(sandbox.odoo)
+
+
+def stage(record: dict[str, object]) -> str:
+    value = record["stage_id"]
+    assert isinstance(value, list)
+    return str(value[1])
+
+
+async def test_scenario_1_login_issue_standard(teams: TeamsClient, odoo: OdooView, clock: FakeClock) -> None:
+    card = card_text(await teams.card(
+        "/ticket new Không thể đăng nhập vào LMS users:1 customer:nguyen.van.a@mindx.edu.vn type:incident\n"
+        "Teacher gets \"Invalid username or password\"; class happening today."))
+    assert "Standard" in card and "Acknowledge the customer by 16:03" in card
+    ticket = odoo.newest_ticket()
+    tid = ticket["id"]
+    assert ticket["priority"] == "1" and stage(ticket) == "New"
+    assert ticket["partner_id"][0] == odoo.partner_id("nguyen.van.a@mindx.edu.vn")
+    assert ticket["user_id"][0] == odoo.user_id(AGENT.email)
+
+    clock.advance(minutes=10)
+    card = card_text(await teams.card(f"/ticket ack {tid} Chào thầy, chúng tôi đã nhận được yêu cầu. "
+                                      "Thầy thử chế độ ẩn danh trong lúc chờ nhé."))
+    assert "Acknowledged" in card
+    [ack] = odoo.messages(tid, subtype="Discussions")
+    assert "Chào thầy" in ack["body"] and AGENT.name in ack["body"]
+    assert ack["partner_ids"] == [odoo.partner_id("nguyen.van.a@mindx.edu.vn")]
+    assert stage(odoo.ticket(tid)) == "In Progress"
+
+    await teams.card(f"/ticket diag {tid} Account active; 3 failed attempts in 10 min. Root cause: password.")
+    [diagnosis] = odoo.messages(tid, subtype="Note")
+    assert "Diagnosis" in diagnosis["body"] and "3 failed attempts" in diagnosis["body"]
+
+    card = card_text(await teams.card(f"/ticket resolve {tid} Reset the password and sent a temporary one."))
+    assert "asked to confirm" in card
+    assert stage(odoo.ticket(tid)) == "Solved"
+    assert "confirm" in odoo.messages(tid, subtype="Discussions")[-1]["body"]
+
+    refused = card_text(await teams.card(f"/ticket close {tid}"))
+    assert "no confirmation from the customer" in refused
+    assert stage(odoo.ticket(tid)) == "Solved"  # nothing changed
+
+    clock.advance(minutes=4)
+    card = card_text(await teams.card(f"/ticket confirm {tid} Logged in and changed the password"))
+    assert "closed" in card.lower()
+    closed = odoo.ticket(tid)
+    assert stage(closed) == "Done" and closed["closed"] is True
+
+
+async def test_scenario_2_performance_priority(teams: TeamsClient, odoo: OdooView, clock: FakeClock) -> None:
+    card = card_text(await teams.card(
+        "/ticket new Lớp WEB101-HN-2024 chậm nghiêm trọng users:16 customer:coordinator.ha@mindx.edu.vn\n"
+        "15 students + 1 CXO blocked; page load > 1 minute; cannot submit assignments."))
+    assert "Priority" in card and "High priority" in card
+    tid = odoo.newest_ticket()["id"]
+    assert odoo.ticket(tid)["priority"] == "2"
+
+    clock.advance(minutes=2)
+    card = card_text(await teams.card(f"/ticket ack {tid}"))
+    assert "every 15m" in odoo.messages(tid, subtype="Discussions")[0]["body"]
+    assert "Send the customer an update by 15:50" in card  # acknowledged at 15:35: updates every 15 min
+
+    await teams.card(f"/ticket diag {tid} App Insights: response time 2s -> 35s since 14:00, only WEB101\n"
+                     "TimeoutException ~10/min; SlowQueryWarning 28-32s; DB pool 85/100")
+    note = odoo.messages(tid, subtype="Note")[0]["body"]
+    assert "SlowQueryWarning" in note and "85/100" in note
+
+    clock.advance(minutes=15)
+    card = card_text(await teams.card(f"/ticket update {tid} Escalated to the dev team; next update at 14:45."))
+    assert "Update sent" in card
+    assert len(odoo.messages(tid, subtype="Discussions")) == 2
+
+    await teams.card(f"/ticket resolve {tid} Index on class_id added, pool 100 -> 150; response time ~2s.")
+    await teams.card(f"/ticket confirm {tid}")
+    assert stage(odoo.ticket(tid)) == "Done"
+
+
+async def test_scenario_3_critical_bug_expedite(teams: TeamsClient, odoo: OdooView) -> None:
+    card = card_text(await teams.card(
+        "/ticket new Student submission system down during final exams users:53 type:bug\n"
+        "WEB102-HN (20), DATA101-SG (18), MOBILE201-HN (15): \"System error - please contact administrator\""))
+    assert "Expedite" in card and "Urgent priority" in card
+    tid = odoo.newest_ticket()["id"]
+    assert odoo.ticket(tid)["priority"] == "3"
+    listing = card_text(await teams.card("/ticket list expedite"))
+    assert f"#{tid}" in listing or odoo.ticket(tid)["number"] in listing
+    await teams.card(f"/ticket ack {tid} We are on it; the dev team is alerted. Next update in 15 minutes.")
+    await teams.card(f"/ticket resolve {tid} Submission service restarted with the fixed build; verified in "
+                     "three classes.")
+    await teams.card(f"/ticket confirm {tid}")
+    assert odoo.ticket(tid)["closed"] is True
+
+
+async def test_scenario_4_feature_request_on_hold(teams: TeamsClient, odoo: OdooView, clock: FakeClock) -> None:
+    await teams.card("/ticket new Auto-generate weekly PDF progress reports for parents type:feature "
+                     "customer:cxo@company.com")
+    tid = odoo.newest_ticket()["id"]
+    await teams.card(f"/ticket ack {tid} Thank you; we forward this to the Product Team for evaluation.")
+    card = card_text(await teams.card(f"/ticket hold {tid} Waiting for the Product Team roadmap (Q2/Q3)"))
+    assert "no reminders" in card
+    assert stage(odoo.ticket(tid)) == "On Hold"
+    assert "Product Team roadmap" in odoo.messages(tid, subtype="Note")[-1]["body"]
+
+    clock.advance(days=3)  # on hold: never overdue, however long it waits
+    assert f"#{tid}" not in card_text(await teams.card("/ticket list overdue"))
+    await teams.card(f"/ticket update {tid} The feature is in the backlog for the Q2/Q3 roadmap.")
+    assert len(odoo.messages(tid, subtype="Discussions")) == 2
+    refused = card_text(await teams.card(f"/ticket hold {tid} again"))
+    assert "already paused" in refused
+    await teams.card(f"/ticket resume {tid}")
+    assert stage(odoo.ticket(tid)) == "In Progress"
+
+
+async def test_scenario_5_duplicate_video_tickets_merged(teams: TeamsClient, odoo: OdooView) -> None:
+    await teams.card("/ticket new Video bài 3 Advanced JavaScript không load được users:7 "
+                     "customer:teacher01@mindx.edu.vn")
+    first = odoo.newest_ticket()["id"]
+    await teams.card("/ticket new Lesson 3 video: Cannot load media users:5 customer:teacher01@mindx.edu.vn")
+    second = odoo.newest_ticket()["id"]
+    assert odoo.ticket(first)["priority"] == odoo.ticket(second)["priority"] == "2"
+
+    card = card_text(await teams.card(f"/ticket merge {first} into {second}"))
+    assert "Priority" in card and "Users affected: 12" in card
+    assert stage(odoo.ticket(first)) == "Cancelled"
+    assert f"#{first}" in odoo.messages(second, subtype="Note")[-1]["body"] or \
+        odoo.ticket(first)["number"] in odoo.messages(second, subtype="Note")[-1]["body"]
+    assert "Duplicate of" in odoo.messages(first, subtype="Note")[-1]["body"]
+    await teams.card(f"/ticket diag {second} GET /api/lessons/adv-js-lesson-3/video -> 403; CDN Access Denied; "
+                     "signed URL expired")
+    await teams.card(f"/ticket resolve {second} DevOps regenerated the signed URL; student01 confirmed playback.")
+    await teams.card(f"/ticket confirm {second}")
+    assert odoo.ticket(second)["closed"] is True
+
+
+async def test_scenario_6_fixed_deadline_report(teams: TeamsClient, odoo: OdooView, clock: FakeClock) -> None:
+    # 18:02 local on Jan 29; the report is due at 09:00 the next morning.
+    clock.advance(hours=2, minutes=29)
+    card = card_text(await teams.card(
+        "/ticket new Enrollment report for the Director deadline:tomorrow@09:00 customer:director@mindx.edu.vn "
+        "type:request\nFilter by location + program + period; breakdown by course."))
+    assert "Fixed Deadline" in card and "Deadline: Thu 30 Jan 09:00" in card
+    tid = odoo.newest_ticket()["id"]
+    assert odoo.ticket(tid)["priority"] == "2"
+    await teams.card(f"/ticket ack {tid} To meet 09:00 we propose an MVP: which period, fields and format?")
+    card = card_text(await teams.card(f"/ticket show {tid}"))
+    # 15 hours left, at least 4 updates: the next one is due within 3h45m.
+    assert "Send the customer an update by 21:47" in card
+
+    clock.advance(hours=12)  # 06:02: under 4 hours left; reclassifying recomputes the priority
+    card = card_text(await teams.card(f"/ticket class {tid} deadline"))
+    assert odoo.ticket(tid)["priority"] == "3"
+    await teams.card(f"/ticket resolve {tid} Final report delivered: Enrollment_Report_Final.xlsx")
+    await teams.card(f"/ticket confirm {tid} No additional changes needed")
+    assert odoo.ticket(tid)["closed"] is True

@@ -1,0 +1,87 @@
+"""Start-up configuration: one clear line naming the bad setting."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Mode, SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+PRODUCTION = {
+    "MICROSOFT_APP_ID": "00000000-0000-0000-0000-000000000001",
+    "MICROSOFT_APP_PASSWORD": "app-secret-value",
+    "ODOO_URL": "https://odoo.example.com",
+    "ODOO_DB": "prod",
+    "ODOO_LOGIN": "bot@example.com",
+    "ODOO_API_KEY": "odoo-secret-key",
+    "REDIS_URL": "redis://localhost:6379/0",
+}
+
+
+def test_production_settings_from_the_environment() -> None:
+    settings = load_settings(PRODUCTION, Mode.PRODUCTION)
+    assert settings.auth_enabled and settings.port == 3978 and settings.odoo.protocol == "xmlrpc"
+    assert settings.process_profile == "mindx" and settings.odoo.profile == "auto"
+
+
+def test_secrets_stay_out_of_repr() -> None:
+    text = repr(load_settings(PRODUCTION, Mode.PRODUCTION))
+    assert "app-secret-value" not in text and "odoo-secret-key" not in text
+
+
+@pytest.mark.parametrize(("change", "named"), [
+    ({"MICROSOFT_APP_ID": ""}, "MICROSOFT_APP_ID"),
+    ({"MICROSOFT_APP_PASSWORD": ""}, "MICROSOFT_APP_PASSWORD"),
+    ({"REDIS_URL": ""}, "REDIS_URL"),
+    ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
+    ({"ODOO_URL": ""}, "ODOO_URL"),
+    ({"ODOO_URL": "odoo.example.com"}, "ODOO_URL"),
+    ({"ODOO_API_KEY": ""}, "ODOO_API_KEY"),
+    ({"ODOO_PROTOCOL": "soap"}, "ODOO_PROTOCOL"),
+    ({"ODOO_PROFILE": "zendesk"}, "ODOO_PROFILE"),
+    ({"PORT": "http"}, "PORT"),
+    ({"PORT": "70000"}, "PORT"),
+    ({"MICROSOFT_APP_TYPE": "Single"}, "MICROSOFT_APP_TYPE"),
+    ({"MICROSOFT_APP_TYPE": "SingleTenant"}, "MICROSOFT_APP_TENANT_ID"),
+    ({"TIMEZONE": "Mars/Olympus"}, "TIMEZONE"),
+])
+def test_a_bad_setting_is_named(change: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings({**PRODUCTION, **change}, Mode.PRODUCTION)
+    assert str(error.value).startswith(named + ":")
+    assert "\n" not in str(error.value)
+
+
+def test_dev_mode_needs_no_app_id_nor_redis_and_uses_the_sandbox() -> None:
+    settings = load_settings({}, Mode.DEV)
+    assert not settings.auth_enabled and settings.redis_url is None and settings.uses_sandbox_odoo
+
+
+def test_demo_ignores_real_endpoints() -> None:
+    settings = load_settings(PRODUCTION, Mode.DEMO)
+    assert not settings.auth_enabled and settings.redis_url is None and settings.uses_sandbox_odoo
+
+
+def _run_app(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "app.py", *args], cwd=ROOT, env={"PATH": "/usr/bin:/bin", **env},
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_app_refuses_to_start_without_app_id_and_says_why() -> None:
+    result = _run_app({})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "configuration error: MICROSOFT_APP_ID: required in production (the bot's Azure app id); "
+        "use --dev to run without authentication"]
+
+
+def test_app_refuses_a_bad_process_profile_with_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "team.yaml"
+    bad.write_text("name: team\ntitle: [unclosed\n")
+    result = _run_app({"PROCESS_PROFILE": str(bad)}, "--dev")
+    assert result.returncode == 2
+    assert "configuration error:" in result.stderr and "team.yaml:" in result.stderr
