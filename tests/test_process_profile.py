@@ -306,6 +306,13 @@ def test_merge_keys_work_and_the_explicit_value_wins() -> None:
     assert profile.classes[ClassOfService.PRIORITY].update_every == timedelta(minutes=15)
 
 
+def test_profiles_are_hashable_and_compare_by_value() -> None:
+    first, second = parse_profile(BASE, "base.yaml"), parse_profile(BASE, "base.yaml")
+    assert first == second
+    assert len({first, second}) == 1
+    assert first != replace(first, lead_after_misses=3)
+
+
 def test_profile_is_immutable() -> None:
     profile = parse_profile(BASE, "base.yaml")
     with pytest.raises(TypeError):

@@ -216,6 +216,9 @@ class ProcessProfile:
     kanban_states: Mapping[Stage, KanbanState] = field(default_factory=_empty)
     source: str = ""  # the file the profile was loaded from
 
+    def __hash__(self) -> int:  # the mappings are unhashable; equal profiles share these fields
+        return hash((self.name, self.title, self.model, self.source))
+
     @property
     def urgent_priority(self) -> str:
         """The priority of a Fixed Deadline ticket close to (or past) its deadline."""
