@@ -209,7 +209,7 @@ class ProcessProfile:
     stage_emails: Mapping[Stage, str]  # logical stage -> subject of the e-mail Odoo sends on entering it
     notify_customer_on_cancel: bool
     required_fields: Mapping[Stage, tuple[str, ...]]
-    # Additions to the brief; all have defaults so a profile can be built by hand in tests.
+    # Optional parts, with defaults so that a profile can also be built by hand (in tests).
     deadline_urgent_priority: str | None = None  # None: the model's highest priority
     extra_stages: Mapping[str, Stage] = field(default_factory=_empty)
     odoo_stage_emails: Mapping[str, str] = field(default_factory=_empty)  # Odoo stage name -> subject
@@ -257,7 +257,10 @@ class ProcessProfile:
         return None
 
     def allows(self, action: Action | str, role: Role | str) -> bool:
-        """Whether ``role`` may do ``action``; actions not listed under ``roles`` are open to all."""
+        """Whether ``role`` may do ``action``; actions not listed under ``roles`` are open to all.
+
+        An action or role the bot does not know is a ``ValueError``.
+        """
         allowed = self.roles.get(Action(action))
         return allowed is None or Role(role) in allowed
 
