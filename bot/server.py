@@ -52,7 +52,8 @@ def _clock() -> datetime:
 async def _start_sandbox(settings: Settings, profile: ProcessProfile, clock: Clock) -> tuple[web.AppRunner, str]:
     from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
 
-    sandbox = OdooSandbox(flavour="project" if profile.model == "project.task" else "helpdesk_mgmt", db=settings.odoo.db, login=settings.odoo.login,
+    flavour = "project" if profile.model == "project.task" else "helpdesk_mgmt"
+    sandbox = OdooSandbox(flavour=flavour, db=settings.odoo.db, login=settings.odoo.login,
                           password="sandbox", api_key=settings.odoo.api_key, clock=clock)
     seed_scenarios(sandbox)
     runner = web.AppRunner(create_sandbox_app(sandbox), access_log=None)

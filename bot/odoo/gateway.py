@@ -75,14 +75,14 @@ class OdooGateway:
         self._base_url = base_url.rstrip("/")
         self._stage_by_name = {s["name"]: Named(s["id"], s["name"]) for s in stages}
         self._stage_name_by_id = {s["id"]: s["name"] for s in stages}
-        self._closed_stage_ids = {s["id"] for s in stages if model.stage_closed_field and s.get(model.stage_closed_field)}
+        closing = model.stage_closed_field
+        self._closed_stage_ids = {s["id"] for s in stages if closing and s.get(closing)}
         self._tags = dict(tags)
         self._tag_names = {v: k for k, v in tags.items()}
         self._users = {u["id"]: _user(u) for u in users}
         self._teams = teams
         self._categories = categories
         self._clock = clock
-        self._stage_keys = {name: key for key, name in reversed(list(process.stages.items()))}
 
     # ---- start-up ---------------------------------------------------------------------------
     @classmethod
@@ -236,7 +236,7 @@ class OdooGateway:
         if self.model.deadline_field:
             vals[self.model.deadline_field] = to_odoo_time(facts.deadline) if facts.deadline else False
         await self.write(ticket, vals)
-        tags = tuple(t for t in ticket.tags if t not in {c.tag for c in self.process.classes.values()}) + (new_tag,)
+        tags = (*(t for t in ticket.tags if t not in {c.tag for c in self.process.classes.values()}), new_tag)
         return ticket.with_changes(cos=cos, facts=facts, priority=self._priority(priority), tags=tags)
 
     async def note(self, ticket: Ticket, text: str, *, by: str) -> int:
@@ -289,7 +289,7 @@ class OdooGateway:
             title=record.get("name") or "",
             description=description,
             stage=stage,
-            stage_key=self._stage_keys.get(stage),
+            stage_key=self.process.stage_of(stage),
             priority=record.get("priority") or "0",
             cos=self._class_of(tags, facts),
             created=odoo_time(record.get("create_date")),
@@ -306,8 +306,8 @@ class OdooGateway:
         )
 
     def _class_of(self, tags: tuple[str, ...], facts: TicketFacts) -> ClassOfService:
-        for key, service_class in self.process.classes.items():
-            if service_class.tag in tags:
+        for tag in tags:
+            if (key := self.process.class_for_tag(tag)) is not None:
                 return key
         return classify(facts.users, facts.deadline, self.process)
 

@@ -37,6 +37,7 @@ class ConnectorStub:
     roster: dict[str, dict[str, Any]] = field(default_factory=dict)  # Teams user id -> member JSON
     posted: list[Posted] = field(default_factory=list)
     updated: list[Posted] = field(default_factory=list)
+    auth_headers: list[str] = field(default_factory=list)  # Authorization of each post, as received
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
 
     def add_member(self, user_id: str, name: str, email: str) -> None:
@@ -52,6 +53,7 @@ class ConnectorStub:
         return app
 
     async def _post(self, request: web.Request) -> web.Response:
+        self.auth_headers.append(request.headers.get("Authorization", ""))
         posted = Posted(request.match_info["cid"], await request.json(), request.match_info.get("aid", ""),
                         f"msg-{next(self._ids)}")
         self.posted.append(posted)
