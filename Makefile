@@ -25,14 +25,19 @@ redis-server:
 demo: $(VENV)/.runtime
 	$(PY) app.py --demo
 
+# Microsoft's adaptivecards library (Node), which the tests use to check every card we build.
+tests/cards/node_modules/.installed: tests/cards/package.json tests/cards/package-lock.json
+	npm ci --prefix tests/cards --no-audit --no-fund --loglevel=error
+	touch $@
+
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
 
-test: $(VENV)/.dev redis-server lint
+test: $(VENV)/.dev redis-server lint tests/cards/node_modules/.installed
 	$(PY) -m pytest
 
 bench: $(VENV)/.dev
 	$(PY) bench/turns.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache tests/cards/node_modules
