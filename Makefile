@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench redis-server clean
+.PHONY: demo test lint bench redis-server clean package
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,14 +30,23 @@ tests/cards/node_modules/.installed: tests/cards/package.json tests/cards/packag
 	npm ci --prefix tests/cards --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Node packages for the Teams manifest schema check, pinned by the lockfile.
+manifest/node_modules/.installed: manifest/package.json manifest/package-lock.json
+	npm ci --prefix manifest --no-audit --no-fund --loglevel=error
+	touch $@
+
+# appPackage.zip for Teams: needs MICROSOFT_APP_ID and BOT_ENDPOINT (TEAMS_APP_ID, APP_VERSION optional).
+package: manifest/node_modules/.installed
+	$(PYTHON) manifest/build.py
+
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
 
-test: $(VENV)/.dev redis-server lint tests/cards/node_modules/.installed
+test: $(VENV)/.dev redis-server lint tests/cards/node_modules/.installed manifest/node_modules/.installed
 	$(PY) -m pytest
 
 bench: $(VENV)/.dev
 	$(PY) bench/turns.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache tests/cards/node_modules
+	rm -rf $(VENV) .pytest_cache .ruff_cache tests/cards/node_modules manifest/node_modules appPackage.zip

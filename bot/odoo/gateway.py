@@ -211,7 +211,11 @@ class OdooGateway:
     async def move(self, ticket: Ticket, stage: Stage, **extra: Any) -> Ticket:
         """Write the Odoo stage the process profile maps `stage` to (plus other fields)."""
         target = self._stage_by_name[self.process.stages[stage]]
-        await self.write(ticket, {"stage_id": target.id, **extra})
+        vals = {"stage_id": target.id, **extra}
+        kanban = self.model.kanban_value(stage, self.process.kanban_states.get(stage))
+        if kanban is not None and self.model.kanban_field:
+            vals[self.model.kanban_field] = kanban
+        await self.write(ticket, vals)
         return ticket.with_changes(stage=target.name, stage_key=stage,
                                    closed=target.id in self._closed_stage_ids or stage in (Stage.DONE, Stage.CANCELLED))
 
@@ -289,7 +293,7 @@ class OdooGateway:
             title=record.get("name") or "",
             description=description,
             stage=stage,
-            stage_key=self.process.stage_of(stage),
+            stage_key=self.process.stage_of(stage, self.model.kanban_state(record.get(self.model.kanban_field or ""))),
             priority=record.get("priority") or "0",
             cos=self._class_of(tags, facts),
             created=odoo_time(record.get("create_date")),
@@ -300,10 +304,16 @@ class OdooGateway:
             tags=tuple(t for t in tags if t),
             team=_name_of(record.get(self.model.team_field)) if self.model.team_field else "",
             category=_name_of(record.get(self.model.category_field)) if self.model.category_field else "",
-            closed=bool(record.get(self.model.closed_field)) if self.model.closed_field else
-            stage_id in self._closed_stage_ids,
+            closed=self._closed(record, stage_id),
             url=self.url(record["id"]),
         )
+
+    def _closed(self, record: dict[str, Any], stage_id: int) -> bool:
+        if self.model.closed_field:
+            return bool(record.get(self.model.closed_field))
+        if self.model.closing_values and self.model.kanban_field:
+            return record.get(self.model.kanban_field) in self.model.closing_values.values()
+        return stage_id in self._closed_stage_ids
 
     def _class_of(self, tags: tuple[str, ...], facts: TicketFacts) -> ClassOfService:
         for tag in tags:

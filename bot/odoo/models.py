@@ -9,7 +9,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from bot.process import KanbanState, Stage
+
+
+def _frozen(values: dict[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(values)
 
 
 @dataclass(frozen=True)
@@ -28,11 +36,33 @@ class ModelProfile:
     priorities: tuple[str, ...]
     deadline_field: str | None = None  # a native deadline field, used beside the facts block
     stage_closed_field: str | None = None  # on the stage model: which stages close the ticket
+    # The kanban light (grey/green/red): helpdesk's kanban_state, or project.task's `state` in Odoo 17,
+    # which also closes a task ('1_done' / '1_canceled') independently of its stage and is reset to
+    # '01_in_progress' by any stage write that does not set it.
+    kanban_field: str | None = None
+    kanban_values: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
+    closing_values: Mapping[str, str] = field(default_factory=lambda: _frozen({}))  # Stage -> value
+
+    def kanban_value(self, stage: Stage, wanted: KanbanState | None) -> str | None:
+        """The value to write in `kanban_field` when moving into `stage` (None: leave it alone)."""
+        if self.kanban_field is None:
+            return None
+        if stage in self.closing_values:
+            return self.closing_values[stage]
+        if wanted is None:
+            return self.kanban_values[KanbanState.NORMAL] if self.closing_values else None
+        return self.kanban_values[wanted]
+
+    def kanban_state(self, value: object) -> KanbanState | None:
+        for state, written in self.kanban_values.items():
+            if written == value:
+                return KanbanState(state)
+        return None
 
     def read_fields(self) -> list[str]:
         fields = ["name", "description", "stage_id", "priority", "partner_id", "tag_ids", "create_date",
                   "write_date", self.owner_field]
-        for extra in (self.number_field, self.team_field, self.category_field, self.closed_field):
+        for extra in (self.number_field, self.team_field, self.category_field, self.closed_field, self.kanban_field):
             if extra:
                 fields.append(extra)
         return fields
@@ -43,6 +73,7 @@ HELPDESK_MGMT = ModelProfile(
     tag_model="helpdesk.ticket.tag", number_field="number", owner_field="user_id", owner_is_many=False,
     team_field="team_id", category_field="category_id", closed_field="closed",
     priorities=("0", "1", "2", "3"), stage_closed_field="closed",
+    kanban_field="kanban_state", kanban_values=_frozen({"normal": "normal", "done": "done", "blocked": "blocked"}),
 )
 
 HELPDESK_ENTERPRISE = ModelProfile(
@@ -50,6 +81,7 @@ HELPDESK_ENTERPRISE = ModelProfile(
     tag_model="helpdesk.tag", number_field="ticket_ref", owner_field="user_id", owner_is_many=False,
     team_field="team_id", category_field=None, closed_field=None,
     priorities=("0", "1", "2", "3"), stage_closed_field="fold",
+    kanban_field="kanban_state", kanban_values=_frozen({"normal": "normal", "done": "done", "blocked": "blocked"}),
 )
 
 PROJECT_TASK = ModelProfile(
@@ -57,6 +89,9 @@ PROJECT_TASK = ModelProfile(
     tag_model="project.tags", number_field=None, owner_field="user_ids", owner_is_many=True,
     team_field=None, category_field=None, closed_field=None,
     priorities=("0", "1"), deadline_field="date_deadline", stage_closed_field="fold",
+    kanban_field="state",
+    kanban_values=_frozen({"normal": "01_in_progress", "done": "03_approved", "blocked": "02_changes_requested"}),
+    closing_values=_frozen({Stage.DONE: "1_done", Stage.CANCELLED: "1_canceled"}),
 )
 
 PROFILES = {p.key: p for p in (HELPDESK_ENTERPRISE, HELPDESK_MGMT, PROJECT_TASK)}

@@ -1,0 +1,83 @@
+"""The running app: health and readiness, start-up checks against Odoo, and the demo mode."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from tests.conftest import RunningSandbox
+from tests.support.redis_server import free_port
+from tests.support.teams import TeamsClient
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+async def test_health_and_readiness(teams: TeamsClient, sandbox: RunningSandbox) -> None:
+    base = teams.bot_url.removesuffix("/api/messages")
+    async with teams.session.get(base + "/healthz") as response:
+        assert response.status == 200 and (await response.json())["status"] == "ok"
+    async with teams.session.get(base + "/readyz") as response:
+        assert response.status == 200 and await response.json() == {"redis": True, "odoo": True, "ready": True}
+    sandbox.odoo.down = True
+    async with teams.session.get(base + "/readyz") as response:
+        assert response.status == 503 and (await response.json())["odoo"] is False
+
+
+async def _run_app(*args: str, env: dict[str, str], until: str | None = None,
+                   timeout: float = 60) -> tuple[int | None, str, str]:
+    """Run app.py; stop it once stdout shows `until` (or when it exits by itself)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "app.py", *args, cwd=ROOT, env={"PATH": os.environ.get("PATH", ""), **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    out = ""
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                line = (await process.stdout.readline()).decode()
+                if not line:
+                    break
+                out += line
+                if until and until in out:
+                    break
+    finally:
+        if process.returncode is None and until and until in out:
+            process.terminate()
+        code = await process.wait()
+    return code, out, (await process.stderr.read()).decode()
+
+
+async def test_a_wrong_odoo_key_stops_start_up_with_one_line(sandbox: RunningSandbox, redis_url: str) -> None:
+    code, _, err = await _run_app("--dev", env={
+        "ODOO_URL": sandbox.url, "ODOO_DB": "helpdesk", "ODOO_LOGIN": "admin", "ODOO_API_KEY": "wrong-key",
+        "REDIS_URL": redis_url, "PORT": str(free_port())})
+    assert code == 1
+    assert err.strip().splitlines()[-1].startswith("cannot start: Odoo: ")
+    assert "wrong-key" not in err
+
+
+async def test_demo_starts_with_nothing_installed_and_answers(tmp_path: Path) -> None:
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "app.py", "--demo", cwd=ROOT,
+        env={"PATH": os.environ.get("PATH", ""), "PORT": str(port)},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    assert process.stdout is not None
+    try:
+        banner = ""
+        async with asyncio.timeout(60):
+            while "agentsplayground" not in banner:
+                line = (await process.stdout.readline()).decode()
+                assert line, "the demo exited before printing its banner"
+                banner += line
+        assert f"http://localhost:{port}/api/messages" in banner
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
+                assert response.status == 200
+    finally:
+        process.terminate()
+        await process.wait()
