@@ -1,0 +1,11 @@
+"""A built-in "sandbox Odoo": an in-memory Odoo 17 speaking XML-RPC, JSON-RPC and JSON-2 over HTTP.
+
+Used by the tests and by the bot's demo mode. See the recorded contract it imitates in
+../shared/odoo-contract (helpdesk_mgmt and project flavours).
+"""
+
+from bot.odoo.sandbox.sandbox import GROUP_KEYS, OdooSandbox
+from bot.odoo.sandbox.seed import seed_scenarios
+from bot.odoo.sandbox.server import create_sandbox_app
+
+__all__ = ["GROUP_KEYS", "OdooSandbox", "create_sandbox_app", "seed_scenarios"]

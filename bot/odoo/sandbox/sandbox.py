@@ -1,0 +1,165 @@
+"""`OdooSandbox`: one in-memory Odoo 17 database plus the services the wire protocols expose.
+
+The HTTP app (server.py) and tests use the same entry points: `authenticate` for the common
+service, `execute_kw` (credentials checked like Odoo) and `call` (already authenticated).
+Each call is a transaction: a fault rolls the tables back, while id counters and sequences
+keep moving, as in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from bot.odoo.sandbox import base_data, faults
+from bot.odoo.sandbox.base_models import base_models
+from bot.odoo.sandbox.grouping import READ_GROUP
+from bot.odoo.sandbox.helpdesk_models import helpdesk_models
+from bot.odoo.sandbox.mail_models import mail_models
+from bot.odoo.sandbox.orm import GENERIC_METHODS, READ_ONLY_METHODS, Env, ModelDef, Row, Store, create_one, execute
+from bot.odoo.sandbox.project_models import project_models
+
+logger = logging.getLogger(__name__)
+
+Flavour = Literal["helpdesk_mgmt", "project"]
+GROUP_KEYS = {
+    "internal": "base.group_user",
+    "portal": "base.group_portal",
+    "settings": "base.group_system",
+    "helpdesk_user": "helpdesk_mgmt.group_helpdesk_user",
+    "helpdesk_manager": "helpdesk_mgmt.group_helpdesk_manager",
+    "project_user": "project.group_project_user",
+    "project_manager": "project.group_project_manager",
+}
+
+
+def _models(flavour: str) -> list[ModelDef]:
+    if flavour not in ("helpdesk_mgmt", "project"):
+        raise ValueError(f"unknown sandbox flavour {flavour!r}: use 'helpdesk_mgmt' or 'project'")
+    definitions = base_models() + mail_models() + (helpdesk_models() if flavour == "helpdesk_mgmt"
+                                                   else project_models())
+    for definition in definitions:
+        definition.methods.setdefault("read_group", READ_GROUP)
+    return definitions
+
+
+class OdooSandbox:
+    """An Odoo 17 stand-in: `flavour` 'helpdesk_mgmt' (OCA helpdesk) or 'project' (Community project)."""
+
+    def __init__(self, flavour: Flavour = "helpdesk_mgmt", db: str = "helpdesk", login: str = "admin",
+                 password: str = "admin", api_key: str = "sandbox-key",
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.flavour = flavour
+        self.db = db
+        self.login = login
+        self.store = Store(clock or (lambda: datetime.now(UTC)))
+        self.calls: Counter[tuple[str, str]] = Counter()
+        self.down = False
+        self.latency = 0.0
+        self._api_keys: dict[str, int] = {}
+        for definition in _models(flavour):
+            self.store.register(definition)
+        base_data.install(self.env(base_data.ADMIN_UID), flavour, login=login, password=password)
+        self.add_api_key(base_data.ADMIN_UID, api_key)
+
+    # ---- setup helpers ------------------------------------------------------------------------------
+    def env(self, uid: int = base_data.ADMIN_UID, context: dict[str, Any] | None = None) -> Env:
+        return Env(self.store, uid, context)
+
+    @property
+    def admin_uid(self) -> int:
+        return base_data.ADMIN_UID
+
+    def add_api_key(self, uid: int, key: str) -> None:
+        if key:
+            self._api_keys[key] = uid
+
+    def add_user(self, name: str, login: str, email: str, *, groups: Iterable[str] = ("helpdesk_user",),
+                 password: str | None = None, api_key: str | None = None) -> int:
+        """An Odoo user; groups are keys of GROUP_KEYS or xmlids. Internal unless 'portal' is given."""
+        env = self.env()
+        xmlids = [GROUP_KEYS.get(g, g) for g in groups]
+        if "base.group_portal" not in xmlids and "base.group_user" not in xmlids:
+            xmlids.insert(0, "base.group_user")
+        unknown = [x for x in xmlids if x not in self.store.xmlids]
+        if unknown:
+            raise ValueError(f"unknown group(s) {', '.join(unknown)} for flavour {self.flavour!r}")
+        uid = create_one(env, "res.users", {"name": name, "login": login, "email": email,
+                                            "password": password or login,
+                                            "groups_id": [[6, 0, [env.ref(x) for x in xmlids]]]})
+        if api_key:
+            self.add_api_key(uid, api_key)
+        return uid
+
+    def records(self, model: str) -> list[Row]:
+        """Raw stored rows (copies), for assertions."""
+        return [copy.deepcopy(row) for row in self.env().rows(model)]
+
+    def version(self) -> dict[str, Any]:
+        return {"server_version": base_data.SERVER_VERSION,
+                "server_version_info": list(base_data.SERVER_VERSION_INFO),
+                "server_serie": "17.0", "protocol_version": 1}
+
+    def is_record_method(self, model: str, method: str) -> bool:
+        definition = self.store.models.get(model)
+        entry = (definition.methods.get(method) if definition else None) or GENERIC_METHODS.get(method)
+        return bool(entry and entry.on_records)
+
+    # ---- authentication -----------------------------------------------------------------------------
+    def _check_db(self, db: str) -> None:
+        if db != self.db:
+            raise faults.unknown_database(db)
+
+    def _secret_matches(self, uid: int, secret: Any) -> bool:
+        user = self.store.tables["res.users"].get(uid)
+        if user is None or not user.get("active", True) or not isinstance(secret, str) or not secret:
+            return False
+        return secret == user.get("password") or self._api_keys.get(secret) == uid
+
+    def authenticate(self, db: str, login: str, secret: Any) -> int | bool:
+        """common.authenticate / login: the uid, or False for bad credentials (never a fault)."""
+        self._check_db(db)
+        for user in self.store.tables["res.users"].values():
+            if user["login"] == login and self._secret_matches(user["id"], secret):
+                return int(user["id"])
+        return False
+
+    def uid_for_api_key(self, key: str) -> int | None:
+        uid = self._api_keys.get(key)
+        user = self.store.tables["res.users"].get(uid or 0)
+        return uid if user is not None and user.get("active", True) else None
+
+    def execute_kw(self, db: str, uid: Any, secret: Any, model: str, method: str, args: Any = (),
+                   kwargs: Any = None) -> Any:
+        """object.execute_kw with Odoo's credential checks (missing uid: fault 2; wrong secret: 3)."""
+        self._check_db(db)
+        if not isinstance(uid, int) or isinstance(uid, bool) or uid not in self.store.tables["res.users"]:
+            raise faults.missing("res.users", [uid], uid if isinstance(uid, int) else 0)
+        if not self._secret_matches(uid, secret):
+            raise faults.access_denied()
+        return self.call(uid, model, method, list(args or []), dict(kwargs or {}))
+
+    # ---- the ORM entry point --------------------------------------------------------------------------
+    def call(self, uid: int, model: str, method: str, args: list[Any] | tuple[Any, ...] = (),
+             kwargs: dict[str, Any] | None = None) -> Any:
+        """Run one execute_kw as user `uid` (a transaction: a fault rolls the data back)."""
+        self.calls[(model, method)] += 1
+        keywords = dict(kwargs or {})
+        context = keywords.pop("context", None)
+        env = Env(self.store, uid, context if isinstance(context, dict) else None)
+        snapshot = None if method in READ_ONLY_METHODS else self.store.snapshot()
+        try:
+            return execute(env, model, method, list(args), keywords)
+        except faults.OdooFault:
+            if snapshot is not None:
+                self.store.restore(snapshot)
+            raise
+        except Exception as error:  # a sandbox bug or an argument Odoo would also choke on
+            if snapshot is not None:
+                self.store.restore(snapshot)
+            logger.warning("sandbox %s.%s failed: %r", model, method, error)
+            raise faults.python_error(type(error).__name__, str(error)) from error

@@ -1,0 +1,118 @@
+"""Demo data: the MindX support desk of the six Week 3 scenarios (seeds/000), or for the
+`project` flavour an Odoo PS style "Support" project.
+
+Everything is created through the same ORM calls a client makes (so numbers, followers and
+creation messages exist as in Odoo). Tag names follow the process profiles (`standard`,
+`priority`, `expedite`, `fixed-deadline`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.odoo.sandbox.sandbox import OdooSandbox
+
+# (name, email = login, helpdesk groups, project groups)
+AGENTS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("Đỗ Doãn Tiến", "tien.dd@mindx.edu.vn", ("helpdesk_user",), ("project_user",)),
+    ("Trần Thị Lan", "lan.tt@mindx.edu.vn", ("helpdesk_manager",), ("project_manager",)),
+    ("Phạm Quốc Huy", "huy.pq@mindx.edu.vn", ("helpdesk_user",), ("project_user",)),
+    ("Võ Minh Đức", "duc.vm@mindx.edu.vn", ("helpdesk_user",), ("project_user",)),
+    ("Test User", "user@contoso.com", ("helpdesk_user",), ("project_user",)),
+)
+TEAMS = ("Support L1", "Dev", "DevOps", "Product", "Content Ops")
+TAGS = ("standard", "priority", "expedite", "fixed-deadline")
+CATEGORIES = ("Login", "Performance", "Bug", "Feature Request", "Video", "Reporting")
+# MindX's own stages beside helpdesk_mgmt's: (name, sequence); sequence 3 sorts them after Awaiting (3)
+# and before Done (4) because the order is "sequence, id".
+MINDX_STAGES = (("On Hold", 3), ("Solved", 3))
+# The customers of the six scenarios: (name, email)
+CUSTOMERS = (
+    ("Nguyễn Văn A", "nguyen.van.a@mindx.edu.vn"),
+    ("Coordinator Hà", "coordinator.ha@mindx.edu.vn"),
+    ("CXO Cơ sở Nguyễn Chí Thanh", "cxo@company.com"),
+    ("Teacher 01", "teacher01@mindx.edu.vn"),
+    ("Director", "director@mindx.edu.vn"),
+    ("Student 01", "student01@example.com"),
+)
+VIDEO_DESCRIPTION = (
+    "<p>Video bài 3 Advanced JavaScript không load được (class JS-ADV-HN-2412, Advanced JavaScript).</p>"
+    "<p>12 students affected. Video loading indefinitely, some see \"Cannot load media\" error. "
+    "Both web (Chrome 120+) and mobile (iOS Safari/Android Chrome) affected. Started around 19:40.</p>")
+# Open tickets of the scenarios: (title, description, customer email, stage, tag, category, team, priority, agent)
+TICKETS: tuple[tuple[str, str, str, str, str, str, str, str, str], ...] = (
+    ("Video bài 3 Advanced JavaScript không load được", VIDEO_DESCRIPTION, "teacher01@mindx.edu.vn", "New",
+     "priority", "Video", "Support L1", "2", "tien.dd@mindx.edu.vn"),
+    ("Lesson 3 video: Cannot load media", "<p>Video lesson 3 of Advanced JavaScript (JS-ADV-HN-2412) shows "
+     "\"Cannot load media\" on my phone and on Chrome since this evening.</p>", "student01@example.com", "New",
+     "priority", "Video", "Support L1", "2", "tien.dd@mindx.edu.vn"),
+    ("Auto-generate PDF progress reports and email to parents weekly",
+     "<p>Request: auto-generate PDF progress reports and email them to parents weekly. Would save the team "
+     "time. Feature request, forwarded to the Product Team for roadmap evaluation.</p>", "cxo@company.com",
+     "On Hold", "standard", "Feature Request", "Product", "1", "tien.dd@mindx.edu.vn"),
+    ("Enrollment report for Director presentation",
+     "<p>Enrollment report for the Director's presentation. Deadline: 09:00 AM tomorrow (hard deadline). "
+     "Filter by location + program + time period, breakdown by course. Risks: PII data, heavy query, "
+     "unclear metrics.</p>", "director@mindx.edu.vn", "In Progress", "fixed-deadline", "Reporting", "Support L1",
+     "2", "tien.dd@mindx.edu.vn"),
+)
+# Project flavour (Odoo PS support project): stages (name, fold) and tasks (name, description, stage, tags)
+PROJECT_STAGES = (("Requirements", False), ("Development", False), ("UAT", False), ("Done", True),
+                  ("Canceled", True))
+PROJECT_TASKS = (
+    ("Add SSO login", "<p>Customer wants SAML SSO for the portal.</p>", "Requirements", ("standard",)),
+    ("Invoices report is empty since the upgrade", "<p>The monthly invoices report shows no lines since the "
+     "upgrade to 17.0; 12 accountants affected.</p>", "Development", ("priority",)),
+)
+
+
+def _ids_by_name(sb: OdooSandbox, model: str) -> dict[str, int]:
+    return {r["name"]: r["id"] for r in sb.call(sb.admin_uid, model, "search_read", [[]], {"fields": ["name"]})}
+
+
+def seed_scenarios(sb: OdooSandbox) -> None:
+    """Fill the sandbox with the demo desk (agents, customers, teams, tags, open tickets)."""
+    project = sb.flavour == "project"
+    for name, email, helpdesk_groups, project_groups in AGENTS:
+        sb.add_user(name, email, email, groups=project_groups if project else helpdesk_groups)
+    admin = sb.admin_uid
+    partners = {email: sb.call(admin, "res.partner", "create", [{"name": name, "email": email}])
+                for name, email in CUSTOMERS}
+    if project:
+        _seed_project(sb)
+        return
+    tags = dict(zip(TAGS, sb.call(admin, "helpdesk.ticket.tag", "create", [[{"name": t} for t in TAGS]]),
+                    strict=True))
+    teams = dict(zip(TEAMS, sb.call(admin, "helpdesk.ticket.team", "create", [[{"name": t} for t in TEAMS]]),
+                     strict=True))
+    categories = dict(zip(CATEGORIES, sb.call(admin, "helpdesk.ticket.category", "create",
+                                              [[{"name": c} for c in CATEGORIES]]), strict=True))
+    for name, sequence in MINDX_STAGES:
+        sb.call(admin, "helpdesk.ticket.stage", "create", [{"name": name, "sequence": sequence}])
+    stages = _ids_by_name(sb, "helpdesk.ticket.stage")
+    users = {u["login"]: u["id"] for u in sb.call(admin, "res.users", "search_read", [[]], {"fields": ["login"]})}
+    for title, description, customer, stage, tag, category, team, priority, agent in TICKETS:
+        values: dict[str, Any] = {
+            "name": title, "description": description, "partner_id": partners[customer], "priority": priority,
+            "tag_ids": [[6, 0, [tags[tag]]]], "category_id": categories[category], "team_id": teams[team],
+            "user_id": users[agent], "channel_id": 2,
+        }
+        ticket = sb.call(admin, "helpdesk.ticket", "create", [values])
+        if stage != "New":
+            sb.call(admin, "helpdesk.ticket", "write", [[ticket], {"stage_id": stages[stage]}])
+
+
+def _seed_project(sb: OdooSandbox) -> None:
+    admin = sb.admin_uid
+    project = sb.call(admin, "project.project", "create", [{"name": "Support"}])
+    stage_ids = sb.call(admin, "project.task.type", "create", [[
+        {"name": name, "sequence": sequence, "fold": fold, "project_ids": [[6, 0, [project]]]}
+        for sequence, (name, fold) in enumerate(PROJECT_STAGES, start=1)]])
+    stages = dict(zip([name for name, _ in PROJECT_STAGES], stage_ids, strict=True))
+    tags = dict(zip(TAGS, sb.call(admin, "project.tags", "create", [[{"name": t} for t in TAGS]]), strict=True))
+    agent = next(u["id"] for u in sb.call(admin, "res.users", "search_read",
+                                          [[["login", "=", AGENTS[0][1]]]], {"fields": ["id"]}))
+    for name, description, stage, task_tags in PROJECT_TASKS:
+        sb.call(admin, "project.task", "create", [{
+            "name": name, "description": description, "project_id": project, "stage_id": stages[stage],
+            "tag_ids": [[6, 0, [tags[t] for t in task_tags]]], "user_ids": [[6, 0, [agent]]]}])

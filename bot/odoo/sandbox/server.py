@@ -1,0 +1,225 @@
+"""The sandbox over real HTTP, speaking Odoo's wire formats.
+
+- XML-RPC: POST /xmlrpc/2/common, /xmlrpc/2/object, /xmlrpc/2/db (faults as Odoo sends them;
+  a None or recordset result faults AFTER the call committed, as recorded).
+- JSON-RPC: POST /jsonrpc (always HTTP 200; error objects with code 200 "Odoo Server Error";
+  a None result means no "result" member; a wrong Content-Type gets Odoo's 400 HTML page).
+- JSON-2 (Odoo 19 style): POST /json/2/{model}/{method} with a bearer API key.
+- GET /web/version.
+Every response says `Connection: close`, like Odoo 17's werkzeug server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import xmlrpc.client
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from bot.odoo.sandbox import faults
+from bot.odoo.sandbox.orm import Recordset
+from bot.odoo.sandbox.sandbox import OdooSandbox
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+SANDBOX_KEY: web.AppKey[OdooSandbox] = web.AppKey("odoo_sandbox", OdooSandbox)
+SERVER_HEADER = "Werkzeug/2.2.2 Python/3.11.7"
+WRONG_JSON_TYPE_PAGE = ("<!doctype html>\n<html lang=en>\n<title>400 Bad Request</title>\n<h1>Bad Request</h1>\n"
+                        "<p>Request inferred type is compatible with [&#39;http&#39;] but &#39;/jsonrpc&#39; is "
+                        "type=&#39;json&#39;.</p>\n")
+UNAVAILABLE_PAGE = ("<html><head><title>503 Service Unavailable</title></head><body>"
+                    "<h1>503 Service Unavailable</h1><p>Odoo is not running.</p></body></html>")
+
+
+def dispatch(sb: OdooSandbox, service: str, method: str, params: list[Any]) -> Any:
+    """The RPC services of /xmlrpc/2/<service> and /jsonrpc (raises OdooFault)."""
+    if service == "common":
+        if method == "version":
+            return sb.version()
+        if method == "about":
+            return "See http://openerp.com"
+        if method == "authenticate":
+            if len(params) < 4:
+                raise faults.type_error("exp_authenticate() missing 1 required positional argument: 'user_agent_env'")
+            return sb.authenticate(*params[:3])
+        if method == "login":
+            if len(params) < 3:
+                raise faults.type_error("exp_login() missing 1 required positional argument: 'password'")
+            return sb.authenticate(*params[:3])
+        raise faults.python_error("AttributeError", f"module 'odoo.service.common' has no attribute 'exp_{method}'")
+    if service == "db":
+        if method == "list":
+            return [sb.db]
+        if method == "server_version":
+            return sb.version()["server_version"]
+        raise faults.python_error("KeyError", repr(method))
+    if service == "object":
+        if method == "execute_kw":
+            if len(params) < 5:
+                raise faults.type_error("execute_kw() missing required positional arguments")
+            db, uid, secret, model, name, *rest = params
+            return sb.execute_kw(db, uid, secret, model, name, rest[0] if rest else [],
+                                 rest[1] if len(rest) > 1 else None)
+        if method == "execute":
+            db, uid, secret, model, name, *rest = params
+            return sb.execute_kw(db, uid, secret, model, name, rest, None)
+        raise faults.python_error("AttributeError", f"module 'odoo.service.model' has no attribute 'exp_{method}'")
+    raise faults.python_error("KeyError", repr(service))
+
+
+def _headers(response: web.StreamResponse) -> web.StreamResponse:
+    response.headers["Server"] = SERVER_HEADER
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Connection"] = "close"
+    response.force_close()
+    return response
+
+
+@web.middleware
+async def _odoo_front(request: web.Request, handler: Handler) -> web.StreamResponse:
+    sb = request.app[SANDBOX_KEY]
+    if sb.latency:
+        await asyncio.sleep(sb.latency)
+    if sb.down:
+        return _headers(web.Response(status=503, text=UNAVAILABLE_PAGE, content_type="text/html"))
+    try:
+        response = await handler(request)
+    except web.HTTPException as error:
+        response = error
+    return _headers(response)
+
+
+# ---- XML-RPC ------------------------------------------------------------------------------------------
+
+def _xml(body: str) -> web.Response:
+    return web.Response(body=body.encode("utf-8"), content_type="text/xml", charset="utf-8")
+
+
+def _fault_xml(fault: xmlrpc.client.Fault) -> web.Response:
+    return _xml(xmlrpc.client.dumps(xmlrpc.client.Fault(fault.faultCode, fault.faultString), methodresponse=True))
+
+
+def marshal_xmlrpc(result: Any) -> str:
+    """Odoo marshals with allow_none=False: None and recordsets fault (after the commit)."""
+    if isinstance(result, Recordset):
+        raise faults.type_error(f"cannot marshal <class 'odoo.api.{result.model}'> objects")
+    try:
+        return xmlrpc.client.dumps((result,), methodresponse=True, allow_none=False)
+    except (TypeError, OverflowError) as error:
+        raise faults.python_error(type(error).__name__, str(error)) from error
+
+
+async def xmlrpc_endpoint(request: web.Request) -> web.Response:
+    sb = request.app[SANDBOX_KEY]
+    service = request.match_info["service"]
+    try:
+        params, method = xmlrpc.client.loads(await request.read(), use_builtin_types=True)
+    except Exception as error:  # any parse failure becomes a fault, as in Odoo
+        return _fault_xml(faults.python_error(type(error).__name__, str(error)))
+    try:
+        return _xml(marshal_xmlrpc(dispatch(sb, service, method or "", list(params))))
+    except xmlrpc.client.Fault as fault:
+        return _fault_xml(fault)
+
+
+# ---- JSON-RPC -----------------------------------------------------------------------------------------
+
+def _debug(fault: faults.OdooFault) -> str:
+    if fault.faultCode == 1:
+        return str(fault.faultString)
+    return f"{faults.TRACEBACK_HEAD}\n  File \"<sandbox>/bot/odoo/sandbox\", line 1, in dispatch\n" \
+           f"{fault.name}: {fault.message}\n"
+
+
+def _error_data(fault: faults.OdooFault) -> dict[str, Any]:
+    return {"name": fault.name, "debug": _debug(fault), "message": fault.message, "arguments": [fault.message],
+            "context": {}}
+
+
+def _json(payload: Any, status: int = 200) -> web.Response:
+    return web.Response(body=json.dumps(payload).encode("utf-8"), status=status, content_type="application/json",
+                        charset="utf-8")
+
+
+async def jsonrpc_endpoint(request: web.Request) -> web.Response:
+    sb = request.app[SANDBOX_KEY]
+    if "json" not in request.content_type:
+        return web.Response(status=400, text=WRONG_JSON_TYPE_PAGE, content_type="text/html")
+    try:
+        payload = json.loads(await request.read())
+        params = payload["params"]
+        service, method, args = params["service"], params["method"], list(params.get("args") or [])
+    except (ValueError, KeyError, TypeError):
+        return web.Response(status=400, text="<!doctype html>\n<title>400 Bad Request</title>\n"
+                            "<h1>Bad Request</h1>\n<p>Invalid JSON-RPC request</p>\n", content_type="text/html")
+    request_id = payload.get("id") if isinstance(payload, dict) else None
+    answer: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id}
+    try:
+        result = dispatch(sb, str(service), str(method), args)
+    except faults.OdooFault as fault:
+        answer["error"] = {"code": 200, "message": "Odoo Server Error", "data": _error_data(fault)}
+        return _json(answer)
+    if isinstance(result, Recordset):
+        answer["result"] = repr(result)
+    elif result is not None:
+        answer["result"] = result
+    return _json(answer)
+
+
+# ---- JSON-2 -------------------------------------------------------------------------------------------
+
+def _json2_error(fault: faults.OdooFault, status: int | None = None) -> web.Response:
+    return _json({**_error_data(fault)}, status=status or fault.json_status)
+
+
+async def json2_endpoint(request: web.Request) -> web.Response:
+    sb = request.app[SANDBOX_KEY]
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    uid = sb.uid_for_api_key(key.strip()) if scheme.lower() == "bearer" else None
+    if uid is None:
+        return _json2_error(faults.OdooFault(3, "Invalid apikey", name="odoo.exceptions.AccessDenied",
+                                             message="Invalid apikey"), 401)
+    database = request.headers.get("X-Odoo-Database")
+    if database and database != sb.db:
+        return _json2_error(faults.OdooFault(1, f"database {database!r} not found",
+                                             name="werkzeug.exceptions.NotFound",
+                                             message=f"database {database!r} not found"), 404)
+    try:
+        body = json.loads(await request.read() or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return _json2_error(faults.OdooFault(1, "the body must be a JSON object", name="werkzeug.exceptions.BadRequest",
+                                             message="the body must be a JSON object"), 400)
+    model, method = request.match_info["model"], request.match_info["method"]
+    if not sb.is_record_method(model, method):
+        body.pop("ids", None)
+    try:
+        result = sb.call(uid, model, method, [], body)
+    except faults.OdooFault as fault:
+        return _json2_error(fault)
+    if isinstance(result, Recordset):
+        result = list(result.ids)
+    elif method == "create" and isinstance(result, int):
+        result = [result]
+    return _json(result)
+
+
+async def web_version(request: web.Request) -> web.Response:
+    info = request.app[SANDBOX_KEY].version()
+    return _json({"version_info": info["server_version_info"], "version": info["server_version"]})
+
+
+def create_sandbox_app(sb: OdooSandbox) -> web.Application:
+    app = web.Application(middlewares=[_odoo_front])
+    app[SANDBOX_KEY] = sb
+    app.router.add_post("/xmlrpc/2/{service}", xmlrpc_endpoint)
+    app.router.add_post("/jsonrpc", jsonrpc_endpoint)
+    app.router.add_post("/json/2/{model}/{method}", json2_endpoint)
+    app.router.add_get("/web/version", web_version)
+    return app
