@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.process import ProcessProfile, Stage, update_interval
+from bot.process import ClassOfService, ProcessProfile, Stage, update_interval
 from bot.tickets import Ticket
 
 
@@ -79,5 +79,7 @@ def next_step(ticket: Ticket, profile: ProcessProfile, now: datetime) -> NextSte
         return NextStep("Waiting for the customer")
     if stage is Stage.RESOLVED:
         return NextStep("Get the customer's confirmation", ticket.updated + profile.follow_up_after)
+    if ticket.cos is ClassOfService.FIXED_DEADLINE and ticket.facts.deadline is None:
+        return NextStep(f"Record the deadline: `/ticket class {ticket.id} deadline deadline:<when>`")
     interval: timedelta = update_interval(ticket.cos, profile, now=now, deadline=ticket.facts.deadline)
     return NextStep("Send the customer an update", ticket.updated + interval)

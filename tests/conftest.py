@@ -93,10 +93,10 @@ async def connector() -> AsyncIterator[tuple[ConnectorStub, str]]:
     await server.close()
 
 
-def bot_settings(redis_url: str, odoo_url: str, **overrides: object) -> Settings:
-    odoo = OdooSettings(url=odoo_url, db="helpdesk", login="admin", api_key="test-api-key",
-                        protocol=str(overrides.pop("protocol", "xmlrpc")))
-    return Settings(mode=Mode.DEV, odoo=odoo, redis_url=redis_url, **overrides)  # type: ignore[arg-type]
+def bot_settings(redis_url: str, odoo_url: str, *, protocol: str = "xmlrpc", mode: Mode = Mode.DEV,
+                 **overrides: object) -> Settings:
+    odoo = OdooSettings(url=odoo_url, db="helpdesk", login="admin", api_key="test-api-key", protocol=protocol)
+    return Settings(mode=mode, odoo=odoo, redis_url=redis_url, **overrides)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -160,8 +160,8 @@ async def test_scenario_6_fixed_deadline_report(teams: TeamsClient, odoo: OdooVi
     assert odoo.ticket(tid)["priority"] == "2"
     await teams.card(f"/ticket ack {tid} To meet 09:00 we propose an MVP: which period, fields and format?")
     card = card_text(await teams.card(f"/ticket show {tid}"))
-    # 15 hours left, at least 4 updates: the next one is due within 3h45m.
-    assert "Send the customer an update by 21:47" in card
+    # 14h58m left and at least 4 updates: the next one is due 3h44m30s after the ack at 18:02.
+    assert "Send the customer an update by 21:46" in card
 
     clock.advance(hours=12)  # 06:02: under 4 hours left; reclassifying recomputes the priority
     card = card_text(await teams.card(f"/ticket class {tid} deadline"))

@@ -75,3 +75,8 @@ def test_next_step_follows_the_process() -> None:
                                  deadline=NOW + timedelta(hours=16)), MINDX, NOW)
     assert deadline is not None and deadline.due == NOW + timedelta(hours=4)  # 16h left / 4 updates
     assert deadline.overdue(NOW + timedelta(hours=5))
+
+
+def test_a_fixed_deadline_ticket_without_its_deadline_asks_for_it() -> None:
+    step = next_step(_ticket(Stage.IN_PROGRESS, cos=ClassOfService.FIXED_DEADLINE), MINDX, NOW)
+    assert step is not None and step.due is None and "/ticket class 3 deadline deadline:" in step.what
