@@ -10,6 +10,7 @@ from bot.router import Command, CommandGroup, Request
 from bot.turn import Reply
 from cards.help import command_help_card, help_card
 
+
 def help_command(registry: Callable[[], list[Command]]) -> CommandGroup:
     """The help command, reading the commands of the router it is included in."""
     group = CommandGroup()
