@@ -5,6 +5,7 @@ No I/O: handlers ask these functions, then write to Odoo.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -54,6 +55,25 @@ def check(ticket: Ticket, move: Move) -> None:
                          f"`/ticket resolve {ticket.id} <what was done>`.")
     if move in (Move.HOLD, Move.BLOCK) and stage in _PAUSED:
         raise NotAllowed(f"{ticket.label} is already paused ({ticket.stage}). `/ticket resume {ticket.id}` first.")
+
+
+# The stage a move takes the ticket into (ack only moves a New ticket; the others always move).
+TARGET_STAGE: Mapping[Move, Stage] = {
+    Move.ACK: Stage.IN_PROGRESS, Move.HOLD: Stage.ON_HOLD, Move.BLOCK: Stage.WAITING_CUSTOMER,
+    Move.RESUME: Stage.IN_PROGRESS, Move.RESOLVE: Stage.RESOLVED, Move.CONFIRM: Stage.DONE, Move.CLOSE: Stage.DONE,
+    Move.CANCEL: Stage.CANCELLED, Move.REOPEN: Stage.IN_PROGRESS,
+}
+
+
+def check_required_fields(ticket: Ticket, move: Move, required: Mapping[Stage, Mapping[str, str]]) -> None:
+    """Refuse a move into a stage whose mandatory Odoo fields (field -> label) are still empty."""
+    target = TARGET_STAGE.get(move)
+    if target is None or (move is Move.ACK and ticket.stage_key not in (None, Stage.NEW)):
+        return
+    missing = [label for field, label in required.get(target, {}).items() if field not in ticket.filled]
+    if missing:
+        raise NotAllowed(f"{ticket.label} cannot move to {target.value.replace('_', ' ')} yet: fill in "
+                         f"{', '.join(missing)} in Odoo first.")
 
 
 @dataclass(frozen=True)

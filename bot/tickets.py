@@ -60,6 +60,7 @@ class Ticket:
     category: str = ""
     closed: bool = False
     url: str = ""
+    filled: frozenset[str] = frozenset()  # the profile's required fields that have a value in Odoo
 
     @property
     def label(self) -> str:

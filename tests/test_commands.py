@@ -128,6 +128,8 @@ async def test_assign_to_a_mentioned_colleague(teams: TeamsClient, odoo: OdooVie
     [reply] = await teams.send(activity)
     assert reply.card is not None and f"Assigned to {LEAD.name}" in card_text(reply.card)
     assert odoo.ticket(tid)["user_id"][0] == odoo.user_id(LEAD.email)
+    note = odoo.messages(tid, subtype="Note")[-1]["body"]
+    assert f"Owner: {AGENT.name} → {LEAD.name}" in note and f"<b>{AGENT.name}</b>" in note
 
 
 async def test_an_unknown_teams_user_is_told_what_to_do(teams: TeamsClient, odoo: OdooView) -> None:
@@ -176,7 +178,7 @@ async def test_list_costs_one_odoo_call_whatever_the_number_of_tickets(
 
 @pytest.mark.parametrize(("command", "max_calls"), [
     ("show {tid}", 1), ("note {tid} x", 2), ("diag {tid} x", 2), ("update {tid} x", 2), ("ack {tid}", 3),
-    ("hold {tid} x", 3), ("users {tid} 7", 3), ("assign {tid} me", 2), ("resolve {tid} x", 3),
+    ("hold {tid} x", 3), ("users {tid} 7", 3), ("assign {tid} me", 3), ("resolve {tid} x", 3),
 ])
 async def test_odoo_calls_per_command(teams: TeamsClient, odoo: OdooView, sandbox: RunningSandbox,
                                       command: str, max_calls: int) -> None:

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 
 from bot.context import Ctx
-from bot.lifecycle import Move, check, next_step
+from bot.lifecycle import Move, check, check_required_fields, next_step
 from bot.parsing import UsageError, ticket_ref
 from bot.router import Request
 from bot.tickets import OdooUser, Ticket
@@ -21,6 +21,7 @@ async def load(ctx: Ctx, req: Request, move: Move, *, position: int = 0) -> Tick
     words = req.args.words
     ticket = await ctx.odoo.ticket(ticket_ref(words[position] if len(words) > position else None))
     check(ticket, move)
+    check_required_fields(ticket, move, ctx.odoo.required_fields)
     return ticket
 
 

@@ -76,7 +76,9 @@ async def assign(ctx: Ctx, req: Request) -> Reply:
     if not who:
         raise UsageError(f"Who should own it? e.g. `/ticket assign {ticket.id} me`.")
     owner = await person(ctx, who)
+    previous = ticket.owner.name if ticket.owner else "nobody"
     ticket = await ctx.odoo.set_owner(ticket, owner)
+    await ctx.odoo.note(ticket, f"Owner: {previous} → {owner.name}.", by=ctx.actor)
     return ticket_reply(ctx, ticket, f"Assigned to {owner.name}.")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -68,12 +68,15 @@ class OdooGateway:
     def __init__(self, transport: OdooTransport, model: ModelProfile, process: ProcessProfile, *,
                  base_url: str, stages: list[dict[str, Any]], tags: dict[str, int],
                  users: list[dict[str, Any]], teams: dict[str, int], categories: dict[str, int],
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], required_fields: Mapping[Stage, Mapping[str, str]]) -> None:
         self._rpc = transport
         self.model = model
         self.process = process
         self._base_url = base_url.rstrip("/")
         self._stage_by_name = {s["name"]: Named(s["id"], s["name"]) for s in stages}
+        # project.task: new tasks go to the project whose stages the process uses
+        self._project_id = next(iter(next((s.get("project_ids") for s in stages
+                                           if s["name"] == process.stages[Stage.NEW]), None) or []), None)
         self._stage_name_by_id = {s["id"]: s["name"] for s in stages}
         closing = model.stage_closed_field
         self._closed_stage_ids = {s["id"] for s in stages if closing and s.get(closing)}
@@ -83,6 +86,8 @@ class OdooGateway:
         self._teams = teams
         self._categories = categories
         self._clock = clock
+        self.required_fields = required_fields  # stage -> {field: label}, only fields this Odoo has
+        self._read_fields = model.read_fields() + sorted({f for fields in required_fields.values() for f in fields})
 
     # ---- start-up ---------------------------------------------------------------------------
     @classmethod
@@ -99,7 +104,8 @@ class OdooGateway:
                                    configured=configured_profile)
         except LookupError as error:
             raise OdooSetupError(str(error)) from error
-        stage_fields = ["name", "sequence"] + ([model.stage_closed_field] if model.stage_closed_field else [])
+        stage_fields = ["name", "sequence", *([model.stage_closed_field] if model.stage_closed_field else []),
+                        *(["project_ids"] if model.project_field else [])]
         stages = await transport.execute_kw(model.stage_model, "search_read", [_stage_domain(model)],
                                             {"fields": stage_fields, "order": "sequence, id"})
         missing = sorted({name for name in process.stages.values()} - {s["name"] for s in stages})
@@ -118,9 +124,11 @@ class OdooGateway:
                                            {"fields": ["name", "login", "email", "partner_id"]})
         teams = await _names(transport, "helpdesk.ticket.team" if model.team_field else None)
         categories = await _names(transport, "helpdesk.ticket.category" if model.category_field else None)
+        required = await _required_fields(transport, model, process)
         logger.info("connected to Odoo: profile %s, %d stages, %d users", model.key, len(stages), len(users))
         return cls(transport, model, process, base_url=base_url, stages=stages, tags=tags, users=users,
-                   teams=teams, categories=categories, clock=clock or (lambda: datetime.now(UTC)))
+                   teams=teams, categories=categories, clock=clock or (lambda: datetime.now(UTC)),
+                   required_fields=required)
 
     async def ping(self) -> None:
         """One cheap call; raises OdooUnavailable when Odoo does not answer."""
@@ -133,18 +141,18 @@ class OdooGateway:
                 raise TicketNotFound(ref)
             records = await self._rpc.execute_kw(self.model.model, "search_read",
                                                  [[[self.model.number_field, "=", ref.number]]],
-                                                 {"fields": self.model.read_fields(), "limit": 1})
+                                                 {"fields": self._read_fields, "limit": 1})
         else:
             ticket_id = ref.id if isinstance(ref, TicketRef) else ref
             records = await self._rpc.execute_kw(self.model.model, "read", [[ticket_id]],
-                                                 {"fields": self.model.read_fields()})
+                                                 {"fields": self._read_fields})
         if not records:
             raise TicketNotFound(ref)
         return self._ticket(records[0])
 
     async def tickets(self, domain: list[Any], *, limit: int = 25) -> list[Ticket]:
         records = await self._rpc.execute_kw(self.model.model, "search_read", [domain],
-                                             {"fields": self.model.read_fields(), "limit": limit,
+                                             {"fields": self._read_fields, "limit": limit,
                                               "order": "priority desc, id desc"})
         return [self._ticket(r) for r in records]
 
@@ -194,7 +202,10 @@ class OdooGateway:
             "description": description_html(new.description, new.facts),
             "priority": self._priority(new.priority),
             "tag_ids": [[6, 0, [self._tags[self.process.classes[new.cos].tag]]]],
+            "stage_id": self._stage_by_name[self.process.stages[Stage.NEW]].id,
         }
+        if self.model.project_field and self._project_id:
+            vals[self.model.project_field] = self._project_id
         if new.customer_email:
             vals["partner_id"] = await self._rpc.execute_kw("res.partner", "find_or_create", [new.customer_email])
         if new.owner:
@@ -306,6 +317,7 @@ class OdooGateway:
             category=_name_of(record.get(self.model.category_field)) if self.model.category_field else "",
             closed=self._closed(record, stage_id),
             url=self.url(record["id"]),
+            filled=frozenset(f for fields in self.required_fields.values() for f in fields if record.get(f)),
         )
 
     def _closed(self, record: dict[str, Any], stage_id: int) -> bool:
@@ -343,6 +355,20 @@ def _name_of(value: Any) -> str:
 def _stage_domain(model: ModelProfile) -> list[Any]:
     # project.task.type also holds per-user personal stages; only project stages matter here.
     return [["user_id", "=", False]] if model.key == "project" else []
+
+
+async def _required_fields(transport: OdooTransport, model: ModelProfile,
+                           process: ProcessProfile) -> dict[Stage, dict[str, str]]:
+    """The profile's mandatory fields per stage, with their Odoo labels; fields this Odoo lacks are skipped."""
+    if not process.required_fields:
+        return {}
+    known = await transport.execute_kw(model.model, "fields_get", [], {"attributes": ["string"]})
+    missing = sorted({f for fields in process.required_fields.values() for f in fields} - set(known))
+    if missing:
+        logger.warning("the '%s' profile requires %s, which %s does not have in this Odoo: not checked",
+                       process.name, ", ".join(missing), model.model)
+    return {stage: {f: f"{known[f]['string']} ({f})" for f in fields if f in known}
+            for stage, fields in process.required_fields.items()}
 
 
 async def _names(transport: OdooTransport, model: str | None) -> dict[str, int]:

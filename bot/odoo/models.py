@@ -35,6 +35,7 @@ class ModelProfile:
     closed_field: str | None  # a boolean the model computes from the stage
     priorities: tuple[str, ...]
     deadline_field: str | None = None  # a native deadline field, used beside the facts block
+    project_field: str | None = None  # project.task: the project new tasks are created in
     stage_closed_field: str | None = None  # on the stage model: which stages close the ticket
     # The kanban light (grey/green/red): helpdesk's kanban_state, or project.task's `state` in Odoo 17,
     # which also closes a task ('1_done' / '1_canceled') independently of its stage and is reset to
@@ -88,7 +89,7 @@ PROJECT_TASK = ModelProfile(
     key="project", module="project", model="project.task", stage_model="project.task.type",
     tag_model="project.tags", number_field=None, owner_field="user_ids", owner_is_many=True,
     team_field=None, category_field=None, closed_field=None,
-    priorities=("0", "1"), deadline_field="date_deadline", stage_closed_field="fold",
+    priorities=("0", "1"), deadline_field="date_deadline", stage_closed_field="fold", project_field="project_id",
     kanban_field="state",
     kanban_values=_frozen({"normal": "01_in_progress", "done": "03_approved", "blocked": "02_changes_requested"}),
     closing_values=_frozen({Stage.DONE: "1_done", Stage.CANCELLED: "1_canceled"}),

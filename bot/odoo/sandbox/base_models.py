@@ -109,6 +109,14 @@ def _users_sync_partner(env: Env, row: Row, old: Row, changes: Row) -> None:
                 partner[key] = changes[key]
 
 
+def _users_imply_groups(env: Env, row: Row, *rest: Any) -> None:
+    """Odoo stores the implied groups on the user too (groups_id reads them all)."""
+    groups = list(row.get("groups_id") or [])
+    for group_id in sorted(env.group_ids(row["id"]) - set(groups)):
+        groups.append(group_id)
+    row["groups_id"] = groups
+
+
 def has_group(env: Env, model: str, ids: list[int], group_ext_id: str) -> bool:
     return env.has_group(group_ext_id, ids[0] if ids else env.uid)
 
@@ -173,7 +181,8 @@ def base_models() -> list[ModelDef]:
         Field("lang", "char", "Language", default="en_US"),
     ], order="name, login", search_names=("name", "login"), methods={
         "has_group": Method(has_group, True), "context_get": Method(context_get, False)},
-        prepare_create=[_users_prepare], after_write=[_users_sync_partner])
+        prepare_create=[_users_prepare], after_create=[_users_imply_groups],
+        after_write=[_users_sync_partner, _users_imply_groups])
     groups = define("res.groups", "Access Groups", [
         Field("name", "char", "Name", required=True),
         Field("full_name", "char", "Group Name", compute=_full_group_name),

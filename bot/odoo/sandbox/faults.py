@@ -55,6 +55,13 @@ def python_error(kind: str, message: str, *, where: str = "execute_kw", module: 
     return OdooFault(1, _traceback(line, where), name=f"{module}.{kind}", message=message)
 
 
+def key_error(key: str) -> OdooFault:
+    """KeyError: Python shows the key's repr, Odoo's JSON-RPC message is the bare key."""
+    fault = python_error("KeyError", repr(key))
+    fault.message = key
+    return fault
+
+
 def value_error(message: str) -> OdooFault:
     return python_error("ValueError", message)
 

@@ -8,6 +8,8 @@ creation messages exist as in Odoo). Tag names follow the process profiles (`sta
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.odoo.sandbox.sandbox import OdooSandbox
@@ -39,23 +41,55 @@ VIDEO_DESCRIPTION = (
     "<p>Video bài 3 Advanced JavaScript không load được (class JS-ADV-HN-2412, Advanced JavaScript).</p>"
     "<p>12 students affected. Video loading indefinitely, some see \"Cannot load media\" error. "
     "Both web (Chrome 120+) and mobile (iOS Safari/Android Chrome) affected. Started around 19:40.</p>")
-# Open tickets of the scenarios: (title, description, customer email, stage, tag, category, team, priority, agent)
-TICKETS: tuple[tuple[str, str, str, str, str, str, str, str, str], ...] = (
-    ("Video bài 3 Advanced JavaScript không load được", VIDEO_DESCRIPTION, "teacher01@mindx.edu.vn", "New",
-     "priority", "Video", "Support L1", "2", "tien.dd@mindx.edu.vn"),
-    ("Lesson 3 video: Cannot load media", "<p>Video lesson 3 of Advanced JavaScript (JS-ADV-HN-2412) shows "
-     "\"Cannot load media\" on my phone and on Chrome since this evening.</p>", "student01@example.com", "New",
-     "priority", "Video", "Support L1", "2", "tien.dd@mindx.edu.vn"),
-    ("Auto-generate PDF progress reports and email to parents weekly",
-     "<p>Request: auto-generate PDF progress reports and email them to parents weekly. Would save the team "
-     "time. Feature request, forwarded to the Product Team for roadmap evaluation.</p>", "cxo@company.com",
-     "On Hold", "standard", "Feature Request", "Product", "1", "tien.dd@mindx.edu.vn"),
-    ("Enrollment report for Director presentation",
-     "<p>Enrollment report for the Director's presentation. Deadline: 09:00 AM tomorrow (hard deadline). "
-     "Filter by location + program + time period, breakdown by course. Risks: PII data, heavy query, "
-     "unclear metrics.</p>", "director@mindx.edu.vn", "In Progress", "fixed-deadline", "Reporting", "Support L1",
-     "2", "tien.dd@mindx.edu.vn"),
+FACTS_FORMAT = "%Y-%m-%d %H:%M UTC"
+
+
+@dataclass(frozen=True)
+class DemoTicket:
+    """An open ticket of the scenarios, with the facts block the bot writes under its descriptions."""
+
+    title: str
+    description: str
+    customer: str
+    stage: str
+    tag: str
+    category: str
+    team: str
+    priority: str
+    agent: str
+    users: int
+    kind: str
+    deadline_in: timedelta | None = None  # from the sandbox clock's "now"
+
+
+TICKETS = (
+    DemoTicket("Video bài 3 Advanced JavaScript không load được", VIDEO_DESCRIPTION, "teacher01@mindx.edu.vn",
+               "New", "priority", "Video", "Support L1", "2", "tien.dd@mindx.edu.vn", 12, "incident"),
+    DemoTicket("Lesson 3 video: Cannot load media", "<p>Video lesson 3 of Advanced JavaScript (JS-ADV-HN-2412) "
+               "shows \"Cannot load media\" on my phone and on Chrome since this evening.</p>",
+               "student01@example.com", "New", "priority", "Video", "Support L1", "2", "tien.dd@mindx.edu.vn", 12,
+               "incident"),
+    DemoTicket("Auto-generate PDF progress reports and email to parents weekly",
+               "<p>Request: auto-generate PDF progress reports and email them to parents weekly. Would save the "
+               "team time. Feature request, forwarded to the Product Team for roadmap evaluation.</p>",
+               "cxo@company.com", "On Hold", "standard", "Feature Request", "Product", "1", "tien.dd@mindx.edu.vn",
+               1, "feature"),
+    DemoTicket("Enrollment report for Director presentation",
+               "<p>Enrollment report for the Director's presentation. Deadline: 09:00 AM tomorrow (hard deadline). "
+               "Filter by location + program + time period, breakdown by course. Risks: PII data, heavy query, "
+               "unclear metrics.</p>", "director@mindx.edu.vn", "In Progress", "fixed-deadline", "Reporting",
+               "Support L1", "2", "tien.dd@mindx.edu.vn", 1, "request", timedelta(hours=17)),
 )
+
+
+def facts_block(ticket: DemoTicket, now: datetime) -> str:
+    lines = ["<b>Support desk</b>", f"Users affected: {ticket.users}"]
+    if ticket.deadline_in is not None:
+        lines.append(f"Deadline: {(now + ticket.deadline_in).strftime(FACTS_FORMAT)}")
+    lines += [f"Reported: {now.strftime(FACTS_FORMAT)}", f"Type: {ticket.kind}"]
+    return "<p>" + "<br>".join(lines) + "</p>"
+
+
 # Project flavour (Odoo PS support project): stages (name, fold) and tasks (name, description, stage, tags)
 PROJECT_STAGES = (("Requirements", False), ("Development", False), ("UAT", False), ("Done", True),
                   ("Canceled", True))
@@ -91,15 +125,17 @@ def seed_scenarios(sb: OdooSandbox) -> None:
         sb.call(admin, "helpdesk.ticket.stage", "create", [{"name": name, "sequence": sequence}])
     stages = _ids_by_name(sb, "helpdesk.ticket.stage")
     users = {u["login"]: u["id"] for u in sb.call(admin, "res.users", "search_read", [[]], {"fields": ["login"]})}
-    for title, description, customer, stage, tag, category, team, priority, agent in TICKETS:
+    now = sb.store.clock().astimezone(UTC)
+    for demo in TICKETS:
         values: dict[str, Any] = {
-            "name": title, "description": description, "partner_id": partners[customer], "priority": priority,
-            "tag_ids": [[6, 0, [tags[tag]]]], "category_id": categories[category], "team_id": teams[team],
-            "user_id": users[agent], "channel_id": 2,
+            "name": demo.title, "description": demo.description + facts_block(demo, now),
+            "partner_id": partners[demo.customer], "priority": demo.priority,
+            "tag_ids": [[6, 0, [tags[demo.tag]]]], "category_id": categories[demo.category],
+            "team_id": teams[demo.team], "user_id": users[demo.agent], "channel_id": 2,
         }
         ticket = sb.call(admin, "helpdesk.ticket", "create", [values])
-        if stage != "New":
-            sb.call(admin, "helpdesk.ticket", "write", [[ticket], {"stage_id": stages[stage]}])
+        if demo.stage != "New":
+            sb.call(admin, "helpdesk.ticket", "write", [[ticket], {"stage_id": stages[demo.stage]}])
 
 
 def _seed_project(sb: OdooSandbox) -> None:

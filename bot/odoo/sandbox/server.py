@@ -57,7 +57,7 @@ def dispatch(sb: OdooSandbox, service: str, method: str, params: list[Any]) -> A
             return [sb.db]
         if method == "server_version":
             return sb.version()["server_version"]
-        raise faults.python_error("KeyError", repr(method))
+        raise faults.key_error(method)
     if service == "object":
         if method == "execute_kw":
             if len(params) < 5:
@@ -69,7 +69,7 @@ def dispatch(sb: OdooSandbox, service: str, method: str, params: list[Any]) -> A
             db, uid, secret, model, name, *rest = params
             return sb.execute_kw(db, uid, secret, model, name, rest, None)
         raise faults.python_error("AttributeError", f"module 'odoo.service.model' has no attribute 'exp_{method}'")
-    raise faults.python_error("KeyError", repr(service))
+    raise faults.key_error(service)
 
 
 def _headers(response: web.StreamResponse) -> web.StreamResponse:

@@ -1,0 +1,139 @@
+"""The bot on the three transports and on the other Odoo set-ups (project.task, missing stages)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from redis.asyncio import Redis
+
+from bot.odoo.gateway import OdooGateway, OdooSetupError
+from bot.odoo.models import HELPDESK_ENTERPRISE, HELPDESK_MGMT, PROJECT_TASK, choose_profile
+from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
+from bot.odoo.transport import OdooCredentials, make_transport
+from bot.process import PROFILES_DIR, load_profile
+from bot.server import create_app
+from tests.conftest import AGENT, FakeClock, RunningSandbox, bot_settings
+from tests.support.connector import ConnectorStub
+from tests.support.odoo_view import OdooView
+from tests.support.teams import TeamsClient, card_text
+
+
+async def _bot(redis_url: str, odoo_url: str, connector: tuple[ConnectorStub, str], clock: FakeClock,
+               **settings: object) -> tuple[TestServer, str]:
+    server = TestServer(create_app(bot_settings(redis_url, odoo_url, **settings), clock=clock.now),  # type: ignore[arg-type]
+                        host="127.0.0.1")
+    await server.start_server()
+    return server, str(server.make_url("/api/messages"))
+
+
+@pytest.mark.parametrize("protocol", ["jsonrpc", "json2"])
+async def test_the_lifecycle_on_each_transport(protocol: str, redis: Redis, redis_url: str,
+                                               sandbox: RunningSandbox, connector: tuple[ConnectorStub, str],
+                                               clock: FakeClock) -> None:
+    server, url = await _bot(redis_url, sandbox.url, connector, clock, protocol=protocol)
+    odoo = OdooView(sandbox.odoo)
+    async with aiohttp.ClientSession() as session:
+        teams = TeamsClient(url, connector[1], connector[0], session, AGENT)
+        assert "Standard" in card_text(await teams.card("/ticket new Mouse broken users:1 customer:a@b.example"))
+        tid = odoo.newest_ticket()["id"]
+        await teams.card(f"/ticket ack {tid}")
+        await teams.card(f"/ticket resolve {tid} New mouse")
+        await teams.card(f"/ticket confirm {tid}")
+    await server.close()
+    assert odoo.ticket(tid)["closed"] is True
+    assert len(odoo.messages(tid, subtype="Discussions")) == 2
+
+
+@pytest.fixture
+async def project_sandbox(clock: FakeClock) -> AsyncIterator[RunningSandbox]:
+    odoo = OdooSandbox(flavour="project", db="helpdesk", login="admin", password="admin", api_key="test-api-key",
+                       clock=clock.now)
+    seed_scenarios(odoo)
+    server = TestServer(create_sandbox_app(odoo), host="127.0.0.1")
+    await server.start_server()
+    yield RunningSandbox(odoo, str(server.make_url("")).rstrip("/"))
+    await server.close()
+
+
+async def test_odoo_ps_process_on_project_tasks(redis: Redis, redis_url: str, project_sandbox: RunningSandbox,
+                                                connector: tuple[ConnectorStub, str], clock: FakeClock) -> None:
+    server, url = await _bot(redis_url, project_sandbox.url, connector, clock, process_profile="odoo-ps")
+    odoo = OdooView(project_sandbox.odoo)
+
+    def task(task_id: int) -> dict[str, object]:
+        [record] = odoo.call("project.task", "read", [task_id], fields=["stage_id", "state", "user_ids", "priority"])
+        return record
+
+    async with aiohttp.ClientSession() as session:
+        teams = TeamsClient(url, connector[1], connector[0], session, AGENT)
+        card = card_text(await teams.card("/ticket new Invoices report is empty users:12"))
+        assert "Priority" in card
+        [newest] = odoo.call("project.task", "search_read", [], fields=["id"], order="id desc", limit=1)
+        tid = newest["id"]
+        assert task(tid)["priority"] == "1" and task(tid)["user_ids"] == [odoo.user_id(AGENT.email)]
+        assert task(tid)["stage_id"][1] == "Requirements"  # type: ignore[index]
+        refused = card_text(await teams.card(f"/ticket ack {tid} We are looking at it"))
+        assert "fill in Parent Task (parent_id) in Odoo first" in refused  # Odoo PS: mandatory before Development
+        [parent] = odoo.call("project.task", "search", [["name", "=", "Add SSO login"]])
+        odoo.call("project.task", "write", [tid], {"parent_id": parent})
+        await teams.card(f"/ticket ack {tid} We are looking at it")
+        assert task(tid)["stage_id"][1] == "Development"  # type: ignore[index]
+        await teams.card(f"/ticket block {tid} Need the customer's database dump")
+        assert task(tid)["state"] == "02_changes_requested"  # red: blocked in Development
+        await teams.card(f"/ticket resume {tid}")
+        assert task(tid)["state"] == "01_in_progress"
+        await teams.card(f"/ticket resolve {tid} Fixed the report domain")
+        assert task(tid)["stage_id"][1] == "UAT"  # type: ignore[index]
+        await teams.card(f"/ticket confirm {tid}")
+    await server.close()
+    done = task(tid)
+    assert done["stage_id"][1] == "Done" and done["state"] == "1_done"  # type: ignore[index]
+
+
+async def test_a_missing_stage_is_reported_at_start_up(sandbox: RunningSandbox) -> None:
+    [solved] = sandbox.odoo.call(2, "helpdesk.ticket.stage", "search", [[["name", "=", "Solved"]]], {})
+    sandbox.odoo.call(2, "helpdesk.ticket.stage", "unlink", [[solved]], {})
+    async with aiohttp.ClientSession() as session:
+        transport = make_transport("xmlrpc", session, OdooCredentials(sandbox.url, "helpdesk", "admin", "test-api-key"))
+        with pytest.raises(OdooSetupError, match=r"no stage named 'Solved'.*'mindx' process profile"):
+            await OdooGateway.connect(transport, load_profile("mindx"), base_url=sandbox.url)
+
+
+def test_model_profile_detection() -> None:
+    assert choose_profile({"helpdesk_mgmt", "project"}, wanted_model="helpdesk.ticket") is HELPDESK_MGMT
+    assert choose_profile({"helpdesk", "project"}, wanted_model="helpdesk.ticket") is HELPDESK_ENTERPRISE
+    assert choose_profile({"helpdesk_mgmt", "project"}, wanted_model="project.task") is PROJECT_TASK
+    assert choose_profile(set(), wanted_model="helpdesk.ticket", configured="project") is PROJECT_TASK
+    with pytest.raises(LookupError, match="install one or set ODOO_PROFILE"):
+        choose_profile({"project"}, wanted_model="helpdesk.ticket")
+
+
+async def test_mandatory_fields_block_a_stage_move_until_filled(
+        tmp_path: Path, redis: Redis, redis_url: str, project_sandbox: RunningSandbox,
+        connector: tuple[ConnectorStub, str], clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+    text = (PROFILES_DIR / "odoo-ps.yaml").read_text()
+    start = text.index("required_fields:")
+    end = text.index("\n\n", start)
+    profile = tmp_path / "ps-strict.yaml"
+    profile.write_text(text[:start] + "required_fields:\n  resolved: [date_deadline, sale_line_id]" + text[end:])
+    server, url = await _bot(redis_url, project_sandbox.url, connector, clock, process_profile=str(profile))
+    assert "requires sale_line_id, which project.task does not have" in caplog.text
+    odoo = OdooView(project_sandbox.odoo)
+    async with aiohttp.ClientSession() as session:
+        teams = TeamsClient(url, connector[1], connector[0], session, AGENT)
+        await teams.card("/ticket new Export fails users:1")
+        [newest] = odoo.call("project.task", "search_read", [], fields=["id"], order="id desc", limit=1)
+        tid = newest["id"]
+        refused = card_text(await teams.card(f"/ticket resolve {tid} Fixed"))
+        assert "cannot move to resolved yet: fill in Deadline (date_deadline) in Odoo first" in refused
+        [task] = odoo.call("project.task", "read", [tid], fields=["stage_id"])
+        assert task["stage_id"][1] == "Requirements"
+        odoo.call("project.task", "write", [tid], {"date_deadline": "2025-02-01 10:00:00"})
+        await teams.card(f"/ticket resolve {tid} Fixed")
+    await server.close()
+    [task] = odoo.call("project.task", "read", [tid], fields=["stage_id"])
+    assert task["stage_id"][1] == "UAT"
