@@ -1,0 +1,237 @@
+"""Replay of the recorded Odoo 17 contract against the sandbox, over real HTTP.
+
+Every recorded call of common.json, ticket_story.json, errors.json, jsonrpc.json and
+project_task.json is sent again (XML-RPC through a blocking ServerProxy, JSON-RPC as the raw
+recorded body) to a sandbox served from a thread, in recording order, and the answer is compared
+with the recording: result types and shapes, deterministic values, fault codes and first/last
+lines, JSON-RPC error objects. Ids, ticket numbers and datetimes differ between the recorded
+database and the sandbox: they are translated (see tests/odoo_contract.py).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import xmlrpc.client
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from bot.odoo.sandbox import OdooSandbox
+from tests.odoo_contract import (
+    API_KEY,
+    PASSWORD,
+    Loose,
+    Replayer,
+    ThreadedSandbox,
+    entries,
+    with_secrets,
+)
+
+# Replayed in this order: the files share one database (errors.json and jsonrpc.json use the
+# tickets, partner and team the story created).
+STORY_FILES = ("common.json", "ticket_story.json", "errors.json", "jsonrpc.json", "project_task.json")
+
+NOT_REPLAYED = {
+    "common:db_list": "a sandbox serves one database; the recorded server listed two (helpdesk, projects)",
+    "errors:legacy_endpoint_wrong_password": "the legacy /xmlrpc/object endpoint (string faultCodes) is not "
+                                             "served; the transports use /xmlrpc/2 only",
+    "errors:legacy_endpoint_missing_record": "legacy /xmlrpc/object endpoint, see above",
+    "errors:legacy_endpoint_value_error": "legacy /xmlrpc/object endpoint, see above",
+}
+
+
+def _generated_body(record: dict[str, Any]) -> bool:
+    subtype = record.get("subtype_id")
+    return record.get("message_type") == "email_outgoing" or (isinstance(subtype, list) and subtype[1] == "Activities")
+
+
+# Values compared by JSON type (and emptiness) only, with the reason.
+LOOSE: dict[str, Loose] = {
+    # Odoo's own markup for the closing mail template and the "activity done" message; the sandbox
+    # writes its own (same message_type, subtype, author; non-empty body).
+    "ticket_story:messages_of_ticket_final": {"body": _generated_body},
+    # Odoo stores the groups implied by base.group_user on the user (ids 12 and 7 in the recorded
+    # database); the sandbox has no such implied groups.
+    "errors:setup_internal_user_groups": {"groups_id": lambda record: True},
+}
+LOOSE_REASONS = {
+    "ticket_story:messages_of_ticket_final": "closing-template and activity-done bodies are Odoo's own markup",
+    "errors:setup_internal_user_groups": "base.group_user implies groups (7, 12) the sandbox does not model",
+}
+
+
+def all_entry_keys() -> list[str]:
+    return [f"{name.removesuffix('.json')}:{entry['id']}" for name in STORY_FILES for entry in entries(name)]
+
+
+def _kinds(entry: dict[str, Any]) -> list[str]:
+    return list(entry.get("secret_placeholders") or [])
+
+
+def replay_xmlrpc(rp: Replayer, entry: dict[str, Any], loose: Loose | None) -> None:
+    args = with_secrets(entry["args"], _kinds(entry))
+    model, method = (args[3], args[4]) if entry["service"] == "object" else ("common", entry["method"])
+    params = rp.execute_kw_params(args) if entry["service"] == "object" else args
+    fault: xmlrpc.client.Fault | None = None
+    actual: Any = None
+    with xmlrpc.client.ServerProxy(rp.url + entry["endpoint"], allow_none=True) as proxy:
+        try:
+            actual = getattr(proxy, entry["method"])(*params)
+        except xmlrpc.client.Fault as raised:
+            fault = raised
+    where = entry["id"]
+    if "fault" in entry:
+        expected = entry["fault"]
+        if fault is None:
+            rp.problems.append(f"{where}: expected fault {expected['faultCode']}, got {actual!r}")
+            return
+        lines = [line for line in fault.faultString.splitlines() if line.strip()]
+        if fault.faultCode != expected["faultCode"]:
+            rp.problems.append(f"{where}: faultCode {fault.faultCode} != {expected['faultCode']}: {lines[-1:]}")
+        if not rp.matches_text(expected["faultString_first_line"], fault.faultString.splitlines()[0]):
+            rp.problems.append(f"{where}: first line {fault.faultString.splitlines()[0]!r} != "
+                               f"{expected['faultString_first_line']!r}")
+        if not rp.matches_text(expected["faultString_last_nonempty_line"], lines[-1].strip()):
+            rp.problems.append(f"{where}: last line {lines[-1]!r} != {expected['faultString_last_nonempty_line']!r}")
+        return
+    if fault is not None:
+        rp.problems.append(f"{where}: unexpected fault {fault.faultCode}: {fault.faultString.splitlines()[-1]}")
+        return
+    rp.compare_result(model, method, entry["result"], actual, where, loose)
+
+
+def _post(url: str, path: str, body: str, content_type: str) -> tuple[http.client.HTTPResponse, bytes]:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
+    try:
+        connection.request("POST", path, body.encode("utf-8"), {"Content-Type": content_type})
+        response = connection.getresponse()
+        return response, response.read()
+    finally:
+        connection.close()
+
+
+def replay_jsonrpc(rp: Replayer, entry: dict[str, Any]) -> None:
+    request, expected = entry["http_request"], entry["http_response"]
+    where = entry["id"]
+    payload = json.loads(request["body"].replace("<secret>", API_KEY))
+    params = payload["params"]
+    model, method = "common", params.get("method")
+    if params.get("service") == "object" and params.get("method") == "execute_kw":
+        model, method = params["args"][3], params["args"][4]
+        params["args"] = rp.execute_kw_params(params["args"])
+    response, body = _post(rp.url, request["path"], json.dumps(payload), request["content_type"])
+    if response.status != expected["status"]:
+        rp.problems.append(f"{where}: HTTP {response.status} != {expected['status']}")
+    content_type = response.getheader("Content-Type", "")
+    if content_type.split(";")[0] != expected["content_type"].split(";")[0]:
+        rp.problems.append(f"{where}: Content-Type {content_type!r} != {expected['content_type']!r}")
+    if not expected["content_type"].startswith("application/json"):
+        if body.decode("utf-8") != expected["body"]:
+            rp.problems.append(f"{where}: body {body!r} != {expected['body']!r}")
+        return
+    recorded, actual = json.loads(expected["body"]), json.loads(body)
+    if list(actual) != list(recorded):
+        rp.problems.append(f"{where}: members {list(actual)} != {list(recorded)}")
+        return
+    if actual["id"] != recorded["id"]:
+        rp.problems.append(f"{where}: id {actual['id']!r} != {recorded['id']!r}")
+    if "result" in recorded:
+        rp.compare_result(model, str(method), recorded["result"], actual["result"], where)
+    if "error" in recorded:
+        rec_error, act_error = recorded["error"], actual["error"]
+        rp.compare({k: v for k, v in rec_error.items() if k != "data"},
+                   {k: v for k, v in act_error.items() if k != "data"}, f"{where}.error")
+        rec_data, act_data = rec_error["data"], act_error["data"]
+        if set(rec_data) != set(act_data):
+            rp.problems.append(f"{where}: error.data members {sorted(act_data)} != {sorted(rec_data)}")
+            return
+        if act_data["name"] != rec_data["name"]:
+            rp.problems.append(f"{where}: error name {act_data['name']!r} != {rec_data['name']!r}")
+        rp.compare(rec_data["message"], act_data["message"], f"{where}.error.data.message")
+        rp.compare(rec_data["arguments"], act_data["arguments"], f"{where}.error.data.arguments")
+        rp.compare(rec_data["context"], act_data["context"], f"{where}.error.data.context")
+        if not act_data["debug"].startswith("Traceback (most recent call last):"):
+            rp.problems.append(f"{where}: error.data.debug is not a traceback")
+
+
+def replay_http_headers(rp: Replayer, entry: dict[str, Any]) -> None:
+    for exchange in entry["exchanges"]:
+        where = f"{entry['id']} {exchange['path']}"
+        response, body = _post(rp.url, exchange["path"], exchange["request_body"], exchange["request_content_type"])
+        expected = dict(exchange["response_headers_in_order"])
+        if (response.status, response.reason) != (exchange["response_status"], exchange["response_reason"]):
+            rp.problems.append(f"{where}: {response.status} {response.reason}")
+        for name in ("Connection", "Content-Type", "X-Content-Type-Options"):
+            if response.getheader(name) != expected[name]:
+                rp.problems.append(f"{where}: {name} {response.getheader(name)!r} != {expected[name]!r}")
+        if not (response.getheader("Server") or "").startswith("Werkzeug/"):
+            rp.problems.append(f"{where}: Server header {response.getheader('Server')!r}")
+        if exchange["path"] == "/jsonrpc":
+            rp.compare(json.loads(exchange["response_body"]), json.loads(body), where)
+        else:
+            rp.compare(xmlrpc.client.loads(exchange["response_body"])[0], xmlrpc.client.loads(body)[0], where)
+
+
+def _prepare_projects_db(sb: OdooSandbox) -> None:
+    """The recorded `projects` db already held admin's personal stages (from a discarded first attempt)."""
+    for sequence, (name, fold) in enumerate((("Inbox", False), ("Today", False), ("This Week", False),
+                                             ("This Month", False), ("Later", False), ("Done", True),
+                                             ("Canceled", True)), start=1):
+        sb.call(2, "project.task.type", "create", [{"name": name, "sequence": sequence, "fold": fold,
+                                                    "user_id": 2}])
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> Iterator[dict[str, list[str]]]:
+    """Replay everything once (in order); each entry's list of problems, by 'file:id'."""
+    helpdesk = OdooSandbox(flavour="helpdesk_mgmt", db="helpdesk", password=PASSWORD, api_key=API_KEY)
+    projects = OdooSandbox(flavour="project", db="projects", password=PASSWORD, api_key=API_KEY)
+    _prepare_projects_db(projects)
+    results: dict[str, list[str]] = {}
+    with ThreadedSandbox(helpdesk) as helpdesk_server, ThreadedSandbox(projects) as projects_server:
+        replayers = {"helpdesk": Replayer(helpdesk, helpdesk_server.url),
+                     "projects": Replayer(projects, projects_server.url)}
+        for name in STORY_FILES:
+            for entry in entries(name):
+                key = f"{name.removesuffix('.json')}:{entry['id']}"
+                if key in NOT_REPLAYED:
+                    continue
+                db = entry.get("args", ["helpdesk"])[0] if entry.get("args") else "helpdesk"
+                rp = replayers["projects" if db == "projects" else "helpdesk"]
+                rp.problems = []
+                try:
+                    if entry.get("protocol") == "json-rpc":
+                        replay_jsonrpc(rp, entry)
+                    elif entry.get("protocol") == "http":
+                        replay_http_headers(rp, entry)
+                    else:
+                        replay_xmlrpc(rp, entry, LOOSE.get(key))
+                except Exception as error:  # a crash is one more problem of this entry
+                    rp.problems.append(f"{entry['id']}: {type(error).__name__}: {error}")
+                results[key] = list(rp.problems)
+    yield results
+
+
+@pytest.mark.parametrize("key", [k for k in all_entry_keys() if k not in NOT_REPLAYED])
+def test_recorded_entry_replays(key: str, outcomes: dict[str, list[str]]) -> None:
+    assert key in outcomes
+    assert outcomes[key] == []
+
+
+def test_every_recorded_entry_is_replayed_or_explained(outcomes: dict[str, list[str]]) -> None:
+    keys = all_entry_keys()
+    assert len(keys) == len(set(keys)), "entry ids must be unique per file"
+    assert set(NOT_REPLAYED) <= set(keys)
+    assert set(LOOSE) <= set(outcomes) and set(LOOSE) == set(LOOSE_REASONS)
+    assert set(keys) == set(outcomes) | set(NOT_REPLAYED)
+    assert all(reason.strip() for reason in NOT_REPLAYED.values())
+
+
+def test_replay_really_translates_ids(outcomes: dict[str, list[str]]) -> None:
+    """Guard against a replay that compares nothing: the story's ids were learned and checked."""
+    assert len(outcomes) == len(all_entry_keys()) - len(NOT_REPLAYED)
+    assert sum(len(entries(name)) for name in STORY_FILES) > 150
