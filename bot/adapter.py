@@ -91,7 +91,7 @@ class TeamsAdapter:
             return web.Response(status=415, text="expected application/json")
         try:
             activity = Activity().deserialize(await request.json())
-        except ValueError:
+        except Exception:  # invalid JSON, or JSON that is not an activity (msrest's own errors)
             return web.Response(status=400, text="malformed activity")
         if not activity.type:
             return web.Response(status=400, text="activity without a type")

@@ -62,9 +62,8 @@ class TicketBot:
         if command is None or request is None:
             if request is not None:  # `/ticket something-unknown`
                 raise UsageError(f"I don't know the command `{request.name}`. `/ticket help` lists them.")
-            if ctx.incoming.kind is Kind.MESSAGE and ctx.incoming.conversation.type == "personal":
-                return [Reply(text=NOT_A_COMMAND)]
-            return []
+            # In channels the bot only hears messages that @mention it, so an answer is always wanted.
+            return [Reply(text=NOT_A_COMMAND)] if ctx.incoming.kind is Kind.MESSAGE else []
         if command.needs_user:
             ctx.user = await odoo_user(ctx)
         try:

@@ -67,3 +67,15 @@ async def test_demo_starts_with_nothing_installed_and_answers(tmp_path: Path) ->
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_malformed_requests_are_refused_cleanly(teams: TeamsClient) -> None:
+    async with teams.session.post(teams.bot_url, data="{not json", headers={"Content-Type": "application/json"}) as r:
+        assert r.status == 400
+    async with teams.session.post(teams.bot_url, json={"text": "no type"}) as r:
+        assert r.status == 400
+    async with teams.session.post(teams.bot_url, json=[1, 2, 3]) as r:
+        assert r.status == 400
+    async with teams.session.post(teams.bot_url, data="type=message", headers={"Content-Type": "text/plain"}) as r:
+        assert r.status == 415
+    assert teams.connector.posted == []

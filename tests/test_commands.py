@@ -198,3 +198,8 @@ async def test_odoo_down_is_said_plainly_and_the_command_is_echoed(
     assert "Odoo is not answering" in text and "nothing was changed" in text
     assert f"/ticket note {tid} Called the customer" in text
     assert odoo.messages(tid) == []
+
+
+async def test_a_mention_without_a_command_gets_a_hint_in_channels_too(teams: TeamsClient) -> None:
+    [reply] = await teams.say_in_channel("are you there?")
+    assert "/ticket help" in reply.text
