@@ -33,6 +33,9 @@ class OdooFault(xmlrpc.client.Fault):
         self.name = name  # e.g. "odoo.exceptions.MissingError" or "builtins.ValueError"
         self.message = message  # Odoo's exception message (JSON-RPC data.message)
 
+    def __str__(self) -> str:
+        return str(self.faultString)
+
     @property
     def json_status(self) -> int:
         """HTTP status the JSON-2 API uses for this kind of error."""
