@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -17,7 +18,9 @@ from aiohttp.test_utils import TestServer
 
 from bot.odoo.sandbox import OdooSandbox, create_sandbox_app
 
-CONTRACT_DIR = Path(__file__).resolve().parents[2] / "shared" / "odoo-contract"
+# the recorded contract (../shared/odoo-contract beside the checkout unless ODOO_CONTRACT_DIR says otherwise)
+CONTRACT_DIR = Path(os.environ.get("ODOO_CONTRACT_DIR")
+                    or Path(__file__).resolve().parents[2] / "shared" / "odoo-contract")
 ADMIN_UID = 2
 API_KEY = "sandbox-key"
 PASSWORD = "admin"

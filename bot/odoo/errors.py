@@ -75,10 +75,10 @@ def error_from_fault(code: int | str, fault_string: str) -> OdooError:
     return OdooError(text or str(code), code=code)
 
 
-_ACCESS_NAMES = {"odoo.exceptions.AccessDenied", "odoo.exceptions.AccessError"}
-_MISSING_NAMES = {"odoo.exceptions.MissingError"}
-_VALIDATION_NAMES = {"odoo.exceptions.ValidationError", "odoo.exceptions.UserError",
-                     "odoo.exceptions.RedirectWarning", "odoo.exceptions.except_orm"}
+_ACCESS_NAMES = frozenset({"odoo.exceptions.AccessDenied", "odoo.exceptions.AccessError"})
+_MISSING_NAMES = frozenset({"odoo.exceptions.MissingError"})
+_VALIDATION_NAMES = frozenset({"odoo.exceptions.ValidationError", "odoo.exceptions.UserError",
+                               "odoo.exceptions.RedirectWarning", "odoo.exceptions.except_orm"})
 
 
 def error_from_json(data: dict[str, Any], *, code: int | str | None = None) -> OdooError:

@@ -14,7 +14,9 @@ import json
 import logging
 import time
 import xmlrpc.client
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal, Protocol
 from xml.parsers.expat import ExpatError
 
@@ -195,7 +197,7 @@ class JsonRpcTransport(_HttpTransport):
 
 
 # JSON-2 takes named arguments only: the names of execute_kw's positional arguments, per method.
-POSITIONAL_NAMES: dict[str, tuple[str, ...]] = {
+POSITIONAL_NAMES: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "create": ("vals_list",),
     "write": ("vals",),
     "read": ("fields", "load"),
@@ -209,7 +211,7 @@ POSITIONAL_NAMES: dict[str, tuple[str, ...]] = {
     "fields_get": ("allfields", "attributes"),
     "default_get": ("fields_list",),
     "has_group": ("group_ext_id",),
-}
+})
 # Methods called on the model itself; every other method gets its first positional arg as `ids`.
 MODEL_METHODS = frozenset({"create", "search", "search_read", "search_count", "name_search", "name_create",
                            "find_or_create", "read_group", "fields_get", "default_get"})
@@ -294,9 +296,9 @@ def _uid_or_denied(uid: Any, creds: OdooCredentials) -> int:
     return uid
 
 
-_TRANSPORTS: dict[str, type[_HttpTransport]] = {
+_TRANSPORTS: Mapping[str, type[_HttpTransport]] = MappingProxyType({
     "xmlrpc": XmlRpcTransport, "jsonrpc": JsonRpcTransport, "json2": Json2Transport,
-}
+})
 
 
 def make_transport(protocol: Protocols, session: aiohttp.ClientSession, creds: OdooCredentials, *,

@@ -9,6 +9,7 @@ helpdesk.ticket, mail template 8 for closed tickets.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from types import MappingProxyType
 from typing import Any
 
 from bot.odoo.sandbox.helpdesk_models import CLOSING_TEMPLATE_ID
@@ -83,13 +84,13 @@ HELPDESK_STAGES = (
     ("Rejected", 6, True, True, False, True),
 )
 HELPDESK_CHANNELS = ("Web", "Email", "Phone", "Other")
-FIXED_MODEL_IDS = {"res.partner": 85, "helpdesk.ticket": 346}
+FIXED_MODEL_IDS = MappingProxyType({"res.partner": 85, "helpdesk.ticket": 346})
 # (flavour -> modules installed beside base/mail/web, with versions)
-MODULES = {
+MODULES = MappingProxyType({
     "helpdesk_mgmt": (("helpdesk_mgmt", "Helpdesk Management", "17.0.1.11.0", True),
                       ("project", "Project", False, True)),
     "project": (("project", "Project", "17.0.1.3", True),),
-}
+})
 
 
 def register_xmlid(env: Env, xmlid: str, model: str, record_id: int) -> None:

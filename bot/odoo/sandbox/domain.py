@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from bot.odoo.sandbox import faults
@@ -25,7 +26,7 @@ Predicate = Callable[[Row], bool]
 OPERATORS = frozenset({"=", "!=", "<>", "<", "<=", ">", ">=", "in", "not in", "like", "not like", "ilike",
                        "not ilike", "=like", "=ilike", "child_of", "parent_of", "=?"})
 NEGATIVE = frozenset({"!=", "<>", "not in", "not like", "not ilike"})
-ARITY = {"!": 1, "&": 2, "|": 2}
+ARITY = MappingProxyType({"!": 1, "&": 2, "|": 2})
 TRUE_LEAF = (1, "=", 1)
 FALSE_LEAF = (0, "=", 1)
 

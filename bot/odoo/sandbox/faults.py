@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import xmlrpc.client
 from collections.abc import Iterable
+from types import MappingProxyType
 
 TRACEBACK_HEAD = "Traceback (most recent call last):"
 ACCESS_DENIED = "Access Denied"
@@ -134,7 +135,7 @@ def rule_denied(user_name: str, uid: int, operation: str, model: str, descriptio
                         f"- {description} ({model})\n\n{RULE_TAIL}")
 
 
-_ACL_VERBS = {"create": "create", "write": "modify", "unlink": "delete", "read": "access"}
+_ACL_VERBS = MappingProxyType({"create": "create", "write": "modify", "unlink": "delete", "read": "access"})
 
 
 def acl_denied(operation: str, model: str, description: str, groups: Iterable[str] = ()) -> OdooFault:

@@ -10,6 +10,7 @@ reading project.project.stage_id faults (group 'Use Stages on Project').
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 from bot.odoo.sandbox import faults
@@ -31,11 +32,11 @@ STATES = (("01_in_progress", "In Progress"), ("02_changes_requested", "Changes R
           ("03_approved", "Approved"), ("1_done", "Done"), ("1_canceled", "Canceled"),
           ("04_waiting_normal", "Waiting"))
 CLOSED_STATES = frozenset({"1_done", "1_canceled"})
-STATE_SUBTYPES = {
+STATE_SUBTYPES = MappingProxyType({
     "01_in_progress": "project.mt_task_progress", "02_changes_requested": "project.mt_task_changes_requested",
     "03_approved": "project.mt_task_approved", "1_done": "project.mt_task_done",
     "1_canceled": "project.mt_task_canceled", "04_waiting_normal": "project.mt_task_waiting",
-}
+})
 PERSONAL_STAGES = (("Inbox", False), ("Today", False), ("This Week", False), ("This Month", False),
                    ("Later", False), ("Done", True), ("Canceled", True))
 STAGE_FIELD_ID = 3243

@@ -13,6 +13,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, Literal
 
 from bot.odoo.sandbox import base_data, faults
@@ -26,7 +27,7 @@ from bot.odoo.sandbox.project_models import project_models
 logger = logging.getLogger(__name__)
 
 Flavour = Literal["helpdesk_mgmt", "project"]
-GROUP_KEYS = {
+GROUP_KEYS = MappingProxyType({
     "internal": "base.group_user",
     "portal": "base.group_portal",
     "settings": "base.group_system",
@@ -34,7 +35,7 @@ GROUP_KEYS = {
     "helpdesk_manager": "helpdesk_mgmt.group_helpdesk_manager",
     "project_user": "project.group_project_user",
     "project_manager": "project.group_project_manager",
-}
+})
 
 
 def _models(flavour: str) -> list[ModelDef]:
