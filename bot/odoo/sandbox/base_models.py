@@ -14,7 +14,8 @@ from typing import Any
 from bot.odoo.sandbox import faults
 from bot.odoo.sandbox.domain import Predicate
 from bot.odoo.sandbox.fields import Field
-from bot.odoo.sandbox.orm import Env, Method, ModelDef, Row, create_one, define, search_rows
+from bot.odoo.sandbox.methods import create_one, search_rows
+from bot.odoo.sandbox.orm import Env, Method, ModelDef, Row, define
 
 _CONTACT = re.compile(r"^\s*\"?(?P<name>[^\"<]*?)\"?\s*<(?P<email>[^>]+)>\s*$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")

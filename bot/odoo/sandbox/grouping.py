@@ -14,8 +14,9 @@ from typing import Any
 from bot.odoo.sandbox import faults
 from bot.odoo.sandbox.domain import normalize
 from bot.odoo.sandbox.fields import DATE_FORMAT, DATETIME_FORMAT, X2MANY, Field
+from bot.odoo.sandbox.methods import search_rows
 from bot.odoo.sandbox.ordering import default_key
-from bot.odoo.sandbox.orm import Env, Method, Row, search_rows
+from bot.odoo.sandbox.orm import Env, Method, Row
 
 GRANULARITIES = ("day", "week", "month", "quarter", "year")
 NUMERIC = frozenset({"integer", "float", "monetary"})

@@ -14,20 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 from bot.odoo.sandbox import faults
+from bot.odoo.sandbox.chatter import THREAD_METHODS, on_thread_created, subscribe_users, thread_fields
 from bot.odoo.sandbox.domain import Predicate
 from bot.odoo.sandbox.fields import Field
 from bot.odoo.sandbox.html_body import escape_text
-from bot.odoo.sandbox.mail_models import (
-    THREAD_METHODS,
-    create_message,
-    on_thread_created,
-    queue_mail,
-    subscribe_users,
-    subtype_id_or_note,
-    thread_fields,
-    tracking_value,
-)
-from bot.odoo.sandbox.orm import Env, Method, ModelDef, Row, define, existing_rows, write
+from bot.odoo.sandbox.messages import create_message, queue_mail, subtype_id_or_note, tracking_value
+from bot.odoo.sandbox.methods import existing_rows, write
+from bot.odoo.sandbox.orm import Env, Method, ModelDef, Row, define
 
 TICKET = "helpdesk.ticket"
 PRIORITIES = (("0", "Low"), ("1", "Medium"), ("2", "High"), ("3", "Very High"))

@@ -14,17 +14,10 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.odoo.sandbox import faults
+from bot.odoo.sandbox.chatter import THREAD_METHODS, on_thread_created, subscribe_users, thread_fields
 from bot.odoo.sandbox.domain import Predicate
 from bot.odoo.sandbox.fields import Field
-from bot.odoo.sandbox.mail_models import (
-    THREAD_METHODS,
-    create_message,
-    on_thread_created,
-    subscribe_users,
-    subtype_id,
-    thread_fields,
-    tracking_value,
-)
+from bot.odoo.sandbox.messages import create_message, subtype_id, tracking_value
 from bot.odoo.sandbox.orm import Env, ModelDef, Row, define
 
 TASK = "project.task"

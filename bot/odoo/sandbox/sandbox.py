@@ -21,7 +21,8 @@ from bot.odoo.sandbox.base_models import base_models
 from bot.odoo.sandbox.grouping import READ_GROUP
 from bot.odoo.sandbox.helpdesk_models import helpdesk_models
 from bot.odoo.sandbox.mail_models import mail_models
-from bot.odoo.sandbox.orm import GENERIC_METHODS, READ_ONLY_METHODS, Env, ModelDef, Row, Store, create_one, execute
+from bot.odoo.sandbox.methods import GENERIC_METHODS, READ_ONLY_METHODS, create_one, execute
+from bot.odoo.sandbox.orm import Env, ModelDef, Row, Store
 from bot.odoo.sandbox.project_models import project_models
 
 logger = logging.getLogger(__name__)
