@@ -9,7 +9,6 @@ on missing ids, unknown fields and bad selection values fault with Odoo's texts.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -116,10 +115,20 @@ class Store:
         return value
 
     def snapshot(self) -> dict[str, dict[int, Row]]:
-        return copy.deepcopy(self.tables)
+        """A copy to roll back to: rows and their id lists are copied; other values are immutable."""
+        return {model: {record_id: _copy_row(row) for record_id, row in table.items()}
+                for model, table in self.tables.items()}
 
     def restore(self, tables: dict[str, dict[int, Row]]) -> None:
         self.tables = tables
+
+
+def _copy_row(row: Row) -> Row:
+    copied = dict(row)
+    for key, value in copied.items():
+        if type(value) is list:
+            copied[key] = value[:]
+    return copied
 
 
 class Env:
