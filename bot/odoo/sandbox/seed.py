@@ -21,6 +21,9 @@ AGENTS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("Phạm Quốc Huy", "huy.pq@mindx.edu.vn", ("helpdesk_user",), ("project_user",)),
     ("Võ Minh Đức", "duc.vm@mindx.edu.vn", ("helpdesk_user",), ("project_user",)),
     ("Test User", "user@contoso.com", ("helpdesk_user",), ("project_user",)),
+    # The default users of Microsoft's Agents Playground, so `make demo` works there out of the box.
+    ("Alex Wilber", "alexw@example.com", ("helpdesk_user",), ("project_user",)),
+    ("Megan Bowen", "meganb@example.com", ("helpdesk_manager",), ("project_manager",)),
 )
 TEAMS = ("Support L1", "Dev", "DevOps", "Product", "Content Ops")
 TAGS = ("standard", "priority", "expedite", "fixed-deadline")
