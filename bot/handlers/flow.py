@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from bot.context import Ctx
 from bot.handlers.common import load, require_text, ticket_reply
@@ -15,24 +15,47 @@ from bot.turn import Reply
 commands = CommandGroup()
 
 
+@dataclass(frozen=True)
+class _MoveWithReason:
+    """A move that needs a reason, which is kept as an internal note."""
+
+    move: Move
+    stage: Stage
+    asks_for: str  # "why it is on hold"
+    example: str  # the text after the id in the example
+    noted_as: str  # the note's prefix
+    headline: str
+
+
+async def _move_with_reason(ctx: Ctx, req: Request, spec: _MoveWithReason) -> Reply:
+    ticket = await load(ctx, req, spec.move)
+    reason = require_text(req, 1, spec.asks_for, f"/ticket {req.name} {ticket.id} {spec.example}")
+    ticket = await ctx.odoo.move(ticket, spec.stage)
+    await ctx.odoo.note(ticket, f"{spec.noted_as}: {reason}", by=ctx.actor)
+    restarted = ctx.now() if spec.stage is Stage.IN_PROGRESS else None  # the update cadence starts again
+    return ticket_reply(ctx, ticket, spec.headline, updated=restarted)
+
+
+HOLD = _MoveWithReason(Move.HOLD, Stage.ON_HOLD, "why it is on hold", "Waiting for the product team", "On hold",
+                       "On hold. `/ticket resume` when it moves again.")
+BLOCK = _MoveWithReason(Move.BLOCK, Stage.WAITING_CUSTOMER, "what you are waiting for", "Waiting for a screenshot",
+                        "Waiting for the customer", "Waiting for the customer.")
+CANCEL = _MoveWithReason(Move.CANCEL, Stage.CANCELLED, "why it is cancelled", "Logged twice by mistake", "Cancelled",
+                         "Cancelled.")
+REOPEN = _MoveWithReason(Move.REOPEN, Stage.IN_PROGRESS, "why it is reopened", "The error is back", "Reopened",
+                         "Reopened.")
+
+
 @commands.command("hold", "/ticket hold <id> <reason>", aliases=("onhold",))
 async def hold(ctx: Ctx, req: Request) -> Reply:
     """Put the ticket on hold while another team decides (e.g. the product team); no reminders meanwhile."""
-    ticket = await load(ctx, req, Move.HOLD)
-    reason = require_text(req, 1, "why it is on hold", f"/ticket hold {ticket.id} Waiting for the product team")
-    ticket = await ctx.odoo.move(ticket, Stage.ON_HOLD)
-    await ctx.odoo.note(ticket, f"On hold: {reason}", by=ctx.actor)
-    return ticket_reply(ctx, ticket, "On hold. `/ticket resume` when it moves again.")
+    return await _move_with_reason(ctx, req, HOLD)
 
 
 @commands.command("block", "/ticket block <id> <reason>", aliases=("wait",))
 async def block(ctx: Ctx, req: Request) -> Reply:
     """Mark the ticket as waiting for the customer (information, a test, an approval)."""
-    ticket = await load(ctx, req, Move.BLOCK)
-    reason = require_text(req, 1, "what you are waiting for", f"/ticket block {ticket.id} Waiting for a screenshot")
-    ticket = await ctx.odoo.move(ticket, Stage.WAITING_CUSTOMER)
-    await ctx.odoo.note(ticket, f"Waiting for the customer: {reason}", by=ctx.actor)
-    return ticket_reply(ctx, ticket, "Waiting for the customer.")
+    return await _move_with_reason(ctx, req, BLOCK)
 
 
 @commands.command("resume", "/ticket resume <id>", aliases=("unhold", "unblock"))
@@ -90,21 +113,13 @@ async def close(ctx: Ctx, req: Request) -> Reply:
 @commands.command("cancel", "/ticket cancel <id> <reason>")
 async def cancel(ctx: Ctx, req: Request) -> Reply:
     """Cancel a ticket that needs no work (duplicate, mistake, withdrawn)."""
-    ticket = await load(ctx, req, Move.CANCEL)
-    reason = require_text(req, 1, "why it is cancelled", f"/ticket cancel {ticket.id} Logged twice by mistake")
-    ticket = await ctx.odoo.move(ticket, Stage.CANCELLED)
-    await ctx.odoo.note(ticket, f"Cancelled: {reason}", by=ctx.actor)
-    return ticket_reply(ctx, ticket, "Cancelled.")
+    return await _move_with_reason(ctx, req, CANCEL)
 
 
 @commands.command("reopen", "/ticket reopen <id> <reason>")
 async def reopen(ctx: Ctx, req: Request) -> Reply:
     """Reopen a closed or resolved ticket (the fix did not hold, the customer came back)."""
-    ticket = await load(ctx, req, Move.REOPEN)
-    reason = require_text(req, 1, "why it is reopened", f"/ticket reopen {ticket.id} The error is back")
-    ticket = await ctx.odoo.move(ticket, Stage.IN_PROGRESS)
-    await ctx.odoo.note(ticket, f"Reopened: {reason}", by=ctx.actor)
-    return ticket_reply(ctx, ticket, "Reopened.", updated=ctx.now())
+    return await _move_with_reason(ctx, req, REOPEN)
 
 
 @commands.command("merge", "/ticket merge <id> into <id>")
