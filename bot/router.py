@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bot.context import Ctx
-from bot.parsing import Arguments, CommandLine, UsageError, command_line, split_arguments
+from bot.parsing import Arguments, CommandLine, command_line, split_arguments
 from bot.turn import Kind, Reply
 
 logger = logging.getLogger(__name__)
@@ -51,12 +51,6 @@ class Command:
     @property
     def summary(self) -> str:
         return self.doc.split("\n\n")[0].replace("\n", " ")
-
-
-class CommandUsageError(UsageError):
-    def __init__(self, message: str, command: Command) -> None:
-        super().__init__(message)
-        self.command = command
 
 
 class CommandGroup:

@@ -82,7 +82,7 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
                                        OdooCredentials(odoo_url, settings.odoo.db, settings.odoo.login,
                                                        settings.odoo.api_key), timeout=settings.odoo.timeout)
             gateway = await OdooGateway.connect(transport, profile, base_url=odoo_url,
-                                                configured_profile=settings.odoo.profile, clock=clock)
+                                                configured_profile=settings.odoo.profile)
             services = Services(odoo=gateway, store=Store(redis), profile=profile, clock=clock,
                                 timezone=ZoneInfo(settings.timezone))
             bot = TicketBot(services)

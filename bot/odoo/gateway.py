@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -68,15 +68,13 @@ class OdooGateway:
     def __init__(self, transport: OdooTransport, model: ModelProfile, process: ProcessProfile, *,
                  base_url: str, stages: list[dict[str, Any]], tags: dict[str, int],
                  users: list[dict[str, Any]], teams: dict[str, int], categories: dict[str, int],
-                 clock: Callable[[], datetime], required_fields: Mapping[Stage, Mapping[str, str]]) -> None:
+                 required_fields: Mapping[Stage, Mapping[str, str]]) -> None:
         self._rpc = transport
         self.model = model
         self.process = process
         self._base_url = base_url.rstrip("/")
         self._stage_by_name = {s["name"]: Named(s["id"], s["name"]) for s in stages}
-        # project.task: new tasks go to the project whose stages the process uses
-        self._project_id = next(iter(next((s.get("project_ids") for s in stages
-                                           if s["name"] == process.stages[Stage.NEW]), None) or []), None)
+        self._project_id = _project_of(stages, process.stages[Stage.NEW])
         self._stage_name_by_id = {s["id"]: s["name"] for s in stages}
         closing = model.stage_closed_field
         self._closed_stage_ids = {s["id"] for s in stages if closing and s.get(closing)}
@@ -85,14 +83,13 @@ class OdooGateway:
         self._users = {u["id"]: _user(u) for u in users}
         self._teams = teams
         self._categories = categories
-        self._clock = clock
         self.required_fields = required_fields  # stage -> {field: label}, only fields this Odoo has
         self._read_fields = model.read_fields() + sorted({f for fields in required_fields.values() for f in fields})
 
     # ---- start-up ---------------------------------------------------------------------------
     @classmethod
     async def connect(cls, transport: OdooTransport, process: ProcessProfile, *, base_url: str,
-                      configured_profile: str = "auto", clock: Callable[[], datetime] | None = None) -> OdooGateway:
+                      configured_profile: str = "auto") -> OdooGateway:
         """Log in, pick the model profile, load stages/tags/users, and check the process fits."""
         await transport.authenticate()
         modules = await transport.execute_kw(
@@ -120,15 +117,13 @@ class OdooGateway:
                 tags[service_class.tag] = await transport.execute_kw(model.tag_model, "create",
                                                                      [{"name": service_class.tag}])
                 logger.info("created the Odoo tag %r for the class of service", service_class.tag)
-        users = await transport.execute_kw("res.users", "search_read", [[["share", "=", False]]],
-                                           {"fields": ["name", "login", "email", "partner_id"]})
-        teams = await _names(transport, "helpdesk.ticket.team" if model.team_field else None)
-        categories = await _names(transport, "helpdesk.ticket.category" if model.category_field else None)
+        users = await _internal_users(transport)
+        teams = await _names(transport, model.team_model)
+        categories = await _names(transport, model.category_model)
         required = await _required_fields(transport, model, process)
         logger.info("connected to Odoo: profile %s, %d stages, %d users", model.key, len(stages), len(users))
         return cls(transport, model, process, base_url=base_url, stages=stages, tags=tags, users=users,
-                   teams=teams, categories=categories, clock=clock or (lambda: datetime.now(UTC)),
-                   required_fields=required)
+                   teams=teams, categories=categories, required_fields=required)
 
     async def ping(self) -> None:
         """One cheap call; raises OdooUnavailable when Odoo does not answer."""
@@ -191,9 +186,8 @@ class OdooGateway:
         return matches[0] if len(matches) == 1 else None
 
     async def refresh_users(self) -> None:
-        users = await self._rpc.execute_kw("res.users", "search_read", [[["share", "=", False]]],
-                                           {"fields": ["name", "login", "email", "partner_id"]})
-        self._users = {u["id"]: _user(u) for u in users}
+        """Reload the Odoo users (someone was added since start-up)."""
+        self._users = {u["id"]: _user(u) for u in await _internal_users(self._rpc)}
 
     # ---- writes -----------------------------------------------------------------------------
     async def create(self, new: NewTicket) -> Ticket:
@@ -350,6 +344,19 @@ def _user(record: dict[str, Any]) -> _KnownUser:
 
 def _name_of(value: Any) -> str:
     return value[1] if isinstance(value, list) and len(value) == 2 else ""
+
+
+async def _internal_users(transport: OdooTransport) -> list[dict[str, Any]]:
+    return await transport.execute_kw("res.users", "search_read", [[["share", "=", False]]],  # type: ignore[no-any-return]
+                                      {"fields": ["name", "login", "email", "partner_id"]})
+
+
+def _project_of(stages: list[dict[str, Any]], new_stage: str) -> int | None:
+    """project.task: new tasks go to the (first) project using the process's New stage."""
+    for stage in stages:
+        if stage["name"] == new_stage and stage.get("project_ids"):
+            return int(stage["project_ids"][0])
+    return None
 
 
 def _stage_domain(model: ModelProfile) -> list[Any]:

@@ -31,7 +31,9 @@ class ModelProfile:
     owner_field: str
     owner_is_many: bool  # project.task: user_ids (many2many)
     team_field: str | None
+    team_model: str | None
     category_field: str | None
+    category_model: str | None
     closed_field: str | None  # a boolean the model computes from the stage
     priorities: tuple[str, ...]
     deadline_field: str | None = None  # a native deadline field, used beside the facts block
@@ -72,7 +74,8 @@ class ModelProfile:
 HELPDESK_MGMT = ModelProfile(
     key="helpdesk_mgmt", module="helpdesk_mgmt", model="helpdesk.ticket", stage_model="helpdesk.ticket.stage",
     tag_model="helpdesk.ticket.tag", number_field="number", owner_field="user_id", owner_is_many=False,
-    team_field="team_id", category_field="category_id", closed_field="closed",
+    team_field="team_id", team_model="helpdesk.ticket.team", category_field="category_id",
+    category_model="helpdesk.ticket.category", closed_field="closed",
     priorities=("0", "1", "2", "3"), stage_closed_field="closed",
     kanban_field="kanban_state", kanban_values=_frozen({"normal": "normal", "done": "done", "blocked": "blocked"}),
 )
@@ -80,7 +83,7 @@ HELPDESK_MGMT = ModelProfile(
 HELPDESK_ENTERPRISE = ModelProfile(
     key="helpdesk", module="helpdesk", model="helpdesk.ticket", stage_model="helpdesk.stage",
     tag_model="helpdesk.tag", number_field="ticket_ref", owner_field="user_id", owner_is_many=False,
-    team_field="team_id", category_field=None, closed_field=None,
+    team_field="team_id", team_model="helpdesk.team", category_field=None, category_model=None, closed_field=None,
     priorities=("0", "1", "2", "3"), stage_closed_field="fold",
     kanban_field="kanban_state", kanban_values=_frozen({"normal": "normal", "done": "done", "blocked": "blocked"}),
 )
@@ -88,7 +91,7 @@ HELPDESK_ENTERPRISE = ModelProfile(
 PROJECT_TASK = ModelProfile(
     key="project", module="project", model="project.task", stage_model="project.task.type",
     tag_model="project.tags", number_field=None, owner_field="user_ids", owner_is_many=True,
-    team_field=None, category_field=None, closed_field=None,
+    team_field=None, team_model=None, category_field=None, category_model=None, closed_field=None,
     priorities=("0", "1"), deadline_field="date_deadline", stage_closed_field="fold", project_field="project_id",
     kanban_field="state",
     kanban_values=_frozen({"normal": "01_in_progress", "done": "03_approved", "blocked": "02_changes_requested"}),
