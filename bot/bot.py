@@ -62,8 +62,11 @@ class TicketBot:
         if command is None or request is None:
             if request is not None:  # `/ticket something-unknown`
                 raise UsageError(f"I don't know the command `{request.name}`. `/ticket help` lists them.")
+            if ctx.incoming.kind is Kind.CARD_ACTION:
+                return _problem(f"This button ({ctx.incoming.verb or 'no action'}) is not something I can do.",
+                                "Type `/ticket help` to see what I do.")
             # In channels the bot only hears messages that @mention it, so an answer is always wanted.
-            return [Reply(text=NOT_A_COMMAND)] if ctx.incoming.kind is Kind.MESSAGE else []
+            return [Reply(text=NOT_A_COMMAND)]
         if command.needs_user:
             ctx.user = await odoo_user(ctx)
         try:

@@ -79,3 +79,11 @@ async def test_malformed_requests_are_refused_cleanly(teams: TeamsClient) -> Non
     async with teams.session.post(teams.bot_url, data="type=message", headers={"Content-Type": "text/plain"}) as r:
         assert r.status == 415
     assert teams.connector.posted == []
+
+
+async def test_a_card_invoke_is_answered_with_a_card_not_a_500(teams: TeamsClient) -> None:
+    """botbuilder 4.17.1 turns invoke responses into HTTP 500 unless the body is a model (see the adapter)."""
+    status, body = await teams.invoke("frobnicate", {"ticket": 1})
+    assert status == 200
+    assert body["statusCode"] == 200 and body["type"] == "application/vnd.microsoft.card.adaptive"
+    assert "frobnicate" in body["value"]["body"][0]["text"]

@@ -81,6 +81,14 @@ class TeamsClient:
         activity = {**self._base(self.personal()), "type": "message", "value": value}
         return await self.send(activity)
 
+    async def invoke(self, verb: str, data: dict[str, Any], reply_to: str = "msg-1") -> tuple[int, dict[str, Any]]:
+        """Action.Execute on a card in the 1:1 chat: the HTTP status and the invoke response body."""
+        activity = {**self._base(self.personal()), "type": "invoke", "name": "adaptiveCard/action",
+                    "replyToId": reply_to,
+                    "value": {"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"}}
+        async with self.session.post(self.bot_url, json=activity, headers=self.headers) as response:
+            return response.status, await response.json()
+
     async def send(self, activity: dict[str, Any]) -> list[Posted]:
         before = len(self.connector.posted)
         response = await self.post(activity)
