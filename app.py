@@ -34,19 +34,24 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                        "sandbox Odoo unless REDIS_URL / ODOO_URL are set")
     modes.add_argument("--demo", action="store_true", help="everything embedded: sandbox Odoo seeded with "
                        "the six scenarios, in-process Redis, no Azure")
+    parser.add_argument("--worker-only", action="store_true", help="run the reminders (timer worker and Odoo "
+                        "poller) without the web server, e.g. as a separate replica")
     return parser.parse_args(argv)
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, *, web_server: bool = True) -> None:
     app = create_app(settings)
     runner = web.AppRunner(app)
     await runner.setup()  # runs cleanup_ctx: connects Redis and Odoo, so a bad login stops us here
-    site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
-    if settings.mode is Mode.DEMO:
-        print(PLAYGROUND_HINT.format(port=settings.port), flush=True)
-    logger.info("listening on %s:%d (%s mode, Odoo at %s)", settings.host, settings.port, settings.mode,
-                app[RUNTIME].odoo_url)
+    if web_server:
+        site = web.TCPSite(runner, settings.host, settings.port)
+        await site.start()
+        if settings.mode is Mode.DEMO:
+            print(PLAYGROUND_HINT.format(port=settings.port), flush=True)
+        logger.info("listening on %s:%d (%s mode, Odoo at %s)", settings.host, settings.port, settings.mode,
+                    app[RUNTIME].odoo_url)
+    else:
+        logger.info("reminders worker running (%s mode, Odoo at %s)", settings.mode, app[RUNTIME].odoo_url)
     try:
         await asyncio.Event().wait()
     finally:
@@ -59,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(json_logs=mode is Mode.PRODUCTION)
     try:
         settings = load_settings(os.environ, mode)
-        asyncio.run(serve(settings))
+        asyncio.run(serve(settings, web_server=not args.worker_only))
     except (SettingsError, ProfileError) as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2

@@ -26,6 +26,7 @@ from botbuilder.schema import (
     Attachment,
     ConversationReference,
 )
+from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.settings import Settings
 from bot.turn import Conversation, ConversationType, Incoming, Kind, Person, Reply
@@ -35,6 +36,33 @@ logging.getLogger("msrest.serialization").setLevel(logging.ERROR)  # noisy about
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 _MENTION = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
+
+
+class SendFailed(Exception):
+    """The Bot Connector did not take a message: `status` None means no answer at all."""
+
+    def __init__(self, status: int | None, retry_after: float | None) -> None:
+        super().__init__(f"Teams refused the message (HTTP {status})" if status else "Teams did not answer")
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def throttled(self) -> bool:
+        """Refused before anything was posted (429 throttling, 412 busy): safe to send again."""
+        return self.status in (412, 429)
+
+    @property
+    def ambiguous(self) -> bool:
+        """A gateway error or no answer: the message may have been posted; never blindly re-post."""
+        return self.status is None or self.status in (502, 504)
+
+
+def _retry_after(headers: Any) -> float | None:
+    value = (headers or {}).get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -108,15 +136,27 @@ class TeamsAdapter:
         return web.Response(status=201 if activity.type == ActivityTypes.message else 200)
 
     async def send_to(self, reference: dict[str, Any], reply: Reply) -> str:
-        """Post proactively into a conversation the bot has seen before (nags, escalations)."""
-        sent: list[str] = []
+        """Post proactively into a conversation the bot has seen before (nags, escalations).
 
-        async def post(context: TurnContext) -> None:
-            response = await context.send_activity(to_activity(reply))
+        Raises SendFailed with Teams' status (and Retry-After) when the Bot Connector refuses."""
+        sent: list[str] = []
+        failed: list[SendFailed] = []
+
+        async def post(context: TurnContext) -> None:  # errors are caught here: botbuilder would swallow them
+            try:
+                response = await context.send_activity(to_activity(reply))
+            except HttpOperationError as error:
+                failed.append(SendFailed(error.response.status_code, _retry_after(error.response.headers)))
+                return
+            except ClientRequestError:  # no answer at all: the post may or may not have happened
+                failed.append(SendFailed(None, None))
+                return
             sent.append(response.id if response and response.id else "")
 
-        ref = ConversationReference().deserialize(reference)
-        await self._adapter.continue_conversation(ref, post, self._app_id or None)
+        await self._adapter.continue_conversation(ConversationReference().deserialize(reference), post,
+                                                  self._app_id or None)
+        if failed:
+            raise failed[0]
         return sent[0] if sent else ""
 
     async def _turn(self, context: TurnContext) -> None:

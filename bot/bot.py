@@ -15,7 +15,7 @@ from bot.odoo.gateway import TicketNotFound
 from bot.parsing import UsageError
 from bot.router import Command, Next, Router, as_replies
 from bot.tickets import OdooUser
-from bot.turn import Incoming, Kind, Reply, TeamsChannel
+from bot.turn import ConversationType, Incoming, Kind, Reply, TeamsChannel
 from cards.notices import problem_card
 
 logger = logging.getLogger(__name__)
@@ -69,6 +69,8 @@ class TicketBot:
             return [Reply(text=NOT_A_COMMAND)]
         if command.needs_user:
             ctx.user = await odoo_user(ctx)
+            if ctx.incoming.conversation.type is ConversationType.PERSONAL:  # where this agent's reminders go
+                await ctx.services.references.remember_personal(ctx.user.id, ctx.incoming.reference)
         try:
             return as_replies(await command.handler(ctx, request))
         except UsageError as error:

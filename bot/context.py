@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 from bot.odoo.gateway import OdooGateway
 from bot.process import ProcessProfile
-from bot.store import Store
+from bot.reminders.service import Reminders
+from bot.store import References, Store
 from bot.tickets import OdooUser
 from bot.turn import Incoming, TeamsChannel
 
@@ -18,6 +19,8 @@ from bot.turn import Incoming, TeamsChannel
 class Services:
     odoo: OdooGateway
     store: Store
+    references: References
+    reminders: Reminders
     profile: ProcessProfile
     clock: Callable[[], datetime]
     timezone: ZoneInfo  # the team's default; a user's own Teams timezone wins when Teams sends it

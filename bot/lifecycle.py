@@ -5,12 +5,13 @@ No I/O: handlers ask these functions, then write to Odoo.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.process import ClassOfService, ProcessProfile, Stage, update_interval
+from bot.reminders.policy import Due, Kind
 from bot.tickets import Ticket
 
 
@@ -85,21 +86,28 @@ class NextStep:
         return self.due is not None and self.due < now
 
 
-def next_step(ticket: Ticket, profile: ProcessProfile, now: datetime) -> NextStep | None:
-    """What the owner has to do next, and by when (None once the ticket is closed)."""
+def next_step(ticket: Ticket, profile: ProcessProfile, now: datetime,
+              reminders: Sequence[Due] = ()) -> NextStep | None:
+    """What the owner has to do next, and by when (None once the ticket is closed).
+
+    `reminders`: the ticket's pending reminders, whose due times win over the estimates made
+    from Odoo's dates (Odoo does not date the last customer update on the ticket itself)."""
     stage = ticket.stage_key
     if ticket.closed or stage in _CLOSED:
         return None
+    planned = {due.kind: due.at for due in reminders}
     service_class = profile.classes[ticket.cos]
     if stage is Stage.NEW or stage is None:
-        return NextStep("Acknowledge the customer", ticket.created + service_class.acknowledge_within)
+        return NextStep("Acknowledge the customer",
+                        planned.get(Kind.ACK, ticket.created + service_class.acknowledge_within))
     if stage is Stage.ON_HOLD:
         return NextStep("On hold: no reminders until it is resumed")
     if stage is Stage.WAITING_CUSTOMER:
         return NextStep("Waiting for the customer")
     if stage is Stage.RESOLVED:
-        return NextStep("Get the customer's confirmation", ticket.updated + profile.follow_up_after)
+        return NextStep("Get the customer's confirmation",
+                        planned.get(Kind.FOLLOW_UP, ticket.updated + profile.follow_up_after))
     if ticket.cos is ClassOfService.FIXED_DEADLINE and ticket.facts.deadline is None:
         return NextStep(f"Record the deadline: `/ticket class {ticket.id} deadline deadline:<when>`")
     interval: timedelta = update_interval(ticket.cos, profile, now=now, deadline=ticket.facts.deadline)
-    return NextStep("Send the customer an update", ticket.updated + interval)
+    return NextStep("Send the customer an update", planned.get(Kind.UPDATE, ticket.updated + interval))

@@ -7,10 +7,13 @@ runs inside the process on a loopback port.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -19,12 +22,17 @@ from aiohttp import web
 from bot.adapter import TeamsAdapter
 from bot.bot import TicketBot
 from bot.context import Services
+from bot.notify import Outbound
 from bot.odoo.errors import OdooError
 from bot.odoo.gateway import OdooGateway
 from bot.odoo.transport import OdooCredentials, make_transport
 from bot.process import ProcessProfile, load_profile
+from bot.reminders.nags import Nagger
+from bot.reminders.poller import OdooPoller, rebuild_reminders
+from bot.reminders.service import Reminders
 from bot.settings import Mode, Settings
-from bot.store import Store, connect_redis
+from bot.store import References, Store, connect_redis
+from bot.timers import TimerEngine, TimerWorker
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +48,8 @@ class Runtime:
     bot: TicketBot
     adapter: TeamsAdapter
     odoo_url: str
+    worker: TimerWorker
+    poller: OdooPoller
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -66,6 +76,19 @@ async def _start_sandbox(settings: Settings, profile: ProcessProfile, clock: Clo
     return runner, url
 
 
+@asynccontextmanager
+async def _background(runtime: Runtime, *, enabled: bool) -> AsyncIterator[None]:
+    """The timer worker and the Odoo poller, running beside the web server until shutdown."""
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(runtime.worker.run(stop), name="timer-worker"),
+             asyncio.create_task(runtime.poller.run(stop), name="odoo-poller")] if enabled else []
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
     app = web.Application()
     profile = load_profile(settings.process_profile)  # a bad profile stops start-up before anything runs
@@ -83,11 +106,21 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
                                                        settings.odoo.api_key), timeout=settings.odoo.timeout)
             gateway = await OdooGateway.connect(transport, profile, base_url=odoo_url,
                                                 configured_profile=settings.odoo.profile)
-            services = Services(odoo=gateway, store=Store(redis), profile=profile, clock=clock,
-                                timezone=ZoneInfo(settings.timezone))
+            store = Store(redis)
+            references = References(store)
+            reminders = Reminders(TimerEngine(redis, prefix=store.key("timers")), profile, clock)
+            services = Services(odoo=gateway, store=store, references=references, reminders=reminders,
+                                profile=profile, clock=clock, timezone=ZoneInfo(settings.timezone))
             bot = TicketBot(services)
-            app[RUNTIME] = Runtime(settings, services, bot, TeamsAdapter(settings, bot.on_turn), odoo_url)
-            yield
+            adapter = TeamsAdapter(settings, bot.on_turn)
+            outbound = Outbound(adapter, redis, prefix=store.key("rate", ""), clock_ms=lambda: time.time() * 1000)
+            worker = TimerWorker(reminders.engine, Nagger(services, references, outbound), clock=clock)
+            poller = OdooPoller(services, interval=timedelta(seconds=settings.poll_interval))
+            runtime = Runtime(settings, services, bot, adapter, odoo_url, worker, poller)
+            app[RUNTIME] = runtime
+            await rebuild_reminders(services)
+            async with _background(runtime, enabled=settings.background_tasks):
+                yield
         finally:
             await session.close()
             await redis.aclose()

@@ -52,6 +52,8 @@ class Settings:
     redis_url: str | None = None  # None: in-process stand-in (dev/demo only)
     process_profile: str = "mindx"
     timezone: str = "Asia/Ho_Chi_Minh"
+    background_tasks: bool = True  # the timer worker and the Odoo poller (tests drive them by hand)
+    poll_interval: float = 30.0  # seconds between two looks at what changed in Odoo
 
     @property
     def auth_enabled(self) -> bool:
@@ -109,6 +111,19 @@ _ODOO_HINTS = {
 }
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1
+    if not 1 <= value <= 3600:
+        raise SettingsError(f"{name}: expected a number of seconds between 1 and 3600, got {raw!r}")
+    return value
+
+
 def _timezone(env: Mapping[str, str]) -> str:
     name = env.get("TIMEZONE", "").strip() or "Asia/Ho_Chi_Minh"
     try:
@@ -147,4 +162,5 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.PRODUCTION) -> Setti
         redis_url=redis_url,
         process_profile=env.get("PROCESS_PROFILE", "").strip() or "mindx",
         timezone=_timezone(env),
+        poll_interval=_seconds(env, "ODOO_POLL_SECONDS", 30.0),
     )

@@ -6,7 +6,9 @@ with a warning, because nothing stored there survives a restart.
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -54,3 +56,28 @@ class Store:
         except Exception as error:  # any connection problem means "not ready"
             logger.warning("redis ping failed: %s", type(error).__name__)
             return False
+
+
+class References:
+    """Conversation references for proactive messages: each agent's 1:1 chat, and named channels."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def remember_personal(self, odoo_user_id: int, reference: dict[str, Any]) -> None:
+        await self._store.redis.hset(self._store.key("ref", "personal"), str(odoo_user_id), json.dumps(reference))
+
+    async def personal(self, odoo_user_id: int) -> dict[str, Any] | None:
+        raw = await self._store.redis.hget(self._store.key("ref", "personal"), str(odoo_user_id))
+        return json.loads(raw) if raw else None
+
+    async def register_channel(self, name: str, reference: dict[str, Any]) -> None:
+        await self._store.redis.hset(self._store.key("ref", "channel"), name, json.dumps(reference))
+
+    async def channel(self, name: str) -> dict[str, Any] | None:
+        raw = await self._store.redis.hget(self._store.key("ref", "channel"), name)
+        return json.loads(raw) if raw else None
+
+    async def channels(self) -> dict[str, dict[str, Any]]:
+        raw = await self._store.redis.hgetall(self._store.key("ref", "channel"))
+        return {name: json.loads(value) for name, value in raw.items()}

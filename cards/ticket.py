@@ -26,9 +26,12 @@ def _excerpt(value: str) -> str:
 
 
 def ticket_card(ticket: Ticket, profile: ProcessProfile, *, tz: ZoneInfo, now: datetime,
-                step: NextStep | None, headline: str = "") -> dict[str, Any]:
+                step: NextStep | None, headline: str = "", alert: str = "",
+                actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """`alert`: a reminder shown above the ticket; `actions`: buttons before "Open in Odoo"."""
     service_class = profile.classes[ticket.cos]
-    body = [
+    body = [text(alert, color="attention", weight="Bolder")] if alert else []
+    body += [
         text(f"{ticket.label} · {ticket.title}", size="Large", weight="Bolder"),
         text(f"{service_class.label} · {PRIORITY_LABELS.get(ticket.priority, ticket.priority)} priority · "
              f"{ticket.stage}", color=CLASS_COLORS[ticket.cos], weight="Bolder", spacing="None"),
@@ -53,7 +56,8 @@ def ticket_card(ticket: Ticket, profile: ProcessProfile, *, tz: ZoneInfo, now: d
                          color="attention" if late else "accent", weight="Bolder"))
     if ticket.description:
         body.append(text(_excerpt(ticket.description), subtle=True))
-    return card(body, [open_url("Open in Odoo", ticket.url)] if ticket.url else None)
+    buttons = [*(actions or []), *([open_url("Open in Odoo", ticket.url)] if ticket.url else [])]
+    return card(body, buttons or None)
 
 
 def ticket_list_card(title: str, tickets: list[tuple[Ticket, NextStep | None]], profile: ProcessProfile, *,

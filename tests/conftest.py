@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
 from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
-from bot.server import create_app
+from bot.server import RUNTIME, Runtime, create_app
 from bot.settings import Mode, OdooSettings, Settings
 from tests.support.connector import ConnectorStub
 from tests.support.redis_server import redis_server
@@ -95,16 +95,30 @@ async def connector() -> AsyncIterator[tuple[ConnectorStub, str]]:
 
 def bot_settings(redis_url: str, odoo_url: str, *, protocol: str = "xmlrpc", mode: Mode = Mode.DEV,
                  **overrides: object) -> Settings:
+    """Settings for a bot under test: the timer worker and the poller are driven by the tests."""
     odoo = OdooSettings(url=odoo_url, db="helpdesk", login="admin", api_key="test-api-key", protocol=protocol)
+    overrides.setdefault("background_tasks", False)
     return Settings(mode=mode, odoo=odoo, redis_url=redis_url, **overrides)  # type: ignore[arg-type]
 
 
 @pytest.fixture
-async def teams(redis: Redis, redis_url: str, sandbox: RunningSandbox,
-                connector: tuple[ConnectorStub, str], clock: FakeClock) -> AsyncIterator[TeamsClient]:
-    """The bot running for real (dev mode: no auth) and a Teams client talking to it as AGENT."""
-    stub, connector_url = connector
+async def bot_server(redis: Redis, redis_url: str, sandbox: RunningSandbox, clock: FakeClock
+                     ) -> AsyncIterator[TestServer]:
+    """The bot running for real (dev mode: no auth), built by create_app like production."""
     server = await _serve(create_app(bot_settings(redis_url, sandbox.url), clock=clock.now))
-    async with aiohttp.ClientSession() as session:
-        yield TeamsClient(str(server.make_url("/api/messages")), connector_url, stub, session, AGENT)
+    yield server
     await server.close()
+
+
+@pytest.fixture
+def runtime(bot_server: TestServer) -> Runtime:
+    """The running bot's parts (timer worker, poller...), for tests that drive time."""
+    return bot_server.app[RUNTIME]
+
+
+@pytest.fixture
+async def teams(bot_server: TestServer, connector: tuple[ConnectorStub, str]) -> AsyncIterator[TeamsClient]:
+    """A Teams client talking to the bot as AGENT."""
+    stub, connector_url = connector
+    async with aiohttp.ClientSession() as session:
+        yield TeamsClient(str(bot_server.make_url("/api/messages")), connector_url, stub, session, AGENT)

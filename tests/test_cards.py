@@ -23,6 +23,7 @@ from bot.process import ClassOfService, ProcessProfile, Stage, load_profile
 from bot.tickets import Customer, OdooUser, Ticket, TicketFacts, split_description
 from cards.forms import new_ticket_form
 from cards.help import command_help_card, help_card
+from cards.nag import nag_card
 from cards.notices import problem_card
 from cards.ticket import ticket_card, ticket_list_card
 from tests.support import card_validator
@@ -154,6 +155,10 @@ def _build_cases() -> list[Case]:
         cases.append(Case(f"{profile_name}/list/empty", ticket_list_card(
             "Mine (0)", [], profile, tz=TZ, now=NOW), kind="list"))
         cases.append(Case(f"{profile_name}/form/new", new_ticket_form(profile), kind="form"))
+        for name, ticket in list(_tickets(profile))[:4]:
+            cases.append(Case(f"{profile_name}/nag/{name}", nag_card(
+                ticket, profile, reason=f"The customer of {ticket.label} is due an update (reminder 2).", tz=TZ,
+                now=NOW, step=next_step(ticket, profile, NOW)), ticket, "nag"))
         for index, (message, hint, reference) in enumerate(_problem_messages(profile)):
             cases.append(Case(f"{profile_name}/problem/{index}", problem_card(message, hint=hint, reference=reference),
                               kind="problem"))
@@ -227,6 +232,18 @@ def test_ticket_card_opens_the_ticket_in_odoo(name: str) -> None:
     else:
         assert "actions" not in case.card
     assert _texts(case.card)[0].startswith(case.ticket.label)
+
+
+@pytest.mark.parametrize("name", [case.name for case in CASES if case.kind == "nag"])
+def test_a_nag_offers_update_snooze_and_odoo(name: str) -> None:
+    case = BY_NAME[name]
+    assert case.ticket is not None
+    titles = [a["title"] for a in case.card["actions"]]
+    assert titles[:2] == ["Post update", "Snooze 15 min"]
+    assert _texts(case.card)[0].startswith("The customer of")
+    update_form = case.card["actions"][0]["card"]
+    assert update_form["actions"][0]["data"] == {"command": "update", "ticket": str(case.ticket.id)}
+    assert case.card["actions"][1]["data"] == {"command": "snooze", "ticket": str(case.ticket.id), "text": "15m"}
 
 
 def test_list_rows_open_their_ticket() -> None:

@@ -1,6 +1,6 @@
 """Command handlers: small async functions, one per command, grouped by lifecycle step."""
 
-from bot.handlers import flow, intake, progress
+from bot.handlers import flow, intake, progress, setup
 from bot.router import CommandGroup
 
-GROUPS: tuple[CommandGroup, ...] = (intake.commands, progress.commands, flow.commands)
+GROUPS: tuple[CommandGroup, ...] = (intake.commands, progress.commands, flow.commands, setup.commands)

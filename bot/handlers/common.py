@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from bot.context import Ctx
 from bot.lifecycle import Move, check, check_required_fields, next_step
@@ -67,9 +66,11 @@ async def person(ctx: Ctx, who: str) -> OdooUser:
     return found
 
 
-def ticket_reply(ctx: Ctx, ticket: Ticket, headline: str = "", *, updated: datetime | None = None) -> Reply:
-    """The ticket card with what is due next. `updated`: when the customer was last updated, if just now."""
+async def ticket_reply(ctx: Ctx, ticket: Ticket, headline: str = "", *, customer_updated: bool = False) -> Reply:
+    """Bring the ticket's reminders in line with it, then show the card with what is due next.
+
+    `customer_updated`: the command just told the customer something (ack, update, resolution)."""
     now = ctx.now()
-    shown = ticket.with_changes(updated=updated) if updated else ticket
-    step = next_step(shown, ctx.profile, now)
+    reminders = await ctx.services.reminders.sync(ticket, customer_updated=customer_updated)
+    step = next_step(ticket, ctx.profile, now, reminders)
     return Reply(card=ticket_card(ticket, ctx.profile, tz=ctx.tz, now=now, step=step, headline=headline))

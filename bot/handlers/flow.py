@@ -32,8 +32,8 @@ async def _move_with_reason(ctx: Ctx, req: Request, spec: _MoveWithReason) -> Re
     reason = require_text(req, 1, spec.asks_for, f"/ticket {req.name} {ticket.id} {spec.example}")
     ticket = await ctx.odoo.move(ticket, spec.stage)
     await ctx.odoo.note(ticket, f"{spec.noted_as}: {reason}", by=ctx.actor)
-    restarted = ctx.now() if spec.stage is Stage.IN_PROGRESS else None  # the update cadence starts again
-    return ticket_reply(ctx, ticket, spec.headline, updated=restarted)
+    # back in progress (reopen): the update cadence starts again from now
+    return await ticket_reply(ctx, ticket, spec.headline, customer_updated=spec.stage is Stage.IN_PROGRESS)
 
 
 HOLD = _MoveWithReason(Move.HOLD, Stage.ON_HOLD, "why it is on hold", "Waiting for the product team", "On hold",
@@ -65,7 +65,7 @@ async def resume(ctx: Ctx, req: Request) -> Reply:
     paused_as = ticket.stage
     ticket = await ctx.odoo.move(ticket, Stage.IN_PROGRESS)
     await ctx.odoo.note(ticket, f"Resumed (was {paused_as}). {req.args.text(1)}".strip(), by=ctx.actor)
-    return ticket_reply(ctx, ticket, "Back in progress.", updated=ctx.now())
+    return await ticket_reply(ctx, ticket, "Back in progress.", customer_updated=True)  # the cadence restarts
 
 
 @commands.command("resolve", "/ticket resolve <id> <resolution>", aliases=("solve", "fixed"))
@@ -79,7 +79,7 @@ async def resolve(ctx: Ctx, req: Request) -> Reply:
     await ctx.odoo.tell_customer(
         ticket, f"{resolution}\n\nCould you please confirm that everything works for you now?", by=ctx.actor)
     ticket = await ctx.odoo.move(ticket, Stage.RESOLVED)
-    return ticket_reply(ctx, ticket, "Resolved; the customer was asked to confirm.", updated=ctx.now())
+    return await ticket_reply(ctx, ticket, "Resolved; the customer was asked to confirm.", customer_updated=True)
 
 
 @commands.command("confirm", "/ticket confirm <id> [what the customer said]", aliases=("confirmed",))
@@ -90,7 +90,7 @@ async def confirm(ctx: Ctx, req: Request) -> Reply:
     ticket = await ctx.odoo.move(ticket, Stage.DONE)
     await ctx.odoo.note(ticket, "Customer confirmed the resolution." + (f" \u201c{said}\u201d" if said else ""),
                         by=ctx.actor)
-    return ticket_reply(ctx, ticket, "Confirmed and closed.")
+    return await ticket_reply(ctx, ticket, "Confirmed and closed.")
 
 
 @commands.command("close", "/ticket close <id> force:yes <reason>", options=("force",))
@@ -107,7 +107,7 @@ async def close(ctx: Ctx, req: Request) -> Reply:
                           f"/ticket close {ticket.id} force:yes Customer unreachable for 7 days")
     ticket = await ctx.odoo.move(ticket, Stage.DONE)
     await ctx.odoo.note(ticket, f"Closed WITHOUT customer confirmation: {reason}", by=ctx.actor)
-    return ticket_reply(ctx, ticket, "Closed without confirmation; the reason is in the chatter.")
+    return await ticket_reply(ctx, ticket, "Closed without confirmation; the reason is in the chatter.")
 
 
 @commands.command("cancel", "/ticket cancel <id> <reason>")
@@ -148,4 +148,6 @@ async def merge(ctx: Ctx, req: Request) -> Reply:
     await ctx.odoo.note(duplicate, f"Duplicate of {target.label}: {target.url}. Work continues there.",
                         by=ctx.actor)
     await ctx.odoo.move(duplicate, Stage.CANCELLED)
-    return ticket_reply(ctx, target, f"Merged {duplicate.label} into {target.label}; {duplicate.label} is cancelled.")
+    await ctx.services.reminders.forget(duplicate.id)
+    return await ticket_reply(ctx, target,
+                              f"Merged {duplicate.label} into {target.label}; {duplicate.label} is cancelled.")

@@ -61,14 +61,14 @@ async def new(ctx: Ctx, req: Request) -> Reply:
         team=options.get("team"),
         category=options.get("category"),
     ))
-    return ticket_reply(ctx, ticket, f"Logged as {ctx.profile.classes[cos].label}.")
+    return await ticket_reply(ctx, ticket, f"Logged as {ctx.profile.classes[cos].label}.")
 
 
 @commands.command("show", "/ticket show <id>", aliases=("get", "view"))
 async def show(ctx: Ctx, req: Request) -> Reply:
     """Show a ticket: class of service, stage, owner, customer, and what is due next."""
     ticket = await ctx.odoo.ticket(ticket_ref(req.args.words[0] if req.args.words else None))
-    return ticket_reply(ctx, ticket)
+    return await ticket_reply(ctx, ticket)
 
 
 _LIST_TITLES = {"mine": "Your open tickets", "open": "Open tickets", "overdue": "Overdue tickets"}

@@ -35,7 +35,7 @@ async def ack(ctx: Ctx, req: Request) -> Reply:
     if ticket.stage_key in (None, Stage.NEW):
         ticket = await ctx.odoo.move(ticket, Stage.IN_PROGRESS)
     who = ticket.customer.name if ticket.customer else "the ticket's followers (no customer set)"
-    return ticket_reply(ctx, ticket, f"Acknowledged; sent to {who}.", updated=ctx.now())
+    return await ticket_reply(ctx, ticket, f"Acknowledged; sent to {who}.", customer_updated=True)
 
 
 @commands.command("note", "/ticket note <id> <text>")
@@ -44,7 +44,7 @@ async def note(ctx: Ctx, req: Request) -> Reply:
     ticket = await load(ctx, req, Move.EDIT)
     await ctx.odoo.note(ticket, require_text(req, 1, "the note", f"/ticket note {ticket.id} Called the customer"),
                         by=ctx.actor)
-    return ticket_reply(ctx, ticket, "Note added.")
+    return await ticket_reply(ctx, ticket, "Note added.")
 
 
 @commands.command("diag", "/ticket diag <id> <findings>", aliases=("diagnose", "diagnosis"))
@@ -55,7 +55,7 @@ async def diag(ctx: Ctx, req: Request) -> Reply:
     ticket = await load(ctx, req, Move.EDIT)
     findings = require_text(req, 1, "what you found", f"/ticket diag {ticket.id} 403 on the video CDN URL")
     await ctx.odoo.note(ticket, "Diagnosis:\n" + findings, by=ctx.actor)
-    return ticket_reply(ctx, ticket, "Diagnosis recorded.")
+    return await ticket_reply(ctx, ticket, "Diagnosis recorded.")
 
 
 @commands.command("update", "/ticket update <id> <text>")
@@ -65,7 +65,7 @@ async def update(ctx: Ctx, req: Request) -> Reply:
     text = require_text(req, 1, "the update for the customer",
                         f"/ticket update {ticket.id} We found the cause and are fixing it")
     await ctx.odoo.tell_customer(ticket, text, by=ctx.actor)
-    return ticket_reply(ctx, ticket, "Update sent to the customer.", updated=ctx.now())
+    return await ticket_reply(ctx, ticket, "Update sent to the customer.", customer_updated=True)
 
 
 @commands.command("assign", "/ticket assign <id> <@user|me>", aliases=("take",))
@@ -79,7 +79,7 @@ async def assign(ctx: Ctx, req: Request) -> Reply:
     previous = ticket.owner.name if ticket.owner else "nobody"
     ticket = await ctx.odoo.set_owner(ticket, owner)
     await ctx.odoo.note(ticket, f"Owner: {previous} → {owner.name}.", by=ctx.actor)
-    return ticket_reply(ctx, ticket, f"Assigned to {owner.name}.")
+    return await ticket_reply(ctx, ticket, f"Assigned to {owner.name}.")
 
 
 async def _reclassify(ctx: Ctx, ticket: Ticket, cos: ClassOfService, facts: TicketFacts, why: str) -> Reply:
@@ -89,7 +89,7 @@ async def _reclassify(ctx: Ctx, ticket: Ticket, cos: ClassOfService, facts: Tick
     after = ctx.profile.classes[cos].label
     change = f"{before} → {after}" if before != after else f"still {after}"
     await ctx.odoo.note(ticket, f"Class of service: {change} ({why}).", by=ctx.actor)
-    return ticket_reply(ctx, ticket_after, f"Class of service: {change}.")
+    return await ticket_reply(ctx, ticket_after, f"Class of service: {change}.")
 
 
 @commands.command("class", "/ticket class <id> <standard|priority|expedite|deadline> [deadline:<when>]",

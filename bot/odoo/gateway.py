@@ -59,6 +59,16 @@ class NewTicket:
 
 
 @dataclass(frozen=True)
+class ChatterMessage:
+    id: int
+    ticket_id: int
+    date: datetime
+    by_bot: bool  # posted through the bot (already handled in the turn that posted it)
+    by_agent: bool  # an internal user wrote it (in Odoo's UI)
+    customer_visible: bool  # a message to or from the customer (not an internal note)
+
+
+@dataclass(frozen=True)
 class Named:
     id: int
     name: str
@@ -68,13 +78,14 @@ class OdooGateway:
     def __init__(self, transport: OdooTransport, model: ModelProfile, process: ProcessProfile, *,
                  base_url: str, stages: list[dict[str, Any]], tags: dict[str, int],
                  users: list[dict[str, Any]], teams: dict[str, int], categories: dict[str, int],
-                 required_fields: Mapping[Stage, Mapping[str, str]]) -> None:
+                 required_fields: Mapping[Stage, Mapping[str, str]], bot_partner_id: int = 0) -> None:
         self._rpc = transport
         self.model = model
         self.process = process
         self._base_url = base_url.rstrip("/")
         self._stage_by_name = {s["name"]: Named(s["id"], s["name"]) for s in stages}
         self._project_id = _project_of(stages, process.stages[Stage.NEW])
+        self._bot_partner_id = bot_partner_id
         self._stage_name_by_id = {s["id"]: s["name"] for s in stages}
         closing = model.stage_closed_field
         self._closed_stage_ids = {s["id"] for s in stages if closing and s.get(closing)}
@@ -91,7 +102,7 @@ class OdooGateway:
     async def connect(cls, transport: OdooTransport, process: ProcessProfile, *, base_url: str,
                       configured_profile: str = "auto") -> OdooGateway:
         """Log in, pick the model profile, load stages/tags/users, and check the process fits."""
-        await transport.authenticate()
+        uid = await transport.authenticate()
         modules = await transport.execute_kw(
             "ir.module.module", "search_read",
             [[["name", "in", ["helpdesk", "helpdesk_mgmt", "project"]], ["state", "=", "installed"]]],
@@ -122,8 +133,9 @@ class OdooGateway:
         categories = await _names(transport, model.category_model)
         required = await _required_fields(transport, model, process)
         logger.info("connected to Odoo: profile %s, %d stages, %d users", model.key, len(stages), len(users))
+        bot_partner = next((u["partner_id"][0] for u in users if u["id"] == uid and u.get("partner_id")), 0)
         return cls(transport, model, process, base_url=base_url, stages=stages, tags=tags, users=users,
-                   teams=teams, categories=categories, required_fields=required)
+                   teams=teams, categories=categories, required_fields=required, bot_partner_id=bot_partner)
 
     async def ping(self) -> None:
         """One cheap call; raises OdooUnavailable when Odoo does not answer."""
@@ -150,6 +162,38 @@ class OdooGateway:
                                              {"fields": self._read_fields, "limit": limit,
                                               "order": "priority desc, id desc"})
         return [self._ticket(r) for r in records]
+
+    async def all_tickets(self, domain: list[Any]) -> list[Ticket]:
+        """Every ticket matching `domain`, in one call (start-up rebuild, polling)."""
+        records = await self._rpc.execute_kw(self.model.model, "search_read", [domain],
+                                             {"fields": self._read_fields, "order": "id"})
+        return [self._ticket(r) for r in records]
+
+    async def changed_since(self, cursor: str) -> list[tuple[Ticket, str]]:
+        """Tickets written at or after `cursor` (Odoo's 'YYYY-MM-DD HH:MM:SS'), with their write_date.
+
+        `>=`, because Odoo truncates write_date to seconds: the caller skips what it has seen."""
+        records = await self._rpc.execute_kw(self.model.model, "search_read", [[["write_date", ">=", cursor]]],
+                                             {"fields": self._read_fields, "order": "write_date, id"})
+        return [(self._ticket(r), r["write_date"]) for r in records]
+
+    async def messages_after(self, last_id: int, *, limit: int = 500) -> list[ChatterMessage]:
+        """Chatter messages on tickets newer than `last_id`: replies and notes, in order."""
+        records = await self._rpc.execute_kw(
+            "mail.message", "search_read",
+            [[["id", ">", last_id], ["model", "=", self.model.model], ["message_type", "in", ["comment", "email"]]]],
+            {"fields": ["res_id", "author_id", "subtype_id", "message_type", "date"], "order": "id", "limit": limit})
+        internal = {u.user.partner_id for u in self._users.values()}
+        return [ChatterMessage(
+            id=r["id"], ticket_id=r["res_id"], date=odoo_time(r["date"]),
+            by_bot=bool(r["author_id"]) and r["author_id"][0] == self._bot_partner_id,
+            by_agent=bool(r["author_id"]) and r["author_id"][0] in internal,
+            customer_visible=r["message_type"] == "email" or _name_of(r["subtype_id"]) == "Discussions",
+        ) for r in records]
+
+    async def last_message_id(self) -> int:
+        found = await self._rpc.execute_kw("mail.message", "search", [[]], {"order": "id desc", "limit": 1})
+        return int(found[0]) if found else 0
 
     def open_domain(self) -> list[Any]:
         closed = [self._stage_by_name[n].id for n in (self.process.stages[Stage.DONE],

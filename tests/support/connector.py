@@ -38,6 +38,8 @@ class ConnectorStub:
     posted: list[Posted] = field(default_factory=list)
     updated: list[Posted] = field(default_factory=list)
     auth_headers: list[str] = field(default_factory=list)  # Authorization of each post, as received
+    failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # answered to the next posts
+    attempts: int = 0  # posts received, failed ones included
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
 
     def add_member(self, user_id: str, name: str, email: str) -> None:
@@ -53,6 +55,11 @@ class ConnectorStub:
         return app
 
     async def _post(self, request: web.Request) -> web.Response:
+        self.attempts += 1
+        if self.failures:
+            status, headers = self.failures.pop(0)
+            return web.json_response({"error": {"code": "Throttled" if status == 429 else "Failed"}},
+                                     status=status, headers=headers)
         self.auth_headers.append(request.headers.get("Authorization", ""))
         posted = Posted(request.match_info["cid"], await request.json(), request.match_info.get("aid", ""),
                         f"msg-{next(self._ids)}")

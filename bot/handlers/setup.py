@@ -1,0 +1,73 @@
+"""Where the bot posts on its own (channels), and snoozing reminders."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from bot.context import Ctx
+from bot.handlers.common import load, ticket_reply
+from bot.lifecycle import Move
+from bot.parsing import UsageError
+from bot.process import format_duration, parse_duration
+from bot.router import CommandGroup, Request
+from bot.turn import ConversationType, Reply
+
+commands = CommandGroup()
+
+_CHANNEL_NAME = re.compile(r"^[a-z][a-z0-9-]{0,29}$")
+MAX_SNOOZE = timedelta(hours=24)
+
+
+def channel_root(reference: dict[str, Any]) -> dict[str, Any]:
+    """A reference to the channel itself (posts become new threads), not to the thread it was typed in."""
+    conversation = dict(reference.get("conversation") or {})
+    conversation["id"] = str(conversation.get("id", "")).split(";messageid=")[0]
+    return {**reference, "conversation": conversation, "activityId": None}
+
+
+@commands.command("channel", "/ticket channel <dev|devops|product|content-ops|support|management|<name>>",
+                  aliases=("register",))
+async def channel(ctx: Ctx, req: Request) -> Reply:
+    """Make this Teams channel the one where I post for a team (type it in that channel, mentioning me).
+
+    `support` gets reminders nobody picked up, `management` the business summaries, and the
+    escalation teams their escalation cards. Registering again moves it here."""
+    if ctx.incoming.conversation.type is not ConversationType.CHANNEL:
+        raise UsageError("Type this in the Teams channel you want to register, @mentioning me.")
+    name = (req.args.words[0].lower() if req.args.words else "")
+    if not _CHANNEL_NAME.match(name):
+        known = ", ".join(["support", "management", *ctx.profile.escalation_teams])
+        raise UsageError(f"Name the team this channel is for, e.g. `/ticket channel support`. Known teams: {known}.")
+    await ctx.services.references.register_channel(name, channel_root(ctx.incoming.reference))
+    return Reply(text=f"This channel is now the **{name}** channel: I will post here for that team.")
+
+
+@commands.command("channels", "/ticket channels")
+async def channels(ctx: Ctx, req: Request) -> Reply:
+    """List the channels registered for each team."""
+    registered = await ctx.services.references.channels()
+    if not registered:
+        return Reply(text="No channel is registered yet. In a channel, type `@Bot /ticket channel support`.")
+    lines = [f"- **{name}**: {ref.get('conversation', {}).get('name') or ref.get('conversation', {}).get('id')}"
+             for name, ref in sorted(registered.items())]
+    return Reply(text="Registered channels:\n" + "\n".join(lines))
+
+
+@commands.command("snooze", "/ticket snooze <id> [15m]")
+async def snooze(ctx: Ctx, req: Request) -> Reply:
+    """Push this ticket's reminders back a little (15 minutes unless you say, at most 24h); it is logged."""
+    ticket = await load(ctx, req, Move.EDIT)
+    raw = req.args.words[1] if len(req.args.words) > 1 else "15m"
+    try:
+        delay = parse_duration(raw)
+    except ValueError:
+        raise UsageError(f"`{raw}` is not a duration. Write `15m`, `1h` or `2h30m`.") from None
+    if not timedelta(0) < delay <= MAX_SNOOZE:
+        raise UsageError(f"Snooze for at most {format_duration(MAX_SNOOZE)}.")
+    until = ctx.now() + delay
+    moved = await ctx.services.reminders.snooze(ticket.id, until)
+    await ctx.odoo.note(ticket, f"Reminders snoozed for {format_duration(delay)}.", by=ctx.actor)
+    what = ", ".join(k.value.replace("_", " ") for k in moved) or "nothing was due before then"
+    return await ticket_reply(ctx, ticket, f"Snoozed {format_duration(delay)} ({what}).")

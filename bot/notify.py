@@ -1,0 +1,99 @@
+"""Every message the bot posts on its own goes through here: Teams' limits, and retries.
+
+- A per-conversation budget shared by all replicas (Redis, one Lua script): at most 7 messages
+  per second and 60 per 30 seconds, Teams' documented limits for a bot in one conversation.
+- Throttling (429) and "busy" (412) are retried with exponential backoff and jitter, honouring
+  Retry-After. A gateway error or no answer (502, 504, timeout) is ambiguous for a new post (it
+  may have been posted), so it is never blindly re-posted: the caller gets the failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from redis.asyncio import Redis
+
+from bot.adapter import SendFailed
+from bot.turn import Reply
+
+logger = logging.getLogger(__name__)
+
+# KEYS[1..n]: one counter per window; ARGV: now_ms, then (window_ms, limit) pairs.
+# Returns 0 when the message may go now (and counts it), else the milliseconds to wait.
+_TAKE = """
+local now = tonumber(ARGV[1])
+local wait = 0
+for i = 1, #KEYS do
+  local window = tonumber(ARGV[2 * i])
+  local limit = tonumber(ARGV[2 * i + 1])
+  local slot = math.floor(now / window)
+  local used = tonumber(redis.call('HGET', KEYS[i], slot) or '0')
+  if used >= limit then
+    wait = math.max(wait, (slot + 1) * window - now)
+  end
+end
+if wait > 0 then return wait end
+for i = 1, #KEYS do
+  local window = tonumber(ARGV[2 * i])
+  local slot = math.floor(now / window)
+  redis.call('HINCRBY', KEYS[i], slot, 1)
+  redis.call('PEXPIRE', KEYS[i], 2 * window)
+end
+return 0
+"""
+
+WINDOWS = ((1_000, 7), (30_000, 60))  # (window in ms, messages allowed in it)
+MAX_ATTEMPTS = 5
+BASE_DELAY = 0.5
+MAX_DELAY = 30.0
+
+
+class Sender(Protocol):
+    async def send_to(self, reference: dict[str, Any], reply: Reply) -> str: ...
+
+
+class Outbound:
+    def __init__(self, sender: Sender, redis: Redis, *, prefix: str, clock_ms: Callable[[], float],
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 jitter: Callable[[], float] = random.random) -> None:
+        self._sender = sender
+        self._redis = redis
+        self._prefix = prefix
+        self._take = redis.register_script(_TAKE)
+        self._clock_ms = clock_ms
+        self._sleep = sleep
+        self._jitter = jitter
+
+    async def send_to(self, reference: dict[str, Any], reply: Reply) -> str:
+        conversation = str((reference.get("conversation") or {}).get("id", ""))
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            await self._wait_for_budget(conversation)
+            try:
+                return await self._sender.send_to(reference, reply)
+            except SendFailed as failure:
+                if not failure.throttled or attempt == MAX_ATTEMPTS:
+                    logger.warning("message to %s not sent (%s)%s", conversation, failure,
+                                   ": may have been posted, not re-posted" if failure.ambiguous else "")
+                    raise
+                delay = self._backoff(attempt, failure.retry_after)
+                logger.info("Teams throttled a message to %s; retrying in %.1fs", conversation, delay)
+                await self._sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        exponential = min(MAX_DELAY, BASE_DELAY * 2 ** (attempt - 1))
+        delay = exponential * (0.5 + self._jitter() / 2)  # jitter keeps replicas from retrying in step
+        return max(delay, retry_after or 0.0)
+
+    async def _wait_for_budget(self, conversation: str) -> None:
+        keys = [f"{self._prefix}{{{conversation}}}:{window}" for window, _ in WINDOWS]
+        args: list[float] = [self._clock_ms()]
+        for window, limit in WINDOWS:
+            args += [window, limit]
+        while (wait_ms := int(await self._take(keys=keys, args=args))) > 0:
+            await self._sleep(wait_ms / 1000)
+            args[0] = self._clock_ms()

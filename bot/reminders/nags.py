@@ -1,0 +1,152 @@
+"""What happens when a reminder is due: check it still applies, nag the owner, plan the next one.
+
+Runs in the timer worker (at-least-once). Before sending, the ticket is read again from Odoo,
+so a reminder made stale by work done meanwhile (in Teams or in Odoo) is dropped or moved. A
+marker per (kind, ticket, due time) keeps a re-delivered claim from nagging twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from bot.context import Services
+from bot.lifecycle import next_step
+from bot.odoo.gateway import TicketNotFound
+from bot.process import FollowUpRule, Stage, format_duration, update_interval
+from bot.reminders.policy import Kind, checkpoint_holds, next_checkpoint, reminders_for
+from bot.reminders.service import since
+from bot.store import References
+from bot.tickets import Ticket
+from bot.timers import Timer
+from bot.turn import Reply
+from cards.elements import when
+from cards.nag import nag_card
+
+logger = logging.getLogger(__name__)
+
+MARKER_TTL_SECONDS = 7 * 24 * 3600
+# the moment each kind of reminder counts from, as `reminders_for` names it
+_MOMENT = {Kind.UPDATE: "last_update", Kind.CUSTOMER_REPLY: "customer_waiting_since", Kind.FOLLOW_UP: "resolved_at"}
+SUPPORT_CHANNEL = "support"
+MANAGEMENT_CHANNEL = "management"
+
+
+class Notifier(Protocol):
+    async def send_to(self, reference: dict[str, Any], reply: Reply) -> str: ...
+
+
+class Nagger:
+    def __init__(self, services: Services, references: References, notifier: Notifier) -> None:
+        self._services = services
+        self._references = references
+        self._notifier = notifier
+
+    async def __call__(self, timer: Timer) -> None:
+        if timer.kind not in {k.value for k in Kind}:
+            logger.warning("ignoring a timer of unknown kind %s", timer.kind)
+            return
+        kind = Kind(timer.kind)
+        services = self._services
+        now = services.clock()
+        try:
+            ticket = await services.odoo.ticket(int(timer.key))
+        except TicketNotFound:
+            await services.reminders.forget(int(timer.key))
+            return
+        moments: dict[str, datetime | None] = {"last_update": None}
+        if kind in _MOMENT:
+            moments[_MOMENT[kind]] = since(timer)
+        wanted = {due.kind: due for due in reminders_for(ticket, services.profile, now=now, **moments)}
+        if kind is Kind.DEADLINE:
+            if not checkpoint_holds(ticket, services.profile, timer.due):  # delivered, closed, deadline moved
+                await services.reminders.sync(ticket)
+                return
+        elif kind not in wanted:  # stale: the ticket moved on (closed, paused, acknowledged...)
+            await services.reminders.sync(ticket)
+            return
+        if kind is not Kind.DEADLINE and wanted[kind].at > now + timedelta(seconds=1) and not timer.data.get("misses"):
+            await services.reminders.engine.schedule(kind, timer.key, wanted[kind].at, timer.data)
+            return
+        misses = int(timer.data.get("misses", 0)) + 1
+        if kind is Kind.FOLLOW_UP and await self._give_up(ticket, timer, now):
+            return
+        if await services.store.redis.set(services.store.key("nagged", kind, timer.key, timer.due.isoformat()),
+                                          timer.token or "1", nx=True, ex=MARKER_TTL_SECONDS):
+            await self._send(ticket, kind, timer, misses, now)
+        await self._plan_next(ticket, kind, timer, misses, now)
+
+    async def _send(self, ticket: Ticket, kind: Kind, timer: Timer, misses: int, now: datetime) -> None:
+        services = self._services
+        reason = self._reason(ticket, kind, timer, now)
+        if misses > 1:
+            reason += f" (reminder {misses})"
+        reply = Reply(card=nag_card(ticket, services.profile, reason=reason, tz=services.timezone, now=now,
+                                    step=next_step(ticket, services.profile, now)))
+        targets: list[str] = []
+        owner_ref = await self._references.personal(ticket.owner.id) if ticket.owner else None
+        if owner_ref is not None:
+            targets.append("owner")
+            await self._notifier.send_to(owner_ref, reply)
+        lead_too = misses >= services.profile.lead_after_misses or owner_ref is None
+        channels = [SUPPORT_CHANNEL] if lead_too else []
+        if kind is Kind.UPDATE and "management" in services.profile.classes[ticket.cos].alerts:
+            channels.append(MANAGEMENT_CHANNEL)
+        for name in channels:
+            reference = await self._references.channel(name)
+            if reference is not None:
+                targets.append(name)
+                await self._notifier.send_to(reference, reply)
+        if not targets:
+            logger.warning("reminder %s for ticket %s has nobody to go to (owner never talked to the bot, "
+                           "no support channel registered)", kind, ticket.id)
+        logger.info("reminder %s for ticket %s sent to %s", kind, ticket.id, ", ".join(targets) or "nobody")
+
+    def _reason(self, ticket: Ticket, kind: Kind, timer: Timer, now: datetime) -> str:
+        profile, tz = self._services.profile, self._services.timezone
+        label = ticket.label
+        if kind is Kind.ACK:
+            return f"{label} is not acknowledged yet: the customer is waiting since {when(ticket.created, tz, now)}."
+        if kind is Kind.UPDATE:
+            every = update_interval(ticket.cos, profile, now=now, deadline=ticket.facts.deadline)
+            return (f"The customer of {label} is due an update ({profile.classes[ticket.cos].label}: at least "
+                    f"every {format_duration(every)}, even with no news).")
+        if kind is Kind.DEADLINE:
+            share = round(float(timer.data.get("fraction", 1.0)) * 100)
+            deadline = when(ticket.facts.deadline, tz, now)
+            return (f"{label}: the deadline {deadline} has come." if share >= 100 else
+                    f"{label}: {share}% of the time to the deadline ({deadline}) has passed.")
+        if kind is Kind.FOLLOW_UP:
+            return f"{label} was resolved {when(since(timer), tz, now)}: has the customer confirmed it works?"
+        return f"The customer wrote on {label} {when(since(timer), tz, now)} and nobody has answered yet."
+
+    async def _plan_next(self, ticket: Ticket, kind: Kind, timer: Timer, misses: int, now: datetime) -> None:
+        services, profile = self._services, self._services.profile
+        data = {**timer.data, "misses": misses}
+        if kind is Kind.DEADLINE:
+            following = next_checkpoint(ticket, profile, now)
+            if following is not None:
+                await services.reminders.engine.schedule(kind, timer.key, following.at, following.data)
+            return
+        repeat = {
+            Kind.ACK: profile.min_update_interval,
+            Kind.UPDATE: update_interval(ticket.cos, profile, now=now, deadline=ticket.facts.deadline),
+            Kind.FOLLOW_UP: profile.follow_up_after,
+            Kind.CUSTOMER_REPLY: profile.customer_reply_within,
+        }[kind]
+        await services.reminders.engine.schedule(kind, timer.key, now + repeat, data)
+
+    async def _give_up(self, ticket: Ticket, timer: Timer, now: datetime) -> bool:
+        """Follow-up past the profile's limit: apply its rule (Odoo PS closes; MindX keeps asking)."""
+        services, profile = self._services, self._services.profile
+        resolved_at = since(timer)
+        if (resolved_at is None or now - resolved_at < profile.follow_up_give_up_after
+                or profile.follow_up_rule is not FollowUpRule.CLOSE):
+            return False
+        closed = await services.odoo.move(ticket, Stage.DONE)
+        await services.odoo.note(closed, f"Closed by the support bot: no answer from the customer "
+                                         f"{format_duration(profile.follow_up_give_up_after)} after the resolution "
+                                         f"(process rule).", by="Support bot")
+        await services.reminders.forget(ticket.id)
+        return True

@@ -1,0 +1,91 @@
+"""Which reminders a ticket needs right now: a pure function of the ticket and the process.
+
+Every change (a command in Teams, a change seen in Odoo, a fired timer) ends with the same
+question, "what timers should this ticket have now?", answered here in one place. The timer
+engine then makes Redis match the answer: one pending timer per (kind, ticket).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from bot.process import ClassOfService, ProcessProfile, Stage, deadline_checkpoints, update_interval
+from bot.tickets import Ticket
+
+
+class Kind(StrEnum):
+    ACK = "ack"  # initial response due (step 2)
+    UPDATE = "update"  # the customer is due an update (step 5)
+    DEADLINE = "deadline"  # a Fixed Deadline checkpoint (50/75/90/100 %)
+    FOLLOW_UP = "follow_up"  # resolved, waiting for the customer's confirmation (step 6)
+    CUSTOMER_REPLY = "customer_reply"  # a customer message nobody answered yet
+
+
+TICKET_KINDS = tuple(Kind)
+
+
+@dataclass(frozen=True)
+class Due:
+    kind: Kind
+    at: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+_CLOSED = {Stage.DONE, Stage.CANCELLED}
+_PAUSED = {Stage.ON_HOLD, Stage.WAITING_CUSTOMER}
+
+
+def reminders_for(ticket: Ticket, profile: ProcessProfile, *, now: datetime, last_update: datetime | None,
+                  customer_waiting_since: datetime | None = None, resolved_at: datetime | None = None) -> list[Due]:
+    """The reminders the ticket should have. Kinds not listed must be cancelled.
+
+    `last_update`: when the customer last heard from us (None: never since it was acknowledged).
+    `customer_waiting_since`: a customer message nobody has answered yet.
+    `resolved_at`: when the fix was sent (defaults to `last_update`)."""
+    stage = ticket.stage_key
+    if ticket.closed or stage in _CLOSED:
+        return []
+    service_class = profile.classes[ticket.cos]
+    found: list[Due] = []
+    if stage in (None, Stage.NEW):
+        found.append(Due(Kind.ACK, ticket.created + service_class.acknowledge_within))
+    elif stage is Stage.IN_PROGRESS and not (ticket.cos is ClassOfService.FIXED_DEADLINE and
+                                              ticket.facts.deadline is None):
+        since = last_update or now
+        interval = update_interval(ticket.cos, profile, now=since, deadline=ticket.facts.deadline)
+        found.append(Due(Kind.UPDATE, since + interval))
+    elif stage is Stage.RESOLVED:
+        since = resolved_at or last_update or now
+        found.append(Due(Kind.FOLLOW_UP, since + profile.follow_up_after, {"resolved_at": since.isoformat()}))
+    if customer_waiting_since is not None and stage not in _PAUSED:
+        found.append(Due(Kind.CUSTOMER_REPLY, customer_waiting_since + profile.customer_reply_within))
+    checkpoint = next_checkpoint(ticket, profile, now)
+    if checkpoint is not None and stage is not Stage.RESOLVED:
+        found.append(checkpoint)
+    return found
+
+
+def checkpoints(ticket: Ticket, profile: ProcessProfile) -> list[Due]:
+    """Every Fixed Deadline checkpoint of the ticket (the deadline itself is the last one)."""
+    deadline = ticket.facts.deadline
+    start = ticket.facts.reported or ticket.created
+    if deadline is None or deadline <= start:
+        return []
+    points = deadline_checkpoints(start, deadline, profile)
+    return [Due(Kind.DEADLINE, moment, {"fraction": fraction})
+            for fraction, moment in zip(profile.deadline_checkpoints, points, strict=True)]
+
+
+def next_checkpoint(ticket: Ticket, profile: ProcessProfile, now: datetime) -> Due | None:
+    """The next Fixed Deadline checkpoint still ahead."""
+    return next((due for due in checkpoints(ticket, profile) if due.at > now), None)
+
+
+def checkpoint_holds(ticket: Ticket, profile: ProcessProfile, due: datetime) -> bool:
+    """A fired checkpoint still belongs to the ticket: still open, not delivered, same deadline."""
+    if ticket.closed or ticket.stage_key in _CLOSED or ticket.stage_key is Stage.RESOLVED:
+        return False
+    return any(abs((point.at - due).total_seconds()) < 1 for point in checkpoints(ticket, profile))

@@ -1,0 +1,289 @@
+"""Timers in Redis: exactly one pending timer per (kind, key), claimed atomically with a lease.
+
+Key layout (all keys share the hash tag `{prefix}`, so a Redis Cluster keeps one engine in one slot
+and the Lua scripts may touch all of them):
+
+    {prefix}:due        sorted set   "kind|key" -> due time (µs since the epoch)      the pending timers
+    {prefix}:data       hash         "kind|key" -> JSON payload of the pending timer
+    {prefix}:attempts   hash         "kind|key" -> failed claims so far for that due time (only after a requeue)
+    {prefix}:inflight   sorted set   "kind|key" -> end of the claim's lease (µs)
+    {prefix}:claims     hash         "kind|key" -> JSON {t: token, u: due, a: attempt, d: payload}
+    {prefix}:cancelled  hash         "kind|key" -> "1" when cancelled while its claim was in flight
+
+One due set for every kind (not one per kind): `claim_due` then takes the oldest due timers of
+all kinds with one ZRANGEBYSCORE in one script, and the set of kinds stays open (a new kind
+needs no new key, nor a change to the scripts' key lists, which Redis Cluster requires to be
+declared). `pending(kind)` pays for it with a ZSCAN of the set, which only tools and tests call.
+
+At most one claim per (kind, key) is in flight: a timer rescheduled while its previous claim
+runs stays pending until that claim is completed or its lease ends. Times are never read from
+the Redis server's clock; callers pass "now".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from redis.asyncio import Redis
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+KIND_PATTERN = re.compile(r"[A-Za-z0-9_.:-]+")  # no "|" (the member separator), no glob characters (ZSCAN MATCH)
+
+# A write committed atomically with `complete` (only if the claim was still held): the command
+# name, the key, then the arguments, e.g. ("HSET", engine.key("sent"), "ack|42", "1").
+Write = Sequence[str | int | float]
+
+# KEYS: due, data, attempts, inflight, claims.  ARGV: now, lease end, limit, token prefix (all µs / strings).
+# Takes due members oldest first, skipping any whose previous claim is still in flight.
+CLAIM = """
+local due, data, attempts, inflight, claims = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local now, lease_end, limit, prefix = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local out = {}
+local taken, skipped = 0, 0
+while taken < limit do
+  local page = redis.call('ZRANGEBYSCORE', due, '-inf', now, 'WITHSCORES', 'LIMIT', skipped, limit - taken)
+  if #page == 0 then break end
+  for i = 1, #page, 2 do
+    local member, score = page[i], page[i + 1]
+    if redis.call('ZSCORE', inflight, member) then
+      skipped = skipped + 1
+    else
+      taken = taken + 1
+      local payload = redis.call('HGET', data, member) or '{}'
+      local attempt = tonumber(redis.call('HGET', attempts, member) or '0') + 1
+      local token = prefix .. ':' .. taken
+      redis.call('ZREM', due, member)
+      redis.call('HDEL', data, member)
+      redis.call('HDEL', attempts, member)
+      redis.call('ZADD', inflight, lease_end, member)
+      redis.call('HSET', claims, member, cjson.encode({t = token, u = score, a = attempt, d = payload}))
+      out[#out + 1] = member
+      out[#out + 1] = score
+      out[#out + 1] = payload
+      out[#out + 1] = token
+      out[#out + 1] = attempt
+    end
+  end
+end
+return out
+"""
+
+# KEYS: inflight, claims, cancelled, then one key per extra write.  ARGV: member, token, JSON list of writes
+# (each [command, arg...] without its key).  Returns 1 if this claim was held (and is now done), else 0.
+COMPLETE = """
+local inflight, claims, cancelled = KEYS[1], KEYS[2], KEYS[3]
+local member, token = ARGV[1], ARGV[2]
+local claim = redis.call('HGET', claims, member)
+if not claim or cjson.decode(claim).t ~= token then return 0 end
+redis.call('ZREM', inflight, member)
+redis.call('HDEL', claims, member)
+redis.call('HDEL', cancelled, member)
+local writes = cjson.decode(ARGV[3])
+for i, write in ipairs(writes) do
+  local args = {write[1], KEYS[3 + i]}
+  for j = 2, #write do args[#args + 1] = write[j] end
+  redis.call(unpack(args))
+end
+return 1
+"""
+
+# KEYS: due, data, attempts, inflight, claims, cancelled.  ARGV: now.
+# A claim whose lease ended goes back to the due set at its own due time, unless the timer was
+# rescheduled (a pending one exists: it wins) or cancelled since it was claimed.
+REQUEUE = """
+local due, data, attempts, inflight, claims, cancelled = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local expired = redis.call('ZRANGEBYSCORE', inflight, '-inf', ARGV[1])
+local requeued = 0
+for _, member in ipairs(expired) do
+  local raw = redis.call('HGET', claims, member)
+  redis.call('ZREM', inflight, member)
+  redis.call('HDEL', claims, member)
+  local was_cancelled = redis.call('HDEL', cancelled, member) == 1
+  if raw and not was_cancelled and not redis.call('ZSCORE', due, member) then
+    local claim = cjson.decode(raw)
+    redis.call('ZADD', due, claim.u, member)
+    redis.call('HSET', data, member, claim.d)
+    redis.call('HSET', attempts, member, claim.a)
+    requeued = requeued + 1
+  end
+end
+return requeued
+"""
+
+# KEYS: due, data, attempts, inflight, cancelled.  ARGV: members.  Returns how many pending timers were removed.
+CANCEL = """
+local due, data, attempts, inflight, cancelled = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local removed = 0
+for _, member in ipairs(ARGV) do
+  removed = removed + redis.call('ZREM', due, member)
+  redis.call('HDEL', data, member)
+  redis.call('HDEL', attempts, member)
+  if redis.call('ZSCORE', inflight, member) then redis.call('HSET', cancelled, member, '1') end
+end
+return removed
+"""
+
+
+@dataclass(frozen=True)
+class Timer:
+    kind: str
+    key: str
+    due: datetime
+    data: Mapping[str, Any] = field(default_factory=dict)
+    token: str = ""  # set on claimed timers: identifies this claim
+    attempt: int = 0  # on claimed timers: 1 for the first claim of this due time, +1 after each expired lease
+
+    @property
+    def member(self) -> str:
+        return f"{self.kind}|{self.key}"
+
+
+def to_micros(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise ValueError(f"timer times must be timezone-aware, got {moment!r}")
+    return (moment - EPOCH) // MICROSECOND
+
+
+def from_micros(value: str | bytes | float | int) -> datetime:
+    return EPOCH + timedelta(microseconds=int(float(value)))
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def member_of(kind: str, key: str) -> str:
+    kind = str(kind)
+    if not KIND_PATTERN.fullmatch(kind):
+        raise ValueError(f"a timer kind is letters, digits and _.:- only, got {kind!r}")
+    return f"{kind}|{key}"
+
+
+def _split(member: str) -> tuple[str, str]:
+    kind, _, key = member.partition("|")
+    return kind, key
+
+
+def _encode(data: Mapping[str, Any] | None) -> str:
+    return json.dumps(dict(data or {}), separators=(",", ":"), sort_keys=True)
+
+
+class TimerEngine:
+    def __init__(self, redis: Redis, *, prefix: str = "ticketbot:timers",
+                 lease: timedelta = timedelta(seconds=60)) -> None:
+        if lease <= timedelta(0):
+            raise ValueError("the lease must be positive")
+        self.redis = redis
+        self.prefix = prefix
+        self.lease = lease
+        self._due, self._data, self._attempts = self.key("due"), self.key("data"), self.key("attempts")
+        self._inflight, self._claims, self._cancelled = self.key("inflight"), self.key("claims"), self.key("cancelled")
+        self._claim = redis.register_script(CLAIM)
+        self._complete = redis.register_script(COMPLETE)
+        self._requeue = redis.register_script(REQUEUE)
+        self._cancel = redis.register_script(CANCEL)
+
+    def key(self, name: str) -> str:
+        """A key in this engine's hash slot (for writes committed with `complete` on a Redis Cluster)."""
+        return f"{{{self.prefix}}}:{name}"
+
+    async def schedule(self, kind: str, key: str, due: datetime, data: Mapping[str, Any] | None = None) -> None:
+        """The one pending timer for (kind, key) is now this one (due time and data replaced)."""
+        await self.schedule_many([(kind, key, due, data)])
+
+    async def schedule_many(self, timers: Iterable[tuple[str, str, datetime, Mapping[str, Any] | None]]) -> int:
+        """`schedule` for many timers in one round trip (e.g. rebuilding the timers at start-up)."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            count = 0
+            for kind, key, due, data in timers:
+                member = member_of(kind, key)
+                pipe.zadd(self._due, {member: to_micros(due)})
+                pipe.hset(self._data, member, _encode(data))
+                pipe.hdel(self._attempts, member)
+                count += 1
+            if count:
+                await pipe.execute()
+        return count
+
+    async def cancel(self, kind: str, key: str) -> bool:
+        """Remove the pending timer; a claim in flight finishes, but is not requeued if its lease ends."""
+        return await self.cancel_all(key, [kind]) == 1
+
+    async def cancel_all(self, key: str, kinds: Iterable[str]) -> int:
+        members = [member_of(kind, key) for kind in kinds]
+        if not members:
+            return 0
+        keys = [self._due, self._data, self._attempts, self._inflight, self._cancelled]
+        return int(await self._cancel(keys=keys, args=members))
+
+    async def get(self, kind: str, key: str) -> Timer | None:
+        member = member_of(kind, key)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zscore(self._due, member)
+            pipe.hget(self._data, member)
+            score, payload = await pipe.execute()
+        if score is None:
+            return None
+        return Timer(str(kind), key, from_micros(score), json.loads(payload or "{}"))
+
+    async def pending(self, kind: str | None = None) -> list[Timer]:
+        """The pending timers (of one kind, or all), ordered by due time."""
+        if kind is None:
+            scored = await self.redis.zrange(self._due, 0, -1, withscores=True)
+        else:
+            prefix = member_of(kind, "")
+            scored = [item async for item in self.redis.zscan_iter(self._due, match=prefix + "*", count=1000)]
+            scored.sort(key=lambda item: item[1])
+        members = [_text(member) for member, _ in scored]
+        payloads = await self.redis.hmget(self._data, members) if members else []
+        timers = []
+        for member, (_, score), payload in zip(members, scored, payloads, strict=True):
+            kind_, key = _split(member)
+            timers.append(Timer(kind_, key, from_micros(score), json.loads(payload or "{}")))
+        return timers
+
+    async def claim_due(self, now: datetime, limit: int = 100) -> list[Timer]:
+        """Atomically move up to `limit` timers due at `now` (oldest first) into the in-flight set."""
+        if limit <= 0:
+            return []
+        keys = [self._due, self._data, self._attempts, self._inflight, self._claims]
+        args = [to_micros(now), to_micros(now + self.lease), limit, secrets.token_hex(12)]
+        flat = await self._claim(keys=keys, args=args)
+        timers = []
+        for i in range(0, len(flat), 5):
+            member, score, payload, token, attempt = (_text(v) if isinstance(v, bytes) else v for v in flat[i:i + 5])
+            kind, key = _split(member)
+            timers.append(Timer(kind, key, from_micros(score), json.loads(payload), token, int(attempt)))
+        return timers
+
+    async def complete(self, timer: Timer, writes: Iterable[Write] = ()) -> bool:
+        """The claim is done. True if it was still held (its token matches); only then are `writes`
+        committed, atomically with it: that makes them exactly-once per timer. A timer rescheduled
+        meanwhile stays pending. On a Redis Cluster the writes' keys must share this engine's
+        slot (`engine.key(...)`)."""
+        if not timer.token:
+            raise ValueError("only a claimed timer (with a token) can be completed")
+        keys = [self._inflight, self._claims, self._cancelled]
+        commands = []
+        for write in writes:
+            command, key, *args = write
+            keys.append(str(key))
+            commands.append([str(command), *(str(arg) for arg in args)])
+        args = [timer.member, timer.token, json.dumps(commands)]
+        return bool(await self._complete(keys=keys, args=args))
+
+    async def requeue_expired(self, now: datetime) -> int:
+        """Reaper: claims whose lease ended by `now` become pending again at their own due time,
+        unless the timer was rescheduled (the new one wins) or cancelled while in flight."""
+        keys = [self._due, self._data, self._attempts, self._inflight, self._claims, self._cancelled]
+        return int(await self._requeue(keys=keys, args=[to_micros(now)]))
+
+    async def in_flight(self) -> int:
+        return int(await self.redis.zcard(self._inflight))

@@ -1,0 +1,88 @@
+"""The loop that fires due timers: reap expired leases, claim what is due, run the handler, complete.
+
+At-least-once: a handler that raises (or outlives the lease) leaves its claim in flight, so the
+timer fires again once the lease ends, which is also what happens to the claims of a worker
+process that dies. After `max_attempts` failed attempts for the same due time the timer is
+logged as an error and completed. Handlers make their effects idempotent (keyed by
+`timer.token`, or by kind, key and due time), or return Redis writes that the worker commits
+atomically with `complete`, which makes those writes exactly-once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+
+from bot.timers.engine import Timer, TimerEngine, Write
+
+logger = logging.getLogger(__name__)
+
+# A handler returns None, or writes to commit atomically with the completion of its claim.
+Handler = Callable[[Timer], Awaitable[Iterable[Write] | None]]
+MAX_ATTEMPTS = 5
+
+
+class TimerWorker:
+    def __init__(self, engine: TimerEngine, handler: Handler, *, clock: Callable[[], datetime], batch: int = 100,
+                 idle_sleep: float = 0.2, concurrency: int = 8, max_attempts: int = MAX_ATTEMPTS) -> None:
+        if batch < 1 or concurrency < 1 or max_attempts < 1:
+            raise ValueError("batch, concurrency and max_attempts must be at least 1")
+        self._engine = engine
+        self._handler = handler
+        self._clock = clock
+        self._batch = batch
+        self._idle_sleep = idle_sleep
+        self._concurrency = concurrency
+        self._max_attempts = max_attempts
+
+    async def run_once(self) -> int:
+        """Reap expired leases, claim what is due now and fire it; returns how many timers were claimed."""
+        now = self._clock()
+        requeued = await self._engine.requeue_expired(now)
+        if requeued:
+            logger.warning("%d timer claim(s) outlived their lease and were requeued", requeued)
+        claimed = await self._engine.claim_due(now, self._batch)
+        if claimed:
+            lease_end = now + self._engine.lease
+            slots = asyncio.Semaphore(self._concurrency)
+            await asyncio.gather(*(self._fire(timer, slots, lease_end) for timer in claimed))
+        return len(claimed)
+
+    async def _fire(self, timer: Timer, slots: asyncio.Semaphore, lease_end: datetime) -> None:
+        async with slots:
+            if self._clock() >= lease_end:  # waited too long for a slot: the claim is void, it fires again
+                logger.warning("timer %s|%s (due %s) waited past its lease; left to be requeued",
+                               timer.kind, timer.key, timer.due.isoformat())
+                return
+            try:
+                async with asyncio.timeout(self._engine.lease.total_seconds()):
+                    writes = await self._handler(timer)
+            except Exception:
+                if timer.attempt < self._max_attempts:
+                    logger.exception("timer %s|%s (due %s) failed, attempt %d of %d; it fires again after its lease",
+                                     timer.kind, timer.key, timer.due.isoformat(), timer.attempt, self._max_attempts)
+                    return
+                logger.error("timer %s|%s (due %s) failed %d times; given up", timer.kind, timer.key,
+                             timer.due.isoformat(), timer.attempt, exc_info=True)
+                writes = None
+            if not await self._engine.complete(timer, writes or ()):
+                logger.warning("timer %s|%s (due %s): claim lost before completion (lease ended); it may fire again",
+                               timer.kind, timer.key, timer.due.isoformat())
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until `stop` is set: fire due timers, and when nothing was due wait `idle_sleep` (so a timer
+        fires within about that long after its due time). A round in progress when `stop` is set
+        finishes first (its handlers complete)."""
+        while not stop.is_set():
+            try:
+                claimed = await self.run_once()
+            except Exception:  # Redis away: keep trying, the timers wait in Redis
+                logger.exception("timer worker: a round failed")
+                claimed = 0
+            if claimed == 0:
+                try:
+                    await asyncio.wait_for(stop.wait(), self._idle_sleep)
+                except TimeoutError:
+                    pass

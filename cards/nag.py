@@ -1,0 +1,30 @@
+"""The reminder ("nag") card: the ticket, why it is late, and one click to act."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.lifecycle import NextStep
+from bot.process import ProcessProfile
+from bot.tickets import Ticket
+from cards.elements import card, submit, text_input
+from cards.ticket import ticket_card
+
+SNOOZE = "15m"
+
+
+def nag_card(ticket: Ticket, profile: ProcessProfile, *, reason: str, tz: ZoneInfo, now: datetime,
+             step: NextStep | None) -> dict[str, Any]:
+    post_update = {
+        "type": "Action.ShowCard",
+        "title": "Post update",
+        "card": card(
+            [text_input("text", "Update for the customer", placeholder="Where things stand, even with no news",
+                        multiline=True, required=True)],
+            [submit("Send to the customer", {"command": "update", "ticket": str(ticket.id)}, style="positive")],
+        ),
+    }
+    snooze = submit("Snooze 15 min", {"command": "snooze", "ticket": str(ticket.id), "text": SNOOZE})
+    return ticket_card(ticket, profile, tz=tz, now=now, step=step, alert=reason, actions=[post_update, snooze])

@@ -1,0 +1,189 @@
+"""No ticket is forgotten: the scenarios' reminders, driven by a controlled clock.
+
+The bot runs for real (HTTP, Redis, the Odoo double); the tests move the clock and run the
+timer worker and the Odoo poller by hand, then read what the bot posted proactively.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.reminders.policy import Kind
+from bot.server import Runtime
+from tests.conftest import AGENT, FakeClock, RunningSandbox
+from tests.support.connector import Posted
+from tests.support.odoo_view import OdooView
+from tests.support.teams import TeamsClient, card_text
+
+PERSONAL = f"personal-{AGENT.id}"
+SUPPORT = "19:support@thread.tacv2"
+
+
+@pytest.fixture
+def odoo(sandbox: RunningSandbox) -> OdooView:
+    return OdooView(sandbox.odoo)
+
+
+async def fire(runtime: Runtime, teams: TeamsClient) -> list[Posted]:
+    """Run the timer worker once; what it posted."""
+    before = len(teams.connector.posted)
+    await runtime.worker.run_once()
+    return teams.connector.posted[before:]
+
+
+def nags(posted: list[Posted], about: str, conversation: str = PERSONAL) -> list[str]:
+    """The reminder cards about ticket `about` (its number) posted in `conversation`."""
+    return [text for p in posted if p.card and p.conversation_id.startswith(conversation)
+            and about in (text := card_text(p.card))]
+
+
+async def new_ticket(teams: TeamsClient, odoo: OdooView, args: str) -> tuple[int, str]:
+    """Log a ticket; its id and its number."""
+    await teams.card(f"/ticket new {args}")
+    ticket = odoo.newest_ticket()
+    return int(ticket["id"]), str(ticket["number"])
+
+
+async def test_scenario_2_priority_gets_a_reminder_every_15_minutes(
+        teams: TeamsClient, runtime: Runtime, odoo: OdooView, clock: FakeClock) -> None:
+    await teams.say_in_channel("/ticket channel support", SUPPORT)
+    tid, number = await new_ticket(teams, odoo, "WEB101 very slow users:16 customer:coordinator.ha@mindx.edu.vn")
+
+    clock.advance(minutes=29)
+    assert nags(await fire(runtime, teams), number) == []
+    clock.advance(minutes=2)
+    [ack_nag] = nags(await fire(runtime, teams), number)
+    assert "is not acknowledged yet" in ack_nag and "[Post update]" in ack_nag and "[Snooze 15 min]" in ack_nag
+
+    await teams.card(f"/ticket ack {tid}")
+    assert await runtime.services.reminders.engine.get(Kind.ACK, str(tid)) is None
+    clock.advance(minutes=14)
+    assert nags(await fire(runtime, teams), number) == []
+    clock.advance(minutes=2)
+    [update_nag] = nags(await fire(runtime, teams), number)
+    assert "due an update (Priority: at least every 15m" in update_nag
+
+    await teams.card(f"/ticket update {tid} Escalated to the dev team; next update in 15 minutes.")
+    clock.advance(minutes=14)
+    assert nags(await fire(runtime, teams), number) == []
+    clock.advance(minutes=2)
+    posted = await fire(runtime, teams)
+    assert len(nags(posted, number)) == 1 and nags(posted, number, SUPPORT) == []  # first miss: the owner only
+    clock.advance(minutes=16)
+    posted = await fire(runtime, teams)  # second miss in a row: the support channel hears of it
+    assert "(reminder 2)" in nags(posted, number)[0] and len(nags(posted, number, SUPPORT)) == 1
+
+    await teams.card(f"/ticket resolve {tid} Index added; response time back to 2s.")
+    assert await runtime.services.reminders.engine.get(Kind.UPDATE, str(tid)) is None
+    assert await runtime.services.reminders.engine.get(Kind.FOLLOW_UP, str(tid)) is not None
+
+
+async def test_scenario_4_on_hold_is_never_nagged(teams: TeamsClient, runtime: Runtime, odoo: OdooView,
+                                                 clock: FakeClock) -> None:
+    tid, number = await new_ticket(teams, odoo, "Weekly PDF reports for parents type:feature customer:cxo@company.com")
+    await teams.card(f"/ticket ack {tid} Forwarded to the Product Team")
+    await teams.card(f"/ticket hold {tid} Waiting for the Product Team roadmap")
+    for _ in range(10):
+        clock.advance(days=1)
+        assert nags(await fire(runtime, teams), number) == []
+    await teams.card(f"/ticket resume {tid}")
+    clock.advance(hours=24, minutes=1)  # Standard: an update a day once it moves again
+    [nag] = nags(await fire(runtime, teams), number)
+    assert "due an update (Standard: at least every 1d" in nag
+
+
+async def test_scenario_6_deadline_countdown(teams: TeamsClient, runtime: Runtime, odoo: OdooView,
+                                             clock: FakeClock) -> None:
+    clock.advance(hours=2, minutes=29)  # 18:02 local; due 09:00 tomorrow: 14h58m
+    tid, number = await new_ticket(teams, odoo,
+                                   "Enrollment report deadline:tomorrow@09:00 customer:director@mindx.edu.vn")
+    await teams.card(f"/ticket ack {tid} MVP scope proposed")
+    seen: list[str] = []
+    for _ in range(40):  # step through the night half an hour at a time
+        clock.advance(minutes=30)
+        seen += [n for n in nags(await fire(runtime, teams), number) if "deadline" in n]
+    shares = [n.split(": ", 1)[1].split(" of the time")[0] for n in seen if "of the time" in n]
+    assert shares == ["50%", "75%", "90%"]
+    assert any("the deadline" in n and "has come" in n for n in seen)
+
+
+async def test_a_snooze_is_logged_and_moves_the_reminder(teams: TeamsClient, runtime: Runtime, odoo: OdooView,
+                                                          clock: FakeClock) -> None:
+    tid, number = await new_ticket(teams, odoo, "Projector broken users:2")
+    clock.advance(minutes=31)
+    assert len(nags(await fire(runtime, teams), number)) == 1
+    [reply] = await teams.submit({"command": "snooze", "ticket": str(tid), "text": "15m"})
+    assert reply.card is not None and "Snoozed 15m" in card_text(reply.card)
+    assert "snoozed for 15m" in odoo.messages(tid, subtype="Note")[-1]["body"]
+    clock.advance(minutes=14)
+    assert nags(await fire(runtime, teams), number) == []
+    clock.advance(minutes=2)
+    assert len(nags(await fire(runtime, teams), number)) == 1
+
+
+async def test_work_done_in_odoo_moves_the_timers(teams: TeamsClient, runtime: Runtime, odoo: OdooView,
+                                                  sandbox: RunningSandbox, clock: FakeClock) -> None:
+    await runtime.poller.poll_once()  # the first poll sets the cursors
+    tid, _ = await new_ticket(teams, odoo, "Wi-Fi drops users:3 customer:teacher01@mindx.edu.vn")
+    await teams.card(f"/ticket ack {tid}")
+    engine = runtime.services.reminders.engine
+    clock.advance(minutes=5)
+
+    # the customer answers by e-mail in Odoo: somebody must reply within 30 minutes
+    [partner] = odoo.call("res.partner", "search", [["email", "=", "teacher01@mindx.edu.vn"]])
+    odoo.call("helpdesk.ticket", "message_post", [tid], body="Still dropping every 10 minutes",
+              message_type="email", author_id=partner)
+    await runtime.poller.poll_once()
+    waiting = await engine.get(Kind.CUSTOMER_REPLY, str(tid))
+    assert waiting is not None and waiting.due == clock.now() + runtime.services.profile.customer_reply_within
+
+    # an agent answers in Odoo's UI: the customer waits no more, and the update cadence restarts
+    clock.advance(minutes=3)
+    lan = odoo.user_id("lan.tt@mindx.edu.vn")
+    sandbox.odoo.call(lan, "helpdesk.ticket", "message_post", [[tid]],
+                      {"body": "We are replacing the access point.", "message_type": "comment",
+                       "subtype_xmlid": "mail.mt_comment"})
+    await runtime.poller.poll_once()
+    assert await engine.get(Kind.CUSTOMER_REPLY, str(tid)) is None
+    update = await engine.get(Kind.UPDATE, str(tid))
+    standard = runtime.services.profile.classes["standard"]  # type: ignore[index]
+    assert update is not None and update.due == clock.now() + standard.update_every
+
+    # someone puts it on hold in Odoo: no more update reminders
+    [on_hold] = odoo.call("helpdesk.ticket.stage", "search", [["name", "=", "On Hold"]])
+    odoo.call("helpdesk.ticket", "write", [tid], {"stage_id": on_hold})
+    await runtime.poller.poll_once()
+    assert await engine.get(Kind.UPDATE, str(tid)) is None
+
+
+async def test_a_stale_reminder_is_dropped_before_sending(teams: TeamsClient, runtime: Runtime, odoo: OdooView,
+                                                          clock: FakeClock) -> None:
+    tid, number = await new_ticket(teams, odoo, "Printer jam users:1")
+    [in_progress] = odoo.call("helpdesk.ticket.stage", "search", [["name", "=", "Solved"]])
+    odoo.call("helpdesk.ticket", "write", [tid], {"stage_id": in_progress})  # in Odoo, not yet polled
+    clock.advance(minutes=31)
+    assert nags(await fire(runtime, teams), number) == []  # the ack reminder no longer applies
+    assert await runtime.services.reminders.engine.get(Kind.FOLLOW_UP, str(tid)) is not None
+
+
+async def test_reminders_are_rebuilt_from_odoo_after_a_redis_flush(
+        teams: TeamsClient, runtime: Runtime, odoo: OdooView, redis_url: str, sandbox: RunningSandbox,
+        clock: FakeClock) -> None:
+    from aiohttp.test_utils import TestServer
+
+    from bot.server import RUNTIME, create_app
+    from tests.conftest import bot_settings
+
+    tid, _ = await new_ticket(teams, odoo, "Login loop users:1")
+    await runtime.services.store.redis.flushall()
+    assert await runtime.services.reminders.engine.pending() == []
+    server = TestServer(create_app(bot_settings(redis_url, sandbox.url), clock=clock.now), host="127.0.0.1")
+    await server.start_server()
+    pending = await server.app[RUNTIME].services.reminders.engine.pending()
+    await server.close()
+    assert any(t.kind == Kind.ACK and t.key == str(tid) for t in pending)
+    seeded = {r["name"]: str(r["id"]) for r in odoo.call("helpdesk.ticket", "search_read", [], fields=["name"])}
+    keys = {t.key for t in pending}
+    assert seeded["Lesson 3 video: Cannot load media"] in keys  # New: acknowledgment due
+    assert seeded["Enrollment report for Director presentation"] in keys  # in progress, with a deadline
+    assert seeded["Auto-generate PDF progress reports and email to parents weekly"] not in keys  # on hold
