@@ -7,7 +7,7 @@ and the Lua scripts may touch all of them):
     {prefix}:data       hash         "kind|key" -> JSON payload of the pending timer
     {prefix}:attempts   hash         "kind|key" -> failed claims so far for that due time (only after a requeue)
     {prefix}:inflight   sorted set   "kind|key" -> end of the claim's lease (µs)
-    {prefix}:claims     hash         "kind|key" -> JSON {t: token, u: due, a: attempt, d: payload}
+    {prefix}:claims     hash         "kind|key" -> "token\\ndue\\nattempt\\npayload" (the claim)
     {prefix}:cancelled  hash         "kind|key" -> "1" when cancelled while its claim was in flight
 
 One due set for every kind (not one per kind): `claim_due` then takes the oldest due timers of
@@ -18,6 +18,9 @@ declared). `pending(kind)` pays for it with a ZSCAN of the set, which only tools
 At most one claim per (kind, key) is in flight: a timer rescheduled while its previous claim
 runs stays pending until that claim is completed or its lease ends. Times are never read from
 the Redis server's clock; callers pass "now".
+
+The scripts use no `cjson` (the Lua of fakeredis, which `make demo` runs on, has none): a claim
+is stored as lines, which is safe because the payload is JSON (no raw newline) and the token hex.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ Write = Sequence[str | int | float]
 
 # KEYS: due, data, attempts, inflight, claims.  ARGV: now, lease end, limit, token prefix (all µs / strings).
 # Takes due members oldest first, skipping any whose previous claim is still in flight.
-CLAIM = """
+CLAIM = r"""
 local due, data, attempts, inflight, claims = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local now, lease_end, limit, prefix = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local out = {}
@@ -63,7 +66,7 @@ while taken < limit do
       redis.call('HDEL', data, member)
       redis.call('HDEL', attempts, member)
       redis.call('ZADD', inflight, lease_end, member)
-      redis.call('HSET', claims, member, cjson.encode({t = token, u = score, a = attempt, d = payload}))
+      redis.call('HSET', claims, member, token .. '\n' .. score .. '\n' .. attempt .. '\n' .. payload)
       out[#out + 1] = member
       out[#out + 1] = score
       out[#out + 1] = payload
@@ -75,21 +78,25 @@ end
 return out
 """
 
-# KEYS: inflight, claims, cancelled, then one key per extra write.  ARGV: member, token, JSON list of writes
-# (each [command, arg...] without its key).  Returns 1 if this claim was held (and is now done), else 0.
-COMPLETE = """
+# KEYS: inflight, claims, cancelled, then one key per extra write.  ARGV: member, token, then each write as
+# its length followed by its command and arguments (without its key).  Returns 1 if this claim was held
+# (and is now done), else 0.
+COMPLETE = r"""
 local inflight, claims, cancelled = KEYS[1], KEYS[2], KEYS[3]
 local member, token = ARGV[1], ARGV[2]
 local claim = redis.call('HGET', claims, member)
-if not claim or cjson.decode(claim).t ~= token then return 0 end
+if not claim or string.match(claim, '^[^\n]*') ~= token then return 0 end
 redis.call('ZREM', inflight, member)
 redis.call('HDEL', claims, member)
 redis.call('HDEL', cancelled, member)
-local writes = cjson.decode(ARGV[3])
-for i, write in ipairs(writes) do
-  local args = {write[1], KEYS[3 + i]}
-  for j = 2, #write do args[#args + 1] = write[j] end
+local at, write = 3, 0
+while at <= #ARGV do
+  local count = tonumber(ARGV[at])
+  write = write + 1
+  local args = {ARGV[at + 1], KEYS[3 + write]}
+  for j = at + 2, at + count do args[#args + 1] = ARGV[j] end
   redis.call(unpack(args))
+  at = at + count + 1
 end
 return 1
 """
@@ -97,7 +104,7 @@ return 1
 # KEYS: due, data, attempts, inflight, claims, cancelled.  ARGV: now.
 # A claim whose lease ended goes back to the due set at its own due time, unless the timer was
 # rescheduled (a pending one exists: it wins) or cancelled since it was claimed.
-REQUEUE = """
+REQUEUE = r"""
 local due, data, attempts, inflight, claims, cancelled = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local expired = redis.call('ZRANGEBYSCORE', inflight, '-inf', ARGV[1])
 local requeued = 0
@@ -107,10 +114,10 @@ for _, member in ipairs(expired) do
   redis.call('HDEL', claims, member)
   local was_cancelled = redis.call('HDEL', cancelled, member) == 1
   if raw and not was_cancelled and not redis.call('ZSCORE', due, member) then
-    local claim = cjson.decode(raw)
-    redis.call('ZADD', due, claim.u, member)
-    redis.call('HSET', data, member, claim.d)
-    redis.call('HSET', attempts, member, claim.a)
+    local _, score, attempt, payload = string.match(raw, '^([^\n]*)\n([^\n]*)\n([^\n]*)\n(.*)$')
+    redis.call('ZADD', due, score, member)
+    redis.call('HSET', data, member, payload)
+    redis.call('HSET', attempts, member, attempt)
     requeued = requeued + 1
   end
 end
@@ -118,7 +125,7 @@ return requeued
 """
 
 # KEYS: due, data, attempts, inflight, cancelled.  ARGV: members.  Returns how many pending timers were removed.
-CANCEL = """
+CANCEL = r"""
 local due, data, attempts, inflight, cancelled = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local removed = 0
 for _, member in ipairs(ARGV) do
@@ -271,12 +278,11 @@ class TimerEngine:
         if not timer.token:
             raise ValueError("only a claimed timer (with a token) can be completed")
         keys = [self._inflight, self._claims, self._cancelled]
-        commands = []
+        args = [timer.member, timer.token]
         for write in writes:
-            command, key, *args = write
+            command, key, *rest = write
             keys.append(str(key))
-            commands.append([str(command), *(str(arg) for arg in args)])
-        args = [timer.member, timer.token, json.dumps(commands)]
+            args += [str(len(rest) + 1), str(command), *(str(arg) for arg in rest)]
         return bool(await self._complete(keys=keys, args=args))
 
     async def requeue_expired(self, now: datetime) -> int:
