@@ -23,7 +23,7 @@ from tests.support.teams import TeamsClient, TeamsUser
 # Scenario 1 of the seeds starts on Jan 29, 3:33 PM in Vietnam (UTC+7).
 START = datetime(2025, 1, 29, 8, 33, tzinfo=UTC)
 
-AGENT = TeamsUser("29:agent-tien", "Đỗ Doãn Tiến", "tien.dd@mindx.edu.vn")
+AGENT = TeamsUser("29:agent-huy", "Phạm Quốc Huy", "huy.pq@mindx.edu.vn")  # the seeded tickets are Tiến's
 LEAD = TeamsUser("29:lead-lan", "Trần Thị Lan", "lan.tt@mindx.edu.vn")
 STRANGER = TeamsUser("29:stranger", "Somebody Else", "nobody@elsewhere.example")
 
