@@ -83,12 +83,15 @@ async def run(turns: int, redis_url: str) -> None:
             "note": (bot, f"/ticket note {tid} benchmark note"),
             "update": (bot, f"/ticket update {tid} benchmark update"),
             "users (reclassify)": (bot, f"/ticket users {tid} 3"),
+            "hold / resume (moves)": (bot, (f"/ticket hold {tid} waiting for the product team",
+                                            f"/ticket resume {tid}")),
             "new": (bot, "/ticket new Bench {i} users:2"),
         }
         results: dict[str, tuple[list[float], float]] = {}
         for name, (client, text) in commands.items():
             sandbox.calls.clear()
-            samples = await timed(turns, lambda i, c=client, t=text: c.say(t.format(i=i)))  # type: ignore[misc]
+            texts = text if isinstance(text, tuple) else (text,)
+            samples = await timed(turns, lambda i, c=client, t=texts: c.say(t[i % len(t)].format(i=i)))  # type: ignore[misc]
             calls = sum(sandbox.calls.values()) / (turns + min(20, turns))
             results[name] = (samples, calls)
     for server in (bot_server, echo_server, odoo_server, connector_server):

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.process import ClassOfService, ProcessProfile, Stage, update_interval
-from bot.reminders.policy import Due, Kind
+from bot.reminders.policy import Due, Kind, not_logged_yet
 from bot.tickets import Ticket
 
 
@@ -98,6 +98,10 @@ def next_step(ticket: Ticket, profile: ProcessProfile, now: datetime,
     planned = {due.kind: due.at for due in reminders}
     service_class = profile.classes[ticket.cos]
     if stage is Stage.NEW or stage is None:
+        if missing := not_logged_yet(ticket, profile):
+            return NextStep(f"Finish logging it: give it {' and '.join(missing)}",
+                            planned.get(Kind.RECEPTION, (ticket.facts.reported or ticket.created)
+                                        + profile.reception_within))
         return NextStep("Acknowledge the customer",
                         planned.get(Kind.ACK, ticket.created + service_class.acknowledge_within))
     if stage is Stage.ON_HOLD:

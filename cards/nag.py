@@ -16,7 +16,13 @@ SNOOZE = "15m"
 
 
 def nag_card(ticket: Ticket, profile: ProcessProfile, *, reason: str, tz: ZoneInfo, now: datetime,
-             step: NextStep | None) -> dict[str, Any]:
+             step: NextStep | None, take_it: bool = False) -> dict[str, Any]:
+    """`take_it`: a report nobody logged yet, posted to the support channel: one click makes the
+    clicker its owner (instead of posting an update)."""
+    snooze = submit("Snooze 15 min", {"command": "snooze", "ticket": str(ticket.id), "text": SNOOZE})
+    if take_it:
+        take = submit("Take it", {"command": "assign", "ticket": str(ticket.id), "text": "me"}, style="positive")
+        return ticket_card(ticket, profile, tz=tz, now=now, step=step, alert=reason, actions=[take, snooze])
     post_update = {
         "type": "Action.ShowCard",
         "title": "Post update",
@@ -26,5 +32,4 @@ def nag_card(ticket: Ticket, profile: ProcessProfile, *, reason: str, tz: ZoneIn
             [submit("Send to the customer", {"command": "update", "ticket": str(ticket.id)}, style="positive")],
         ),
     }
-    snooze = submit("Snooze 15 min", {"command": "snooze", "ticket": str(ticket.id), "text": SNOOZE})
     return ticket_card(ticket, profile, tz=tz, now=now, step=step, alert=reason, actions=[post_update, snooze])

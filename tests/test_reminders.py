@@ -187,3 +187,81 @@ async def test_reminders_are_rebuilt_from_odoo_after_a_redis_flush(
     assert seeded["Lesson 3 video: Cannot load media"] in keys  # New: acknowledgment due
     assert seeded["Enrollment report for Director presentation"] in keys  # in progress, with a deadline
     assert seeded["Auto-generate PDF progress reports and email to parents weekly"] not in keys  # on hold
+
+
+async def test_the_rebuild_reads_open_tickets_a_page_at_a_time(runtime: Runtime, odoo: OdooView,
+                                                                 sandbox: RunningSandbox) -> None:
+    gateway = runtime.services.odoo
+    open_ids = sorted(r["id"] for r in odoo.call("helpdesk.ticket", "search_read", gateway.open_domain(),
+                                                 fields=["id"]))
+    assert len(open_ids) > 3
+    sandbox.odoo.calls.clear()
+    pages = [page async for page in gateway.all_tickets(gateway.open_domain(), page=3)]
+    assert [t.id for page in pages for t in page] == open_ids  # each open ticket once, in order
+    assert len(pages[0]) == 3
+    assert sandbox.odoo.calls[("helpdesk.ticket", "search_read")] == len(open_ids) // 3 + 1
+
+
+async def test_a_bulk_edit_in_odoo_is_read_once_a_page_at_a_time(
+        runtime: Runtime, odoo: OdooView, sandbox: RunningSandbox, clock: FakeClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.reminders import poller
+
+    monkeypatch.setattr(poller, "POLL_PAGE", 2)
+    await runtime.poller.poll_once()  # the first poll sets the cursors
+    ids = odoo.call("helpdesk.ticket", "search", [])
+    assert len(ids) > 2
+    odoo.call("helpdesk.ticket", "write", ids, {"priority": "2"})  # all within the same second
+    sandbox.odoo.calls.clear()
+    assert await runtime.poller.poll_once() == len(ids)
+    assert sandbox.odoo.calls[("helpdesk.ticket", "search_read")] == len(ids) // 2 + 1
+    sandbox.odoo.calls.clear()
+    assert await runtime.poller.poll_once() == 0  # the same second again: nothing is re-read
+    assert sandbox.odoo.calls[("helpdesk.ticket", "search_read")] == 1
+    clock.advance(seconds=1)
+    odoo.call("helpdesk.ticket", "write", ids[:1], {"priority": "1"})
+    assert await runtime.poller.poll_once() == 1  # written again a second later: seen again
+
+
+def action_data(card: dict, title: str) -> dict:
+    """The data an Action.Submit titled `title` on the card sends."""
+    [data] = [a["data"] for a in card.get("actions", []) if a.get("title") == title]
+    return data
+
+
+async def test_a_report_that_came_in_by_email_must_be_logged_within_15_minutes(
+        teams: TeamsClient, runtime: Runtime, odoo: OdooView, clock: FakeClock) -> None:
+    await teams.say_in_channel("/ticket channel support", SUPPORT)
+    await runtime.poller.poll_once()  # the first poll sets the cursors
+    engine = runtime.services.reminders.engine
+    # the mail gateway turns a teacher's e-mail into a ticket: no owner, no class of service
+    [partner] = odoo.call("res.partner", "search", [["email", "=", "teacher01@mindx.edu.vn"]])
+    tid = odoo.call("helpdesk.ticket", "create", {"name": "Cannot print report cards", "partner_id": partner,
+                                                  "description": "<p>The print button does nothing.</p>",
+                                                  "user_id": False})
+    [number] = [r["number"] for r in odoo.call("helpdesk.ticket", "read", [tid], fields=["number"])]
+    await runtime.poller.poll_once()
+    reception = await engine.get(Kind.RECEPTION, str(tid))
+    assert reception is not None and reception.due == clock.now() + runtime.services.profile.reception_within
+
+    clock.advance(minutes=14)
+    assert nags(await fire(runtime, teams), number, SUPPORT) == []
+    clock.advance(minutes=2)
+    posted = await fire(runtime, teams)
+    [nag] = nags(posted, number, SUPPORT)
+    assert "is not logged yet: it needs an owner and a class of service (step 1: within 15m" in nag
+    assert "[Take it]" in nag and "[Post update]" not in nag
+    assert nags(posted, number) == []  # nobody's 1:1: it has no owner
+
+    [card] = [p.card for p in posted if p.card and p.conversation_id.startswith(SUPPORT)]
+    await teams.submit(action_data(card, "Take it"), channel=SUPPORT)  # an agent clicks "Take it"
+    assert odoo.call("helpdesk.ticket", "read", [tid], fields=["user_id"])[0]["user_id"][1] == AGENT.name
+    clock.advance(minutes=16)
+    [nag] = [text for text in nags(await fire(runtime, teams), number, SUPPORT) if "not logged yet" in text]
+    assert "it needs a class of service (step 1" in nag and "(reminder 2)" in nag
+
+    await teams.card(f"/ticket users {tid} 2")  # classified: logged
+    assert await engine.get(Kind.RECEPTION, str(tid)) is None
+    assert await engine.get(Kind.ACK, str(tid)) is not None  # step 2 goes on
+    clock.advance(hours=1)
+    assert not any("not logged yet" in text for text in nags(await fire(runtime, teams), number, SUPPORT))

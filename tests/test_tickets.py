@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from bot.lifecycle import Move, NotAllowed, check, next_step
 from bot.process import ClassOfService, Stage, load_profile
-from bot.tickets import Ticket, TicketFacts, description_html, split_description
+from bot.reminders.policy import Kind, not_logged_yet, reminders_for
+from bot.tickets import OdooUser, Ticket, TicketFacts, description_html, split_description
 
 NOW = datetime(2025, 1, 29, 8, 33, tzinfo=UTC)
 MINDX = load_profile("mindx")
@@ -38,10 +39,13 @@ def test_any_description_keeps_its_facts(text: str, users: int | None) -> None:
 
 
 def _ticket(stage: Stage, *, cos: ClassOfService = ClassOfService.STANDARD, closed: bool = False,
-            deadline: datetime | None = None) -> Ticket:
+            deadline: datetime | None = None, logged: bool = True) -> Ticket:
+    """A ticket as logged from Teams (an owner and its class tag), or as the mail gateway makes it."""
     return Ticket(id=3, number="HT00003", title="Login", description="", stage=MINDX.stages[stage],
                   stage_key=stage, priority="1", cos=cos, created=NOW, updated=NOW,
-                  facts=TicketFacts(deadline=deadline), closed=closed)
+                  facts=TicketFacts(deadline=deadline), closed=closed,
+                  owner=OdooUser(7, "Phạm Quốc Huy") if logged else None,
+                  tags=(MINDX.classes[cos].tag,) if logged else ())
 
 
 @pytest.mark.parametrize(("stage", "move"), [
@@ -80,3 +84,18 @@ def test_next_step_follows_the_process() -> None:
 def test_a_fixed_deadline_ticket_without_its_deadline_asks_for_it() -> None:
     step = next_step(_ticket(Stage.IN_PROGRESS, cos=ClassOfService.FIXED_DEADLINE), MINDX, NOW)
     assert step is not None and step.due is None and "/ticket class 3 deadline deadline:" in step.what
+
+
+def test_a_ticket_that_came_in_by_mail_is_logged_once_it_has_an_owner_and_a_class() -> None:
+    raw = _ticket(Stage.NEW, logged=False)
+    assert not_logged_yet(raw, MINDX) == ["an owner", "a class of service"]
+    step = next_step(raw, MINDX, NOW)
+    assert step is not None and step.what == "Finish logging it: give it an owner and a class of service"
+    assert step.due == NOW + timedelta(minutes=15)
+    assert {due.kind: due.at for due in reminders_for(raw, MINDX, now=NOW, last_update=None)} == {
+        Kind.RECEPTION: NOW + timedelta(minutes=15), Kind.ACK: NOW + timedelta(minutes=30)}
+    owned = raw.with_changes(owner=OdooUser(7, "Phạm Quốc Huy"))
+    assert not_logged_yet(owned, MINDX) == ["a class of service"]
+    logged = owned.with_changes(tags=("hardware", MINDX.classes[ClassOfService.STANDARD].tag))
+    assert not_logged_yet(logged, MINDX) == []
+    assert [due.kind for due in reminders_for(logged, MINDX, now=NOW, last_update=None)] == [Kind.ACK]

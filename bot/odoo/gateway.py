@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -163,18 +163,31 @@ class OdooGateway:
                                               "order": "priority desc, id desc"})
         return [self._ticket(r) for r in records]
 
-    async def all_tickets(self, domain: list[Any]) -> list[Ticket]:
-        """Every ticket matching `domain`, in one call (start-up rebuild, polling)."""
+    async def all_tickets(self, domain: list[Any], *, page: int = 500) -> AsyncIterator[list[Ticket]]:
+        """Every ticket matching `domain`, a page at a time, in id order (the start-up rebuild): a
+        desk with 10k open tickets is neither one huge response nor 10k tickets in memory at once.
+        Pages by `id >` the last one seen, so a ticket created meanwhile neither shifts nor repeats one."""
+        last_id = 0
+        while True:
+            records = await self._rpc.execute_kw(self.model.model, "search_read", [[["id", ">", last_id], *domain]],
+                                                 {"fields": self._read_fields, "order": "id", "limit": page})
+            if records:
+                yield [self._ticket(r) for r in records]
+            if len(records) < page:
+                return
+            last_id = records[-1]["id"]
+
+    async def changed_since(self, cursor: str, *, skip: Collection[int] = (),
+                            limit: int = 500) -> list[tuple[Ticket, str]]:
+        """Tickets written at or after `cursor` (Odoo's 'YYYY-MM-DD HH:MM:SS'), oldest first, with their
+        write_date, except those in `skip` still written at `cursor` itself.
+
+        `>=`, because Odoo truncates write_date to seconds: `skip` holds those already seen at that second."""
+        domain: list[Any] = [["write_date", ">=", cursor]]
+        if skip:
+            domain += ["|", ["write_date", ">", cursor], ["id", "not in", sorted(skip)]]
         records = await self._rpc.execute_kw(self.model.model, "search_read", [domain],
-                                             {"fields": self._read_fields, "order": "id"})
-        return [self._ticket(r) for r in records]
-
-    async def changed_since(self, cursor: str) -> list[tuple[Ticket, str]]:
-        """Tickets written at or after `cursor` (Odoo's 'YYYY-MM-DD HH:MM:SS'), with their write_date.
-
-        `>=`, because Odoo truncates write_date to seconds: the caller skips what it has seen."""
-        records = await self._rpc.execute_kw(self.model.model, "search_read", [[["write_date", ">=", cursor]]],
-                                             {"fields": self._read_fields, "order": "write_date, id"})
+                                             {"fields": self._read_fields, "order": "write_date, id", "limit": limit})
         return [(self._ticket(r), r["write_date"]) for r in records]
 
     async def messages_after(self, last_id: int, *, limit: int = 500) -> list[ChatterMessage]:

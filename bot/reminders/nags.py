@@ -15,7 +15,7 @@ from bot.context import Services
 from bot.lifecycle import next_step
 from bot.odoo.gateway import TicketNotFound
 from bot.process import FollowUpRule, Stage, format_duration, update_interval
-from bot.reminders.policy import Kind, checkpoint_holds, next_checkpoint, reminders_for
+from bot.reminders.policy import Kind, checkpoint_holds, next_checkpoint, not_logged_yet, reminders_for
 from bot.reminders.service import since
 from bot.store import References
 from bot.tickets import Ticket
@@ -83,13 +83,13 @@ class Nagger:
         if misses > 1:
             reason += f" (reminder {misses})"
         reply = Reply(card=nag_card(ticket, services.profile, reason=reason, tz=services.timezone, now=now,
-                                    step=next_step(ticket, services.profile, now)))
+                                    step=next_step(ticket, services.profile, now), take_it=kind is Kind.RECEPTION))
         targets: list[str] = []
         owner_ref = await self._references.personal(ticket.owner.id) if ticket.owner else None
-        if owner_ref is not None:
+        if owner_ref is not None and kind is not Kind.RECEPTION:  # logging it is the whole desk's job
             targets.append("owner")
             await self._notifier.send_to(owner_ref, reply)
-        lead_too = misses >= services.profile.lead_after_misses or owner_ref is None
+        lead_too = misses >= services.profile.lead_after_misses or owner_ref is None or kind is Kind.RECEPTION
         channels = [SUPPORT_CHANNEL] if lead_too else []
         if kind is Kind.UPDATE and "management" in services.profile.classes[ticket.cos].alerts:
             channels.append(MANAGEMENT_CHANNEL)
@@ -106,6 +106,11 @@ class Nagger:
     def _reason(self, ticket: Ticket, kind: Kind, timer: Timer, now: datetime) -> str:
         profile, tz = self._services.profile, self._services.timezone
         label = ticket.label
+        if kind is Kind.RECEPTION:
+            reported = when(ticket.facts.reported or ticket.created, tz, now)
+            return (f"{label} came in {reported} and is not logged yet: it needs "
+                    f"{' and '.join(not_logged_yet(ticket, profile))} (step 1: within "
+                    f"{format_duration(profile.reception_within)} of the report).")
         if kind is Kind.ACK:
             return f"{label} is not acknowledged yet: the customer is waiting since {when(ticket.created, tz, now)}."
         if kind is Kind.UPDATE:
@@ -130,6 +135,7 @@ class Nagger:
                 await services.reminders.engine.schedule(kind, timer.key, following.at, following.data)
             return
         repeat = {
+            Kind.RECEPTION: profile.reception_within,
             Kind.ACK: profile.min_update_interval,
             Kind.UPDATE: update_interval(ticket.cos, profile, now=now, deadline=ticket.facts.deadline),
             Kind.FOLLOW_UP: profile.follow_up_after,

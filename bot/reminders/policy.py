@@ -17,6 +17,7 @@ from bot.tickets import Ticket
 
 
 class Kind(StrEnum):
+    RECEPTION = "reception"  # a report not logged yet: no owner or no class of service (step 1)
     ACK = "ack"  # initial response due (step 2)
     UPDATE = "update"  # the customer is due an update (step 5)
     DEADLINE = "deadline"  # a Fixed Deadline checkpoint (50/75/90/100 %)
@@ -51,6 +52,8 @@ def reminders_for(ticket: Ticket, profile: ProcessProfile, *, now: datetime, las
     service_class = profile.classes[ticket.cos]
     found: list[Due] = []
     if stage in (None, Stage.NEW):
+        if not_logged_yet(ticket, profile):
+            found.append(Due(Kind.RECEPTION, (ticket.facts.reported or ticket.created) + profile.reception_within))
         found.append(Due(Kind.ACK, ticket.created + service_class.acknowledge_within))
     elif stage is Stage.IN_PROGRESS and not (ticket.cos is ClassOfService.FIXED_DEADLINE and
                                               ticket.facts.deadline is None):
@@ -66,6 +69,14 @@ def reminders_for(ticket: Ticket, profile: ProcessProfile, *, now: datetime, las
     if checkpoint is not None and stage is not Stage.RESOLVED:
         found.append(checkpoint)
     return found
+
+
+def not_logged_yet(ticket: Ticket, profile: ProcessProfile) -> list[str]:
+    """What step 1 still lacks on a ticket that came in by e-mail, the portal or Odoo's UI (one
+    logged from Teams has both): an owner, and a class of service (its tag)."""
+    class_tags = {service_class.tag for service_class in profile.classes.values()}
+    return [what for what, done in (("an owner", ticket.owner is not None),
+                                    ("a class of service", bool(class_tags & set(ticket.tags)))) if not done]
 
 
 def checkpoints(ticket: Ticket, profile: ProcessProfile) -> list[Due]:

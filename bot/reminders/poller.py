@@ -1,10 +1,13 @@
 """Work done in Odoo's own UI counts: a periodic look at what changed there moves the timers.
 
 Two calls per poll: tickets with `write_date >= cursor` (Odoo truncates write_date to seconds,
-so `>` would miss same-second writes and `>=` repeats the last ones: a seen-set of
-(id, write_date) at the cursor skips those), and chatter messages with an id above the last
-seen (posting a message does not change the ticket's write_date). Cursors live in Redis, so a
-restart or another replica picks up where the last poll stopped.
+so `>` would miss same-second writes and `>=` repeats the last ones: the ids already seen at the
+cursor's second are left out of the query), and chatter messages with an id above the last seen
+(posting a message does not change the ticket's write_date). Both are read in pages of 500.
+Cursors live in Redis, so a restart or another replica picks up where the last poll stopped.
+
+A ticket written twice within the same second, with a poll in between, has the second write
+missed until it is written again: Odoo gives no finer clock to tell them apart.
 """
 
 from __future__ import annotations
@@ -19,15 +22,19 @@ from bot.odoo.gateway import TicketNotFound, to_odoo_time
 
 logger = logging.getLogger(__name__)
 
+POLL_PAGE = 500
+
 
 async def rebuild_reminders(services: Services) -> int:
     """Start-up: every open ticket gets the reminders it needs (a Redis flush or a first deployment
     loses nothing); reminders already pending are kept as they are."""
-    tickets = await services.odoo.all_tickets(services.odoo.open_domain())
-    for ticket in tickets:
-        await services.reminders.sync(ticket)
-    logger.info("reminders checked for %d open tickets", len(tickets))
-    return len(tickets)
+    checked = 0
+    async for page in services.odoo.all_tickets(services.odoo.open_domain()):
+        for ticket in page:
+            await services.reminders.sync(ticket)
+        checked += len(page)
+    logger.info("reminders checked for %d open tickets", checked)
+    return checked
 
 
 class OdooPoller:
@@ -48,26 +55,35 @@ class OdooPoller:
             await redis.set(self._cursor_key, to_odoo_time(services.clock()))
             await redis.set(self._message_key, str(await services.odoo.last_message_id()))
             return 0
-        synced = 0
-        changed = await services.odoo.changed_since(cursor)
-        seen = set(await redis.smembers(self._seen_key))
-        newest = cursor
-        for ticket, written in changed:
-            marker = f"{ticket.id}@{written}"
-            if marker in seen:
-                continue
-            await services.reminders.sync(ticket)
-            synced += 1
-            newest = max(newest, written)
-        if changed:
-            at_newest = [f"{t.id}@{w}" for t, w in changed if w == newest]
-            async with redis.pipeline(transaction=True) as pipe:
-                pipe.set(self._cursor_key, newest)
-                pipe.delete(self._seen_key)
-                pipe.sadd(self._seen_key, *at_newest)
-                await pipe.execute()
+        synced = await self._changed_tickets(cursor)
         synced += await self._chatter(int(last_message))
         return synced
+
+    async def _changed_tickets(self, cursor: str) -> int:
+        """Tickets written since the cursor, a page at a time. Odoo's write_date has whole seconds, so
+        the cursor is inclusive (`>=`) and the tickets already seen at the cursor's second are left out
+        of the query: a bulk edit of thousands of tickets is read once, not at every poll until
+        something newer is written."""
+        services, redis = self._services, self._services.store.redis
+        seen = {int(member) for member in await redis.smembers(self._seen_key)}
+        synced = 0
+        while True:
+            page = await services.odoo.changed_since(cursor, skip=seen, limit=POLL_PAGE)
+            for ticket, _ in page:
+                await services.reminders.sync(ticket)
+            synced += len(page)
+            if page:
+                newest = page[-1][1]  # ordered by write_date
+                at_newest = {ticket.id for ticket, written in page if written == newest}
+                seen = seen | at_newest if newest == cursor else at_newest
+                cursor = newest
+                async with redis.pipeline(transaction=True) as pipe:
+                    pipe.set(self._cursor_key, cursor)
+                    pipe.delete(self._seen_key)
+                    pipe.sadd(self._seen_key, *seen)
+                    await pipe.execute()
+            if len(page) < POLL_PAGE:
+                return synced
 
     async def _chatter(self, last_id: int) -> int:
         services = self._services

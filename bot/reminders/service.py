@@ -40,7 +40,7 @@ class Reminders:
         `customer_wrote`: a customer message arrived; `agent_answered`: an agent answered it."""
         now = self._clock()
         key = str(ticket.id)
-        current = {kind: await self.engine.get(kind, key) for kind in TICKET_KINDS}
+        current = await self.engine.get_all(key, TICKET_KINDS)
         last_update = now if customer_updated else since(current[Kind.UPDATE])
         waiting = None if (customer_updated or agent_answered) else since(current[Kind.CUSTOMER_REPLY])
         if customer_wrote:
@@ -49,17 +49,17 @@ class Reminders:
         wanted = reminders_for(ticket, self._profile, now=now, last_update=last_update,
                                customer_waiting_since=waiting, resolved_at=resolved_at)
         by_kind = {due.kind: due for due in wanted}
-        for kind in TICKET_KINDS:
-            due = by_kind.get(kind)
-            if due is None:
-                await self.engine.cancel(kind, key)
-                continue
-            moment = {Kind.UPDATE: last_update, Kind.CUSTOMER_REPLY: waiting, Kind.FOLLOW_UP: resolved_at}.get(kind)
+        changed = []
+        for due in wanted:
+            moment = {Kind.UPDATE: last_update, Kind.CUSTOMER_REPLY: waiting, Kind.FOLLOW_UP: resolved_at}.get(due.kind)
             data: dict[str, Any] = {**due.data, **({"since": moment.isoformat()} if moment else {})}
-            existing = current[kind]
+            existing = current[due.kind]
             if existing is not None and _same_cycle(existing, due, data):
                 continue  # already pending for the same cycle: keep its due time and missed count
-            await self.engine.schedule(kind, key, due.at, data)
+            changed.append((due.kind, key, due.at, data))
+        # cancelled even when not pending: one may be in flight, and must not come back when its lease ends
+        await self.engine.cancel_all(key, [kind for kind in TICKET_KINDS if kind not in by_kind])
+        await self.engine.schedule_many(changed)
         return wanted
 
     async def forget(self, ticket_id: int) -> None:
@@ -67,19 +67,16 @@ class Reminders:
 
     async def snooze(self, ticket_id: int, until: datetime) -> list[Kind]:
         """Push every reminder due before `until` to `until` (their cycle and missed count stay)."""
-        moved = []
-        for kind in TICKET_KINDS:
-            timer = await self.engine.get(kind, str(ticket_id))
-            if timer is not None and timer.due < until:
-                await self.engine.schedule(kind, timer.key, until, timer.data)
-                moved.append(kind)
-        return moved
+        timers = await self.engine.get_all(str(ticket_id), TICKET_KINDS)
+        moved = [timer for timer in timers.values() if timer is not None and timer.due < until]
+        await self.engine.schedule_many((timer.kind, timer.key, until, timer.data) for timer in moved)
+        return [Kind(timer.kind) for timer in moved]
 
 
 def _same_cycle(existing: Timer, due: Due, data: dict[str, Any]) -> bool:
     """A pending timer for the same cycle (same `since`, same checkpoint) is kept as it is,
     so a ticket that keeps being edited is not re-nagged from scratch nor pushed later."""
-    if existing.kind == Kind.ACK:
+    if existing.kind in (Kind.RECEPTION, Kind.ACK):
         return True
     if existing.kind == Kind.DEADLINE:
         return existing.data.get("fraction") == data.get("fraction")

@@ -231,14 +231,18 @@ class TimerEngine:
         return int(await self._cancel(keys=keys, args=members))
 
     async def get(self, kind: str, key: str) -> Timer | None:
-        member = member_of(kind, key)
+        return (await self.get_all(key, [kind]))[kind]
+
+    async def get_all(self, key: str, kinds: Iterable[str]) -> dict[str, Timer | None]:
+        """The pending timer of each kind for `key` (None where there is none), in one round trip."""
+        kinds = list(kinds)
+        members = [member_of(kind, key) for kind in kinds]
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zscore(self._due, member)
-            pipe.hget(self._data, member)
-            score, payload = await pipe.execute()
-        if score is None:
-            return None
-        return Timer(str(kind), key, from_micros(score), json.loads(payload or "{}"))
+            pipe.zmscore(self._due, members)
+            pipe.hmget(self._data, members)
+            scores, payloads = await pipe.execute()
+        return {kind: None if score is None else Timer(str(kind), key, from_micros(score), json.loads(payload or "{}"))
+                for kind, score, payload in zip(kinds, scores, payloads, strict=True)}
 
     async def pending(self, kind: str | None = None) -> list[Timer]:
         """The pending timers (of one kind, or all), ordered by due time."""

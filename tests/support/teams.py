@@ -63,22 +63,22 @@ class TeamsClient:
         activity = {**self._base(self.personal(sender), sender=sender), "type": "message", "text": text}
         return await self.send(activity)
 
+    def _in_channel(self, channel: str) -> dict[str, Any]:
+        return self._base({"id": f"{channel};messageid=1", "conversationType": "channel", "isGroup": True},
+                          {"teamsTeamId": "team-1", "teamsChannelId": channel, "team": {"id": "team-1"},
+                           "channel": {"id": channel}})
+
     async def say_in_channel(self, text: str, channel: str = "19:support@thread.tacv2") -> list[Posted]:
         mention = f"<at>{BOT_NAME}</at>"
-        activity = {
-            **self._base({"id": f"{channel};messageid=1", "conversationType": "channel", "isGroup": True},
-                         {"teamsTeamId": "team-1", "teamsChannelId": channel, "team": {"id": "team-1"},
-                          "channel": {"id": channel}}),
-            "type": "message",
-            "text": f"{mention} {text}",
-        }
+        activity = {**self._in_channel(channel), "type": "message", "text": f"{mention} {text}"}
         activity["entities"].append({"type": "mention", "text": mention,
                                      "mentioned": {"id": BOT_ID, "name": BOT_NAME}})
         return await self.send(activity)
 
-    async def submit(self, value: dict[str, Any]) -> list[Posted]:
-        """Action.Submit from a card in the 1:1 chat (arrives as a message with `value`)."""
-        activity = {**self._base(self.personal()), "type": "message", "value": value}
+    async def submit(self, value: dict[str, Any], *, channel: str | None = None) -> list[Posted]:
+        """Action.Submit from a card in the 1:1 chat, or in `channel` (arrives as a message with `value`)."""
+        base = self._in_channel(channel) if channel else self._base(self.personal())
+        activity = {**base, "type": "message", "value": value}
         return await self.send(activity)
 
     async def invoke(self, verb: str, data: dict[str, Any], reply_to: str = "msg-1") -> tuple[int, dict[str, Any]]:

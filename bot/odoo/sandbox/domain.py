@@ -243,7 +243,7 @@ def _leaf_on_value(env: Env, model: str, field: Field, operator: str, value: Any
     negative = operator in NEGATIVE
     if operator in ("in", "not in"):
         values = list(value) if isinstance(value, list | tuple) else [value]
-        wanted = [_comparable(field, _coerce(field, v)) for v in values]
+        wanted = {_comparable(field, _coerce(field, v)) for v in values}  # scalars: a set, for long id lists
         wants_empty = any(v is False or v is None for v in values)
 
         def member(row: Row) -> bool:
