@@ -139,12 +139,25 @@ class TeamsAdapter:
         """Post proactively into a conversation the bot has seen before (nags, escalations).
 
         Raises SendFailed with Teams' status (and Retry-After) when the Bot Connector refuses."""
+        return await self._proactive(reference, reply)
+
+    async def update_in(self, reference: dict[str, Any], activity_id: str, reply: Reply) -> str:
+        """Replace a message the bot posted (an escalation card after an answer), for everyone."""
+        return await self._proactive(reference, reply, activity_id)
+
+    async def _proactive(self, reference: dict[str, Any], reply: Reply, activity_id: str = "") -> str:
         sent: list[str] = []
         failed: list[SendFailed] = []
+        activity = to_activity(reply)
+        if activity_id:
+            activity.id = activity_id
 
         async def post(context: TurnContext) -> None:  # errors are caught here: botbuilder would swallow them
             try:
-                response = await context.send_activity(to_activity(reply))
+                if activity_id:
+                    response = await context.update_activity(activity)
+                else:
+                    response = await context.send_activity(activity)
             except HttpOperationError as error:
                 failed.append(SendFailed(error.response.status_code, _retry_after(error.response.headers)))
                 return

@@ -111,8 +111,11 @@ async def log_turn(ctx: Ctx, call_next: Next) -> list[Reply]:
 
 
 async def dedupe(ctx: Ctx, call_next: Next) -> list[Reply]:
-    """Teams re-sends an activity when the bot is slow: handle each activity id once."""
-    if ctx.incoming.activity_id and not await ctx.services.store.first_delivery(ctx.incoming.dedupe_key):
+    """Teams re-sends an activity when the bot is slow: handle each activity id once. A card action
+    is answered again instead (its answer is the card, and card answers are idempotent)."""
+    incoming = ctx.incoming
+    if (incoming.kind is not Kind.CARD_ACTION and incoming.activity_id
+            and not await ctx.services.store.first_delivery(incoming.dedupe_key)):
         logger.info("turn %s: duplicate delivery of %s ignored", ctx.correlation_id, ctx.incoming.activity_id)
         return []
     return await call_next(ctx)

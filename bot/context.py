@@ -5,14 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from bot.escalation.store import EscalationStore
 from bot.odoo.gateway import OdooGateway
 from bot.process import ProcessProfile
 from bot.reminders.service import Reminders
 from bot.store import References, Store
 from bot.tickets import OdooUser
-from bot.turn import Incoming, TeamsChannel
+from bot.turn import Incoming, Reply, TeamsChannel
+
+
+class Poster(Protocol):
+    """Posts on the bot's own initiative (within Teams' limits): `bot.notify.Outbound`."""
+
+    async def send_to(self, reference: dict[str, Any], reply: Reply) -> str: ...
+
+    async def update_in(self, reference: dict[str, Any], activity_id: str, reply: Reply) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -21,6 +31,8 @@ class Services:
     store: Store
     references: References
     reminders: Reminders
+    escalations: EscalationStore
+    outbound: Poster
     profile: ProcessProfile
     clock: Callable[[], datetime]
     timezone: ZoneInfo  # the team's default; a user's own Teams timezone wins when Teams sends it

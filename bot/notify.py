@@ -55,6 +55,8 @@ MAX_DELAY = 30.0
 class Sender(Protocol):
     async def send_to(self, reference: dict[str, Any], reply: Reply) -> str: ...
 
+    async def update_in(self, reference: dict[str, Any], activity_id: str, reply: Reply) -> str: ...
+
 
 class Outbound:
     def __init__(self, sender: Sender, redis: Redis, *, prefix: str, clock_ms: Callable[[], float],
@@ -69,12 +71,25 @@ class Outbound:
         self._jitter = jitter
 
     async def send_to(self, reference: dict[str, Any], reply: Reply) -> str:
+        """Post a new message; returns its id."""
+        return await self._within_limits(reference, lambda: self._sender.send_to(reference, reply))
+
+    async def update_in(self, reference: dict[str, Any], activity_id: str, reply: Reply) -> str:
+        """Replace a posted message (replacing twice is harmless, so an ambiguous failure is retried too)."""
+        return await self._within_limits(reference, lambda: self._sender.update_in(reference, activity_id, reply),
+                                         idempotent=True)
+
+    async def _within_limits(self, reference: dict[str, Any], send: Callable[[], Awaitable[str]], *,
+                             idempotent: bool = False) -> str:
         conversation = str((reference.get("conversation") or {}).get("id", ""))
         for attempt in range(1, MAX_ATTEMPTS + 1):
             await self._wait_for_budget(conversation)
             try:
-                return await self._sender.send_to(reference, reply)
+                return await send()
             except SendFailed as failure:
+                if idempotent and failure.ambiguous and attempt < MAX_ATTEMPTS:
+                    await self._sleep(self._backoff(attempt, failure.retry_after))
+                    continue
                 if not failure.throttled or attempt == MAX_ATTEMPTS:
                     logger.warning("message to %s not sent (%s)%s", conversation, failure,
                                    ": may have been posted, not re-posted" if failure.ambiguous else "")

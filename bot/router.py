@@ -58,6 +58,18 @@ class CommandGroup:
 
     def __init__(self) -> None:
         self.commands: list[Command] = []
+        self.card_actions: list[Command] = []
+
+    def card_action(self, *verbs: str) -> Callable[[Handler], Handler]:
+        """A button on a card (Action.Execute verb, or an Action.Submit fallback carrying `verb`);
+        open to people without an Odoo user (the teams answering escalations)."""
+        def register(handler: Handler) -> Handler:
+            if not handler.__doc__:
+                raise ValueError(f"card action {verbs!r} needs a docstring")
+            self.card_actions += [Command(verb, "", handler, frozenset(), needs_user=False) for verb in verbs]
+            return handler
+
+        return register
 
     def command(self, name: str, usage: str, *, options: Sequence[str] = (), aliases: Sequence[str] = (),
                 needs_user: bool = True) -> Callable[[Handler], Handler]:
@@ -74,6 +86,7 @@ class Router:
     def __init__(self) -> None:
         self.commands: dict[str, Command] = {}
         self._by_alias: dict[str, Command] = {}
+        self._card_actions: dict[str, Command] = {}
         self._middleware: list[Middleware] = []
 
     def include(self, group: CommandGroup) -> None:
@@ -83,6 +96,10 @@ class Router:
                     raise ValueError(f"command {key!r} is registered twice")
                 self._by_alias[key] = command
             self.commands[command.name] = command
+        for action in group.card_actions:
+            if action.name in self._card_actions:
+                raise ValueError(f"card action {action.name!r} is registered twice")
+            self._card_actions[action.name] = action
 
     def use(self, middleware: Middleware) -> None:
         self._middleware.append(middleware)
@@ -93,6 +110,10 @@ class Router:
     def request_for(self, ctx: Ctx) -> tuple[Command | None, Request | None]:
         """The command a turn asks for: typed text, or the data of a submitted form."""
         incoming = ctx.incoming
+        verb = incoming.verb if incoming.kind is Kind.CARD_ACTION else str((incoming.value or {}).get("verb") or "")
+        if verb:
+            action = self._card_actions.get(verb)
+            return (action, Request(verb, Arguments())) if action else (None, None)
         if incoming.kind is Kind.MESSAGE and incoming.value and incoming.value.get("command"):
             command = self.find(str(incoming.value["command"]))
             if command is None:

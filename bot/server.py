@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +22,8 @@ from aiohttp import web
 from bot.adapter import TeamsAdapter
 from bot.bot import TicketBot
 from bot.context import Services
+from bot.escalation import service as escalation
+from bot.escalation.store import EscalationStore
 from bot.notify import Outbound
 from bot.odoo.errors import OdooError
 from bot.odoo.gateway import OdooGateway
@@ -32,7 +34,7 @@ from bot.reminders.poller import OdooPoller, rebuild_reminders
 from bot.reminders.service import Reminders
 from bot.settings import Mode, Settings
 from bot.store import References, Store, connect_redis
-from bot.timers import TimerEngine, TimerWorker
+from bot.timers import Timer, TimerEngine, TimerWorker
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +91,18 @@ async def _background(runtime: Runtime, *, enabled: bool) -> AsyncIterator[None]
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def timer_handler(services: Services, nagger: Nagger) -> Callable[[Timer], Awaitable[None]]:
+    """Escalation timers pass the escalation on; every other timer is a reminder."""
+
+    async def handle(timer: Timer) -> None:
+        if timer.kind == escalation.TIMER_KIND:
+            await escalation.on_timer(services, timer)
+        else:
+            await nagger(timer)
+
+    return handle
+
+
 def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
     app = web.Application()
     profile = load_profile(settings.process_profile)  # a bad profile stops start-up before anything runs
@@ -109,12 +123,16 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
             store = Store(redis)
             references = References(store)
             reminders = Reminders(TimerEngine(redis, prefix=store.key("timers")), profile, clock)
+            turns: list[TicketBot] = []  # the adapter is built first: the bot's services post through it
+            adapter = TeamsAdapter(settings, lambda incoming, teams: turns[0].on_turn(incoming, teams))
+            outbound = Outbound(adapter, redis, prefix=store.key("rate", ""), clock_ms=lambda: time.time() * 1000)
             services = Services(odoo=gateway, store=store, references=references, reminders=reminders,
+                                escalations=EscalationStore(redis, store.key("escalation", "")), outbound=outbound,
                                 profile=profile, clock=clock, timezone=ZoneInfo(settings.timezone))
             bot = TicketBot(services)
-            adapter = TeamsAdapter(settings, bot.on_turn)
-            outbound = Outbound(adapter, redis, prefix=store.key("rate", ""), clock_ms=lambda: time.time() * 1000)
-            worker = TimerWorker(reminders.engine, Nagger(services, references, outbound), clock=clock)
+            turns.append(bot)
+            worker = TimerWorker(reminders.engine, timer_handler(services, Nagger(services, references, outbound)),
+                                 clock=clock)
             poller = OdooPoller(services, interval=timedelta(seconds=settings.poll_interval))
             runtime = Runtime(settings, services, bot, adapter, odoo_url, worker, poller)
             app[RUNTIME] = runtime

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,9 +18,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.bot import build_router
+from bot.escalation.model import TEXT_INPUT, Escalation, Status, TicketContext
 from bot.lifecycle import Move, NextStep, NotAllowed, check, next_step
 from bot.process import ClassOfService, ProcessProfile, Stage, load_profile
 from bot.tickets import Customer, OdooUser, Ticket, TicketFacts, split_description
+from cards.escalation import escalation_card, escalation_summary_card, impact_card
 from cards.forms import new_ticket_form
 from cards.help import command_help_card, help_card
 from cards.nag import nag_card
@@ -128,6 +130,51 @@ def _problem_messages(profile: ProcessProfile) -> Iterator[tuple[str, str, str]]
            "Usage: `/ticket new <title> [users:<n>]` " * 20, "turn 0f3a · " * 10)
 
 
+FINDINGS = ("Slow query log: SELECT * FROM attendance WHERE class_id = 302 -- 38.2 s, seq scan on 1.9M rows",
+            "p95 of /report went from 1.8 s to 41 s at 08:05; CPU of db-2 at 97 %. Restarted the app pods: no change.",
+            "Lỗi 504 Gateway Time-out <nginx> khi mở báo cáo điểm danh " + "log line " * 60)
+
+
+def _escalations(profile: ProcessProfile, ticket: Ticket) -> Iterator[tuple[str, Escalation]]:
+    team = next(iter(profile.escalation_teams.values()))
+    context = TicketContext(
+        ticket_id=ticket.id, label=ticket.label, title=ticket.title, service_class=profile.classes[ticket.cos].label,
+        users=ticket.facts.users, customer=ticket.customer.name if ticket.customer else "not set",
+        owner=ticket.owner.name if ticket.owner else "nobody yet", owner_id=ticket.owner.id if ticket.owner else None,
+        stage=ticket.stage, url=ticket.url, deadline=ticket.facts.deadline, description=ticket.description[:600],
+        findings=FINDINGS if ticket.url else ())
+    base = Escalation(id=f"{ticket.id}-1", team=team.key, team_label=team.label, ticket=context,
+                      reason="16 teachers cannot open attendance reports; the parents' meeting is at 17:00.",
+                      escalated_by=AGENT.name, posted_at=NOW - timedelta(minutes=9), ack_due=NOW + timedelta(minutes=6),
+                      conversation_id="19:dev@thread.tacv2", activity_id="msg-1")
+    acked = replace(base, status=Status.ACKNOWLEDGED, acknowledged_by="Võ Minh Đức", acknowledged_at=NOW,
+                    answered_by="Võ Minh Đức", answered_at=NOW)
+    yield "open", base
+    yield "open-overdue", replace(base, ack_due=NOW - timedelta(minutes=1), reason="")
+    yield "acknowledged", acked
+    yield "need-info", replace(acked, status=Status.NEED_INFO, answer="Which campus? Send the request id.")
+    yield "resolved", replace(acked, status=Status.RESOLVED, answer="Added an index on attendance.class_id.")
+    yield "declined", replace(base, status=Status.DECLINED, answered_by="Võ Minh Đức", answer="Content issue.")
+    yield "passed-on", replace(base, status=Status.PASSED_ON, passed_to="Senior engineers")
+    yield "taken-over", replace(base, previous=team.label, team_label="Senior engineers")
+
+
+def _escalation_cases(profile_name: str, profile: ProcessProfile, tickets: list[Ticket]) -> list[Case]:
+    cases = []
+    for ticket in (tickets[0], tickets[2]):  # one with everything, one bare
+        for name, escalation in _escalations(profile, ticket):
+            cases.append(Case(f"{profile_name}/escalation/{ticket.id}-{name}",
+                              escalation_card(escalation, tz=TZ, now=NOW), ticket, "escalation"))
+        escalation = next(e for _, e in _escalations(profile, ticket))
+        cases.append(Case(f"{profile_name}/escalation/{ticket.id}-notice", escalation_card(
+            escalation, tz=TZ, now=NOW, notice="Trần Thị Lan has already acknowledged it."), ticket, "escalation"))
+        cases.append(Case(f"{profile_name}/escalation/{ticket.id}-summary",
+                          escalation_summary_card([escalation, escalation], tz=TZ, now=NOW), ticket, "summary"))
+        cases.append(Case(f"{profile_name}/escalation/{ticket.id}-impact",
+                          impact_card([escalation], tz=TZ, now=NOW), ticket, "impact"))
+    return cases
+
+
 def _commands() -> list[Any]:
     return list(build_router().commands.values())
 
@@ -159,6 +206,10 @@ def _build_cases() -> list[Case]:
             cases.append(Case(f"{profile_name}/nag/{name}", nag_card(
                 ticket, profile, reason=f"The customer of {ticket.label} is due an update (reminder 2).", tz=TZ,
                 now=NOW, step=next_step(ticket, profile, NOW)), ticket, "nag"))
+        cases.append(Case(f"{profile_name}/nag/take-it", nag_card(
+            first, profile, reason=f"{first.label} came in 20 min ago and is not logged yet.", tz=TZ, now=NOW,
+            step=next_step(first, profile, NOW), take_it=True), first, "take-it"))
+        cases += _escalation_cases(profile_name, profile, [ticket for _, ticket in _tickets(profile)])
         for index, (message, hint, reference) in enumerate(_problem_messages(profile)):
             cases.append(Case(f"{profile_name}/problem/{index}", problem_card(message, hint=hint, reference=reference),
                               kind="problem"))
@@ -309,3 +360,29 @@ def test_missing_node_modules_says_how_to_install(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(card_validator, "CARDS_DIR", tmp_path)
     with pytest.raises(CardValidatorUnavailable, match="make test"):
         validate_cards([{"type": "AdaptiveCard", "version": "1.5", "body": [], "id": str(tmp_path)}])
+
+
+@pytest.mark.parametrize("name", [case.name for case in CASES if case.kind == "escalation"])
+def test_an_escalation_card_answers_in_place(name: str) -> None:
+    card = BY_NAME[name].card
+    escalation_id = f"{BY_NAME[name].ticket.id}-1"  # type: ignore[union-attr]
+    assert card["refresh"]["action"] == {"type": "Action.Execute", "verb": "escalation.refresh",
+                                         "data": {"escalation": escalation_id}}
+    executes = [e for e in _elements(card) if e["type"] == "Action.Execute" and e is not card["refresh"]["action"]]
+    for action in executes:  # each answer works on clients without Universal Actions too
+        assert action["data"] == {"escalation": escalation_id}
+        assert action["fallback"] == {"type": "Action.Submit", "title": action["title"],
+                                      "data": {"escalation": escalation_id, "verb": action["verb"]}}
+    titles = [a["title"] for a in card.get("actions", [])]
+    finished = name.endswith(("resolved", "declined", "passed-on"))
+    assert ("Acknowledge" in titles) == name.endswith(("open", "open-overdue", "need-info", "taken-over", "notice"))
+    assert ("Resolved" in titles) != finished
+    for showcard in (a for a in card.get("actions", []) if a["type"] == "Action.ShowCard"):
+        [box] = [e for e in _elements(showcard["card"]) if e["type"] == "Input.Text"]
+        assert box["id"] in TEXT_INPUT.values() and box.get("isRequired") is True
+
+
+def test_the_management_summary_has_no_technical_detail() -> None:
+    texts = " ".join(_texts(BY_NAME["mindx/escalation/41-impact"].card))
+    assert "16 teachers cannot open attendance reports" in texts and "1 user affected" in texts
+    assert not any(finding[:20] in texts for finding in FINDINGS)

@@ -7,6 +7,7 @@ from dataclasses import replace
 from bot.context import Ctx
 from bot.handlers.common import load, person, require_text, ticket_reply
 from bot.lifecycle import Move
+from bot.odoo.gateway import DIAGNOSIS
 from bot.parsing import UsageError, user_count, when
 from bot.process import ClassOfService, Stage, classify, format_duration, priority_for
 from bot.router import CommandGroup, Request
@@ -54,7 +55,7 @@ async def diag(ctx: Ctx, req: Request) -> Reply:
     Findings are kept for escalations and the post-mortem. Put long log excerpts on the next lines."""
     ticket = await load(ctx, req, Move.EDIT)
     findings = require_text(req, 1, "what you found", f"/ticket diag {ticket.id} 403 on the video CDN URL")
-    await ctx.odoo.note(ticket, "Diagnosis:\n" + findings, by=ctx.actor)
+    await ctx.odoo.note(ticket, f"{DIAGNOSIS}\n{findings}", by=ctx.actor)
     return await ticket_reply(ctx, ticket, "Diagnosis recorded.")
 
 

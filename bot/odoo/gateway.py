@@ -19,11 +19,12 @@ from bot.odoo.models import ModelProfile, choose_profile
 from bot.odoo.transport import OdooTransport
 from bot.parsing import TicketRef
 from bot.process import ClassOfService, ProcessProfile, Stage, classify
-from bot.tickets import Customer, OdooUser, Ticket, TicketFacts, description_html, split_description
+from bot.tickets import Customer, OdooUser, Ticket, TicketFacts, description_html, plain_text, split_description
 
 logger = logging.getLogger(__name__)
 
 ODOO_TIME = "%Y-%m-%d %H:%M:%S"
+DIAGNOSIS = "Diagnosis:"  # heading of the internal notes `/ticket diag` writes (escalations quote them)
 
 
 class TicketNotFound(OdooError):
@@ -203,6 +204,19 @@ class OdooGateway:
             by_agent=bool(r["author_id"]) and r["author_id"][0] in internal,
             customer_visible=r["message_type"] == "email" or _name_of(r["subtype_id"]) == "Discussions",
         ) for r in records]
+
+    async def findings(self, ticket: Ticket, *, heading: str = DIAGNOSIS) -> list[str]:
+        """The ticket's diagnosis notes (`/ticket diag`), oldest first, without their heading."""
+        records = await self._rpc.execute_kw(
+            "mail.message", "search_read",
+            [[["model", "=", self.model.model], ["res_id", "=", ticket.id], ["body", "ilike", heading]]],
+            {"fields": ["body"], "order": "id"})
+        found = []
+        for record in records:
+            _, marker, rest = plain_text(record["body"]).partition(heading)
+            if marker and rest.strip():
+                found.append(rest.strip())
+        return found
 
     async def last_message_id(self) -> int:
         found = await self._rpc.execute_kw("mail.message", "search", [[]], {"order": "id desc", "limit": 1})

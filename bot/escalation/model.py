@@ -1,0 +1,99 @@
+"""An escalation (step 4) as the bot keeps it: which ticket went to which team, and where it stands.
+
+Pure data and rules; `store.py` keeps it in Redis, `service.py` posts and answers it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    OPEN = "open"  # posted, nobody answered yet
+    ACKNOWLEDGED = "acknowledged"
+    NEED_INFO = "need_info"  # the team asked the owner for more
+    RESOLVED = "resolved"
+    DECLINED = "declined"
+    PASSED_ON = "passed_on"  # nobody acknowledged in time: went to the next team of the chain
+
+
+class Answer(StrEnum):
+    """What a team member can answer from the card; the value is the card's verb."""
+
+    ACKNOWLEDGE = "escalation.ack"
+    NEED_INFO = "escalation.need_info"
+    RESOLVED = "escalation.resolved"
+    DECLINE = "escalation.decline"
+
+
+REFRESH = "escalation.refresh"
+
+# the status each answer leads to, and the statuses it may come from
+ANSWERS: dict[Answer, tuple[Status, frozenset[Status]]] = {
+    Answer.ACKNOWLEDGE: (Status.ACKNOWLEDGED, frozenset({Status.OPEN, Status.NEED_INFO})),
+    Answer.NEED_INFO: (Status.NEED_INFO, frozenset({Status.OPEN, Status.ACKNOWLEDGED})),
+    Answer.RESOLVED: (Status.RESOLVED, frozenset({Status.OPEN, Status.ACKNOWLEDGED, Status.NEED_INFO})),
+    Answer.DECLINE: (Status.DECLINED, frozenset({Status.OPEN, Status.ACKNOWLEDGED, Status.NEED_INFO})),
+}
+NEEDS_TEXT = {Answer.NEED_INFO: "what you need", Answer.RESOLVED: "what was done", Answer.DECLINE: "why"}
+TEXT_INPUT = {Answer.NEED_INFO: "info", Answer.RESOLVED: "resolution", Answer.DECLINE: "why"}  # input ids on the card
+FINISHED = frozenset({Status.RESOLVED, Status.DECLINED, Status.PASSED_ON})
+
+
+@dataclass(frozen=True)
+class TicketContext:
+    """What the team needs to know, captured when the escalation is posted (the card is re-drawn
+    from it without asking Odoo)."""
+
+    ticket_id: int
+    label: str  # HT00012
+    title: str
+    service_class: str  # "Priority"
+    users: int | None
+    customer: str
+    owner: str
+    owner_id: int | None
+    stage: str
+    url: str
+    deadline: datetime | None = None
+    description: str = ""
+    findings: tuple[str, ...] = ()  # the diagnosis notes (what was tried, errors, logs, metrics)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.__dict__, "deadline": self.deadline.isoformat() if self.deadline else None,
+                "findings": list(self.findings)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TicketContext:
+        deadline = data.get("deadline")
+        return cls(**{**data, "deadline": datetime.fromisoformat(deadline) if deadline else None,
+                      "findings": tuple(data.get("findings") or ())})
+
+
+@dataclass(frozen=True)
+class Escalation:
+    id: str
+    team: str
+    team_label: str
+    ticket: TicketContext
+    reason: str  # the business impact / why, as the agent wrote it
+    escalated_by: str
+    posted_at: datetime
+    ack_due: datetime
+    conversation_id: str = ""  # the team channel it was posted in
+    activity_id: str = ""  # the posted card, updated in place
+    status: Status = Status.OPEN
+    acknowledged_by: str = ""
+    acknowledged_at: datetime | None = None
+    answered_by: str = ""  # the last answer
+    answered_at: datetime | None = None
+    answer: str = ""
+    passed_to: str = ""
+    previous: str = ""  # the team whose escalation this one took over (nobody there acknowledged)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED

@@ -1,0 +1,193 @@
+"""Step 4, escalation: post the card to each team's channel, take the team's answers from it, and
+pass it on along the profile's chain when nobody acknowledges in time.
+
+The escalation timer ("escalation", escalation id) lives in the same Redis timer engine as the
+reminders: claimed by one replica at a time, and passing on is a compare-and-set, so a timer
+delivered twice never re-posts twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.context import Services
+from bot.escalation.model import NEEDS_TEXT, TEXT_INPUT, Answer, Escalation, Status, TicketContext
+from bot.odoo.gateway import TicketNotFound
+from bot.parsing import UsageError
+from bot.reminders.nags import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL
+from bot.tickets import Ticket
+from bot.timers import Timer
+from bot.turn import Incoming, Reply
+from cards.elements import card, text
+from cards.escalation import escalation_card, impact_card
+
+logger = logging.getLogger(__name__)
+
+TIMER_KIND = "escalation"
+DONE_WORDS = {Answer.ACKNOWLEDGE: "acknowledged", Answer.NEED_INFO: "needs more information on",
+              Answer.RESOLVED: "resolved", Answer.DECLINE: "declined"}
+
+
+class Refused(Exception):
+    """A card answer that cannot be taken; the message says why. Nothing was changed."""
+
+
+def team_keys(services: Services, wanted: str) -> list[str]:
+    """`dev` or `dev,devops` as the profile's escalation teams, or a UsageError naming the known ones."""
+    teams = [name.strip().lower() for name in wanted.split(",") if name.strip()]
+    known = services.profile.escalation_teams
+    unknown = [name for name in teams if name not in known]
+    if not teams or unknown:
+        raise UsageError(f"{'`' + ', '.join(unknown) + '` is not' if unknown else 'Name'} an escalation team: "
+                         f"use {', '.join(known)} (several: `dev,devops`).")
+    return list(dict.fromkeys(teams))
+
+
+async def context_of(services: Services, ticket: Ticket) -> TicketContext:
+    return TicketContext(
+        ticket_id=ticket.id, label=ticket.label, title=ticket.title,
+        service_class=services.profile.classes[ticket.cos].label, users=ticket.facts.users,
+        customer=ticket.customer.name if ticket.customer else "not set",
+        owner=ticket.owner.name if ticket.owner else "nobody yet", owner_id=ticket.owner.id if ticket.owner else None,
+        stage=ticket.stage, url=ticket.url, deadline=ticket.facts.deadline, description=ticket.description[:600],
+        findings=tuple(await services.odoo.findings(ticket)))
+
+
+async def escalate(services: Services, ticket: Ticket, teams: list[str], reason: str, *, by: str,
+                   previous: str = "") -> list[Escalation]:
+    """Post the escalation card in each team's channel and start each team's acknowledgment clock."""
+    references = {team: await services.references.channel(team) for team in teams}
+    missing = [team for team, reference in references.items() if reference is None]
+    if missing:
+        raise UsageError(f"No channel is registered for {', '.join(missing)}. In that team's channel, type "
+                         f"`@Bot /ticket channel {missing[0]}`.")
+    context = await context_of(services, ticket)
+    now = services.clock()
+    ack_within = services.profile.classes[ticket.cos].escalation_ack_within
+    posted = []
+    for team, reference in references.items():
+        assert reference is not None
+        escalation = Escalation(
+            id=await services.escalations.new_id(ticket.id), team=team,
+            team_label=services.profile.escalation_teams[team].label, ticket=context, reason=reason,
+            escalated_by=by, posted_at=now, ack_due=now + ack_within,
+            conversation_id=_conversation_id(reference), previous=previous)
+        await services.escalations.save(escalation)  # saved first: a click can come before the post returns
+        activity_id = await services.outbound.send_to(
+            reference, Reply(card=escalation_card(escalation, tz=services.timezone, now=now)))
+        escalation = await services.escalations.posted(escalation, activity_id)
+        await services.reminders.engine.schedule(TIMER_KIND, escalation.id, escalation.ack_due)
+        posted.append(escalation)
+    labels = ", ".join(e.team_label for e in posted)
+    await services.odoo.note(ticket, f"Escalated to the {labels}" + (f": {reason}" if reason else "."), by=by)
+    if "management" in services.profile.classes[ticket.cos].alerts and not previous:
+        await _post_to_channel(services, MANAGEMENT_CHANNEL, Reply(card=impact_card(posted, tz=services.timezone,
+                                                                                    now=now)))
+    return posted
+
+
+def _conversation_id(reference: dict[str, Any]) -> str:
+    return str((reference.get("conversation") or {}).get("id", "")).split(";messageid=")[0]
+
+
+async def _post_to_channel(services: Services, name: str, reply: Reply) -> bool:
+    reference = await services.references.channel(name)
+    if reference is None:
+        logger.warning("no %s channel registered: a message for it was not posted", name)
+        return False
+    await services.outbound.send_to(reference, reply)
+    return True
+
+
+async def tell_owner(services: Services, context: TicketContext, message: str) -> None:
+    """The ticket's owner hears of it in their 1:1 chat (or the support channel if they have none)."""
+    reply = Reply(card=card([text(message, wrap=True)]))
+    reference = await services.references.personal(context.owner_id) if context.owner_id else None
+    if reference is not None:
+        await services.outbound.send_to(reference, reply)
+    else:
+        await _post_to_channel(services, SUPPORT_CHANNEL, reply)
+
+
+async def redraw(services: Services, escalation: Escalation) -> dict[str, Any]:
+    """The card as it stands now, also replaced in the team's channel for everyone."""
+    now = services.clock()
+    current = escalation_card(escalation, tz=services.timezone, now=now)
+    reference = await services.references.channel(escalation.team)
+    if reference is not None and escalation.activity_id and _conversation_id(reference) == escalation.conversation_id:
+        await services.outbound.update_in(reference, escalation.activity_id, Reply(card=current))
+    return current
+
+
+async def answer(services: Services, incoming: Incoming, verb: str) -> dict[str, Any]:
+    """A team member clicked a button on the card: the card to show them (refusals included)."""
+    data = incoming.value or {}
+    escalation = await services.escalations.get(str(data.get("escalation") or ""))
+    if escalation is None:
+        raise Refused("This escalation is not known (any more). Ask the ticket's owner to escalate it again.")
+    now = services.clock()
+    if verb not in {a.value for a in Answer}:  # refresh: just the current state
+        return escalation_card(escalation, tz=services.timezone, now=now)
+    wanted = Answer(verb)
+    if incoming.conversation.id.split(";messageid=")[0] != escalation.conversation_id:
+        raise Refused(f"Only the {escalation.team_label}'s channel can answer this escalation.")
+    said = str(data.get(TEXT_INPUT.get(wanted, "")) or "").strip()
+    if wanted in NEEDS_TEXT and not said:
+        return escalation_card(escalation, tz=services.timezone, now=now,
+                               notice=f"Please write {NEEDS_TEXT[wanted]} before sending.")
+    try:
+        ticket = await services.odoo.ticket(escalation.ticket.ticket_id)
+    except TicketNotFound:
+        raise Refused(f"{escalation.ticket.label} no longer exists in Odoo.") from None
+    if ticket.closed and wanted is not Answer.RESOLVED:
+        raise Refused(f"{ticket.label} is already closed ({ticket.stage}).")
+    who = incoming.sender.name or "Someone in Teams"
+    if not await services.escalations.answer(escalation.id, wanted, who, now, said):
+        current = await services.escalations.get(escalation.id)
+        assert current is not None
+        return escalation_card(current, tz=services.timezone, now=now, notice=_why_not(current, wanted, who))
+    current = await services.escalations.get(escalation.id)
+    assert current is not None
+    await services.reminders.engine.cancel(TIMER_KIND, escalation.id)  # the team answered: no passing on
+    words = f"{who} ({escalation.team_label}) {DONE_WORDS[wanted]} the escalation of {ticket.label}"
+    await services.odoo.note(ticket, words + (f": {said}" if said else "."), by=who)
+    await tell_owner(services, escalation.ticket, words + (f": {said}" if said else "."))
+    return await redraw(services, current)
+
+
+def _why_not(escalation: Escalation, wanted: Answer, who: str) -> str:
+    if wanted is Answer.ACKNOWLEDGE and escalation.status is Status.ACKNOWLEDGED:
+        mine = escalation.acknowledged_by == who
+        return "You have already acknowledged it." if mine else \
+            f"{escalation.acknowledged_by} has already acknowledged it."
+    if escalation.status is Status.PASSED_ON:
+        return f"It was passed on to the {escalation.passed_to}: answer there."
+    return f"It is already {escalation.status.value.replace('_', ' ')} ({escalation.answered_by})."
+
+
+async def on_timer(services: Services, timer: Timer) -> None:
+    """Nobody acknowledged in time: pass it on to the next team of the chain, and tell the owner."""
+    escalation = await services.escalations.get(timer.key)
+    if escalation is None or escalation.status is not Status.OPEN:
+        return  # answered meanwhile
+    following = services.profile.escalation_teams[escalation.team].next
+    waited = f"The {escalation.team_label} did not acknowledge the escalation of {escalation.ticket.label}"
+    if following is None or await services.references.channel(following) is None:
+        if await services.escalations.pass_on(escalation.id, "nobody (end of the chain)", services.clock()):
+            await redraw(services, (await services.escalations.get(escalation.id)) or escalation)
+            await tell_owner(services, escalation.ticket, f"{waited} in time, and there is nobody further up "
+                                                          "the chain to pass it to: please chase them.")
+        return
+    label = services.profile.escalation_teams[following].label
+    if not await services.escalations.pass_on(escalation.id, label, services.clock()):
+        return  # another replica (or an answer) got there first
+    await redraw(services, (await services.escalations.get(escalation.id)) or escalation)
+    try:
+        ticket = await services.odoo.ticket(escalation.ticket.ticket_id)
+    except TicketNotFound:
+        return
+    await escalate(services, ticket, [following], escalation.reason, by=escalation.escalated_by,
+                   previous=escalation.team_label)
+    await tell_owner(services, escalation.ticket, f"{waited} in time: passed on to the {label}.")
+

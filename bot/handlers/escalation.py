@@ -1,0 +1,61 @@
+"""Step 4: escalate to the dev / devops / product / content-ops teams, and their answers from the card."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.context import Ctx
+from bot.escalation import service
+from bot.escalation.model import REFRESH, Answer
+from bot.handlers.common import load
+from bot.lifecycle import Move
+from bot.parsing import UsageError
+from bot.router import CommandGroup, Request
+from bot.turn import Reply
+from cards.elements import card, text
+from cards.escalation import escalation_summary_card
+from cards.notices import problem_card
+
+logger = logging.getLogger(__name__)
+commands = CommandGroup()
+
+ANSWER_WITHIN = 4.0  # seconds: Teams gives up on an invoke after 5; past this the card says "working on it"
+_finishing: set[asyncio.Task[object]] = set()  # answers still running after the card was answered
+
+
+@commands.command("escalate", "/ticket escalate <id> <team[,team]> [impact and urgency]")
+async def escalate(ctx: Ctx, req: Request) -> Reply:
+    """Escalate to a team (step 4): its channel gets a card with the ticket, the impact you write and
+    your diagnosis notes (`/ticket diag`), and answers from it: Acknowledge, Need info, Resolved,
+    Decline. Several teams at once: `dev,devops`. If nobody acknowledges within the class's time, it
+    goes up the chain (senior engineers, then management) and you are told."""
+    ticket = await load(ctx, req, Move.EDIT)
+    if len(req.args.words) < 2:
+        raise UsageError(f"Which team? e.g. `/ticket escalate {ticket.id} dev Report page times out for 16 users`.")
+    teams = service.team_keys(ctx.services, req.args.words[1])
+    reason = "\n".join(part for part in (req.args.text(2), req.body) if part).strip()
+    posted = await service.escalate(ctx.services, ticket, teams, reason, by=ctx.actor)
+    return Reply(card=escalation_summary_card(posted, tz=ctx.tz, now=ctx.now()))
+
+
+@commands.card_action(*(answer.value for answer in Answer), REFRESH)
+async def answer(ctx: Ctx, req: Request) -> Reply:
+    """An answer from an escalation card (or the card asking for its current state)."""
+    task = asyncio.ensure_future(service.answer(ctx.services, ctx.incoming, req.name))
+    try:
+        current = await asyncio.wait_for(asyncio.shield(task), ANSWER_WITHIN)
+    except service.Refused as refusal:
+        return Reply(card=problem_card(str(refusal), hint="Nothing was changed."))
+    except TimeoutError:  # Odoo is slow: the card in the channel is redrawn when the answer is done
+        _finishing.add(task)
+        task.add_done_callback(_finished)
+        return Reply(card=card([text("Working on it: Odoo is slow right now. This card updates itself when "
+                                     "your answer is recorded.", color="warning", weight="Bolder")]))
+    return Reply(card=current)
+
+
+def _finished(task: asyncio.Task[object]) -> None:
+    _finishing.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.warning("an escalation answer failed after the card was answered: %s", task.exception())
