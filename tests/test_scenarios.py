@@ -1,4 +1,5 @@
-"""The six scenarios of seeds/000 played through the bot, as far as the lifecycle commands reach.
+"""The six scenarios of seeds/000 played through the bot: the lifecycle commands, and the escalations
+of scenarios 2, 3 and 5 answered from their cards.
 
 Each test talks to the real bot over HTTP as a Teams agent, and checks what landed in the Odoo
 double (fields and chatter) and what the agent saw on the cards.
@@ -9,13 +10,41 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import AGENT, FakeClock, RunningSandbox
+from tests.support.connector import Posted
 from tests.support.odoo_view import OdooView
-from tests.support.teams import TeamsClient, card_text
+from tests.support.teams import TeamsClient, TeamsUser, card_text
+
+DEVELOPER = TeamsUser("29:dev-duc", "Võ Minh Đức", "duc.vm@mindx.edu.vn")
+CHANNELS = {"dev": "19:dev@thread.tacv2", "devops": "19:devops@thread.tacv2",
+            "content-ops": "19:content@thread.tacv2", "management": "19:management@thread.tacv2"}
 
 
 @pytest.fixture
 def odoo(sandbox: RunningSandbox) -> OdooView:
     return OdooView(sandbox.odoo)
+
+
+async def register_channels(teams: TeamsClient) -> None:
+    for name, conversation in CHANNELS.items():
+        await teams.say_in_channel(f"/ticket channel {name}", conversation)
+
+
+async def escalate(teams: TeamsClient, command: str) -> str:
+    """Escalate from the 1:1 chat; what the agent was told there."""
+    [answer] = [p.card for p in await teams.say(command) if p.card and p.conversation_id.startswith("personal-")]
+    return card_text(answer or {})
+
+
+def cards_in(teams: TeamsClient, channel: str) -> list[Posted]:
+    return [p for p in teams.connector.posted if p.conversation_id.startswith(CHANNELS[channel]) and p.card]
+
+
+async def acknowledge(teams: TeamsClient, channel: str, posted: Posted) -> str:
+    """A team member clicks Acknowledge on the card in their channel; what the card shows then."""
+    data = (posted.card or {})["refresh"]["action"]["data"]
+    status, body = await teams.invoke("escalation.ack", data, channel=CHANNELS[channel], sender=DEVELOPER)
+    assert status == 200
+    return card_text(body["value"])
 
 
 def stage(record: dict[str, object]) -> str:
@@ -82,7 +111,18 @@ async def test_scenario_2_performance_priority(teams: TeamsClient, odoo: OdooVie
     note = odoo.messages(tid, subtype="Note")[0]["body"]
     assert "SlowQueryWarning" in note and "85/100" in note
 
-    clock.advance(minutes=15)
+    await register_channels(teams)
+    told = await escalate(teams, f"/ticket escalate {tid} dev WEB101 students cannot submit assignments; "
+                                 "investigation points at slow attendance queries")
+    assert "Dev team: must acknowledge by" in told
+    [dev_card] = cards_in(teams, "dev")
+    shown = card_text(dev_card.card or {})
+    assert "SlowQueryWarning 28-32s" in shown and "DB pool 85/100" in shown and "Users affected: 16" in shown
+    clock.advance(minutes=3)
+    assert "Acknowledged by Võ Minh Đức" in await acknowledge(teams, "dev", dev_card)
+    assert "Võ Minh Đức (Dev team) acknowledged" in odoo.messages(tid, subtype="Note")[-1]["body"]
+
+    clock.advance(minutes=12)
     card = card_text(await teams.card(f"/ticket update {tid} Escalated to the dev team; next update at 14:45."))
     assert "Update sent" in card
     assert len(odoo.messages(tid, subtype="Discussions")) == 2
@@ -101,6 +141,20 @@ async def test_scenario_3_critical_bug_expedite(teams: TeamsClient, odoo: OdooVi
     assert odoo.ticket(tid)["priority"] == "3"
     listing = card_text(await teams.card("/ticket list expedite"))
     assert f"#{tid}" in listing or odoo.ticket(tid)["number"] in listing
+    await register_channels(teams)
+    await teams.card(f"/ticket diag {tid} Submission API returns 500; NullPointerException in ExamSubmitHandler "
+                     "since deploy 2.14.3")
+    told = await escalate(teams, f"/ticket escalate {tid} dev Final exams in progress: 53 students in 3 classes "
+                                 "cannot submit.")
+    assert "Dev team: must acknowledge by 15:38" in told  # Expedite: within 5 minutes
+    [dev_card] = cards_in(teams, "dev")
+    assert "NullPointerException in ExamSubmitHandler" in card_text(dev_card.card or {})
+    [summary] = cards_in(teams, "management")
+    business = card_text(summary.card or {})
+    assert "Expedite incident: Student submission system down during final exams" in business
+    assert "53 users affected. Final exams in progress" in business
+    assert "NullPointerException" not in business and "deploy" not in business  # no technical detail
+    assert "Acknowledged by Võ Minh Đức" in await acknowledge(teams, "dev", dev_card)
     await teams.card(f"/ticket ack {tid} We are on it; the dev team is alerted. Next update in 15 minutes.")
     await teams.card(f"/ticket resolve {tid} Submission service restarted with the fixed build; verified in "
                      "three classes.")
@@ -144,6 +198,15 @@ async def test_scenario_5_duplicate_video_tickets_merged(teams: TeamsClient, odo
     assert "Duplicate of" in odoo.messages(first, subtype="Note")[-1]["body"]
     await teams.card(f"/ticket diag {second} GET /api/lessons/adv-js-lesson-3/video -> 403; CDN Access Denied; "
                      "signed URL expired")
+    await register_channels(teams)
+    told = await escalate(teams, f"/ticket escalate {second} devops,content-ops 12 students cannot watch lesson 3")
+    assert "DevOps team: must acknowledge by" in told and "Content Ops team: must acknowledge by" in told
+    [devops_card], [content_card] = cards_in(teams, "devops"), cards_in(teams, "content-ops")
+    for posted in (devops_card, content_card):
+        assert "CDN Access Denied; signed URL expired" in card_text(posted.card or {})
+    assert "Escalated to the DevOps team, Content Ops team" in odoo.messages(second, subtype="Note")[-1]["body"]
+    assert "Acknowledged by Võ Minh Đức" in await acknowledge(teams, "devops", devops_card)
+    assert "waiting for the Content Ops team" in card_text(content_card.card or {})  # each team answers its own
     await teams.card(f"/ticket resolve {second} DevOps regenerated the signed URL; student01 confirmed playback.")
     await teams.card(f"/ticket confirm {second}")
     assert odoo.ticket(second)["closed"] is True

@@ -63,10 +63,10 @@ class TeamsClient:
         activity = {**self._base(self.personal(sender), sender=sender), "type": "message", "text": text}
         return await self.send(activity)
 
-    def _in_channel(self, channel: str) -> dict[str, Any]:
+    def _in_channel(self, channel: str, sender: TeamsUser | None = None) -> dict[str, Any]:
         return self._base({"id": f"{channel};messageid=1", "conversationType": "channel", "isGroup": True},
                           {"teamsTeamId": "team-1", "teamsChannelId": channel, "team": {"id": "team-1"},
-                           "channel": {"id": channel}})
+                           "channel": {"id": channel}}, sender)
 
     async def say_in_channel(self, text: str, channel: str = "19:support@thread.tacv2") -> list[Posted]:
         mention = f"<at>{BOT_NAME}</at>"
@@ -81,9 +81,12 @@ class TeamsClient:
         activity = {**base, "type": "message", "value": value}
         return await self.send(activity)
 
-    async def invoke(self, verb: str, data: dict[str, Any], reply_to: str = "msg-1") -> tuple[int, dict[str, Any]]:
-        """Action.Execute on a card in the 1:1 chat: the HTTP status and the invoke response body."""
-        activity = {**self._base(self.personal()), "type": "invoke", "name": "adaptiveCard/action",
+    async def invoke(self, verb: str, data: dict[str, Any], reply_to: str = "msg-1", *, channel: str | None = None,
+                     sender: TeamsUser | None = None) -> tuple[int, dict[str, Any]]:
+        """Action.Execute on a card in the 1:1 chat (or in `channel`, clicked by `sender`): the HTTP
+        status and the invoke response body."""
+        base = self._in_channel(channel, sender) if channel else self._base(self.personal(sender), sender=sender)
+        activity = {**base, "type": "invoke", "name": "adaptiveCard/action",
                     "replyToId": reply_to,
                     "value": {"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"}}
         async with self.session.post(self.bot_url, json=activity, headers=self.headers) as response:
