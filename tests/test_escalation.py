@@ -243,3 +243,21 @@ async def test_an_action_submit_fallback_answers_like_the_invoke(teams: TeamsCli
     replies = await teams.submit(fallback["data"], channel=DEV)
     assert any("Acknowledged by Phạm Quốc Huy" in card_text(r.card or {}) for r in replies)
     assert "acknowledged the escalation" in odoo.messages(tid, subtype="Note")[-1]["body"]
+
+
+async def test_a_hand_over_that_fails_half_way_is_done_again(teams: TeamsClient, odoo: OdooView, runtime: Runtime,
+                                                             clock: FakeClock) -> None:
+    await register(teams, dev=DEV, senior=SENIOR)
+    tid = await priority_ticket(teams, odoo)
+    await in_chat(teams, f"/ticket escalate {tid} dev Teachers blocked")
+    clock.advance(minutes=16)
+    teams.connector.failures.append((500, {}))  # Teams refuses the senior engineers' card once
+    await runtime.worker.run_once()
+    assert posted_in(teams, SENIOR) == []
+    clock.advance(minutes=2)  # the failed delivery's lease ends: the timer comes back
+    await runtime.worker.run_once()
+    await runtime.worker.run_once()
+    [senior_card] = posted_in(teams, SENIOR)
+    assert "it is yours now" in card_text(senior_card.card or {})
+    passed = [n["body"] for n in odoo.messages(tid, subtype="Note") if "Escalated to the Senior engineers" in n["body"]]
+    assert len(passed) == 1

@@ -105,6 +105,11 @@ async def test_scenario_6_deadline_countdown(teams: TeamsClient, runtime: Runtim
     shares = [n.split(": ", 1)[1].split(" of the time")[0] for n in seen if "of the time" in n]
     assert shares == ["50%", "75%", "90%"]
     assert any("the deadline" in n and "has come" in n for n in seen)
+    told = [m["body"] for m in odoo.messages(tid, subtype="Discussions") if "Support bot" in m["body"]]
+    assert len(told) == 3 and all("is due Thu 30 Jan 09:00" in body for body in told)  # the requester, 3 times
+    [director] = {tuple(m["partner_ids"]) for m in odoo.messages(tid, subtype="Discussions")
+                  if "Support bot" in m["body"]}
+    assert director == (odoo.partner_id("director@mindx.edu.vn"),)
 
 
 async def test_a_snooze_is_logged_and_moves_the_reminder(teams: TeamsClient, runtime: Runtime, odoo: OdooView,

@@ -93,6 +93,7 @@ class Escalation:
     answer: str = ""
     passed_to: str = ""
     previous: str = ""  # the team whose escalation this one took over (nobody there acknowledged)
+    successor: str = ""  # the escalation that took this one over
 
     @property
     def finished(self) -> bool:

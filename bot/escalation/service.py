@@ -167,27 +167,35 @@ def _why_not(escalation: Escalation, wanted: Answer, who: str) -> str:
 
 
 async def on_timer(services: Services, timer: Timer) -> None:
-    """Nobody acknowledged in time: pass it on to the next team of the chain, and tell the owner."""
+    """Nobody acknowledged in time: pass it on to the next team of the chain, and tell the owner.
+
+    Deciding is a compare-and-set (open -> passed on), so it happens once; the hand-over after it
+    is done again if this delivery fails half-way (the timer comes back; `successor` says if the
+    next team's card was posted)."""
     escalation = await services.escalations.get(timer.key)
-    if escalation is None or escalation.status is not Status.OPEN:
-        return  # answered meanwhile
-    following = services.profile.escalation_teams[escalation.team].next
-    waited = f"The {escalation.team_label} did not acknowledge the escalation of {escalation.ticket.label}"
-    if following is None or await services.references.channel(following) is None:
-        if await services.escalations.pass_on(escalation.id, "nobody (end of the chain)", services.clock()):
-            await redraw(services, (await services.escalations.get(escalation.id)) or escalation)
-            await tell_owner(services, escalation.ticket, f"{waited} in time, and there is nobody further up "
-                                                          "the chain to pass it to: please chase them.")
+    if escalation is None:
         return
-    label = services.profile.escalation_teams[following].label
-    if not await services.escalations.pass_on(escalation.id, label, services.clock()):
-        return  # another replica (or an answer) got there first
-    await redraw(services, (await services.escalations.get(escalation.id)) or escalation)
+    following = services.profile.escalation_teams[escalation.team].next
+    reachable = following is not None and await services.references.channel(following) is not None
+    label = services.profile.escalation_teams[following].label if reachable and following else ""
+    if escalation.status is Status.OPEN:
+        if not await services.escalations.pass_on(escalation.id, label or "nobody (end of the chain)",
+                                                  services.clock()):
+            return  # answered at the last moment
+        escalation = await services.escalations.get(escalation.id) or escalation
+        await redraw(services, escalation)
+    elif escalation.status is not Status.PASSED_ON or escalation.successor:
+        return  # answered in time, or already handed over
+    waited = f"The {escalation.team_label} did not acknowledge the escalation of {escalation.ticket.label} in time"
+    if not label or following is None:
+        await tell_owner(services, escalation.ticket, f"{waited}, and there is nobody further up the chain to "
+                                                      "pass it to: please chase them.")
+        return
     try:
         ticket = await services.odoo.ticket(escalation.ticket.ticket_id)
     except TicketNotFound:
         return
-    await escalate(services, ticket, [following], escalation.reason, by=escalation.escalated_by,
-                   previous=escalation.team_label)
-    await tell_owner(services, escalation.ticket, f"{waited} in time: passed on to the {label}.")
-
+    [successor] = await escalate(services, ticket, [following], escalation.reason, by=escalation.escalated_by,
+                                 previous=escalation.team_label)
+    await services.escalations.handed_over(escalation.id, successor.id)
+    await tell_owner(services, escalation.ticket, f"{waited}: passed on to the {label}.")

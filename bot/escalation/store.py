@@ -74,7 +74,8 @@ class EscalationStore:
             activity_id=raw.get("activity_id", ""), status=Status(raw["status"]),
             acknowledged_by=raw.get("acknowledged_by", ""), acknowledged_at=_time(raw.get("acknowledged_at")),
             answered_by=raw.get("answered_by", ""), answered_at=_time(raw.get("answered_at")),
-            answer=raw.get("answer", ""), passed_to=raw.get("passed_to", ""), previous=raw.get("previous", ""))
+            answer=raw.get("answer", ""), passed_to=raw.get("passed_to", ""), previous=raw.get("previous", ""),
+            successor=raw.get("successor", ""))
 
     async def posted(self, escalation: Escalation, activity_id: str) -> Escalation:
         await self._redis.hset(self._key(escalation.id), "activity_id", activity_id)
@@ -91,6 +92,9 @@ class EscalationStore:
             return False
         await self._redis.hset(self._key(escalation_id), "passed_to", to_team)
         return True
+
+    async def handed_over(self, escalation_id: str, successor_id: str) -> None:
+        await self._redis.hset(self._key(escalation_id), "successor", successor_id)
 
     async def _apply(self, escalation_id: str, allowed: frozenset[Status], status: Status, by: str, at: datetime,
                      text: str) -> bool:

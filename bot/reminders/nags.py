@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from bot.context import Services
 from bot.lifecycle import next_step
 from bot.odoo.gateway import TicketNotFound
-from bot.process import FollowUpRule, Stage, format_duration, update_interval
+from bot.process import Audience, FollowUpRule, Stage, format_duration, update_interval
 from bot.reminders.policy import Kind, checkpoint_holds, next_checkpoint, not_logged_yet, reminders_for
 from bot.reminders.service import since
 from bot.store import References
@@ -98,10 +98,26 @@ class Nagger:
             if reference is not None:
                 targets.append(name)
                 await self._notifier.send_to(reference, reply)
+        if kind is Kind.DEADLINE and await self._tell_requester(ticket, timer, now):
+            targets.append("requester")
         if not targets:
             logger.warning("reminder %s for ticket %s has nobody to go to (owner never talked to the bot, "
                            "no support channel registered)", kind, ticket.id)
         logger.info("reminder %s for ticket %s sent to %s", kind, ticket.id, ", ".join(targets) or "nobody")
+
+    async def _tell_requester(self, ticket: Ticket, timer: Timer, now: datetime) -> bool:
+        """A Fixed Deadline checkpoint before the deadline also reaches the requester (the customer),
+        through Odoo, when the class alerts them."""
+        services = self._services
+        if (Audience.REQUESTER not in services.profile.classes[ticket.cos].alerts or ticket.customer is None
+                or float(timer.data.get("fraction", 1.0)) >= 1):
+            return False
+        owner = ticket.owner.name if ticket.owner else "our support team"
+        due = when(ticket.facts.deadline, services.timezone)
+        message = (f"Your request \"{ticket.title}\" ({ticket.label}) is due {due}. "
+                   f"{owner} is working on it and will keep you posted.")
+        await services.odoo.tell_customer(ticket, message, by="Support bot")
+        return True
 
     def _reason(self, ticket: Ticket, kind: Kind, timer: Timer, now: datetime) -> str:
         profile, tz = self._services.profile, self._services.timezone
