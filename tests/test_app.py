@@ -10,8 +10,11 @@ from pathlib import Path
 import aiohttp
 
 from tests.conftest import RunningSandbox
+from tests.support.connector import ConnectorStub
 from tests.support.redis_server import free_port
-from tests.support.teams import TeamsClient
+from tests.support.teams import TeamsClient, TeamsUser, card_text
+
+ALEX = TeamsUser("29:alex", "Alex Wilber", "alexw@example.com")  # the Agents Playground's default user
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,13 +49,18 @@ async def test_a_wrong_odoo_key_stops_start_up_with_one_line(sandbox: RunningSan
     assert "wrong-key" not in err
 
 
-async def test_demo_starts_with_nothing_installed_and_answers(tmp_path: Path) -> None:
+async def test_demo_starts_with_nothing_installed_and_escalates(
+        connector: tuple[ConnectorStub, str]) -> None:
+    """`app.py --demo` (in-process Redis stand-in, built-in sandbox Odoo), driven as the Agents
+    Playground's default user: a channel registered, a seeded ticket escalated, the card acknowledged."""
     port = free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable, "app.py", "--demo", cwd=ROOT,
         env={"PATH": os.environ.get("PATH", ""), "PORT": str(port)},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     assert process.stdout is not None
+    stub, connector_url = connector
+    stub.add_member(ALEX.id, ALEX.name, ALEX.email)
     try:
         banner = ""
         async with asyncio.timeout(60):
@@ -64,6 +72,15 @@ async def test_demo_starts_with_nothing_installed_and_answers(tmp_path: Path) ->
         async with aiohttp.ClientSession() as session:
             async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
                 assert response.status == 200
+            alex = TeamsClient(f"http://127.0.0.1:{port}/api/messages", connector_url, stub, session, ALEX)
+            await alex.say_in_channel("/ticket channel content-ops", "19:content@thread.tacv2")
+            await alex.say("/ticket escalate 1 content-ops Students cannot watch lesson 3")
+            [posted] = [p for p in stub.posted if p.conversation_id.startswith("19:content") and p.card]
+            card = posted.card or {}
+            assert "Escalation to the Content Ops team" in card_text(card)
+            status, body = await alex.invoke("escalation.ack", card["refresh"]["action"]["data"],
+                                             channel="19:content@thread.tacv2")
+            assert status == 200 and "Acknowledged by Alex Wilber" in card_text(body["value"])
     finally:
         process.terminate()
         await process.wait()
