@@ -39,6 +39,15 @@ class Conversation:
     team_id: str = ""
     channel_id: str = ""
 
+    @property
+    def root_id(self) -> str:
+        return root_conversation_id(self.id)
+
+
+def root_conversation_id(conversation_id: str) -> str:
+    """A channel thread's conversation id is `<channel>;messageid=<post>`: the channel's own id."""
+    return conversation_id.split(";messageid=")[0]
+
 
 @dataclass(frozen=True)
 class Incoming:

@@ -15,10 +15,11 @@ from bot.context import Services
 from bot.escalation.model import NEEDS_TEXT, TEXT_INPUT, Answer, Escalation, Status, TicketContext
 from bot.odoo.gateway import TicketNotFound
 from bot.parsing import UsageError
+from bot.process import Audience
 from bot.reminders.nags import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL
 from bot.tickets import Ticket
 from bot.timers import Timer
-from bot.turn import Incoming, Reply
+from bot.turn import Incoming, Reply, root_conversation_id
 from cards.elements import card, text
 from cards.escalation import escalation_card, impact_card
 
@@ -81,14 +82,14 @@ async def escalate(services: Services, ticket: Ticket, teams: list[str], reason:
         posted.append(escalation)
     labels = ", ".join(e.team_label for e in posted)
     await services.odoo.note(ticket, f"Escalated to the {labels}" + (f": {reason}" if reason else "."), by=by)
-    if "management" in services.profile.classes[ticket.cos].alerts and not previous:
+    if Audience.MANAGEMENT in services.profile.classes[ticket.cos].alerts and not previous:
         await _post_to_channel(services, MANAGEMENT_CHANNEL, Reply(card=impact_card(posted, tz=services.timezone,
                                                                                     now=now)))
     return posted
 
 
 def _conversation_id(reference: dict[str, Any]) -> str:
-    return str((reference.get("conversation") or {}).get("id", "")).split(";messageid=")[0]
+    return root_conversation_id(str((reference.get("conversation") or {}).get("id", "")))
 
 
 async def _post_to_channel(services: Services, name: str, reply: Reply) -> bool:
@@ -130,7 +131,7 @@ async def answer(services: Services, incoming: Incoming, verb: str) -> dict[str,
     if verb not in {a.value for a in Answer}:  # refresh: just the current state
         return escalation_card(escalation, tz=services.timezone, now=now)
     wanted = Answer(verb)
-    if incoming.conversation.id.split(";messageid=")[0] != escalation.conversation_id:
+    if incoming.conversation.root_id != escalation.conversation_id:
         raise Refused(f"Only the {escalation.team_label}'s channel can answer this escalation.")
     said = str(data.get(TEXT_INPUT.get(wanted, "")) or "").strip()
     if wanted in NEEDS_TEXT and not said:
@@ -150,9 +151,10 @@ async def answer(services: Services, incoming: Incoming, verb: str) -> dict[str,
     current = await services.escalations.get(escalation.id)
     assert current is not None
     await services.reminders.engine.cancel(TIMER_KIND, escalation.id)  # the team answered: no passing on
-    words = f"{who} ({escalation.team_label}) {DONE_WORDS[wanted]} the escalation of {ticket.label}"
-    await services.odoo.note(ticket, words + (f": {said}" if said else "."), by=who)
-    await tell_owner(services, escalation.ticket, words + (f": {said}" if said else "."))
+    what = (f"{who} ({escalation.team_label}) {DONE_WORDS[wanted]} the escalation of {ticket.label}"
+            + (f": {said}" if said else "."))
+    await services.odoo.note(ticket, what, by=who)
+    await tell_owner(services, escalation.ticket, what)
     return await redraw(services, current)
 
 

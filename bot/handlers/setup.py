@@ -12,7 +12,7 @@ from bot.lifecycle import Move
 from bot.parsing import UsageError
 from bot.process import format_duration, parse_duration
 from bot.router import CommandGroup, Request
-from bot.turn import ConversationType, Reply
+from bot.turn import ConversationType, Reply, root_conversation_id
 
 commands = CommandGroup()
 
@@ -23,7 +23,7 @@ MAX_SNOOZE = timedelta(hours=24)
 def channel_root(reference: dict[str, Any]) -> dict[str, Any]:
     """A reference to the channel itself (posts become new threads), not to the thread it was typed in."""
     conversation = dict(reference.get("conversation") or {})
-    conversation["id"] = str(conversation.get("id", "")).split(";messageid=")[0]
+    conversation["id"] = root_conversation_id(str(conversation.get("id", "")))
     return {**reference, "conversation": conversation, "activityId": None}
 
 

@@ -91,7 +91,7 @@ class Nagger:
             await self._notifier.send_to(owner_ref, reply)
         lead_too = misses >= services.profile.lead_after_misses or owner_ref is None or kind is Kind.RECEPTION
         channels = [SUPPORT_CHANNEL] if lead_too else []
-        if kind is Kind.UPDATE and "management" in services.profile.classes[ticket.cos].alerts:
+        if kind is Kind.UPDATE and Audience.MANAGEMENT in services.profile.classes[ticket.cos].alerts:
             channels.append(MANAGEMENT_CHANNEL)
         for name in channels:
             reference = await self._references.channel(name)
