@@ -45,8 +45,10 @@ lint: $(VENV)/.dev
 test: $(VENV)/.dev redis-server lint tests/cards/node_modules/.installed manifest/node_modules/.installed
 	$(PY) -m pytest
 
-bench: $(VENV)/.dev
+bench: $(VENV)/.dev redis-server
 	$(PY) bench/turns.py
+	$(PY) bench/timers.py
+	$(PY) bench/memory.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/cards/node_modules manifest/node_modules appPackage.zip
