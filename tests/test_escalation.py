@@ -12,7 +12,7 @@ import pytest
 from bot.escalation.model import Answer
 from bot.handlers import escalation as escalation_handlers
 from bot.server import Runtime
-from tests.conftest import AGENT, LEAD, FakeClock, RunningSandbox
+from tests.conftest import AGENT, LEAD, STRANGER, FakeClock, RunningSandbox
 from tests.support.connector import Posted
 from tests.support.odoo_view import OdooView
 from tests.support.teams import TeamsClient, TeamsUser, card_text
@@ -129,9 +129,9 @@ async def test_someone_outside_the_team_channel_is_refused(teams: TeamsClient, o
     [posted] = posted_in(teams, DEV)
     notes = len(odoo.messages(tid))
     status, body = await teams.invoke(Answer.ACKNOWLEDGE.value, {"escalation": escalation_id(posted.card or {})},
-                                      channel="19:support@thread.tacv2", sender=LEAD)  # card data copied elsewhere
+                                      channel="19:support@thread.tacv2", sender=STRANGER)  # card data copied
     assert status == 200
-    assert "Only the Dev team's channel can answer this escalation." in card_text(body["value"])
+    assert "Only the Dev team's channel (or a team lead) can answer this escalation." in card_text(body["value"])
     status, body = await teams.invoke(Answer.ACKNOWLEDGE.value, {"escalation": "999-1"}, channel=DEV, sender=DUC)
     assert "This escalation is not known" in card_text(body["value"])
     assert len(odoo.messages(tid)) == notes and teams.connector.updated == []
@@ -261,3 +261,17 @@ async def test_a_hand_over_that_fails_half_way_is_done_again(teams: TeamsClient,
     assert "it is yours now" in card_text(senior_card.card or {})
     passed = [n["body"] for n in odoo.messages(tid, subtype="Note") if "Escalated to the Senior engineers" in n["body"]]
     assert len(passed) == 1
+
+
+async def test_a_team_lead_may_answer_from_anywhere(teams: TeamsClient, odoo: OdooView) -> None:
+    await register(teams, dev=DEV)
+    tid = await priority_ticket(teams, odoo)
+    await in_chat(teams, f"/ticket escalate {tid} dev Teachers blocked")
+    [posted] = posted_in(teams, DEV)
+    await teams.say("/ticket list mine", sender=LEAD)  # Trần Thị Lan is a Helpdesk Manager in Odoo
+    status, body = await teams.invoke(Answer.ACKNOWLEDGE.value, {"escalation": escalation_id(posted.card or {})},
+                                      sender=LEAD)  # from her 1:1 chat
+    assert status == 200 and "Acknowledged by Trần Thị Lan" in card_text(body["value"])
+    status, body = await teams.invoke(Answer.DECLINE.value, {"escalation": escalation_id(posted.card or {}),
+                                                             "why": "not ours"}, sender=AGENT)  # not a lead
+    assert "(or a team lead) can answer" in card_text(body["value"])

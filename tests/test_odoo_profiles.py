@@ -15,7 +15,7 @@ from bot.odoo.models import HELPDESK_ENTERPRISE, HELPDESK_MGMT, PROJECT_TASK, ch
 from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
 from bot.odoo.transport import OdooCredentials, make_transport
 from bot.process import PROFILES_DIR, load_profile
-from bot.server import create_app
+from bot.server import RUNTIME, create_app
 from tests.conftest import AGENT, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub
 from tests.support.odoo_view import OdooView
@@ -89,9 +89,11 @@ async def test_odoo_ps_process_on_project_tasks(redis: Redis, redis_url: str, pr
         await teams.card(f"/ticket resolve {tid} Fixed the report domain")
         assert task(tid)["stage_id"][1] == "UAT"  # type: ignore[index]
         await teams.card(f"/ticket confirm {tid}")
+    leads = {user.name for user in server.app[RUNTIME].services.odoo.leads()}
     await server.close()
     done = task(tid)
     assert done["stage_id"][1] == "Done" and done["state"] == "1_done"  # type: ignore[index]
+    assert {"Trần Thị Lan", "Megan Bowen"} <= leads and AGENT.name not in leads  # Project Administrators
 
 
 async def test_a_missing_stage_is_reported_at_start_up(sandbox: RunningSandbox) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from bot.reminders.policy import Kind
 from bot.server import Runtime
-from tests.conftest import AGENT, FakeClock, RunningSandbox
+from tests.conftest import AGENT, LEAD, FakeClock, RunningSandbox
 from tests.support.connector import Posted
 from tests.support.odoo_view import OdooView
 from tests.support.teams import TeamsClient, card_text
@@ -47,6 +47,7 @@ async def new_ticket(teams: TeamsClient, odoo: OdooView, args: str) -> tuple[int
 async def test_scenario_2_priority_gets_a_reminder_every_15_minutes(
         teams: TeamsClient, runtime: Runtime, odoo: OdooView, clock: FakeClock) -> None:
     await teams.say_in_channel("/ticket channel support", SUPPORT)
+    await teams.say("/ticket list mine", sender=LEAD)  # the team lead (Helpdesk Manager in Odoo) uses the bot
     tid, number = await new_ticket(teams, odoo, "WEB101 very slow users:16 customer:coordinator.ha@mindx.edu.vn")
 
     clock.advance(minutes=29)
@@ -69,9 +70,11 @@ async def test_scenario_2_priority_gets_a_reminder_every_15_minutes(
     clock.advance(minutes=2)
     posted = await fire(runtime, teams)
     assert len(nags(posted, number)) == 1 and nags(posted, number, SUPPORT) == []  # first miss: the owner only
+    assert nags(posted, number, f"personal-{LEAD.id}") == []
     clock.advance(minutes=16)
-    posted = await fire(runtime, teams)  # second miss in a row: the support channel hears of it
+    posted = await fire(runtime, teams)  # second miss in a row: the lead and the support channel hear of it
     assert "(reminder 2)" in nags(posted, number)[0] and len(nags(posted, number, SUPPORT)) == 1
+    assert len(nags(posted, number, f"personal-{LEAD.id}")) == 1
 
     await teams.card(f"/ticket resolve {tid} Index added; response time back to 2s.")
     assert await runtime.services.reminders.engine.get(Kind.UPDATE, str(tid)) is None

@@ -131,8 +131,8 @@ async def answer(services: Services, incoming: Incoming, verb: str) -> dict[str,
     if verb not in {a.value for a in Answer}:  # refresh: just the current state
         return escalation_card(escalation, tz=services.timezone, now=now)
     wanted = Answer(verb)
-    if incoming.conversation.root_id != escalation.conversation_id:
-        raise Refused(f"Only the {escalation.team_label}'s channel can answer this escalation.")
+    if incoming.conversation.root_id != escalation.conversation_id and not await _is_lead(services, incoming):
+        raise Refused(f"Only the {escalation.team_label}'s channel (or a team lead) can answer this escalation.")
     said = str(data.get(TEXT_INPUT.get(wanted, "")) or "").strip()
     if wanted in NEEDS_TEXT and not said:
         return escalation_card(escalation, tz=services.timezone, now=now,
@@ -156,6 +156,12 @@ async def answer(services: Services, incoming: Incoming, verb: str) -> dict[str,
     await services.odoo.note(ticket, what, by=who)
     await tell_owner(services, escalation.ticket, what)
     return await redraw(services, current)
+
+
+async def _is_lead(services: Services, incoming: Incoming) -> bool:
+    """A team lead (Odoo's manager group) who has used the bot before, so their Odoo user is known."""
+    user_id = await services.store.odoo_user_id(incoming.sender.id)
+    return user_id is not None and services.odoo.is_lead(user_id)
 
 
 def _why_not(escalation: Escalation, wanted: Answer, who: str) -> str:

@@ -79,7 +79,8 @@ class OdooGateway:
     def __init__(self, transport: OdooTransport, model: ModelProfile, process: ProcessProfile, *,
                  base_url: str, stages: list[dict[str, Any]], tags: dict[str, int],
                  users: list[dict[str, Any]], teams: dict[str, int], categories: dict[str, int],
-                 required_fields: Mapping[Stage, Mapping[str, str]], bot_partner_id: int = 0) -> None:
+                 required_fields: Mapping[Stage, Mapping[str, str]], bot_partner_id: int = 0,
+                 lead_ids: Iterable[int] = ()) -> None:
         self._rpc = transport
         self.model = model
         self.process = process
@@ -93,6 +94,7 @@ class OdooGateway:
         self._tags = dict(tags)
         self._tag_names = {v: k for k, v in tags.items()}
         self._users = {u["id"]: _user(u) for u in users}
+        self._lead_ids = set(lead_ids)
         self._teams = teams
         self._categories = categories
         self.required_fields = required_fields  # stage -> {field: label}, only fields this Odoo has
@@ -133,10 +135,13 @@ class OdooGateway:
         teams = await _names(transport, model.team_model)
         categories = await _names(transport, model.category_model)
         required = await _required_fields(transport, model, process)
-        logger.info("connected to Odoo: profile %s, %d stages, %d users", model.key, len(stages), len(users))
+        leads = await _lead_ids(transport, model)
+        logger.info("connected to Odoo: profile %s, %d stages, %d users (%d leads)", model.key, len(stages),
+                    len(users), len(leads))
         bot_partner = next((u["partner_id"][0] for u in users if u["id"] == uid and u.get("partner_id")), 0)
         return cls(transport, model, process, base_url=base_url, stages=stages, tags=tags, users=users,
-                   teams=teams, categories=categories, required_fields=required, bot_partner_id=bot_partner)
+                   teams=teams, categories=categories, required_fields=required, bot_partner_id=bot_partner,
+                   lead_ids=leads)
 
     async def ping(self) -> None:
         """One cheap call; raises OdooUnavailable when Odoo does not answer."""
@@ -259,6 +264,14 @@ class OdooGateway:
     async def refresh_users(self) -> None:
         """Reload the Odoo users (someone was added since start-up)."""
         self._users = {u["id"]: _user(u) for u in await _internal_users(self._rpc)}
+        self._lead_ids = await _lead_ids(self._rpc, self.model)
+
+    def leads(self) -> list[OdooUser]:
+        """The team leads: members of the model's manager group in Odoo (Helpdesk Manager...)."""
+        return [known.user for uid, known in sorted(self._users.items()) if uid in self._lead_ids]
+
+    def is_lead(self, user_id: int) -> bool:
+        return user_id in self._lead_ids
 
     # ---- writes -----------------------------------------------------------------------------
     async def create(self, new: NewTicket) -> Ticket:
@@ -420,6 +433,18 @@ def _name_of(value: Any) -> str:
 async def _internal_users(transport: OdooTransport) -> list[dict[str, Any]]:
     return await transport.execute_kw("res.users", "search_read", [[["share", "=", False]]],  # type: ignore[no-any-return]
                                       {"fields": ["name", "login", "email", "partner_id"]})
+
+
+async def _lead_ids(transport: OdooTransport, model: ModelProfile) -> set[int]:
+    module, _, name = model.lead_group.partition(".")
+    found = await transport.execute_kw("ir.model.data", "search_read",
+                                       [[["module", "=", module], ["name", "=", name], ["model", "=", "res.groups"]]],
+                                       {"fields": ["res_id"]})
+    if not found:
+        logger.warning("Odoo has no group %s: nobody is a team lead for the bot", model.lead_group)
+        return set()
+    return set(await transport.execute_kw("res.users", "search",
+                                          [[["share", "=", False], ["groups_id", "in", [found[0]["res_id"]]]]]))
 
 
 def _project_of(stages: list[dict[str, Any]], new_stage: str) -> int | None:

@@ -45,6 +45,7 @@ class ModelProfile:
     kanban_field: str | None = None
     kanban_values: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
     closing_values: Mapping[str, str] = field(default_factory=lambda: _frozen({}))  # Stage -> value
+    lead_group: str = ""  # xml id of the Odoo group whose members are the team leads (managers)
 
     def kanban_value(self, stage: Stage, wanted: KanbanState | None) -> str | None:
         """The value to write in `kanban_field` when moving into `stage` (None: leave it alone)."""
@@ -78,6 +79,7 @@ HELPDESK_MGMT = ModelProfile(
     category_model="helpdesk.ticket.category", closed_field="closed",
     priorities=("0", "1", "2", "3"), stage_closed_field="closed",
     kanban_field="kanban_state", kanban_values=_frozen({"normal": "normal", "done": "done", "blocked": "blocked"}),
+    lead_group="helpdesk_mgmt.group_helpdesk_manager",
 )
 
 HELPDESK_ENTERPRISE = ModelProfile(
@@ -86,6 +88,7 @@ HELPDESK_ENTERPRISE = ModelProfile(
     team_field="team_id", team_model="helpdesk.team", category_field=None, category_model=None, closed_field=None,
     priorities=("0", "1", "2", "3"), stage_closed_field="fold",
     kanban_field="kanban_state", kanban_values=_frozen({"normal": "normal", "done": "done", "blocked": "blocked"}),
+    lead_group="helpdesk.group_helpdesk_manager",
 )
 
 PROJECT_TASK = ModelProfile(
@@ -96,6 +99,7 @@ PROJECT_TASK = ModelProfile(
     kanban_field="state",
     kanban_values=_frozen({"normal": "01_in_progress", "done": "03_approved", "blocked": "02_changes_requested"}),
     closing_values=_frozen({Stage.DONE: "1_done", Stage.CANCELLED: "1_canceled"}),
+    lead_group="project.group_project_manager",
 )
 
 PROFILES = {p.key: p for p in (HELPDESK_ENTERPRISE, HELPDESK_MGMT, PROJECT_TASK)}

@@ -89,8 +89,14 @@ class Nagger:
         if owner_ref is not None and kind is not Kind.RECEPTION:  # logging it is the whole desk's job
             targets.append("owner")
             await self._notifier.send_to(owner_ref, reply)
-        lead_too = misses >= services.profile.lead_after_misses or owner_ref is None or kind is Kind.RECEPTION
-        channels = [SUPPORT_CHANNEL] if lead_too else []
+        owner_missed = misses >= services.profile.lead_after_misses and kind is not Kind.RECEPTION
+        if owner_missed:  # the team leads (Odoo's manager group) hear of it in their 1:1 chats
+            for lead in services.odoo.leads():
+                lead_ref = await self._references.personal(lead.id)
+                if lead_ref is not None and lead_ref != owner_ref:
+                    targets.append(f"lead {lead.name}")
+                    await self._notifier.send_to(lead_ref, reply)
+        channels = [SUPPORT_CHANNEL] if owner_missed or owner_ref is None or kind is Kind.RECEPTION else []
         if kind is Kind.UPDATE and Audience.MANAGEMENT in services.profile.classes[ticket.cos].alerts:
             channels.append(MANAGEMENT_CHANNEL)
         for name in channels:
