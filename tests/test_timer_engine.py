@@ -537,8 +537,10 @@ async def test_three_processes_one_killed_fire_every_timer_exactly_once(redis: R
         running = engine.key(f"running:{victim.pid}")
 
         async def victim_busy_after_some_work() -> bool:  # mid-run: it has fired some and holds claims
-            return (await redis.scard(running) > 0 and await redis.hlen(engine.key("fired")) >= 300
-                    and any(v.endswith(f":{victim.pid}") for v in await redis.hvals(engine.key("fired_at"))))
+            # its running set is read last, right before the kill: a 0.3 s handler cannot finish in between
+            return (await redis.hlen(engine.key("fired")) >= 300
+                    and any(v.endswith(f":{victim.pid}") for v in await redis.hvals(engine.key("fired_at")))
+                    and await redis.scard(running) > 0)
         await eventually(victim_busy_after_some_work, 15, "the victim to be busy")
         victim.send_signal(signal.SIGKILL)
         await victim.wait()
