@@ -45,6 +45,23 @@ lint: $(VENV)/.dev
 test: $(VENV)/.dev redis-server lint tests/cards/node_modules/.installed manifest/node_modules/.installed
 	$(PY) -m pytest
 
+# End-to-end: the bot in demo mode driven through the Agents Playground's web page (e2e/run.mjs).
+# Debian's chromium is the browser (playwright-core never downloads one); npm packages from the lockfile.
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	@echo "installing chromium (Debian package)"
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+e2e/node_modules/.installed: e2e/package.json e2e/package-lock.json
+	npm ci --prefix e2e --no-audit --no-fund --loglevel=error
+	touch $@
+
+.PHONY: e2e
+e2e: $(VENV)/.runtime $(CHROMIUM) e2e/node_modules/.installed
+	node --test-reporter=spec e2e/run.mjs
+
 bench: $(VENV)/.dev redis-server
 	$(PY) bench/turns.py
 	$(PY) bench/timers.py
