@@ -16,7 +16,7 @@ from bot.parsing import UsageError
 from bot.router import Command, Next, Router, as_replies
 from bot.tickets import OdooUser
 from bot.turn import ConversationType, Incoming, Kind, Reply, TeamsChannel
-from cards.notices import problem_card
+from cards.notices import problem_card, queued_card
 
 logger = logging.getLogger(__name__)
 
@@ -71,10 +71,41 @@ class TicketBot:
             ctx.user = await odoo_user(ctx)
             if ctx.incoming.conversation.type is ConversationType.PERSONAL:  # where this agent's reminders go
                 await ctx.services.references.remember_personal(ctx.user.id, ctx.incoming.reference)
+        keeps = command.changes and ctx.user is not None and ctx.incoming.kind is Kind.MESSAGE
+        if keeps and await ctx.services.outbox.waiting():
+            return await _keep(ctx)  # behind the commands kept earlier, so they land in the order typed
         try:
             return as_replies(await command.handler(ctx, request))
         except UsageError as error:
             raise _with_usage(error, command) from None
+        except OdooUnavailable:
+            if not keeps:
+                raise
+            return await _keep(ctx)
+
+    async def replay(self, incoming: Incoming, teams: TeamsChannel) -> tuple[list[Reply], bool]:
+        """A kept command, run again (the outbox relay): its answer, and whether it was applied.
+        Raises OdooUnavailable when Odoo is still not answering."""
+        ctx = Ctx(incoming, teams, self.services, correlation_id=uuid.uuid4().hex[:12])
+        command, request = self.router.request_for(ctx)
+        if command is None or request is None:
+            return [], False
+        try:
+            ctx.user = await odoo_user(ctx)
+            return as_replies(await command.handler(ctx, request)), True
+        except OdooUnavailable:
+            raise
+        except Exception as error:
+            return problem_for(ctx, error), False
+
+
+async def _keep(ctx: Ctx) -> list[Reply]:
+    assert ctx.user is not None
+    outbox = ctx.services.outbox
+    await outbox.keep(ctx.incoming, ctx.user.id)
+    typed = ctx.incoming.text.strip() or "(a form)"
+    logger.warning("turn %s: Odoo unavailable, command kept in the outbox", ctx.correlation_id)
+    return [Reply(card=queued_card(typed, waiting=await outbox.waiting() - 1))]
 
 
 def _with_usage(error: UsageError, command: Command) -> UsageError:
@@ -129,23 +160,28 @@ async def friendly_errors(ctx: Ctx, call_next: Next) -> list[Reply]:
     """Every failure becomes a clear answer; nothing was changed unless the answer says so."""
     try:
         return await call_next(ctx)
-    except UsageError as error:
+    except Exception as error:
+        return problem_for(ctx, error)
+
+
+def problem_for(ctx: Ctx, error: Exception) -> list[Reply]:
+    """The answer to a command that failed: what was wrong and what to do."""
+    if isinstance(error, UsageError):
         message, _, usage = str(error).partition("\n\n")
         return _problem(message, usage)
-    except (NotAllowed, TicketNotFound, UnknownUser, LookupError) as error:
+    if isinstance(error, NotAllowed | TicketNotFound | UnknownUser | LookupError):
         return _problem(str(error))
-    except OdooUnavailable:
+    if isinstance(error, OdooUnavailable):  # a read, or a change from someone Odoo could not name yet
         logger.warning("turn %s: Odoo unavailable", ctx.correlation_id)
         typed = ctx.incoming.text.strip()
         return _problem("Odoo is not answering right now, so nothing was changed.",
                         f"Please try again in a minute. You wrote: `{typed}`" if typed else
                         "Please try again in a minute.", ctx.correlation_id)
-    except OdooAccessDenied as error:
+    if isinstance(error, OdooAccessDenied):
         return _problem(f"Odoo refused this: {error}", "The bot's Odoo user may lack a permission.",
                         ctx.correlation_id)
-    except OdooError as error:
+    if isinstance(error, OdooError):
         return _problem(f"Odoo did not accept this: {error}", reference=ctx.correlation_id)
-    except Exception:
-        logger.exception("turn %s failed", ctx.correlation_id)
-        return _problem("Sorry, something went wrong on my side.",
-                        "If it happens again, give this reference to your admin.", ctx.correlation_id)
+    logger.error("turn %s failed", ctx.correlation_id, exc_info=error)
+    return _problem("Sorry, something went wrong on my side.",
+                    "If it happens again, give this reference to your admin.", ctx.correlation_id)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.escalation.store import EscalationStore
 from bot.odoo.gateway import OdooGateway
+from bot.outbox import Outbox
 from bot.process import ProcessProfile
 from bot.reminders.service import Reminders
 from bot.store import References, Store
@@ -32,6 +33,7 @@ class Services:
     references: References
     reminders: Reminders
     escalations: EscalationStore
+    outbox: Outbox
     outbound: Poster
     profile: ProcessProfile
     clock: Callable[[], datetime]

@@ -43,6 +43,7 @@ class Command:
     options: frozenset[str]
     aliases: tuple[str, ...] = ()
     needs_user: bool = True  # False: works for people not mapped to an Odoo user (help)
+    changes: bool = True  # False: only reads; when Odoo is down a change is kept in the outbox, a read is not
 
     @property
     def doc(self) -> str:
@@ -72,11 +73,12 @@ class CommandGroup:
         return register
 
     def command(self, name: str, usage: str, *, options: Sequence[str] = (), aliases: Sequence[str] = (),
-                needs_user: bool = True) -> Callable[[Handler], Handler]:
+                needs_user: bool = True, changes: bool = True) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             if not handler.__doc__:
                 raise ValueError(f"command {name!r} needs a docstring: it is the command's help text")
-            self.commands.append(Command(name, usage, handler, frozenset(options), tuple(aliases), needs_user))
+            self.commands.append(Command(name, usage, handler, frozenset(options), tuple(aliases), needs_user,
+                                         changes))
             return handler
 
         return register

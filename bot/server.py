@@ -28,6 +28,7 @@ from bot.notify import Outbound
 from bot.odoo.errors import OdooError
 from bot.odoo.gateway import OdooGateway
 from bot.odoo.transport import OdooCredentials, make_transport
+from bot.outbox import Outbox, OutboxRelay
 from bot.process import ProcessProfile, load_profile
 from bot.reminders.nags import Nagger
 from bot.reminders.poller import OdooPoller, rebuild_reminders
@@ -52,6 +53,7 @@ class Runtime:
     odoo_url: str
     worker: TimerWorker
     poller: OdooPoller
+    relay: OutboxRelay
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -80,10 +82,11 @@ async def _start_sandbox(settings: Settings, profile: ProcessProfile, clock: Clo
 
 @asynccontextmanager
 async def _background(runtime: Runtime, *, enabled: bool) -> AsyncIterator[None]:
-    """The timer worker and the Odoo poller, running beside the web server until shutdown."""
+    """The timer worker, the Odoo poller and the outbox relay, running beside the web server until shutdown."""
     stop = asyncio.Event()
     tasks = [asyncio.create_task(runtime.worker.run(stop), name="timer-worker"),
-             asyncio.create_task(runtime.poller.run(stop), name="odoo-poller")] if enabled else []
+             asyncio.create_task(runtime.poller.run(stop), name="odoo-poller"),
+             asyncio.create_task(runtime.relay.run(stop), name="outbox-relay")] if enabled else []
     try:
         yield
     finally:
@@ -126,15 +129,17 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
             turns: list[TicketBot] = []  # the adapter is built first: the bot's services post through it
             adapter = TeamsAdapter(settings, lambda incoming, teams: turns[0].on_turn(incoming, teams))
             outbound = Outbound(adapter, redis, prefix=store.key("rate", ""), clock_ms=lambda: time.time() * 1000)
+            outbox = Outbox(redis, store.key("outbox", ""))
             services = Services(odoo=gateway, store=store, references=references, reminders=reminders,
-                                escalations=EscalationStore(redis, store.key("escalation", "")), outbound=outbound,
-                                profile=profile, clock=clock, timezone=ZoneInfo(settings.timezone))
+                                escalations=EscalationStore(redis, store.key("escalation", "")), outbox=outbox,
+                                outbound=outbound, profile=profile, clock=clock, timezone=ZoneInfo(settings.timezone))
             bot = TicketBot(services)
             turns.append(bot)
+            relay = OutboxRelay(outbox, bot.replay, outbound, remember_user=store.remember_odoo_user)
             worker = TimerWorker(reminders.engine, timer_handler(services, Nagger(services, references, outbound)),
                                  clock=clock)
             poller = OdooPoller(services, interval=timedelta(seconds=settings.poll_interval))
-            runtime = Runtime(settings, services, bot, adapter, odoo_url, worker, poller)
+            runtime = Runtime(settings, services, bot, adapter, odoo_url, worker, poller, relay)
             app[RUNTIME] = runtime
             await rebuild_reminders(services)
             async with _background(runtime, enabled=settings.background_tasks):

@@ -15,7 +15,8 @@ def help_command(registry: Callable[[], list[Command]]) -> CommandGroup:
     """The help command, reading the commands of the router it is included in."""
     group = CommandGroup()
 
-    @group.command("help", "/ticket help [command]", aliases=("?", "commands"), needs_user=False)
+    @group.command("help", "/ticket help [command]", aliases=("?", "commands"), needs_user=False,
+                   changes=False)
     async def help_(ctx: Ctx, req: Request) -> Reply:
         """Show the commands, or everything about one command."""
         known = registry()

@@ -64,7 +64,7 @@ async def new(ctx: Ctx, req: Request) -> Reply:
     return await ticket_reply(ctx, ticket, f"Logged as {ctx.profile.classes[cos].label}.")
 
 
-@commands.command("show", "/ticket show <id>", aliases=("get", "view"))
+@commands.command("show", "/ticket show <id>", aliases=("get", "view"), changes=False)
 async def show(ctx: Ctx, req: Request) -> Reply:
     """Show a ticket: class of service, stage, owner, customer, and what is due next."""
     ticket = await ctx.odoo.ticket(ticket_ref(req.args.words[0] if req.args.words else None))
@@ -75,7 +75,8 @@ _LIST_TITLES = {"mine": "Your open tickets", "open": "Open tickets", "overdue": 
 LIST_FILTERS = ("mine", "open", "overdue", *[c.value for c in ClassOfService])
 
 
-@commands.command("list", "/ticket list [mine|open|overdue|standard|priority|expedite|deadline]", aliases=("ls",))
+@commands.command("list", "/ticket list [mine|open|overdue|standard|priority|expedite|deadline]", aliases=("ls",),
+                  changes=False)
 async def list_(ctx: Ctx, req: Request) -> Reply:
     """List open tickets: yours (`mine`, the default), all `open` ones, the `overdue` ones, or one class."""
     which = (req.args.words[0].lower() if req.args.words else "mine")

@@ -28,7 +28,7 @@ def channel_root(reference: dict[str, Any]) -> dict[str, Any]:
 
 
 @commands.command("channel", "/ticket channel <dev|devops|product|content-ops|support|management|<name>>",
-                  aliases=("register",))
+                  aliases=("register",), changes=False)
 async def channel(ctx: Ctx, req: Request) -> Reply:
     """Make this Teams channel the one where I post for a team (type it in that channel, mentioning me).
 
@@ -44,7 +44,7 @@ async def channel(ctx: Ctx, req: Request) -> Reply:
     return Reply(text=f"This channel is now the **{name}** channel: I will post here for that team.")
 
 
-@commands.command("channels", "/ticket channels")
+@commands.command("channels", "/ticket channels", changes=False)
 async def channels(ctx: Ctx, req: Request) -> Reply:
     """List the channels registered for each team."""
     registered = await ctx.services.references.channels()

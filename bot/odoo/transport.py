@@ -22,6 +22,7 @@ from xml.parsers.expat import ExpatError
 
 import aiohttp
 
+from bot.odoo.breaker import CircuitBreaker
 from bot.odoo.errors import (
     OdooAccessDenied,
     OdooError,
@@ -68,12 +69,14 @@ class _HttpTransport:
 
     protocol = "http"
 
-    def __init__(self, session: aiohttp.ClientSession, creds: OdooCredentials, *, timeout: float) -> None:
+    def __init__(self, session: aiohttp.ClientSession, creds: OdooCredentials, *, timeout: float,
+                 breaker: CircuitBreaker | None = None) -> None:
         self._session = session
         self._creds = creds
         self._base = creds.url.rstrip("/")
         self._timeout = timeout
         self._uid: int | None = None
+        self.breaker = breaker or CircuitBreaker()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._base} db={self._creds.db!r} login={self._creds.login!r}>"
@@ -100,10 +103,23 @@ class _HttpTransport:
         started = time.perf_counter()
         outcome = "ok"
         try:
-            return await call
-        except OdooError as error:
-            outcome = type(error).__name__
+            self.breaker.check()
+        except OdooUnavailable:
+            call.close()  # never started
             raise
+        try:
+            result = await call
+        except OdooUnavailable as error:
+            outcome = type(error).__name__
+            self.breaker.failed()
+            raise
+        except OdooError as error:  # Odoo answered (with a refusal): it is up
+            outcome = type(error).__name__
+            self.breaker.succeeded()
+            raise
+        else:
+            self.breaker.succeeded()
+            return result
         finally:
             logger.debug("odoo %s %s.%s %s in %.1f ms", self.protocol, model, method, outcome,
                          (time.perf_counter() - started) * 1000)
@@ -158,8 +174,9 @@ class XmlRpcTransport(_HttpTransport):
 class JsonRpcTransport(_HttpTransport):
     protocol = "jsonrpc"
 
-    def __init__(self, session: aiohttp.ClientSession, creds: OdooCredentials, *, timeout: float) -> None:
-        super().__init__(session, creds, timeout=timeout)
+    def __init__(self, session: aiohttp.ClientSession, creds: OdooCredentials, *, timeout: float,
+                 breaker: CircuitBreaker | None = None) -> None:
+        super().__init__(session, creds, timeout=timeout, breaker=breaker)
         self._ids = itertools.count(1)
 
     async def _call(self, service: str, method: str, args: list[Any]) -> Any:
@@ -302,9 +319,9 @@ _TRANSPORTS: Mapping[str, type[_HttpTransport]] = MappingProxyType({
 
 
 def make_transport(protocol: Protocols, session: aiohttp.ClientSession, creds: OdooCredentials, *,
-                   timeout: float = 30.0) -> OdooTransport:
+                   timeout: float = 30.0, breaker: CircuitBreaker | None = None) -> OdooTransport:
     try:
         cls = _TRANSPORTS[protocol]
     except KeyError:
         raise ValueError(f"unknown Odoo protocol {protocol!r}; use one of {', '.join(_TRANSPORTS)}") from None
-    return cls(session, creds, timeout=timeout)
+    return cls(session, creds, timeout=timeout, breaker=breaker)

@@ -60,8 +60,9 @@ class OdooSandbox:
         self.login = login
         self.store = Store(clock or (lambda: datetime.now(UTC)))
         self.calls: Counter[tuple[str, str]] = Counter()
-        self.down = False
-        self.latency = 0.0
+        self.down = False  # every request answered 503 with a proxy page
+        self.latency = 0.0  # seconds added to every request
+        self.requests = 0  # HTTP requests received, answered or not
         self._api_keys: dict[str, int] = {}
         for definition in _models(flavour):
             self.store.register(definition)

@@ -83,6 +83,7 @@ def _headers(response: web.StreamResponse) -> web.StreamResponse:
 @web.middleware
 async def _odoo_front(request: web.Request, handler: Handler) -> web.StreamResponse:
     sb = request.app[SANDBOX_KEY]
+    sb.requests += 1
     if sb.latency:
         await asyncio.sleep(sb.latency)
     if sb.down:
