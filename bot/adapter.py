@@ -206,10 +206,10 @@ def _kind(activity: Activity) -> Kind:
         return Kind.MESSAGE
     if activity.type == ActivityTypes.invoke and activity.name == "adaptiveCard/action":
         return Kind.CARD_ACTION
-    if activity.type == ActivityTypes.installation_update or (
-        activity.type == ActivityTypes.conversation_update and activity.members_added
-        and any(m.id == activity.recipient.id for m in activity.members_added)
-    ):
+    # Teams sends both an installationUpdate and a conversationUpdate when the bot is added: welcome once,
+    # on the conversationUpdate that adds the bot (an installationUpdate may also be a removal).
+    if activity.type == ActivityTypes.conversation_update and activity.members_added and any(
+            m.id == activity.recipient.id for m in activity.members_added):
         return Kind.INSTALL
     return Kind.OTHER
 

@@ -20,7 +20,7 @@ from cards.notices import problem_card, queued_card
 
 logger = logging.getLogger(__name__)
 
-WELCOME = ("Hi! I keep your support tickets in Odoo moving. Type `/ticket new <title>` to log one, "
+WELCOME = ("Hi! I keep your support tickets in Odoo moving. Type `/ticket new` followed by a title to log one, "
            "or `/ticket help` to see everything I do.")
 NOT_A_COMMAND = "I only understand ticket commands. Try `/ticket help`."
 

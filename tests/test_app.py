@@ -104,3 +104,15 @@ async def test_a_card_invoke_is_answered_with_a_card_not_a_500(teams: TeamsClien
     assert status == 200
     assert body["statusCode"] == 200 and body["type"] == "application/vnd.microsoft.card.adaptive"
     assert "frobnicate" in body["value"]["body"][0]["text"]
+
+
+async def test_the_bot_says_welcome_once_when_it_is_added(teams: TeamsClient) -> None:
+    """Teams sends an installationUpdate and a conversationUpdate for one installation."""
+    base = teams._base(teams.personal())
+    installed = await teams.send({**base, "type": "installationUpdate", "action": "add"})
+    added = await teams.send({**base, "type": "conversationUpdate",
+                              "membersAdded": [{"id": "28:bot-id"}, {"id": teams.user.id}]})
+    removed = await teams.send({**base, "type": "installationUpdate", "action": "remove"})
+    assert installed == [] and removed == []
+    [welcome] = added
+    assert "Type `/ticket new` followed by a title" in welcome.text and "<" not in welcome.text
