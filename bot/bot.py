@@ -70,7 +70,8 @@ class TicketBot:
         if command.needs_user:
             ctx.user = await odoo_user(ctx)
             if ctx.incoming.conversation.type is ConversationType.PERSONAL:  # where this agent's reminders go
-                await ctx.services.references.remember_personal(ctx.user.id, ctx.incoming.reference)
+                await ctx.services.references.remember_personal(ctx.user.id, ctx.incoming.reference,
+                                                                ctx.incoming.timezone)
         keeps = command.changes and ctx.user is not None and ctx.incoming.kind is Kind.MESSAGE
         if keeps and await ctx.services.outbox.waiting():
             return await _keep(ctx)  # behind the commands kept earlier, so they land in the order typed

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 
@@ -64,8 +65,18 @@ class References:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def remember_personal(self, odoo_user_id: int, reference: dict[str, Any]) -> None:
+    async def remember_personal(self, odoo_user_id: int, reference: dict[str, Any], timezone: str = "") -> None:
+        """The agent's 1:1 chat, and the time zone their Teams client reported (times on reminders)."""
         await self._store.redis.hset(self._store.key("ref", "personal"), str(odoo_user_id), json.dumps(reference))
+        if timezone:
+            await self._store.redis.hset(self._store.key("ref", "timezone"), str(odoo_user_id), timezone)
+
+    async def timezone(self, odoo_user_id: int) -> ZoneInfo | None:
+        name = await self._store.redis.hget(self._store.key("ref", "timezone"), str(odoo_user_id))
+        try:
+            return ZoneInfo(name) if name else None
+        except (KeyError, ValueError):
+            return None
 
     async def personal(self, odoo_user_id: int) -> dict[str, Any] | None:
         raw = await self._store.redis.hget(self._store.key("ref", "personal"), str(odoo_user_id))

@@ -273,3 +273,12 @@ async def test_a_report_that_came_in_by_email_must_be_logged_within_15_minutes(
     assert await engine.get(Kind.ACK, str(tid)) is not None  # step 2 goes on
     clock.advance(hours=1)
     assert not any("not logged yet" in text for text in nags(await fire(runtime, teams), number, SUPPORT))
+
+
+async def test_a_reminder_shows_times_in_the_owners_own_time_zone(teams: TeamsClient, runtime: Runtime,
+                                                                  odoo: OdooView, clock: FakeClock) -> None:
+    teams.timezone = "Europe/Paris"  # the agent travels; the team's default stays Asia/Ho_Chi_Minh
+    _, number = await new_ticket(teams, odoo, "Badge reader offline users:1")  # 08:33 UTC = 09:33 in Paris
+    clock.advance(minutes=31)
+    [nag] = nags(await fire(runtime, teams), number)
+    assert "waiting since 09:33" in nag and "15:33" not in nag

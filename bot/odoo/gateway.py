@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.insights.model import ChatterEntry, TicketHistory
 from bot.odoo.errors import OdooError
 from bot.odoo.models import ModelProfile, choose_profile
 from bot.odoo.transport import OdooTransport
@@ -410,6 +411,73 @@ class OdooGateway:
             if (key := self.process.class_for_tag(tag)) is not None:
                 return key
         return classify(facts.users, facts.deadline, self.process)
+
+    # ---- insights (step 7): whole histories in a fixed number of calls, never one per ticket -------
+    async def history(self, ref: TicketRef | int) -> TicketHistory:
+        """One ticket with its close date and its whole chatter (a post-mortem): two calls."""
+        fields = [*self._read_fields, self._close_date_field()]
+        if isinstance(ref, TicketRef) and ref.number:
+            if not self.model.number_field:
+                raise TicketNotFound(ref)
+            records = await self._rpc.execute_kw(self.model.model, "search_read",
+                                                 [[[self.model.number_field, "=", ref.number]]],
+                                                 {"fields": fields, "limit": 1})
+        else:
+            ticket_id = ref.id if isinstance(ref, TicketRef) else ref
+            records = await self._rpc.execute_kw(self.model.model, "read", [[ticket_id]], {"fields": fields})
+        if not records:
+            raise TicketNotFound(ref)
+        [history] = await self._with_chatter(records)
+        return history
+
+    async def histories_since(self, since: datetime, *, limit: int) -> list[TicketHistory]:
+        """Tickets created at or after `since`, newest first (at most `limit`), each with its close date
+        and chatter (trends): two calls however many tickets there are."""
+        records = await self._rpc.execute_kw(
+            self.model.model, "search_read", [[["create_date", ">=", to_odoo_time(since)]]],
+            {"fields": [*self._read_fields, self._close_date_field()], "order": "create_date desc, id desc",
+             "limit": limit})
+        return await self._with_chatter(records)
+
+    async def _with_chatter(self, records: list[dict[str, Any]]) -> list[TicketHistory]:
+        """The tickets' comments and e-mails, all read in one call (tracking notifications left out)."""
+        ids = [record["id"] for record in records]
+        messages = await self._rpc.execute_kw(
+            "mail.message", "search_read",
+            [[["model", "=", self.model.model], ["res_id", "in", ids], ["message_type", "in", ["comment", "email"]]]],
+            {"fields": ["res_id", "date", "author_id", "subtype_id", "message_type", "body"], "order": "date, id"},
+        ) if ids else []
+        internal = {known.user.partner_id for known in self._users.values()} | {self._bot_partner_id}
+        chatter: dict[int, list[ChatterEntry]] = {ticket_id: [] for ticket_id in ids}
+        for message in messages:
+            chatter[message["res_id"]].append(self._chatter_entry(message, internal))
+        close_field = self._close_date_field()
+        return [TicketHistory(ticket=self._ticket(record),
+                              closed_at=odoo_time(record[close_field]) if record.get(close_field) else None,
+                              chatter=tuple(chatter[record["id"]])) for record in records]
+
+    def _chatter_entry(self, record: dict[str, Any], internal_partners: set[int]) -> ChatterEntry:
+        author_id = record["author_id"][0] if record.get("author_id") else 0
+        signed_by, text = self._signature(plain_text(record.get("body")))
+        return ChatterEntry(
+            date=odoo_time(record["date"]),
+            author=signed_by or _name_of(record.get("author_id")),
+            by_agent=author_id in internal_partners,
+            customer_visible=record["message_type"] == "email" or _name_of(record.get("subtype_id")) == "Discussions",
+            text=text,
+        )
+
+    @staticmethod
+    def _signature(text: str) -> tuple[str, str]:
+        """Who a message posted through the bot is from (`_post` signs it "Name (via Teams):"), and the rest."""
+        first, _, rest = text.partition("\n")
+        if first.endswith(" (via Teams):"):
+            return first.removesuffix(" (via Teams):").strip(), rest.strip()
+        return "", text
+
+    def _close_date_field(self) -> str:
+        """Where each kind of Odoo keeps the moment a ticket entered a closing stage."""
+        return {"helpdesk_mgmt": "closed_date", "helpdesk": "close_date", "project": "date_end"}[self.model.key]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from bot.context import Services
 from bot.lifecycle import next_step
@@ -79,23 +80,27 @@ class Nagger:
 
     async def _send(self, ticket: Ticket, kind: Kind, timer: Timer, misses: int, now: datetime) -> None:
         services = self._services
-        reason = self._reason(ticket, kind, timer, now)
-        if misses > 1:
-            reason += f" (reminder {misses})"
-        reply = Reply(card=nag_card(ticket, services.profile, reason=reason, tz=services.timezone, now=now,
-                                    step=next_step(ticket, services.profile, now), take_it=kind is Kind.RECEPTION))
+
+        def reply_in(tz: ZoneInfo) -> Reply:  # times as the reader reads them
+            reason = self._reason(ticket, kind, timer, now, tz)
+            if misses > 1:
+                reason += f" (reminder {misses})"
+            return Reply(card=nag_card(ticket, services.profile, reason=reason, tz=tz, now=now,
+                                       step=next_step(ticket, services.profile, now), take_it=kind is Kind.RECEPTION))
+
+        reply = reply_in(services.timezone)
         targets: list[str] = []
         owner_ref = await self._references.personal(ticket.owner.id) if ticket.owner else None
-        if owner_ref is not None and kind is not Kind.RECEPTION:  # logging it is the whole desk's job
+        if owner_ref is not None and ticket.owner and kind is not Kind.RECEPTION:  # logging it is the desk's job
             targets.append("owner")
-            await self._notifier.send_to(owner_ref, reply)
+            await self._notifier.send_to(owner_ref, reply_in(await self._timezone_of(ticket.owner.id)))
         owner_missed = misses >= services.profile.lead_after_misses and kind is not Kind.RECEPTION
         if owner_missed:  # the team leads (Odoo's manager group) hear of it in their 1:1 chats
             for lead in services.odoo.leads():
                 lead_ref = await self._references.personal(lead.id)
                 if lead_ref is not None and lead_ref != owner_ref:
                     targets.append(f"lead {lead.name}")
-                    await self._notifier.send_to(lead_ref, reply)
+                    await self._notifier.send_to(lead_ref, reply_in(await self._timezone_of(lead.id)))
         channels = [SUPPORT_CHANNEL] if owner_missed or owner_ref is None or kind is Kind.RECEPTION else []
         if kind is Kind.UPDATE and Audience.MANAGEMENT in services.profile.classes[ticket.cos].alerts:
             channels.append(MANAGEMENT_CHANNEL)
@@ -125,8 +130,12 @@ class Nagger:
         await services.odoo.tell_customer(ticket, message, by="Support bot")
         return True
 
-    def _reason(self, ticket: Ticket, kind: Kind, timer: Timer, now: datetime) -> str:
-        profile, tz = self._services.profile, self._services.timezone
+    async def _timezone_of(self, odoo_user_id: int) -> ZoneInfo:
+        """The person's own Teams time zone, as their last message to the bot said; else the team's."""
+        return await self._references.timezone(odoo_user_id) or self._services.timezone
+
+    def _reason(self, ticket: Ticket, kind: Kind, timer: Timer, now: datetime, tz: ZoneInfo) -> str:
+        profile = self._services.profile
         label = ticket.label
         if kind is Kind.RECEPTION:
             reported = when(ticket.facts.reported or ticket.created, tz, now)

@@ -32,6 +32,7 @@ class TeamsClient:
     session: aiohttp.ClientSession
     user: TeamsUser
     headers: dict[str, str] = field(default_factory=dict)
+    timezone: str = "Asia/Ho_Chi_Minh"  # what the Teams client reports in its clientInfo entity
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def _base(self, conversation: dict[str, Any], channel_data: dict[str, Any] | None = None,
@@ -46,7 +47,7 @@ class TeamsClient:
             "conversation": conversation,
             "channelData": {"tenant": {"id": TENANT}, **(channel_data or {})},
             "locale": "en-US",
-            "entities": [{"type": "clientInfo", "locale": "en-US", "timezone": "Asia/Ho_Chi_Minh"}],
+            "entities": [{"type": "clientInfo", "locale": "en-US", "timezone": self.timezone}],
         }
 
     def personal(self, sender: TeamsUser | None = None) -> dict[str, Any]:
