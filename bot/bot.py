@@ -13,6 +13,7 @@ from bot.lifecycle import NotAllowed
 from bot.odoo.errors import OdooAccessDenied, OdooError, OdooUnavailable
 from bot.odoo.gateway import TicketNotFound
 from bot.parsing import UsageError
+from bot.roles import check_allowed
 from bot.router import Command, Next, Router, as_replies
 from bot.tickets import OdooUser
 from bot.turn import ConversationType, Incoming, Kind, Reply, TeamsChannel
@@ -72,6 +73,8 @@ class TicketBot:
             if ctx.incoming.conversation.type is ConversationType.PERSONAL:  # where this agent's reminders go
                 await ctx.services.references.remember_personal(ctx.user.id, ctx.incoming.reference,
                                                                 ctx.incoming.timezone)
+        if ctx.user is not None:
+            check_allowed(ctx.profile, ctx.odoo, ctx.user, command.action)
         keeps = command.changes and ctx.user is not None and ctx.incoming.kind is Kind.MESSAGE
         if keeps and await ctx.services.outbox.waiting():
             return await _keep(ctx)  # behind the commands kept earlier, so they land in the order typed

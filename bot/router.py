@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from bot.context import Ctx
 from bot.parsing import Arguments, CommandLine, command_line, split_arguments
+from bot.process import Action
 from bot.turn import Kind, Reply
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class Command:
     aliases: tuple[str, ...] = ()
     needs_user: bool = True  # False: works for people not mapped to an Odoo user (help)
     changes: bool = True  # False: only reads; when Odoo is down a change is kept in the outbox, a read is not
+    action: Action | None = None  # what the process profile's `roles` may restrict
 
     @property
     def doc(self) -> str:
@@ -73,12 +75,13 @@ class CommandGroup:
         return register
 
     def command(self, name: str, usage: str, *, options: Sequence[str] = (), aliases: Sequence[str] = (),
-                needs_user: bool = True, changes: bool = True) -> Callable[[Handler], Handler]:
+                needs_user: bool = True, changes: bool = True, action: Action | None = None
+                ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             if not handler.__doc__:
                 raise ValueError(f"command {name!r} needs a docstring: it is the command's help text")
             self.commands.append(Command(name, usage, handler, frozenset(options), tuple(aliases), needs_user,
-                                         changes))
+                                         changes, action))
             return handler
 
         return register

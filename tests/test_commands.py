@@ -145,12 +145,15 @@ async def test_cancel_reopen_and_force_close(teams: TeamsClient, odoo: OdooView)
     assert "closed" in card_text(await teams.card(f"/ticket ack {tid}"))
     await teams.card(f"/ticket reopen {tid} Not a duplicate after all")
     assert odoo.ticket(tid)["stage_id"][1] == "In Progress"
-    text = card_text(await teams.card(f"/ticket close {tid} force:yes"))
+    refused = card_text(await teams.card(f"/ticket close {tid} force:yes Customer unreachable for 7 days"))
+    assert "closing without the customer's confirmation is for: lead. Ask Trần Thị Lan, Megan Bowen." in refused
+    assert odoo.ticket(tid)["stage_id"][1] == "In Progress"  # an agent may not: nothing changed
+    text = card_text(await teams.card(f"/ticket close {tid} force:yes", sender=LEAD))
     assert "why it closes without confirmation" in text
-    await teams.card(f"/ticket close {tid} force:yes Customer unreachable for 7 days")
+    await teams.card(f"/ticket close {tid} force:yes Customer unreachable for 7 days", sender=LEAD)
     assert odoo.ticket(tid)["stage_id"][1] == "Done"
     assert "WITHOUT customer confirmation" in odoo.messages(tid, subtype="Note")[-1]["body"]
-    assert AGENT.name in odoo.messages(tid, subtype="Note")[-1]["body"]
+    assert LEAD.name in odoo.messages(tid, subtype="Note")[-1]["body"]
 
 
 async def test_block_and_resume(teams: TeamsClient, odoo: OdooView) -> None:

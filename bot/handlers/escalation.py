@@ -11,6 +11,7 @@ from bot.escalation.model import REFRESH, Answer
 from bot.handlers.common import load
 from bot.lifecycle import Move
 from bot.parsing import UsageError
+from bot.process import Action
 from bot.router import CommandGroup, Request
 from bot.turn import Reply
 from cards.elements import card, text
@@ -24,7 +25,7 @@ ANSWER_WITHIN = 4.0  # seconds: Teams gives up on an invoke after 5; past this t
 _finishing: set[asyncio.Task[object]] = set()  # answers still running after the card was answered
 
 
-@commands.command("escalate", "/ticket escalate <id> <team[,team]> [impact and urgency]")
+@commands.command("escalate", "/ticket escalate <id> <team[,team]> [impact and urgency]", action=Action.ESCALATE)
 async def escalate(ctx: Ctx, req: Request) -> Reply:
     """Escalate to a team (step 4): its channel gets a card with the ticket, the impact you write and
     your diagnosis notes (`/ticket diag`), and answers from it: Acknowledge, Need info, Resolved,

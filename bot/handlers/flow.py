@@ -8,7 +8,8 @@ from bot.context import Ctx
 from bot.handlers.common import load, require_text, ticket_reply
 from bot.lifecycle import Move, check
 from bot.parsing import UsageError, ticket_ref
-from bot.process import ClassOfService, Stage, classify, priority_for
+from bot.process import Action, ClassOfService, Stage, classify, priority_for
+from bot.roles import check_allowed
 from bot.router import CommandGroup, Request
 from bot.turn import Reply
 
@@ -46,7 +47,7 @@ REOPEN = _MoveWithReason(Move.REOPEN, Stage.IN_PROGRESS, "why it is reopened", "
                          "Reopened.")
 
 
-@commands.command("hold", "/ticket hold <id> <reason>", aliases=("onhold",))
+@commands.command("hold", "/ticket hold <id> <reason>", aliases=("onhold",), action=Action.HOLD)
 async def hold(ctx: Ctx, req: Request) -> Reply:
     """Put the ticket on hold while another team decides (e.g. the product team); no reminders meanwhile."""
     return await _move_with_reason(ctx, req, HOLD)
@@ -68,7 +69,7 @@ async def resume(ctx: Ctx, req: Request) -> Reply:
     return await ticket_reply(ctx, ticket, "Back in progress.", customer_updated=True)  # the cadence restarts
 
 
-@commands.command("resolve", "/ticket resolve <id> <resolution>", aliases=("solve", "fixed"))
+@commands.command("resolve", "/ticket resolve <id> <resolution>", aliases=("solve", "fixed"), action=Action.RESOLVE)
 async def resolve(ctx: Ctx, req: Request) -> Reply:
     """Record the fix and ask the customer to confirm it worked (step 4 and 6).
 
@@ -103,6 +104,8 @@ async def close(ctx: Ctx, req: Request) -> Reply:
         raise UsageError(f"{ticket.label} has no confirmation from the customer. Use `/ticket confirm "
                          f"{ticket.id}` once they confirm, or `/ticket close {ticket.id} force:yes <reason>` to "
                          "close anyway (the reason is logged).")
+    assert ctx.user is not None
+    check_allowed(ctx.profile, ctx.odoo, ctx.user, Action.CLOSE_FORCE)
     reason = require_text(req, 1, "why it closes without confirmation",
                           f"/ticket close {ticket.id} force:yes Customer unreachable for 7 days")
     ticket = await ctx.odoo.move(ticket, Stage.DONE)
@@ -110,19 +113,19 @@ async def close(ctx: Ctx, req: Request) -> Reply:
     return await ticket_reply(ctx, ticket, "Closed without confirmation; the reason is in the chatter.")
 
 
-@commands.command("cancel", "/ticket cancel <id> <reason>")
+@commands.command("cancel", "/ticket cancel <id> <reason>", action=Action.CANCEL)
 async def cancel(ctx: Ctx, req: Request) -> Reply:
     """Cancel a ticket that needs no work (duplicate, mistake, withdrawn)."""
     return await _move_with_reason(ctx, req, CANCEL)
 
 
-@commands.command("reopen", "/ticket reopen <id> <reason>")
+@commands.command("reopen", "/ticket reopen <id> <reason>", action=Action.REOPEN)
 async def reopen(ctx: Ctx, req: Request) -> Reply:
     """Reopen a closed or resolved ticket (the fix did not hold, the customer came back)."""
     return await _move_with_reason(ctx, req, REOPEN)
 
 
-@commands.command("merge", "/ticket merge <id> into <id>")
+@commands.command("merge", "/ticket merge <id> into <id>", action=Action.MERGE)
 async def merge(ctx: Ctx, req: Request) -> Reply:
     """Merge a duplicate into the ticket that survives (same issue reported twice).
 

@@ -9,7 +9,7 @@ from bot.handlers.common import load, person, require_text, ticket_reply
 from bot.lifecycle import Move
 from bot.odoo.gateway import DIAGNOSIS
 from bot.parsing import UsageError, user_count, when
-from bot.process import ClassOfService, Stage, classify, format_duration, priority_for
+from bot.process import Action, ClassOfService, Stage, classify, format_duration, priority_for
 from bot.router import CommandGroup, Request
 from bot.tickets import Ticket, TicketFacts
 from bot.turn import Reply
@@ -24,7 +24,7 @@ def _default_ack(ctx: Ctx, ticket: Ticket) -> str:
             f"{cadence}")
 
 
-@commands.command("ack", "/ticket ack <id> [message]", aliases=("acknowledge",))
+@commands.command("ack", "/ticket ack <id> [message]", aliases=("acknowledge",), action=Action.ACKNOWLEDGE)
 async def ack(ctx: Ctx, req: Request) -> Reply:
     """Acknowledge the ticket to the customer (step 2, within 30 minutes).
 
@@ -69,7 +69,7 @@ async def update(ctx: Ctx, req: Request) -> Reply:
     return await ticket_reply(ctx, ticket, "Update sent to the customer.", customer_updated=True)
 
 
-@commands.command("assign", "/ticket assign <id> <@user|me>", aliases=("take",))
+@commands.command("assign", "/ticket assign <id> <@user|me>", aliases=("take",), action=Action.ASSIGN)
 async def assign(ctx: Ctx, req: Request) -> Reply:
     """Give the ticket an owner: `me`, an @mention, or an Odoo user's email."""
     ticket = await load(ctx, req, Move.EDIT)
@@ -94,7 +94,7 @@ async def _reclassify(ctx: Ctx, ticket: Ticket, cos: ClassOfService, facts: Tick
 
 
 @commands.command("class", "/ticket class <id> <standard|priority|expedite|deadline> [deadline:<when>]",
-                  options=("deadline",), aliases=("reclassify",))
+                  options=("deadline",), aliases=("reclassify",), action=Action.RECLASSIFY)
 async def class_(ctx: Ctx, req: Request) -> Reply:
     """Set the class of service by hand; `deadline` needs `deadline:<when>` unless the ticket has one."""
     ticket = await load(ctx, req, Move.EDIT)
@@ -114,7 +114,7 @@ async def class_(ctx: Ctx, req: Request) -> Reply:
     return await _reclassify(ctx, ticket, cos, facts, f"set by hand by {ctx.actor}")
 
 
-@commands.command("users", "/ticket users <id> <n>")
+@commands.command("users", "/ticket users <id> <n>", action=Action.RECLASSIFY)
 async def users(ctx: Ctx, req: Request) -> Reply:
     """Record how many users are affected; the class of service follows (and I say when it changes)."""
     ticket = await load(ctx, req, Move.EDIT)

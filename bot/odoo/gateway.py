@@ -81,7 +81,7 @@ class OdooGateway:
                  base_url: str, stages: list[dict[str, Any]], tags: dict[str, int],
                  users: list[dict[str, Any]], teams: dict[str, int], categories: dict[str, int],
                  required_fields: Mapping[Stage, Mapping[str, str]], bot_partner_id: int = 0,
-                 lead_ids: Iterable[int] = ()) -> None:
+                 lead_ids: Iterable[int] = (), bot_uid: int = 0) -> None:
         self._rpc = transport
         self.model = model
         self.process = process
@@ -95,7 +95,8 @@ class OdooGateway:
         self._tags = dict(tags)
         self._tag_names = {v: k for k, v in tags.items()}
         self._users = {u["id"]: _user(u) for u in users}
-        self._lead_ids = set(lead_ids)
+        self._bot_uid = bot_uid
+        self._lead_ids = set(lead_ids) - {bot_uid}  # the bot's own Odoo user is nobody's lead
         self._teams = teams
         self._categories = categories
         self.required_fields = required_fields  # stage -> {field: label}, only fields this Odoo has
@@ -142,7 +143,7 @@ class OdooGateway:
         bot_partner = next((u["partner_id"][0] for u in users if u["id"] == uid and u.get("partner_id")), 0)
         return cls(transport, model, process, base_url=base_url, stages=stages, tags=tags, users=users,
                    teams=teams, categories=categories, required_fields=required, bot_partner_id=bot_partner,
-                   lead_ids=leads)
+                   lead_ids=leads, bot_uid=uid)
 
     async def ping(self) -> None:
         """One cheap call; raises OdooUnavailable when Odoo does not answer."""
@@ -265,7 +266,7 @@ class OdooGateway:
     async def refresh_users(self) -> None:
         """Reload the Odoo users (someone was added since start-up)."""
         self._users = {u["id"]: _user(u) for u in await _internal_users(self._rpc)}
-        self._lead_ids = await _lead_ids(self._rpc, self.model)
+        self._lead_ids = await _lead_ids(self._rpc, self.model) - {self._bot_uid}
 
     def leads(self) -> list[OdooUser]:
         """The team leads: members of the model's manager group in Odoo (Helpdesk Manager...)."""

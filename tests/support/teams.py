@@ -99,9 +99,9 @@ class TeamsClient:
         assert response.status in (200, 201), f"bot answered HTTP {response.status}"
         return self.connector.posted[before:]
 
-    async def card(self, text: str) -> dict[str, Any]:
-        """The one card the bot answered `text` with."""
-        replies = await self.say(text)
+    async def card(self, text: str, *, sender: TeamsUser | None = None) -> dict[str, Any]:
+        """The one card the bot answered `text` with (typed by `sender`, the client's user by default)."""
+        replies = await self.say(text, sender=sender)
         cards = [r.card for r in replies if r.card]
         assert len(cards) == 1, f"expected one card for {text!r}, got {[r.activity for r in replies]}"
         return cards[0]
