@@ -30,7 +30,7 @@ from bot.odoo.gateway import OdooGateway
 from bot.odoo.transport import OdooCredentials, make_transport
 from bot.outbox import Outbox, OutboxRelay
 from bot.process import ProcessProfile, load_profile
-from bot.reminders.nags import Nagger
+from bot.reminders.nags import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL, Nagger
 from bot.reminders.poller import OdooPoller, rebuild_reminders
 from bot.reminders.service import Reminders
 from bot.settings import Mode, Settings
@@ -177,4 +177,8 @@ async def readyz(request: web.Request) -> web.Response:
         logger.warning("readiness: Odoo not reachable: %s", error)
         odoo_ok = False
     ready = redis_ok and odoo_ok
-    return web.json_response({"redis": redis_ok, "odoo": odoo_ok, "ready": ready}, status=200 if ready else 503)
+    # channels the bot posts to on its own: missing after a Redis flush without persistence (register again)
+    registered = await runtime.services.references.channels() if redis_ok else {}
+    missing = [name for name in (SUPPORT_CHANNEL, MANAGEMENT_CHANNEL) if name not in registered]
+    return web.json_response({"redis": redis_ok, "odoo": odoo_ok, "ready": ready, "channels_missing": missing},
+                             status=200 if ready else 503)

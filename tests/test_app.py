@@ -24,7 +24,11 @@ async def test_health_and_readiness(teams: TeamsClient, sandbox: RunningSandbox)
     async with teams.session.get(base + "/healthz") as response:
         assert response.status == 200 and (await response.json())["status"] == "ok"
     async with teams.session.get(base + "/readyz") as response:
-        assert response.status == 200 and await response.json() == {"redis": True, "odoo": True, "ready": True}
+        assert response.status == 200 and await response.json() == {
+            "redis": True, "odoo": True, "ready": True, "channels_missing": ["support", "management"]}
+    await teams.say_in_channel("/ticket channel support")
+    async with teams.session.get(base + "/readyz") as response:
+        assert (await response.json())["channels_missing"] == ["management"]
     sandbox.odoo.down = True
     async with teams.session.get(base + "/readyz") as response:
         assert response.status == 503 and (await response.json())["odoo"] is False

@@ -282,3 +282,13 @@ async def test_a_reminder_shows_times_in_the_owners_own_time_zone(teams: TeamsCl
     clock.advance(minutes=31)
     [nag] = nags(await fire(runtime, teams), number)
     assert "waiting since 09:33" in nag and "15:33" not in nag
+
+
+async def test_reminders_come_back_at_the_next_poll_when_redis_loses_its_data(
+        teams: TeamsClient, runtime: Runtime, odoo: OdooView) -> None:
+    await runtime.poller.poll_once()
+    tid, _ = await new_ticket(teams, odoo, "Login loop users:1")
+    await runtime.services.store.redis.flushall()  # e.g. Redis restarted without persistence
+    assert await runtime.services.reminders.engine.get(Kind.ACK, str(tid)) is None
+    await runtime.poller.poll_once()
+    assert await runtime.services.reminders.engine.get(Kind.ACK, str(tid)) is not None

@@ -25,14 +25,21 @@ logger = logging.getLogger(__name__)
 POLL_PAGE = 500
 
 
+def rebuilt_marker(services: Services) -> str:
+    """A key that exists once the reminders were rebuilt: gone after a Redis flush or a restart
+    without persistence, which the next poll notices."""
+    return services.store.key("timers", "rebuilt")
+
+
 async def rebuild_reminders(services: Services) -> int:
-    """Start-up: every open ticket gets the reminders it needs (a Redis flush or a first deployment
-    loses nothing); reminders already pending are kept as they are."""
+    """Start-up (and after Redis lost its data): every open ticket gets the reminders it needs, so
+    a Redis flush or a first deployment loses nothing; reminders already pending are kept as they are."""
     checked = 0
     async for page in services.odoo.all_tickets(services.odoo.open_domain()):
         for ticket in page:
             await services.reminders.sync(ticket)
         checked += len(page)
+    await services.store.redis.set(rebuilt_marker(services), "1")
     logger.info("reminders checked for %d open tickets", checked)
     return checked
 
@@ -49,6 +56,9 @@ class OdooPoller:
     async def poll_once(self) -> int:
         """Look once; returns how many tickets had their reminders brought up to date."""
         services, redis = self._services, self._services.store.redis
+        if not await redis.exists(rebuilt_marker(services)):
+            logger.warning("Redis has lost the reminders (flushed, or restarted without persistence): rebuilding")
+            await rebuild_reminders(services)
         cursor = await redis.get(self._cursor_key)
         last_message = await redis.get(self._message_key)
         if cursor is None or last_message is None:  # first poll ever: start from now
