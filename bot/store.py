@@ -40,10 +40,6 @@ class Store:
         """True the first time an activity is seen; Teams re-sends when the bot answers slowly."""
         return bool(await self.redis.set(self.key("seen", activity_key), "1", nx=True, ex=DEDUPE_TTL_SECONDS))
 
-    async def forget_delivery(self, activity_key: str) -> None:
-        """Let a re-delivery through again (the first attempt failed before doing anything)."""
-        await self.redis.delete(self.key("seen", activity_key))
-
     async def odoo_user_id(self, teams_user_id: str) -> int | None:
         value = await self.redis.get(self.key("user", teams_user_id))
         return int(value) if value else None
