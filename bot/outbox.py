@@ -122,14 +122,21 @@ class OutboxRelay:
                     replies, landed = await self._replay(incoming, poster)
                 except OdooUnavailable:
                     return applied  # still down: the entry stays first, in order
-                await poster.send(Reply(card=queued_card(incoming.text or "(a form)", landed=landed)))
-                for reply in replies:
-                    await poster.send(reply)
-                await self._outbox.done(entry_id)
+                await self._outbox.done(entry_id)  # before telling: a failed message must not apply it twice
                 applied += 1
+                await self._tell(poster, incoming, replies, landed)
         finally:
             await self._outbox.unlock(token)
         return applied
+
+    @staticmethod
+    async def _tell(poster: Poster, incoming: Incoming, replies: list[Reply], landed: bool) -> None:
+        try:
+            await poster.send(Reply(card=queued_card(incoming.text or "(a form)", landed=landed)))
+            for reply in replies:
+                await poster.send(reply)
+        except Exception:  # Teams refused: the command stays applied (or refused) in Odoo, which is the record
+            logger.exception("outbox: could not tell %s about their kept command", incoming.sender.name)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

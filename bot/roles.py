@@ -21,8 +21,8 @@ def role_of(odoo: OdooGateway, user: OdooUser) -> Role:
 def check_allowed(profile: ProcessProfile, odoo: OdooGateway, user: OdooUser, action: Action | None) -> None:
     """Raise NotAllowed, saying who may, when the profile keeps `action` for other roles."""
     allowed = profile.roles.get(action) if action else None
-    if not allowed or role_of(odoo, user) in allowed:
+    if action is None or not allowed or role_of(odoo, user) in allowed:
         return
     leads = ", ".join(lead.name for lead in odoo.leads()) or "a team lead"
-    raise NotAllowed(f"In the {profile.title} process, {WHAT.get(action, action.value)} is for: "  # type: ignore[union-attr]
+    raise NotAllowed(f"In the {profile.title} process, {WHAT.get(action, action.value)} is for: "
                      f"{', '.join(role.value for role in allowed)}. Ask {leads}.")
