@@ -1,0 +1,212 @@
+"""A ticket's story read back from its chatter: events in order, and the milestones service levels count from.
+
+The bot writes every step to the chatter in fixed words (the handlers and services named below);
+people working in Odoo's own UI write what they like. So the signals are chosen to hold for both:
+- acknowledged: the first customer-visible message from an agent after the ticket was logged
+  (`/ticket ack`, `/ticket update`, or a reply typed in Odoo), not the bot's automatic ones;
+- resolved: the message `/ticket resolve` sends (it asks the customer to confirm), else Odoo's
+  close date;
+- closed: the confirmation or forced-close note, else Odoo's close date.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.escalation.service import DONE_WORDS
+from bot.insights.model import ChatterEntry, TicketHistory
+from bot.odoo.gateway import DIAGNOSIS
+from bot.process import Stage
+
+# Words the bot writes in the chatter, and where.
+RESOLUTION_QUESTION = "Could you please confirm that everything works"  # bot/handlers/flow.py: resolve
+CONFIRMED = ("Customer confirmed the resolution",)  # flow.py: confirm
+CLOSED = ("Closed WITHOUT customer confirmation", "Closed by the support bot", "Cancelled:")  # flow.py, nags.py
+ESCALATED = "Escalated to the "  # bot/escalation/service.py: escalate
+PAUSED = ("On hold:", "Waiting for the customer:")  # flow.py: hold, block
+RESUMED = ("Resumed", "Reopened:")  # flow.py: resume, reopen
+REOPENED = "Reopened:"
+SNOOZED = "Reminders snoozed for"  # bot/handlers/setup.py: snooze
+AUTOMATIC_AUTHOR = "Support bot"  # bot/reminders/nags.py: what the bot sends the customer on its own
+POSTMORTEM_HEADING = "# Post-mortem"  # the post-mortem's own note, left out of later post-mortems
+
+_ESCALATION_ANSWER = re.compile(
+    r"^(?P<who>.+?) \((?P<team>[^()]+)\) (?P<verb>" + "|".join(re.escape(w) for w in DONE_WORDS.values())
+    + r") the escalation of ")
+REPORTED_APART = timedelta(minutes=1)  # a report this much older than the ticket is shown on its own
+
+
+class EventKind(StrEnum):
+    REPORTED = "Reported"
+    LOGGED = "Logged in Odoo"
+    ACKNOWLEDGED = "Acknowledged"
+    DIAGNOSIS = "Diagnosis"
+    ESCALATED = "Escalated"
+    ESCALATION_ANSWER = "Escalation answered"
+    CUSTOMER_UPDATE = "Customer update"
+    CUSTOMER_MESSAGE = "Customer wrote"
+    PAUSED = "Paused"
+    RESUMED = "Resumed"
+    RESOLVED = "Resolved"
+    CONFIRMED = "Confirmed"
+    CLOSED = "Closed"
+    SNOOZED = "Reminders snoozed"
+    NOTE = "Note"
+
+
+UPDATES = frozenset({EventKind.ACKNOWLEDGED, EventKind.CUSTOMER_UPDATE, EventKind.RESOLVED})
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    kind: EventKind
+    who: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Milestones:
+    reported: datetime  # the report time from the facts block, else when the ticket was logged
+    logged: datetime
+    acknowledged: datetime | None
+    resolved: datetime | None
+    closed: datetime | None
+    confirmed: bool  # closed after the customer confirmed
+
+    @property
+    def to_acknowledge(self) -> timedelta | None:
+        return self.acknowledged - self.logged if self.acknowledged else None
+
+    @property
+    def to_resolve(self) -> timedelta | None:
+        return self.resolved - self.reported if self.resolved else None
+
+
+@dataclass(frozen=True)
+class EscalationRecord:
+    team: str  # the team's label, as the note names it ("Dev team")
+    at: datetime
+    answered_at: datetime | None = None  # the team's first answer on the card (any answer stops the clock)
+    answered_by: str = ""
+    answer: str = ""  # "acknowledged", "declined"...
+
+
+def events(history: TicketHistory) -> list[Event]:
+    """Everything that happened to the ticket, oldest first."""
+    ticket = history.ticket
+    found: list[Event] = []
+    reported = ticket.facts.reported
+    if reported is not None and ticket.created - reported >= REPORTED_APART:
+        found.append(Event(reported, EventKind.REPORTED))
+    found.append(Event(ticket.created, EventKind.LOGGED, ticket.facts.logged_by))
+    acknowledged = False
+    for entry in history.chatter:
+        if entry.text.startswith(POSTMORTEM_HEADING):
+            continue
+        event = _customer_event(entry, acknowledged) if entry.customer_visible else _note_event(entry)
+        acknowledged = acknowledged or _acknowledges(entry, ticket.created)
+        found.append(event)
+    if history.closed_at and ticket.closed and not any(e.kind in (EventKind.CONFIRMED, EventKind.CLOSED)
+                                                       for e in found):
+        found.append(Event(history.closed_at, EventKind.CLOSED, text=f"in Odoo ({ticket.stage})"))
+    return sorted(found, key=lambda e: e.at)
+
+
+def milestones(history: TicketHistory, timeline: Sequence[Event]) -> Milestones:
+    ticket = history.ticket
+    acknowledged = next((e.date for e in history.chatter if _acknowledges(e, ticket.created)), None)
+    resolved = _last(timeline, EventKind.RESOLVED)
+    reopened = next((e.at for e in reversed(timeline) if e.kind is EventKind.RESUMED and e.text.startswith(REOPENED)),
+                    None)
+    if resolved is not None and reopened is not None and reopened > resolved:
+        resolved = None
+    closed = None
+    if ticket.closed:
+        closed = _last(timeline, EventKind.CONFIRMED) or _last(timeline, EventKind.CLOSED) or history.closed_at
+        if resolved is None and ticket.stage_key is not Stage.CANCELLED:
+            resolved = closed
+    confirmed = ticket.closed and any(e.kind is EventKind.CONFIRMED for e in timeline)
+    return Milestones(reported=min(ticket.facts.reported or ticket.created, ticket.created), logged=ticket.created,
+                      acknowledged=acknowledged, resolved=resolved, closed=closed, confirmed=confirmed)
+
+
+def escalations(timeline: Sequence[Event]) -> list[EscalationRecord]:
+    """Each team escalated to, with that team's first answer after it."""
+    records: list[EscalationRecord] = []
+    for event in timeline:
+        if event.kind is EventKind.ESCALATED:
+            records += [EscalationRecord(team, event.at) for team in escalated_teams(event.text)]
+        elif event.kind is EventKind.ESCALATION_ANSWER and (match := _ESCALATION_ANSWER.match(event.text)):
+            waiting = [i for i, r in enumerate(records) if r.team == match.group("team") and r.answered_at is None]
+            if waiting:
+                record = records[waiting[-1]]
+                records[waiting[-1]] = EscalationRecord(record.team, record.at, event.at, match.group("who"),
+                                                        match.group("verb"))
+    return records
+
+
+def escalated_teams(text: str) -> list[str]:
+    """"to the Dev team, Content Ops team: reason" (an escalation's text) -> ["Dev team", "Content Ops team"]."""
+    teams = text.removeprefix("to the ").split(":", 1)[0].strip().rstrip(".")
+    return [team.strip() for team in teams.split(",") if team.strip()]
+
+
+def longest_silence(timeline: Sequence[Event], start: datetime, end: datetime) -> timedelta:
+    """The longest time the customer went without hearing from us between `start` and `end`; time on
+    hold or waiting for the customer does not count (the cadence restarts when the ticket resumes)."""
+    longest = timedelta(0)
+    since: datetime | None = start
+    for event in timeline:
+        if not start < event.at <= end:
+            continue
+        if event.kind is EventKind.PAUSED and since is not None:
+            longest, since = max(longest, event.at - since), None
+        elif event.kind is EventKind.RESUMED and since is None:
+            since = event.at
+        elif event.kind in UPDATES and since is not None:
+            longest, since = max(longest, event.at - since), event.at
+    return max(longest, end - since) if since is not None else longest
+
+
+def _acknowledges(entry: ChatterEntry, logged: datetime) -> bool:
+    return entry.customer_visible and entry.by_agent and entry.author != AUTOMATIC_AUTHOR and entry.date >= logged
+
+
+def _customer_event(entry: ChatterEntry, acknowledged: bool) -> Event:
+    if not entry.by_agent:
+        return Event(entry.date, EventKind.CUSTOMER_MESSAGE, entry.author, entry.text)
+    if RESOLUTION_QUESTION in entry.text:
+        return Event(entry.date, EventKind.RESOLVED, entry.author, entry.text.partition(RESOLUTION_QUESTION)[0].strip())
+    kind = EventKind.CUSTOMER_UPDATE if acknowledged or entry.author == AUTOMATIC_AUTHOR else EventKind.ACKNOWLEDGED
+    return Event(entry.date, kind, entry.author, entry.text)
+
+
+def _note_event(entry: ChatterEntry) -> Event:
+    text = entry.text
+    if text.startswith(DIAGNOSIS):
+        return Event(entry.date, EventKind.DIAGNOSIS, entry.author, text.removeprefix(DIAGNOSIS).strip())
+    if _ESCALATION_ANSWER.match(text):
+        return Event(entry.date, EventKind.ESCALATION_ANSWER, entry.author, text)
+    if text.startswith(ESCALATED):  # "to the Dev team: ...", read back by `escalated_teams`
+        return Event(entry.date, EventKind.ESCALATED, entry.author, text.removeprefix("Escalated "))
+    if text.startswith(SNOOZED):
+        return Event(entry.date, EventKind.SNOOZED, entry.author, text.removeprefix("Reminders snoozed ").strip())
+    kind = next((kind for prefixes, kind in _NOTE_KINDS if text.startswith(prefixes)), EventKind.NOTE)
+    return Event(entry.date, kind, entry.author, text)
+
+
+_NOTE_KINDS: tuple[tuple[tuple[str, ...], EventKind], ...] = (
+    (CONFIRMED, EventKind.CONFIRMED),
+    (CLOSED, EventKind.CLOSED),
+    (PAUSED, EventKind.PAUSED),
+    (RESUMED, EventKind.RESUMED),
+)
+
+
+def _last(timeline: Sequence[Event], kind: EventKind) -> datetime | None:
+    return next((e.at for e in reversed(timeline) if e.kind is kind), None)
