@@ -30,6 +30,7 @@ from cards.notices import problem_card
 from cards.ticket import ticket_card, ticket_list_card
 from tests.support import card_validator
 from tests.support.card_validator import CardValidatorUnavailable, validate_cards
+from tests.support.teams import card_elements
 
 NOW = datetime(2025, 1, 29, 8, 33, tzinfo=UTC)  # 15:33 in Vietnam
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -230,20 +231,10 @@ def problems() -> dict[str, list[str]]:
     return dict(zip(BY_NAME, validate_cards([case.card for case in CASES]), strict=True))
 
 
-def _elements(node: Any) -> Iterator[dict[str, Any]]:
-    """Every object with a `type` in a card (elements, actions, select actions), depth first."""
-    if isinstance(node, dict):
-        if "type" in node:
-            yield node
-        for value in node.values():
-            yield from _elements(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _elements(item)
 
 
 def _texts(card: dict[str, Any]) -> list[str]:
-    return [e["text"] for e in _elements(card) if e["type"] == "TextBlock"]
+    return [e["text"] for e in card_elements(card) if e["type"] == "TextBlock"]
 
 
 @pytest.mark.parametrize("name", list(BY_NAME))
@@ -256,7 +247,7 @@ def test_card_is_1_5_and_every_text_block_wraps(name: str) -> None:
     card = BY_NAME[name].card
     assert card["type"] == "AdaptiveCard"
     assert card["version"] == "1.5"
-    blocks = [e for e in _elements(card) if e["type"] == "TextBlock"]
+    blocks = [e for e in card_elements(card) if e["type"] == "TextBlock"]
     assert blocks
     assert all(block["wrap"] is True for block in blocks), [b["text"][:40] for b in blocks if b.get("wrap") is not True]
 
@@ -318,7 +309,7 @@ def test_empty_list_says_so() -> None:
 @pytest.mark.parametrize("profile_name", PROFILES)
 def test_new_ticket_form_inputs_reach_the_new_command(profile_name: str) -> None:
     card = BY_NAME[f"{profile_name}/form/new"].card
-    ids = [e["id"] for e in _elements(card) if e["type"].startswith("Input.")]
+    ids = [e["id"] for e in card_elements(card) if e["type"].startswith("Input.")]
     assert len(ids) == len(set(ids))
     new = next(c for c in _commands() if c.name == "new")
     # Title and description are the command's words and body; the other inputs are its options.
@@ -326,7 +317,7 @@ def test_new_ticket_form_inputs_reach_the_new_command(profile_name: str) -> None
     assert {"title", "description"} <= set(ids)
     [action] = card["actions"]
     assert action["type"] == "Action.Submit" and action["data"] == {"command": "new"}
-    for element in _elements(card):
+    for element in card_elements(card):
         if element["type"].startswith("Input."):
             assert element["label"]
 
@@ -368,7 +359,7 @@ def test_an_escalation_card_answers_in_place(name: str) -> None:
     escalation_id = f"{BY_NAME[name].ticket.id}-1"  # type: ignore[union-attr]
     assert card["refresh"]["action"] == {"type": "Action.Execute", "verb": "escalation.refresh",
                                          "data": {"escalation": escalation_id}}
-    executes = [e for e in _elements(card) if e["type"] == "Action.Execute" and e is not card["refresh"]["action"]]
+    executes = [e for e in card_elements(card) if e["type"] == "Action.Execute" and e is not card["refresh"]["action"]]
     for action in executes:  # each answer works on clients without Universal Actions too
         assert action["data"] == {"escalation": escalation_id}
         assert action["fallback"] == {"type": "Action.Submit", "title": action["title"],
@@ -378,7 +369,7 @@ def test_an_escalation_card_answers_in_place(name: str) -> None:
     assert ("Acknowledge" in titles) == name.endswith(("open", "open-overdue", "need-info", "taken-over", "notice"))
     assert ("Resolved" in titles) != finished
     for showcard in (a for a in card.get("actions", []) if a["type"] == "Action.ShowCard"):
-        [box] = [e for e in _elements(showcard["card"]) if e["type"] == "Input.Text"]
+        [box] = [e for e in card_elements(showcard["card"]) if e["type"] == "Input.Text"]
         assert box["id"] in TEXT_INPUT.values() and box.get("isRequired") is True
 
 

@@ -33,7 +33,7 @@ from cards.insights import postmortem_card, trend_card
 from tests.conftest import START, FakeClock, RunningSandbox
 from tests.support.card_validator import validate_cards
 from tests.support.odoo_view import OdooView
-from tests.support.teams import TeamsClient, TeamsUser, card_text
+from tests.support.teams import TeamsClient, TeamsUser, card_elements, card_text
 
 PROFILE = load_profile("mindx")
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -412,7 +412,7 @@ def test_each_card_fits_in_a_teams_message_and_wraps(name: str) -> None:
     card = CARDS[name]
     assert card["version"] == "1.5"
     assert len(json.dumps(card, ensure_ascii=False).encode()) < TEAMS_MESSAGE_LIMIT
-    blocks = [e for e in _elements(card) if e.get("type") == "TextBlock"]
+    blocks = [e for e in card_elements(card) if e.get("type") == "TextBlock"]
     assert blocks and all(b["wrap"] is True for b in blocks)
 
 
@@ -426,15 +426,6 @@ def test_the_postmortem_card_offers_the_markdown_in_monospace() -> None:
     assert "more in the Markdown" in card_text(long)
 
 
-def _elements(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        if "type" in node:
-            yield node
-        for value in node.values():
-            yield from _elements(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _elements(item)
 
 
 # ---- through the bot ---------------------------------------------------------------------------------

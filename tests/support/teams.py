@@ -5,6 +5,7 @@ posted back to the Bot Connector stub."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,3 +128,15 @@ def card_text(card: dict[str, Any]) -> str:
 
     walk(card)
     return "\n".join(out)
+
+
+def card_elements(node: Any) -> Iterator[dict[str, Any]]:
+    """Every object with a `type` in a card (elements, actions, select actions), depth first."""
+    if isinstance(node, dict):
+        if "type" in node:
+            yield node
+        for value in node.values():
+            yield from card_elements(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from card_elements(item)
