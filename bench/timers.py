@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from redis.asyncio import Redis
 
+from bench.stats import percentile
 from bot.timers import TimerEngine
 from bot.timers.engine import from_micros, to_micros
 from tests.support.redis_server import redis_server
@@ -47,11 +48,6 @@ TIME_LIMIT = 120.0  # seconds after S: give up waiting (counted as misses)
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))] if ordered else float("nan")
 
 
 async def schedule_all(engine: TimerEngine, timers: list[tuple[str, datetime]]) -> float:

@@ -25,6 +25,7 @@ from aiohttp.test_utils import TestServer
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.echo_bot import create_echo_app
+from bench.stats import percentile
 from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
 from bot.server import create_app
 from bot.settings import Mode, OdooSettings, Settings
@@ -33,11 +34,6 @@ from tests.support.redis_server import redis_server
 from tests.support.teams import TeamsClient, TeamsUser
 
 AGENT = TeamsUser("29:agent-tien", "Đỗ Doãn Tiến", "tien.dd@mindx.edu.vn")
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 async def timed(turns: int, send: Callable[[int], Awaitable[None]]) -> list[float]:

@@ -1,0 +1,9 @@
+"""Figures the benchmarks report."""
+
+from __future__ import annotations
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The value at `fraction` (0..1) of the sorted values, nearest rank; NaN when there are none."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))] if ordered else float("nan")
