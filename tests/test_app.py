@@ -79,7 +79,7 @@ async def test_demo_starts_with_nothing_installed_and_escalates(
             alex = TeamsClient(f"http://127.0.0.1:{port}/api/messages", connector_url, stub, session, ALEX)
             await alex.say_in_channel("/ticket channel content-ops", "19:content@thread.tacv2")
             await alex.say("/ticket escalate 1 content-ops Students cannot watch lesson 3")
-            [posted] = [p for p in stub.posted if p.conversation_id.startswith("19:content") and p.card]
+            [posted] = stub.cards_in("19:content")
             card = posted.card or {}
             assert "Escalation to the Content Ops team" in card_text(card)
             status, body = await alex.invoke("escalation.ack", card["refresh"]["action"]["data"],

@@ -13,7 +13,6 @@ from bot.escalation.model import Answer
 from bot.handlers import escalation as escalation_handlers
 from bot.server import Runtime
 from tests.conftest import AGENT, LEAD, STRANGER, FakeClock, RunningSandbox
-from tests.support.connector import Posted
 from tests.support.odoo_view import OdooView
 from tests.support.teams import TeamsClient, TeamsUser, card_text
 
@@ -34,16 +33,6 @@ def odoo(sandbox: RunningSandbox) -> OdooView:
 async def register(teams: TeamsClient, **channels: str) -> None:
     for name, conversation in channels.items():
         await teams.say_in_channel(f"/ticket channel {name.replace('_', '-')}", conversation)
-
-
-def posted_in(teams: TeamsClient, conversation: str) -> list[Posted]:
-    return [p for p in teams.connector.posted if p.conversation_id.startswith(conversation) and p.card]
-
-
-async def in_chat(teams: TeamsClient, text: str) -> str:
-    """Type `text` in the 1:1 chat; the text of the card the bot answered there (besides what it posted elsewhere)."""
-    [answer] = [p.card for p in await teams.say(text) if p.card and p.conversation_id.startswith("personal-")]
-    return card_text(answer or {})
 
 
 def escalation_id(card: dict[str, Any]) -> str:
@@ -72,10 +61,11 @@ async def test_an_escalation_card_carries_the_full_context(teams: TeamsClient, o
     await register(teams, dev=DEV)
     tid = await priority_ticket(teams, odoo)
     number = odoo.ticket(tid)["number"]
-    answer = await in_chat(teams, f"/ticket escalate {tid} dev 16 teachers blocked; parents' meeting at 17:00")
+    answer = card_text(await teams.card(f"/ticket escalate {tid} dev 16 teachers blocked; parents' meeting at "
+                                        "17:00"))
     assert f"{number} escalated" in answer and "Dev team: must acknowledge by 15:48" in answer  # Priority: 15 min
 
-    [posted] = posted_in(teams, DEV)
+    [posted] = teams.connector.cards_in(DEV)
     text = card_text(posted.card or {})
     for expected in ("Escalation to the Dev team", f"{number} · WEB101 attendance report times out",
                      "Class of service: Priority", "Users affected: 16", "Owner: Phạm Quốc Huy",
@@ -90,20 +80,20 @@ async def test_an_escalation_card_carries_the_full_context(teams: TeamsClient, o
 async def test_escalating_needs_a_known_team_and_its_channel(teams: TeamsClient, odoo: OdooView) -> None:
     tid = await priority_ticket(teams, odoo)
     notes = len(odoo.messages(tid))
-    refused = await in_chat(teams, f"/ticket escalate {tid} dev")
+    refused = card_text(await teams.card(f"/ticket escalate {tid} dev"))
     assert "No channel is registered for dev" in refused and "/ticket channel dev" in refused
-    refused = await in_chat(teams, f"/ticket escalate {tid} plumbers")
+    refused = card_text(await teams.card(f"/ticket escalate {tid} plumbers"))
     assert "`plumbers` is not an escalation team" in refused and "devops" in refused
     assert len(odoo.messages(tid)) == notes  # nothing was written
-    assert posted_in(teams, DEV) == []
+    assert teams.connector.cards_in(DEV) == []
 
 
 async def test_a_member_acknowledges_and_everyone_sees_it(teams: TeamsClient, odoo: OdooView,
                                                           clock: FakeClock) -> None:
     await register(teams, dev=DEV)
     tid = await priority_ticket(teams, odoo)
-    await in_chat(teams, f"/ticket escalate {tid} dev Teachers blocked")
-    [posted] = posted_in(teams, DEV)
+    await teams.card(f"/ticket escalate {tid} dev Teachers blocked")
+    [posted] = teams.connector.cards_in(DEV)
     clock.advance(minutes=7)
     before = len(teams.connector.posted)
 
@@ -125,8 +115,8 @@ async def test_a_member_acknowledges_and_everyone_sees_it(teams: TeamsClient, od
 async def test_someone_outside_the_team_channel_is_refused(teams: TeamsClient, odoo: OdooView) -> None:
     await register(teams, dev=DEV, support="19:support@thread.tacv2")
     tid = await priority_ticket(teams, odoo)
-    await in_chat(teams, f"/ticket escalate {tid} dev Teachers blocked")
-    [posted] = posted_in(teams, DEV)
+    await teams.card(f"/ticket escalate {tid} dev Teachers blocked")
+    [posted] = teams.connector.cards_in(DEV)
     notes = len(odoo.messages(tid))
     status, body = await teams.invoke(Answer.ACKNOWLEDGE.value, {"escalation": escalation_id(posted.card or {})},
                                       channel="19:support@thread.tacv2", sender=STRANGER)  # card data copied
@@ -142,8 +132,8 @@ async def test_someone_outside_the_team_channel_is_refused(teams: TeamsClient, o
 async def test_two_people_acknowledging_at_once_get_one_outcome(teams: TeamsClient, odoo: OdooView) -> None:
     await register(teams, dev=DEV)
     tid = await priority_ticket(teams, odoo)
-    await in_chat(teams, f"/ticket escalate {tid} dev Teachers blocked")
-    [posted] = posted_in(teams, DEV)
+    await teams.card(f"/ticket escalate {tid} dev Teachers blocked")
+    [posted] = teams.connector.cards_in(DEV)
     first, second = await asyncio.gather(click(teams, Answer.ACKNOWLEDGE, posted.card or {}, by=DUC),
                                          click(teams, Answer.ACKNOWLEDGE, posted.card or {}, by=MAI))
     texts = [card_text(first), card_text(second)]
@@ -159,8 +149,8 @@ async def test_two_people_acknowledging_at_once_get_one_outcome(teams: TeamsClie
 async def test_need_info_then_resolved(teams: TeamsClient, odoo: OdooView) -> None:
     await register(teams, dev=DEV)
     tid = await priority_ticket(teams, odoo)
-    await in_chat(teams, f"/ticket escalate {tid} dev Teachers blocked")
-    [posted] = posted_in(teams, DEV)
+    await teams.card(f"/ticket escalate {tid} dev Teachers blocked")
+    [posted] = teams.connector.cards_in(DEV)
     card = posted.card or {}
 
     empty = card_text(await click(teams, Answer.NEED_INFO, card))
@@ -185,16 +175,16 @@ async def test_nobody_acknowledges_so_it_goes_up_the_chain(teams: TeamsClient, o
     await register(teams, dev=DEV, senior=SENIOR)
     await teams.card("/ticket help")  # the owner's 1:1 chat is known to the bot
     tid = await priority_ticket(teams, odoo)
-    await in_chat(teams, f"/ticket escalate {tid} dev Teachers blocked")
-    [dev_card] = posted_in(teams, DEV)
+    await teams.card(f"/ticket escalate {tid} dev Teachers blocked")
+    [dev_card] = teams.connector.cards_in(DEV)
     clock.advance(minutes=14)
     await runtime.worker.run_once()
-    assert posted_in(teams, SENIOR) == []
+    assert teams.connector.cards_in(SENIOR) == []
 
     clock.advance(minutes=2)
     before = len(teams.connector.posted)
     await runtime.worker.run_once()
-    [senior_card] = posted_in(teams, SENIOR)
+    [senior_card] = teams.connector.cards_in(SENIOR)
     senior = card_text(senior_card.card or {})
     assert "The Dev team did not acknowledge it in time: it is yours now." in senior
     assert "Escalation to the Senior engineers" in senior and "SlowQueryWarning" in senior
@@ -205,22 +195,22 @@ async def test_nobody_acknowledges_so_it_goes_up_the_chain(teams: TeamsClient, o
     assert any("did not acknowledge the escalation" in t and "passed on to the Senior engineers" in t for t in told)
 
     await runtime.worker.run_once()  # nothing fires twice
-    assert len(posted_in(teams, SENIOR)) == 1
+    assert len(teams.connector.cards_in(SENIOR)) == 1
     refused = card_text(await click(teams, Answer.ACKNOWLEDGE, dev_card.card or {}))  # too late on the old card
     assert "It was passed on to the Senior engineers: answer there." in refused
     shown = card_text(await click(teams, Answer.ACKNOWLEDGE, senior_card.card or {}, channel=SENIOR))
     assert "Acknowledged by Võ Minh Đức" in shown
     clock.advance(hours=5)
     await runtime.worker.run_once()
-    assert posted_in(teams, MANAGEMENT) == []  # acknowledged: the chain stops
+    assert teams.connector.cards_in(MANAGEMENT) == []  # acknowledged: the chain stops
 
 
 async def test_a_slow_odoo_still_gets_the_card_answered(teams: TeamsClient, odoo: OdooView, sandbox: RunningSandbox,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     await register(teams, dev=DEV)
     tid = await priority_ticket(teams, odoo)
-    await in_chat(teams, f"/ticket escalate {tid} dev Teachers blocked")
-    [posted] = posted_in(teams, DEV)
+    await teams.card(f"/ticket escalate {tid} dev Teachers blocked")
+    [posted] = teams.connector.cards_in(DEV)
     monkeypatch.setattr(escalation_handlers, "ANSWER_WITHIN", 0.2)
     sandbox.odoo.latency = 0.5  # every Odoo call: the answer needs two
     shown = card_text(await click(teams, Answer.ACKNOWLEDGE, posted.card or {}))
@@ -237,8 +227,8 @@ async def test_a_slow_odoo_still_gets_the_card_answered(teams: TeamsClient, odoo
 async def test_an_action_submit_fallback_answers_like_the_invoke(teams: TeamsClient, odoo: OdooView) -> None:
     await register(teams, dev=DEV)
     tid = await priority_ticket(teams, odoo)
-    await in_chat(teams, f"/ticket escalate {tid} dev Teachers blocked")
-    [posted] = posted_in(teams, DEV)
+    await teams.card(f"/ticket escalate {tid} dev Teachers blocked")
+    [posted] = teams.connector.cards_in(DEV)
     [fallback] = [a["fallback"] for a in (posted.card or {})["actions"] if a.get("title") == "Acknowledge"]
     replies = await teams.submit(fallback["data"], channel=DEV)
     assert any("Acknowledged by Phạm Quốc Huy" in card_text(r.card or {}) for r in replies)
@@ -249,15 +239,15 @@ async def test_a_hand_over_that_fails_half_way_is_done_again(teams: TeamsClient,
                                                              clock: FakeClock) -> None:
     await register(teams, dev=DEV, senior=SENIOR)
     tid = await priority_ticket(teams, odoo)
-    await in_chat(teams, f"/ticket escalate {tid} dev Teachers blocked")
+    await teams.card(f"/ticket escalate {tid} dev Teachers blocked")
     clock.advance(minutes=16)
     teams.connector.failures.append((500, {}))  # Teams refuses the senior engineers' card once
     await runtime.worker.run_once()
-    assert posted_in(teams, SENIOR) == []
+    assert teams.connector.cards_in(SENIOR) == []
     clock.advance(minutes=2)  # the failed delivery's lease ends: the timer comes back
     await runtime.worker.run_once()
     await runtime.worker.run_once()
-    [senior_card] = posted_in(teams, SENIOR)
+    [senior_card] = teams.connector.cards_in(SENIOR)
     assert "it is yours now" in card_text(senior_card.card or {})
     passed = [n["body"] for n in odoo.messages(tid, subtype="Note") if "Escalated to the Senior engineers" in n["body"]]
     assert len(passed) == 1
@@ -266,8 +256,8 @@ async def test_a_hand_over_that_fails_half_way_is_done_again(teams: TeamsClient,
 async def test_a_team_lead_may_answer_from_anywhere(teams: TeamsClient, odoo: OdooView) -> None:
     await register(teams, dev=DEV)
     tid = await priority_ticket(teams, odoo)
-    await in_chat(teams, f"/ticket escalate {tid} dev Teachers blocked")
-    [posted] = posted_in(teams, DEV)
+    await teams.card(f"/ticket escalate {tid} dev Teachers blocked")
+    [posted] = teams.connector.cards_in(DEV)
     await teams.say("/ticket list mine", sender=LEAD)  # Trần Thị Lan is a Helpdesk Manager in Odoo
     status, body = await teams.invoke(Answer.ACKNOWLEDGE.value, {"escalation": escalation_id(posted.card or {})},
                                       sender=LEAD)  # from her 1:1 chat

@@ -452,8 +452,8 @@ async def test_scenario_3_postmortem(teams: TeamsClient, odoo: OdooView, sandbox
                      "Root cause: deploy 2.14.3 broke ExamSubmitHandler.")
     await teams.say_in_channel("/ticket channel dev", DEV_CHANNEL)
     clock.advance(minutes=2)
-    [dev_card] = [p for p in await teams.say(f"/ticket escalate {tid} dev 53 students cannot submit")
-                  if p.card and p.conversation_id.startswith(DEV_CHANNEL)]
+    await teams.card(f"/ticket escalate {tid} dev 53 students cannot submit")
+    [dev_card] = teams.connector.cards_in(DEV_CHANNEL)
     clock.advance(minutes=2)
     status, _ = await teams.invoke("escalation.ack", (dev_card.card or {})["refresh"]["action"]["data"],
                                    channel=DEV_CHANNEL, sender=DEVELOPER)

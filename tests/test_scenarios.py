@@ -29,16 +29,6 @@ async def register_channels(teams: TeamsClient) -> None:
         await teams.say_in_channel(f"/ticket channel {name}", conversation)
 
 
-async def escalate(teams: TeamsClient, command: str) -> str:
-    """Escalate from the 1:1 chat; what the agent was told there."""
-    [answer] = [p.card for p in await teams.say(command) if p.card and p.conversation_id.startswith("personal-")]
-    return card_text(answer or {})
-
-
-def cards_in(teams: TeamsClient, channel: str) -> list[Posted]:
-    return [p for p in teams.connector.posted if p.conversation_id.startswith(CHANNELS[channel]) and p.card]
-
-
 async def acknowledge(teams: TeamsClient, channel: str, posted: Posted) -> str:
     """A team member clicks Acknowledge on the card in their channel; what the card shows then."""
     data = (posted.card or {})["refresh"]["action"]["data"]
@@ -112,10 +102,10 @@ async def test_scenario_2_performance_priority(teams: TeamsClient, odoo: OdooVie
     assert "SlowQueryWarning" in note and "85/100" in note
 
     await register_channels(teams)
-    told = await escalate(teams, f"/ticket escalate {tid} dev WEB101 students cannot submit assignments; "
-                                 "investigation points at slow attendance queries")
+    told = card_text(await teams.card(f"/ticket escalate {tid} dev WEB101 students cannot submit assignments; "
+                                      "investigation points at slow attendance queries"))
     assert "Dev team: must acknowledge by" in told
-    [dev_card] = cards_in(teams, "dev")
+    [dev_card] = teams.connector.cards_in(CHANNELS["dev"])
     shown = card_text(dev_card.card or {})
     assert "SlowQueryWarning 28-32s" in shown and "DB pool 85/100" in shown and "Users affected: 16" in shown
     clock.advance(minutes=3)
@@ -144,12 +134,12 @@ async def test_scenario_3_critical_bug_expedite(teams: TeamsClient, odoo: OdooVi
     await register_channels(teams)
     await teams.card(f"/ticket diag {tid} Submission API returns 500; NullPointerException in ExamSubmitHandler "
                      "since deploy 2.14.3")
-    told = await escalate(teams, f"/ticket escalate {tid} dev Final exams in progress: 53 students in 3 classes "
-                                 "cannot submit.")
+    told = card_text(await teams.card(f"/ticket escalate {tid} dev Final exams in progress: 53 students in 3 "
+                                      "classes cannot submit."))
     assert "Dev team: must acknowledge by 15:38" in told  # Expedite: within 5 minutes
-    [dev_card] = cards_in(teams, "dev")
+    [dev_card] = teams.connector.cards_in(CHANNELS["dev"])
     assert "NullPointerException in ExamSubmitHandler" in card_text(dev_card.card or {})
-    [summary] = cards_in(teams, "management")
+    [summary] = teams.connector.cards_in(CHANNELS["management"])
     business = card_text(summary.card or {})
     assert "Expedite incident: Student submission system down during final exams" in business
     assert "53 users affected. Final exams in progress" in business
@@ -199,9 +189,11 @@ async def test_scenario_5_duplicate_video_tickets_merged(teams: TeamsClient, odo
     await teams.card(f"/ticket diag {second} GET /api/lessons/adv-js-lesson-3/video -> 403; CDN Access Denied; "
                      "signed URL expired")
     await register_channels(teams)
-    told = await escalate(teams, f"/ticket escalate {second} devops,content-ops 12 students cannot watch lesson 3")
+    told = card_text(await teams.card(f"/ticket escalate {second} devops,content-ops 12 students cannot watch "
+                                      "lesson 3"))
     assert "DevOps team: must acknowledge by" in told and "Content Ops team: must acknowledge by" in told
-    [devops_card], [content_card] = cards_in(teams, "devops"), cards_in(teams, "content-ops")
+    [devops_card] = teams.connector.cards_in(CHANNELS["devops"])
+    [content_card] = teams.connector.cards_in(CHANNELS["content-ops"])
     for posted in (devops_card, content_card):
         assert "CDN Access Denied; signed URL expired" in card_text(posted.card or {})
     assert "Escalated to the DevOps team, Content Ops team" in odoo.messages(second, subtype="Note")[-1]["body"]

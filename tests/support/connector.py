@@ -42,6 +42,10 @@ class ConnectorStub:
     attempts: int = 0  # posts received, failed ones included
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
 
+    def cards_in(self, conversation: str) -> list[Posted]:
+        """The cards posted in a conversation (a channel's id also matches the threads in it)."""
+        return [p for p in self.posted if p.conversation_id.startswith(conversation) and p.card]
+
     def add_member(self, user_id: str, name: str, email: str) -> None:
         self.roster[user_id] = {"id": user_id, "name": name, "email": email, "userPrincipalName": email,
                                 "aadObjectId": f"aad-{user_id}"}

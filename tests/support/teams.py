@@ -101,9 +101,11 @@ class TeamsClient:
         return self.connector.posted[before:]
 
     async def card(self, text: str, *, sender: TeamsUser | None = None) -> dict[str, Any]:
-        """The one card the bot answered `text` with (typed by `sender`, the client's user by default)."""
+        """The one card the bot answered `text` with in the 1:1 chat it was typed in (typed by `sender`,
+        the client's user by default); what the bot posted elsewhere meanwhile is not an answer."""
+        chat = self.personal(sender)["id"]
         replies = await self.say(text, sender=sender)
-        cards = [r.card for r in replies if r.card]
+        cards = [r.card for r in replies if r.card and r.conversation_id == chat]
         assert len(cards) == 1, f"expected one card for {text!r}, got {[r.activity for r in replies]}"
         return cards[0]
 
