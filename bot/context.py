@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,8 @@ from bot.reminders.service import Reminders
 from bot.store import References, Store
 from bot.tickets import OdooUser
 from bot.turn import Incoming, Reply, TeamsChannel
+
+logger = logging.getLogger(__name__)
 
 
 class Poster(Protocol):
@@ -38,6 +41,15 @@ class Services:
     profile: ProcessProfile
     clock: Callable[[], datetime]
     timezone: ZoneInfo  # the team's default; a user's own Teams timezone wins when Teams sends it
+
+    async def post_to_channel(self, name: str, reply: Reply) -> bool:
+        """Post in the channel registered for `name` (support, management, a team); False when none is."""
+        reference = await self.references.channel(name)
+        if reference is None:
+            logger.warning("no %s channel registered: a message for it was not posted", name)
+            return False
+        await self.outbound.send_to(reference, reply)
+        return True
 
 
 @dataclass

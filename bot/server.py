@@ -136,7 +136,7 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
             bot = TicketBot(services)
             turns.append(bot)
             relay = OutboxRelay(outbox, bot.replay, outbound, remember_user=store.remember_odoo_user)
-            worker = TimerWorker(reminders.engine, timer_handler(services, Nagger(services, references, outbound)),
+            worker = TimerWorker(reminders.engine, timer_handler(services, Nagger(services)),
                                  clock=clock)
             poller = OdooPoller(services, interval=timedelta(seconds=settings.poll_interval))
             runtime = Runtime(settings, services, bot, adapter, odoo_url, worker, poller, relay)

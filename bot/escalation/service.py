@@ -83,22 +83,13 @@ async def escalate(services: Services, ticket: Ticket, teams: list[str], reason:
     labels = ", ".join(e.team_label for e in posted)
     await services.odoo.note(ticket, f"Escalated to the {labels}" + (f": {reason}" if reason else "."), by=by)
     if Audience.MANAGEMENT in services.profile.classes[ticket.cos].alerts and not previous:
-        await _post_to_channel(services, MANAGEMENT_CHANNEL, Reply(card=impact_card(posted, tz=services.timezone,
+        await services.post_to_channel(MANAGEMENT_CHANNEL, Reply(card=impact_card(posted, tz=services.timezone,
                                                                                     now=now)))
     return posted
 
 
 def _conversation_id(reference: dict[str, Any]) -> str:
     return root_conversation_id(str((reference.get("conversation") or {}).get("id", "")))
-
-
-async def _post_to_channel(services: Services, name: str, reply: Reply) -> bool:
-    reference = await services.references.channel(name)
-    if reference is None:
-        logger.warning("no %s channel registered: a message for it was not posted", name)
-        return False
-    await services.outbound.send_to(reference, reply)
-    return True
 
 
 async def tell_owner(services: Services, context: TicketContext, message: str) -> None:
@@ -108,7 +99,7 @@ async def tell_owner(services: Services, context: TicketContext, message: str) -
     if reference is not None:
         await services.outbound.send_to(reference, reply)
     else:
-        await _post_to_channel(services, SUPPORT_CHANNEL, reply)
+        await services.post_to_channel(SUPPORT_CHANNEL, reply)
 
 
 async def redraw(services: Services, escalation: Escalation) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.context import Services
@@ -18,7 +17,6 @@ from bot.odoo.gateway import TicketNotFound
 from bot.process import Audience, FollowUpRule, Stage, format_duration, update_interval
 from bot.reminders.policy import Kind, checkpoint_holds, next_checkpoint, not_logged_yet, reminders_for
 from bot.reminders.service import since
-from bot.store import References
 from bot.tickets import Ticket
 from bot.timers import Timer
 from bot.turn import Reply
@@ -34,15 +32,9 @@ SUPPORT_CHANNEL = "support"
 MANAGEMENT_CHANNEL = "management"
 
 
-class Notifier(Protocol):
-    async def send_to(self, reference: dict[str, Any], reply: Reply) -> str: ...
-
-
 class Nagger:
-    def __init__(self, services: Services, references: References, notifier: Notifier) -> None:
+    def __init__(self, services: Services) -> None:
         self._services = services
-        self._references = references
-        self._notifier = notifier
 
     async def __call__(self, timer: Timer) -> None:
         if timer.kind not in {k.value for k in Kind}:
@@ -90,25 +82,23 @@ class Nagger:
 
         reply = reply_in(services.timezone)
         targets: list[str] = []
-        owner_ref = await self._references.personal(ticket.owner.id) if ticket.owner else None
+        owner_ref = await self._services.references.personal(ticket.owner.id) if ticket.owner else None
         if owner_ref is not None and ticket.owner and kind is not Kind.RECEPTION:  # logging it is the desk's job
             targets.append("owner")
-            await self._notifier.send_to(owner_ref, reply_in(await self._timezone_of(ticket.owner.id)))
+            await self._services.outbound.send_to(owner_ref, reply_in(await self._timezone_of(ticket.owner.id)))
         owner_missed = misses >= services.profile.lead_after_misses and kind is not Kind.RECEPTION
         if owner_missed:  # the team leads (Odoo's manager group) hear of it in their 1:1 chats
             for lead in services.odoo.leads():
-                lead_ref = await self._references.personal(lead.id)
+                lead_ref = await self._services.references.personal(lead.id)
                 if lead_ref is not None and lead_ref != owner_ref:
                     targets.append(f"lead {lead.name}")
-                    await self._notifier.send_to(lead_ref, reply_in(await self._timezone_of(lead.id)))
+                    await self._services.outbound.send_to(lead_ref, reply_in(await self._timezone_of(lead.id)))
         channels = [SUPPORT_CHANNEL] if owner_missed or owner_ref is None or kind is Kind.RECEPTION else []
         if kind is Kind.UPDATE and Audience.MANAGEMENT in services.profile.classes[ticket.cos].alerts:
             channels.append(MANAGEMENT_CHANNEL)
         for name in channels:
-            reference = await self._references.channel(name)
-            if reference is not None:
+            if await services.post_to_channel(name, reply):
                 targets.append(name)
-                await self._notifier.send_to(reference, reply)
         if kind is Kind.DEADLINE and await self._tell_requester(ticket, timer, now):
             targets.append("requester")
         if not targets:
@@ -132,7 +122,7 @@ class Nagger:
 
     async def _timezone_of(self, odoo_user_id: int) -> ZoneInfo:
         """The person's own Teams time zone, as their last message to the bot said; else the team's."""
-        return await self._references.timezone(odoo_user_id) or self._services.timezone
+        return await self._services.references.timezone(odoo_user_id) or self._services.timezone
 
     def _reason(self, ticket: Ticket, kind: Kind, timer: Timer, now: datetime, tz: ZoneInfo) -> str:
         profile = self._services.profile
