@@ -9,6 +9,7 @@ from bot.adapter import Outcome
 from bot.context import Ctx, Services
 from bot.handlers import GROUPS
 from bot.handlers.help import help_command
+from bot.i18n import speaking, tr
 from bot.lifecycle import NotAllowed
 from bot.odoo.errors import OdooAccessDenied, OdooError, OdooUnavailable
 from bot.odoo.gateway import TicketNotFound
@@ -52,7 +53,8 @@ class TicketBot:
         if incoming.kind is Kind.OTHER:
             return Outcome()
         ctx = Ctx(incoming, teams, self.services, correlation_id=uuid.uuid4().hex[:12])
-        replies = await self.router.dispatch(ctx, self._run_command)
+        with speaking(incoming.locale):
+            replies = await self.router.dispatch(ctx, self._run_command)
         if incoming.kind is Kind.CARD_ACTION:  # Action.Execute: the answer replaces the card
             card = next((r.card for r in replies if r.card), None)
             return Outcome(card=card)
@@ -67,7 +69,7 @@ class TicketBot:
                 return _problem(f"This button ({ctx.incoming.verb or 'no action'}) is not something I can do.",
                                 "Type `/ticket help` to see what I do.")
             # In channels the bot only hears messages that @mention it, so an answer is always wanted.
-            return [Reply(text=NOT_A_COMMAND)]
+            return [Reply(text=tr(NOT_A_COMMAND))]
         if command.needs_user:
             ctx.user = await odoo_user(ctx)
             if ctx.incoming.conversation.type is ConversationType.PERSONAL:  # where this agent's reminders go
@@ -94,13 +96,14 @@ class TicketBot:
         command, request = self.router.request_for(ctx)
         if command is None or request is None:
             return [], False
-        try:
-            ctx.user = await odoo_user(ctx)
-            return as_replies(await command.handler(ctx, request)), True
-        except OdooUnavailable:
-            raise
-        except Exception as error:
-            return problem_for(ctx, error), False
+        with speaking(incoming.locale):
+            try:
+                ctx.user = await odoo_user(ctx)
+                return as_replies(await command.handler(ctx, request)), True
+            except OdooUnavailable:
+                raise
+            except Exception as error:
+                return problem_for(ctx, error), False
 
 
 async def _keep(ctx: Ctx) -> list[Reply]:
