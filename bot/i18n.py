@@ -1,7 +1,9 @@
 """The reader's language: every sentence the bot says goes through `tr`.
 
-The English sentence in the code is the key; `bot/locales/<language>.yaml` maps it to a translation
-(placeholders in `{braces}` kept as they are). The language is chosen per turn from the Teams locale
+The English sentence in the code is the key; the files `bot/locales/<language>/*.yaml` map it to a
+translation (placeholders in `{braces}` kept as they are; one file per area of the bot). A sentence kept
+in a constant is marked with `N_` where it is written, so the catalogue test finds it, and translated
+with `tr` where it is said. The language is chosen per turn from the Teams locale
 (`speaking(incoming.locale)`), and per reader for messages the bot sends by itself. A sentence
 missing from a catalogue is said in English rather than not at all.
 """
@@ -24,14 +26,15 @@ _language: ContextVar[str] = ContextVar("language", default=ENGLISH)
 
 @cache
 def catalogue(language: str) -> dict[str, str]:
-    path = LOCALES / f"{language}.yaml"
-    if language == ENGLISH or not path.exists():
-        return {}
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    merged: dict[str, str] = {}
+    for path in sorted((LOCALES / language).glob("*.yaml")) if language != ENGLISH else ():
+        merged.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return merged
 
 
+@cache
 def shipped() -> tuple[str, ...]:
-    return (ENGLISH, *sorted(path.stem for path in LOCALES.glob("*.yaml")))
+    return (ENGLISH, *sorted(path.name for path in LOCALES.iterdir() if path.is_dir() and path.name != ENGLISH))
 
 
 def language_of(locale: str | None) -> str:
@@ -52,6 +55,11 @@ def speaking(locale: str | None) -> Iterator[str]:
         yield _language.get()
     finally:
         _language.reset(token)
+
+
+def N_(message: str) -> str:
+    """Marks a sentence kept in a constant as one to translate; `tr` translates it where it is said."""
+    return message
 
 
 def tr(message: str, /, **values: object) -> str:
