@@ -9,7 +9,7 @@ from bot.adapter import Outcome
 from bot.context import Ctx, Services
 from bot.handlers import GROUPS
 from bot.handlers.help import help_command
-from bot.i18n import speaking, tr
+from bot.i18n import N_, speaking, tr
 from bot.lifecycle import NotAllowed
 from bot.odoo.errors import OdooAccessDenied, OdooError, OdooUnavailable
 from bot.odoo.gateway import TicketNotFound
@@ -22,9 +22,9 @@ from cards.notices import problem_card, queued_card
 
 logger = logging.getLogger(__name__)
 
-WELCOME = ("Hi! I keep your support tickets in Odoo moving. Type `/ticket new` followed by a title to log one, "
-           "or `/ticket help` to see everything I do.")
-NOT_A_COMMAND = "I only understand ticket commands. Try `/ticket help`."
+WELCOME = N_("Hi! I keep your support tickets in Odoo moving. Type `/ticket new` followed by a title to log one, "
+             "or `/ticket help` to see everything I do.")
+NOT_A_COMMAND = N_("I only understand ticket commands. Try `/ticket help`.")
 
 
 class UnknownUser(Exception):
@@ -49,7 +49,8 @@ class TicketBot:
 
     async def on_turn(self, incoming: Incoming, teams: TeamsChannel) -> Outcome:
         if incoming.kind is Kind.INSTALL:
-            return Outcome(replies=(Reply(text=WELCOME),))
+            with speaking(incoming.locale):
+                return Outcome(replies=(Reply(text=tr(WELCOME)),))
         if incoming.kind is Kind.OTHER:
             return Outcome()
         ctx = Ctx(incoming, teams, self.services, correlation_id=uuid.uuid4().hex[:12])
@@ -64,17 +65,19 @@ class TicketBot:
         command, request = self.router.request_for(ctx)
         if command is None or request is None:
             if request is not None:  # `/ticket something-unknown`
-                raise UsageError(f"I don't know the command `{request.name}`. `/ticket help` lists them.")
+                raise UsageError(tr("I don't know the command `{name}`. `/ticket help` lists them.",
+                                    name=request.name))
             if ctx.incoming.kind is Kind.CARD_ACTION:
-                return _problem(f"This button ({ctx.incoming.verb or 'no action'}) is not something I can do.",
-                                "Type `/ticket help` to see what I do.")
+                return _problem(tr("This button ({action}) is not something I can do.",
+                                   action=ctx.incoming.verb or tr("no action")),
+                                tr("Type `/ticket help` to see what I do."))
             # In channels the bot only hears messages that @mention it, so an answer is always wanted.
             return [Reply(text=tr(NOT_A_COMMAND))]
         if command.needs_user:
             ctx.user = await odoo_user(ctx)
             if ctx.incoming.conversation.type is ConversationType.PERSONAL:  # where this agent's reminders go
                 await ctx.services.references.remember_personal(ctx.user.id, ctx.incoming.reference,
-                                                                ctx.incoming.timezone)
+                                                                ctx.incoming.timezone, ctx.incoming.locale)
         if ctx.user is not None:
             check_allowed(ctx.profile, ctx.odoo, ctx.user, command.action)
         keeps = command.changes and ctx.user is not None and ctx.incoming.kind is Kind.MESSAGE
@@ -110,13 +113,13 @@ async def _keep(ctx: Ctx) -> list[Reply]:
     assert ctx.user is not None
     outbox = ctx.services.outbox
     await outbox.keep(ctx.incoming, ctx.user.id)
-    typed = ctx.incoming.text.strip() or "(a form)"
+    typed = ctx.incoming.text.strip() or tr("(a form)")
     logger.warning("turn %s: Odoo unavailable, command kept in the outbox", ctx.correlation_id)
     return [Reply(card=queued_card(typed, waiting=await outbox.waiting() - 1))]
 
 
 def _with_usage(error: UsageError, command: Command) -> UsageError:
-    return UsageError(f"{error}\n\nUsage: `{command.usage}`")
+    return UsageError(f"{error}\n\n" + tr("Usage: `{usage}`", usage=command.usage))
 
 
 async def odoo_user(ctx: Ctx) -> OdooUser:
@@ -135,9 +138,9 @@ async def odoo_user(ctx: Ctx) -> OdooUser:
     if user is None and not address:
         user = ctx.odoo.user_by_name(sender.name)  # Teams gave no email (e.g. a local test client)
     if user is None:
-        raise UnknownUser(
-            f"I can't find an Odoo user for you ({address or sender.name or 'unknown'}). Ask your Odoo "
-            "administrator to give your Odoo user the same email address as your Teams account.")
+        raise UnknownUser(tr(
+            "I can't find an Odoo user for you ({who}). Ask your Odoo administrator to give your Odoo user the same "
+            "email address as your Teams account.", who=address or sender.name or tr("unknown")))
     await ctx.services.store.remember_odoo_user(sender.id, user.id)
     return user
 
@@ -181,14 +184,14 @@ def problem_for(ctx: Ctx, error: Exception) -> list[Reply]:
     if isinstance(error, OdooUnavailable):  # a read, or a change from someone Odoo could not name yet
         logger.warning("turn %s: Odoo unavailable", ctx.correlation_id)
         typed = ctx.incoming.text.strip()
-        return _problem("Odoo is not answering right now, so nothing was changed.",
-                        f"Please try again in a minute. You wrote: `{typed}`" if typed else
-                        "Please try again in a minute.", ctx.correlation_id)
+        return _problem(tr("Odoo is not answering right now, so nothing was changed."),
+                        tr("Please try again in a minute. You wrote: `{typed}`", typed=typed) if typed else
+                        tr("Please try again in a minute."), ctx.correlation_id)
     if isinstance(error, OdooAccessDenied):
-        return _problem(f"Odoo refused this: {error}", "The bot's Odoo user may lack a permission.",
+        return _problem(tr("Odoo refused this: {error}", error=error), tr("The bot's Odoo user may lack a permission."),
                         ctx.correlation_id)
     if isinstance(error, OdooError):
-        return _problem(f"Odoo did not accept this: {error}", reference=ctx.correlation_id)
+        return _problem(tr("Odoo did not accept this: {error}", error=error), reference=ctx.correlation_id)
     logger.error("turn %s failed", ctx.correlation_id, exc_info=error)
-    return _problem("Sorry, something went wrong on my side.",
-                    "If it happens again, give this reference to your admin.", ctx.correlation_id)
+    return _problem(tr("Sorry, something went wrong on my side."),
+                    tr("If it happens again, give this reference to your admin."), ctx.correlation_id)

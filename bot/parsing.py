@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.i18n import tr
 from bot.process.durations import parse_duration
 
 
@@ -66,7 +67,7 @@ def split_arguments(args: str, options: frozenset[str] | set[str] = frozenset())
         key = match.group(1).lower() if match else ""
         if match and key in options:
             if key in found:
-                raise UsageError(f"`{key}:` is given twice; give it once.")
+                raise UsageError(tr("`{key}:` is given twice; give it once.", key=key))
             found[key] = match.group(2).strip()
         else:
             words.append(token)
@@ -90,18 +91,18 @@ _NUMBER = re.compile(r"^([A-Za-z]{1,6}\d{1,12})$")
 
 def ticket_ref(word: str | None) -> TicketRef:
     if not word:
-        raise UsageError("Which ticket? Give its id, like `42`, `#42` or `HT00042`.")
+        raise UsageError(tr("Which ticket? Give its id, like `42`, `#42` or `HT00042`."))
     if match := _ID.match(word):
         return TicketRef(id=int(match.group(1)))
     if _NUMBER.match(word):
         return TicketRef(number=word.upper())
-    raise UsageError(f"`{word}` is not a ticket id. Write it like `42`, `#42` or `HT00042`.")
+    raise UsageError(tr("`{word}` is not a ticket id. Write it like `42`, `#42` or `HT00042`.", word=word))
 
 
 def user_count(text: str) -> int:
     cleaned = text.strip().replace(",", "").rstrip("+")
     if not cleaned.isdigit() or int(cleaned) > 10_000_000:
-        raise UsageError(f"`{text}` is not a number of users. Write a whole number, like `users:15`.")
+        raise UsageError(tr("`{text}` is not a number of users. Write a whole number, like `users:15`.", text=text))
     return int(cleaned)
 
 
@@ -153,8 +154,8 @@ def when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
                 except ValueError:
                     continue
     if moment is None:
-        raise UsageError(f"I can't read the time `{text}`. Write `2025-01-30 09:00` (in quotes), "
-                         "`tomorrow@09:00`, `17:00` or `4h` (from now).")
+        raise UsageError(tr("I can't read the time `{text}`. Write `2025-01-30 09:00` (in quotes), "
+                            "`tomorrow@09:00`, `17:00` or `4h` (from now).", text=text))
     if moment <= now:
-        raise UsageError(f"`{text}` is already past. Give a time in the future.")
+        raise UsageError(tr("`{text}` is already past. Give a time in the future.", text=text))
     return moment.astimezone(ZoneInfo("UTC"))

@@ -2,6 +2,7 @@
 
 Handlers register with `@router.command("name", usage=...)`; the first paragraph of a
 handler's docstring is its line in `/ticket help`, the whole docstring its `/ticket help name`.
+Each paragraph is a sentence of the catalogue (`bot/i18n.py`), translated where help is shown.
 Cross-cutting work (dedupe, correlation id, errors, user mapping) is middleware:
 `async def middleware(ctx, call_next) -> Outcome`.
 """
@@ -52,8 +53,17 @@ class Command:
         return inspect.cleandoc(self.handler.__doc__ or "")
 
     @property
+    def paragraphs(self) -> list[str]:
+        return help_paragraphs(self.doc)
+
+    @property
     def summary(self) -> str:
-        return self.doc.split("\n\n")[0].replace("\n", " ")
+        return self.paragraphs[0]
+
+
+def help_paragraphs(doc: str) -> list[str]:
+    """A help text's paragraphs, each on one line: the keys its translations are kept under."""
+    return [paragraph.replace("\n", " ") for paragraph in doc.split("\n\n")]
 
 
 class CommandGroup:
@@ -63,13 +73,13 @@ class CommandGroup:
         self.commands: list[Command] = []
         self.card_actions: list[Command] = []
 
-    def card_action(self, *verbs: str) -> Callable[[Handler], Handler]:
+    def card_action(self, *verbs: str, needs_user: bool = False) -> Callable[[Handler], Handler]:
         """A button on a card (Action.Execute verb, or an Action.Submit fallback carrying `verb`);
-        open to people without an Odoo user (the teams answering escalations)."""
+        open to people without an Odoo user (the teams answering escalations) unless `needs_user`."""
         def register(handler: Handler) -> Handler:
             if not handler.__doc__:
                 raise ValueError(f"card action {verbs!r} needs a docstring")
-            self.card_actions += [Command(verb, "", handler, frozenset(), needs_user=False) for verb in verbs]
+            self.card_actions += [Command(verb, "", handler, frozenset(), needs_user=needs_user) for verb in verbs]
             return handler
 
         return register

@@ -61,11 +61,19 @@ class References:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def remember_personal(self, odoo_user_id: int, reference: dict[str, Any], timezone: str = "") -> None:
-        """The agent's 1:1 chat, and the time zone their Teams client reported (times on reminders)."""
+    async def remember_personal(self, odoo_user_id: int, reference: dict[str, Any], timezone: str = "",
+                                locale: str = "") -> None:
+        """The agent's 1:1 chat, and the time zone and locale their Teams client reported (the times and
+        the language of what the bot tells them on its own)."""
         await self._store.redis.hset(self._store.key("ref", "personal"), str(odoo_user_id), json.dumps(reference))
         if timezone:
             await self._store.redis.hset(self._store.key("ref", "timezone"), str(odoo_user_id), timezone)
+        if locale:
+            await self._store.redis.hset(self._store.key("ref", "locale"), str(odoo_user_id), locale)
+
+    async def locale(self, odoo_user_id: int) -> str | None:
+        """The Teams locale (`vi-VN`) of the agent's last message in their 1:1 chat, if known."""
+        return await self._store.redis.hget(self._store.key("ref", "locale"), str(odoo_user_id))
 
     async def timezone(self, odoo_user_id: int) -> ZoneInfo | None:
         name = await self._store.redis.hget(self._store.key("ref", "timezone"), str(odoo_user_id))

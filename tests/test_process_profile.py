@@ -283,6 +283,11 @@ def test_base_profile_is_valid_and_defaults_apply() -> None:
     assert profile.escalation_teams["management"].next is None
     assert profile.escalation_teams["dev"].stage is None
     assert profile.classes[ClassOfService.EXPEDITE].update_every == timedelta(minutes=10)
+    assert profile.language == "en"  # the bot's own channel posts
+
+
+def test_channel_posts_may_be_in_vietnamese() -> None:
+    assert parse_profile(mutate("title: Test desk\n", "title: Test desk\nlanguage: vi\n"), "vi.yaml").language == "vi"
 
 
 def test_profile_without_roles_opens_every_action_to_every_role() -> None:
@@ -601,6 +606,13 @@ BAD = [
         "notify_customer_on_cancel: maybe",
         "notify_customer_on_cancel: expected true or false, got 'maybe'",
         id="not-a-boolean",
+    ),
+    pytest.param(
+        "title: Test desk\n",
+        "title: Test desk\nlanguage: fr\n",
+        "language: fr",
+        "language: 'fr' is not a language the bot speaks (use 'en' or 'vi')",
+        id="language-not-shipped",
     ),
     pytest.param(
         "title: Test desk\n",

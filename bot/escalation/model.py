@@ -10,6 +10,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.i18n import N_
+
 
 class Status(StrEnum):
     OPEN = "open"  # posted, nobody answered yet
@@ -38,7 +40,10 @@ ANSWERS: dict[Answer, tuple[Status, frozenset[Status]]] = {
     Answer.RESOLVED: (Status.RESOLVED, frozenset({Status.OPEN, Status.ACKNOWLEDGED, Status.NEED_INFO})),
     Answer.DECLINE: (Status.DECLINED, frozenset({Status.OPEN, Status.ACKNOWLEDGED, Status.NEED_INFO})),
 }
-NEEDS_TEXT = {Answer.NEED_INFO: "what you need", Answer.RESOLVED: "what was done", Answer.DECLINE: "why"}
+NEEDS_TEXT = {Answer.NEED_INFO: N_("what you need"), Answer.RESOLVED: N_("what was done"), Answer.DECLINE: N_("why")}
+STATUS_NAMES = {Status.OPEN: N_("open"), Status.ACKNOWLEDGED: N_("acknowledged"), Status.NEED_INFO: N_("need info"),
+                Status.RESOLVED: N_("resolved"), Status.DECLINED: N_("declined"), Status.PASSED_ON: N_("passed on")}
+NOBODY_FURTHER = N_("nobody (end of the chain)")  # who an escalation is passed on to at the end of the chain
 TEXT_INPUT = {Answer.NEED_INFO: "info", Answer.RESOLVED: "resolution", Answer.DECLINE: "why"}  # input ids on the card
 FINISHED = frozenset({Status.RESOLVED, Status.DECLINED, Status.PASSED_ON})
 

@@ -9,10 +9,21 @@ delivered twice never re-posts twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from bot.context import Services
-from bot.escalation.model import NEEDS_TEXT, TEXT_INPUT, Answer, Escalation, Status, TicketContext
+from bot.escalation.model import (
+    NEEDS_TEXT,
+    NOBODY_FURTHER,
+    STATUS_NAMES,
+    TEXT_INPUT,
+    Answer,
+    Escalation,
+    Status,
+    TicketContext,
+)
+from bot.i18n import N_, speaking, tr
 from bot.odoo.gateway import TicketNotFound
 from bot.parsing import UsageError
 from bot.process import Audience
@@ -27,7 +38,11 @@ logger = logging.getLogger(__name__)
 
 TIMER_KIND = "escalation"
 DONE_WORDS = {Answer.ACKNOWLEDGE: "acknowledged", Answer.NEED_INFO: "needs more information on",
-              Answer.RESOLVED: "resolved", Answer.DECLINE: "declined"}
+              Answer.RESOLVED: "resolved", Answer.DECLINE: "declined"}  # the chatter note (English, read back)
+TOLD_OWNER = {Answer.ACKNOWLEDGE: N_("{who} ({team}) acknowledged the escalation of {ticket}"),
+              Answer.NEED_INFO: N_("{who} ({team}) needs more information on the escalation of {ticket}"),
+              Answer.RESOLVED: N_("{who} ({team}) resolved the escalation of {ticket}"),
+              Answer.DECLINE: N_("{who} ({team}) declined the escalation of {ticket}")}
 
 
 class Refused(Exception):
@@ -39,9 +54,11 @@ def team_keys(services: Services, wanted: str) -> list[str]:
     teams = [name.strip().lower() for name in wanted.split(",") if name.strip()]
     known = services.profile.escalation_teams
     unknown = [name for name in teams if name not in known]
-    if not teams or unknown:
-        raise UsageError(f"{'`' + ', '.join(unknown) + '` is not' if unknown else 'Name'} an escalation team: "
-                         f"use {', '.join(known)} (several: `dev,devops`).")
+    if unknown:
+        raise UsageError(tr("`{teams}` is not an escalation team: use {known} (several: `dev,devops`).",
+                            teams=", ".join(unknown), known=", ".join(known)))
+    if not teams:
+        raise UsageError(tr("Name an escalation team: use {known} (several: `dev,devops`).", known=", ".join(known)))
     return list(dict.fromkeys(teams))
 
 
@@ -49,20 +66,21 @@ async def context_of(services: Services, ticket: Ticket) -> TicketContext:
     return TicketContext(
         ticket_id=ticket.id, label=ticket.label, title=ticket.title,
         service_class=services.profile.classes[ticket.cos].label, users=ticket.facts.users,
-        customer=ticket.customer.name if ticket.customer else "not set",
-        owner=ticket.owner.name if ticket.owner else "nobody yet", owner_id=ticket.owner.id if ticket.owner else None,
+        customer=ticket.customer.name if ticket.customer else "",  # the cards say "not set", "nobody yet"
+        owner=ticket.owner.name if ticket.owner else "", owner_id=ticket.owner.id if ticket.owner else None,
         stage=ticket.stage, url=ticket.url, deadline=ticket.facts.deadline, description=ticket.description[:600],
         findings=tuple(await services.odoo.findings(ticket)))
 
 
 async def escalate(services: Services, ticket: Ticket, teams: list[str], reason: str, *, by: str,
                    previous: str = "") -> list[Escalation]:
-    """Post the escalation card in each team's channel and start each team's acknowledgment clock."""
+    """Post the escalation card in each team's channel (in the profile's language) and start each team's
+    acknowledgment clock."""
     references = {team: await services.references.channel(team) for team in teams}
     missing = [team for team, reference in references.items() if reference is None]
     if missing:
-        raise UsageError(f"No channel is registered for {', '.join(missing)}. In that team's channel, type "
-                         f"`@Bot /ticket channel {missing[0]}`.")
+        raise UsageError(tr("No channel is registered for {teams}. In that team's channel, type "
+                            "`@Bot /ticket channel {team}`.", teams=", ".join(missing), team=missing[0]))
     context = await context_of(services, ticket)
     now = services.clock()
     ack_within = services.profile.classes[ticket.cos].escalation_ack_within
@@ -75,16 +93,18 @@ async def escalate(services: Services, ticket: Ticket, teams: list[str], reason:
             escalated_by=by, posted_at=now, ack_due=now + ack_within,
             conversation_id=_conversation_id(reference), previous=previous)
         await services.escalations.save(escalation)  # saved first: a click can come before the post returns
-        activity_id = await services.outbound.send_to(
-            reference, Reply(card=escalation_card(escalation, tz=services.timezone, now=now)))
+        with speaking(services.profile.language):
+            posting = Reply(card=escalation_card(escalation, tz=services.timezone, now=now))
+        activity_id = await services.outbound.send_to(reference, posting)
         escalation = await services.escalations.posted(escalation, activity_id)
         await services.reminders.engine.schedule(TIMER_KIND, escalation.id, escalation.ack_due)
         posted.append(escalation)
     labels = ", ".join(e.team_label for e in posted)
     await services.odoo.note(ticket, f"Escalated to the {labels}" + (f": {reason}" if reason else "."), by=by)
     if Audience.MANAGEMENT in services.profile.classes[ticket.cos].alerts and not previous:
-        await services.post_to_channel(MANAGEMENT_CHANNEL, Reply(card=impact_card(posted, tz=services.timezone,
-                                                                                    now=now)))
+        with speaking(services.profile.language):
+            impact = Reply(card=impact_card(posted, tz=services.timezone, now=now))
+        await services.post_to_channel(MANAGEMENT_CHANNEL, impact)
     return posted
 
 
@@ -92,24 +112,30 @@ def _conversation_id(reference: dict[str, Any]) -> str:
     return root_conversation_id(str((reference.get("conversation") or {}).get("id", "")))
 
 
-async def tell_owner(services: Services, context: TicketContext, message: str) -> None:
-    """The ticket's owner hears of it in their 1:1 chat (or the support channel if they have none)."""
-    reply = Reply(card=card([text(message, wrap=True)]))
+async def tell_owner(services: Services, context: TicketContext, message: Callable[[], str]) -> None:
+    """The ticket's owner hears of it in their 1:1 chat, in their language (or the support channel, in the
+    profile's, if they have none); `message` says it in the language being spoken."""
     reference = await services.references.personal(context.owner_id) if context.owner_id else None
-    if reference is not None:
+    if reference is not None and context.owner_id is not None:
+        with speaking(await services.references.locale(context.owner_id) or services.profile.language):
+            reply = Reply(card=card([text(message(), wrap=True)]))
         await services.outbound.send_to(reference, reply)
     else:
+        with speaking(services.profile.language):
+            reply = Reply(card=card([text(message(), wrap=True)]))
         await services.post_to_channel(SUPPORT_CHANNEL, reply)
 
 
 async def redraw(services: Services, escalation: Escalation) -> dict[str, Any]:
-    """The card as it stands now, also replaced in the team's channel for everyone."""
+    """The card as it stands now, replaced in the team's channel for everyone (in the profile's language);
+    returned in the language being spoken, for the person who clicked."""
     now = services.clock()
-    current = escalation_card(escalation, tz=services.timezone, now=now)
     reference = await services.references.channel(escalation.team)
     if reference is not None and escalation.activity_id and _conversation_id(reference) == escalation.conversation_id:
-        await services.outbound.update_in(reference, escalation.activity_id, Reply(card=current))
-    return current
+        with speaking(services.profile.language):
+            shared = escalation_card(escalation, tz=services.timezone, now=now)
+        await services.outbound.update_in(reference, escalation.activity_id, Reply(card=shared))
+    return escalation_card(escalation, tz=services.timezone, now=now)
 
 
 async def answer(services: Services, incoming: Incoming, verb: str) -> dict[str, Any]:
@@ -117,23 +143,25 @@ async def answer(services: Services, incoming: Incoming, verb: str) -> dict[str,
     data = incoming.value or {}
     escalation = await services.escalations.get(str(data.get("escalation") or ""))
     if escalation is None:
-        raise Refused("This escalation is not known (any more). Ask the ticket's owner to escalate it again.")
+        raise Refused(tr("This escalation is not known (any more). Ask the ticket's owner to escalate it again."))
     now = services.clock()
     if verb not in {a.value for a in Answer}:  # refresh: just the current state
         return escalation_card(escalation, tz=services.timezone, now=now)
     wanted = Answer(verb)
     if incoming.conversation.root_id != escalation.conversation_id and not await _is_lead(services, incoming):
-        raise Refused(f"Only the {escalation.team_label}'s channel (or a team lead) can answer this escalation.")
+        raise Refused(tr("Only the {team}'s channel (or a team lead) can answer this escalation.",
+                         team=escalation.team_label))
     said = str(data.get(TEXT_INPUT.get(wanted, "")) or "").strip()
     if wanted in NEEDS_TEXT and not said:
+        needed = NEEDS_TEXT[wanted]
         return escalation_card(escalation, tz=services.timezone, now=now,
-                               notice=f"Please write {NEEDS_TEXT[wanted]} before sending.")
+                               notice=tr("Please write {what} before sending.", what=tr(needed)))
     try:
         ticket = await services.odoo.ticket(escalation.ticket.ticket_id)
     except TicketNotFound:
-        raise Refused(f"{escalation.ticket.label} no longer exists in Odoo.") from None
+        raise Refused(tr("{ticket} no longer exists in Odoo.", ticket=escalation.ticket.label)) from None
     if ticket.closed and wanted is not Answer.RESOLVED:
-        raise Refused(f"{ticket.label} is already closed ({ticket.stage}).")
+        raise Refused(tr("{ticket} is already closed ({stage}).", ticket=ticket.label, stage=ticket.stage))
     who = incoming.sender.name or "Someone in Teams"
     if not await services.escalations.answer(escalation.id, wanted, who, now, said):
         current = await services.escalations.get(escalation.id)
@@ -145,7 +173,9 @@ async def answer(services: Services, incoming: Incoming, verb: str) -> dict[str,
     what = (f"{who} ({escalation.team_label}) {DONE_WORDS[wanted]} the escalation of {ticket.label}"
             + (f": {said}" if said else "."))
     await services.odoo.note(ticket, what, by=who)
-    await tell_owner(services, escalation.ticket, what)
+    told = TOLD_OWNER[wanted]
+    await tell_owner(services, escalation.ticket, lambda: tr(told, who=who, team=escalation.team_label,
+                                                             ticket=ticket.label) + (f": {said}" if said else "."))
     return await redraw(services, current)
 
 
@@ -158,11 +188,12 @@ async def _is_lead(services: Services, incoming: Incoming) -> bool:
 def _why_not(escalation: Escalation, wanted: Answer, who: str) -> str:
     if wanted is Answer.ACKNOWLEDGE and escalation.status is Status.ACKNOWLEDGED:
         mine = escalation.acknowledged_by == who
-        return "You have already acknowledged it." if mine else \
-            f"{escalation.acknowledged_by} has already acknowledged it."
+        return tr("You have already acknowledged it.") if mine else \
+            tr("{who} has already acknowledged it.", who=escalation.acknowledged_by)
     if escalation.status is Status.PASSED_ON:
-        return f"It was passed on to the {escalation.passed_to}: answer there."
-    return f"It is already {escalation.status.value.replace('_', ' ')} ({escalation.answered_by})."
+        return tr("It was passed on to the {team}: answer there.", team=escalation.passed_to or tr(NOBODY_FURTHER))
+    status = STATUS_NAMES[escalation.status]
+    return tr("It is already {status} ({who}).", status=tr(status), who=escalation.answered_by)
 
 
 async def on_timer(services: Services, timer: Timer) -> None:
@@ -178,17 +209,17 @@ async def on_timer(services: Services, timer: Timer) -> None:
     reachable = following is not None and await services.references.channel(following) is not None
     label = services.profile.escalation_teams[following].label if reachable and following else ""
     if escalation.status is Status.OPEN:
-        if not await services.escalations.pass_on(escalation.id, label or "nobody (end of the chain)",
-                                                  services.clock()):
+        if not await services.escalations.pass_on(escalation.id, label, services.clock()):  # "": nobody further
             return  # answered at the last moment
         escalation = await services.escalations.get(escalation.id) or escalation
         await redraw(services, escalation)
     elif escalation.status is not Status.PASSED_ON or escalation.successor:
         return  # answered in time, or already handed over
-    waited = f"The {escalation.team_label} did not acknowledge the escalation of {escalation.ticket.label} in time"
+    team, ticket_label = escalation.team_label, escalation.ticket.label
     if not label or following is None:
-        await tell_owner(services, escalation.ticket, f"{waited}, and there is nobody further up the chain to "
-                                                      "pass it to: please chase them.")
+        await tell_owner(services, escalation.ticket, lambda: tr(
+            "The {team} did not acknowledge the escalation of {ticket} in time, and there is nobody further up the "
+            "chain to pass it to: please chase them.", team=team, ticket=ticket_label))
         return
     try:
         ticket = await services.odoo.ticket(escalation.ticket.ticket_id)
@@ -197,4 +228,6 @@ async def on_timer(services: Services, timer: Timer) -> None:
     [successor] = await escalate(services, ticket, [following], escalation.reason, by=escalation.escalated_by,
                                  previous=escalation.team_label)
     await services.escalations.handed_over(escalation.id, successor.id)
-    await tell_owner(services, escalation.ticket, f"{waited}: passed on to the {label}.")
+    await tell_owner(services, escalation.ticket, lambda: tr(
+        "The {team} did not acknowledge the escalation of {ticket} in time: passed on to the {next}.", team=team,
+        ticket=ticket_label, next=label))

@@ -20,6 +20,7 @@ key                             default when left out
 ``required_fields``             none: no field must be set before a stage move
 ``roles``                       none: every role may do every action
 ``notify_customer_on_cancel``   true
+``language``                    ``en``: what the bot posts in channels on its own is in English
 ``escalation_teams.<t>.next``   null: the end of the chain
 ``escalation_teams.<t>.stage``  null: escalating does not move the ticket
 ``classes.deadline.update_every``  must be left out (or null): computed from the time left
@@ -41,6 +42,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from bot.i18n import ENGLISH, shipped
 from bot.process.durations import format_duration, parse_duration
 
 PROFILES_DIR: Final = Path(__file__).resolve().parents[2] / "profiles"
@@ -214,6 +216,7 @@ class ProcessProfile:
     extra_stages: Mapping[str, Stage] = field(default_factory=_empty)
     odoo_stage_emails: Mapping[str, str] = field(default_factory=_empty)  # Odoo stage name -> subject
     kanban_states: Mapping[Stage, KanbanState] = field(default_factory=_empty)
+    language: str = ENGLISH  # of the bot's own channel posts (a person's 1:1 chat is in their Teams language)
     source: str = ""  # the file the profile was loaded from
 
     def __hash__(self) -> int:  # the mappings are unhashable; equal profiles share these fields
@@ -357,6 +360,7 @@ _TOP_OPTIONAL: Final = (
     "required_fields",
     "roles",
     "notify_customer_on_cancel",
+    "language",
 )
 _CLASS_KEYS: Final = (
     "label",
@@ -603,8 +607,16 @@ class _Reader:
             extra_stages=MappingProxyType(extra),
             odoo_stage_emails=MappingProxyType(odoo_emails),
             kanban_states=MappingProxyType(self.kanban_states(top.get("kanban_states"))),
+            language=self.language(top.get("language")),
             source=self.source,
         )
+
+    def language(self, node: Node | None) -> str:
+        value = self.optional_text(node, "language")
+        if value is not None and value not in shipped():
+            assert node is not None
+            self.fail(node, "language", f"{value!r} is not a language the bot speaks (use {_one_of(shipped())})")
+        return value or ENGLISH
 
     def thresholds(self, node: Node) -> tuple[int, int]:
         values = self.fields(node, "thresholds", ("priority_min_users", "expedite_min_users"))
