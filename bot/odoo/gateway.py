@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.i18n import N_, tr
 from bot.insights.model import ChatterEntry, TicketHistory
 from bot.odoo.errors import OdooError
 from bot.odoo.models import ModelProfile, choose_profile
@@ -30,7 +31,8 @@ DIAGNOSIS = "Diagnosis:"  # heading of the internal notes `/ticket diag` writes 
 
 class TicketNotFound(OdooError):
     def __init__(self, ref: TicketRef | int) -> None:
-        super().__init__(f"There is no ticket {ref if isinstance(ref, TicketRef) else '#' + str(ref)} in Odoo.")
+        super().__init__(tr("There is no ticket {ticket} in Odoo.",
+                            ticket=ref if isinstance(ref, TicketRef) else f"#{ref}"))
 
 
 class OdooSetupError(OdooError):
@@ -291,9 +293,11 @@ class OdooGateway:
         if new.owner:
             vals[self.model.owner_field] = [[6, 0, [new.owner.id]]] if self.model.owner_is_many else new.owner.id
         if new.team and self.model.team_field:
-            vals[self.model.team_field] = self._lookup(self._teams, new.team, "team")
+            vals[self.model.team_field] = self._lookup(
+                self._teams, new.team, N_("There is no team named '{wanted}' in Odoo. Known: {known}."))
         if new.category and self.model.category_field:
-            vals[self.model.category_field] = self._lookup(self._categories, new.category, "category")
+            vals[self.model.category_field] = self._lookup(
+                self._categories, new.category, N_("There is no category named '{wanted}' in Odoo. Known: {known}."))
         if self.model.deadline_field and new.facts.deadline:
             vals[self.model.deadline_field] = to_odoo_time(new.facts.deadline)
         ticket_id = await self._rpc.execute_kw(self.model.model, "create", [vals])
@@ -361,11 +365,12 @@ class OdooGateway:
         """Clamp a process priority to the values the model accepts (project.task has '0'/'1')."""
         return priority if priority in self.model.priorities else self.model.priorities[-1]
 
-    def _lookup(self, names: dict[str, int], wanted: str, what: str) -> int:
+    def _lookup(self, names: dict[str, int], wanted: str, missing: str) -> int:
+        """The id of the record named `wanted`; else a LookupError saying `missing` (a sentence marked N_)."""
         for name, record_id in names.items():
             if name.lower() == wanted.strip().lower():
                 return record_id
-        raise LookupError(f"There is no {what} named '{wanted}' in Odoo. Known: {', '.join(sorted(names)) or 'none'}.")
+        raise LookupError(tr(missing, wanted=wanted, known=", ".join(sorted(names)) or tr("none")))
 
     def _ticket(self, record: dict[str, Any]) -> Ticket:
         description, facts = split_description(record.get("description"))
