@@ -65,18 +65,21 @@ def _clock() -> datetime:
 
 async def _start_sandbox(settings: Settings, profile: ProcessProfile, clock: Clock) -> tuple[web.AppRunner, str]:
     from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
+    from bot.odoo.sandbox.history import seed_history
 
     flavour = "project" if profile.model == "project.task" else "helpdesk_mgmt"
     sandbox = OdooSandbox(flavour=flavour, db=settings.odoo.db, login=settings.odoo.login,
                           password="sandbox", api_key=settings.odoo.api_key, clock=clock)
     seed_scenarios(sandbox)
+    if flavour == "helpdesk_mgmt":
+        seed_history(sandbox)  # four weeks of closed tickets: `/ticket trend` has something to show
     runner = web.AppRunner(create_sandbox_app(sandbox), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     url = f"http://127.0.0.1:{port}"
-    logger.warning("using the built-in SANDBOX Odoo at %s (seeded with the six MindX scenarios)", url)
+    logger.warning("using the built-in SANDBOX Odoo at %s (the six MindX scenarios and four weeks of history)", url)
     return runner, url
 
 

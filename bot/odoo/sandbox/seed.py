@@ -85,11 +85,12 @@ TICKETS = (
 )
 
 
-def facts_block(ticket: DemoTicket, now: datetime) -> str:
-    lines = ["<b>Support desk</b>", f"Users affected: {ticket.users}"]
-    if ticket.deadline_in is not None:
-        lines.append(f"Deadline: {(now + ticket.deadline_in).strftime(FACTS_FORMAT)}")
-    lines += [f"Reported: {now.strftime(FACTS_FORMAT)}", f"Type: {ticket.kind}"]
+def facts_block(*, users: int, kind: str, reported: datetime, deadline: datetime | None = None) -> str:
+    """The facts block the bot writes under a ticket's description."""
+    lines = ["<b>Support desk</b>", f"Users affected: {users}"]
+    if deadline is not None:
+        lines.append(f"Deadline: {deadline.strftime(FACTS_FORMAT)}")
+    lines += [f"Reported: {reported.strftime(FACTS_FORMAT)}", f"Type: {kind}"]
     return "<p>" + "<br>".join(lines) + "</p>"
 
 
@@ -131,8 +132,10 @@ def seed_scenarios(sb: OdooSandbox) -> None:
     now = sb.store.clock().astimezone(UTC)
     for demo in TICKETS:
         values: dict[str, Any] = {
-            "name": demo.title, "description": demo.description + facts_block(demo, now),
-            "partner_id": partners[demo.customer], "priority": demo.priority,
+            "name": demo.title, "partner_id": partners[demo.customer], "priority": demo.priority,
+            "description": demo.description + facts_block(
+                users=demo.users, kind=demo.kind, reported=now,
+                deadline=now + demo.deadline_in if demo.deadline_in is not None else None),
             "tag_ids": [[6, 0, [tags[demo.tag]]]], "category_id": categories[demo.category],
             "team_id": teams[demo.team], "user_id": users[demo.agent], "channel_id": 2,
         }
