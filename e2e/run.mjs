@@ -292,6 +292,20 @@ scenario('An escalation card in the dev channel, acknowledged from the channel v
   await shot('escalation-owner-told');
 });
 
+scenario('A month of trends: counts, breaches, patterns and the chart drawn in the card', async () => {
+  await openChat('Personal Chat');
+  // The demo's Odoo holds four weeks of closed tickets (bot/odoo/sandbox/history.py).
+  const card = cardOf(await say('/ticket trend month', 'Trends: the last 30 days'));
+  const text = await card.innerText();
+  assert.match(text, /Breaches \(\d+\)/);
+  assert.match(text, /Category “Login”: 6 tickets/);
+  const chart = card.locator('img[src^="data:image/png;base64,"]');
+  await chart.scrollIntoViewIfNeeded();
+  const [width, height] = await chart.evaluate((img) => [img.naturalWidth, img.naturalHeight]);
+  assert.ok(width >= 300 && height >= 150, `the chart is drawn in the card (${width}x${height})`);
+  await shot('trend-month');
+});
+
 scenario('A reminder arrives by itself when a new ticket is not acknowledged in time', async () => {
   await openChat('Personal Chat');
   const logged = await say(`/ticket new Máy chiếu phòng 204 không kết nối users:1 customer:${CUSTOMER} type:incident`,
