@@ -28,6 +28,7 @@ from botbuilder.schema import (
 )
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
+from bot.i18n import speaking, tr
 from bot.settings import Settings
 from bot.turn import Conversation, ConversationType, Incoming, Kind, Person, Reply
 
@@ -178,12 +179,16 @@ class TeamsAdapter:
         for reply in outcome.replies:
             await context.send_activity(to_activity(reply))
         if incoming.kind is Kind.CARD_ACTION:
-            await context.send_activity(Activity(type=ActivityTypes.invoke_response, value=_invoke_body(outcome)))
+            with speaking(incoming.locale):
+                body = _invoke_body(outcome)
+            await context.send_activity(Activity(type=ActivityTypes.invoke_response, value=body))
 
     async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
         logger.exception("unhandled error in a turn", exc_info=error)
         if context.activity.type == ActivityTypes.message:
-            await context.send_activity("Sorry, something went wrong on my side. Please try again.")
+            with speaking(context.activity.locale):
+                sorry = tr("Sorry, something went wrong on my side. Please try again.")
+            await context.send_activity(sorry)
 
 
 def _invoke_body(outcome: Outcome) -> InvokeResponse:
@@ -191,7 +196,7 @@ def _invoke_body(outcome: Outcome) -> InvokeResponse:
         body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=outcome.card)
     else:
         body = AdaptiveCardInvokeResponse(status_code=200, type="application/vnd.microsoft.activity.message",
-                                          value={"text": "Done."})  # type: ignore[arg-type]
+                                          value={"text": tr("Done.")})  # type: ignore[arg-type]
     return InvokeResponse(status=200, body=body)
 
 

@@ -10,7 +10,7 @@ missing from a catalogue is said in English rather than not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
@@ -66,3 +66,10 @@ def tr(message: str, /, **values: object) -> str:
     """`message` in the current language, with `values` filled into its `{placeholders}`."""
     said = catalogue(_language.get()).get(message) or message
     return said.format(**values) if values else said
+
+
+def joined(items: Sequence[str]) -> str:
+    """`a`, `a and b`, `a, b and c` in the current language."""
+    if len(items) < 2:
+        return "".join(items)
+    return tr("{items} and {last}", items=", ".join(items[:-1]), last=items[-1])

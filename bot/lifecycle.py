@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.i18n import N_, joined, tr
 from bot.process import ClassOfService, ProcessProfile, Stage, update_interval
 from bot.reminders.policy import Due, Kind, not_logged_yet
 from bot.tickets import Ticket
@@ -36,26 +37,30 @@ class NotAllowed(ValueError):
 
 _CLOSED = {Stage.DONE, Stage.CANCELLED}
 _PAUSED = {Stage.ON_HOLD, Stage.WAITING_CUSTOMER}
+# The lifecycle stages as people read them (the Odoo stage names are the profile's, shown as Odoo has them).
+STAGE_NAMES = {Stage.NEW: N_("new"), Stage.IN_PROGRESS: N_("in progress"), Stage.ON_HOLD: N_("on hold"),
+               Stage.WAITING_CUSTOMER: N_("waiting customer"), Stage.RESOLVED: N_("resolved"), Stage.DONE: N_("done"),
+               Stage.CANCELLED: N_("cancelled")}
 
 
 def check(ticket: Ticket, move: Move) -> None:
     """Raise NotAllowed when `move` makes no sense for the ticket as it stands."""
     stage = ticket.stage_key
     closed = ticket.closed or stage in _CLOSED
+    said = {"ticket": ticket.label, "stage": ticket.stage, "id": ticket.id}
     if move is Move.REOPEN:
         if not closed and stage is not Stage.RESOLVED:
-            raise NotAllowed(f"{ticket.label} is still open ({ticket.stage}); there is nothing to reopen.")
+            raise NotAllowed(tr("{ticket} is still open ({stage}); there is nothing to reopen.", **said))
         return
     if closed:
-        raise NotAllowed(f"{ticket.label} is closed ({ticket.stage}). Reopen it first: "
-                         f"`/ticket reopen {ticket.id} <reason>`.")
+        raise NotAllowed(tr("{ticket} is closed ({stage}). Reopen it first: `/ticket reopen {id} <reason>`.", **said))
     if move is Move.RESUME and stage not in _PAUSED:
-        raise NotAllowed(f"{ticket.label} is not on hold or blocked (it is {ticket.stage}).")
+        raise NotAllowed(tr("{ticket} is not on hold or blocked (it is {stage}).", **said))
     if move is Move.CONFIRM and stage is not Stage.RESOLVED:
-        raise NotAllowed(f"{ticket.label} has not been resolved yet. Record the fix first: "
-                         f"`/ticket resolve {ticket.id} <what was done>`.")
+        raise NotAllowed(tr("{ticket} has not been resolved yet. Record the fix first: "
+                            "`/ticket resolve {id} <what was done>`.", **said))
     if move in (Move.HOLD, Move.BLOCK) and stage in _PAUSED:
-        raise NotAllowed(f"{ticket.label} is already paused ({ticket.stage}). `/ticket resume {ticket.id}` first.")
+        raise NotAllowed(tr("{ticket} is already paused ({stage}). `/ticket resume {id}` first.", **said))
 
 
 # The stage a move takes the ticket into (ack only moves a New ticket; the others always move).
@@ -73,8 +78,9 @@ def check_required_fields(ticket: Ticket, move: Move, required: Mapping[Stage, M
         return
     missing = [label for field, label in required.get(target, {}).items() if field not in ticket.filled]
     if missing:
-        raise NotAllowed(f"{ticket.label} cannot move to {target.value.replace('_', ' ')} yet: fill in "
-                         f"{', '.join(missing)} in Odoo first.")
+        stage = STAGE_NAMES[target]
+        raise NotAllowed(tr("{ticket} cannot move to {stage} yet: fill in {fields} in Odoo first.",
+                            ticket=ticket.label, stage=tr(stage), fields=", ".join(missing)))
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,8 @@ def next_step(ticket: Ticket, profile: ProcessProfile, now: datetime,
     """What the owner has to do next, and by when (None once the ticket is closed).
 
     `reminders`: the ticket's pending reminders, whose due times win over the estimates made
-    from Odoo's dates (Odoo does not date the last customer update on the ticket itself)."""
+    from Odoo's dates (Odoo does not date the last customer update on the ticket itself).
+    Said in the language being spoken."""
     stage = ticket.stage_key
     if ticket.closed or stage in _CLOSED:
         return None
@@ -99,19 +106,19 @@ def next_step(ticket: Ticket, profile: ProcessProfile, now: datetime,
     service_class = profile.classes[ticket.cos]
     if stage is Stage.NEW or stage is None:
         if missing := not_logged_yet(ticket, profile):
-            return NextStep(f"Finish logging it: give it {' and '.join(missing)}",
+            return NextStep(tr("Finish logging it: give it {missing}", missing=joined([tr(m) for m in missing])),
                             planned.get(Kind.RECEPTION, (ticket.facts.reported or ticket.created)
                                         + profile.reception_within))
-        return NextStep("Acknowledge the customer",
+        return NextStep(tr("Acknowledge the customer"),
                         planned.get(Kind.ACK, ticket.created + service_class.acknowledge_within))
     if stage is Stage.ON_HOLD:
-        return NextStep("On hold: no reminders until it is resumed")
+        return NextStep(tr("On hold: no reminders until it is resumed"))
     if stage is Stage.WAITING_CUSTOMER:
-        return NextStep("Waiting for the customer")
+        return NextStep(tr("Waiting for the customer"))
     if stage is Stage.RESOLVED:
-        return NextStep("Get the customer's confirmation",
+        return NextStep(tr("Get the customer's confirmation"),
                         planned.get(Kind.FOLLOW_UP, ticket.updated + profile.follow_up_after))
     if ticket.cos is ClassOfService.FIXED_DEADLINE and ticket.facts.deadline is None:
-        return NextStep(f"Record the deadline: `/ticket class {ticket.id} deadline deadline:<when>`")
+        return NextStep(tr("Record the deadline: `/ticket class {id} deadline deadline:<when>`", id=ticket.id))
     interval: timedelta = update_interval(ticket.cos, profile, now=now, deadline=ticket.facts.deadline)
-    return NextStep("Send the customer an update", planned.get(Kind.UPDATE, ticket.updated + interval))
+    return NextStep(tr("Send the customer an update"), planned.get(Kind.UPDATE, ticket.updated + interval))

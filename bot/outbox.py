@@ -24,6 +24,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from bot.i18n import speaking, tr
 from bot.odoo.errors import OdooUnavailable
 from bot.turn import Conversation, ConversationType, Incoming, Kind, Person, Reply, TeamsChannel
 from cards.notices import queued_card
@@ -131,8 +132,10 @@ class OutboxRelay:
 
     @staticmethod
     async def _tell(poster: Poster, incoming: Incoming, replies: list[Reply], landed: bool) -> None:
+        with speaking(incoming.locale):  # in the language the command was typed in, like its answer
+            notice = Reply(card=queued_card(incoming.text or tr("(a form)"), landed=landed))
         try:
-            await poster.send(Reply(card=queued_card(incoming.text or "(a form)", landed=landed)))
+            await poster.send(notice)
             for reply in replies:
                 await poster.send(reply)
         except Exception:  # Teams refused: the command stays applied (or refused) in Odoo, which is the record

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.context import Ctx
+from bot.i18n import tr
 from bot.lifecycle import Move, check, check_required_fields, next_step
 from bot.parsing import UsageError, ticket_ref
 from bot.router import Request
@@ -25,10 +26,11 @@ async def load(ctx: Ctx, req: Request, move: Move, *, position: int = 0) -> Tick
 
 
 def require_text(req: Request, start: int, what: str, example: str) -> str:
-    """The free text after the ticket id (and the body lines), or a UsageError asking for it."""
+    """The free text after the ticket id (and the body lines), or a UsageError asking for it
+    (`what`: a sentence marked N_, or already said)."""
     value = "\n".join(part for part in (req.args.text(start), req.body) if part).strip()
     if not value:
-        raise UsageError(f"Please add {what}, e.g. `{example}`.")
+        raise UsageError(tr("Please add {what}, e.g. `{example}`.", what=tr(what), example=example))
     return value
 
 
@@ -37,7 +39,8 @@ def email(value: str) -> str:
     if cleaned.startswith("mailto:"):
         cleaned = cleaned.removeprefix("mailto:")
     if not _EMAIL.match(cleaned):
-        raise UsageError(f"`{value}` is not an email address. Write it like `customer:name@example.com`.")
+        raise UsageError(tr("`{value}` is not an email address. Write it like `customer:name@example.com`.",
+                            value=value))
     return cleaned
 
 
@@ -46,7 +49,7 @@ async def person(ctx: Ctx, who: str) -> OdooUser:
     wanted = who.strip()
     if wanted.lower() == "me":
         if ctx.user is None:
-            raise UsageError("I don't know your Odoo user yet.")
+            raise UsageError(tr("I don't know your Odoo user yet."))
         return ctx.user
     name = wanted.removeprefix("@").strip()
     for mentioned in ctx.incoming.mentions:
@@ -61,8 +64,8 @@ async def person(ctx: Ctx, who: str) -> OdooUser:
         await ctx.odoo.refresh_users()
         found = (ctx.odoo.user_by_email(wanted) if "@" in wanted[1:] else None) or ctx.odoo.user_by_name(name)
     if found is None:
-        raise UsageError(f"I can't find an Odoo user for `{who}`. Use `me`, @mention them, or give their "
-                         "Odoo email address.")
+        raise UsageError(tr("I can't find an Odoo user for `{who}`. Use `me`, @mention them, or give their "
+                            "Odoo email address.", who=who))
     return found
 
 

@@ -9,6 +9,7 @@ from bot.context import Ctx
 from bot.escalation import service
 from bot.escalation.model import REFRESH, Answer
 from bot.handlers.common import load
+from bot.i18n import tr
 from bot.lifecycle import Move
 from bot.parsing import UsageError
 from bot.process import Action
@@ -33,7 +34,8 @@ async def escalate(ctx: Ctx, req: Request) -> Reply:
     goes up the chain (senior engineers, then management) and you are told."""
     ticket = await load(ctx, req, Move.EDIT)
     if len(req.args.words) < 2:
-        raise UsageError(f"Which team? e.g. `/ticket escalate {ticket.id} dev Report page times out for 16 users`.")
+        raise UsageError(tr("Which team? e.g. `/ticket escalate {id} dev Report page times out for 16 users`.",
+                            id=ticket.id))
     teams = service.team_keys(ctx.services, req.args.words[1])
     reason = "\n".join(part for part in (req.args.text(2), req.body) if part).strip()
     posted = await service.escalate(ctx.services, ticket, teams, reason, by=ctx.actor)
@@ -47,12 +49,12 @@ async def answer(ctx: Ctx, req: Request) -> Reply:
     try:
         current = await asyncio.wait_for(asyncio.shield(task), ANSWER_WITHIN)
     except service.Refused as refusal:
-        return Reply(card=problem_card(str(refusal), hint="Nothing was changed."))
+        return Reply(card=problem_card(str(refusal), hint=tr("Nothing was changed.")))
     except TimeoutError:  # Odoo is slow: the card in the channel is redrawn when the answer is done
         _finishing.add(task)
         task.add_done_callback(_finished)
-        return Reply(card=card([text("Working on it: Odoo is slow right now. This card updates itself when "
-                                     "your answer is recorded.", color="warning", weight="Bolder")]))
+        return Reply(card=card([text(tr("Working on it: Odoo is slow right now. This card updates itself when "
+                                        "your answer is recorded."), color="warning", weight="Bolder")]))
     return Reply(card=current)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from bot.context import Ctx
 from bot.handlers.common import load, require_text, ticket_reply
+from bot.i18n import N_, tr
 from bot.lifecycle import Move, check
 from bot.parsing import UsageError, ticket_ref
 from bot.process import Action, ClassOfService, Stage, classify, priority_for
@@ -22,10 +23,10 @@ class _MoveWithReason:
 
     move: Move
     stage: Stage
-    asks_for: str  # "why it is on hold"
+    asks_for: str  # "why it is on hold" (marked N_)
     example: str  # the text after the id in the example
-    noted_as: str  # the note's prefix
-    headline: str
+    noted_as: str  # the note's prefix (the chatter stays in English)
+    headline: str  # marked N_
 
 
 async def _move_with_reason(ctx: Ctx, req: Request, spec: _MoveWithReason) -> Reply:
@@ -34,17 +35,17 @@ async def _move_with_reason(ctx: Ctx, req: Request, spec: _MoveWithReason) -> Re
     ticket = await ctx.odoo.move(ticket, spec.stage)
     await ctx.odoo.note(ticket, f"{spec.noted_as}: {reason}", by=ctx.actor)
     # back in progress (reopen): the update cadence starts again from now
-    return await ticket_reply(ctx, ticket, spec.headline, customer_updated=spec.stage is Stage.IN_PROGRESS)
+    return await ticket_reply(ctx, ticket, tr(spec.headline), customer_updated=spec.stage is Stage.IN_PROGRESS)
 
 
-HOLD = _MoveWithReason(Move.HOLD, Stage.ON_HOLD, "why it is on hold", "Waiting for the product team", "On hold",
-                       "On hold. `/ticket resume` when it moves again.")
-BLOCK = _MoveWithReason(Move.BLOCK, Stage.WAITING_CUSTOMER, "what you are waiting for", "Waiting for a screenshot",
-                        "Waiting for the customer", "Waiting for the customer.")
-CANCEL = _MoveWithReason(Move.CANCEL, Stage.CANCELLED, "why it is cancelled", "Logged twice by mistake", "Cancelled",
-                         "Cancelled.")
-REOPEN = _MoveWithReason(Move.REOPEN, Stage.IN_PROGRESS, "why it is reopened", "The error is back", "Reopened",
-                         "Reopened.")
+HOLD = _MoveWithReason(Move.HOLD, Stage.ON_HOLD, N_("why it is on hold"), "Waiting for the product team", "On hold",
+                       N_("On hold. `/ticket resume` when it moves again."))
+BLOCK = _MoveWithReason(Move.BLOCK, Stage.WAITING_CUSTOMER, N_("what you are waiting for"), "Waiting for a screenshot",
+                        "Waiting for the customer", N_("Waiting for the customer."))
+CANCEL = _MoveWithReason(Move.CANCEL, Stage.CANCELLED, N_("why it is cancelled"), "Logged twice by mistake",
+                         "Cancelled", N_("Cancelled."))
+REOPEN = _MoveWithReason(Move.REOPEN, Stage.IN_PROGRESS, N_("why it is reopened"), "The error is back", "Reopened",
+                         N_("Reopened."))
 
 
 @commands.command("hold", "/ticket hold <id> <reason>", aliases=("onhold",), action=Action.HOLD)
@@ -66,7 +67,7 @@ async def resume(ctx: Ctx, req: Request) -> Reply:
     paused_as = ticket.stage
     ticket = await ctx.odoo.move(ticket, Stage.IN_PROGRESS)
     await ctx.odoo.note(ticket, f"Resumed (was {paused_as}). {req.args.text(1)}".strip(), by=ctx.actor)
-    return await ticket_reply(ctx, ticket, "Back in progress.", customer_updated=True)  # the cadence restarts
+    return await ticket_reply(ctx, ticket, tr("Back in progress."), customer_updated=True)  # the cadence restarts
 
 
 @commands.command("resolve", "/ticket resolve <id> <resolution>", aliases=("solve", "fixed"), action=Action.RESOLVE)
@@ -75,12 +76,12 @@ async def resolve(ctx: Ctx, req: Request) -> Reply:
 
     The resolution goes to the customer; the ticket waits for `/ticket confirm` before it closes."""
     ticket = await load(ctx, req, Move.RESOLVE)
-    resolution = require_text(req, 1, "what was done",
+    resolution = require_text(req, 1, N_("what was done"),
                               f"/ticket resolve {ticket.id} Reset the password and sent a temporary one")
     await ctx.odoo.tell_customer(
         ticket, f"{resolution}\n\nCould you please confirm that everything works for you now?", by=ctx.actor)
     ticket = await ctx.odoo.move(ticket, Stage.RESOLVED)
-    return await ticket_reply(ctx, ticket, "Resolved; the customer was asked to confirm.", customer_updated=True)
+    return await ticket_reply(ctx, ticket, tr("Resolved; the customer was asked to confirm."), customer_updated=True)
 
 
 @commands.command("confirm", "/ticket confirm <id> [what the customer said]", aliases=("confirmed",))
@@ -91,7 +92,7 @@ async def confirm(ctx: Ctx, req: Request) -> Reply:
     ticket = await ctx.odoo.move(ticket, Stage.DONE)
     await ctx.odoo.note(ticket, "Customer confirmed the resolution." + (f" \u201c{said}\u201d" if said else ""),
                         by=ctx.actor)
-    return await ticket_reply(ctx, ticket, "Confirmed and closed.")
+    return await ticket_reply(ctx, ticket, tr("Confirmed and closed."))
 
 
 @commands.command("close", "/ticket close <id> force:yes <reason>", options=("force",))
@@ -101,16 +102,16 @@ async def close(ctx: Ctx, req: Request) -> Reply:
     When the customer did confirm, use `/ticket confirm` instead."""
     ticket = await load(ctx, req, Move.CLOSE)
     if req.args.options.get("force", "").lower() not in ("yes", "true"):
-        raise UsageError(f"{ticket.label} has no confirmation from the customer. Use `/ticket confirm "
-                         f"{ticket.id}` once they confirm, or `/ticket close {ticket.id} force:yes <reason>` to "
-                         "close anyway (the reason is logged).")
+        raise UsageError(tr("{ticket} has no confirmation from the customer. Use `/ticket confirm {id}` once they "
+                            "confirm, or `/ticket close {id} force:yes <reason>` to close anyway (the reason is "
+                            "logged).", ticket=ticket.label, id=ticket.id))
     assert ctx.user is not None
     check_allowed(ctx.profile, ctx.odoo, ctx.user, Action.CLOSE_FORCE)
-    reason = require_text(req, 1, "why it closes without confirmation",
+    reason = require_text(req, 1, N_("why it closes without confirmation"),
                           f"/ticket close {ticket.id} force:yes Customer unreachable for 7 days")
     ticket = await ctx.odoo.move(ticket, Stage.DONE)
     await ctx.odoo.note(ticket, f"Closed WITHOUT customer confirmation: {reason}", by=ctx.actor)
-    return await ticket_reply(ctx, ticket, "Closed without confirmation; the reason is in the chatter.")
+    return await ticket_reply(ctx, ticket, tr("Closed without confirmation; the reason is in the chatter."))
 
 
 @commands.command("cancel", "/ticket cancel <id> <reason>", action=Action.CANCEL)
@@ -133,10 +134,11 @@ async def merge(ctx: Ctx, req: Request) -> Reply:
     the duplicate is cancelled."""
     words = [w for w in req.args.words if w.lower() != "into"]
     if len(words) != 2:
-        raise UsageError("Write `/ticket merge <duplicate> into <surviving ticket>`, e.g. `/ticket merge 19 into 20`.")
+        raise UsageError(tr("Write `/ticket merge <duplicate> into <surviving ticket>`, e.g. "
+                            "`/ticket merge 19 into 20`."))
     duplicate_ref, target_ref = ticket_ref(words[0]), ticket_ref(words[1])
     if duplicate_ref == target_ref:
-        raise UsageError("A ticket cannot be merged into itself.")
+        raise UsageError(tr("A ticket cannot be merged into itself."))
     duplicate = await ctx.odoo.ticket(duplicate_ref)
     target = await ctx.odoo.ticket(target_ref)
     for ticket in (duplicate, target):
@@ -152,5 +154,5 @@ async def merge(ctx: Ctx, req: Request) -> Reply:
                         by=ctx.actor)
     await ctx.odoo.move(duplicate, Stage.CANCELLED)
     await ctx.services.reminders.forget(duplicate.id)
-    return await ticket_reply(ctx, target,
-                              f"Merged {duplicate.label} into {target.label}; {duplicate.label} is cancelled.")
+    return await ticket_reply(ctx, target, tr("Merged {duplicate} into {target}; {duplicate} is cancelled.",
+                                              duplicate=duplicate.label, target=target.label))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.context import Ctx
+from bot.i18n import tr
 from bot.parsing import UsageError
 from bot.router import Command, CommandGroup, Request
 from bot.turn import Reply
@@ -24,9 +25,10 @@ def help_command(registry: Callable[[], list[Command]]) -> CommandGroup:
             wanted = req.args.words[0].lower().lstrip("/")
             for command in known:
                 if wanted in (command.name, *command.aliases):
-                    return Reply(card=command_help_card(command.usage, command.doc))
-            raise UsageError(f"There is no command `{wanted}`. These exist: "
-                             f"{', '.join(c.name for c in known)}.")
-        return Reply(card=help_card([(c.usage, c.summary) for c in known]))
+                    return Reply(card=command_help_card(command.usage, "\n\n".join(
+                        tr(paragraph) for paragraph in command.paragraphs)))
+            raise UsageError(tr("There is no command `{wanted}`. These exist: {known}.", wanted=wanted,
+                                known=", ".join(c.name for c in known)))
+        return Reply(card=help_card([(c.usage, tr(c.summary)) for c in known]))
 
     return group

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.context import Ctx
+from bot.i18n import tr
 from bot.insights.chart import trend_chart
 from bot.insights.postmortem import build_postmortem, postmortem_markdown
 from bot.insights.trends import PERIODS, analyse, trend_period
@@ -28,7 +29,7 @@ async def trend(ctx: Ctx, req: Request) -> Reply:
     knowledge-base candidates among them (seen 3 times or more); with a chart."""
     which = req.args.words[0].lower() if req.args.words else "week"
     if which not in PERIODS or len(req.args.words) > 1:
-        raise UsageError("I can show the trend of a `week` or a `month`, e.g. `/ticket trend month`.")
+        raise UsageError(tr("I can show the trend of a `week` or a `month`, e.g. `/ticket trend month`."))
     now = ctx.now()
     period = trend_period(which, now)
     histories = await ctx.odoo.histories_since(period.start, limit=MAX_TICKETS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.context import Ctx
 from bot.handlers.common import email, person, ticket_reply
+from bot.i18n import N_, tr
 from bot.lifecycle import next_step
 from bot.odoo.gateway import NewTicket
 from bot.parsing import UsageError, ticket_ref, user_count, when
@@ -38,15 +39,16 @@ async def new(ctx: Ctx, req: Request) -> Reply:
     if not title:
         return Reply(card=new_ticket_form(ctx.profile))
     if len(title) > MAX_TITLE:
-        raise UsageError(f"The title is {len(title)} characters long; keep it under {MAX_TITLE} and put the "
-                         "rest on the next lines as the description.")
+        raise UsageError(tr("The title is {length} characters long; keep it under {most} and put the rest on the "
+                            "next lines as the description.", length=len(title), most=MAX_TITLE))
     options = req.args.options
     now = ctx.now()
     users = user_count(options["users"]) if "users" in options else None
     deadline = when(options["deadline"], now, ctx.tz) if "deadline" in options else None
     kind = options.get("type", "").lower()
     if kind and kind not in ctx.profile.ticket_types:
-        raise UsageError(f"`type:{kind}` is not a ticket type here. Use one of: {', '.join(ctx.profile.ticket_types)}.")
+        raise UsageError(tr("`type:{kind}` is not a ticket type here. Use one of: {types}.", kind=kind,
+                            types=", ".join(ctx.profile.ticket_types)))
     customer = email(options["customer"]) if "customer" in options else None
     owner = await person(ctx, options.get("assignee", "me"))
     cos = ClassOfService(classify(users, deadline, ctx.profile))
@@ -61,7 +63,7 @@ async def new(ctx: Ctx, req: Request) -> Reply:
         team=options.get("team"),
         category=options.get("category"),
     ))
-    return await ticket_reply(ctx, ticket, f"Logged as {ctx.profile.classes[cos].label}.")
+    return await ticket_reply(ctx, ticket, tr("Logged as {label}.", label=ctx.profile.classes[cos].label))
 
 
 @commands.command("show", "/ticket show <id>", aliases=("get", "view"), changes=False)
@@ -71,7 +73,7 @@ async def show(ctx: Ctx, req: Request) -> Reply:
     return await ticket_reply(ctx, ticket)
 
 
-_LIST_TITLES = {"mine": "Your open tickets", "open": "Open tickets", "overdue": "Overdue tickets"}
+_LIST_TITLES = {"mine": N_("Your open tickets"), "open": N_("Open tickets"), "overdue": N_("Overdue tickets")}
 LIST_FILTERS = ("mine", "open", "overdue", *[c.value for c in ClassOfService])
 
 
@@ -81,7 +83,8 @@ async def list_(ctx: Ctx, req: Request) -> Reply:
     """List open tickets: yours (`mine`, the default), all `open` ones, the `overdue` ones, or one class."""
     which = (req.args.words[0].lower() if req.args.words else "mine")
     if which not in LIST_FILTERS:
-        raise UsageError(f"I can't list `{which}`. Use one of: {', '.join(LIST_FILTERS)}.")
+        raise UsageError(tr("I can't list `{which}`. Use one of: {filters}.", which=which,
+                            filters=", ".join(LIST_FILTERS)))
     domain = ctx.odoo.open_domain()
     if which == "mine" and ctx.user:
         domain += ctx.odoo.owner_domain(ctx.user)
@@ -92,5 +95,6 @@ async def list_(ctx: Ctx, req: Request) -> Reply:
     rows = [(t, next_step(t, ctx.profile, now)) for t in tickets]
     if which == "overdue":
         rows = [(t, step) for t, step in rows if step is not None and step.overdue(now)]
-    title = _LIST_TITLES.get(which) or f"Open {ctx.profile.classes[ClassOfService(which)].label} tickets"
+    listed = _LIST_TITLES.get(which)
+    title = tr(listed) if listed else tr("Open {label} tickets", label=ctx.profile.classes[ClassOfService(which)].label)
     return Reply(card=ticket_list_card(f"{title} ({len(rows)})", rows, ctx.profile, tz=ctx.tz, now=now))

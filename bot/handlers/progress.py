@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from bot.context import Ctx
 from bot.handlers.common import load, person, require_text, ticket_reply
+from bot.i18n import N_, tr
 from bot.lifecycle import Move
 from bot.odoo.gateway import DIAGNOSIS
 from bot.parsing import UsageError, user_count, when
@@ -35,17 +36,17 @@ async def ack(ctx: Ctx, req: Request) -> Reply:
     await ctx.odoo.tell_customer(ticket, message, by=ctx.actor)
     if ticket.stage_key in (None, Stage.NEW):
         ticket = await ctx.odoo.move(ticket, Stage.IN_PROGRESS)
-    who = ticket.customer.name if ticket.customer else "the ticket's followers (no customer set)"
-    return await ticket_reply(ctx, ticket, f"Acknowledged; sent to {who}.", customer_updated=True)
+    who = ticket.customer.name if ticket.customer else tr("the ticket's followers (no customer set)")
+    return await ticket_reply(ctx, ticket, tr("Acknowledged; sent to {who}.", who=who), customer_updated=True)
 
 
 @commands.command("note", "/ticket note <id> <text>")
 async def note(ctx: Ctx, req: Request) -> Reply:
     """Add an internal note to the ticket's chatter (the customer does not see it)."""
     ticket = await load(ctx, req, Move.EDIT)
-    await ctx.odoo.note(ticket, require_text(req, 1, "the note", f"/ticket note {ticket.id} Called the customer"),
+    await ctx.odoo.note(ticket, require_text(req, 1, N_("the note"), f"/ticket note {ticket.id} Called the customer"),
                         by=ctx.actor)
-    return await ticket_reply(ctx, ticket, "Note added.")
+    return await ticket_reply(ctx, ticket, tr("Note added."))
 
 
 @commands.command("diag", "/ticket diag <id> <findings>", aliases=("diagnose", "diagnosis"))
@@ -54,19 +55,19 @@ async def diag(ctx: Ctx, req: Request) -> Reply:
 
     Findings are kept for escalations and the post-mortem. Put long log excerpts on the next lines."""
     ticket = await load(ctx, req, Move.EDIT)
-    findings = require_text(req, 1, "what you found", f"/ticket diag {ticket.id} 403 on the video CDN URL")
+    findings = require_text(req, 1, N_("what you found"), f"/ticket diag {ticket.id} 403 on the video CDN URL")
     await ctx.odoo.note(ticket, f"{DIAGNOSIS}\n{findings}", by=ctx.actor)
-    return await ticket_reply(ctx, ticket, "Diagnosis recorded.")
+    return await ticket_reply(ctx, ticket, tr("Diagnosis recorded."))
 
 
 @commands.command("update", "/ticket update <id> <text>")
 async def update(ctx: Ctx, req: Request) -> Reply:
     """Send the customer an update (step 5), even when there is no news; restarts the update cadence."""
     ticket = await load(ctx, req, Move.UPDATE)
-    text = require_text(req, 1, "the update for the customer",
+    text = require_text(req, 1, N_("the update for the customer"),
                         f"/ticket update {ticket.id} We found the cause and are fixing it")
     await ctx.odoo.tell_customer(ticket, text, by=ctx.actor)
-    return await ticket_reply(ctx, ticket, "Update sent to the customer.", customer_updated=True)
+    return await ticket_reply(ctx, ticket, tr("Update sent to the customer."), customer_updated=True)
 
 
 @commands.command("assign", "/ticket assign <id> <@user|me>", aliases=("take",), action=Action.ASSIGN)
@@ -75,12 +76,12 @@ async def assign(ctx: Ctx, req: Request) -> Reply:
     ticket = await load(ctx, req, Move.EDIT)
     who = req.args.text(1)
     if not who:
-        raise UsageError(f"Who should own it? e.g. `/ticket assign {ticket.id} me`.")
+        raise UsageError(tr("Who should own it? e.g. `/ticket assign {id} me`.", id=ticket.id))
     owner = await person(ctx, who)
     previous = ticket.owner.name if ticket.owner else "nobody"
     ticket = await ctx.odoo.set_owner(ticket, owner)
     await ctx.odoo.note(ticket, f"Owner: {previous} → {owner.name}.", by=ctx.actor)
-    return await ticket_reply(ctx, ticket, f"Assigned to {owner.name}.")
+    return await ticket_reply(ctx, ticket, tr("Assigned to {name}.", name=owner.name))
 
 
 async def _reclassify(ctx: Ctx, ticket: Ticket, cos: ClassOfService, facts: TicketFacts, why: str) -> Reply:
@@ -90,7 +91,8 @@ async def _reclassify(ctx: Ctx, ticket: Ticket, cos: ClassOfService, facts: Tick
     after = ctx.profile.classes[cos].label
     change = f"{before} → {after}" if before != after else f"still {after}"
     await ctx.odoo.note(ticket, f"Class of service: {change} ({why}).", by=ctx.actor)
-    return await ticket_reply(ctx, ticket_after, f"Class of service: {change}.")
+    said = f"{before} → {after}" if before != after else tr("still {label}", label=after)
+    return await ticket_reply(ctx, ticket_after, tr("Class of service: {change}.", change=said))
 
 
 @commands.command("class", "/ticket class <id> <standard|priority|expedite|deadline> [deadline:<when>]",
@@ -102,14 +104,14 @@ async def class_(ctx: Ctx, req: Request) -> Reply:
     try:
         cos = ClassOfService(wanted)
     except ValueError:
-        raise UsageError(f"Which class? Use one of: {', '.join(c.value for c in ClassOfService)}, "
-                         f"e.g. `/ticket class {ticket.id} priority`.") from None
+        raise UsageError(tr("Which class? Use one of: {classes}, e.g. `/ticket class {id} priority`.",
+                            classes=", ".join(c.value for c in ClassOfService), id=ticket.id)) from None
     deadline = ticket.facts.deadline
     if "deadline" in req.args.options:
         deadline = when(req.args.options["deadline"], ctx.now(), ctx.tz)
     if cos is ClassOfService.FIXED_DEADLINE and deadline is None:
-        raise UsageError(f"A Fixed Deadline ticket needs its deadline: `/ticket class {ticket.id} deadline "
-                         "deadline:tomorrow@09:00`.")
+        raise UsageError(tr("A Fixed Deadline ticket needs its deadline: `/ticket class {id} deadline "
+                            "deadline:tomorrow@09:00`.", id=ticket.id))
     facts = replace(ticket.facts, deadline=deadline)
     return await _reclassify(ctx, ticket, cos, facts, f"set by hand by {ctx.actor}")
 
@@ -119,7 +121,7 @@ async def users(ctx: Ctx, req: Request) -> Reply:
     """Record how many users are affected; the class of service follows (and I say when it changes)."""
     ticket = await load(ctx, req, Move.EDIT)
     if len(req.args.words) < 2:
-        raise UsageError(f"How many users? e.g. `/ticket users {ticket.id} 15`.")
+        raise UsageError(tr("How many users? e.g. `/ticket users {id} 15`.", id=ticket.id))
     count = user_count(req.args.words[1])
     facts = replace(ticket.facts, users=count)
     cos = ClassOfService(classify(count, facts.deadline, ctx.profile))

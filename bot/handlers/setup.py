@@ -8,9 +8,11 @@ from typing import Any
 
 from bot.context import Ctx
 from bot.handlers.common import load, ticket_reply
+from bot.i18n import tr
 from bot.lifecycle import Move
 from bot.parsing import UsageError
 from bot.process import format_duration, parse_duration
+from bot.reminders.policy import REMINDER_NAMES
 from bot.router import CommandGroup, Request
 from bot.turn import ConversationType, Reply, root_conversation_id
 
@@ -35,13 +37,14 @@ async def channel(ctx: Ctx, req: Request) -> Reply:
     `support` gets reminders nobody picked up, `management` the business summaries, and the
     escalation teams their escalation cards. Registering again moves it here."""
     if ctx.incoming.conversation.type is not ConversationType.CHANNEL:
-        raise UsageError("Type this in the Teams channel you want to register, @mentioning me.")
+        raise UsageError(tr("Type this in the Teams channel you want to register, @mentioning me."))
     name = (req.args.words[0].lower() if req.args.words else "")
     if not _CHANNEL_NAME.match(name):
         known = ", ".join(["support", "management", *ctx.profile.escalation_teams])
-        raise UsageError(f"Name the team this channel is for, e.g. `/ticket channel support`. Known teams: {known}.")
+        raise UsageError(tr("Name the team this channel is for, e.g. `/ticket channel support`. Known teams: {known}.",
+                            known=known))
     await ctx.services.references.register_channel(name, channel_root(ctx.incoming.reference))
-    return Reply(text=f"This channel is now the **{name}** channel: I will post here for that team.")
+    return Reply(text=tr("This channel is now the **{name}** channel: I will post here for that team.", name=name))
 
 
 @commands.command("channels", "/ticket channels", changes=False)
@@ -49,10 +52,10 @@ async def channels(ctx: Ctx, req: Request) -> Reply:
     """List the channels registered for each team."""
     registered = await ctx.services.references.channels()
     if not registered:
-        return Reply(text="No channel is registered yet. In a channel, type `@Bot /ticket channel support`.")
+        return Reply(text=tr("No channel is registered yet. In a channel, type `@Bot /ticket channel support`."))
     lines = [f"- **{name}**: {ref.get('conversation', {}).get('name') or ref.get('conversation', {}).get('id')}"
              for name, ref in sorted(registered.items())]
-    return Reply(text="Registered channels:\n" + "\n".join(lines))
+    return Reply(text=tr("Registered channels:") + "\n" + "\n".join(lines))
 
 
 @commands.command("snooze", "/ticket snooze <id> [15m]")
@@ -63,11 +66,12 @@ async def snooze(ctx: Ctx, req: Request) -> Reply:
     try:
         delay = parse_duration(raw)
     except ValueError:
-        raise UsageError(f"`{raw}` is not a duration. Write `15m`, `1h` or `2h30m`.") from None
+        raise UsageError(tr("`{raw}` is not a duration. Write `15m`, `1h` or `2h30m`.", raw=raw)) from None
     if not timedelta(0) < delay <= MAX_SNOOZE:
-        raise UsageError(f"Snooze for at most {format_duration(MAX_SNOOZE)}.")
+        raise UsageError(tr("Snooze for at most {most}.", most=format_duration(MAX_SNOOZE)))
     until = ctx.now() + delay
     moved = await ctx.services.reminders.snooze(ticket.id, until)
     await ctx.odoo.note(ticket, f"Reminders snoozed for {format_duration(delay)}.", by=ctx.actor)
-    what = ", ".join(k.value.replace("_", " ") for k in moved) or "nothing was due before then"
-    return await ticket_reply(ctx, ticket, f"Snoozed {format_duration(delay)} ({what}).")
+    names = [REMINDER_NAMES[kind] for kind in moved]
+    what = ", ".join(tr(name) for name in names) or tr("nothing was due before then")
+    return await ticket_reply(ctx, ticket, tr("Snoozed {delay} ({what}).", delay=format_duration(delay), what=what))

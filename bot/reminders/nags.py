@@ -8,10 +8,12 @@ marker per (kind, ticket, due time) keeps a re-delivered claim from nagging twic
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.context import Services
+from bot.i18n import joined, speaking, tr
 from bot.lifecycle import next_step
 from bot.odoo.gateway import TicketNotFound
 from bot.process import Audience, FollowUpRule, Stage, format_duration, update_interval
@@ -73,26 +75,28 @@ class Nagger:
     async def _send(self, ticket: Ticket, kind: Kind, timer: Timer, misses: int, now: datetime) -> None:
         services = self._services
 
-        def reply_in(tz: ZoneInfo) -> Reply:  # times as the reader reads them
-            reason = self._reason(ticket, kind, timer, now, tz)
-            if misses > 1:
-                reason += f" (reminder {misses})"
-            return Reply(card=nag_card(ticket, services.profile, reason=reason, tz=tz, now=now,
-                                       step=next_step(ticket, services.profile, now), take_it=kind is Kind.RECEPTION))
+        def reply_for(tz: ZoneInfo, locale: str) -> Reply:  # times and words as the reader reads them
+            with speaking(locale):
+                reason = self._reason(ticket, kind, timer, now, tz)
+                if misses > 1:
+                    reason = tr("{reason} (reminder {count})", reason=reason, count=misses)
+                return Reply(card=nag_card(ticket, services.profile, reason=reason, tz=tz, now=now,
+                                           step=next_step(ticket, services.profile, now),
+                                           take_it=kind is Kind.RECEPTION))
 
-        reply = reply_in(services.timezone)
+        reply = reply_for(services.timezone, services.profile.language)  # for the channels
         targets: list[str] = []
         owner_ref = await self._services.references.personal(ticket.owner.id) if ticket.owner else None
         if owner_ref is not None and ticket.owner and kind is not Kind.RECEPTION:  # logging it is the desk's job
             targets.append("owner")
-            await self._services.outbound.send_to(owner_ref, reply_in(await self._timezone_of(ticket.owner.id)))
+            await self._services.outbound.send_to(owner_ref, await self._reply_to(ticket.owner.id, reply_for))
         owner_missed = misses >= services.profile.lead_after_misses and kind is not Kind.RECEPTION
         if owner_missed:  # the team leads (Odoo's manager group) hear of it in their 1:1 chats
             for lead in services.odoo.leads():
                 lead_ref = await self._services.references.personal(lead.id)
                 if lead_ref is not None and lead_ref != owner_ref:
                     targets.append(f"lead {lead.name}")
-                    await self._services.outbound.send_to(lead_ref, reply_in(await self._timezone_of(lead.id)))
+                    await self._services.outbound.send_to(lead_ref, await self._reply_to(lead.id, reply_for))
         channels = [SUPPORT_CHANNEL] if owner_missed or owner_ref is None or kind is Kind.RECEPTION else []
         if kind is Kind.UPDATE and Audience.MANAGEMENT in services.profile.classes[ticket.cos].alerts:
             channels.append(MANAGEMENT_CHANNEL)
@@ -120,32 +124,41 @@ class Nagger:
         await services.odoo.tell_customer(ticket, message, by="Support bot")
         return True
 
-    async def _timezone_of(self, odoo_user_id: int) -> ZoneInfo:
-        """The person's own Teams time zone, as their last message to the bot said; else the team's."""
-        return await self._services.references.timezone(odoo_user_id) or self._services.timezone
+    async def _reply_to(self, odoo_user_id: int, reply_for: Callable[[ZoneInfo, str], Reply]) -> Reply:
+        """The reminder in the person's own Teams time zone and language, as their last message to the bot
+        said; else the team's (the profile's language)."""
+        references = self._services.references
+        return reply_for(await references.timezone(odoo_user_id) or self._services.timezone,
+                         await references.locale(odoo_user_id) or self._services.profile.language)
 
     def _reason(self, ticket: Ticket, kind: Kind, timer: Timer, now: datetime, tz: ZoneInfo) -> str:
         profile = self._services.profile
         label = ticket.label
         if kind is Kind.RECEPTION:
+            missing = joined([tr(what) for what in not_logged_yet(ticket, profile)])
             reported = when(ticket.facts.reported or ticket.created, tz, now)
-            return (f"{label} came in {reported} and is not logged yet: it needs "
-                    f"{' and '.join(not_logged_yet(ticket, profile))} (step 1: within "
-                    f"{format_duration(profile.reception_within)} of the report).")
+            return tr("{ticket} came in {reported} and is not logged yet: it needs {missing} (step 1: within "
+                      "{within} of the report).", ticket=label, reported=reported, missing=missing,
+                      within=format_duration(profile.reception_within))
         if kind is Kind.ACK:
-            return f"{label} is not acknowledged yet: the customer is waiting since {when(ticket.created, tz, now)}."
+            return tr("{ticket} is not acknowledged yet: the customer is waiting since {since}.", ticket=label,
+                      since=when(ticket.created, tz, now))
         if kind is Kind.UPDATE:
             every = update_interval(ticket.cos, profile, now=now, deadline=ticket.facts.deadline)
-            return (f"The customer of {label} is due an update ({profile.classes[ticket.cos].label}: at least "
-                    f"every {format_duration(every)}, even with no news).")
+            return tr("The customer of {ticket} is due an update ({service_class}: at least every {every}, even with "
+                      "no news).", ticket=label, service_class=profile.classes[ticket.cos].label,
+                      every=format_duration(every))
         if kind is Kind.DEADLINE:
             share = round(float(timer.data.get("fraction", 1.0)) * 100)
             deadline = when(ticket.facts.deadline, tz, now)
-            return (f"{label}: the deadline {deadline} has come." if share >= 100 else
-                    f"{label}: {share}% of the time to the deadline ({deadline}) has passed.")
+            return (tr("{ticket}: the deadline {deadline} has come.", ticket=label, deadline=deadline) if share >= 100
+                    else tr("{ticket}: {share}% of the time to the deadline ({deadline}) has passed.", ticket=label,
+                            share=share, deadline=deadline))
         if kind is Kind.FOLLOW_UP:
-            return f"{label} was resolved {when(since(timer), tz, now)}: has the customer confirmed it works?"
-        return f"The customer wrote on {label} {when(since(timer), tz, now)} and nobody has answered yet."
+            return tr("{ticket} was resolved {when}: has the customer confirmed it works?", ticket=label,
+                      when=when(since(timer), tz, now))
+        return tr("The customer wrote on {ticket} {when} and nobody has answered yet.", ticket=label,
+                  when=when(since(timer), tz, now))
 
     async def _plan_next(self, ticket: Ticket, kind: Kind, timer: Timer, misses: int, now: datetime) -> None:
         services, profile = self._services, self._services.profile

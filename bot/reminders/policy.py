@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.i18n import N_
 from bot.process import ClassOfService, ProcessProfile, Stage, deadline_checkpoints, update_interval
 from bot.tickets import Ticket
 
@@ -26,6 +27,9 @@ class Kind(StrEnum):
 
 
 TICKET_KINDS = tuple(Kind)
+REMINDER_NAMES = {Kind.RECEPTION: N_("reception"), Kind.ACK: N_("ack"), Kind.UPDATE: N_("update"),
+                  Kind.DEADLINE: N_("deadline"), Kind.FOLLOW_UP: N_("follow up"),
+                  Kind.CUSTOMER_REPLY: N_("customer reply")}  # as people read them
 
 
 @dataclass(frozen=True)
@@ -73,10 +77,10 @@ def reminders_for(ticket: Ticket, profile: ProcessProfile, *, now: datetime, las
 
 def not_logged_yet(ticket: Ticket, profile: ProcessProfile) -> list[str]:
     """What step 1 still lacks on a ticket that came in by e-mail, the portal or Odoo's UI (one
-    logged from Teams has both): an owner, and a class of service (its tag)."""
+    logged from Teams has both): an owner, and a class of service (its tag). Marked N_: `tr` them to say them."""
     class_tags = {service_class.tag for service_class in profile.classes.values()}
-    return [what for what, done in (("an owner", ticket.owner is not None),
-                                    ("a class of service", bool(class_tags & set(ticket.tags)))) if not done]
+    return [what for what, done in ((N_("an owner"), ticket.owner is not None),
+                                    (N_("a class of service"), bool(class_tags & set(ticket.tags)))) if not done]
 
 
 def checkpoints(ticket: Ticket, profile: ProcessProfile) -> list[Due]:
