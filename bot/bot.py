@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import uuid
 
+from redis.exceptions import RedisError
+
 from bot.adapter import Outcome
 from bot.context import Ctx, Services
 from bot.handlers import GROUPS
@@ -37,8 +39,8 @@ def build_router() -> Router:
         router.include(group)
     router.include(help_command(lambda: list(router.commands.values())))
     router.use(log_turn)
+    router.use(friendly_errors)  # outside dedupe: Redis failing at the dedupe check gets a clear answer too
     router.use(dedupe)
-    router.use(friendly_errors)
     return router
 
 
@@ -186,6 +188,10 @@ def problem_for(ctx: Ctx, error: Exception) -> list[Reply]:
         typed = ctx.incoming.text.strip()
         return _problem(tr("Odoo is not answering right now, so nothing was changed."),
                         tr("Please try again in a minute. You wrote: `{typed}`", typed=typed) if typed else
+                        tr("Please try again in a minute."), ctx.correlation_id)
+    if isinstance(error, RedisError):  # restarting or cut off: the first thing a turn does is in Redis
+        logger.warning("turn %s: Redis unavailable (%s)", ctx.correlation_id, type(error).__name__)
+        return _problem(tr("My storage (Redis) is not answering right now, so I could not do this."),
                         tr("Please try again in a minute."), ctx.correlation_id)
     if isinstance(error, OdooAccessDenied):
         return _problem(tr("Odoo refused this: {error}", error=error), tr("The bot's Odoo user may lack a permission."),

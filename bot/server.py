@@ -114,7 +114,7 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
     profile = load_profile(settings.process_profile)  # a bad profile stops start-up before anything runs
 
     async def runtime(app: web.Application) -> AsyncIterator[None]:
-        redis = connect_redis(settings.redis_url)
+        redis = connect_redis(settings.redis_url, timeout=settings.redis_timeout)
         sandbox: web.AppRunner | None = None
         odoo_url = settings.odoo.url
         if odoo_url is None:
@@ -128,7 +128,8 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
                                                 configured_profile=settings.odoo.profile)
             store = Store(redis)
             references = References(store)
-            reminders = Reminders(TimerEngine(redis, prefix=store.key("timers")), profile, clock)
+            engine = TimerEngine(redis, prefix=store.key("timers"), lease=timedelta(seconds=settings.timer_lease))
+            reminders = Reminders(engine, profile, clock)
             turns: list[TicketBot] = []  # the adapter is built first: the bot's services post through it
             adapter = TeamsAdapter(settings, lambda incoming, teams: turns[0].on_turn(incoming, teams))
             outbound = Outbound(adapter, redis, prefix=store.key("rate", ""), clock_ms=lambda: time.time() * 1000)

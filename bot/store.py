@@ -6,22 +6,76 @@ with a warning, because nothing stored there survives a restart.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from typing import Any
+import time
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
 DEDUPE_TTL_SECONDS = 24 * 3600
 USER_TTL_SECONDS = 24 * 3600
+T = TypeVar("T")
 
 
-def connect_redis(url: str | None) -> Redis:
+REDIS_TIMEOUT_SECONDS = 2.0  # a command that gets no answer in this long fails (a turn says so, never hangs)
+RECONNECT_SECONDS = 2.5  # how long a command waits for a lost connection to come back (a Redis restart)
+HEALTH_CHECK_SECONDS = 5  # a connection idle this long is PINGed before use (a restarted Redis is noticed)
+
+
+_deadline: ContextVar[float | None] = ContextVar("redis_reconnect_deadline", default=None)
+
+
+class Reconnecting(Retry):
+    """Connect again and re-send after a lost or refused connection (redis-py's ConnectionError, the OS's
+    while connecting), 0.05, 0.1, 0.2, 0.4, 0.5... s apart, until `within` seconds have passed since the
+    command started: one deadline per command rather than a count per call, because redis-py nests these
+    calls (the health check and connecting happen inside sending)."""
+
+    def __init__(self, within: float = RECONNECT_SECONDS) -> None:
+        super().__init__(ExponentialBackoff(cap=0.5, base=0.025), retries=-1,
+                         supported_errors=(RedisConnectionError, ConnectionError))
+        self.within = within
+
+    async def call_with_retry(self, do: Callable[[], Awaitable[T]], fail: Callable[[RedisError], Any]) -> T:
+        outermost = _deadline.get() is None
+        token = _deadline.set(time.monotonic() + self.within) if outermost else None
+        deadline = _deadline.get() or 0.0
+        try:
+            failures = 0
+            while True:
+                try:
+                    return await do()
+                except self._supported_errors as error:
+                    failures += 1
+                    await fail(error)
+                    pause = self._backoff.compute(failures)
+                    if time.monotonic() + pause > deadline:
+                        raise
+                    await asyncio.sleep(pause)
+        finally:
+            if token is not None:
+                _deadline.reset(token)
+
+
+def connect_redis(url: str | None, *, timeout: float = REDIS_TIMEOUT_SECONDS) -> Redis:
+    """A client that survives a Redis restart by itself (`Reconnecting`); a command that gets no answer
+    within `timeout` fails at once, and is not re-sent: Redis is hung or cut off, and whoever waits should
+    hear so. Idle connections are checked before use."""
     if url:
-        return Redis.from_url(url, decode_responses=True)
+        return Redis.from_url(url, decode_responses=True, socket_timeout=timeout, socket_connect_timeout=timeout,
+                              socket_keepalive=True, health_check_interval=HEALTH_CHECK_SECONDS,
+                              retry=Reconnecting(), retry_on_error=[RedisConnectionError])
     from fakeredis import FakeAsyncRedis
 
     logger.warning("REDIS_URL is not set: using an in-process Redis stand-in; nothing persists across restarts")

@@ -16,6 +16,8 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from redis.exceptions import RedisError
+
 from bot.context import Services
 from bot.odoo.errors import OdooError
 from bot.odoo.gateway import TicketNotFound, to_odoo_time
@@ -121,6 +123,8 @@ class OdooPoller:
                 await self.poll_once()
             except OdooError as error:
                 logger.warning("polling Odoo failed: %s", error)
+            except RedisError as error:  # Redis restarting or cut off: the cursors wait there, the next poll goes on
+                logger.warning("polling Odoo: Redis failed (%s); trying again at the next poll", type(error).__name__)
             try:
                 await asyncio.wait_for(stop.wait(), self._interval.total_seconds())
             except TimeoutError:

@@ -1,8 +1,10 @@
-"""A real redis-server (the Debian package) on a free loopback port, for the test session."""
+"""A real redis-server (the Debian package) on a free loopback port: one for the test session, and
+restartable ones (same port, new process; with or without an append-only file) for the fault tests."""
 
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -17,11 +19,32 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextmanager
-def redis_server(workdir: Path) -> Iterator[str]:
+def _binary() -> str:
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed; `make test` installs it (Debian package redis-server)")
+    return binary
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], port: int) -> None:
+    """Until the server answers PING (it has loaded its data by then: Redis answers -LOADING before)."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(f"redis-server did not start on port {port}")
+        time.sleep(0.05)
+
+
+@contextmanager
+def redis_server(workdir: Path) -> Iterator[str]:
+    binary = _binary()
     port = free_port()
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
@@ -29,19 +52,63 @@ def redis_server(workdir: Path) -> Iterator[str]:
         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"redis-server did not start on port {port}")
-            time.sleep(0.05)
+        _wait_until_ready(process, port)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+class RestartableRedis:
+    """A redis-server of its own (for one test) that can be stopped and started again on the same port,
+    as a new process: with `appendonly` it reloads its append-only file, without it it comes back empty.
+
+    `crash()` is SIGKILL (no chance to write anything more), `stop()` a clean SIGTERM shutdown."""
+
+    def __init__(self, workdir: Path, *, appendonly: bool, appendfsync: str = "always") -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.starts = 0
+        self._arguments = [_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                           "--dir", str(workdir), "--appendonly", "yes" if appendonly else "no",
+                           "--appendfsync", appendfsync]
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def start(self) -> None:
+        if self._process is not None:
+            raise RuntimeError("redis-server is already running")
+        self._process = subprocess.Popen(self._arguments, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        _wait_until_ready(self._process, self.port)
+        self.starts += 1
+
+    def stop(self) -> None:
+        self._end(signal.SIGTERM)
+
+    def crash(self) -> None:
+        self._end(signal.SIGKILL)
+
+    def restart(self, *, crash: bool = True) -> None:
+        self._end(signal.SIGKILL if crash else signal.SIGTERM)
+        self.start()
+
+    def _end(self, how: signal.Signals) -> None:
+        if self._process is None:
+            return
+        self._process.send_signal(how)
+        self._process.wait(timeout=10)
+        self._process = None
+
+
+@contextmanager
+def restartable_redis(workdir: Path, *, appendonly: bool, appendfsync: str = "always") -> Iterator[RestartableRedis]:
+    server = RestartableRedis(workdir, appendonly=appendonly, appendfsync=appendfsync)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
