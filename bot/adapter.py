@@ -49,13 +49,14 @@ class SendFailed(Exception):
 
     @property
     def throttled(self) -> bool:
-        """Refused before anything was posted (429 throttling, 412 busy): safe to send again."""
-        return self.status in (412, 429)
+        """Refused before anything was posted (429 throttling, 412 busy, 503 unavailable): safe to send again."""
+        return self.status in (412, 429, 503)
 
     @property
     def ambiguous(self) -> bool:
-        """A gateway error or no answer: the message may have been posted; never blindly re-post."""
-        return self.status is None or self.status in (502, 504)
+        """A server or gateway error (500, 502, 504...) or no answer: the message may have been posted
+        (Teams can take it and fail the answer); never blindly re-post."""
+        return self.status is None or (self.status >= 500 and self.status != 503)
 
 
 def _retry_after(headers: Any) -> float | None:

@@ -2,9 +2,10 @@
 
 - A per-conversation budget shared by all replicas (Redis, one Lua script): at most 7 messages
   per second and 60 per 30 seconds, Teams' documented limits for a bot in one conversation.
-- Throttling (429) and "busy" (412) are retried with exponential backoff and jitter, honouring
-  Retry-After. A gateway error or no answer (502, 504, timeout) is ambiguous for a new post (it
-  may have been posted), so it is never blindly re-posted: the caller gets the failure.
+- Throttling (429), "busy" (412) and "unavailable" (503) are retried with exponential backoff and
+  jitter, honouring Retry-After. A server or gateway error or no answer (500, 502, 504, timeout) is
+  ambiguous for a new post (it may have been posted), so it is never blindly re-posted: the caller
+  gets the failure (a reminder then marks it as maybe posted: `bot.reminders.posted`).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class Sender(Protocol):
 class Outbound:
     def __init__(self, sender: Sender, redis: Redis, *, prefix: str, clock_ms: Callable[[], float],
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 jitter: Callable[[], float] = random.random) -> None:
+                 jitter: Callable[[], float] = random.random, base_delay: float = BASE_DELAY) -> None:
         self._sender = sender
         self._redis = redis
         self._prefix = prefix
@@ -69,6 +70,7 @@ class Outbound:
         self._clock_ms = clock_ms
         self._sleep = sleep
         self._jitter = jitter
+        self._base_delay = base_delay
 
     async def send_to(self, reference: dict[str, Any], reply: Reply) -> str:
         """Post a new message; returns its id."""
@@ -100,7 +102,7 @@ class Outbound:
         raise AssertionError("unreachable")
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        exponential = min(MAX_DELAY, BASE_DELAY * 2 ** (attempt - 1))
+        exponential = min(MAX_DELAY, self._base_delay * 2 ** (attempt - 1))
         delay = exponential * (0.5 + self._jitter() / 2)  # jitter keeps replicas from retrying in step
         return max(delay, retry_after or 0.0)
 

@@ -2,7 +2,8 @@
 
 Runs in the timer worker (at-least-once). Before sending, the ticket is read again from Odoo,
 so a reminder made stale by work done meanwhile (in Teams or in Odoo) is dropped or moved. A
-marker per (kind, ticket, due time) keeps a re-delivered claim from nagging twice.
+mark per (kind, ticket, due time, target), written once the post succeeded, keeps a firing that
+runs again (a killed replica, a failed post) from nagging anyone twice (`bot.reminders.posted`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bot.lifecycle import next_step
 from bot.odoo.gateway import TicketNotFound
 from bot.process import Audience, FollowUpRule, Stage, format_duration, update_interval
 from bot.reminders.policy import Kind, checkpoint_holds, next_checkpoint, not_logged_yet, reminders_for
+from bot.reminders.posted import FiringPosts
 from bot.reminders.service import since
 from bot.tickets import Ticket
 from bot.timers import Timer
@@ -27,7 +29,6 @@ from cards.nag import nag_card
 
 logger = logging.getLogger(__name__)
 
-MARKER_TTL_SECONDS = 7 * 24 * 3600
 # the moment each kind of reminder counts from, as `reminders_for` names it
 _MOMENT = {Kind.UPDATE: "last_update", Kind.CUSTOMER_REPLY: "customer_waiting_since", Kind.FOLLOW_UP: "resolved_at"}
 SUPPORT_CHANNEL = "support"
@@ -67,9 +68,7 @@ class Nagger:
         misses = int(timer.data.get("misses", 0)) + 1
         if kind is Kind.FOLLOW_UP and await self._give_up(ticket, timer, now):
             return
-        if await services.store.redis.set(services.store.key("nagged", kind, timer.key, timer.due.isoformat()),
-                                          timer.token or "1", nx=True, ex=MARKER_TTL_SECONDS):
-            await self._send(ticket, kind, timer, misses, now)
+        await self._send(ticket, kind, timer, misses, now)  # what a killed or failed firing posted is not re-posted
         await self._plan_next(ticket, kind, timer, misses, now)
 
     async def _send(self, ticket: Ticket, kind: Kind, timer: Timer, misses: int, now: datetime) -> None:
@@ -86,29 +85,34 @@ class Nagger:
 
         reply = reply_for(services.timezone, services.profile.language)  # for the channels
         targets: list[str] = []
+        posts = FiringPosts(services.store, timer)  # each target once per firing, however often it runs
         owner_ref = await self._services.references.personal(ticket.owner.id) if ticket.owner else None
         if owner_ref is not None and ticket.owner and kind is not Kind.RECEPTION:  # logging it is the desk's job
-            targets.append("owner")
-            await self._services.outbound.send_to(owner_ref, await self._reply_to(ticket.owner.id, reply_for))
+            to_owner = await self._reply_to(ticket.owner.id, reply_for)
+            if await posts.post(f"user:{ticket.owner.id}", lambda: services.outbound.send_to(owner_ref, to_owner)):
+                targets.append("owner")
         owner_missed = misses >= services.profile.lead_after_misses and kind is not Kind.RECEPTION
         if owner_missed:  # the team leads (Odoo's manager group) hear of it in their 1:1 chats
             for lead in services.odoo.leads():
                 lead_ref = await self._services.references.personal(lead.id)
                 if lead_ref is not None and lead_ref != owner_ref:
-                    targets.append(f"lead {lead.name}")
-                    await self._services.outbound.send_to(lead_ref, await self._reply_to(lead.id, reply_for))
+                    to_lead = await self._reply_to(lead.id, reply_for)
+                    if await posts.post(f"user:{lead.id}",
+                                        lambda ref=lead_ref, said=to_lead: services.outbound.send_to(ref, said)):
+                        targets.append(f"lead {lead.name}")
         channels = [SUPPORT_CHANNEL] if owner_missed or owner_ref is None or kind is Kind.RECEPTION else []
         if kind is Kind.UPDATE and Audience.MANAGEMENT in services.profile.classes[ticket.cos].alerts:
             channels.append(MANAGEMENT_CHANNEL)
         for name in channels:
-            if await services.post_to_channel(name, reply):
+            if await posts.post(f"channel:{name}", lambda name=name: services.post_to_channel(name, reply)):
                 targets.append(name)
-        if kind is Kind.DEADLINE and await self._tell_requester(ticket, timer, now):
+        if kind is Kind.DEADLINE and await posts.post("requester", lambda: self._tell_requester(ticket, timer, now)):
             targets.append("requester")
-        if not targets:
+        if not targets and not posts.failures:
             logger.warning("reminder %s for ticket %s has nobody to go to (owner never talked to the bot, "
                            "no support channel registered)", kind, ticket.id)
         logger.info("reminder %s for ticket %s sent to %s", kind, ticket.id, ", ".join(targets) or "nobody")
+        posts.raise_failure()  # the targets it could not reach: the timer fires again for them (only)
 
     async def _tell_requester(self, ticket: Ticket, timer: Timer, now: datetime) -> bool:
         """A Fixed Deadline checkpoint before the deadline also reaches the requester (the customer),
