@@ -6,10 +6,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.i18n import N_, tr
+
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
 
 Element = dict[str, Any]
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+MONTHS = (N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"), N_("Jul"), N_("Aug"), N_("Sep"),
+          N_("Oct"), N_("Nov"), N_("Dec"))
 
 
 def card(body: list[Element], actions: list[Element] | None = None) -> dict[str, Any]:
@@ -53,7 +58,7 @@ def text_input(id_: str, label: str, *, placeholder: str = "", multiline: bool =
         element["placeholder"] = placeholder
     if required:
         element["isRequired"] = True
-        element["errorMessage"] = f"{label} is required"
+        element["errorMessage"] = tr("{label} is required", label=label)
     if max_length:
         element["maxLength"] = max_length
     return element
@@ -75,12 +80,15 @@ def choice_input(id_: str, label: str, choices: list[tuple[str, str]], *, value:
 
 
 def when(moment: datetime | None, tz: ZoneInfo, now: datetime | None = None) -> str:
-    """`16:50 (in 25 min)`, `Thu 30 Jan 09:00 (in 14 h)`, `15:20 (10 min ago)` in the reader's zone."""
+    """`16:50 (in 25 min)`, `Thu 30 Jan 09:00 (in 14 h)`, `15:20 (10 min ago)` in the reader's zone and language."""
     if moment is None:
         return ""
     local = moment.astimezone(tz)
     same_day = now is not None and now.astimezone(tz).date() == local.date()
-    label = local.strftime("%H:%M") if same_day else local.strftime("%a %d %b %H:%M")
+    weekday, month = WEEKDAYS[local.weekday()], MONTHS[local.month - 1]
+    label = local.strftime("%H:%M") if same_day else tr("{weekday} {day} {month} {time}", weekday=tr(weekday),
+                                                        day=local.strftime("%d"), month=tr(month),
+                                                        time=local.strftime("%H:%M"))
     if now is None:
         return label
     delta = moment - now
@@ -90,12 +98,11 @@ def when(moment: datetime | None, tz: ZoneInfo, now: datetime | None = None) -> 
 def _relative(delta: timedelta) -> str:
     seconds = int(abs(delta.total_seconds()))
     if seconds < 90:
-        amount = "now"
-        return amount
+        return tr("now")
     if seconds < 90 * 60:
-        amount = f"{round(seconds / 60)} min"
+        amount = tr("{count} min", count=round(seconds / 60))
     elif seconds < 48 * 3600:
-        amount = f"{round(seconds / 3600)} h"
+        amount = tr("{count} h", count=round(seconds / 3600))
     else:
-        amount = f"{round(seconds / 86400)} days"
-    return f"in {amount}" if delta.total_seconds() > 0 else f"{amount} ago"
+        amount = tr("{count} days", count=round(seconds / 86400))
+    return tr("in {amount}", amount=amount) if delta.total_seconds() > 0 else tr("{amount} ago", amount=amount)

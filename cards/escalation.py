@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.escalation.model import REFRESH, TEXT_INPUT, Answer, Escalation, Status
+from bot.escalation.model import NOBODY_FURTHER, REFRESH, TEXT_INPUT, Answer, Escalation, Status
+from bot.i18n import tr
 from bot.process import format_duration
 from cards.elements import Element, card, facts, open_url, text, text_input, when
 
@@ -30,32 +31,35 @@ def _ask(title: str, answer: Answer, escalation_id: str, placeholder: str) -> El
     return {"type": "Action.ShowCard", "title": title, "card": card(
         [text_input(TEXT_INPUT[answer], title, placeholder=placeholder, multiline=True, required=True,
                     max_length=2000)],
-        [execute(f"Send: {title.lower()}", answer, escalation_id, style="positive")])}
+        [execute(tr("Send: {what}", what=title.lower()), answer, escalation_id, style="positive")])}
 
 
 def _status(escalation: Escalation, tz: ZoneInfo, now: datetime) -> list[Element]:
     lines: list[Element] = []
     if escalation.acknowledged_at is not None:
         took = format_duration(escalation.acknowledged_at - escalation.posted_at)
-        lines.append(text(f"Acknowledged by {escalation.acknowledged_by} {when(escalation.acknowledged_at, tz, now)}"
-                          f" ({took} after it was posted)", color="good", weight="Bolder"))
+        lines.append(text(tr("Acknowledged by {who} {when} ({took} after it was posted)",
+                             who=escalation.acknowledged_by, when=when(escalation.acknowledged_at, tz, now), took=took),
+                          color="good", weight="Bolder"))
     status = escalation.status
     said = f": {escalation.answer}" if escalation.answer else ""
+    who = escalation.answered_by
     if status is Status.OPEN:
         late = now > escalation.ack_due
-        lines.append(text(f"{'Overdue: ' if late else ''}waiting for the {escalation.team_label} to acknowledge, "
-                          f"by {when(escalation.ack_due, tz, now)}", color="attention" if late else "warning",
-                          weight="Bolder"))
+        waiting = {"team": escalation.team_label, "when": when(escalation.ack_due, tz, now)}
+        lines.append(text(tr("Overdue: waiting for the {team} to acknowledge, by {when}", **waiting) if late else
+                          tr("waiting for the {team} to acknowledge, by {when}", **waiting),
+                          color="attention" if late else "warning", weight="Bolder"))
     elif status is Status.NEED_INFO:
-        lines.append(text(f"{escalation.answered_by} needs more information{said}", color="warning", weight="Bolder"))
+        lines.append(text(tr("{who} needs more information", who=who) + said, color="warning", weight="Bolder"))
     elif status is Status.RESOLVED:
-        lines.append(text(f"Resolved by {escalation.answered_by} {when(escalation.answered_at, tz, now)}{said}",
+        lines.append(text(tr("Resolved by {who} {when}", who=who, when=when(escalation.answered_at, tz, now)) + said,
                           color="good", weight="Bolder"))
     elif status is Status.DECLINED:
-        lines.append(text(f"Declined by {escalation.answered_by}{said}", color="attention", weight="Bolder"))
+        lines.append(text(tr("Declined by {who}", who=who) + said, color="attention", weight="Bolder"))
     elif status is Status.PASSED_ON:
-        lines.append(text(f"Nobody acknowledged it in time: passed on to the {escalation.passed_to}",
-                          color="attention", weight="Bolder"))
+        lines.append(text(tr("Nobody acknowledged it in time: passed on to the {team}",
+                             team=escalation.passed_to or tr(NOBODY_FURTHER)), color="attention", weight="Bolder"))
     return lines
 
 
@@ -64,40 +68,41 @@ def escalation_card(escalation: Escalation, *, tz: ZoneInfo, now: datetime, noti
     ticket = escalation.ticket
     body: list[Element] = [text(notice, color="attention", weight="Bolder")] if notice else []
     if escalation.previous:
-        body.append(text(f"The {escalation.previous} did not acknowledge it in time: it is yours now.",
+        body.append(text(tr("The {team} did not acknowledge it in time: it is yours now.", team=escalation.previous),
                          color="attention"))
     body += [
-        text(f"Escalation to the {escalation.team_label}", weight="Bolder", color="attention", spacing="None"),
+        text(tr("Escalation to the {team}", team=escalation.team_label), weight="Bolder", color="attention",
+             spacing="None"),
         text(f"{ticket.label} · {ticket.title}", size="Large", weight="Bolder"),
         facts([
-            ("Class of service", ticket.service_class),
-            ("Users affected", str(ticket.users) if ticket.users is not None else "not known"),
-            ("Customer", ticket.customer),
-            ("Deadline", when(ticket.deadline, tz, now)),
-            ("Owner", ticket.owner),
-            ("Stage", ticket.stage),
-            ("Escalated by", f"{escalation.escalated_by}, {when(escalation.posted_at, tz, now)}"),
+            (tr("Class of service"), ticket.service_class),
+            (tr("Users affected"), str(ticket.users) if ticket.users is not None else tr("not known")),
+            (tr("Customer"), ticket.customer or tr("not set")),
+            (tr("Deadline"), when(ticket.deadline, tz, now)),
+            (tr("Owner"), ticket.owner or tr("nobody yet")),
+            (tr("Stage"), ticket.stage),
+            (tr("Escalated by"), f"{escalation.escalated_by}, {when(escalation.posted_at, tz, now)}"),
         ]),
     ]
     if escalation.reason:
-        body += [text("Impact and urgency", weight="Bolder"), text(escalation.reason)]
+        body += [text(tr("Impact and urgency"), weight="Bolder"), text(escalation.reason)]
     if ticket.description:
-        body += [text("Reported", weight="Bolder"), text(ticket.description, subtle=True)]
+        body += [text(tr("Reported"), weight="Bolder"), text(ticket.description, subtle=True)]
     if ticket.findings:
-        body.append(text("What was tried, errors and metrics (diagnosis notes)", weight="Bolder"))
+        body.append(text(tr("What was tried, errors and metrics (diagnosis notes)"), weight="Bolder"))
         body += [{"type": "TextBlock", "text": finding, "wrap": True, "fontType": "Monospace", "size": "Small"}
                  for finding in ticket.findings[-FINDINGS_SHOWN:]]
     body += _status(escalation, tz, now)
     actions: list[Element] = []
     if not escalation.finished:
         if escalation.status is not Status.ACKNOWLEDGED:
-            actions.append(execute("Acknowledge", Answer.ACKNOWLEDGE, escalation.id, style="positive"))
+            actions.append(execute(tr("Acknowledge"), Answer.ACKNOWLEDGE, escalation.id, style="positive"))
         if escalation.status is not Status.NEED_INFO:
-            actions.append(_ask("Need info", Answer.NEED_INFO, escalation.id, "What do you need from support?"))
-        actions += [_ask("Resolved", Answer.RESOLVED, escalation.id, "What was done?"),
-                    _ask("Decline", Answer.DECLINE, escalation.id, "Why, and who should take it instead?")]
+            actions.append(_ask(tr("Need info"), Answer.NEED_INFO, escalation.id, tr("What do you need from support?")))
+        actions += [_ask(tr("Resolved"), Answer.RESOLVED, escalation.id, tr("What was done?")),
+                    _ask(tr("Decline"), Answer.DECLINE, escalation.id, tr("Why, and who should take it instead?"))]
     if ticket.url:
-        actions.append(open_url("Open in Odoo", ticket.url))
+        actions.append(open_url(tr("Open in Odoo"), ticket.url))
     result = card(body, actions or None)
     # every viewer's client asks for the current state when it shows the card (Universal Actions)
     result["refresh"] = {"action": {"type": "Action.Execute", "verb": REFRESH, "data": {"escalation": escalation.id}},
@@ -108,10 +113,11 @@ def escalation_card(escalation: Escalation, *, tz: ZoneInfo, now: datetime, noti
 def escalation_summary_card(escalations: list[Escalation], *, tz: ZoneInfo, now: datetime) -> dict[str, Any]:
     """For the agent who escalated: where it went and by when the team must acknowledge."""
     ticket = escalations[0].ticket
-    body: list[Element] = [text(f"{ticket.label} escalated", size="Large", weight="Bolder")]
-    body += [text(f"{e.team_label}: must acknowledge by {when(e.ack_due, tz, now)}") for e in escalations]
-    body.append(text("I will tell you when they answer, and pass it on if nobody does.", subtle=True))
-    return card(body, [open_url("Open in Odoo", ticket.url)] if ticket.url else None)
+    body: list[Element] = [text(tr("{ticket} escalated", ticket=ticket.label), size="Large", weight="Bolder")]
+    body += [text(tr("{team}: must acknowledge by {when}", team=e.team_label, when=when(e.ack_due, tz, now)))
+             for e in escalations]
+    body.append(text(tr("I will tell you when they answer, and pass it on if nobody does."), subtle=True))
+    return card(body, [open_url(tr("Open in Odoo"), ticket.url)] if ticket.url else None)
 
 
 def impact_card(escalations: list[Escalation], *, tz: ZoneInfo, now: datetime) -> dict[str, Any]:

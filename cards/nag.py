@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.i18n import tr
 from bot.lifecycle import NextStep
 from bot.process import ProcessProfile
 from bot.tickets import Ticket
@@ -19,17 +20,17 @@ def nag_card(ticket: Ticket, profile: ProcessProfile, *, reason: str, tz: ZoneIn
              step: NextStep | None, take_it: bool = False) -> dict[str, Any]:
     """`take_it`: a report nobody logged yet, posted to the support channel: one click makes the
     clicker its owner (instead of posting an update)."""
-    snooze = submit("Snooze 15 min", {"command": "snooze", "ticket": str(ticket.id), "text": SNOOZE})
+    snooze = submit(tr("Snooze 15 min"), {"command": "snooze", "ticket": str(ticket.id), "text": SNOOZE})
     if take_it:
-        take = submit("Take it", {"command": "assign", "ticket": str(ticket.id), "text": "me"}, style="positive")
+        take = submit(tr("Take it"), {"command": "assign", "ticket": str(ticket.id), "text": "me"}, style="positive")
         return ticket_card(ticket, profile, tz=tz, now=now, step=step, alert=reason, actions=[take, snooze])
     post_update = {
         "type": "Action.ShowCard",
-        "title": "Post update",
+        "title": tr("Post update"),
         "card": card(
-            [text_input("text", "Update for the customer", placeholder="Where things stand, even with no news",
+            [text_input("text", tr("Update for the customer"), placeholder=tr("Where things stand, even with no news"),
                         multiline=True, required=True)],
-            [submit("Send to the customer", {"command": "update", "ticket": str(ticket.id)}, style="positive")],
+            [submit(tr("Send to the customer"), {"command": "update", "ticket": str(ticket.id)}, style="positive")],
         ),
     }
     return ticket_card(ticket, profile, tz=tz, now=now, step=step, alert=reason, actions=[post_update, snooze])

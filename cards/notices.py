@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.i18n import tr
 from cards.elements import card, text
 
 
@@ -12,7 +13,7 @@ def problem_card(message: str, *, hint: str = "", reference: str = "") -> dict[s
     if hint:
         body.append(text(hint))
     if reference:
-        body.append(text(f"Reference: {reference}", subtle=True, size="Small"))
+        body.append(text(tr("Reference: {reference}", reference=reference), subtle=True, size="Small"))
     return card(body)
 
 
@@ -20,10 +21,12 @@ def queued_card(command: str, *, landed: bool | None = None, waiting: int = 0) -
     """A command kept while Odoo was not answering; `landed`: Odoo is back and it was applied (True)
     or refused (False); its answer follows."""
     if landed is not None:
-        said = "your command was applied." if landed else "your command was NOT applied:"
-        return card([text(f"Odoo is back: {said}", color="good" if landed else "attention", weight="Bolder"),
+        said = tr("Odoo is back: your command was applied.") if landed else \
+            tr("Odoo is back: your command was NOT applied:")
+        return card([text(said, color="good" if landed else "attention", weight="Bolder"),
                       text(f"`{command}`", subtle=True)])
-    ahead = f" ({waiting} before it, applied in order)" if waiting else ""
-    return card([text("Odoo is not answering right now. Your command is saved and will be applied as soon as "
-                      f"Odoo is back{ahead}; I will tell you here.", color="warning", weight="Bolder"),
-                 text(f"`{command}`", subtle=True)])
+    saved = tr("Odoo is not answering right now. Your command is saved and will be applied as soon as Odoo is back "
+               "({waiting} before it, applied in order); I will tell you here.", waiting=waiting) if waiting else \
+        tr("Odoo is not answering right now. Your command is saved and will be applied as soon as Odoo is back; I "
+           "will tell you here.")
+    return card([text(saved, color="warning", weight="Bolder"), text(f"`{command}`", subtle=True)])

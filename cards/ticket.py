@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.i18n import N_, tr
 from bot.lifecycle import NextStep
 from bot.process import ClassOfService, ProcessProfile
 from bot.tickets import Ticket
 from cards.elements import card, facts, open_url, text, when
 
-PRIORITY_LABELS = {"0": "Low", "1": "Medium", "2": "High", "3": "Urgent"}
+PRIORITY_LABELS = {"0": N_("Low"), "1": N_("Medium"), "2": N_("High"), "3": N_("Urgent")}
 CLASS_COLORS = {
     ClassOfService.STANDARD: "default",
     ClassOfService.PRIORITY: "warning",
@@ -30,49 +31,58 @@ def ticket_card(ticket: Ticket, profile: ProcessProfile, *, tz: ZoneInfo, now: d
                 actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """`alert`: a reminder shown above the ticket; `actions`: buttons before "Open in Odoo"."""
     service_class = profile.classes[ticket.cos]
+    priority = PRIORITY_LABELS.get(ticket.priority, ticket.priority)
     body = [text(alert, color="attention", weight="Bolder")] if alert else []
     body += [
         text(f"{ticket.label} · {ticket.title}", size="Large", weight="Bolder"),
-        text(f"{service_class.label} · {PRIORITY_LABELS.get(ticket.priority, ticket.priority)} priority · "
-             f"{ticket.stage}", color=CLASS_COLORS[ticket.cos], weight="Bolder", spacing="None"),
+        text(tr("{service_class} · {priority} priority · {stage}", service_class=service_class.label,
+                priority=tr(priority), stage=ticket.stage), color=CLASS_COLORS[ticket.cos], weight="Bolder",
+             spacing="None"),
     ]
     if headline:
         body.append(text(headline, color="good"))
     body.append(facts([
-        ("Customer", ticket.customer.name if ticket.customer else "not set"),
-        ("Owner", ticket.owner.name if ticket.owner else "nobody yet"),
-        ("Users affected", str(ticket.facts.users) if ticket.facts.users is not None else ""),
-        ("Deadline", when(ticket.facts.deadline, tz, now)),
-        ("Reported", when(ticket.facts.reported, tz, now)),
-        ("Type", ticket.facts.kind),
-        ("Team", ticket.team),
-        ("Category", ticket.category),
-        ("Tags", ", ".join(ticket.tags)),
+        (tr("Customer"), ticket.customer.name if ticket.customer else tr("not set")),
+        (tr("Owner"), ticket.owner.name if ticket.owner else tr("nobody yet")),
+        (tr("Users affected"), str(ticket.facts.users) if ticket.facts.users is not None else ""),
+        (tr("Deadline"), when(ticket.facts.deadline, tz, now)),
+        (tr("Reported"), when(ticket.facts.reported, tz, now)),
+        (tr("Type"), ticket.facts.kind),
+        (tr("Team"), ticket.team),
+        (tr("Category"), ticket.category),
+        (tr("Tags"), ", ".join(ticket.tags)),
     ]))
     if step is not None:
-        late = step.overdue(now)
-        due = f" by {when(step.due, tz, now)}" if step.due else ""
-        body.append(text(f"{'Overdue: ' if late else 'Next: '}{step.what}{due}",
-                         color="attention" if late else "accent", weight="Bolder"))
+        body.append(text(_step_line(step, tz, now), color="attention" if step.overdue(now) else "accent",
+                         weight="Bolder"))
     if ticket.description:
         body.append(text(_excerpt(ticket.description), subtle=True))
-    buttons = [*(actions or []), *([open_url("Open in Odoo", ticket.url)] if ticket.url else [])]
+    buttons = [*(actions or []), *([open_url(tr("Open in Odoo"), ticket.url)] if ticket.url else [])]
     return card(body, buttons or None)
+
+
+def _step_line(step: NextStep, tz: ZoneInfo, now: datetime) -> str:
+    due = when(step.due, tz, now)
+    if step.overdue(now):
+        return tr("Overdue: {what} by {due}", what=step.what, due=due)
+    return tr("Next: {what} by {due}", what=step.what, due=due) if step.due else tr("Next: {what}", what=step.what)
 
 
 def ticket_list_card(title: str, tickets: list[tuple[Ticket, NextStep | None]], profile: ProcessProfile, *,
                      tz: ZoneInfo, now: datetime) -> dict[str, Any]:
     body: list[dict[str, Any]] = [text(title, size="Medium", weight="Bolder")]
     if not tickets:
-        body.append(text("No tickets.", subtle=True))
+        body.append(text(tr("No tickets."), subtle=True))
     for ticket, step in tickets:
-        owner = ticket.owner.name if ticket.owner else "unassigned"
+        owner = ticket.owner.name if ticket.owner else tr("unassigned")
         due = ""
         if step is not None and step.due is not None:
-            due = f" · {'OVERDUE ' if step.overdue(now) else ''}{step.what.lower()} by {when(step.due, tz, now)}"
+            said = {"what": step.what.lower(), "due": when(step.due, tz, now)}
+            late = step.overdue(now)
+            due = " · " + (tr("OVERDUE {what} by {due}", **said) if late else tr("{what} by {due}", **said))
         body.append({
             "type": "Container", "separator": True, "spacing": "Small",
-            "selectAction": open_url("Open", ticket.url) if ticket.url else None,
+            "selectAction": open_url(tr("Open"), ticket.url) if ticket.url else None,
             "items": [
                 text(f"**{ticket.label}** {ticket.title}", wrap=True),
                 text(f"{profile.classes[ticket.cos].label} · {ticket.stage} · {owner}{due}", subtle=True,

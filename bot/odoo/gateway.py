@@ -342,19 +342,30 @@ class OdooGateway:
         """An internal note in the chatter (diagnosis, escalations, who did what)."""
         return await self._post(ticket, text, by=by, subtype="mail.mt_note")
 
-    async def tell_customer(self, ticket: Ticket, text: str, *, by: str) -> int:
-        """A customer-visible chatter message, addressed to the customer (who is not a follower)."""
+    async def tell_customer(self, ticket: Ticket, text: str, *, by: str, subject: str = "") -> int:
+        """A customer-visible chatter message, addressed to the customer (who is not a follower);
+        `subject`: the e-mail's subject (Odoo uses the ticket's name without one)."""
         partners = [ticket.customer.id] if ticket.customer else []
-        return await self._post(ticket, text, by=by, subtype="mail.mt_comment", partner_ids=partners)
+        return await self._post(ticket, text, by=by, subtype="mail.mt_comment", partner_ids=partners,
+                                subject=subject)
+
+    async def customer_language(self, ticket: Ticket) -> str:
+        """The customer's language as Odoo keeps it on the partner (`vi_VN`), or "" when unknown."""
+        if ticket.customer is None:
+            return ""
+        records = await self._rpc.execute_kw("res.partner", "read", [[ticket.customer.id]], {"fields": ["lang"]})
+        return str(records[0].get("lang") or "") if records else ""
 
     async def _post(self, ticket: Ticket, text: str, *, by: str, subtype: str,
-                    partner_ids: Iterable[int] = ()) -> int:
+                    partner_ids: Iterable[int] = (), subject: str = "") -> int:
         lines = "<br>".join(html.escape(line) for line in text.strip().splitlines())
         body = f"<p><b>{html.escape(by)}</b> (via Teams):<br>{lines}</p>"
         kwargs: dict[str, Any] = {"body": body, "message_type": "comment", "subtype_xmlid": subtype,
                                   "body_is_html": True}
         if partner_ids:
             kwargs["partner_ids"] = list(partner_ids)
+        if subject:
+            kwargs["subject"] = subject
         return await self._rpc.execute_kw(self.model.model, "message_post", [[ticket.id]], kwargs)
 
     # ---- helpers ----------------------------------------------------------------------------

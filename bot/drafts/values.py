@@ -1,0 +1,82 @@
+"""What a template is filled with: the ticket, what its notes say, who writes and how often the customer
+hears from us, worded in the draft's language. Pure: built from the ticket's history read from Odoo.
+
+A template sees these names (profiles/templates/README.md lists them for the people who edit templates):
+`ticket` (number, id, title, description, class_key, class_name, stage, users, deadline, reported, url),
+`customer`, `agent`, `team`, `lang`, `update_every`, `message`, `diagnosis`, `root_cause`, `last_update`,
+`resolution`, `escalated_to` (a list of team names).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.i18n import speaking, tr
+from bot.insights.findings import root_cause
+from bot.insights.model import TicketHistory
+from bot.insights.timeline import AUTOMATIC_AUTHOR, EventKind, escalations, events
+from bot.process import ProcessProfile, update_interval
+
+
+@dataclass(frozen=True)
+class TicketValues:
+    id: int
+    number: str  # HT00005 (or #5 where Odoo has no numbers)
+    title: str
+    description: str  # the report, without the bot's facts block
+    class_key: str  # standard | priority | expedite | deadline
+    class_name: str  # the profile's label: "Standard"
+    stage: str  # the Odoo stage's name
+    users: int | None  # users affected, when known
+    deadline: str  # in the draft's language and the agent's time zone; "" without one
+    reported: str  # likewise
+    url: str
+
+
+def template_values(history: TicketHistory, profile: ProcessProfile, *, language: str, agent: str, tz: ZoneInfo,
+                    now: datetime, message: str = "") -> dict[str, Any]:
+    """The names a template may use. Words the bot adds (durations, dates) are in `language`."""
+    ticket = history.ticket
+    timeline = events(history)
+    diagnoses = [e.text for e in timeline if e.kind is EventKind.DIAGNOSIS]
+    updates = [e.text for e in timeline if e.kind in (EventKind.ACKNOWLEDGED, EventKind.CUSTOMER_UPDATE)
+               and e.who != AUTOMATIC_AUTHOR]
+    resolutions = [e.text for e in timeline if e.kind is EventKind.RESOLVED]
+    teams = list(dict.fromkeys(record.team for record in escalations(timeline)))
+    deadline = ticket.facts.deadline
+    with speaking(language):
+        try:
+            cadence = _duration(update_interval(ticket.cos, profile, now=now, deadline=deadline))
+        except ValueError:  # a Fixed Deadline ticket without its deadline: no cadence to promise
+            cadence = ""
+        values = TicketValues(
+            id=ticket.id, number=ticket.label, title=ticket.title, description=ticket.description,
+            class_key=ticket.cos.value, class_name=profile.classes[ticket.cos].label, stage=ticket.stage,
+            users=ticket.facts.users, deadline=_moment(deadline, tz), reported=_moment(ticket.facts.reported, tz),
+            url=ticket.url)
+    return {"ticket": values, "customer": ticket.customer.name if ticket.customer else "", "agent": agent,
+            "team": profile.title, "lang": language, "update_every": cadence, "message": message.strip(),
+            "diagnosis": diagnoses[-1] if diagnoses else "", "root_cause": root_cause(diagnoses),
+            "last_update": updates[-1] if updates else "", "resolution": resolutions[-1] if resolutions else "",
+            "escalated_to": teams}
+
+
+def _duration(span: timedelta) -> str:
+    """`15 minutes`, `24 hours`, `3 days` in the language being spoken (whole units, the largest that fits)."""
+    minutes = max(1, round(span.total_seconds() / 60))
+    if minutes >= 48 * 60 and minutes % (24 * 60) == 0:
+        return tr("{count} days", count=minutes // (24 * 60))
+    if minutes >= 120 and (minutes % 60 == 0 or minutes > 180):
+        return tr("{count} hours", count=round(minutes / 60))
+    return tr("1 minute") if minutes == 1 else tr("{count} minutes", count=minutes)
+
+
+def _moment(moment: datetime | None, tz: ZoneInfo) -> str:
+    """`09:00 on 30/01/2025` in the language being spoken, in the agent's time zone."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(tz)
+    return tr("{time} on {date}", time=local.strftime("%H:%M"), date=local.strftime("%d/%m/%Y"))

@@ -1,0 +1,55 @@
+"""Steps 2, 5 and 6 in writing: e-mail drafts from the team's templates, posted from their card."""
+
+from __future__ import annotations
+
+from bot.context import Ctx
+from bot.drafts import service
+from bot.drafts.model import SUBJECT_INPUT, TEXT_INPUT, DraftAction
+from bot.drafts.templates import TemplateProblem
+from bot.i18n import tr
+from bot.parsing import ticket_ref
+from bot.router import CommandGroup, Request
+from bot.turn import Reply
+from cards.drafts import draft_card
+from cards.notices import problem_card
+
+commands = CommandGroup()
+USAGE = "/ticket email <id> <ack|update|resolution|escalation|management> [lang:en|vi] [text to add]"
+
+
+@commands.command("email", USAGE, options=("lang",), aliases=("draft",), changes=False)
+async def email(ctx: Ctx, req: Request) -> Reply:
+    """Draft an e-mail from the team's templates: `ack`, `update`, `resolution` or `escalation` for the
+    customer, `management` for the managers.
+
+    The draft is filled from the ticket, its notes and your name, in the customer's language (or `lang:en`,
+    `lang:vi`); text after the kind is added to it, e.g. a workaround. Its card posts it to the customer in
+    Odoo, as it is or after you edit it."""
+    words = req.args.words
+    ref = ticket_ref(words[0] if words else None)
+    kind = service.draft_kind(words[1] if len(words) > 1 else "")
+    language = service.checked_language(ctx.services, kind, req.args.options.get("lang", ""))
+    message = "\n".join(part for part in (req.args.text(2), req.body) if part)
+    try:
+        draft = await service.make(ctx.services, ref, kind, language=language, agent=ctx.actor,
+                                   agent_locale=ctx.incoming.locale, tz=ctx.tz, message=message)
+    except TemplateProblem as problem:
+        return Reply(card=problem_card(str(problem), hint=tr("Fix the template, then ask for the draft again. "
+                                                             "Nothing was posted.")))
+    return Reply(card=draft_card(draft, tz=ctx.tz, now=ctx.now()))
+
+
+@commands.card_action(DraftAction.POST, DraftAction.POST_EDITED, needs_user=True)
+async def post(ctx: Ctx, req: Request) -> Reply:
+    """Post a draft from its card: as it is shown, or as edited in its Edit box."""
+    assert ctx.user is not None  # needs_user: the router found the clicking person's Odoo user
+    data = ctx.incoming.value or {}
+    edited = None
+    if req.name == DraftAction.POST_EDITED:
+        edited = (str(data.get(SUBJECT_INPUT) or ""), str(data.get(TEXT_INPUT) or ""))
+    try:
+        outcome = await service.post(ctx.services, str(data.get("draft") or ""), user=ctx.user, actor=ctx.actor,
+                                     edited=edited)
+    except service.Refused as refusal:
+        return Reply(card=problem_card(str(refusal), hint=tr("Nothing was posted.")))
+    return Reply(card=draft_card(outcome.draft, tz=ctx.tz, now=ctx.now(), notice=outcome.notice))

@@ -1,0 +1,363 @@
+"""`/ticket email`: drafts from the Jinja2 templates through the real bot, and posting them from their card
+(Action.Execute invokes over HTTP) into the Odoo double: once, as shown or as edited, re-checked at the click.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from redis.asyncio import Redis
+
+from bot.drafts import templates
+from bot.drafts.model import DraftAction, DraftKind
+from bot.server import create_app
+from tests.conftest import AGENT, LEAD, STRANGER, FakeClock, RunningSandbox, bot_settings
+from tests.support.connector import ConnectorStub
+from tests.support.odoo_view import OdooView
+from tests.support.teams import TeamsClient, TeamsUser, card_elements, card_text
+
+CUSTOMER = "nguyen.van.a@mindx.edu.vn"
+MANAGEMENT = "19:management@thread.tacv2"
+# The seeds' workarounds for scenario 1 (incognito mode, check the URL, another browser), as the agent types them.
+WORKAROUND = ("Trong lúc chờ, anh/chị có thể thử đăng nhập bằng cửa sổ ẩn danh, kiểm tra lại địa chỉ LMS "
+              "hoặc dùng một trình duyệt khác.")
+
+
+@pytest.fixture
+def odoo(sandbox: RunningSandbox) -> OdooView:
+    return OdooView(sandbox.odoo)
+
+
+async def scenario_1(teams: TeamsClient, odoo: OdooView, *, customer_lang: str | bool = "vi_VN") -> int:
+    """Scenario 1 of the seeds logged through the bot; the teacher's Odoo contact speaks Vietnamese."""
+    odoo.call("res.partner", "write", [odoo.partner_id(CUSTOMER)], {"lang": customer_lang})
+    await teams.card(f"/ticket new Không thể đăng nhập vào LMS users:1 customer:{CUSTOMER} type:incident\n"
+                     "Teacher gets \"Invalid username or password\"; class happening today.")
+    return int(odoo.newest_ticket()["id"])
+
+
+async def say(teams: TeamsClient, text: str, *, locale: str = "en-US", sender: TeamsUser | None = None
+              ) -> dict[str, Any]:
+    """`text` typed in the 1:1 chat by a Teams client set to `locale`: the one card the bot answered with."""
+    activity = {**teams._base(teams.personal(sender), sender=sender), "type": "message", "text": text,
+                "locale": locale}
+    activity["entities"] = [{"type": "clientInfo", "locale": locale, "timezone": teams.timezone}]
+    chat = teams.personal(sender)["id"]
+    cards = [p.card for p in await teams.send(activity) if p.card and p.conversation_id == chat]
+    assert len(cards) == 1, cards
+    return cards[0]
+
+
+def draft_id(card: dict[str, Any]) -> str:
+    [post] = [e for e in card_elements(card) if e.get("verb") == DraftAction.POST]
+    return str(post["data"]["draft"])
+
+
+def lines(card: dict[str, Any]) -> list[str]:
+    """The draft's text as the card shows it, a line each."""
+    [container] = [e for e in card["body"] if e.get("type") == "Container"]
+    return [block["text"] for block in container["items"]]
+
+
+def subject(card: dict[str, Any]) -> str:
+    [fact_set] = [e for e in card["body"] if e.get("type") == "FactSet"]
+    return next(f["value"] for f in fact_set["facts"] if f["title"] == "Subject")
+
+
+async def click(teams: TeamsClient, verb: DraftAction, draft: str, *, by: TeamsUser | None = None,
+                **inputs: str) -> dict[str, Any]:
+    status, body = await teams.invoke(verb.value, {"draft": draft, **inputs}, sender=by)
+    assert status == 200
+    assert body["type"] == "application/vnd.microsoft.card.adaptive"
+    return dict(body["value"])
+
+
+def customer_messages(odoo: OdooView, tid: int) -> list[dict[str, Any]]:
+    """The customer-visible chatter messages (subtype Discussions), with their e-mail subject."""
+    found = odoo.call("mail.message", "search_read",
+                      [["model", "=", "helpdesk.ticket"], ["res_id", "=", tid], ["message_type", "=", "comment"]],
+                      fields=["body", "subject", "partner_ids", "subtype_id"], order="id")
+    return [m for m in found if m["subtype_id"] and m["subtype_id"][1] == "Discussions"]
+
+
+def stage(odoo: OdooView, tid: int) -> str:
+    return str(odoo.ticket(tid)["stage_id"][1])
+
+
+async def test_scenario_1_vietnamese_ack_reads_naturally(teams: TeamsClient, odoo: OdooView) -> None:
+    tid = await scenario_1(teams, odoo)
+    number = odoo.ticket(tid)["number"]
+    card = await teams.card(f"/ticket email {tid} ack {WORKAROUND}")
+
+    assert subject(card) == f"RE: Không thể đăng nhập vào LMS - Đã tiếp nhận - Ticket {number}"
+    text = lines(card)
+    assert text[0] == "Kính gửi anh/chị Nguyễn Văn A,"  # greeting, by name
+    body = "\n".join(text)
+    assert (f"Chúng tôi đã tiếp nhận yêu cầu \"Không thể đăng nhập vào LMS\" (mã ticket {number}) và thành thật "
+            "xin lỗi vì sự bất tiện mà anh/chị đang gặp phải.") in body  # received, with empathy
+    assert f"Hiện tại, {AGENT.name} đang trực tiếp kiểm tra yêu cầu của anh/chị." in body
+    assert WORKAROUND in text  # the workaround the agent added, as its own paragraph
+    steps = text.index("Các bước tiếp theo:")  # what happens next, and when they hear from us (no fixed ETA)
+    assert text[steps + 1].startswith("- Chúng tôi đang kiểm tra hệ thống để xác định nguyên nhân")
+    assert text[steps + 2] == ("- Chúng tôi sẽ cập nhật tình hình cho anh/chị ít nhất 24 giờ một lần, kể cả khi "
+                               "chưa có tiến triển mới.")
+    assert text[-3:] == ["Trân trọng,", AGENT.name, "MindX IT support desk"]  # signed with the agent's name
+    for english_or_leftover in ("Dear", "Thank you", "hours", "{{", "}}", "[", "None"):
+        assert english_or_leftover not in body, english_or_leftover
+    shown = card_text(card)
+    assert "Draft acknowledgment for Nguyễn Văn A" in shown and "Language: Vietnamese" in shown  # the agent's words
+    assert "[Post to customer]" in shown and "[Edit]" in shown
+    assert customer_messages(odoo, tid) == []  # a draft posts nothing by itself
+
+
+async def test_post_to_customer_lands_once_addressed_to_the_customer(teams: TeamsClient, odoo: OdooView) -> None:
+    tid = await scenario_1(teams, odoo)
+    card = await teams.card(f"/ticket email {tid} ack {WORKAROUND}")
+    shown = lines(card)
+
+    answer = card_text(await click(teams, DraftAction.POST, draft_id(card)))
+    assert f"Posted to Nguyễn Văn A by {AGENT.name}" in answer and "[Post to customer]" not in answer
+    [message] = customer_messages(odoo, tid)
+    assert message["partner_ids"] == [odoo.partner_id(CUSTOMER)]  # the customer is a recipient: Odoo e-mails them
+    assert message["subject"] == subject(card)
+    assert "Kính gửi anh/chị Nguyễn Văn A," in message["body"] and WORKAROUND in message["body"]
+    assert f"{AGENT.name}</b> (via Teams)" in message["body"]
+    assert stage(odoo, tid) == "In Progress"  # an acknowledgment, as `/ticket ack` does
+    assert "Send the customer an update by" in card_text(await teams.card(f"/ticket show {tid}"))
+
+    again = card_text(await click(teams, DraftAction.POST, draft_id(card)))  # a double click
+    assert f"Already posted by {AGENT.name}: it was sent once." in again
+    redelivered = card_text(await click(teams, DraftAction.POST_EDITED, draft_id(card), text="Something else"))
+    assert "Already posted" in redelivered
+    [still_one] = customer_messages(odoo, tid)
+    assert still_one["id"] == message["id"] and shown[0] in still_one["body"]
+
+
+async def test_clicks_at_the_same_moment_post_once(teams: TeamsClient, odoo: OdooView) -> None:
+    tid = await scenario_1(teams, odoo)
+    card = await teams.card(f"/ticket email {tid} update")
+    answers = await asyncio.gather(*(click(teams, DraftAction.POST, draft_id(card), by=who)
+                                     for who in (AGENT, AGENT, LEAD, LEAD)))
+    assert sum("Posted to Nguyễn Văn A" in card_text(a) and "Already posted" not in card_text(a)
+               and "posting it right now" not in card_text(a) for a in answers) == 1
+    assert len(customer_messages(odoo, tid)) == 1
+
+
+async def test_edit_then_post_sends_the_edited_text(teams: TeamsClient, odoo: OdooView) -> None:
+    tid = await scenario_1(teams, odoo)
+    card = await teams.card(f"/ticket email {tid} ack")
+    [box] = [e for e in card_elements(card) if e.get("id") == "text"]
+    assert box["type"] == "Input.Text" and box["value"] == "\n".join(_paragraphs(card))  # prefilled with the draft
+
+    edited = box["value"].replace("Kính gửi anh/chị Nguyễn Văn A,", "Chào thầy Nguyễn Văn A,")
+    answer = card_text(await click(teams, DraftAction.POST_EDITED, draft_id(card), text=edited,
+                                   subject="RE: Không thể đăng nhập vào LMS - Ticket đã tiếp nhận"))
+    assert "Chào thầy Nguyễn Văn A," in answer and "Posted to Nguyễn Văn A" in answer
+    [message] = customer_messages(odoo, tid)
+    assert "Chào thầy Nguyễn Văn A," in message["body"] and "Kính gửi" not in message["body"]
+    assert message["subject"] == "RE: Không thể đăng nhập vào LMS - Ticket đã tiếp nhận"
+
+    assert "Already posted" in card_text(await click(teams, DraftAction.POST, draft_id(card)))
+    assert len(customer_messages(odoo, tid)) == 1
+
+
+def _paragraphs(card: dict[str, Any]) -> list[str]:
+    """The card's lines with the empty lines between paragraphs put back (blocks spaced Medium start one)."""
+    [container] = [e for e in card["body"] if e.get("type") == "Container"]
+    out: list[str] = []
+    for block in container["items"]:
+        if block.get("spacing") == "Medium":
+            out.append("")
+        out.append(block["text"])
+    return out
+
+
+async def test_an_empty_edit_is_refused_and_the_draft_stays_postable(teams: TeamsClient, odoo: OdooView) -> None:
+    tid = await scenario_1(teams, odoo)
+    card = await teams.card(f"/ticket email {tid} update")
+    refused = card_text(await click(teams, DraftAction.POST_EDITED, draft_id(card), text="   "))
+    assert "The edited draft is empty" in refused and "Nothing was posted." in refused
+    assert customer_messages(odoo, tid) == []
+    assert "Posted to" in card_text(await click(teams, DraftAction.POST, draft_id(card)))
+
+
+@pytest.mark.parametrize("kind", list(DraftKind))
+@pytest.mark.parametrize("language", ["en", "vi"])
+async def test_every_kind_renders_in_both_languages(teams: TeamsClient, odoo: OdooView, kind: DraftKind,
+                                                    language: str) -> None:
+    tid = await scenario_1(teams, odoo)
+    await teams.card(f"/ticket diag {tid} Account active; 3 failed attempts in 10 min. Root cause: forgotten password.")
+    card = await teams.card(f"/ticket email {tid} {kind.value} lang:{language}")
+    body = "\n".join(lines(card))
+    assert subject(card) and odoo.ticket(tid)["number"] in subject(card)
+    assert AGENT.name in body and "{{" not in body and "None" not in body
+    greeting = {"en": ("Dear Nguyễn Văn A,", "Hello,"),
+                "vi": ("Kính gửi anh/chị Nguyễn Văn A,", "Kính gửi Ban quản lý,")}
+    assert lines(card)[0] == greeting[language][kind is DraftKind.MANAGEMENT]
+    if kind in (DraftKind.UPDATE, DraftKind.RESOLUTION):  # filled from the diagnosis note
+        assert "forgotten password" in body
+    if kind is DraftKind.MANAGEMENT:  # business terms, and the parts only a person can write
+        assert "3 failed attempts" not in body and "Fill in" in card_text(card)
+        assert "[Post to management channel]" in card_text(card)
+
+
+async def test_the_language_is_the_option_else_the_customers_else_the_agents(teams: TeamsClient,
+                                                                              odoo: OdooView) -> None:
+    tid = await scenario_1(teams, odoo)  # the customer's Odoo language: vi_VN
+    assert lines(await teams.card(f"/ticket email {tid} ack"))[0].startswith("Kính gửi")
+    assert lines(await teams.card(f"/ticket email {tid} ack lang:en"))[0].startswith("Dear")
+    odoo.call("res.partner", "write", [odoo.partner_id(CUSTOMER)], {"lang": "en_US"})
+    assert lines(await say(teams, f"/ticket email {tid} ack", locale="vi-VN"))[0].startswith("Dear")
+    odoo.call("res.partner", "write", [odoo.partner_id(CUSTOMER)], {"lang": False})  # Odoo does not know it
+    vietnamese_agent = await say(teams, f"/ticket email {tid} ack", locale="vi-VN")
+    assert lines(vietnamese_agent)[0].startswith("Kính gửi")
+    assert "Bản nháp xác nhận tiếp nhận gửi Nguyễn Văn A" in card_text(vietnamese_agent)  # the card in hers too
+    assert "[Gửi khách hàng]" in card_text(vietnamese_agent)
+    assert lines(await teams.card(f"/ticket email {tid} ack"))[0].startswith("Dear")
+
+
+@pytest.mark.parametrize(("typed", "said"), [
+    ("/ticket email", "Which ticket?"),
+    ("/ticket email abc ack", "`abc` is not a ticket id"),
+    ("/ticket email {tid}", "Which e-mail? Use one of: ack, update, resolution, escalation, management."),
+    ("/ticket email {tid} thanks", "`thanks` is not a kind of e-mail I draft. Use one of: ack, update"),
+    ("/ticket email {tid} ack lang:fr", "There is no ack template in `fr`. Use lang: with one of: en, vi."),
+])
+async def test_bad_input_is_answered_with_the_usage_and_drafts_nothing(teams: TeamsClient, odoo: OdooView,
+                                                                        redis: Redis, typed: str, said: str) -> None:
+    tid = await scenario_1(teams, odoo)
+    answer = card_text(await teams.card(typed.format(tid=tid)))
+    assert said in answer
+    assert "Usage: `/ticket email <id> <ack|update|resolution|escalation|management> [lang:en|vi]" in answer
+    assert await redis.keys("*draft*") == []
+
+
+async def test_an_unknown_ticket_is_said_plainly(teams: TeamsClient, redis: Redis) -> None:
+    assert "There is no ticket #999 in Odoo." in card_text(await teams.card("/ticket email 999 ack"))
+    assert await redis.keys("*draft*") == []
+
+
+async def test_a_tampered_or_expired_draft_is_refused(teams: TeamsClient, odoo: OdooView, redis: Redis) -> None:
+    tid = await scenario_1(teams, odoo)
+    card = await teams.card(f"/ticket email {tid} ack")
+    [key] = await redis.keys("*draft*")
+    assert 0 < await redis.ttl(key) <= 24 * 3600  # kept for a day
+
+    for tampered in ("../../ticketbot:user:29:agent-huy", draft_id(card)[:-1] + "x", ""):
+        refused = card_text(await click(teams, DraftAction.POST, tampered))
+        assert "This draft is no longer known" in refused and "Nothing was posted." in refused
+    await redis.delete(key)  # what its time to live does after a day
+    refused = card_text(await click(teams, DraftAction.POST, draft_id(card)))
+    assert "This draft is no longer known" in refused and "/ticket email <id> <kind>" in refused
+    assert customer_messages(odoo, tid) == []
+
+
+async def test_a_ticket_closed_since_the_draft_is_refused(teams: TeamsClient, odoo: OdooView) -> None:
+    tid = await scenario_1(teams, odoo)
+    card = await teams.card(f"/ticket email {tid} update")
+    await teams.card(f"/ticket cancel {tid} Logged twice by mistake")
+    refused = card_text(await click(teams, DraftAction.POST, draft_id(card)))
+    assert "is closed" in refused
+    assert customer_messages(odoo, tid) == []
+    assert "is closed" in card_text(await teams.card(f"/ticket email {tid} update"))  # nor drafted any more
+
+
+async def test_only_an_odoo_user_may_post(teams: TeamsClient, odoo: OdooView) -> None:
+    tid = await scenario_1(teams, odoo)
+    card = await teams.card(f"/ticket email {tid} ack")
+    refused = card_text(await click(teams, DraftAction.POST, draft_id(card), by=STRANGER))
+    assert "I can't find an Odoo user for you" in refused
+    assert customer_messages(odoo, tid) == []
+    assert stage(odoo, tid) == "New"
+
+
+async def test_posting_follows_the_profiles_roles(redis: Redis, redis_url: str, sandbox: RunningSandbox,
+                                                  clock: FakeClock, connector: tuple[ConnectorStub, str],
+                                                  tmp_path: Path) -> None:
+    profile = tmp_path / "leads-resolve.yaml"
+    profile.write_text((templates.PROFILES_DIR / "mindx.yaml").read_text(encoding="utf-8").replace(
+        "  close_force: [lead]", "  close_force: [lead]\n  resolve: [lead]"), encoding="utf-8")
+    server = TestServer(create_app(bot_settings(redis_url, sandbox.url, process_profile=str(profile)),
+                                   clock=clock.now), host="127.0.0.1")
+    await server.start_server()
+    odoo = OdooView(sandbox.odoo)
+    stub, connector_url = connector
+    try:
+        async with aiohttp.ClientSession() as session:
+            teams = TeamsClient(str(server.make_url("/api/messages")), connector_url, stub, session, AGENT)
+            tid = await scenario_1(teams, odoo)
+            card = await teams.card(f"/ticket email {tid} resolution Reset the password and sent a temporary one.")
+            refused = card_text(await click(teams, DraftAction.POST, draft_id(card)))
+            assert "resolving is for: lead" in refused and LEAD.name in refused
+            assert customer_messages(odoo, tid) == []
+            posted = card_text(await click(teams, DraftAction.POST, draft_id(card), by=LEAD))
+            assert f"by {LEAD.name}" in posted
+            assert "Reset the password" in customer_messages(odoo, tid)[0]["body"]
+            assert stage(odoo, tid) == "Solved"  # a resolution waits for the customer's confirmation
+    finally:
+        await server.close()
+
+
+async def test_a_management_summary_goes_to_the_management_channel(teams: TeamsClient, odoo: OdooView) -> None:
+    tid = await scenario_1(teams, odoo)
+    card = await teams.card(f"/ticket email {tid} management lang:en")
+    refused = card_text(await click(teams, DraftAction.POST, draft_id(card)))
+    assert "No channel is registered for management" in refused and "Nothing was posted." in refused
+
+    await teams.say_in_channel("/ticket channel management", MANAGEMENT)
+    answer = card_text(await click(teams, DraftAction.POST, draft_id(card)))
+    assert "Posted to the management channel" in answer
+    [posted] = teams.connector.cards_in(MANAGEMENT)
+    shown = card_text(posted.card or {})
+    assert "Business impact" in shown and "Decision needed" in shown and f"sent by {AGENT.name}" in shown
+    assert customer_messages(odoo, tid) == []  # nothing to the customer
+    note = odoo.messages(tid, subtype="Note")[-1]["body"]
+    assert "Management summary posted to the management channel" in note and "Business impact" in note
+
+
+def _copy_templates(tmp_path: Path) -> Path:
+    copy = tmp_path / "templates"
+    shutil.copytree(templates.TEMPLATES_DIR, copy, ignore=shutil.ignore_patterns("mindx", "tmf", "odoo-ps"))
+    (copy / "mindx").mkdir()
+    return copy
+
+
+@pytest.mark.parametrize(("template", "said"), [
+    ("Hello {{ customer }},\n\n{{ ticket.nmber }}\n", "at line 3: 'bot.drafts.values.TicketValues object' has no "
+                                                      "attribute 'nmber'"),
+    ("Hello {{ customer }},\n{% if message %}\n{{ message }\n", "at line 3: unexpected '}'"),
+    ("Hello\n\n\n{{ agent.__class__.__mro__ }}\n", "at line 4: access to attribute '__class__' of 'str' object is "
+                                                  "unsafe."),
+])
+async def test_a_template_with_an_error_is_named_with_its_line(teams: TeamsClient, odoo: OdooView, redis: Redis,
+                                                               monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                               template: str, said: str) -> None:
+    copy = _copy_templates(tmp_path)
+    (copy / "mindx" / "ack.en.j2").write_text(template, encoding="utf-8")  # the MindX team's own version
+    monkeypatch.setattr(templates, "TEMPLATES_DIR", copy)
+    tid = await scenario_1(teams, odoo)
+    answer = card_text(await teams.card(f"/ticket email {tid} ack lang:en"))
+    assert f"The template {copy / 'mindx' / 'ack.en.j2'} has an error {said}" in answer
+    assert "Fix the template, then ask for the draft again. Nothing was posted." in answer
+    assert await redis.keys("*draft*") == []
+    assert lines(await teams.card(f"/ticket email {tid} ack lang:vi"))[0].startswith("Kính gửi")  # the shipped one
+
+
+async def test_a_team_edits_a_template_without_a_restart(teams: TeamsClient, odoo: OdooView,
+                                                         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    copy = _copy_templates(tmp_path)
+    monkeypatch.setattr(templates, "TEMPLATES_DIR", copy)
+    tid = await scenario_1(teams, odoo)
+    assert lines(await teams.card(f"/ticket email {tid} update lang:en"))[0] == "Dear Nguyễn Văn A,"
+    own = copy / "mindx" / "update.en.j2"
+    own.write_text('{% set subject = "Ticket " ~ ticket.number %}\nHi {{ customer }}, still on it. {{ agent }}\n',
+                   encoding="utf-8")
+    card = await teams.card(f"/ticket email {tid} update lang:en")
+    assert lines(card) == [f"Hi Nguyễn Văn A, still on it. {AGENT.name}"]
+    assert subject(card) == f"Ticket {odoo.ticket(tid)['number']}"
