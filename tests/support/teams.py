@@ -34,6 +34,7 @@ class TeamsClient:
     user: TeamsUser
     headers: dict[str, str] = field(default_factory=dict)
     timezone: str = "Asia/Ho_Chi_Minh"  # what the Teams client reports in its clientInfo entity
+    locale: str = "en-US"  # the language of the user's Teams client (`vi-VN`), on every activity
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def _base(self, conversation: dict[str, Any], channel_data: dict[str, Any] | None = None,
@@ -47,8 +48,8 @@ class TeamsClient:
             "recipient": {"id": BOT_ID, "name": BOT_NAME},
             "conversation": conversation,
             "channelData": {"tenant": {"id": TENANT}, **(channel_data or {})},
-            "locale": "en-US",
-            "entities": [{"type": "clientInfo", "locale": "en-US", "timezone": self.timezone}],
+            "locale": self.locale,
+            "entities": [{"type": "clientInfo", "locale": self.locale, "timezone": self.timezone}],
         }
 
     def personal(self, sender: TeamsUser | None = None) -> dict[str, Any]:
