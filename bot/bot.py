@@ -15,9 +15,10 @@ from bot.i18n import N_, speaking, tr
 from bot.lifecycle import NotAllowed
 from bot.odoo.errors import OdooAccessDenied, OdooError, OdooUnavailable
 from bot.odoo.gateway import TicketNotFound
+from bot.odoo.idempotency import applying
 from bot.parsing import UsageError
 from bot.roles import check_allowed
-from bot.router import Command, Next, Router, as_replies
+from bot.router import Command, Next, Request, Router, as_replies
 from bot.tickets import OdooUser
 from bot.turn import ConversationType, Incoming, Kind, Reply, TeamsChannel
 from cards.notices import problem_card, queued_card
@@ -86,7 +87,7 @@ class TicketBot:
         if keeps and await ctx.services.outbox.waiting():
             return await _keep(ctx)  # behind the commands kept earlier, so they land in the order typed
         try:
-            return as_replies(await command.handler(ctx, request))
+            return await _apply(ctx, command, request)
         except UsageError as error:
             raise _with_usage(error, command) from None
         except OdooUnavailable:
@@ -101,14 +102,21 @@ class TicketBot:
         command, request = self.router.request_for(ctx)
         if command is None or request is None:
             return [], False
+        ctx.again = True  # its first attempt may have reached Odoo before the connection broke
         with speaking(incoming.locale):
             try:
                 ctx.user = await odoo_user(ctx)
-                return as_replies(await command.handler(ctx, request)), True
+                return await _apply(ctx, command, request), True
             except OdooUnavailable:
                 raise
             except Exception as error:
                 return problem_for(ctx, error), False
+
+
+async def _apply(ctx: Ctx, command: Command, request: Request) -> list[Reply]:
+    """Run the command's handler, its writes carrying the activity's key (bot.odoo.idempotency)."""
+    with applying(ctx.incoming.dedupe_key, again=ctx.again):
+        return as_replies(await command.handler(ctx, request))
 
 
 async def _keep(ctx: Ctx) -> list[Reply]:

@@ -59,6 +59,7 @@ class Ctx:
     services: Services
     correlation_id: str
     user: OdooUser | None = None  # set by the user-mapping middleware
+    again: bool = False  # it may have run before (kept and replayed, re-delivered after a crash)
 
     @property
     def odoo(self) -> OdooGateway:

@@ -71,6 +71,13 @@ TARGET_STAGE: Mapping[Move, Stage] = {
 }
 
 
+def arrived(ticket: Ticket, move: Move) -> bool:
+    """The ticket already stands where `move` takes it. For a command run again (replayed from the
+    outbox, re-delivered after a crash) that means its move landed the first time: applied, not refused."""
+    target = TARGET_STAGE.get(move)
+    return target is not None and ticket.stage_key is target
+
+
 def check_required_fields(ticket: Ticket, move: Move, required: Mapping[Stage, Mapping[str, str]]) -> None:
     """Refuse a move into a stage whose mandatory Odoo fields (field -> label) are still empty."""
     target = TARGET_STAGE.get(move)

@@ -36,7 +36,7 @@ class OdooSettings:
     api_key: str = field(repr=False)
     protocol: str = "xmlrpc"
     profile: str = "auto"
-    timeout: float = 15.0
+    timeout: float = 10.0  # seconds per call: a turn that finds Odoo silent still answers within Teams' 15 s
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,8 @@ def _odoo(env: Mapping[str, str], mode: Mode) -> OdooSettings:
         if not env.get(name, "").strip():
             raise SettingsError(f"{name}: required when ODOO_URL is set ({_ODOO_HINTS[name]})")
     return OdooSettings(url=url, db=env["ODOO_DB"].strip(), login=env["ODOO_LOGIN"].strip(),
-                        api_key=env["ODOO_API_KEY"].strip(), protocol=protocol, profile=profile)
+                        api_key=env["ODOO_API_KEY"].strip(), protocol=protocol, profile=profile,
+                        timeout=_seconds(env, "ODOO_TIMEOUT_SECONDS", 10.0))
 
 
 _ODOO_HINTS = {

@@ -6,7 +6,7 @@ import re
 
 from bot.context import Ctx
 from bot.i18n import tr
-from bot.lifecycle import Move, check, check_required_fields, next_step
+from bot.lifecycle import Move, arrived, check, check_required_fields, next_step
 from bot.parsing import UsageError, ticket_ref
 from bot.router import Request
 from bot.tickets import OdooUser, Ticket
@@ -20,7 +20,8 @@ async def load(ctx: Ctx, req: Request, move: Move, *, position: int = 0) -> Tick
     """The ticket named at `position` in the arguments, checked against the move."""
     words = req.args.words
     ticket = await ctx.odoo.ticket(ticket_ref(words[position] if len(words) > position else None))
-    check(ticket, move)
+    if not (ctx.again and arrived(ticket, move)):  # run again after its move landed: carry on, writes are idempotent
+        check(ticket, move)
     check_required_fields(ticket, move, ctx.odoo.required_fields)
     return ticket
 

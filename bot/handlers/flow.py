@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from bot.context import Ctx
 from bot.handlers.common import load, require_text, ticket_reply
 from bot.i18n import N_, tr
-from bot.lifecycle import Move, check
+from bot.lifecycle import Move, arrived, check
 from bot.parsing import UsageError, ticket_ref
 from bot.process import Action, ClassOfService, Stage, classify, priority_for
 from bot.roles import check_allowed
@@ -141,15 +141,16 @@ async def merge(ctx: Ctx, req: Request) -> Reply:
         raise UsageError(tr("A ticket cannot be merged into itself."))
     duplicate = await ctx.odoo.ticket(duplicate_ref)
     target = await ctx.odoo.ticket(target_ref)
-    for ticket in (duplicate, target):
-        check(ticket, Move.MERGE)
+    check(target, Move.MERGE)
+    if not (ctx.again and arrived(duplicate, Move.CANCEL)):  # run again after the merge landed: applied
+        check(duplicate, Move.MERGE)
     users = (duplicate.facts.users or 0) + (target.facts.users or 0) or None
     facts = replace(target.facts, users=users)
     cos = ClassOfService(classify(users, facts.deadline, ctx.profile))
     target = await ctx.odoo.set_class(target, cos, facts,
                                       priority_for(cos, ctx.profile, now=ctx.now(), deadline=facts.deadline))
     await ctx.odoo.note(target, f"Merged {duplicate.label} ({duplicate.title}) into this ticket: {duplicate.url}. "
-                                f"Users affected now {users if users is not None else 'unknown'}.", by=ctx.actor)
+                                f"Users affected now {target.facts.users or 'unknown'}.", by=ctx.actor)
     await ctx.odoo.note(duplicate, f"Duplicate of {target.label}: {target.url}. Work continues there.",
                         by=ctx.actor)
     await ctx.odoo.move(duplicate, Stage.CANCELLED)

@@ -61,10 +61,22 @@ def is_none_marshal_fault(code: int | str, fault_string: str) -> bool:
     return code == 1 and last_line(fault_string) == NONE_MARSHAL_TEXT
 
 
+DATABASE_ERROR = "psycopg2.OperationalError"
+
+
+def database_away(name: str, message: str) -> bool:
+    """Odoo answered, its PostgreSQL did not (down, restarting, out of connections): Odoo is not available,
+    try again later. A database that does not exist is a setup error instead (a wrong ODOO_DB)."""
+    return name == DATABASE_ERROR and "does not exist" not in message
+
+
 def error_from_fault(code: int | str, fault_string: str) -> OdooError:
     """Map an XML-RPC fault of /xmlrpc/2/object (faultCode 1..4) to a domain error."""
     text = str(fault_string)
     first = text.strip().splitlines()[0] if text.strip() else ""
+    raised = next((line for line in text.splitlines() if line.startswith(DATABASE_ERROR + ":")), "")
+    if code == 1 and database_away(DATABASE_ERROR if raised else "", raised):
+        return OdooUnavailable(f"Odoo cannot reach its database: {raised.partition(': ')[2]}", code=code)
     if code == 1:
         return OdooProgrammingError(last_line(text) or "Odoo server error", code=code, debug=text)
     if code == 2:
@@ -86,6 +98,8 @@ def error_from_json(data: dict[str, Any], *, code: int | str | None = None) -> O
     name = str(data.get("name") or "")
     message = str(data.get("message") or "")
     debug = data.get("debug") if isinstance(data.get("debug"), str) else None
+    if database_away(name, message):
+        return OdooUnavailable(f"Odoo cannot reach its database: {one_line(message)}", code=code, name=name)
     if name in _ACCESS_NAMES:
         return OdooAccessDenied(message or "Access Denied", code=code, name=name, debug=debug)
     if name in _MISSING_NAMES:

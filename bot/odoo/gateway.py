@@ -17,6 +17,7 @@ from typing import Any
 from bot.i18n import N_, tr
 from bot.insights.model import ChatterEntry, TicketHistory
 from bot.odoo.errors import OdooError
+from bot.odoo.idempotency import marker, next_tag, running_again, search_term
 from bot.odoo.models import ModelProfile, choose_profile
 from bot.odoo.transport import OdooTransport
 from bot.parsing import TicketRef
@@ -279,9 +280,13 @@ class OdooGateway:
 
     # ---- writes -----------------------------------------------------------------------------
     async def create(self, new: NewTicket) -> Ticket:
+        tag = next_tag("new")
+        if tag and tag[1] and (landed := await self._tagged(self.model.model, [], "description", tag[0],
+                                                             self._read_fields)):
+            return self._ticket(landed)  # created by an earlier run of this command
         vals: dict[str, Any] = {
             "name": new.title,
-            "description": description_html(new.description, new.facts),
+            "description": description_html(new.description, new.facts) + (marker(tag[0]) if tag else ""),
             "priority": self._priority(new.priority),
             "tag_ids": [[6, 0, [self._tags[self.process.classes[new.cos].tag]]]],
             "stage_id": self._stage_by_name[self.process.stages[Stage.NEW]].id,
@@ -310,7 +315,8 @@ class OdooGateway:
         kanban = self.model.kanban_value(stage, self.process.kanban_states.get(stage))
         if kanban is not None and self.model.kanban_field:
             vals[self.model.kanban_field] = kanban
-        await self.write(ticket, vals)
+        if not (running_again() and ticket.stage_key is stage and not extra):  # else moved by an earlier run
+            await self.write(ticket, vals)
         return ticket.with_changes(stage=target.name, stage_key=stage,
                                    closed=target.id in self._closed_stage_ids or stage in (Stage.DONE, Stage.CANCELLED))
 
@@ -327,10 +333,13 @@ class OdooGateway:
         class_tag_ids = {self._tags[c.tag] for c in self.process.classes.values()}
         kept = [self._tags[t] for t in ticket.tags if t in self._tags and self._tags[t] not in class_tag_ids]
         new_tag = self.process.classes[cos].tag
+        tag = next_tag(f"class-{ticket.id}")
+        if tag and tag[1] and await self._tagged(self.model.model, [["id", "=", ticket.id]], "description", tag[0]):
+            return ticket  # written by an earlier run of this command: the ticket as read now has it
         vals: dict[str, Any] = {
             "tag_ids": [[6, 0, [*kept, self._tags[new_tag]]]],
             "priority": self._priority(priority),
-            "description": description_html(ticket.description, facts),
+            "description": description_html(ticket.description, facts) + (marker(tag[0]) if tag else ""),
         }
         if self.model.deadline_field:
             vals[self.model.deadline_field] = to_odoo_time(facts.deadline) if facts.deadline else False
@@ -360,6 +369,13 @@ class OdooGateway:
                     partner_ids: Iterable[int] = (), subject: str = "") -> int:
         lines = "<br>".join(html.escape(line) for line in text.strip().splitlines())
         body = f"<p><b>{html.escape(by)}</b> (via Teams):<br>{lines}</p>"
+        tag = next_tag(f"message-{ticket.id}")
+        if tag:
+            body += marker(tag[0])
+            landed = tag[1] and await self._tagged("mail.message", [["model", "=", self.model.model],
+                                                                    ["res_id", "=", ticket.id]], "body", tag[0])
+            if landed:
+                return int(landed["id"])  # posted by an earlier run of this command
         kwargs: dict[str, Any] = {"body": body, "message_type": "comment", "subtype_xmlid": subtype,
                                   "body_is_html": True}
         if partner_ids:
@@ -367,6 +383,13 @@ class OdooGateway:
         if subject:
             kwargs["subject"] = subject
         return await self._rpc.execute_kw(self.model.model, "message_post", [[ticket.id]], kwargs)
+
+    async def _tagged(self, model: str, domain: list[Any], field: str, tag: str,
+                      fields: list[str] | None = None) -> dict[str, Any] | None:
+        """The record whose html `field` carries a command's tag (see bot.odoo.idempotency): one call."""
+        found = await self._rpc.execute_kw(model, "search_read", [[*domain, [field, "ilike", search_term(tag)]]],
+                                           {"fields": fields or ["id"], "limit": 1})
+        return found[0] if found else None
 
     # ---- helpers ----------------------------------------------------------------------------
     def url(self, ticket_id: int) -> str:

@@ -11,6 +11,9 @@ processes spawned by the test as well as the test's own loop. Faults:
 - `refuse()`: the port is closed (connection refused) and live connections are cut;
 - `cut()`: live connections are reset now; new ones are served as usual;
 - `heal()`: back to plain forwarding.
+
+`spare(n)`: the next `n` connections are served as usual whatever the fault (an HTTP client that opens a
+connection per request, like the bot talking to Odoo: its reads go through, the write after them is hit).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class FaultProxy:
         self.latency = 0.0
         self.connections = 0  # accepted from clients
         self.replies_swallowed = 0
+        self._spared = 0  # new connections still to serve without the fault
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="fault-proxy", daemon=True)
         self._listener: asyncio.Server | None = None
@@ -66,6 +70,9 @@ class FaultProxy:
 
     def cut(self) -> None:
         self._run(self._reset_live())
+
+    def spare(self, connections: int) -> None:
+        self._spared = connections
 
     def heal(self) -> None:
         self.fault, self.latency = Fault.NONE, 0.0
@@ -112,6 +119,9 @@ class FaultProxy:
 
     async def _serve(self, client_reader: asyncio.StreamReader, client: asyncio.StreamWriter) -> None:
         self.connections += 1
+        spared = self._spared > 0
+        if spared:
+            self._spared -= 1
         self._live.add(client)
         try:
             server_reader, server = await asyncio.open_connection(*self.upstream)
@@ -121,21 +131,23 @@ class FaultProxy:
             return
         self._live.add(server)
         try:
-            await asyncio.gather(self._pipe(client_reader, server, towards_server=True),
-                                 self._pipe(server_reader, client, towards_server=False))
+            await asyncio.gather(self._pipe(client_reader, server, towards_server=True, spared=spared),
+                                 self._pipe(server_reader, client, towards_server=False, spared=spared))
         finally:
             for writer in (client, server):
                 writer.transport.abort()
                 self._live.discard(writer)
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, towards_server: bool) -> None:
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, towards_server: bool,
+                    spared: bool = False) -> None:
         try:
             while chunk := await reader.read(CHUNK):
                 if self.latency:
                     await asyncio.sleep(self.latency)
-                if self.fault is Fault.BLACKHOLE:
+                fault = Fault.NONE if spared else self.fault
+                if fault is Fault.BLACKHOLE:
                     continue  # read and forgotten
-                if self.fault is Fault.SWALLOW_REPLIES and not towards_server:
+                if fault is Fault.SWALLOW_REPLIES and not towards_server:
                     self.replies_swallowed += 1
                     break  # the server answered; the client is cut off instead
                 writer.write(chunk)

@@ -91,6 +91,14 @@ def unknown_database(db: str) -> OdooFault:
                         f'database "{db}" does not exist', module="psycopg2")
 
 
+def database_unreachable() -> OdooFault:
+    """What every call gets while Odoo runs but its PostgreSQL does not answer (down, restarting): the
+    same psycopg2 fault as an unknown database (recorded), with the connection's own failure."""
+    return python_error("OperationalError", 'connection to server at "127.0.0.1", port 5432 failed: Connection '
+                        "refused\n\tIs the server running on that host and accepting TCP/IP connections?",
+                        module="psycopg2")
+
+
 def user_error(message: str) -> OdooFault:
     return OdooFault(2, message, name="odoo.exceptions.UserError", message=message)
 

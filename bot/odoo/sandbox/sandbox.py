@@ -61,6 +61,8 @@ class OdooSandbox:
         self.store = Store(clock or (lambda: datetime.now(UTC)))
         self.calls: Counter[tuple[str, str]] = Counter()
         self.down = False  # every request answered 503 with a proxy page
+        self.failing_status: int | None = None  # every request answered with this HTTP error and its page
+        self.database_down = False  # Odoo is up, its PostgreSQL is not: every call faults as Odoo then answers
         self.latency = 0.0  # seconds added to every request
         self.requests = 0  # HTTP requests received, answered or not
         self._api_keys: dict[str, int] = {}
@@ -126,6 +128,8 @@ class OdooSandbox:
     def authenticate(self, db: str, login: str, secret: Any) -> int | bool:
         """common.authenticate / login: the uid, or False for bad credentials (never a fault)."""
         self._check_db(db)
+        if self.database_down:
+            raise faults.database_unreachable()
         for user in self.store.tables["res.users"].values():
             if user["login"] == login and self._secret_matches(user["id"], secret):
                 return int(user["id"])
@@ -151,6 +155,8 @@ class OdooSandbox:
              kwargs: dict[str, Any] | None = None) -> Any:
         """Run one execute_kw as user `uid` (a transaction: a fault rolls the data back)."""
         self.calls[(model, method)] += 1
+        if self.database_down:
+            raise faults.database_unreachable()
         keywords = dict(kwargs or {})
         context = keywords.pop("context", None)
         env = Env(self.store, uid, context if isinstance(context, dict) else None)

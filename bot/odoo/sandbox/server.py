@@ -32,6 +32,14 @@ SERVER_HEADER = "Werkzeug/2.2.2 Python/3.11.7"
 WRONG_JSON_TYPE_PAGE = ("<!doctype html>\n<html lang=en>\n<title>400 Bad Request</title>\n<h1>Bad Request</h1>\n"
                         "<p>Request inferred type is compatible with [&#39;http&#39;] but &#39;/jsonrpc&#39; is "
                         "type=&#39;json&#39;.</p>\n")
+ERROR_PAGES = {  # werkzeug's pages, as Odoo (or the gateway in front of it) sends them
+    500: ("Internal Server Error", "The server encountered an internal error and was unable to complete your request. "
+          "Either the server is overloaded or there is an error in the application."),
+    502: ("Bad Gateway", "The proxy server received an invalid response from an upstream server."),
+    503: ("Service Unavailable", "The server is temporarily unable to service your request due to maintenance "
+          "downtime or capacity problems. Please try again later."),
+    504: ("Gateway Timeout", "The connection to an upstream server timed out."),
+}
 UNAVAILABLE_PAGE = ("<html><head><title>503 Service Unavailable</title></head><body>"
                     "<h1>503 Service Unavailable</h1><p>Odoo is not running.</p></body></html>")
 
@@ -84,10 +92,16 @@ def _headers(response: web.StreamResponse) -> web.StreamResponse:
 async def _odoo_front(request: web.Request, handler: Handler) -> web.StreamResponse:
     sb = request.app[SANDBOX_KEY]
     sb.requests += 1
+    await request.read()  # the whole request first, like Odoo's server: it acts even if the client left meanwhile
     if sb.latency:
         await asyncio.sleep(sb.latency)
     if sb.down:
         return _headers(web.Response(status=503, text=UNAVAILABLE_PAGE, content_type="text/html"))
+    if sb.failing_status:
+        title, said = ERROR_PAGES.get(sb.failing_status, ("Error", ""))
+        page = (f"<!doctype html>\n<html lang=en>\n<title>{sb.failing_status} {title}</title>\n<h1>{title}</h1>\n"
+                f"<p>{said}</p>\n")
+        return _headers(web.Response(status=sb.failing_status, text=page, content_type="text/html"))
     try:
         response = await handler(request)
     except web.HTTPException as error:
