@@ -361,3 +361,12 @@ async def test_a_team_edits_a_template_without_a_restart(teams: TeamsClient, odo
     card = await teams.card(f"/ticket email {tid} update lang:en")
     assert lines(card) == [f"Hi Nguyễn Văn A, still on it. {AGENT.name}"]
     assert subject(card) == f"Ticket {odoo.ticket(tid)['number']}"
+
+
+async def test_the_demo_desks_customers_get_vietnamese(teams: TeamsClient, odoo: OdooView) -> None:
+    """`make demo`: the scenarios' customers are Vietnamese-speaking contacts in the sandbox Odoo."""
+    title = "Video bài 3 Advanced JavaScript không load được"
+    [video] = odoo.call("helpdesk.ticket", "search_read", [["name", "=", title]], fields=["id", "number"])
+    card = await teams.card(f"/ticket email {video['id']} ack")
+    assert lines(card)[0] == "Kính gửi anh/chị Teacher 01,"
+    assert subject(card) == f"RE: {title} - Đã tiếp nhận - Ticket {video['number']}"
