@@ -85,14 +85,17 @@ def when(moment: datetime | None, tz: ZoneInfo, now: datetime | None = None) -> 
         return ""
     local = moment.astimezone(tz)
     same_day = now is not None and now.astimezone(tz).date() == local.date()
-    weekday, month = WEEKDAYS[local.weekday()], MONTHS[local.month - 1]
-    label = local.strftime("%H:%M") if same_day else tr("{weekday} {day} {month} {time}", weekday=tr(weekday),
-                                                        day=local.strftime("%d"), month=tr(month),
-                                                        time=local.strftime("%H:%M"))
+    label = local.strftime("%H:%M") if same_day else day_and_time(local)
     if now is None:
         return label
     delta = moment - now
     return f"{label} ({_relative(delta)})"
+
+
+def day_and_time(local: datetime) -> str:
+    """`Thu 30 Jan 09:00` (`T5, 30 thg 1 09:00`)."""
+    return tr("{weekday} {day} {month} {time}", weekday=tr(WEEKDAYS[local.weekday()]), day=local.strftime("%d"),
+              month=tr(MONTHS[local.month - 1]), time=local.strftime("%H:%M"))
 
 
 def _relative(delta: timedelta) -> str:

@@ -153,7 +153,9 @@ def test_no_sentence_people_read_skips_tr() -> None:
         if where in NOT_SAID:
             continue
         for node in ast.walk(tree):
-            if isinstance(node, ast.Dict):
+            keys = {k.value for k in node.keys if isinstance(k, ast.Constant)} if isinstance(node, ast.Dict) else set()
+            if keys and not keys & {"command", "verb"}:  # what a button sends back to the bot is not read
+                assert isinstance(node, ast.Dict)
                 skipped += [f"{where}:{node.lineno}: {ast.unparse(value)}"
                             for key, value in zip(node.keys, node.values, strict=True)
                             if isinstance(key, ast.Constant) and key.value in READ_KEYS and _said_literally(value)]

@@ -37,8 +37,9 @@ from cards.escalation import escalation_card, impact_card
 logger = logging.getLogger(__name__)
 
 TIMER_KIND = "escalation"
-DONE_WORDS = {Answer.ACKNOWLEDGE: "acknowledged", Answer.NEED_INFO: "needs more information on",
-              Answer.RESOLVED: "resolved", Answer.DECLINE: "declined"}  # the chatter note (English, read back)
+# the chatter note (in English, read back by bot/insights; a review that quotes them translates them)
+DONE_WORDS = {Answer.ACKNOWLEDGE: N_("acknowledged"), Answer.NEED_INFO: N_("needs more information on"),
+              Answer.RESOLVED: N_("resolved"), Answer.DECLINE: N_("declined")}
 TOLD_OWNER = {Answer.ACKNOWLEDGE: N_("{who} ({team}) acknowledged the escalation of {ticket}"),
               Answer.NEED_INFO: N_("{who} ({team}) needs more information on the escalation of {ticket}"),
               Answer.RESOLVED: N_("{who} ({team}) resolved the escalation of {ticket}"),

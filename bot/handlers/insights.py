@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.context import Ctx
-from bot.i18n import tr
+from bot.i18n import ENGLISH, speaking, tr
 from bot.insights.chart import trend_chart
 from bot.insights.postmortem import build_postmortem, postmortem_markdown
 from bot.insights.trends import PERIODS, analyse, trend_period
@@ -48,7 +48,8 @@ async def postmortem(ctx: Ctx, req: Request) -> Reply:
     what went well and what to improve against the profile's targets, and action items to fill in.
     The card has the same text as Markdown, to paste into a wiki."""
     history = await ctx.odoo.history(ticket_ref(req.args.words[0] if req.args.words else None))
-    review = build_postmortem(history, ctx.profile, now=ctx.now())
-    markdown = postmortem_markdown(review, tz=ctx.tz)
+    now = ctx.now()
+    with speaking(ENGLISH):  # the note, like every note the bot writes, is in English
+        markdown = postmortem_markdown(build_postmortem(history, ctx.profile, now=now), tz=ctx.tz)
     await ctx.odoo.note(history.ticket, markdown, by=ctx.actor)
-    return Reply(card=postmortem_card(review, markdown, tz=ctx.tz))
+    return Reply(card=postmortem_card(build_postmortem(history, ctx.profile, now=now), markdown, tz=ctx.tz))

@@ -12,6 +12,7 @@ import base64
 import io
 from typing import Any
 
+from bot.i18n import tr
 from bot.insights.trends import Trend
 from bot.process import ClassOfService
 
@@ -59,7 +60,7 @@ def _tickets_per_day(axes: Any, trend: Trend) -> None:
             bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     axes.set_xticks(range(len(days))[::every], names[::every])
     axes.yaxis.get_major_locator().set_params(integer=True)
-    axes.set_title("Tickets logged per day", fontsize=9)
+    axes.set_title(tr("Tickets logged per day"), fontsize=9)
     axes.tick_params(labelsize=7)
     if any(bottom):
         axes.legend(fontsize=6, frameon=False)
@@ -71,12 +72,12 @@ def _time_to_acknowledge(axes: Any, trend: Trend) -> None:
     medians = [_minutes(t.acknowledge.median) for t in rows]
     p90s = [_minutes(t.acknowledge.p90) for t in rows]
     axes.barh(names, p90s, color=MEDIAN_COLOUR, alpha=0.35, label="p90")
-    axes.barh(names, medians, color=MEDIAN_COLOUR, label="median")
+    axes.barh(names, medians, color=MEDIAN_COLOUR, label=tr("median"))
     for row, times in enumerate(rows):
         target = times.acknowledge_target.total_seconds() / 60
         axes.plot([target, target], [row - 0.4, row + 0.4], color=TARGET_COLOUR, linewidth=2,
-                  label="target" if row == 0 else None)
-    axes.set_title("Minutes to acknowledge", fontsize=9)
+                  label=tr("target") if row == 0 else None)
+    axes.set_title(tr("Minutes to acknowledge"), fontsize=9)
     axes.tick_params(labelsize=7)
     if rows:
         axes.legend(fontsize=6, frameon=False, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.1))

@@ -4,6 +4,9 @@ The timeline, the root cause and the service levels come from the chatter (see `
 went well and what to improve are the service-level checks, met and missed, plus the follow-up
 (confirmation, root cause recorded, reminders snoozed). The action items are suggestions with
 an owner and a due date left for the review meeting to fill in.
+
+The review is said in the language being spoken; the Markdown, posted to Odoo's chatter, is written from a
+review built in English (`bot/handlers/insights.py`), like every note the bot writes.
 """
 
 from __future__ import annotations
@@ -13,23 +16,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.i18n import N_, tr
 from bot.insights.findings import root_cause
 from bot.insights.model import TicketHistory
 from bot.insights.service_levels import Check, Measure, checks, rounded
 from bot.insights.timeline import POSTMORTEM_HEADING, Event, EventKind, Milestones, events, milestones
 from bot.process import ProcessProfile, Stage
 from bot.tickets import Ticket
+from cards.elements import day_and_time
 
-PRIORITY_LABELS = {"0": "Low", "1": "Medium", "2": "High", "3": "Urgent"}
+PRIORITY_LABELS = {"0": N_("Low"), "1": N_("Medium"), "2": N_("High"), "3": N_("Urgent")}
 TIMELINE_EXCERPT = 160
 SNOOZES_WORTH_A_LOOK = 2
 
 _FOLLOW_UPS = {
-    Measure.RECEPTION: "Find out why the report took longer than the target to reach Odoo",
-    Measure.ACKNOWLEDGMENT: "Find out what delayed the first answer to the customer",
-    Measure.UPDATES: "Agree who keeps the customer updated, and how often, during an incident like this one",
-    Measure.ESCALATION: "Check how the escalation team is alerted and who covers it",
-    Measure.DEADLINE: "Review how the work was planned against the deadline",
+    Measure.RECEPTION: N_("Find out why the report took longer than the target to reach Odoo"),
+    Measure.ACKNOWLEDGMENT: N_("Find out what delayed the first answer to the customer"),
+    Measure.UPDATES: N_("Agree who keeps the customer updated, and how often, during an incident like this one"),
+    Measure.ESCALATION: N_("Check how the escalation team is alerted and who covers it"),
+    Measure.DEADLINE: N_("Review how the work was planned against the deadline"),
 }
 
 
@@ -53,8 +58,11 @@ class PostMortem:
     @property
     def impact(self) -> str:
         users = self.ticket.facts.users
-        affected = f"{users} user{'s' if users != 1 else ''} affected" if users is not None else \
-            "Users affected not recorded"
+        if users is None:
+            affected = tr("Users affected not recorded")
+        else:
+            affected = tr("{count} user affected", count=users) if users == 1 else \
+                tr("{count} users affected", count=users)
         return f"{affected} · {self.class_label}"
 
 
@@ -78,9 +86,9 @@ def build_postmortem(history: TicketHistory, profile: ProcessProfile, *, now: da
 def _went_well(measured: Sequence[Check], moments: Milestones, cause: str) -> list[str]:
     found = [c.text for c in measured if c.met]
     if moments.confirmed:
-        found.append("The customer confirmed the fix before the ticket was closed")
+        found.append(tr("The customer confirmed the fix before the ticket was closed"))
     if cause:
-        found.append("The root cause was found and recorded")
+        found.append(tr("The root cause was found and recorded"))
     return found
 
 
@@ -88,20 +96,20 @@ def _to_improve(ticket: Ticket, measured: Sequence[Check], moments: Milestones, 
                 snoozes: int) -> list[str]:
     found = [c.text for c in measured if not c.met]
     if ticket.closed and not moments.confirmed and ticket.stage_key is not Stage.CANCELLED:
-        found.append("Closed without the customer's confirmation")
+        found.append(tr("Closed without the customer's confirmation"))
     if not cause:
-        found.append("No root cause recorded in the diagnosis notes")
+        found.append(tr("No root cause recorded in the diagnosis notes"))
     if snoozes >= SNOOZES_WORTH_A_LOOK:
-        found.append(f"Reminders were snoozed {snoozes} times")
+        found.append(tr("Reminders were snoozed {count} times", count=snoozes))
     return found
 
 
 def _action_items(ticket: Ticket, measured: Sequence[Check], cause: str) -> list[str]:
     missed = dict.fromkeys(c.measure for c in measured if not c.met)
-    items = [_FOLLOW_UPS[measure] for measure in missed]
-    items.append(f"Prevent a recurrence of: {cause}" if cause else
-                 f"Record the root cause (`/ticket diag {ticket.id} Root cause: ...`)")
-    items.append("Decide whether this needs a knowledge-base article or a runbook")
+    items = [tr(_FOLLOW_UPS[measure]) for measure in missed]
+    items.append(tr("Prevent a recurrence of: {cause}", cause=cause) if cause else
+                 tr("Record the root cause (`/ticket diag {id} Root cause: ...`)", id=ticket.id))
+    items.append(tr("Decide whether this needs a knowledge-base article or a runbook"))
     return items
 
 
@@ -111,7 +119,7 @@ def stamps(moments: Sequence[datetime], tz: ZoneInfo) -> list[str]:
     day = None
     for moment in moments:
         local = moment.astimezone(tz)
-        shown.append(local.strftime("%H:%M") if local.date() == day else local.strftime("%a %d %b %H:%M"))
+        shown.append(local.strftime("%H:%M") if local.date() == day else day_and_time(local))
         day = local.date()
     return shown
 
@@ -125,7 +133,7 @@ def event_line(event: Event) -> str:
     """"Acknowledged (Phạm Quốc Huy): We are on it" without the time."""
     who = f" ({event.who})" if event.who else ""
     said = f": {one_line(event.text)}" if event.text else ""
-    return f"{event.kind.value}{who}{said}"
+    return f"{tr(event.kind.value)}{who}{said}"
 
 
 def postmortem_markdown(review: PostMortem, *, tz: ZoneInfo) -> str:

@@ -1,7 +1,7 @@
 """One ticket measured against the service levels of its class in the process profile.
 
-Each check says whether a target was met and, in one sentence, by how much: reception (logged
-within `timers.reception_within` of the report), acknowledgment (`acknowledge_within`), customer
+Each check says whether a target was met and, in one sentence (in the language being spoken), by how
+much: reception (logged within `timers.reception_within` of the report), acknowledgment (`acknowledge_within`), customer
 updates (no silence longer than `update_every` while the ticket is worked on), escalations
 (answered within `escalation_ack_within`) and the deadline of a Fixed Deadline ticket.
 A cancelled ticket is not measured.
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.i18n import tr
 from bot.insights.model import TicketHistory
 from bot.insights.timeline import Event, Milestones, escalations, longest_silence
 from bot.process import ProcessProfile, Stage, format_duration
@@ -63,20 +64,23 @@ def _reception(ticket: Ticket, target: timedelta) -> list[Check]:
         return []  # logged as it was reported (from Teams), nothing to measure
     took = ticket.created - reported
     return [Check(Measure.RECEPTION, took <= target,
-                  f"Logged in Odoo {rounded(took)} after the report (target {rounded(target)})")]
+                  tr("Logged in Odoo {took} after the report (target {target})", took=rounded(took),
+                     target=rounded(target)))]
 
 
 def _acknowledgment(moments: Milestones, target: timedelta, now: datetime) -> list[Check]:
     took = moments.to_acknowledge
     if took is not None:
         return [Check(Measure.ACKNOWLEDGMENT, took <= target,
-                      f"Acknowledged {rounded(took)} after it was logged (target {rounded(target)})")]
+                      tr("Acknowledged {took} after it was logged (target {target})", took=rounded(took),
+                         target=rounded(target)))]
     waited = (moments.closed or now) - moments.logged
     if waited <= target:
         return []
-    said = "Never acknowledged to the customer" if moments.closed else \
-        f"Not acknowledged yet, {rounded(waited)} after it was logged"
-    return [Check(Measure.ACKNOWLEDGMENT, False, f"{said} (target {rounded(target)})")]
+    said = tr("Never acknowledged to the customer (target {target})", target=rounded(target)) if moments.closed \
+        else tr("Not acknowledged yet, {waited} after it was logged (target {target})", waited=rounded(waited),
+                target=rounded(target))
+    return [Check(Measure.ACKNOWLEDGMENT, False, said)]
 
 
 def _updates(timeline: Sequence[Event], moments: Milestones, label: str, every: timedelta | None,
@@ -88,9 +92,11 @@ def _updates(timeline: Sequence[Event], moments: Milestones, label: str, every: 
         return []  # over before an update was due
     silence = longest_silence(timeline, moments.acknowledged, end)
     if silence <= every:
-        return [Check(Measure.UPDATES, True, f"The customer heard from us at least every {rounded(every)}")]
-    return [Check(Measure.UPDATES, False, f"The customer went {rounded(silence)} without an update "
-                                          f"({label}: every {rounded(every)})")]
+        return [Check(Measure.UPDATES, True, tr("The customer heard from us at least every {every}",
+                                                every=rounded(every)))]
+    return [Check(Measure.UPDATES, False, tr("The customer went {silence} without an update ({service_class}: every "
+                                             "{every})", silence=rounded(silence), service_class=label,
+                                             every=rounded(every)))]
 
 
 def _escalations(timeline: Sequence[Event], target: timedelta, now: datetime) -> list[Check]:
@@ -99,11 +105,12 @@ def _escalations(timeline: Sequence[Event], target: timedelta, now: datetime) ->
         if record.answered_at is not None:
             took = record.answered_at - record.at
             found.append(Check(Measure.ESCALATION, took <= target,
-                               f"The {record.team} answered the escalation {rounded(took)} after it was sent "
-                               f"({record.answered_by} {record.answer} it; target {rounded(target)})"))
+                               tr("The {team} answered the escalation {took} after it was sent ({who} {answer} it; "
+                                  "target {target})", team=record.team, took=rounded(took), who=record.answered_by,
+                                  answer=tr(record.answer), target=rounded(target))))
         elif now - record.at > target:
-            found.append(Check(Measure.ESCALATION, False, f"The {record.team} did not answer the escalation "
-                                                          f"(target {rounded(target)})"))
+            found.append(Check(Measure.ESCALATION, False, tr("The {team} did not answer the escalation (target "
+                                                             "{target})", team=record.team, target=rounded(target))))
     return found
 
 
@@ -113,11 +120,11 @@ def _deadline(ticket: Ticket, moments: Milestones, now: datetime) -> list[Check]
         return []
     if moments.resolved is not None:
         if moments.resolved <= deadline:
-            return [Check(Measure.DEADLINE, True, f"Delivered {rounded(deadline - moments.resolved)} before the "
-                                                  "deadline")]
-        return [Check(Measure.DEADLINE, False, f"Delivered {rounded(moments.resolved - deadline)} after the "
-                                               "deadline")]
+            return [Check(Measure.DEADLINE, True, tr("Delivered {early} before the deadline",
+                                                     early=rounded(deadline - moments.resolved)))]
+        return [Check(Measure.DEADLINE, False, tr("Delivered {late} after the deadline",
+                                                  late=rounded(moments.resolved - deadline)))]
     if now > deadline:
-        return [Check(Measure.DEADLINE, False, f"The deadline passed {rounded(now - deadline)} ago without a "
-                                               "resolution")]
+        return [Check(Measure.DEADLINE, False, tr("The deadline passed {late} ago without a resolution",
+                                                  late=rounded(now - deadline)))]
     return []

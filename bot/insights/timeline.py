@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.escalation.service import DONE_WORDS
+from bot.i18n import N_
 from bot.insights.model import ChatterEntry, TicketHistory
 from bot.odoo.gateway import DIAGNOSIS
 from bot.process import Stage
@@ -41,21 +42,23 @@ REPORTED_APART = timedelta(minutes=1)  # a report this much older than the ticke
 
 
 class EventKind(StrEnum):
-    REPORTED = "Reported"
-    LOGGED = "Logged in Odoo"
-    ACKNOWLEDGED = "Acknowledged"
-    DIAGNOSIS = "Diagnosis"
-    ESCALATED = "Escalated"
-    ESCALATION_ANSWER = "Escalation answered"
-    CUSTOMER_UPDATE = "Customer update"
-    CUSTOMER_MESSAGE = "Customer wrote"
-    PAUSED = "Paused"
-    RESUMED = "Resumed"
-    RESOLVED = "Resolved"
-    CONFIRMED = "Confirmed"
-    CLOSED = "Closed"
-    SNOOZED = "Reminders snoozed"
-    NOTE = "Note"
+    """What happened, as a timeline names it (`tr` translates the value)."""
+
+    REPORTED = N_("Reported")
+    LOGGED = N_("Logged in Odoo")
+    ACKNOWLEDGED = N_("Acknowledged")
+    DIAGNOSIS = N_("Diagnosis")
+    ESCALATED = N_("Escalated")
+    ESCALATION_ANSWER = N_("Escalation answered")
+    CUSTOMER_UPDATE = N_("Customer update")
+    CUSTOMER_MESSAGE = N_("Customer wrote")
+    PAUSED = N_("Paused")
+    RESUMED = N_("Resumed")
+    RESOLVED = N_("Resolved")
+    CONFIRMED = N_("Confirmed")
+    CLOSED = N_("Closed")
+    SNOOZED = N_("Reminders snoozed")
+    NOTE = N_("Note")
 
 
 UPDATES = frozenset({EventKind.ACKNOWLEDGED, EventKind.CUSTOMER_UPDATE, EventKind.RESOLVED})

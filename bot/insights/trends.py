@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.i18n import N_, tr
 from bot.insights.findings import error_texts, normalized, root_cause
 from bot.insights.model import TicketHistory
 from bot.insights.service_levels import Measure, checks
@@ -29,7 +30,7 @@ from bot.tickets import Ticket
 PERIODS = {"week": timedelta(days=7), "month": timedelta(days=30)}
 RECURRING = 2  # tickets sharing something before it is a pattern
 KB_CANDIDATE = 3  # tickets sharing it before it deserves a knowledge-base article
-NOT_RECORDED = "not recorded"
+NOT_RECORDED = N_("not recorded")
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Period:
 
     @property
     def label(self) -> str:
-        return f"last {(self.end - self.start).days} days"
+        return tr("last {days} days", days=(self.end - self.start).days)
 
 
 def trend_period(name: str, now: datetime) -> Period:
@@ -144,10 +145,10 @@ def analyse(histories: Iterable[TicketHistory], profile: ProcessProfile, period:
         period=period, logged=len(live), still_open=sum(1 for t in tickets if not t.closed),
         cancelled=len(in_period) - len(live),
         by_class=tuple((profile.classes[c].label, n) for c in classes if (n := sum(t.cos is c for t in tickets))),
-        by_category=_counts(t.category or "none" for t in tickets),
-        by_type=_counts(t.facts.kind or "not set" for t in tickets),
+        by_category=_counts(t.category or tr("none") for t in tickets),
+        by_type=_counts(t.facts.kind or tr("not set") for t in tickets),
         by_tag=_counts(tag for t in tickets for tag in t.tags if profile.class_for_tag(tag) is None),
-        by_root_cause=_counts(r.cause or NOT_RECORDED for r in reviewed),
+        by_root_cause=_counts(r.cause or tr(NOT_RECORDED) for r in reviewed),
         classes=classes, class_labels=tuple(profile.classes[c].label for c in classes),
         per_day=_per_day(tickets, classes, period, tz),
         times=tuple(_times(reviewed, profile)), breaches=tuple(breaches), patterns=tuple(_patterns(reviewed)),
