@@ -318,3 +318,28 @@ async def test_a_vietnamese_desk_posts_in_channels_in_vietnamese(redis: Redis, r
             assert vi("Escalation to the {team}", team="Dev team") in card_text(posted.card or {})
     finally:
         await server.close()
+
+
+async def test_a_vietnamese_post_mortem_card_leaves_the_note_in_odoo_in_english(
+        teams: TeamsClient, odoo: OdooView, clock: FakeClock) -> None:
+    teams.locale = "vi-VN"
+    await teams.card("/ticket new Không thể đăng nhập vào LMS users:1 customer:nguyen.van.a@mindx.edu.vn")
+    tid = int(odoo.newest_ticket()["id"])
+    clock.advance(minutes=3)
+    await teams.card(f"/ticket ack {tid}")
+    await teams.card(f"/ticket diag {tid} Tài khoản bị khóa. Root cause: nhập sai mật khẩu 5 lần.")
+    clock.advance(minutes=10)
+    await teams.card(f"/ticket resolve {tid} Đã mở khóa tài khoản và gửi mật khẩu tạm.")
+    await teams.card(f"/ticket confirm {tid}")
+
+    shown = card_text(await teams.card(f"/ticket postmortem {tid}"))
+    for expected in (vi("{count} user affected", count=1), vi("What went well"), vi("Action items"),
+                     vi("Acknowledged {took} after it was logged (target {target})", took="3m", target="30m"),
+                     f"{vi('Logged in Odoo')} ({AGENT.name})", vi("The root cause was found and recorded")):
+        assert expected in shown, expected
+    assert "What went well" not in shown and "after it was logged" not in shown
+    [note] = [m["body"] for m in odoo.messages(tid, subtype="Note") if "# Post-mortem" in m["body"]]
+    for english in ("## What went well", "Acknowledged 3m after it was logged (target 30m)", "1 user affected",
+                    "Logged in Odoo"):
+        assert english in note, english  # the chatter, read back by the next post-mortem, stays in English
+    assert vi("What went well") not in note
