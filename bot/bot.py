@@ -9,6 +9,7 @@ from redis.exceptions import RedisError
 
 from bot.adapter import Outcome
 from bot.context import Ctx, Services
+from bot.deliveries import Delivery
 from bot.handlers import GROUPS
 from bot.handlers.help import help_command
 from bot.i18n import N_, speaking, tr
@@ -162,14 +163,23 @@ async def log_turn(ctx: Ctx, call_next: Next) -> list[Reply]:
 
 
 async def dedupe(ctx: Ctx, call_next: Next) -> list[Reply]:
-    """Teams re-sends an activity when the bot is slow: handle each activity id once. A card action
-    is answered again instead (its answer is the card, and card answers are idempotent)."""
+    """Teams re-sends an activity when the bot is slow, or when the replica running it died: each activity
+    runs once to the end (bot.deliveries); after a crash it runs again, finding in Odoo what landed. A card
+    action is answered again instead (its answer is the card, and card answers are idempotent)."""
     incoming = ctx.incoming
-    if (incoming.kind is not Kind.CARD_ACTION and incoming.activity_id
-            and not await ctx.services.store.first_delivery(incoming.dedupe_key)):
-        logger.info("turn %s: duplicate delivery of %s ignored", ctx.correlation_id, ctx.incoming.activity_id)
+    if incoming.kind is Kind.CARD_ACTION or not incoming.activity_id:
+        return await call_next(ctx)
+    deliveries = ctx.services.deliveries
+    claim = await deliveries.claim(incoming.dedupe_key)
+    if not claim.delivery.runs:
+        logger.info("turn %s: delivery of %s ignored (%s)", ctx.correlation_id, incoming.activity_id, claim.delivery)
         return []
-    return await call_next(ctx)
+    if claim.delivery is Delivery.AGAIN:
+        logger.warning("turn %s: %s runs again (the process running it stopped)", ctx.correlation_id,
+                       incoming.activity_id)
+        ctx.again = True
+    async with deliveries.running(incoming.dedupe_key, claim):
+        return await call_next(ctx)
 
 
 def _problem(message: str, hint: str = "", reference: str = "") -> list[Reply]:

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from bot.deliveries import Deliveries
 from bot.escalation.store import EscalationStore
 from bot.odoo.gateway import OdooGateway
 from bot.outbox import Outbox
@@ -37,6 +38,7 @@ class Services:
     reminders: Reminders
     escalations: EscalationStore
     outbox: Outbox
+    deliveries: Deliveries
     outbound: Poster
     profile: ProcessProfile
     clock: Callable[[], datetime]

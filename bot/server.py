@@ -22,6 +22,7 @@ from aiohttp import web
 from bot.adapter import TeamsAdapter
 from bot.bot import TicketBot
 from bot.context import Services
+from bot.deliveries import Deliveries
 from bot.escalation import service as escalation
 from bot.escalation.store import EscalationStore
 from bot.notify import Outbound
@@ -136,6 +137,7 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
             outbox = Outbox(redis, store.key("outbox", ""))
             services = Services(odoo=gateway, store=store, references=references, reminders=reminders,
                                 escalations=EscalationStore(redis, store.key("escalation", "")), outbox=outbox,
+                                deliveries=Deliveries(redis, store.key("delivery", ""), lease=settings.turn_lease),
                                 outbound=outbound, profile=profile, clock=clock, timezone=ZoneInfo(settings.timezone))
             bot = TicketBot(services)
             turns.append(bot)

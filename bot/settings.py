@@ -53,6 +53,7 @@ class Settings:
     process_profile: str = "mindx"
     timezone: str = "Asia/Ho_Chi_Minh"
     background_tasks: bool = True  # the timer worker and the Odoo poller (tests drive them by hand)
+    turn_lease: float = 10.0  # seconds a turn's claim on its activity outlives its process (then a re-delivery runs)
     poll_interval: float = 30.0  # seconds between two looks at what changed in Odoo
     redis_timeout: float = 2.0  # seconds a Redis command may take before it fails (the turn says Redis is down)
     timer_lease: float = 60.0  # seconds a replica holds a claimed timer; a dead replica's timers fire after it
@@ -165,6 +166,7 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.PRODUCTION) -> Setti
         redis_url=redis_url,
         process_profile=env.get("PROCESS_PROFILE", "").strip() or "mindx",
         timezone=_timezone(env),
+        turn_lease=_seconds(env, "TURN_LEASE_SECONDS", 10.0),
         poll_interval=_seconds(env, "ODOO_POLL_SECONDS", 30.0),
         redis_timeout=_seconds(env, "REDIS_TIMEOUT_SECONDS", 2.0),
         timer_lease=_seconds(env, "TIMER_LEASE_SECONDS", 60.0),

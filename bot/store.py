@@ -23,7 +23,6 @@ from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
-DEDUPE_TTL_SECONDS = 24 * 3600
 USER_TTL_SECONDS = 24 * 3600
 T = TypeVar("T")
 
@@ -89,10 +88,6 @@ class Store:
 
     def key(self, *parts: str) -> str:
         return self._prefix + ":".join(parts)
-
-    async def first_delivery(self, activity_key: str) -> bool:
-        """True the first time an activity is seen; Teams re-sends when the bot answers slowly."""
-        return bool(await self.redis.set(self.key("seen", activity_key), "1", nx=True, ex=DEDUPE_TTL_SECONDS))
 
     async def odoo_user_id(self, teams_user_id: str) -> int | None:
         value = await self.redis.get(self.key("user", teams_user_id))

@@ -1,0 +1,184 @@
+"""A bot process killed in the middle of a turn: Teams delivers the activity again (same activity id) to
+another replica, which runs it once the dead one's claim has lapsed, and applies it once.
+
+Real processes: two bots spawned from `tests/support/bot_process.py` on one redis-server, the Odoo double
+behind the fault proxy (its delay keeps a turn in flight), SIGKILL for the crash."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import aiohttp
+import pytest
+from redis.asyncio import Redis
+
+from bot.deliveries import Deliveries, Delivery
+from tests.conftest import AGENT, RunningSandbox
+from tests.support.connector import ConnectorStub
+from tests.support.faultproxy import FaultProxy
+from tests.support.odoo_view import OdooView
+from tests.support.proxied_odoo import proxy_in_front_of, served_like_odoo
+from tests.support.redis_server import free_port
+from tests.support.teams import TeamsClient, card_text
+
+RUNNER = Path(__file__).parent / "support" / "bot_process.py"
+LEASE = 2.0  # seconds the dead process's claim outlives it
+
+
+@dataclass
+class BotProcess:
+    process: asyncio.subprocess.Process
+    teams: TeamsClient
+
+    async def kill(self) -> None:
+        self.process.kill()  # SIGKILL: no cleanup, no answer, the claim left as it was
+        await self.process.wait()
+
+
+@pytest.fixture
+async def proxy(sandbox: RunningSandbox) -> AsyncIterator[FaultProxy]:
+    async with served_like_odoo(sandbox.odoo) as url:
+        with proxy_in_front_of(url) as running:
+            yield running
+
+
+@pytest.fixture
+async def start_bot(redis: Redis, redis_url: str, proxy: FaultProxy, connector: tuple[ConnectorStub, str],
+                    tmp_path: Path) -> AsyncIterator[Callable[[], Awaitable[BotProcess]]]:
+    stub, connector_url = connector
+    started: list[BotProcess] = []
+    async with aiohttp.ClientSession() as session:
+        async def start() -> BotProcess:
+            port = free_port()
+            with log_file(tmp_path / f"bot-{port}.log") as log:
+                process = await asyncio.create_subprocess_exec(
+                    sys.executable, str(RUNNER), str(port), redis_url, f"http://{proxy.address}",
+                    "--turn-lease", str(LEASE), stdout=asyncio.subprocess.PIPE, stderr=log)
+            assert process.stdout is not None
+            line = await asyncio.wait_for(process.stdout.readline(), 60)
+            assert line.strip() == b"ready", (tmp_path / f"bot-{port}.log").read_text()
+            bot = BotProcess(process, TeamsClient(f"http://127.0.0.1:{port}/api/messages", connector_url, stub,
+                                                  session, AGENT))
+            started.append(bot)
+            return bot
+
+        yield start
+        for bot in started:
+            if bot.process.returncode is None:
+                bot.process.terminate()
+                await bot.process.wait()
+
+
+def log_file(path: Path) -> BinaryIO:
+    return path.open("wb")
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    for _ in range(2000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never happened: {what}")
+
+
+def answers(teams: TeamsClient) -> list[str]:
+    """The cards posted in the agent's 1:1 chat so far."""
+    return [card_text(p.card) for p in teams.connector.cards_in(teams.personal()["id"]) if p.card]
+
+
+def notes(odoo: OdooView, ticket_id: int, containing: str) -> int:
+    return sum(containing in message["body"] for message in odoo.messages(ticket_id))
+
+
+async def deliver(teams: TeamsClient, activity: dict[str, Any]) -> None:
+    """Teams posting the activity (again): the bot answers HTTP 200 and posts its answer, if any."""
+    response = await teams.post(activity)
+    assert response.status in (200, 201)
+
+
+async def test_a_turn_killed_after_odoo_wrote_runs_again_on_redelivery_and_applies_once(
+        start_bot: Callable[[], Awaitable[BotProcess]], proxy: FaultProxy, sandbox: RunningSandbox) -> None:
+    """Figures: the note in Odoo once, one answer posted, though the activity was delivered four times
+    (the killed turn, once while its claim held, once after, once more when done)."""
+    odoo = OdooView(sandbox.odoo)
+    first, second = await start_bot(), await start_bot()
+    await first.teams.card("/ticket new Shared drive is read-only users:4")
+    tid = int(odoo.newest_ticket()["id"])
+    activity = {**first.teams._base(first.teams.personal()), "type": "message",
+                "text": f"/ticket note {tid} Remounted the share"}
+    told = len(answers(first.teams))
+
+    proxy.delay(0.5)  # every packet waits: Odoo has written the note well before the bot hears back
+    sending = asyncio.create_task(deliver(first.teams, activity))
+    await until(lambda: notes(odoo, tid, "Remounted the share") == 1, "Odoo wrote the note")
+    await first.kill()
+    with pytest.raises(aiohttp.ClientError):
+        await sending  # Teams gets no answer: it will deliver the activity again
+    proxy.heal()
+
+    await deliver(second.teams, activity)  # at once: the dead process's claim still holds, so it waits
+    assert len(answers(second.teams)) == told
+    for _ in range(100):  # Teams keeps delivering; once the claim has lapsed, this replica runs it
+        await deliver(second.teams, activity)
+        if len(answers(second.teams)) > told:
+            break
+        await asyncio.sleep(LEASE / 10)
+    [answer] = answers(second.teams)[told:]
+    assert "Note added." in answer
+    assert notes(odoo, tid, "Remounted the share") == 1  # found in Odoo, not written again
+
+    await deliver(second.teams, activity)  # done: another delivery changes nothing
+    assert len(answers(second.teams)) == told + 1
+    assert notes(odoo, tid, "Remounted the share") == 1
+
+
+async def test_a_redelivery_while_the_first_turn_still_runs_is_ignored(
+        start_bot: Callable[[], Awaitable[BotProcess]], proxy: FaultProxy, sandbox: RunningSandbox) -> None:
+    """Figures: delivered to two live replicas at once, applied once, answered once."""
+    odoo = OdooView(sandbox.odoo)
+    first, second = await start_bot(), await start_bot()
+    await first.teams.card("/ticket new Projector fan is loud users:1")
+    tid = int(odoo.newest_ticket()["id"])
+    activity = {**first.teams._base(first.teams.personal()), "type": "message",
+                "text": f"/ticket hold {tid} Waiting for a spare fan"}
+    told = len(answers(first.teams))
+    proxy.delay(0.3)
+    before = proxy.connections
+    slow = asyncio.create_task(deliver(first.teams, activity))
+    await until(lambda: proxy.connections > before, "the first replica is talking to Odoo")
+    await deliver(second.teams, activity)  # Teams gave up waiting and sent it again, to the other replica
+    assert len(answers(second.teams)) == told
+    await slow
+    [answer] = answers(first.teams)[told:]
+    assert "On hold." in answer
+    assert notes(odoo, tid, "Waiting for a spare fan") == 1
+
+
+async def test_a_claim_is_first_running_done_or_run_again_after_its_lease_lapsed(redis: Redis) -> None:
+    """The claim itself, on the real redis-server: a second claim while the first runs is refused, one after
+    it finished is refused, one after its holder vanished runs again."""
+    deliveries = Deliveries(redis, "test:delivery:", lease=0.3)
+    claim = await deliveries.claim("conversation:activity-1")
+    assert claim.delivery is Delivery.FIRST
+    async with deliveries.running("conversation:activity-1", claim):
+        await asyncio.sleep(0.5)  # longer than the lease: it is renewed while the turn runs
+        assert (await deliveries.claim("conversation:activity-1")).delivery is Delivery.RUNNING
+    assert (await deliveries.claim("conversation:activity-1")).delivery is Delivery.DONE
+
+    assert (await deliveries.claim("conversation:activity-2")).delivery is Delivery.FIRST  # then its process dies
+    assert (await deliveries.claim("conversation:activity-2")).delivery is Delivery.RUNNING
+    await until_gone(redis, "test:delivery:conversation:activity-2:lease")
+    assert (await deliveries.claim("conversation:activity-2")).delivery is Delivery.AGAIN
+
+
+async def until_gone(redis: Redis, key: str) -> None:
+    for _ in range(500):
+        if not await redis.exists(key):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{key} never expired")
