@@ -25,6 +25,7 @@ from bot.context import Services
 from bot.deliveries import Deliveries
 from bot.escalation import service as escalation
 from bot.escalation.store import EscalationStore
+from bot.management import service as management
 from bot.notify import Outbound
 from bot.odoo.errors import OdooError
 from bot.odoo.gateway import OdooGateway
@@ -99,11 +100,16 @@ async def _background(runtime: Runtime, *, enabled: bool) -> AsyncIterator[None]
 
 
 def timer_handler(services: Services, nagger: Nagger) -> Callable[[Timer], Awaitable[None]]:
-    """Escalation timers pass the escalation on; every other timer is a reminder."""
+    """Escalation timers pass the escalation on, management's go to the management channel (the digest, a
+    Priority ticket open too long); every other timer is a reminder."""
 
     async def handle(timer: Timer) -> None:
         if timer.kind == escalation.TIMER_KIND:
             await escalation.on_timer(services, timer)
+        elif timer.kind == management.DIGEST_KIND:
+            await management.on_digest(services, timer)
+        elif timer.kind == management.TIMER_KIND:
+            await management.on_timer(services, timer)
         else:
             await nagger(timer)
 
@@ -148,6 +154,7 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
             runtime = Runtime(settings, services, bot, adapter, odoo_url, worker, poller, relay)
             app[RUNTIME] = runtime
             await rebuild_reminders(services)
+            await management.ensure_digest(services)  # every replica: a pending digest is kept, not doubled
             async with _background(runtime, enabled=settings.background_tasks):
                 yield
         finally:

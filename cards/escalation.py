@@ -1,5 +1,5 @@
-"""The escalation card a team receives in its channel, re-drawn after every answer, and the
-business-impact summary management gets for an Expedite escalation. Pure functions."""
+"""The escalation card a team receives in its channel, re-drawn after every answer. Pure functions.
+(Management's view of an incident is `cards/management.py`.)"""
 
 from __future__ import annotations
 
@@ -118,21 +118,3 @@ def escalation_summary_card(escalations: list[Escalation], *, tz: ZoneInfo, now:
              for e in escalations]
     body.append(text(tr("I will tell you when they answer, and pass it on if nobody does."), subtle=True))
     return card(body, [open_url(tr("Open in Odoo"), ticket.url)] if ticket.url else None)
-
-
-def impact_card(escalations: list[Escalation], *, tz: ZoneInfo, now: datetime) -> dict[str, Any]:
-    """Management's view of an Expedite escalation: business terms, no technical detail."""
-    first = escalations[0]
-    ticket = first.ticket
-    users = (f"{ticket.users} user{'' if ticket.users == 1 else 's'} affected" if ticket.users is not None
-             else "Users affected: not known yet")
-    teams = ", ".join(e.team_label for e in escalations)
-    body = [
-        text(f"{ticket.service_class} incident: {ticket.title}", size="Large", weight="Bolder", color="attention"),
-        text(f"{users}. {first.reason}".strip()),
-        facts([("Customer", ticket.customer), ("Owner", ticket.owner), ("Ticket", ticket.label),
-               ("Escalated to", f"{teams}, {when(first.posted_at, tz, now)}"),
-               ("Must be acknowledged by", when(first.ack_due, tz, now))]),
-        text("The owner keeps you updated on the class's cadence.", subtle=True),
-    ]
-    return card(body)

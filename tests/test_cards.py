@@ -22,7 +22,7 @@ from bot.escalation.model import TEXT_INPUT, Escalation, Status, TicketContext
 from bot.lifecycle import Move, NextStep, NotAllowed, check, next_step
 from bot.process import ClassOfService, ProcessProfile, Stage, load_profile
 from bot.tickets import Customer, OdooUser, Ticket, TicketFacts, split_description
-from cards.escalation import escalation_card, escalation_summary_card, impact_card
+from cards.escalation import escalation_card, escalation_summary_card
 from cards.forms import new_ticket_form
 from cards.help import command_help_card, help_card
 from cards.nag import nag_card
@@ -171,8 +171,6 @@ def _escalation_cases(profile_name: str, profile: ProcessProfile, tickets: list[
             escalation, tz=TZ, now=NOW, notice="Trần Thị Lan has already acknowledged it."), ticket, "escalation"))
         cases.append(Case(f"{profile_name}/escalation/{ticket.id}-summary",
                           escalation_summary_card([escalation, escalation], tz=TZ, now=NOW), ticket, "summary"))
-        cases.append(Case(f"{profile_name}/escalation/{ticket.id}-impact",
-                          impact_card([escalation], tz=TZ, now=NOW), ticket, "impact"))
     return cases
 
 
@@ -371,9 +369,3 @@ def test_an_escalation_card_answers_in_place(name: str) -> None:
     for showcard in (a for a in card.get("actions", []) if a["type"] == "Action.ShowCard"):
         [box] = [e for e in card_elements(showcard["card"]) if e["type"] == "Input.Text"]
         assert box["id"] in TEXT_INPUT.values() and box.get("isRequired") is True
-
-
-def test_the_management_summary_has_no_technical_detail() -> None:
-    texts = " ".join(_texts(BY_NAME["mindx/escalation/41-impact"].card))
-    assert "16 teachers cannot open attendance reports" in texts and "1 user affected" in texts
-    assert not any(finding[:20] in texts for finding in FINDINGS)

@@ -26,13 +26,12 @@ from bot.escalation.model import (
 from bot.i18n import N_, speaking, tr
 from bot.odoo.gateway import TicketNotFound
 from bot.parsing import UsageError
-from bot.process import Audience
-from bot.reminders.nags import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL
+from bot.reminders.nags import SUPPORT_CHANNEL
 from bot.tickets import Ticket
 from bot.timers import Timer
 from bot.turn import Incoming, Reply, root_conversation_id
 from cards.elements import card, text
-from cards.escalation import escalation_card, impact_card
+from cards.escalation import escalation_card
 
 logger = logging.getLogger(__name__)
 
@@ -102,11 +101,16 @@ async def escalate(services: Services, ticket: Ticket, teams: list[str], reason:
         posted.append(escalation)
     labels = ", ".join(e.team_label for e in posted)
     await services.odoo.note(ticket, f"Escalated to the {labels}" + (f": {reason}" if reason else "."), by=by)
-    if Audience.MANAGEMENT in services.profile.classes[ticket.cos].alerts and not previous:
-        with speaking(services.profile.language):
-            impact = Reply(card=impact_card(posted, tz=services.timezone, now=now))
-        await services.post_to_channel(MANAGEMENT_CHANNEL, impact)
+    await _tell_management(services, ticket)  # its card in the management channel
     return posted
+
+
+async def _tell_management(services: Services, ticket: Ticket) -> None:
+    """The ticket's card in the management channel, posted or redrawn (imported here: bot.management reads
+    the escalations back from the chatter through bot.insights, which imports this module)."""
+    from bot.management.service import follow
+
+    await follow(services, ticket)
 
 
 def _conversation_id(reference: dict[str, Any]) -> str:
@@ -177,7 +181,9 @@ async def answer(services: Services, incoming: Incoming, verb: str) -> dict[str,
     told = TOLD_OWNER[wanted]
     await tell_owner(services, escalation.ticket, lambda: tr(told, who=who, team=escalation.team_label,
                                                              ticket=ticket.label) + (f": {said}" if said else "."))
-    return await redraw(services, current)
+    shown = await redraw(services, current)
+    await _tell_management(services, ticket)
+    return shown
 
 
 async def _is_lead(services: Services, incoming: Incoming) -> bool:

@@ -153,6 +153,13 @@ def escalations(timeline: Sequence[Event]) -> list[EscalationRecord]:
     return records
 
 
+def escalation_answer(text: str) -> tuple[str, str, str] | None:
+    """A team's answer as its note says it ("Đức (Dev team) acknowledged the escalation of HT00012: ...")
+    -> ("Đức", "Dev team", "acknowledged"); None for any other text."""
+    match = _ESCALATION_ANSWER.match(text)
+    return (match.group("who"), match.group("team"), match.group("verb")) if match else None
+
+
 def escalated_teams(text: str) -> list[str]:
     """"to the Dev team, Content Ops team: reason" (an escalation's text) -> ["Dev team", "Content Ops team"]."""
     teams = text.removeprefix("to the ").split(":", 1)[0].strip().rstrip(".")

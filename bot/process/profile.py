@@ -19,6 +19,8 @@ key                             default when left out
 ``kanban_states``               none: the bot leaves the kanban state alone
 ``required_fields``             none: no field must be set before a stage move
 ``roles``                       none: every role may do every action
+``management``                  no Priority threshold, a daily digest at 08:30 (``bot/process/management.py``)
+``classes.<c>.resolve_within``  none: closing summaries do not measure the time to resolve
 ``notify_customer_on_cancel``   true
 ``language``                    ``en``: what the bot posts in channels on its own is in English
 ``escalation_teams.<t>.next``   null: the end of the chain
@@ -44,6 +46,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot.i18n import ENGLISH, shipped
 from bot.process.durations import format_duration, parse_duration
+from bot.process.management import ManagementPolicy, read_management
 
 PROFILES_DIR: Final = Path(__file__).resolve().parents[2] / "profiles"
 """Where the shipped profiles live (``<repo>/profiles``)."""
@@ -168,6 +171,7 @@ class ServiceClass:
     acknowledge_within: timedelta  # initial response SLA
     escalation_ack_within: timedelta  # how long an escalation may stay unacknowledged
     alerts: tuple[Audience, ...]  # who is alerted
+    resolve_within: timedelta | None = None  # target from the report to the fix (closing summaries)
 
 
 @dataclass(frozen=True)
@@ -213,6 +217,7 @@ class ProcessProfile:
     required_fields: Mapping[Stage, tuple[str, ...]]
     # Optional parts, with defaults so that a profile can also be built by hand (in tests).
     deadline_urgent_priority: str | None = None  # None: the model's highest priority
+    management: ManagementPolicy = field(default_factory=ManagementPolicy)  # management card and digest
     extra_stages: Mapping[str, Stage] = field(default_factory=_empty)
     odoo_stage_emails: Mapping[str, str] = field(default_factory=_empty)  # Odoo stage name -> subject
     kanban_states: Mapping[Stage, KanbanState] = field(default_factory=_empty)
@@ -359,6 +364,7 @@ _TOP_OPTIONAL: Final = (
     "kanban_states",
     "required_fields",
     "roles",
+    "management",
     "notify_customer_on_cancel",
     "language",
 )
@@ -604,6 +610,8 @@ class _Reader:
             else self.boolean(notify, "notify_customer_on_cancel"),
             required_fields=MappingProxyType(self.required_fields(top.get("required_fields"))),
             deadline_urgent_priority=urgent_priority,
+            management=read_management(self, top.get("management"), priority_min_users=low,
+                                       expedite_min_users=high),
             extra_stages=MappingProxyType(extra),
             odoo_stage_emails=MappingProxyType(odoo_emails),
             kanban_states=MappingProxyType(self.kanban_states(top.get("kanban_states"))),
@@ -638,7 +646,8 @@ class _Reader:
             path = f"classes.{cos.value}"
             computed = cos is ClassOfService.FIXED_DEADLINE
             required = [key for key in _CLASS_KEYS if not (computed and key == "update_every")]
-            entry = self.fields(values[cos.value], path, required, ("update_every",) if computed else ())
+            optional = ("resolve_within", *(("update_every",) if computed else ()))
+            entry = self.fields(values[cos.value], path, required, optional)
             update_every: timedelta | None = None
             if computed:
                 given = entry.get("update_every")
@@ -666,6 +675,8 @@ class _Reader:
                 escalation_ack_within=self.duration(
                     entry["escalation_ack_within"], f"{path}.escalation_ack_within"
                 ),
+                resolve_within=(self.duration(entry["resolve_within"], f"{path}.resolve_within")
+                                if "resolve_within" in entry else None),
                 alerts=self.choice_list(
                     entry["alerts"], f"{path}.alerts", Audience, "someone the bot can alert"
                 ),

@@ -35,6 +35,13 @@ SUPPORT_CHANNEL = "support"
 MANAGEMENT_CHANNEL = "management"
 
 
+async def _management_card(services: Services, ticket: Ticket, missed: datetime) -> bool:
+    """Management sees a missed update on the ticket's own card, redrawn, rather than on a second card."""
+    from bot.management.service import follow  # imported here: it imports this module
+
+    return await follow(services, ticket, missed=missed)
+
+
 class Nagger:
     def __init__(self, services: Services) -> None:
         self._services = services
@@ -101,8 +108,8 @@ class Nagger:
                                         lambda ref=lead_ref, said=to_lead: services.outbound.send_to(ref, said)):
                         targets.append(f"lead {lead.name}")
         channels = [SUPPORT_CHANNEL] if owner_missed or owner_ref is None or kind is Kind.RECEPTION else []
-        if kind is Kind.UPDATE and Audience.MANAGEMENT in services.profile.classes[ticket.cos].alerts:
-            channels.append(MANAGEMENT_CHANNEL)
+        if kind is Kind.UPDATE and await _management_card(services, ticket, timer.due):  # shows it overdue
+            targets.append("management card")
         for name in channels:
             if await posts.post(f"channel:{name}", lambda name=name: services.post_to_channel(name, reply)):
                 targets.append(name)

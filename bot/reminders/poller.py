@@ -19,6 +19,7 @@ from datetime import timedelta
 from redis.exceptions import RedisError
 
 from bot.context import Services
+from bot.management import service as management
 from bot.odoo.errors import OdooError
 from bot.odoo.gateway import TicketNotFound, to_odoo_time
 
@@ -83,6 +84,7 @@ class OdooPoller:
             page = await services.odoo.changed_since(cursor, skip=seen, limit=POLL_PAGE)
             for ticket, _ in page:
                 await services.reminders.sync(ticket)
+                await management.follow(services, ticket)  # moved in Odoo: its management card follows
             synced += len(page)
             if page:
                 newest = page[-1][1]  # ordered by write_date
@@ -110,6 +112,7 @@ class OdooPoller:
                 continue
             if message.by_agent:  # an agent answered the customer in Odoo: it counts as an update
                 await services.reminders.sync(ticket, customer_updated=True, agent_answered=True)
+                await management.follow(services, ticket)
             else:  # the customer wrote: somebody has to answer
                 await services.reminders.sync(ticket, customer_wrote=True)
             synced += 1

@@ -1,0 +1,1 @@
+"""Management: business-impact cards in the management channel, the digest, `/ticket summary`."""

@@ -1,0 +1,236 @@
+"""Management hears of incidents in the management channel: one card per ticket, updated in place, and a
+periodic digest of the desk.
+
+`follow(services, ticket)` runs after anything happens to a ticket (a command, an escalation and its
+answers, a change seen in Odoo, a reminder). A ticket that deserves management's attention (its class
+alerts management, or a Priority ticket past the profile's threshold) gets its card posted once; the
+card's activity id is kept in Redis and every later change redraws that same card, up to the closing
+summary. The card is rebuilt from the ticket's own history in Odoo (two calls), so it never disagrees
+with the chatter. Management's cards never make a command fail: a problem is logged, and the next
+change redraws the card.
+
+The digest is a timer ("digest", "management") in the reminders' Redis timer engine: claimed by one
+replica at a time, marked as posted per due time (so a claim delivered again after its lease does not
+post twice), and rescheduled by itself from the profile's `management.digest`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from bot.adapter import SendFailed
+from bot.context import Services
+from bot.i18n import speaking
+from bot.management.digest import Digest, Window, build_digest
+from bot.management.model import IncidentSummary, Trigger, open_for_due, summarise, trigger
+from bot.odoo.errors import OdooError
+from bot.odoo.gateway import TicketNotFound
+from bot.parsing import TicketRef
+from bot.reminders.nags import MANAGEMENT_CHANNEL
+from bot.reminders.policy import Kind
+from bot.tickets import Ticket
+from bot.timers import MAX_ATTEMPTS, Timer
+from bot.turn import Reply, root_conversation_id
+from cards.management import digest_card, incident_card
+
+logger = logging.getLogger(__name__)
+
+TIMER_KIND = "management"  # a Priority ticket reaching the profile's `open_for` threshold
+DIGEST_KIND = "digest"
+DIGEST_KEY = "management"
+CARD_TTL_SECONDS = 90 * 24 * 3600  # a card is still redrawn if its ticket is reopened within this
+POSTING_SECONDS = 60  # one turn or replica posts a ticket's first card; the others wait for the next change
+DIGEST_MARKER_SECONDS = 8 * 24 * 3600
+DIGEST_TICKETS = 500  # read for one digest (two Odoo calls whatever the number); past it the card says so
+
+
+@dataclass(frozen=True)
+class PostedCard:
+    conversation_id: str
+    activity_id: str
+    fingerprint: str
+    trigger: Trigger | None
+
+
+class IncidentCards:
+    """Where each ticket's management card was posted (Redis hash per ticket)."""
+
+    def __init__(self, services: Services) -> None:
+        self._redis = services.store.redis
+        self._key = lambda ticket_id, *rest: services.store.key("management", "card", str(ticket_id), *rest)
+
+    async def get(self, ticket_id: int) -> PostedCard | None:
+        raw = await self._redis.hgetall(self._key(ticket_id))
+        if not raw or not raw.get("activity_id"):
+            return None
+        return PostedCard(raw.get("conversation_id", ""), raw["activity_id"], raw.get("fingerprint", ""),
+                          Trigger(raw["trigger"]) if raw.get("trigger") else None)
+
+    async def claim(self, ticket_id: int) -> bool:
+        """The right to post the ticket's first card (for POSTING_SECONDS)."""
+        return bool(await self._redis.set(self._key(ticket_id, "posting"), "1", nx=True, ex=POSTING_SECONDS))
+
+    async def release(self, ticket_id: int) -> None:
+        await self._redis.delete(self._key(ticket_id, "posting"))
+
+    async def posted(self, ticket_id: int, card: PostedCard) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self._key(ticket_id), mapping={
+                "conversation_id": card.conversation_id, "activity_id": card.activity_id,
+                "fingerprint": card.fingerprint, "trigger": card.trigger.value if card.trigger else ""})
+            pipe.expire(self._key(ticket_id), CARD_TTL_SECONDS)
+            pipe.delete(self._key(ticket_id, "posting"))
+            await pipe.execute()
+
+
+async def summary_of(services: Services, ticket: TicketRef | int, *, remembered: Trigger | None = None,
+                     missed: datetime | None = None) -> IncidentSummary:
+    """The management view of a ticket as it stands: its history from Odoo (two calls) and its next update
+    (the pending reminder's; `missed`: the update that is overdue, while its reminder is being sent).
+    `remembered`: why its card was posted, kept when the ticket no longer qualifies (e.g. downgraded)."""
+    history = await services.odoo.history(ticket)
+    now = services.clock()
+    pending = await services.reminders.engine.get_all(str(history.ticket.id), [Kind.UPDATE, Kind.ACK])
+    due = pending[Kind.UPDATE] or pending[Kind.ACK]
+    return summarise(history, services.profile, now=now, next_update=missed or (due.due if due else None),
+                     trigger=trigger(history.ticket, services.profile, now) or remembered)
+
+
+async def follow(services: Services, ticket: Ticket, *, missed: datetime | None = None) -> bool:
+    """After anything happened to `ticket`: its management card posted or redrawn, when it deserves one
+    (`missed`: an update the owner missed, shown as overdue). True when the card is in the channel as the
+    ticket stands. Never raises (a failure is logged, and the next change redraws the card): a command is
+    never refused because management could not be told."""
+    try:
+        return await _follow(services, ticket, missed)
+    except (OdooError, SendFailed, RedisError) as error:
+        logger.warning("management card for ticket %s not updated (%s: %s)", ticket.id, type(error).__name__, error)
+    except Exception:
+        logger.exception("management card for ticket %s not updated", ticket.id)
+    return False
+
+
+async def _follow(services: Services, ticket: Ticket, missed: datetime | None) -> bool:
+    now = services.clock()
+    cards = IncidentCards(services)
+    posted = await cards.get(ticket.id)
+    why = trigger(ticket, services.profile, now)
+    if why is None:
+        await _plan_open_for(services, ticket, now)
+        if posted is None:
+            return False
+    reference = await services.references.channel(MANAGEMENT_CHANNEL)
+    if reference is None:
+        logger.warning("no management channel registered: ticket %s's card was not posted", ticket.id)
+        return False
+    conversation = root_conversation_id(str((reference.get("conversation") or {}).get("id", "")))
+    with speaking(services.profile.language):  # the channel reads the team's language (masks included)
+        summary = await summary_of(services, ticket.id, remembered=posted.trigger if posted else None,
+                                   missed=missed)
+        reply = Reply(card=incident_card(summary, tz=services.timezone, now=now))
+    shown = summary.trigger
+    fingerprint = _fingerprint(reply.card)
+    if posted is not None and posted.conversation_id == conversation:
+        if posted.fingerprint != fingerprint:
+            await services.outbound.update_in(reference, posted.activity_id, reply)
+            await cards.posted(ticket.id, PostedCard(conversation, posted.activity_id, fingerprint, shown))
+        return True
+    if not await cards.claim(ticket.id):
+        return False  # being posted right now by another turn or replica
+    try:
+        activity_id = await services.outbound.send_to(reference, reply)
+    except BaseException:
+        await cards.release(ticket.id)
+        raise
+    await cards.posted(ticket.id, PostedCard(conversation, activity_id, fingerprint, shown))
+    logger.info("management card for ticket %s posted", ticket.id)
+    return True
+
+
+async def _plan_open_for(services: Services, ticket: Ticket, now: datetime) -> None:
+    """A Priority ticket gets a timer for the moment it passes `open_for` (it may be resolved by then)."""
+    due = open_for_due(ticket, services.profile)
+    if due is not None and due > now and not ticket.closed:
+        await services.reminders.engine.schedule(TIMER_KIND, str(ticket.id), due)
+
+
+def _fingerprint(card: dict[str, Any] | None) -> str:
+    return hashlib.sha256(json.dumps(card, sort_keys=True).encode()).hexdigest()[:32]
+
+
+async def on_timer(services: Services, timer: Timer) -> None:
+    """A Priority ticket reached the profile's `open_for`: management hears of it if it is still unresolved."""
+    try:
+        ticket = await services.odoo.ticket(int(timer.key))
+    except TicketNotFound:
+        return
+    await follow(services, ticket)
+
+
+# ---- the digest ---------------------------------------------------------------------------------
+
+async def desk_digest(services: Services, window: Window) -> Digest:
+    """The digest of a window: the open tickets and those logged or closed in it, in two Odoo calls."""
+    histories = await services.odoo.desk_histories(window.start, limit=DIGEST_TICKETS)
+    return build_digest(histories, services.profile, window, now=services.clock(),
+                        capped=len(histories) >= DIGEST_TICKETS)
+
+
+async def ensure_digest(services: Services) -> datetime | None:
+    """At start-up: the digest timer pending, at the profile's schedule. Every replica may call it: a pending
+    digest at the same schedule is kept (a late one still fires), a changed schedule replaces it."""
+    schedule = services.profile.management.digest
+    engine = services.reminders.engine
+    if schedule is None:
+        await engine.cancel(DIGEST_KIND, DIGEST_KEY)
+        return None
+    wanted = {"schedule": schedule.describe(), "timezone": services.timezone.key}
+    pending = await engine.get(DIGEST_KIND, DIGEST_KEY)
+    if pending is not None and dict(pending.data) == wanted:
+        return pending.due
+    due = schedule.next_after(services.clock(), services.timezone)
+    await engine.schedule(DIGEST_KIND, DIGEST_KEY, due, wanted)
+    return due
+
+
+async def on_digest(services: Services, timer: Timer) -> None:
+    """The digest is due: post it once for this due time, then schedule the next one."""
+    schedule = services.profile.management.digest
+    if schedule is None:
+        return
+    redis = services.store.redis
+    marker = services.store.key("management", "digest", timer.due.isoformat())
+    if await redis.set(marker, timer.token or "1", nx=True, ex=DIGEST_MARKER_SECONDS):
+        try:
+            await post_digest(services, Window(schedule.every.value, timer.due - schedule.period, timer.due))
+        except Exception:
+            await redis.delete(marker)  # not posted: the next attempt (after the lease) posts it
+            if timer.attempt < MAX_ATTEMPTS:
+                raise
+            logger.error("the management digest due %s was given up after %d attempts", timer.due.isoformat(),
+                         timer.attempt)
+    following = schedule.next_after(max(services.clock(), timer.due), services.timezone)
+    await services.reminders.engine.schedule(DIGEST_KIND, DIGEST_KEY, following,
+                                             {"schedule": schedule.describe(), "timezone": services.timezone.key})
+
+
+async def post_digest(services: Services, window: Window) -> bool:
+    """Post the digest of `window` in the management channel; False when no channel is registered."""
+    reference = await services.references.channel(MANAGEMENT_CHANNEL)
+    if reference is None:
+        logger.warning("no management channel registered: the digest was not posted")
+        return False
+    with speaking(services.profile.language):
+        digest = await desk_digest(services, window)
+        reply = Reply(card=digest_card(digest, tz=services.timezone, now=services.clock()))
+    await services.outbound.send_to(reference, reply)
+    logger.info("management digest posted (%d open tickets)", digest.open_total)
+    return True
+
