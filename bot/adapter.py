@@ -271,7 +271,7 @@ def to_incoming(activity: Activity) -> Incoming:
     value = activity.value if isinstance(activity.value, dict) else None
     verb = ""
     if kind is Kind.CARD_ACTION and value:
-        action = value.get("action") or {}
+        action = value.get("action") if isinstance(value.get("action"), dict) else {}  # client data: any shape
         verb = str(action.get("verb") or "")
         value = action.get("data") if isinstance(action.get("data"), dict) else {}
     sender = activity.from_property

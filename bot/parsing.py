@@ -131,7 +131,7 @@ def when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     relative = lowered.removeprefix("in ").removeprefix("+")
     try:
         moment = now + parse_duration(relative)
-    except ValueError:
+    except (ValueError, OverflowError):  # not a duration, or one that ends after the year 9999
         pass
     if moment is None:
         day_word, _, rest = lowered.partition(" ")

@@ -10,14 +10,16 @@ Cross-cutting work (dedupe, correlation id, errors, user mapping) is middleware:
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bot.context import Ctx
-from bot.parsing import Arguments, CommandLine, command_line, split_arguments
+from bot.i18n import tr
+from bot.parsing import MAX_COMMAND_LENGTH, Arguments, CommandLine, UsageError, command_line, split_arguments
 from bot.process import Action
-from bot.turn import Kind, Reply
+from bot.turn import Incoming, Kind, Reply
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +127,7 @@ class Router:
     def request_for(self, ctx: Ctx) -> tuple[Command | None, Request | None]:
         """The command a turn asks for: typed text, or the data of a submitted form."""
         incoming = ctx.incoming
+        check_size(incoming)
         verb = incoming.verb if incoming.kind is Kind.CARD_ACTION else str((incoming.value or {}).get("verb") or "")
         if verb:
             action = self._card_actions.get(verb)
@@ -149,6 +152,16 @@ class Router:
             return await self._middleware[index](context, lambda c: run(index + 1, c))
 
         return await run(0, ctx)
+
+
+def check_size(incoming: Incoming) -> None:
+    """A message (typed text and card data together) longer than MAX_COMMAND_LENGTH is refused whole,
+    before anything reads it: no title, note or reason is cut short without the agent knowing."""
+    size = len(incoming.text) + (len(json.dumps(incoming.value, ensure_ascii=False)) if incoming.value else 0)
+    if size > MAX_COMMAND_LENGTH:
+        raise UsageError(tr("This message is {size} characters long; I take at most {limit} at a time. Split it "
+                            "over several notes (`/ticket note <id> ...`), or attach long logs to the ticket in "
+                            "Odoo.", size=f"{size:,}", limit=f"{MAX_COMMAND_LENGTH:,}"))
 
 
 def _request_from_form(command: Command, value: dict[str, object]) -> Request:

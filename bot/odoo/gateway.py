@@ -46,6 +46,12 @@ def odoo_time(value: str | bool | None) -> datetime:
     return datetime.strptime(value[:19], ODOO_TIME).replace(tzinfo=UTC)
 
 
+def like_literal(text: str) -> str:
+    """`text` for a `like`/`ilike` domain value that matches it as typed: `%` and `_` are SQL wildcards
+    (and `\\` their escape) unless escaped, in Odoo (PostgreSQL) as in the double."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def to_odoo_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(ODOO_TIME)
 
@@ -293,8 +299,6 @@ class OdooGateway:
         }
         if self.model.project_field and self._project_id:
             vals[self.model.project_field] = self._project_id
-        if new.customer_email:
-            vals["partner_id"] = await self._rpc.execute_kw("res.partner", "find_or_create", [new.customer_email])
         if new.owner:
             vals[self.model.owner_field] = [[6, 0, [new.owner.id]]] if self.model.owner_is_many else new.owner.id
         if new.team and self.model.team_field:
@@ -305,8 +309,20 @@ class OdooGateway:
                 self._categories, new.category, N_("There is no category named '{wanted}' in Odoo. Known: {known}."))
         if self.model.deadline_field and new.facts.deadline:
             vals[self.model.deadline_field] = to_odoo_time(new.facts.deadline)
+        if new.customer_email:  # last: a refused team or category must not leave a new partner behind
+            vals["partner_id"] = await self._customer(new.customer_email)
         ticket_id = await self._rpc.execute_kw(self.model.model, "create", [vals])
         return await self.ticket(ticket_id)
+
+    async def _customer(self, email: str) -> int:
+        """The partner with exactly this e-mail address, created when there is none. Not Odoo's
+        `find_or_create`: it looks the address up with `=ilike` as typed, where a `%` or `_` in it is a
+        wildcard (`%@mindx.edu.vn` would give the ticket to whichever customer comes first)."""
+        found = await self._rpc.execute_kw("res.partner", "search_read", [[["email", "=ilike", like_literal(email)]]],
+                                           {"fields": ["id"], "limit": 1})
+        if found:
+            return int(found[0]["id"])
+        return int(await self._rpc.execute_kw("res.partner", "create", [{"name": email, "email": email}]))
 
     async def move(self, ticket: Ticket, stage: Stage, **extra: Any) -> Ticket:
         """Write the Odoo stage the process profile maps `stage` to (plus other fields)."""

@@ -115,8 +115,8 @@ def _xml(body: str) -> web.Response:
     return web.Response(body=body.encode("utf-8"), content_type="text/xml", charset="utf-8")
 
 
-def _fault_xml(fault: xmlrpc.client.Fault) -> web.Response:
-    return _xml(xmlrpc.client.dumps(xmlrpc.client.Fault(fault.faultCode, fault.faultString), methodresponse=True))
+def _fault_text(fault: xmlrpc.client.Fault) -> str:
+    return xmlrpc.client.dumps(xmlrpc.client.Fault(fault.faultCode, fault.faultString), methodresponse=True)
 
 
 def marshal_xmlrpc(result: Any) -> str:
@@ -129,17 +129,20 @@ def marshal_xmlrpc(result: Any) -> str:
         raise faults.python_error(type(error).__name__, str(error)) from error
 
 
-async def xmlrpc_endpoint(request: web.Request) -> web.Response:
-    sb = request.app[SANDBOX_KEY]
-    service = request.match_info["service"]
+def xmlrpc_answer(sb: OdooSandbox, service: str, body: bytes) -> str:
+    """What /xmlrpc/2/<service> answers to a request body: the result, or the fault, as XML-RPC."""
     try:
-        params, method = xmlrpc.client.loads(await request.read(), use_builtin_types=True)
+        params, method = xmlrpc.client.loads(body, use_builtin_types=True)
     except Exception as error:  # any parse failure becomes a fault, as in Odoo
-        return _fault_xml(faults.python_error(type(error).__name__, str(error)))
+        return _fault_text(faults.python_error(type(error).__name__, str(error)))
     try:
-        return _xml(marshal_xmlrpc(dispatch(sb, service, method or "", list(params))))
+        return marshal_xmlrpc(dispatch(sb, service, method or "", list(params)))
     except xmlrpc.client.Fault as fault:
-        return _fault_xml(fault)
+        return _fault_text(fault)
+
+
+async def xmlrpc_endpoint(request: web.Request) -> web.Response:
+    return _xml(xmlrpc_answer(request.app[SANDBOX_KEY], request.match_info["service"], await request.read()))
 
 
 # ---- JSON-RPC -----------------------------------------------------------------------------------------
