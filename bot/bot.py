@@ -22,8 +22,8 @@ from bot.roles import check_allowed
 from bot.router import Command, Next, Request, Router, as_replies
 from bot.tickets import OdooUser
 from bot.turn import ConversationType, Incoming, Kind, Reply, TeamsChannel
-from cards.notices import problem_card, queued_card
 from bot.untrusted import cleaned
+from cards.notices import problem_card, queued_card
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +53,8 @@ class TicketBot:
         self.router = router or build_router()
 
     async def on_turn(self, incoming: Incoming, teams: TeamsChannel) -> Outcome:
-        if incoming.kind is Kind.INSTALL:
         incoming = cleaned(incoming)  # untrusted: text and card data come from the client
+        if incoming.kind is Kind.INSTALL:
             with speaking(incoming.locale):
                 return Outcome(replies=(Reply(text=tr(WELCOME)),))
         if incoming.kind is Kind.OTHER:

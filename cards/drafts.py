@@ -20,6 +20,7 @@ from bot.drafts.model import (
     fill_ins,
 )
 from bot.i18n import N_, tr
+from bot.privacy import for_management
 from cards.elements import Element, card, facts, open_url, text, text_input, when
 
 LANGUAGE_NAMES = {"en": N_("English"), "vi": N_("Vietnamese")}
@@ -93,10 +94,12 @@ def _edit(draft: Draft) -> Element:
 
 
 def management_post_card(draft: Draft, *, by: str) -> dict[str, Any]:
-    """The management summary as the management channel reads it."""
+    """The management summary as the management channel reads it: its words through `bot.privacy` (no personal
+    data, no technical detail) and no link into Odoo, like everything management reads."""
     body: list[Element] = [
-        text(draft.subject or draft.ticket_title, size="Large", weight="Bolder"),
+        text(for_management(draft.subject or draft.ticket_title) or draft.ticket_label, size="Large",
+             weight="Bolder"),
         text(tr("{ticket} · sent by {who}", ticket=draft.ticket_label, who=by), subtle=True, spacing="None"),
-        *_lines(draft.text),
+        *_lines(for_management(draft.text)),
     ]
-    return card(body, [open_url(tr("Open the ticket in Odoo"), draft.url)] if draft.url else None)
+    return card(body)

@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
 from bot.adapter import SendFailed
+from bot.drafts.model import DraftAction
 from bot.escalation.model import Answer
 from bot.management import service as management
 from bot.process import PROFILES_DIR, ProfileError, load_profile
@@ -27,7 +28,7 @@ from bot.timers import Timer
 from tests.conftest import AGENT, STRANGER, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub, Posted
 from tests.support.odoo_view import OdooView
-from tests.support.teams import TeamsClient, TeamsUser, card_text
+from tests.support.teams import TeamsClient, TeamsUser, card_elements, card_text
 
 DEV = "19:dev@thread.tacv2"
 MANAGEMENT = "19:management@thread.tacv2"
@@ -229,6 +230,38 @@ async def test_a_declined_escalation_asks_management_to_decide(teams: TeamsClien
     shown = latest(teams, card)
     assert "Decision needed: the Dev team declined it; who should take it on?" in shown
     assert "Content issue" not in shown  # the team's own words stay on its card
+
+
+async def test_an_escalation_reaching_management_reads_in_business_words(
+        teams: TeamsClient, odoo: OdooView, runtime: Runtime, clock: FakeClock) -> None:
+    await register(teams, senior="19:senior@thread.tacv2", management=MANAGEMENT)
+    tid = await new_ticket(teams, odoo, SCENARIO_3)
+    await teams.card(f"/ticket diag {tid} NullPointerException in ExamSubmitHandler on submit-api-7.mindx.local")
+    await teams.card(f"/ticket escalate {tid} senior Exams blocked; call the exam office on 0912 345 678")
+    clock.advance(minutes=6)  # Expedite: the senior engineers had 5 minutes to take it
+    await runtime.worker.run_once()
+    incident, escalation = management_cards(teams)
+    chain = card_text(escalation.card or {})
+    assert "Escalation to the Management" in chain and "[Acknowledge]" in chain  # management can take it
+    assert "Exams blocked; call the exam office on [phone hidden]" in chain
+    assert "[Open in Odoo]" not in chain and "diagnosis notes" not in chain
+    assert "Decision needed: the escalation has reached management; who takes it on, and how?" in \
+        latest(teams, incident)
+    assert not [secret for secret in PERSONAL_OR_TECHNICAL if secret in everything_management_saw(teams)]
+
+
+async def test_a_management_e_mail_draft_is_masked_like_the_cards(teams: TeamsClient, odoo: OdooView) -> None:
+    await register(teams, management=MANAGEMENT)
+    tid = await new_ticket(teams, odoo, SCENARIO_3)
+    draft = await teams.card(f"/ticket email {tid} management lang:en")  # the seeds' "To Management" template
+    [post] = [e for e in card_elements(draft) if e.get("verb") == DraftAction.POST]
+    status, _ = await teams.invoke(DraftAction.POST.value, {"draft": post["data"]["draft"]})
+    assert status == 200
+    [summary] = [p for p in management_cards(teams) if "sent by" in card_text(p.card or {})]
+    shown = card_text(summary.card or {})
+    assert "Business impact" in shown and "Exam office: [e-mail hidden], [phone hidden]." in shown
+    assert "actions" not in (summary.card or {})  # no link into Odoo
+    assert not [secret for secret in PERSONAL_OR_TECHNICAL if secret in everything_management_saw(teams)]
 
 
 async def test_management_cards_never_fail_a_command(teams: TeamsClient, odoo: OdooView) -> None:

@@ -5,12 +5,13 @@ Pure data and rules; `store.py` keeps it in Redis, `service.py` posts and answer
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from bot.i18n import N_
+from bot.privacy import for_management
 
 
 class Status(StrEnum):
@@ -70,6 +71,12 @@ class TicketContext:
     def to_json(self) -> dict[str, Any]:
         return {**self.__dict__, "deadline": self.deadline.isoformat() if self.deadline else None,
                 "findings": list(self.findings)}
+
+    def for_management_channel(self) -> TicketContext:
+        """What an escalation card may show in the management channel (the end of the chain): business words
+        (`bot.privacy`), no diagnosis notes, no link into Odoo."""
+        return replace(self, title=for_management(self.title) or self.label, customer=for_management(self.customer),
+                       description=for_management(self.description), findings=(), url="")
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TicketContext:

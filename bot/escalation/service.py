@@ -26,7 +26,8 @@ from bot.escalation.model import (
 from bot.i18n import N_, speaking, tr
 from bot.odoo.gateway import TicketNotFound
 from bot.parsing import UsageError
-from bot.reminders.nags import SUPPORT_CHANNEL
+from bot.privacy import for_management
+from bot.reminders.nags import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL
 from bot.tickets import Ticket
 from bot.timers import Timer
 from bot.turn import Incoming, Reply, root_conversation_id
@@ -87,9 +88,12 @@ async def escalate(services: Services, ticket: Ticket, teams: list[str], reason:
     posted = []
     for team, reference in references.items():
         assert reference is not None
+        business = team == MANAGEMENT_CHANNEL  # the management channel reads business words only
         escalation = Escalation(
             id=await services.escalations.new_id(ticket.id), team=team,
-            team_label=services.profile.escalation_teams[team].label, ticket=context, reason=reason,
+            team_label=services.profile.escalation_teams[team].label,
+            ticket=context.for_management_channel() if business else context,
+            reason=for_management(reason) if business else reason,
             escalated_by=by, posted_at=now, ack_due=now + ack_within,
             conversation_id=_conversation_id(reference), previous=previous)
         await services.escalations.save(escalation)  # saved first: a click can come before the post returns
