@@ -73,9 +73,11 @@ class TicketBot:
             if request is not None:  # `/ticket something-unknown`
                 raise UsageError(tr("I don't know the command `{name}`. `/ticket help` lists them.",
                                     name=request.name))
-            if ctx.incoming.kind is Kind.CARD_ACTION:
+            if ctx.incoming.kind is Kind.CARD_ACTION or ctx.incoming.value:  # Action.Execute, or Action.Submit's data
+                data = ctx.incoming.value or {}
+                clicked = ctx.incoming.verb or str(data.get("verb") or data.get("command") or "")
                 return _problem(tr("This button ({action}) is not something I can do.",
-                                   action=ctx.incoming.verb or tr("no action")),
+                                   action=clicked or tr("no action")),
                                 tr("Type `/ticket help` to see what I do."))
             # In channels the bot only hears messages that @mention it, so an answer is always wanted.
             return [Reply(text=tr(NOT_A_COMMAND))]
