@@ -40,7 +40,9 @@ class Reminders:
         `customer_wrote`: a customer message arrived; `agent_answered`: an agent answered it."""
         now = self._clock()
         key = str(ticket.id)
-        current = await self.engine.get_all(key, TICKET_KINDS)
+        # a reminder being sent right now (or whose replica died sending it) counts: a start-up rebuild or a
+        # poll must not replace it with a fresh one (its missed count, the leads and the channel would be lost)
+        current = await self.engine.get_all(key, TICKET_KINDS, claimed=True)
         last_update = now if customer_updated else since(current[Kind.UPDATE])
         waiting = None if (customer_updated or agent_answered) else since(current[Kind.CUSTOMER_REPLY])
         if customer_wrote:

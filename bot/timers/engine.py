@@ -233,16 +233,27 @@ class TimerEngine:
     async def get(self, kind: str, key: str) -> Timer | None:
         return (await self.get_all(key, [kind]))[kind]
 
-    async def get_all(self, key: str, kinds: Iterable[str]) -> dict[str, Timer | None]:
-        """The pending timer of each kind for `key` (None where there is none), in one round trip."""
+    async def get_all(self, key: str, kinds: Iterable[str], *, claimed: bool = False) -> dict[str, Timer | None]:
+        """The pending timer of each kind for `key` (None where there is none), in one round trip. With
+        `claimed`, a kind with no pending timer gives its claim in flight, if any (with its token and attempt):
+        it fires now, or again after its lease if its replica died."""
         kinds = list(kinds)
         members = [member_of(kind, key) for kind in kinds]
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.zmscore(self._due, members)
             pipe.hmget(self._data, members)
-            scores, payloads = await pipe.execute()
-        return {kind: None if score is None else Timer(str(kind), key, from_micros(score), json.loads(payload or "{}"))
-                for kind, score, payload in zip(kinds, scores, payloads, strict=True)}
+            pipe.hmget(self._claims, members)
+            scores, payloads, claims = await pipe.execute()
+        found: dict[str, Timer | None] = {}
+        for kind, score, payload, claim in zip(kinds, scores, payloads, claims, strict=True):
+            if score is not None:
+                found[kind] = Timer(str(kind), key, from_micros(score), json.loads(payload or "{}"))
+            elif claimed and claim:
+                token, due, attempt, data = _text(claim).split("\n", 3)
+                found[kind] = Timer(str(kind), key, from_micros(due), json.loads(data), token, int(attempt))
+            else:
+                found[kind] = None
+        return found
 
     async def pending(self, kind: str | None = None) -> list[Timer]:
         """The pending timers (of one kind, or all), ordered by due time."""

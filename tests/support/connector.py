@@ -1,12 +1,14 @@
 """A Bot Connector stub: the part of Teams' REST API the bot calls, over real HTTP.
 
 It records every activity the bot posts or updates, answers member lookups from a roster,
-and can be told to answer 429 a number of times (Teams throttling).
+and can be told to answer 429 a number of times (Teams throttling), to post a message and still
+answer an error (a gateway that took it, then failed), or to hold posts (`before_post`).
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +41,9 @@ class ConnectorStub:
     updated: list[Posted] = field(default_factory=list)
     auth_headers: list[str] = field(default_factory=list)  # Authorization of each post, as received
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # answered to the next posts
+    posted_despite: set[int] = field(default_factory=set)  # failure statuses answered after posting anyway
+    # called before each post is recorded (conversation id, activity); may wait; False: not posted (504)
+    before_post: Callable[[str, dict[str, Any]], Awaitable[bool]] | None = None
     attempts: int = 0  # posts received, failed ones included
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
 
@@ -62,13 +67,21 @@ class ConnectorStub:
         self.attempts += 1
         if self.failures:
             status, headers = self.failures.pop(0)
+            if status in self.posted_despite:
+                self._record(request, await request.json())
             return web.json_response({"error": {"code": "Throttled" if status == 429 else "Failed"}},
                                      status=status, headers=headers)
+        activity = await request.json()
+        if self.before_post is not None and not await self.before_post(request.match_info["cid"], activity):
+            return web.json_response({"error": {"code": "GatewayTimeout"}}, status=504)
+        return web.json_response({"id": self._record(request, activity).id})
+
+    def _record(self, request: web.Request, activity: dict[str, Any]) -> Posted:
         self.auth_headers.append(request.headers.get("Authorization", ""))
-        posted = Posted(request.match_info["cid"], await request.json(), request.match_info.get("aid", ""),
+        posted = Posted(request.match_info["cid"], activity, request.match_info.get("aid", ""),
                         f"msg-{next(self._ids)}")
         self.posted.append(posted)
-        return web.json_response({"id": posted.id})
+        return posted
 
     async def _put(self, request: web.Request) -> web.Response:
         posted = Posted(request.match_info["cid"], await request.json(), id=request.match_info["aid"])
