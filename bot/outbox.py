@@ -8,8 +8,11 @@ a Redis stream, and a relay applies the kept commands in order once Odoo answers
   proactively. Odoo still down: it stops and tries again later, the entry stays first. Odoo
   refuses the command (the ticket was closed meanwhile...): the refusal is the answer, and the
   entry is done: reported, not dropped.
-- Replaying is at-least-once: a relay that dies after Odoo applied a command and before the
-  entry is removed applies it again when it comes back.
+- Replaying is at-least-once with effects applied once: a command replayed after its first
+  attempt reached Odoo (the reply was lost, or the relay died before removing the entry) finds
+  what landed by its idempotency key and does not write it again (bot.odoo.idempotency).
+- The agent is told (the notice, then the command's answer) by one teller, in order, while the
+  relay applies the next entry: telling never holds up applying.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from redis.asyncio import Redis
@@ -99,6 +102,16 @@ class Outbox:
             await self._redis.delete(self._lock)
 
 
+@dataclass(frozen=True)
+class Telling:
+    """What the agent is told once their kept command was applied (or refused)."""
+
+    poster: Poster
+    incoming: Incoming
+    replies: list[Reply]
+    landed: bool
+
+
 class OutboxRelay:
     def __init__(self, outbox: Outbox, replay: Replay, outbound: Any, *,
                  remember_user: Callable[[str, int], Awaitable[None]], interval: float = 5.0) -> None:
@@ -114,6 +127,8 @@ class OutboxRelay:
         if token is None:
             return 0  # another replica is relaying
         applied = 0
+        to_tell: asyncio.Queue[Telling | None] = asyncio.Queue()
+        teller = asyncio.create_task(self._tell_in_order(to_tell))  # posts while the next entry is applied
         try:
             while (entry := await self._outbox.oldest()) is not None:
                 entry_id, incoming, odoo_user_id = entry
@@ -125,10 +140,16 @@ class OutboxRelay:
                     return applied  # still down: the entry stays first, in order
                 await self._outbox.done(entry_id)  # before telling: a failed message must not apply it twice
                 applied += 1
-                await self._tell(poster, incoming, replies, landed)
+                to_tell.put_nowait(Telling(poster, incoming, replies, landed))
         finally:
+            to_tell.put_nowait(None)
+            await teller
             await self._outbox.unlock(token)
         return applied
+
+    async def _tell_in_order(self, to_tell: asyncio.Queue[Telling | None]) -> None:
+        while (telling := await to_tell.get()) is not None:
+            await self._tell(telling.poster, telling.incoming, telling.replies, telling.landed)
 
     @staticmethod
     async def _tell(poster: Poster, incoming: Incoming, replies: list[Reply], landed: bool) -> None:
