@@ -391,6 +391,16 @@ async def test_the_digest_is_posted_by_the_timer_worker_every_morning(teams: Tea
     assert following is not None and following.due == pending.due + timedelta(days=1)  # it rescheduled itself
 
 
+async def test_the_digest_comes_back_after_redis_lost_its_data(runtime: Runtime, redis: Redis) -> None:
+    engine = runtime.services.reminders.engine
+    pending = await engine.get(management.DIGEST_KIND, management.DIGEST_KEY)
+    assert pending is not None
+    await redis.flushall()  # a restart without persistence
+    assert await engine.get(management.DIGEST_KIND, management.DIGEST_KEY) is None
+    await runtime.poller.poll_once()  # notices the reminders are gone and rebuilds them
+    assert await engine.get(management.DIGEST_KIND, management.DIGEST_KEY) == pending
+
+
 async def test_a_digest_delivered_twice_is_posted_once(teams: TeamsClient, runtime: Runtime,
                                                        clock: FakeClock) -> None:
     await register(teams, management=MANAGEMENT)

@@ -62,6 +62,7 @@ class OdooPoller:
         if not await redis.exists(rebuilt_marker(services)):
             logger.warning("Redis has lost the reminders (flushed, or restarted without persistence): rebuilding")
             await rebuild_reminders(services)
+            await management.ensure_digest(services)  # the digest timer was lost with them
         cursor = await redis.get(self._cursor_key)
         last_message = await redis.get(self._message_key)
         if cursor is None or last_message is None:  # first poll ever: start from now
