@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(json_logs=mode is Mode.PRODUCTION)
     try:
         settings = load_settings(os.environ, mode)
+        configure_logging(json_logs=mode is Mode.PRODUCTION, secrets=settings.secrets)
         asyncio.run(serve(settings, web_server=not args.worker_only))
     except (SettingsError, ProfileError) as error:
         print(f"configuration error: {error}", file=sys.stderr)

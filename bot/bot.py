@@ -14,6 +14,7 @@ from bot.handlers import GROUPS
 from bot.handlers.help import help_command
 from bot.i18n import N_, speaking, tr
 from bot.lifecycle import NotAllowed
+from bot.logs import correlation
 from bot.odoo.errors import OdooAccessDenied, OdooError, OdooUnavailable
 from bot.odoo.gateway import TicketNotFound
 from bot.odoo.idempotency import applying
@@ -108,7 +109,7 @@ class TicketBot:
         if command is None or request is None:
             return [], False
         ctx.again = True  # its first attempt may have reached Odoo before the connection broke
-        with speaking(incoming.locale):
+        with speaking(incoming.locale), correlation(ctx.correlation_id):
             try:
                 ctx.user = await odoo_user(ctx)
                 return await _apply(ctx, command, request), True
@@ -161,9 +162,11 @@ async def odoo_user(ctx: Ctx) -> OdooUser:
 
 
 async def log_turn(ctx: Ctx, call_next: Next) -> list[Reply]:
-    logger.info("turn %s: %s in %s conversation", ctx.correlation_id, ctx.incoming.kind,
-                ctx.incoming.conversation.type)
-    return await call_next(ctx)
+    """Every line logged from here to the end of the turn carries its correlation id (bot.logs)."""
+    with correlation(ctx.correlation_id):
+        logger.info("turn %s: %s in %s conversation", ctx.correlation_id, ctx.incoming.kind,
+                    ctx.incoming.conversation.type)
+        return await call_next(ctx)
 
 
 async def dedupe(ctx: Ctx, call_next: Next) -> list[Reply]:

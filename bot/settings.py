@@ -63,6 +63,12 @@ class Settings:
         return bool(self.app_id)
 
     @property
+    def secrets(self) -> tuple[str, ...]:
+        """What must never appear in a log: the Odoo API key, the app password, a password in REDIS_URL."""
+        redis_password = urlparse(self.redis_url).password if self.redis_url else None
+        return tuple(secret for secret in (self.odoo.api_key, self.app_password, redis_password) if secret)
+
+    @property
     def uses_sandbox_odoo(self) -> bool:
         return self.odoo.url is None
 
