@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import aiohttp
+import jwt
 import pytest
 from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
@@ -55,7 +56,7 @@ async def test_a_valid_token_is_served(secure: SecureBot) -> None:
 
 
 @pytest.mark.parametrize("case", ["missing", "malformed", "expired", "wrong audience", "wrong issuer",
-                                  "foreign key", "wrong service url", "not bearer"])
+                                  "foreign key", "wrong service url", "not bearer", "unsigned"])
 async def test_bad_tokens_are_401_and_nothing_runs(secure: SecureBot, case: str) -> None:
     key, url = secure.key, secure.connector_url
     tokens = {
@@ -67,6 +68,9 @@ async def test_bad_tokens_are_401_and_nothing_runs(secure: SecureBot, case: str)
         "foreign key": "Bearer " + SigningKey("test-key-1").token(app_id=APP_ID, service_url=url),
         "wrong service url": "Bearer " + key.token(app_id=APP_ID, service_url="https://elsewhere.example"),
         "not bearer": "Basic " + key.token(app_id=APP_ID, service_url=url),
+        "unsigned": "Bearer " + jwt.encode(  # valid claims, the trusted key's id, `alg: none` and no signature
+            jwt.decode(key.token(app_id=APP_ID, service_url=url), options={"verify_signature": False}), None,
+            algorithm="none", headers={"kid": key.kid}),
     }
     header = tokens[case]
     secure.teams.headers = {"Authorization": header} if header else {}
