@@ -3,9 +3,12 @@
 - A per-conversation budget shared by all replicas (Redis, one Lua script): at most 7 messages
   per second and 60 per 30 seconds, Teams' documented limits for a bot in one conversation.
 - Throttling (429), "busy" (412) and "unavailable" (503) are retried with exponential backoff and
-  jitter, honouring Retry-After. A server or gateway error or no answer (500, 502, 504, timeout) is
-  ambiguous for a new post (it may have been posted), so it is never blindly re-posted: the caller
-  gets the failure (a reminder then marks it as maybe posted: `bot.reminders.posted`).
+  jitter, honouring Retry-After, for as long as the waits add up to at most 45 s (below the 60 s
+  lease of the reminder sending it: a storm is sat out rather than counted out).
+- A server or gateway error or no answer (500, 502, 504, timeout) is ambiguous for a new post (it
+  may have been posted), so it is never blindly re-posted: the caller gets the failure (a reminder
+  then marks it as maybe posted: `bot.reminders.posted`). An update is re-sent (replacing twice is
+  harmless).
 """
 
 from __future__ import annotations
@@ -48,7 +51,8 @@ return 0
 """
 
 WINDOWS = ((1_000, 7), (30_000, 60))  # (window in ms, messages allowed in it)
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 5  # for an ambiguous failure of an update (re-sent: replacing twice is harmless)
+MAX_WAIT = 45.0  # seconds of backoff in all for one message, whatever Teams answers
 BASE_DELAY = 0.5
 MAX_DELAY = 30.0
 
@@ -84,22 +88,22 @@ class Outbound:
     async def _within_limits(self, reference: dict[str, Any], send: Callable[[], Awaitable[str]], *,
                              idempotent: bool = False) -> str:
         conversation = str((reference.get("conversation") or {}).get("id", ""))
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        attempt, waited = 0, 0.0
+        while True:
+            attempt += 1
             await self._wait_for_budget(conversation)
             try:
                 return await send()
             except SendFailed as failure:
-                if idempotent and failure.ambiguous and attempt < MAX_ATTEMPTS:
-                    await self._sleep(self._backoff(attempt, failure.retry_after))
-                    continue
-                if not failure.throttled or attempt == MAX_ATTEMPTS:
-                    logger.warning("message to %s not sent (%s)%s", conversation, failure,
-                                   ": may have been posted, not re-posted" if failure.ambiguous else "")
-                    raise
+                again = failure.throttled or (idempotent and failure.ambiguous and attempt < MAX_ATTEMPTS)
                 delay = self._backoff(attempt, failure.retry_after)
-                logger.info("Teams throttled a message to %s; retrying in %.1fs", conversation, delay)
+                if not again or waited + delay > MAX_WAIT:
+                    logger.warning("message to %s not sent after %d attempt(s) (%s)%s", conversation, attempt,
+                                   failure, ": may have been posted, not re-posted" if failure.ambiguous else "")
+                    raise
+                logger.info("Teams refused a message to %s (%s); retrying in %.1fs", conversation, failure, delay)
                 await self._sleep(delay)
-        raise AssertionError("unreachable")
+                waited += delay
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         exponential = min(MAX_DELAY, self._base_delay * 2 ** (attempt - 1))

@@ -241,7 +241,7 @@ async def test_a_hand_over_that_fails_half_way_is_done_again(teams: TeamsClient,
     tid = await priority_ticket(teams, odoo)
     await teams.card(f"/ticket escalate {tid} dev Teachers blocked")
     clock.advance(minutes=16)
-    teams.connector.failures.append((500, {}))  # Teams refuses the senior engineers' card once
+    teams.connector.failures.append((403, {}))  # Teams refuses the senior engineers' card once (not a 5xx: ambiguous)
     await runtime.worker.run_once()
     assert teams.connector.cards_in(SENIOR) == []
     clock.advance(minutes=2)  # the failed delivery's lease ends: the timer comes back

@@ -6,7 +6,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.adapter import Outcome, SendFailed, TeamsAdapter
-from bot.notify import Outbound
+from bot.notify import MAX_WAIT, Outbound
 from bot.settings import Mode, OdooSettings, Settings
 from bot.turn import Reply
 from tests.support.connector import ConnectorStub
@@ -65,14 +65,18 @@ async def test_an_ambiguous_failure_is_not_reposted(
     assert failure.value.ambiguous and stub.attempts == 1
 
 
-async def test_a_429_storm_gives_up_after_five_attempts(
+async def test_a_429_storm_is_sat_out_up_to_45_seconds_of_waiting(
         outbound_parts: tuple[Outbound, FakeTime, dict[str, object]], connector: tuple[ConnectorStub, str]) -> None:
-    outbound, _, reference = outbound_parts
+    outbound, time, reference = outbound_parts
     stub = connector[0]
-    stub.failures = [(429, {})] * 10
+    stub.failures = [(429, {})] * 5 + [(503, {})]  # 0.375 + 0.75 + ... + 12 s of backoff: within the 45 s
+    await outbound.send_to(reference, Reply(text="x"))
+    assert stub.attempts == 7 and len(stub.posted) == 1 and sum(time.slept) <= MAX_WAIT
+
+    stub.failures, stub.attempts = [(429, {"Retry-After": "20"})] * 10, 0
     with pytest.raises(SendFailed):
-        await outbound.send_to(reference, Reply(text="x"))
-    assert stub.attempts == 5 and stub.posted == []
+        await outbound.send_to(reference, Reply(text="y"))
+    assert stub.attempts == 3 and len(stub.posted) == 1  # a third wait of 20 s would pass 45 s: given up
 
 
 async def test_the_per_conversation_budget_is_kept(

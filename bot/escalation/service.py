@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from bot.adapter import SendFailed
 from bot.context import Services
 from bot.escalation.model import (
     NEEDS_TEXT,
@@ -99,7 +100,16 @@ async def escalate(services: Services, ticket: Ticket, teams: list[str], reason:
         await services.escalations.save(escalation)  # saved first: a click can come before the post returns
         with speaking(services.profile.language):
             posting = Reply(card=escalation_card(escalation, tz=services.timezone, now=now))
-        activity_id = await services.outbound.send_to(reference, posting)
+        try:
+            activity_id = await services.outbound.send_to(reference, posting)
+        except SendFailed as failure:
+            if not failure.ambiguous:
+                raise
+            # Teams may well have it (a gateway error after taking it): never posted twice; its clicks still
+            # work (the escalation is saved), only redrawing it in place cannot (no id)
+            logger.warning("escalation card %s for the %s channel may or may not have been posted (%s)",
+                           escalation.id, team, failure)
+            activity_id = ""
         escalation = await services.escalations.posted(escalation, activity_id)
         await services.reminders.engine.schedule(TIMER_KIND, escalation.id, escalation.ack_due)
         posted.append(escalation)
