@@ -7,7 +7,6 @@ behind the fault proxy (its delay keeps a turn in flight), SIGKILL for the crash
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from redis.asyncio import Redis
 
 from bot.deliveries import Deliveries, Delivery
 from tests.conftest import AGENT, RunningSandbox
+from tests.support.bot_process import spawn
 from tests.support.connector import ConnectorStub
 from tests.support.faultproxy import FaultProxy
 from tests.support.odoo_view import OdooView
@@ -26,7 +26,6 @@ from tests.support.proxied_odoo import proxy_in_front_of, served_like_odoo
 from tests.support.redis_server import free_port
 from tests.support.teams import TeamsClient, card_text
 
-RUNNER = Path(__file__).parent / "support" / "bot_process.py"
 LEASE = 2.0  # seconds the dead process's claim outlives it
 
 
@@ -56,12 +55,7 @@ async def start_bot(redis: Redis, redis_url: str, proxy: FaultProxy, connector: 
         async def start() -> BotProcess:
             port = free_port()
             with log_file(tmp_path / f"bot-{port}.log") as log:
-                process = await asyncio.create_subprocess_exec(
-                    sys.executable, str(RUNNER), str(port), redis_url, f"http://{proxy.address}",
-                    "--turn-lease", str(LEASE), stdout=asyncio.subprocess.PIPE, stderr=log)
-            assert process.stdout is not None
-            line = await asyncio.wait_for(process.stdout.readline(), 60)
-            assert line.strip() == b"ready", (tmp_path / f"bot-{port}.log").read_text()
+                process = await spawn(port, redis_url, f"http://{proxy.address}", log=log, turn_lease=LEASE)
             bot = BotProcess(process, TeamsClient(f"http://127.0.0.1:{port}/api/messages", connector_url, stub,
                                                   session, AGENT))
             started.append(bot)
