@@ -266,7 +266,7 @@ async def test_a_management_e_mail_draft_is_masked_like_the_cards(teams: TeamsCl
 
 async def test_management_cards_never_fail_a_command(teams: TeamsClient, odoo: OdooView) -> None:
     await register(teams, management=MANAGEMENT)
-    teams.connector.failures.append((500, {}))  # Teams refuses the management card (the first post of the turn)
+    teams.connector.failures.append((403, {}))  # Teams refuses the management card (the first post of the turn)
     answer = card_text(await teams.card("/ticket new Wi-Fi down in the whole building users:60"))
     assert "Logged as Expedite." in answer  # the agent's command went through
     tid = int(odoo.newest_ticket()["id"])
@@ -416,12 +416,24 @@ async def test_a_digest_that_could_not_be_posted_is_tried_again(teams: TeamsClie
                                                                 clock: FakeClock) -> None:
     await register(teams, management=MANAGEMENT)
     timer = Timer(management.DIGEST_KIND, management.DIGEST_KEY, clock.now(), token="claim-1", attempt=1)
-    teams.connector.failures.append((500, {}))
+    teams.connector.failures.append((403, {}))  # refused: nothing was posted
     with pytest.raises(SendFailed):
         await management.on_digest(runtime.services, timer)
     assert management_cards(teams) == []
     await management.on_digest(runtime.services, Timer(timer.kind, timer.key, timer.due, token="claim-2", attempt=2))
     assert len(management_cards(teams)) == 1
+
+
+async def test_a_digest_maybe_posted_is_not_posted_again(teams: TeamsClient, runtime: Runtime,
+                                                         clock: FakeClock) -> None:
+    await register(teams, management=MANAGEMENT)
+    timer = Timer(management.DIGEST_KIND, management.DIGEST_KEY, clock.now(), token="claim-1", attempt=1)
+    teams.connector.failures.append((502, {}))  # a gateway error: Teams may have taken it
+    await management.on_digest(runtime.services, timer)  # done with: no retry
+    await management.on_digest(runtime.services, Timer(timer.kind, timer.key, timer.due, token="claim-2", attempt=2))
+    assert management_cards(teams) == []
+    following = await runtime.services.reminders.engine.get(management.DIGEST_KIND, management.DIGEST_KEY)
+    assert following is not None and following.due > timer.due  # the next one is planned all the same
 
 
 @pytest.fixture

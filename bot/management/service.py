@@ -147,6 +147,8 @@ async def _follow(services: Services, ticket: Ticket, missed: datetime | None) -
     try:
         activity_id = await services.outbound.send_to(reference, reply)
     except BaseException:
+        # Not posted, or (an ambiguous answer) maybe posted without an id to redraw: the next change posts
+        # the card as it stands then; an incident management cannot see is worse than a card twice.
         await cards.release(ticket.id)
         raise
     await cards.posted(ticket.id, PostedCard(conversation, activity_id, fingerprint, shown))
@@ -210,15 +212,25 @@ async def on_digest(services: Services, timer: Timer) -> None:
     if await redis.set(marker, timer.token or "1", nx=True, ex=DIGEST_MARKER_SECONDS):
         try:
             await post_digest(services, Window(schedule.every.value, timer.due - schedule.period, timer.due))
-        except Exception:
-            await redis.delete(marker)  # not posted: the next attempt (after the lease) posts it
-            if timer.attempt < MAX_ATTEMPTS:
-                raise
-            logger.error("the management digest due %s was given up after %d attempts", timer.due.isoformat(),
-                         timer.attempt)
+        except SendFailed as failure:
+            if not failure.ambiguous:
+                await _not_posted(redis, marker, timer, failure)
+            else:  # Teams may have posted it: like every post the bot makes, never blindly again
+                logger.warning("the management digest due %s may have been posted (%s): not posted again",
+                               timer.due.isoformat(), failure)
+        except Exception as error:
+            await _not_posted(redis, marker, timer, error)
     following = schedule.next_after(max(services.clock(), timer.due), services.timezone)
     await services.reminders.engine.schedule(DIGEST_KIND, DIGEST_KEY, following,
                                              {"schedule": schedule.describe(), "timezone": services.timezone.key})
+
+
+async def _not_posted(redis: Any, marker: str, timer: Timer, error: Exception) -> None:
+    """The digest was not posted: the next attempt of the timer (after its lease) posts it, up to MAX_ATTEMPTS."""
+    await redis.delete(marker)
+    if timer.attempt < MAX_ATTEMPTS:
+        raise error
+    logger.error("the management digest due %s was given up after %d attempts", timer.due.isoformat(), timer.attempt)
 
 
 async def post_digest(services: Services, window: Window) -> bool:
