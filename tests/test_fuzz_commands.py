@@ -38,7 +38,7 @@ from tests.support.teams import card_text
 
 # inputs per test: 10,400 generated commands, forms and card clicks in all
 TYPED, ON_OPEN, NEW, SUBMITTED, CLICKED = 2_600, 2_000, 1_400, 2_200, 2_200
-BATCH = 50  # inputs per Hypothesis example: its cost per example (a few ms) is paid once per batch
+BATCH = 100  # inputs per Hypothesis example: its cost per example (a few ms) is paid once per batch
 TEAMS_MESSAGE_LIMIT = 28_000  # bytes: Teams refuses a bigger message, and the agent would see nothing
 BROKEN = ("Sorry, something went wrong on my side", "Odoo did not accept this", "Odoo refused this",
           "Odoo is not answering")
