@@ -261,6 +261,9 @@ TAMPERED: list[tuple[str, str, Any, str]] = [  # (case, verb, data, what the ans
     ("verb in capitals", "ESCALATION.ACK", {"escalation": "{id}"}, "is not something I can do"),
     ("decline without a reason", Answer.DECLINE, {"escalation": "{id}"}, "Please write why before sending"),
     ("need info, blank", Answer.NEED_INFO, {"escalation": "{id}", "info": "   "}, "Please write what you need"),
+    ("reason as a list", Answer.DECLINE, {"escalation": "{id}", "why": ["not ours"]}, "Please write why before"),
+    ("resolution as an object", Answer.RESOLVED, {"escalation": "{id}", "resolution": {"text": "x"}},
+     "Please write what was done"),
     ("reason over the limit", Answer.DECLINE, {"escalation": "{id}", "why": "n" * (MAX_COMMAND_LENGTH + 1)},
      f"I take at most {MAX_COMMAND_LENGTH:,}"),
 ]

@@ -170,7 +170,8 @@ async def answer(services: Services, incoming: Incoming, verb: str) -> dict[str,
     if incoming.conversation.root_id != escalation.conversation_id and not await _is_lead(services, incoming):
         raise Refused(tr("Only the {team}'s channel (or a team lead) can answer this escalation.",
                          team=escalation.team_label))
-    said = str(data.get(TEXT_INPUT.get(wanted, "")) or "").strip()
+    typed = data.get(TEXT_INPUT.get(wanted, ""))
+    said = typed.strip() if isinstance(typed, str) else ""  # the card's text box sends a string; nothing else is text
     if wanted in NEEDS_TEXT and not said:
         needed = NEEDS_TEXT[wanted]
         return escalation_card(escalation, tz=services.timezone, now=now,
