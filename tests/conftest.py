@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from hypothesis import settings as hypothesis_settings
 from redis.asyncio import Redis
 
 from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
@@ -19,6 +20,11 @@ from bot.settings import Mode, OdooSettings, Settings
 from tests.support.connector import ConnectorStub
 from tests.support.redis_server import redis_server
 from tests.support.teams import TeamsClient, TeamsUser
+
+# Property tests check properties, not speed (speed is measured under bench/): no per-example deadline,
+# which a busy CI machine would turn into failures.
+hypothesis_settings.register_profile("no-deadline", deadline=None)
+hypothesis_settings.load_profile("no-deadline")
 
 # Scenario 1 of the seeds starts on Jan 29, 3:33 PM in Vietnam (UTC+7).
 START = datetime(2025, 1, 29, 8, 33, tzinfo=UTC)
