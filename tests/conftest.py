@@ -18,6 +18,7 @@ from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
 from bot.server import RUNTIME, Runtime, create_app
 from bot.settings import Mode, OdooSettings, Settings
 from tests.support.connector import ConnectorStub
+from tests.support.odoo_view import OdooView
 from tests.support.redis_server import redis_server
 from tests.support.teams import TeamsClient, TeamsUser
 
@@ -87,6 +88,12 @@ async def sandbox(clock: FakeClock) -> AsyncIterator[RunningSandbox]:
     server = await _serve(create_sandbox_app(odoo))
     yield RunningSandbox(odoo, str(server.make_url("")).rstrip("/"))
     await server.close()
+
+
+@pytest.fixture
+def odoo(sandbox: RunningSandbox) -> OdooView:
+    """What the Odoo double holds, read the way a test asserts on it."""
+    return OdooView(sandbox.odoo)
 
 
 @pytest.fixture

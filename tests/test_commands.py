@@ -9,11 +9,6 @@ from tests.support.odoo_view import OdooView
 from tests.support.teams import TeamsClient, card_text
 
 
-@pytest.fixture
-def odoo(sandbox: RunningSandbox) -> OdooView:
-    return OdooView(sandbox.odoo)
-
-
 async def new_ticket(teams: TeamsClient, odoo: OdooView, args: str = "Printer on fire users:1") -> int:
     await teams.card(f"/ticket new {args}")
     return int(odoo.newest_ticket()["id"])

@@ -29,11 +29,6 @@ WORKAROUND = ("Trong lúc chờ, anh/chị có thể thử đăng nhập bằng 
               "hoặc dùng một trình duyệt khác.")
 
 
-@pytest.fixture
-def odoo(sandbox: RunningSandbox) -> OdooView:
-    return OdooView(sandbox.odoo)
-
-
 async def scenario_1(teams: TeamsClient, odoo: OdooView, *, customer_lang: str | bool = "vi_VN") -> int:
     """Scenario 1 of the seeds logged through the bot; the teacher's Odoo contact speaks Vietnamese."""
     odoo.call("res.partner", "write", [odoo.partner_id(CUSTOMER)], {"lang": customer_lang})

@@ -25,11 +25,6 @@ DUC = TeamsUser("29:dev-duc", "Võ Minh Đức", "duc.vm@mindx.edu.vn")
 MAI = TeamsUser("29:dev-mai", "Lê Thị Mai", "mai.lt@mindx.edu.vn")  # a developer with no Odoo user
 
 
-@pytest.fixture
-def odoo(sandbox: RunningSandbox) -> OdooView:
-    return OdooView(sandbox.odoo)
-
-
 async def register(teams: TeamsClient, **channels: str) -> None:
     for name, conversation in channels.items():
         await teams.say_in_channel(f"/ticket channel {name.replace('_', '-')}", conversation)

@@ -40,11 +40,6 @@ class OdooCall:
 
 
 @pytest.fixture
-def odoo(sandbox: RunningSandbox) -> OdooView:
-    return OdooView(sandbox.odoo)
-
-
-@pytest.fixture
 def received(sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> list[OdooCall]:
     """Every call the Odoo double receives, as Odoo gets it (after the wire)."""
     calls: list[OdooCall] = []

@@ -10,7 +10,6 @@ from pathlib import Path
 from string import Formatter
 
 import aiohttp
-import pytest
 import yaml
 from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
@@ -19,8 +18,9 @@ from bot.i18n import ENGLISH, LOCALES, catalogue, current, joined, language_of, 
 from bot.router import help_paragraphs
 from bot.server import Runtime, create_app
 from tests.conftest import AGENT, LEAD, FakeClock, RunningSandbox, bot_settings
-from tests.support.connector import ConnectorStub, Posted
+from tests.support.connector import ConnectorStub
 from tests.support.odoo_view import OdooView
+from tests.support.reminders import fire
 from tests.support.teams import TeamsClient, card_text
 
 PERSONAL = f"personal-{AGENT.id}"
@@ -199,18 +199,6 @@ def test_the_catalogue_has_no_stale_or_twice_defined_sentence() -> None:
 def vi(sentence: str, **values: object) -> str:
     with speaking("vi-VN"):
         return tr(sentence, **values)
-
-
-@pytest.fixture
-def odoo(sandbox: RunningSandbox) -> OdooView:
-    return OdooView(sandbox.odoo)
-
-
-async def fire(runtime: Runtime, teams: TeamsClient) -> list[Posted]:
-    """Run the timer worker once; what it posted."""
-    before = len(teams.connector.posted)
-    await runtime.worker.run_once()
-    return teams.connector.posted[before:]
 
 
 async def test_a_vietnamese_teams_user_is_answered_in_vietnamese(teams: TeamsClient) -> None:

@@ -434,11 +434,6 @@ DEVELOPER = TeamsUser("29:dev-duc", "Võ Minh Đức", "duc.vm@mindx.edu.vn")
 DEV_CHANNEL = "19:dev@thread.tacv2"
 
 
-@pytest.fixture
-def odoo(sandbox: RunningSandbox) -> OdooView:
-    return OdooView(sandbox.odoo)
-
-
 async def test_scenario_3_postmortem(teams: TeamsClient, odoo: OdooView, sandbox: RunningSandbox,
                                      clock: FakeClock) -> None:
     await teams.card("/ticket new Student submission system down during final exams users:53 type:bug\n"

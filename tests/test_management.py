@@ -45,11 +45,6 @@ PERSONAL_OR_TECHNICAL = ("exam.office@mindx.edu.vn", "coordinator.ha@", "0912 34
                          "ExamSubmitHandler", "2.14.3", "submit-api-7", "/api/exams", "ERROR", "http")
 
 
-@pytest.fixture
-def odoo(sandbox: RunningSandbox) -> OdooView:
-    return OdooView(sandbox.odoo)
-
-
 async def register(teams: TeamsClient, **channels: str) -> None:
     for name, conversation in channels.items():
         await teams.say_in_channel(f"/ticket channel {name}", conversation)

@@ -16,11 +16,6 @@ from tests.support.teams import TeamsClient, card_text
 PERSONAL = f"personal-{AGENT.id}"
 
 
-@pytest.fixture
-def odoo(sandbox: RunningSandbox) -> OdooView:
-    return OdooView(sandbox.odoo)
-
-
 async def new_ticket(teams: TeamsClient, odoo: OdooView) -> int:
     await teams.card("/ticket new Projector in room 302 shows no signal users:2")
     return int(odoo.newest_ticket()["id"])

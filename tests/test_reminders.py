@@ -13,22 +13,11 @@ from bot.server import Runtime
 from tests.conftest import AGENT, LEAD, FakeClock, RunningSandbox
 from tests.support.connector import Posted
 from tests.support.odoo_view import OdooView
+from tests.support.reminders import fire
 from tests.support.teams import TeamsClient, card_text
 
 PERSONAL = f"personal-{AGENT.id}"
 SUPPORT = "19:support@thread.tacv2"
-
-
-@pytest.fixture
-def odoo(sandbox: RunningSandbox) -> OdooView:
-    return OdooView(sandbox.odoo)
-
-
-async def fire(runtime: Runtime, teams: TeamsClient) -> list[Posted]:
-    """Run the timer worker once; what it posted."""
-    before = len(teams.connector.posted)
-    await runtime.worker.run_once()
-    return teams.connector.posted[before:]
 
 
 def nags(posted: list[Posted], about: str, conversation: str = PERSONAL) -> list[str]:

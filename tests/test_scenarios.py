@@ -7,9 +7,7 @@ double (fields and chatter) and what the agent saw on the cards.
 
 from __future__ import annotations
 
-import pytest
-
-from tests.conftest import AGENT, FakeClock, RunningSandbox
+from tests.conftest import AGENT, FakeClock
 from tests.support.connector import Posted
 from tests.support.odoo_view import OdooView
 from tests.support.teams import TeamsClient, TeamsUser, card_text
@@ -17,11 +15,6 @@ from tests.support.teams import TeamsClient, TeamsUser, card_text
 DEVELOPER = TeamsUser("29:dev-duc", "Võ Minh Đức", "duc.vm@mindx.edu.vn")
 CHANNELS = {"dev": "19:dev@thread.tacv2", "devops": "19:devops@thread.tacv2",
             "content-ops": "19:content@thread.tacv2", "management": "19:management@thread.tacv2"}
-
-
-@pytest.fixture
-def odoo(sandbox: RunningSandbox) -> OdooView:
-    return OdooView(sandbox.odoo)
 
 
 async def register_channels(teams: TeamsClient) -> None:
