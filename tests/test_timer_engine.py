@@ -202,6 +202,20 @@ async def test_a_timer_cancelled_while_in_flight_is_not_requeued(engine: TimerEn
     assert await engine.requeue_expired(at(1) + LEASE) == 2
 
 
+async def test_get_all_can_include_the_claims_in_flight(engine: TimerEngine) -> None:
+    await engine.schedule("ack", "8", at(0), {"misses": 1})
+    await engine.schedule("update", "8", at(0))
+    claimed = {t.kind: t for t in await engine.claim_due(at(0))}
+    await engine.schedule("update", "8", at(60), {"since": "x"})  # a pending timer wins over its claim
+    assert await engine.get_all("8", ["ack", "update"]) == {"ack": None, "update": Timer("update", "8", at(60),
+                                                                                           {"since": "x"})}
+    found = await engine.get_all("8", ["ack", "update", "follow_up"], claimed=True)
+    assert found == {"ack": claimed["ack"], "update": Timer("update", "8", at(60), {"since": "x"}), "follow_up": None}
+    assert (found["ack"].data, found["ack"].attempt) == ({"misses": 1}, 1)  # as claimed: a sync keeps it
+    assert await engine.complete(claimed["ack"])
+    assert (await engine.get_all("8", ["ack"], claimed=True))["ack"] is None
+
+
 async def test_engines_with_different_prefixes_are_separate(redis: Redis) -> None:
     a, b = TimerEngine(redis, prefix="a"), TimerEngine(redis, prefix="b")
     await a.schedule("ack", "1", at(0))
