@@ -29,10 +29,13 @@ logger = logging.getLogger(__name__)
 KEEP_SECONDS = 24 * 3600  # how long a delivered activity is remembered
 
 # KEYS: state, lease. ARGV: token, lease ms, keep s. The state is "running" or "done"; the lease
-# holds the token of the turn running it.
+# holds the token of the turn running it. The Redis client re-sends a command whose reply was lost
+# (bot.store.connect_redis): a claim that finds its own token took the lease the first time, and
+# answers 'again' (the safe answer: the turn looks in Odoo before writing).
 _CLAIM = """
 local state = redis.call('GET', KEYS[1])
 if state == 'done' then return 'done' end
+if redis.call('GET', KEYS[2]) == ARGV[1] then return 'again' end
 if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return 'running' end
 redis.call('SET', KEYS[1], 'running', 'EX', ARGV[3])
 if state then return 'again' end

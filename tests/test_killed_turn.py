@@ -176,3 +176,16 @@ async def until_gone(redis: Redis, key: str) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError(f"{key} never expired")
+
+
+async def test_a_claim_re_sent_after_its_reply_was_lost_still_runs(redis: Redis,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Redis client re-sends a command whose reply was lost: the claim landed the first time, so the
+    re-sent one finds its own lease. It must run (as a command that may have run), not be ignored as
+    'running' (then nobody would ever run it)."""
+    monkeypatch.setattr("bot.deliveries.secrets.token_hex", lambda _: "the-same-token")
+    deliveries = Deliveries(redis, "test:delivery:", lease=5)
+    assert (await deliveries.claim("conversation:activity-3")).delivery is Delivery.FIRST
+    assert (await deliveries.claim("conversation:activity-3")).delivery is Delivery.AGAIN  # the re-send
+    monkeypatch.setattr("bot.deliveries.secrets.token_hex", lambda _: "another-turn")
+    assert (await deliveries.claim("conversation:activity-3")).delivery is Delivery.RUNNING
