@@ -12,9 +12,11 @@ Known botbuilder 4.17.1 pitfalls handled here:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,6 +112,18 @@ class TeamsTurn:
             logger.warning("member lookup failed: %s", type(error).__name__)
             return None
         return getattr(member, "email", None) or getattr(member, "user_principal_name", None)
+
+
+# botbuilder sends to the Bot Connector with `requests`, each call in a thread of the event loop's
+# default executor (min(32, CPUs + 4) threads: 6 on a 2-CPU machine). A throttling or slow Bot Connector
+# would hold them all, and every other post (and the chart drawn off the loop) would queue behind.
+BOT_CONNECTOR_THREADS = 32
+
+
+def give_bot_connector_threads() -> None:
+    """Call once on the running loop, before the first post."""
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(BOT_CONNECTOR_THREADS, thread_name_prefix="bot-connector"))
 
 
 class TeamsAdapter:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from aiohttp import web
 
-from bot.adapter import TeamsAdapter
+from bot.adapter import TeamsAdapter, give_bot_connector_threads
 from bot.bot import TicketBot
 from bot.context import Services
 from bot.deliveries import Deliveries
@@ -121,6 +121,7 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
     profile = load_profile(settings.process_profile)  # a bad profile stops start-up before anything runs
 
     async def runtime(app: web.Application) -> AsyncIterator[None]:
+        give_bot_connector_threads()
         redis = connect_redis(settings.redis_url, timeout=settings.redis_timeout)
         sandbox: web.AppRunner | None = None
         odoo_url = settings.odoo.url
