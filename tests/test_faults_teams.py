@@ -25,7 +25,8 @@ from bot.timers import TimerWorker
 from tests.conftest import AGENT, LEAD, FakeClock, RunningSandbox
 from tests.support.connector import ConnectorStub, Posted
 from tests.support.odoo_view import OdooView
-from tests.support.teams import TeamsClient, card_text
+from tests.support.reminders import reminders
+from tests.support.teams import TeamsClient
 
 SUPPORT = "19:support@thread.tacv2"
 DEV = "19:dev@thread.tacv2"
@@ -51,16 +52,6 @@ class FakeTime:
         self.ms += seconds * 1000
         self.slept += seconds
         await asyncio.sleep(0)
-
-
-def reminders(posted: list[Posted]) -> list[tuple[str, str]]:
-    """(conversation, ticket number) of each reminder card."""
-    found = []
-    for post in posted:
-        text = card_text(post.card or {})
-        if "is not acknowledged yet" in text:
-            found.append((post.conversation_id.split(";")[0], text.split(" is not acknowledged yet")[0].split()[-1]))
-    return found
 
 
 def escalation_cards(posted: list[Posted], channel: str) -> list[str]:

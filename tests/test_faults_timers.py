@@ -31,7 +31,8 @@ from tests.conftest import AGENT, LEAD, FakeClock, RunningSandbox
 from tests.support.connector import ConnectorStub, Posted
 from tests.support.odoo_view import OdooView
 from tests.support.redis_server import free_port
-from tests.support.teams import TeamsClient, card_text
+from tests.support.reminders import reminders
+from tests.support.teams import TeamsClient
 
 ROOT = Path(__file__).resolve().parents[1]
 SUPPORT = "19:support@thread.tacv2"
@@ -73,16 +74,6 @@ async def eventually(condition: Any, seconds: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what}")
         await asyncio.sleep(0.05)
-
-
-def reminders(posted: list[Posted]) -> list[tuple[str, str]]:
-    """(conversation, ticket number) of each reminder card posted."""
-    found = []
-    for post in posted:
-        text = card_text(post.card or {})
-        if "is not acknowledged yet" in text:
-            found.append((post.conversation_id.split(";")[0], text.split(" is not acknowledged yet")[0].split()[-1]))
-    return found
 
 
 async def desk_with_due_reminders(teams: TeamsClient, runtime: Runtime, odoo: OdooView) -> list[str]:
