@@ -223,10 +223,15 @@ async def _drive(clients: list[TeamsClient], odoo: OdooSandbox, stub: ConnectorS
     kept = Counter(t.user for t in turns if t.kept)
     run = LoadRun([c.user for c in clients], tickets, turns, odoo, stub, started, cut.cut_from, cut.cut_until,
                   typed, drained, proxy.replies_swallowed)
-    for _ in range(400):  # the relay tells the agent right after an entry is done: let the last posts arrive
+    # The relay's teller posts the notices one after another, behind the applying (and, on a busy machine,
+    # well behind it): wait for the last ones while they keep coming (at most 15 s without a new post).
+    posts, quiet_since = len(stub.posted), time.monotonic()
+    while time.monotonic() - quiet_since < 15:
         if all(len(run.told_later(user)) >= kept[user] for user in range(len(clients))):
             break
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        if len(stub.posted) != posts:
+            posts, quiet_since = len(stub.posted), time.monotonic()
     return run
 
 
