@@ -22,6 +22,7 @@ from tests.support.faultproxy import FaultProxy
 from tests.support.odoo_view import OdooView
 from tests.support.proxied_odoo import Relay, proxy_in_front_of, served_like_odoo, through
 from tests.support.teams import TeamsClient, card_text
+from tests.support.waiting import eventually
 
 SAVED = "Your command is saved"
 APPLIED = "Odoo is back: your command was applied."
@@ -95,14 +96,6 @@ async def desk(start_desk: StartDesk) -> Desk:
     return await start_desk()
 
 
-async def until(condition: Callable[[], bool], what: str) -> None:
-    for _ in range(1000):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"never happened: {what}")
-
-
 async def test_refused_connections_keep_changes_and_the_relay_applies_them_in_order(desk: Desk) -> None:
     """Figures: 3 changes kept, 0 applied while refused, 3 applied in order after, 0 duplicates."""
     tid = await desk.new_ticket()
@@ -159,7 +152,7 @@ async def test_a_connection_cut_mid_request_keeps_the_change(desk: Desk) -> None
     desk.proxy.delay(0.3)  # the call is still in the proxy when the cut comes
     before = desk.proxy.connections
     typing = asyncio.create_task(desk.say(f"/ticket note {tid} Typed as the line was cut"))
-    await until(lambda: desk.proxy.connections > before, "the bot called Odoo")
+    await eventually(lambda: desk.proxy.connections > before, 10, "the bot called Odoo", every=0.01)
     desk.proxy.cut()
     assert SAVED in await typing
     assert await desk.heal() == [APPLIED]
@@ -213,7 +206,8 @@ async def test_odoo_finishing_a_create_after_the_bot_gave_up_makes_one_ticket(st
     title = "Wi-Fi down on floor 4"
     desk.sandbox.odoo.latency = 1.5
     assert SAVED in await desk.say(f"/ticket new {title} users:12")
-    await until(lambda: desk.tickets_named(title) == 1, "Odoo finished the create the bot gave up on")
+    await eventually(lambda: desk.tickets_named(title) == 1, 10, "Odoo finished the create the bot gave up on",
+                     every=0.01)
     desk.sandbox.odoo.latency = 0
     assert await desk.heal() == [APPLIED]
     assert desk.tickets_named(title) == 1

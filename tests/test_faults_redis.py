@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,6 +34,7 @@ from tests.support.faultproxy import FaultProxy, fault_proxy
 from tests.support.odoo_view import OdooView
 from tests.support.redis_server import restartable_redis
 from tests.support.teams import TeamsClient, TeamsUser, card_text
+from tests.support.waiting import eventually
 
 SUPPORT = "19:support@thread.tacv2"
 MANAGEMENT = "19:management@thread.tacv2"
@@ -277,14 +277,6 @@ async def test_cut_connections_are_made_again_by_the_next_command(
                 answer = card_text(await teams.card(f"/ticket show {tid}"))
                 assert number in answer and REDIS_DOWN not in answer
             assert proxy.connections > connections  # it did connect again
-
-
-async def eventually(condition: Callable[[], Awaitable[bool]], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not await condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def test_the_timer_worker_and_the_poller_live_through_an_outage(

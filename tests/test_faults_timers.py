@@ -33,6 +33,7 @@ from tests.support.odoo_view import OdooView
 from tests.support.redis_server import free_port
 from tests.support.reminders import reminders
 from tests.support.teams import TeamsClient
+from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[1]
 SUPPORT = "19:support@thread.tacv2"
@@ -66,14 +67,6 @@ async def stalled(stub: ConnectorStub, held: list[dict[str, Any]]) -> None:
             await asyncio.sleep(1)
             if held and stub.attempts == attempts:
                 return
-
-
-async def eventually(condition: Any, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not await condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def desk_with_due_reminders(teams: TeamsClient, runtime: Runtime, odoo: OdooView) -> list[str]:

@@ -25,6 +25,7 @@ from tests.support.odoo_view import OdooView
 from tests.support.proxied_odoo import proxy_in_front_of, served_like_odoo
 from tests.support.redis_server import free_port
 from tests.support.teams import TeamsClient, card_text
+from tests.support.waiting import eventually
 
 LEASE = 2.0  # seconds the dead process's claim outlives it
 
@@ -72,14 +73,6 @@ def log_file(path: Path) -> BinaryIO:
     return path.open("wb")
 
 
-async def until(condition: Callable[[], bool], what: str) -> None:
-    for _ in range(2000):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"never happened: {what}")
-
-
 def answers(teams: TeamsClient) -> list[str]:
     """The cards posted in the agent's 1:1 chat so far."""
     return [card_text(p.card) for p in teams.connector.cards_in(teams.personal()["id"]) if p.card]
@@ -109,7 +102,7 @@ async def test_a_turn_killed_after_odoo_wrote_runs_again_on_redelivery_and_appli
 
     proxy.delay(0.5)  # every packet waits: Odoo has written the note well before the bot hears back
     sending = asyncio.create_task(deliver(first.teams, activity))
-    await until(lambda: notes(odoo, tid, "Remounted the share") == 1, "Odoo wrote the note")
+    await eventually(lambda: notes(odoo, tid, "Remounted the share") == 1, 20, "Odoo wrote the note", every=0.01)
     await first.kill()
     with pytest.raises(aiohttp.ClientError):
         await sending  # Teams gets no answer: it will deliver the activity again
@@ -144,7 +137,7 @@ async def test_a_redelivery_while_the_first_turn_still_runs_is_ignored(
     proxy.delay(0.3)
     before = proxy.connections
     slow = asyncio.create_task(deliver(first.teams, activity))
-    await until(lambda: proxy.connections > before, "the first replica is talking to Odoo")
+    await eventually(lambda: proxy.connections > before, 20, "the first replica is talking to Odoo", every=0.01)
     await deliver(second.teams, activity)  # Teams gave up waiting and sent it again, to the other replica
     assert len(answers(second.teams)) == told
     await slow
@@ -166,16 +159,13 @@ async def test_a_claim_is_first_running_done_or_run_again_after_its_lease_lapsed
 
     assert (await deliveries.claim("conversation:activity-2")).delivery is Delivery.FIRST  # then its process dies
     assert (await deliveries.claim("conversation:activity-2")).delivery is Delivery.RUNNING
-    await until_gone(redis, "test:delivery:conversation:activity-2:lease")
+    lease = "test:delivery:conversation:activity-2:lease"
+
+    async def lease_gone() -> bool:
+        return not await redis.exists(lease)
+
+    await eventually(lease_gone, 5, f"{lease} to expire", every=0.01)
     assert (await deliveries.claim("conversation:activity-2")).delivery is Delivery.AGAIN
-
-
-async def until_gone(redis: Redis, key: str) -> None:
-    for _ in range(500):
-        if not await redis.exists(key):
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{key} never expired")
 
 
 async def test_a_claim_re_sent_after_its_reply_was_lost_still_runs(redis: Redis,

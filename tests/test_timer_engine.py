@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from redis.asyncio import Redis
 
 from bot.timers import MAX_ATTEMPTS, Timer, TimerEngine, TimerWorker
+from tests.support.waiting import eventually
 
 T0 = datetime(2025, 1, 29, 8, 33, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
@@ -526,14 +527,6 @@ async def start_worker(redis_url: str, prefix: str, *options: str) -> asyncio.su
     return process
 
 
-async def eventually(condition: Any, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not await condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
 async def test_three_processes_one_killed_fire_every_timer_exactly_once(redis: Redis, redis_url: str) -> None:
     prefix, count = "multi", 2000
     engine = TimerEngine(redis, prefix=prefix, lease=timedelta(seconds=1))
@@ -555,14 +548,14 @@ async def test_three_processes_one_killed_fire_every_timer_exactly_once(redis: R
             return (await redis.hlen(engine.key("fired")) >= 300
                     and any(v.endswith(f":{victim.pid}") for v in await redis.hvals(engine.key("fired_at")))
                     and await redis.scard(running) > 0)
-        await eventually(victim_busy_after_some_work, 15, "the victim to be busy")
+        await eventually(victim_busy_after_some_work, 15, "the victim to be busy", every=0.02)
         victim.send_signal(signal.SIGKILL)
         await victim.wait()
         interrupted = await redis.smembers(running)
 
         async def all_done() -> bool:
             return await redis.zcard(engine.key("due")) == 0 and await engine.in_flight() == 0
-        await eventually(all_done, 20, "every timer to fire")  # after this nothing can fire any more
+        await eventually(all_done, 20, "every timer to fire", every=0.02)  # after this nothing can fire any more
 
         fired = await redis.hgetall(engine.key("fired"))
         counts = Counter(fired.values())
