@@ -35,6 +35,7 @@ from bot.odoo.gateway import TicketNotFound
 from bot.parsing import TicketRef
 from bot.reminders.nags import MANAGEMENT_CHANNEL
 from bot.reminders.policy import Kind
+from bot.reminders.posted import FiringPosts
 from bot.tickets import Ticket
 from bot.timers import MAX_ATTEMPTS, Timer
 from bot.turn import Reply, root_conversation_id
@@ -47,7 +48,6 @@ DIGEST_KIND = "digest"
 DIGEST_KEY = "management"
 CARD_TTL_SECONDS = 90 * 24 * 3600  # a card is still redrawn if its ticket is reopened within this
 POSTING_SECONDS = 60  # one turn or replica posts a ticket's first card; the others wait for the next change
-DIGEST_MARKER_SECONDS = 8 * 24 * 3600
 DIGEST_TICKETS = 500  # read for one digest (two Odoo calls whatever the number); past it the card says so
 
 
@@ -203,34 +203,22 @@ async def ensure_digest(services: Services) -> datetime | None:
 
 
 async def on_digest(services: Services, timer: Timer) -> None:
-    """The digest is due: post it once for this due time, then schedule the next one."""
+    """The digest is due: post it once for this due time (like every post a timer makes: `FiringPosts`),
+    then schedule the next one."""
     schedule = services.profile.management.digest
     if schedule is None:
         return
-    redis = services.store.redis
-    marker = services.store.key("management", "digest", timer.due.isoformat())
-    if await redis.set(marker, timer.token or "1", nx=True, ex=DIGEST_MARKER_SECONDS):
-        try:
-            await post_digest(services, Window(schedule.every.value, timer.due - schedule.period, timer.due))
-        except SendFailed as failure:
-            if not failure.ambiguous:
-                await _not_posted(redis, marker, timer, failure)
-            else:  # Teams may have posted it: like every post the bot makes, never blindly again
-                logger.warning("the management digest due %s may have been posted (%s): not posted again",
-                               timer.due.isoformat(), failure)
-        except Exception as error:
-            await _not_posted(redis, marker, timer, error)
+    posts = FiringPosts(services.store, timer)
+    await posts.post(MANAGEMENT_CHANNEL, lambda: post_digest(
+        services, Window(schedule.every.value, timer.due - schedule.period, timer.due)))
+    if posts.failures and timer.attempt < MAX_ATTEMPTS:
+        posts.raise_failure()  # not posted: the timer's next attempt (after its lease) posts it
+    if posts.failures:
+        logger.error("the management digest due %s was given up after %d attempts", timer.due.isoformat(),
+                     timer.attempt)
     following = schedule.next_after(max(services.clock(), timer.due), services.timezone)
     await services.reminders.engine.schedule(DIGEST_KIND, DIGEST_KEY, following,
                                              {"schedule": schedule.describe(), "timezone": services.timezone.key})
-
-
-async def _not_posted(redis: Any, marker: str, timer: Timer, error: Exception) -> None:
-    """The digest was not posted: the next attempt of the timer (after its lease) posts it, up to MAX_ATTEMPTS."""
-    await redis.delete(marker)
-    if timer.attempt < MAX_ATTEMPTS:
-        raise error
-    logger.error("the management digest due %s was given up after %d attempts", timer.due.isoformat(), timer.attempt)
 
 
 async def post_digest(services: Services, window: Window) -> bool:

@@ -52,7 +52,7 @@ class FiringPosts:
             if not failure.ambiguous:
                 self.failures.append(failure)
                 return False
-            logger.warning("reminder %s|%s to %s may or may not have been posted (%s): not posted again",
+            logger.warning("%s|%s to %s may or may not have been posted (%s): not posted again",
                            self._timer.kind, self._timer.key, target, failure)
             await redis.set(mark, MAYBE, ex=MARK_TTL_SECONDS)
             return True
