@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from bot.insights.timeline import CONFIRMED, RESOLUTION_QUESTION
 from bot.odoo.gateway import DIAGNOSIS
 from bot.odoo.sandbox.sandbox import OdooSandbox
-from bot.odoo.sandbox.seed import facts_block
+from bot.odoo.sandbox.seed import facts_block, ids_by_name
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,8 @@ def seed_history(sb: OdooSandbox, *, seed: int = 7) -> int:
     dice = random.Random(seed)
     admin = sb.admin_uid
     now = sb.store.clock().astimezone(UTC)
-    named = {model: {r["name"]: r["id"] for r in sb.call(admin, model, "search_read", [[]], {"fields": ["name"]})}
-             for model in ("helpdesk.ticket.tag", "helpdesk.ticket.category", "helpdesk.ticket.stage",
-                           "helpdesk.ticket.team")}
+    named = {model: ids_by_name(sb, model) for model in ("helpdesk.ticket.tag", "helpdesk.ticket.category",
+                                                         "helpdesk.ticket.stage", "helpdesk.ticket.team")}
     agents = [u["id"] for u in sb.call(admin, "res.users", "search_read",
                                        [[["login", "in", ["tien.dd@mindx.edu.vn", "huy.pq@mindx.edu.vn",
                                                           "duc.vm@mindx.edu.vn"]]]], {"fields": ["id"]})]

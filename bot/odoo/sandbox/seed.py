@@ -104,7 +104,7 @@ PROJECT_TASKS = (
 )
 
 
-def _ids_by_name(sb: OdooSandbox, model: str) -> dict[str, int]:
+def ids_by_name(sb: OdooSandbox, model: str) -> dict[str, int]:
     return {r["name"]: r["id"] for r in sb.call(sb.admin_uid, model, "search_read", [[]], {"fields": ["name"]})}
 
 
@@ -128,7 +128,7 @@ def seed_scenarios(sb: OdooSandbox) -> None:
                                               [[{"name": c} for c in CATEGORIES]]), strict=True))
     for name, sequence in MINDX_STAGES:
         sb.call(admin, "helpdesk.ticket.stage", "create", [{"name": name, "sequence": sequence}])
-    stages = _ids_by_name(sb, "helpdesk.ticket.stage")
+    stages = ids_by_name(sb, "helpdesk.ticket.stage")
     users = {u["login"]: u["id"] for u in sb.call(admin, "res.users", "search_read", [[]], {"fields": ["login"]})}
     now = sb.store.clock().astimezone(UTC)
     for demo in TICKETS:
