@@ -11,8 +11,12 @@ a Redis stream, and a relay applies the kept commands in order once Odoo answers
 - Replaying is at-least-once with effects applied once: a command replayed after its first
   attempt reached Odoo (the reply was lost, or the relay died before removing the entry) finds
   what landed by its idempotency key and does not write it again (bot.odoo.idempotency).
-- The agent is told (the notice, then the command's answer) by one teller, in order, while the
-  relay applies the next entry: telling never holds up applying.
+- The agent is told (the notice, then the command's answer) while the relay applies the next entry:
+  telling never holds up applying. One teller per conversation: in the order typed within a chat,
+  and a chat that has used up its Teams budget (bot.notify: 60 messages in 30 s) waits alone, not
+  with every other agent's chat behind it.
+- The relay's lock is renewed while it runs (applying, then telling), so a long drain is never
+  taken over by a second replica mid-way (which would replay the same entries and tell twice).
 """
 
 from __future__ import annotations
@@ -33,6 +37,13 @@ from bot.turn import Conversation, ConversationType, Incoming, Kind, Person, Rep
 from cards.notices import queued_card
 
 logger = logging.getLogger(__name__)
+
+# KEYS[1]: the relay's lock; ARGV: token, "renew" or "release", lease ms. 1 if the lock was ours.
+_IF_OURS = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == 'renew' then redis.call('PEXPIRE', KEYS[1], ARGV[3]) else redis.call('DEL', KEYS[1]) end
+return 1
+"""
 
 Replay = Callable[[Incoming, TeamsChannel], Awaitable[tuple[list[Reply], bool]]]  # the answer; applied?
 
@@ -71,6 +82,7 @@ class Outbox:
         self._stream = prefix + "stream"
         self._keys = prefix + "kept:"
         self._lock = prefix + "relay"
+        self._if_ours = redis.register_script(_IF_OURS)
 
     async def keep(self, incoming: Incoming, odoo_user_id: int) -> bool:
         """Keep the command (once per Teams activity); False if it was kept already."""
@@ -97,9 +109,12 @@ class Outbox:
         token = secrets.token_hex(8)
         return token if await self._redis.set(self._lock, token, nx=True, px=int(seconds * 1000)) else None
 
+    async def renew(self, token: str, seconds: float) -> bool:
+        """Extend the lock if it is still ours; False if it lapsed (another replica may be relaying)."""
+        return bool(await self._if_ours(keys=[self._lock], args=[token, "renew", int(seconds * 1000)]))
+
     async def unlock(self, token: str) -> None:
-        if await self._redis.get(self._lock) == token:
-            await self._redis.delete(self._lock)
+        await self._if_ours(keys=[self._lock], args=[token, "release", 0])
 
 
 @dataclass(frozen=True)
@@ -112,25 +127,52 @@ class Telling:
     landed: bool
 
 
+class Tellers:
+    """One teller per conversation, each telling its own chat in order; `finish` waits for them all."""
+
+    def __init__(self, tell: Callable[[Telling], Awaitable[None]]) -> None:
+        self._tell = tell
+        self._queues: dict[str, asyncio.Queue[Telling | None]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def add(self, telling: Telling) -> None:
+        chat = str((telling.incoming.reference.get("conversation") or {}).get("id", ""))
+        if chat not in self._queues:
+            self._queues[chat] = asyncio.Queue()
+            self._tasks.append(asyncio.create_task(self._tell_in_order(self._queues[chat])))
+        self._queues[chat].put_nowait(telling)
+
+    async def finish(self) -> None:
+        for queue in self._queues.values():
+            queue.put_nowait(None)
+        await asyncio.gather(*self._tasks)
+
+    async def _tell_in_order(self, queue: asyncio.Queue[Telling | None]) -> None:
+        while (telling := await queue.get()) is not None:
+            await self._tell(telling)
+
+
 class OutboxRelay:
     def __init__(self, outbox: Outbox, replay: Replay, outbound: Any, *,
-                 remember_user: Callable[[str, int], Awaitable[None]], interval: float = 5.0) -> None:
+                 remember_user: Callable[[str, int], Awaitable[None]], interval: float = 5.0,
+                 lease: float = 60.0) -> None:
         self._outbox = outbox
         self._replay = replay
         self._outbound = outbound
         self._remember_user = remember_user
         self._interval = interval
+        self._lease = lease
 
     async def run_once(self) -> int:
         """Apply what was kept, oldest first, until Odoo stops answering; how many were applied."""
-        token = await self._outbox.lock(max(60.0, self._interval * 4))
+        token = await self._outbox.lock(self._lease)
         if token is None:
             return 0  # another replica is relaying
         applied = 0
-        to_tell: asyncio.Queue[Telling | None] = asyncio.Queue()
-        teller = asyncio.create_task(self._tell_in_order(to_tell))  # posts while the next entry is applied
+        keeper = asyncio.create_task(self._keep_lock(token))
+        tellers = Tellers(self._tell)  # they post while the next entry is applied
         try:
-            while (entry := await self._outbox.oldest()) is not None:
+            while not keeper.done() and (entry := await self._outbox.oldest()) is not None:
                 entry_id, incoming, odoo_user_id = entry
                 await self._remember_user(incoming.sender.id, odoo_user_id)
                 poster = Poster(self._outbound, incoming.reference)
@@ -140,25 +182,33 @@ class OutboxRelay:
                     return applied  # still down: the entry stays first, in order
                 await self._outbox.done(entry_id)  # before telling: a failed message must not apply it twice
                 applied += 1
-                to_tell.put_nowait(Telling(poster, incoming, replies, landed))
+                tellers.add(Telling(poster, incoming, replies, landed))
         finally:
-            to_tell.put_nowait(None)
-            await teller
+            await tellers.finish()
+            keeper.cancel()
             await self._outbox.unlock(token)
         return applied
 
-    async def _tell_in_order(self, to_tell: asyncio.Queue[Telling | None]) -> None:
-        while (telling := await to_tell.get()) is not None:
-            await self._tell(telling.poster, telling.incoming, telling.replies, telling.landed)
+    async def _keep_lock(self, token: str) -> None:
+        """Renew the lock every third of its lease; return (which stops the relay's round) once it was lost."""
+        while True:
+            await asyncio.sleep(self._lease / 3)
+            try:
+                if not await self._outbox.renew(token, self._lease):
+                    logger.warning("outbox relay: the lock lapsed; another replica may go on from here")
+                    return
+            except Exception:  # Redis away for a moment: the lease still has two thirds to go
+                logger.warning("outbox relay: could not renew the lock", exc_info=True)
 
     @staticmethod
-    async def _tell(poster: Poster, incoming: Incoming, replies: list[Reply], landed: bool) -> None:
+    async def _tell(telling: Telling) -> None:
+        incoming = telling.incoming
         with speaking(incoming.locale):  # in the language the command was typed in, like its answer
-            notice = Reply(card=queued_card(incoming.text or tr("(a form)"), landed=landed))
+            notice = Reply(card=queued_card(incoming.text or tr("(a form)"), landed=telling.landed))
         try:
-            await poster.send(notice)
-            for reply in replies:
-                await poster.send(reply)
+            await telling.poster.send(notice)
+            for reply in telling.replies:
+                await telling.poster.send(reply)
         except Exception:  # Teams refused: the command stays applied (or refused) in Odoo, which is the record
             logger.exception("outbox: could not tell %s about their kept command", incoming.sender.name)
 

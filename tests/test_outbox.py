@@ -3,15 +3,22 @@ is back; reads fail fast while it is down (circuit breaker)."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
+from redis.asyncio import Redis
 
 from bot.odoo.breaker import CircuitBreaker
 from bot.odoo.errors import OdooUnavailable
+from bot.outbox import Outbox, OutboxRelay
 from bot.server import Runtime
+from bot.turn import Conversation, ConversationType, Incoming, Kind, Person, Reply
 from tests.conftest import AGENT, RunningSandbox
 from tests.support.connector import Posted
 from tests.support.odoo_view import OdooView
 from tests.support.teams import TeamsClient, card_text
+from tests.support.waiting import eventually
 
 PERSONAL = f"personal-{AGENT.id}"
 
@@ -112,3 +119,61 @@ def test_the_breaker_opens_after_failures_in_a_row_and_tries_again_after_the_coo
     breaker.succeeded()
     breaker.failed()
     breaker.check()  # an answer reset the count
+
+
+def kept_command(chat: str, n: int) -> Incoming:
+    return Incoming(Kind.MESSAGE, f"{chat}-{n}", Conversation(chat, ConversationType.PERSONAL), Person("29:a", "Agent"),
+                    text=f"/ticket note 1 {chat} #{n}", reference={"conversation": {"id": chat}})
+
+
+class HeldChat:
+    """Outbound whose posts to one chat wait until released (that chat's Teams budget is used up)."""
+
+    def __init__(self, held: str) -> None:
+        self.held, self.release, self.posted = held, asyncio.Event(), []
+
+    async def send_to(self, reference: dict[str, Any], reply: Reply) -> str:
+        if reference["conversation"]["id"] == self.held:
+            await self.release.wait()
+        self.posted.append((reference["conversation"]["id"], card_text(reply.card) if reply.card else reply.text))
+        return str(len(self.posted))
+
+
+async def replayed(incoming: Incoming, channel: object) -> tuple[list[Reply], bool]:
+    return [Reply(text=f"done: {incoming.text}")], True
+
+
+async def test_a_chat_waiting_for_its_budget_does_not_hold_up_telling_the_others(redis: Redis) -> None:
+    """Figures: 2 chats x 3 kept commands; the held chat's 6 posts come after the other's 6, each chat in order."""
+    outbox, outbound = Outbox(redis, "test:outbox:"), HeldChat("chat-a")
+    for n in range(3):
+        for chat in ("chat-a", "chat-b"):
+            assert await outbox.keep(kept_command(chat, n), odoo_user_id=7)
+    relay = OutboxRelay(outbox, replayed, outbound, remember_user=lambda *_: asyncio.sleep(0))
+    running = asyncio.create_task(relay.run_once())
+    await eventually(lambda: len(outbound.posted) == 6, 5, "chat-b told")
+    assert {chat for chat, _ in outbound.posted} == {"chat-b"}  # told while chat-a waits
+    assert not running.done()  # the round waits for every telling before it gives the lock back
+    outbound.release.set()
+    assert await running == 6
+    for chat in ("chat-a", "chat-b"):
+        said = [text for to, text in outbound.posted if to == chat]
+        assert [line for line in said if line.startswith("done")] == [f"done: /ticket note 1 {chat} #{n}"
+                                                                       for n in range(3)]
+        assert said[0].startswith("Odoo is back: your command was applied.")
+
+
+async def test_the_relay_keeps_its_lock_while_a_round_outlasts_the_lease(redis: Redis) -> None:
+    """Figures: a round held 3 leases long; a second replica's round meanwhile relays 0 and posts nothing."""
+    outbox, outbound = Outbox(redis, "test:lease:"), HeldChat("chat-a")
+    assert await outbox.keep(kept_command("chat-a", 0), odoo_user_id=7)
+    first = OutboxRelay(outbox, replayed, outbound, remember_user=lambda *_: asyncio.sleep(0), lease=0.3)
+    second = OutboxRelay(outbox, replayed, outbound, remember_user=lambda *_: asyncio.sleep(0), lease=0.3)
+    running = asyncio.create_task(first.run_once())
+    await asyncio.sleep(0.9)  # three leases: without renewal the lock would have lapsed
+    assert await outbox.keep(kept_command("chat-b", 1), odoo_user_id=7)
+    assert await second.run_once() == 0
+    assert outbound.posted == []
+    outbound.release.set()
+    assert await running == 1
+    assert await redis.exists("test:lease:relay") == 0  # given back
