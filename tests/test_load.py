@@ -20,8 +20,8 @@ def user_tickets(run: LoadRun, user: int) -> list[int]:
 async def test_2000_commands_from_20_users_with_odoo_cut_for_10_seconds(redis_url: str, tmp_path: Path) -> None:
     """Figures: 2,000 commands answered in their turn; of the 1,400 changes, each applied exactly once (0
     missing, 0 duplicates), though hundreds were kept during and after the cut and some of Odoo's replies were
-    lost after it wrote; each kept one told at most once when it landed (at least 99 % told, see below); each
-    user's changes in Odoo in the order typed."""
+    lost after it wrote; each kept one told exactly once that it was applied; each user's changes in Odoo in the
+    order typed."""
     run = await run_load(redis_url, tmp_path, users=USERS, commands=COMMANDS, cut_after=700, cut_seconds=10.0)
     assert len(run.turns) == COMMANDS
     assert len(run.changes) == COMMANDS * 7 // 10
@@ -32,17 +32,11 @@ async def test_2000_commands_from_20_users_with_odoo_cut_for_10_seconds(redis_ur
     landed = run.landed()
     assert [(turn.mark, landed[turn.mark]) for turn in run.changes if landed[turn.mark] != 1] == []
 
-    untold = 0
     for user in range(USERS):
-        told, kept_by_user = run.told_later(user), sum(turn.user == user for turn in kept)
-        assert set(told) <= {APPLIED} and len(told) <= kept_by_user  # never "NOT applied", never told twice
-        untold += kept_by_user - len(told)
+        told = run.told_later(user)
+        assert told == [APPLIED] * sum(turn.user == user for turn in kept)  # each kept one told once, applied
         changes = sorted((turn for turn in run.changes if turn.user == user), key=lambda turn: turn.seq)
         assert run.marks_in_chatter(user) == [turn.seq for turn in changes if turn.kind != "new"]
         assert user_tickets(run, user) == [turn.seq for turn in changes if turn.kind == "new"]
         [ticket] = run.odoo.call(2, "helpdesk.ticket", "read", [[run.tickets[user]]], {"fields": ["stage_id"]})
         assert ticket["stage_id"][1] == "In Progress"  # the last of its holds was resumed
-    # Telling is best effort (bot/outbox.py: the change in Odoo is the record). About one run in four, on a
-    # busy machine, one "applied" notice of ~900 never reached the Bot Connector stub, with nothing in the bot's
-    # log: not understood yet (issue 7's note). Every change still landed exactly once (asserted above).
-    assert untold <= len(kept) // 100

@@ -203,7 +203,9 @@ async def _drive(clients: list[TeamsClient], odoo: OdooSandbox, stub: ConnectorS
             sent = time.monotonic()
             await client.post(activity)
             seconds = time.monotonic() - sent
-            answers = [p for p in stub.posted if p.reply_to == activity["id"]]
+            # activity ids are unique per conversation only (each simulated client counts from 1)
+            answers = [p for p in stub.posted
+                       if p.reply_to == activity["id"] and p.conversation_id == activity["conversation"]["id"]]
             said = "\n".join(card_text(p.card) if p.card else p.text for p in answers)
             turns.append(Turn(user, seq, kind, activity["id"], sent, seconds, said))
             cut.one_answered()
@@ -223,15 +225,12 @@ async def _drive(clients: list[TeamsClient], odoo: OdooSandbox, stub: ConnectorS
     kept = Counter(t.user for t in turns if t.kept)
     run = LoadRun([c.user for c in clients], tickets, turns, odoo, stub, started, cut.cut_from, cut.cut_until,
                   typed, drained, proxy.replies_swallowed)
-    # The relay's teller posts the notices one after another, behind the applying (and, on a busy machine,
-    # well behind it): wait for the last ones while they keep coming (at most 15 s without a new post).
-    posts, quiet_since = len(stub.posted), time.monotonic()
-    while time.monotonic() - quiet_since < 15:
+    # The relay tells each chat in order, behind the applying, within Teams' budget of 60 messages per chat in
+    # 30 s (bot/notify.py; each kept command is a notice and its answer): wait for the last notices, at most 2 min.
+    for _ in range(240):
         if all(len(run.told_later(user)) >= kept[user] for user in range(len(clients))):
             break
         await asyncio.sleep(0.5)
-        if len(stub.posted) != posts:
-            posts, quiet_since = len(stub.posted), time.monotonic()
     return run
 
 
