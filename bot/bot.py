@@ -9,7 +9,7 @@ from redis.exceptions import RedisError
 
 from bot.adapter import Outcome
 from bot.context import Ctx, Services
-from bot.deliveries import Delivery
+from bot.deliveries import Claim, Delivery
 from bot.handlers import GROUPS
 from bot.handlers.help import help_command
 from bot.i18n import N_, speaking, tr
@@ -53,14 +53,16 @@ class TicketBot:
         self.services = services
         self.router = router or build_router()
 
-    async def on_turn(self, incoming: Incoming, teams: TeamsChannel) -> Outcome:
+    async def on_turn(self, incoming: Incoming, teams: TeamsChannel, *, claim: Claim | None = None) -> Outcome:
+        """One Teams turn. `claim`: its activity is claimed already (a lapsed turn a sweeper took over,
+        bot.lapsed), so it runs under that claim instead of claiming it again."""
         incoming = cleaned(incoming)  # untrusted: text and card data come from the client
         if incoming.kind is Kind.INSTALL:
             with speaking(incoming.locale):
                 return Outcome(replies=(Reply(text=tr(WELCOME)),))
         if incoming.kind is Kind.OTHER:
             return Outcome()
-        ctx = Ctx(incoming, teams, self.services, correlation_id=uuid.uuid4().hex[:12])
+        ctx = Ctx(incoming, teams, self.services, correlation_id=uuid.uuid4().hex[:12], claim=claim)
         with speaking(incoming.locale):
             replies = await self.router.dispatch(ctx, self._run_command)
         if incoming.kind is Kind.CARD_ACTION:  # Action.Execute: the answer replaces the card
@@ -171,13 +173,14 @@ async def log_turn(ctx: Ctx, call_next: Next) -> list[Reply]:
 
 async def dedupe(ctx: Ctx, call_next: Next) -> list[Reply]:
     """Teams re-sends an activity when the bot is slow, or when the replica running it died: each activity
-    runs once to the end (bot.deliveries); after a crash it runs again, finding in Odoo what landed. A card
-    action is answered again instead (its answer is the card, and card answers are idempotent)."""
+    runs once to the end (bot.deliveries); after a crash it runs again (re-delivered, or taken over by a
+    sweeper: `ctx.claim`), finding in Odoo what landed. A card action is answered again instead (its answer
+    is the card, and card answers are idempotent)."""
     incoming = ctx.incoming
     if incoming.kind is Kind.CARD_ACTION or not incoming.activity_id:
         return await call_next(ctx)
     deliveries = ctx.services.deliveries
-    claim = await deliveries.claim(incoming.dedupe_key)
+    claim = ctx.claim or await deliveries.claim(incoming)
     if not claim.delivery.runs:
         logger.info("turn %s: delivery of %s ignored (%s)", ctx.correlation_id, incoming.activity_id, claim.delivery)
         return []
@@ -185,7 +188,7 @@ async def dedupe(ctx: Ctx, call_next: Next) -> list[Reply]:
         logger.warning("turn %s: %s runs again (the process running it stopped)", ctx.correlation_id,
                        incoming.activity_id)
         ctx.again = True
-    async with deliveries.running(incoming.dedupe_key, claim):
+    async with deliveries.running(claim):
         return await call_next(ctx)
 
 

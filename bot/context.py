@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from bot.deliveries import Deliveries
+from bot.deliveries import Claim, Deliveries
 from bot.escalation.store import EscalationStore
 from bot.odoo.gateway import OdooGateway
 from bot.outbox import Outbox
@@ -62,6 +62,7 @@ class Ctx:
     correlation_id: str
     user: OdooUser | None = None  # set by the user-mapping middleware
     again: bool = False  # it may have run before (kept and replayed, re-delivered after a crash)
+    claim: Claim | None = None  # its activity claimed already: a lapsed turn a sweeper took over (bot.lapsed)
 
     @property
     def odoo(self) -> OdooGateway:

@@ -25,6 +25,7 @@ from bot.context import Services
 from bot.deliveries import Deliveries
 from bot.escalation import service as escalation
 from bot.escalation.store import EscalationStore
+from bot.lapsed import LapsedTurns
 from bot.management import service as management
 from bot.notify import Outbound
 from bot.odoo.errors import OdooError
@@ -56,6 +57,7 @@ class Runtime:
     worker: TimerWorker
     poller: OdooPoller
     relay: OutboxRelay
+    sweeper: LapsedTurns
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -87,11 +89,13 @@ async def _start_sandbox(settings: Settings, profile: ProcessProfile, clock: Clo
 
 @asynccontextmanager
 async def _background(runtime: Runtime, *, enabled: bool) -> AsyncIterator[None]:
-    """The timer worker, the Odoo poller and the outbox relay, running beside the web server until shutdown."""
+    """The timer worker, the Odoo poller, the outbox relay and the lapsed turns' sweeper, running beside the web
+    server until shutdown."""
     stop = asyncio.Event()
     tasks = [asyncio.create_task(runtime.worker.run(stop), name="timer-worker"),
              asyncio.create_task(runtime.poller.run(stop), name="odoo-poller"),
-             asyncio.create_task(runtime.relay.run(stop), name="outbox-relay")] if enabled else []
+             asyncio.create_task(runtime.relay.run(stop), name="outbox-relay"),
+             asyncio.create_task(runtime.sweeper.run(stop), name="lapsed-turns")] if enabled else []
     try:
         yield
     finally:
@@ -152,7 +156,8 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
             worker = TimerWorker(reminders.engine, timer_handler(services, Nagger(services)),
                                  clock=clock)
             poller = OdooPoller(services, interval=timedelta(seconds=settings.poll_interval))
-            runtime = Runtime(settings, services, bot, adapter, odoo_url, worker, poller, relay)
+            sweeper = LapsedTurns(services.deliveries, bot.on_turn, outbound, interval=settings.turn_lease / 2)
+            runtime = Runtime(settings, services, bot, adapter, odoo_url, worker, poller, relay, sweeper)
             app[RUNTIME] = runtime
             await rebuild_reminders(services)
             await management.ensure_digest(services)  # every replica: a pending digest is kept, not doubled

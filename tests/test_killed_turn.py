@@ -2,42 +2,30 @@
 another replica, which runs it once the dead one's claim has lapsed, and applies it once.
 
 Real processes: two bots spawned from `tests/support/bot_process.py` on one redis-server, the Odoo double
-behind the fault proxy (its delay keeps a turn in flight), SIGKILL for the crash."""
+behind the fault proxy (its delay keeps a turn in flight), SIGKILL for the crash. When Teams does not deliver
+it again, a sweeper finishes it: tests/test_lapsed_turns.py."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
 
 import aiohttp
 import pytest
 from redis.asyncio import Redis
 
 from bot.deliveries import Deliveries, Delivery
-from tests.conftest import AGENT, RunningSandbox
-from tests.support.bot_process import spawn
+from bot.turn import Conversation, Incoming, Kind, Person
+from tests.conftest import RunningSandbox
 from tests.support.connector import ConnectorStub
 from tests.support.faultproxy import FaultProxy
 from tests.support.odoo_view import OdooView
 from tests.support.proxied_odoo import proxy_in_front_of, served_like_odoo
-from tests.support.redis_server import free_port
-from tests.support.teams import TeamsClient, card_text
+from tests.support.replicas import BotProcess, answers, deliver, notes, replicas, typed
 from tests.support.waiting import eventually
 
 LEASE = 2.0  # seconds the dead process's claim outlives it
-
-
-@dataclass
-class BotProcess:
-    process: asyncio.subprocess.Process
-    teams: TeamsClient
-
-    async def kill(self) -> None:
-        self.process.kill()  # SIGKILL: no cleanup, no answer, the claim left as it was
-        await self.process.wait()
 
 
 @pytest.fixture
@@ -50,42 +38,14 @@ async def proxy(sandbox: RunningSandbox) -> AsyncIterator[FaultProxy]:
 @pytest.fixture
 async def start_bot(redis: Redis, redis_url: str, proxy: FaultProxy, connector: tuple[ConnectorStub, str],
                     tmp_path: Path) -> AsyncIterator[Callable[[], Awaitable[BotProcess]]]:
-    stub, connector_url = connector
-    started: list[BotProcess] = []
-    async with aiohttp.ClientSession() as session:
-        async def start() -> BotProcess:
-            port = free_port()
-            with log_file(tmp_path / f"bot-{port}.log") as log:
-                process = await spawn(port, redis_url, f"http://{proxy.address}", log=log, turn_lease=LEASE)
-            bot = BotProcess(process, TeamsClient(f"http://127.0.0.1:{port}/api/messages", connector_url, stub,
-                                                  session, AGENT))
-            started.append(bot)
-            return bot
-
-        yield start
-        for bot in started:
-            if bot.process.returncode is None:
-                bot.process.terminate()
-                await bot.process.wait()
+    async with replicas(redis_url, f"http://{proxy.address}", connector, tmp_path, turn_lease=LEASE) as running:
+        yield running.start
 
 
-def log_file(path: Path) -> BinaryIO:
-    return path.open("wb")
-
-
-def answers(teams: TeamsClient) -> list[str]:
-    """The cards posted in the agent's 1:1 chat so far."""
-    return [card_text(p.card) for p in teams.connector.cards_in(teams.personal()["id"]) if p.card]
-
-
-def notes(odoo: OdooView, ticket_id: int, containing: str) -> int:
-    return sum(containing in message["body"] for message in odoo.messages(ticket_id))
-
-
-async def deliver(teams: TeamsClient, activity: dict[str, Any]) -> None:
-    """Teams posting the activity (again): the bot answers HTTP 200 and posts its answer, if any."""
-    response = await teams.post(activity)
-    assert response.status in (200, 201)
+def incoming(activity_id: str) -> Incoming:
+    """A typed command as the claim keeps it (its key: `conversation:<activity_id>`)."""
+    return Incoming(Kind.MESSAGE, activity_id, Conversation("conversation"), Person("29:someone", "Someone"),
+                    text="/ticket note 1 Remounted the share")
 
 
 async def test_a_turn_killed_after_odoo_wrote_runs_again_on_redelivery_and_applies_once(
@@ -96,8 +56,7 @@ async def test_a_turn_killed_after_odoo_wrote_runs_again_on_redelivery_and_appli
     first, second = await start_bot(), await start_bot()
     await first.teams.card("/ticket new Shared drive is read-only users:4")
     tid = int(odoo.newest_ticket()["id"])
-    activity = {**first.teams._base(first.teams.personal()), "type": "message",
-                "text": f"/ticket note {tid} Remounted the share"}
+    activity = typed(first.teams, f"/ticket note {tid} Remounted the share")
     told = len(answers(first.teams))
 
     proxy.delay(0.5)  # every packet waits: Odoo has written the note well before the bot hears back
@@ -131,8 +90,7 @@ async def test_a_redelivery_while_the_first_turn_still_runs_is_ignored(
     first, second = await start_bot(), await start_bot()
     await first.teams.card("/ticket new Projector fan is loud users:1")
     tid = int(odoo.newest_ticket()["id"])
-    activity = {**first.teams._base(first.teams.personal()), "type": "message",
-                "text": f"/ticket hold {tid} Waiting for a spare fan"}
+    activity = typed(first.teams, f"/ticket hold {tid} Waiting for a spare fan")
     told = len(answers(first.teams))
     proxy.delay(0.3)
     before = proxy.connections
@@ -150,22 +108,22 @@ async def test_a_claim_is_first_running_done_or_run_again_after_its_lease_lapsed
     """The claim itself, on the real redis-server: a second claim while the first runs is refused, one after
     it finished is refused, one after its holder vanished runs again."""
     deliveries = Deliveries(redis, "test:delivery:", lease=0.3)
-    claim = await deliveries.claim("conversation:activity-1")
+    claim = await deliveries.claim(incoming("activity-1"))
     assert claim.delivery is Delivery.FIRST
-    async with deliveries.running("conversation:activity-1", claim):
+    async with deliveries.running(claim):
         await asyncio.sleep(0.5)  # longer than the lease: it is renewed while the turn runs
-        assert (await deliveries.claim("conversation:activity-1")).delivery is Delivery.RUNNING
-    assert (await deliveries.claim("conversation:activity-1")).delivery is Delivery.DONE
+        assert (await deliveries.claim(incoming("activity-1"))).delivery is Delivery.RUNNING
+    assert (await deliveries.claim(incoming("activity-1"))).delivery is Delivery.DONE
 
-    assert (await deliveries.claim("conversation:activity-2")).delivery is Delivery.FIRST  # then its process dies
-    assert (await deliveries.claim("conversation:activity-2")).delivery is Delivery.RUNNING
+    assert (await deliveries.claim(incoming("activity-2"))).delivery is Delivery.FIRST  # then its process dies
+    assert (await deliveries.claim(incoming("activity-2"))).delivery is Delivery.RUNNING
     lease = "test:delivery:conversation:activity-2:lease"
 
     async def lease_gone() -> bool:
         return not await redis.exists(lease)
 
     await eventually(lease_gone, 5, f"{lease} to expire", every=0.01)
-    assert (await deliveries.claim("conversation:activity-2")).delivery is Delivery.AGAIN
+    assert (await deliveries.claim(incoming("activity-2"))).delivery is Delivery.AGAIN
 
 
 async def test_a_claim_re_sent_after_its_reply_was_lost_still_runs(redis: Redis,
@@ -175,7 +133,7 @@ async def test_a_claim_re_sent_after_its_reply_was_lost_still_runs(redis: Redis,
     'running' (then nobody would ever run it)."""
     monkeypatch.setattr("bot.deliveries.secrets.token_hex", lambda _: "the-same-token")
     deliveries = Deliveries(redis, "test:delivery:", lease=5)
-    assert (await deliveries.claim("conversation:activity-3")).delivery is Delivery.FIRST
-    assert (await deliveries.claim("conversation:activity-3")).delivery is Delivery.AGAIN  # the re-send
+    assert (await deliveries.claim(incoming("activity-3"))).delivery is Delivery.FIRST
+    assert (await deliveries.claim(incoming("activity-3"))).delivery is Delivery.AGAIN  # the re-send
     monkeypatch.setattr("bot.deliveries.secrets.token_hex", lambda _: "another-turn")
-    assert (await deliveries.claim("conversation:activity-3")).delivery is Delivery.RUNNING
+    assert (await deliveries.claim(incoming("activity-3"))).delivery is Delivery.RUNNING
