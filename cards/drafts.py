@@ -21,7 +21,7 @@ from bot.drafts.model import (
 )
 from bot.i18n import N_, tr
 from bot.privacy import for_management
-from cards.elements import Element, card, facts, open_url, text, text_input, when
+from cards.elements import Element, card, facts, literal, open_url, text, text_input, when
 
 LANGUAGE_NAMES = {"en": N_("English"), "vi": N_("Vietnamese")}
 
@@ -44,7 +44,7 @@ def _lines(value: str) -> list[Element]:
         if not line.strip():
             gap = True
             continue
-        blocks.append(text(line, spacing="Medium" if gap else "None"))
+        blocks.append(text(literal(line), spacing="Medium" if gap else "None"))
         gap = False
     return blocks
 
@@ -52,28 +52,30 @@ def _lines(value: str) -> list[Element]:
 def _recipient(draft: Draft) -> str:
     if draft.rules.recipient is Recipient.MANAGEMENT:
         return tr("the management channel")
-    return draft.recipient or tr("the ticket's followers (the ticket has no customer)")
+    return literal(draft.recipient) if draft.recipient else tr("the ticket's followers (the ticket has no customer)")
 
 
 def draft_card(draft: Draft, *, tz: ZoneInfo, now: datetime, notice: str = "") -> dict[str, Any]:
-    """`notice`: said to the person who clicked (e.g. "already posted by ..."), above the rest."""
+    """`notice`: said to the person who clicked (e.g. "already posted by ..."), above the rest; a name in it
+    is to be `literal` already. The draft's own text is shown literally: it is what will be sent."""
     name = LANGUAGE_NAMES.get(draft.language)
     language = tr(name) if name else draft.language
     body: list[Element] = [text(notice, color="attention", weight="Bolder")] if notice else []
     body += [
         text(tr("Draft {kind} for {recipient}", kind=tr(draft.rules.label), recipient=_recipient(draft)),
              size="Large", weight="Bolder"),
-        text(f"{draft.ticket_label} · {draft.ticket_title}", subtle=True, spacing="None"),
+        text(f"{draft.ticket_label} · {literal(draft.ticket_title)}", subtle=True, spacing="None"),
         facts([(tr("Subject"), draft.subject), (tr("Language"), language)]),
         {"type": "Container", "style": "emphasis", "items": _lines(draft.text)},
     ]
     posted = draft.state is DraftState.POSTED
     if posted:
         body.append(text(tr("Posted to {recipient} by {who}, {when}.", recipient=_recipient(draft),
-                            who=draft.posted_by, when=when(draft.posted_at, tz, now)), color="good", weight="Bolder"))
+                            who=literal(draft.posted_by), when=when(draft.posted_at, tz, now)), color="good",
+                         weight="Bolder"))
     elif missing := fill_ins(draft.text):
-        body.append(text(tr("Fill in {parts} with Edit before posting.", parts=", ".join(dict.fromkeys(missing))),
-                         color="warning"))
+        parts = literal(", ".join(dict.fromkeys(missing)))
+        body.append(text(tr("Fill in {parts} with Edit before posting.", parts=parts), color="warning"))
     actions: list[Element] = []
     if not posted:
         post_title = tr("Post to management channel") if draft.rules.recipient is Recipient.MANAGEMENT else \
@@ -97,9 +99,9 @@ def management_post_card(draft: Draft, *, by: str) -> dict[str, Any]:
     """The management summary as the management channel reads it: its words through `bot.privacy` (no personal
     data, no technical detail) and no link into Odoo, like everything management reads."""
     body: list[Element] = [
-        text(for_management(draft.subject or draft.ticket_title) or draft.ticket_label, size="Large",
+        text(literal(for_management(draft.subject or draft.ticket_title)) or draft.ticket_label, size="Large",
              weight="Bolder"),
-        text(tr("{ticket} · sent by {who}", ticket=draft.ticket_label, who=by), subtle=True, spacing="None"),
+        text(tr("{ticket} · sent by {who}", ticket=draft.ticket_label, who=literal(by)), subtle=True, spacing="None"),
         *_lines(for_management(draft.text)),
     ]
     return card(body)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.escalation.model import NOBODY_FURTHER, REFRESH, TEXT_INPUT, Answer, Escalation, Status
 from bot.i18n import tr
 from bot.process import format_duration
-from cards.elements import Element, card, facts, open_url, text, text_input, when
+from cards.elements import Element, card, facts, literal, open_url, text, text_input, when
 
 FINDINGS_SHOWN = 6
 
@@ -39,11 +39,11 @@ def _status(escalation: Escalation, tz: ZoneInfo, now: datetime) -> list[Element
     if escalation.acknowledged_at is not None:
         took = format_duration(escalation.acknowledged_at - escalation.posted_at)
         lines.append(text(tr("Acknowledged by {who} {when} ({took} after it was posted)",
-                             who=escalation.acknowledged_by, when=when(escalation.acknowledged_at, tz, now), took=took),
-                          color="good", weight="Bolder"))
+                             who=literal(escalation.acknowledged_by), when=when(escalation.acknowledged_at, tz, now),
+                             took=took), color="good", weight="Bolder"))
     status = escalation.status
-    said = f": {escalation.answer}" if escalation.answer else ""
-    who = escalation.answered_by
+    said = f": {literal(escalation.answer)}" if escalation.answer else ""
+    who = literal(escalation.answered_by)
     if status is Status.OPEN:
         late = now > escalation.ack_due
         waiting = {"team": escalation.team_label, "when": when(escalation.ack_due, tz, now)}
@@ -64,7 +64,8 @@ def _status(escalation: Escalation, tz: ZoneInfo, now: datetime) -> list[Element
 
 
 def escalation_card(escalation: Escalation, *, tz: ZoneInfo, now: datetime, notice: str = "") -> dict[str, Any]:
-    """`notice`: said to the person who clicked (e.g. "already acknowledged by ..."), above the rest."""
+    """`notice`: said to the person who clicked (e.g. "already acknowledged by ..."), above the rest; a name
+    in it is to be `literal` already."""
     ticket = escalation.ticket
     body: list[Element] = [text(notice, color="attention", weight="Bolder")] if notice else []
     if escalation.previous:
@@ -73,7 +74,7 @@ def escalation_card(escalation: Escalation, *, tz: ZoneInfo, now: datetime, noti
     body += [
         text(tr("Escalation to the {team}", team=escalation.team_label), weight="Bolder", color="attention",
              spacing="None"),
-        text(f"{ticket.label} · {ticket.title}", size="Large", weight="Bolder"),
+        text(f"{ticket.label} · {literal(ticket.title)}", size="Large", weight="Bolder"),
         facts([
             (tr("Class of service"), ticket.service_class),
             (tr("Users affected"), str(ticket.users) if ticket.users is not None else tr("not known")),
@@ -85,12 +86,12 @@ def escalation_card(escalation: Escalation, *, tz: ZoneInfo, now: datetime, noti
         ]),
     ]
     if escalation.reason:
-        body += [text(tr("Impact and urgency"), weight="Bolder"), text(escalation.reason)]
+        body += [text(tr("Impact and urgency"), weight="Bolder"), text(literal(escalation.reason))]
     if ticket.description:
-        body += [text(tr("Reported"), weight="Bolder"), text(ticket.description, subtle=True)]
+        body += [text(tr("Reported"), weight="Bolder"), text(literal(ticket.description), subtle=True)]
     if ticket.findings:
         body.append(text(tr("What was tried, errors and metrics (diagnosis notes)"), weight="Bolder"))
-        body += [{"type": "TextBlock", "text": finding, "wrap": True, "fontType": "Monospace", "size": "Small"}
+        body += [{"type": "TextBlock", "text": literal(finding), "wrap": True, "fontType": "Monospace", "size": "Small"}
                  for finding in ticket.findings[-FINDINGS_SHOWN:]]
     body += _status(escalation, tz, now)
     actions: list[Element] = []

@@ -15,7 +15,7 @@ from bot.insights.postmortem import PostMortem, event_line, stamps
 from bot.insights.service_levels import rounded
 from bot.insights.timeline import Event
 from bot.insights.trends import KB_CANDIDATE, ClassTimes, Counts, Pattern, Spread, Trend
-from cards.elements import Element, card, facts, open_url, text
+from cards.elements import Element, card, facts, literal, open_url, text
 
 LIST_SHOWN = 8
 TIMELINE_SHOWN = 30
@@ -90,11 +90,11 @@ def postmortem_card(review: PostMortem, markdown: str, *, tz: ZoneInfo) -> dict[
     """The review, and its Markdown (as posted to Odoo) behind a "Markdown" button."""
     ticket, moments = review.ticket, review.moments
     body = [text(tr("Post-mortem"), weight="Bolder", color="accent"),
-            text(f"{ticket.label} · {ticket.title}", size="Large", weight="Bolder", spacing="None")]
+            text(f"{ticket.label} · {literal(ticket.title)}", size="Large", weight="Bolder", spacing="None")]
     if review.draft:
-        body.append(text(tr("Draft: the ticket is still open ({stage}).", stage=ticket.stage), color="warning",
+        body.append(text(tr("Draft: the ticket is still open ({stage}).", stage=literal(ticket.stage)), color="warning",
                          weight="Bolder"))
-    body.append(text(review.impact, color="attention", weight="Bolder"))
+    body.append(text(literal(review.impact), color="attention", weight="Bolder"))
     reported, *resolved = stamps([moments.reported, *([moments.resolved] if moments.resolved else [])], tz)
     body.append(facts([
         (tr("Customer"), ticket.customer.name if ticket.customer else ""),
@@ -106,7 +106,8 @@ def postmortem_card(review: PostMortem, markdown: str, *, tz: ZoneInfo) -> dict[
         (tr("Status"), ticket.stage),
     ]))
     body += _section(tr("Timeline ({zone})", zone=tz.key), [_timeline(review, tz)])
-    body += _section(tr("Root cause"), [text(review.root_cause or tr("Not recorded: add it with `/ticket diag`."))])
+    body += _section(tr("Root cause"),
+                     [text(literal(review.root_cause) or tr("Not recorded: add it with `/ticket diag`."))])
     body += _section(tr("What went well"), [_bullets(review.went_well, none=tr("Nothing recorded."))])
     body += _section(tr("What to improve"), [_bullets(review.to_improve, none=tr("Nothing recorded."))])
     body += _section(tr("Action items"), [_bullets([tr("{item} (owner, due date: to fill in)", item=item)
@@ -114,7 +115,7 @@ def postmortem_card(review: PostMortem, markdown: str, *, tz: ZoneInfo) -> dict[
     body.append(text(tr("Posted to the ticket's chatter as an internal note."), subtle=True, spacing="Large"))
     shown = markdown if len(markdown) <= MARKDOWN_SHOWN else \
         markdown[:MARKDOWN_SHOWN].rstrip() + "\n" + tr("… (cut here: the whole text is in the ticket's note in Odoo)")
-    markdown_card = card([{**text(shown), "fontType": "Monospace", "size": "Small"}])
+    markdown_card = card([{**text(literal(shown)), "fontType": "Monospace", "size": "Small"}])  # its source, as is
     actions = [{"type": "Action.ShowCard", "title": tr("Markdown"), "card": markdown_card}]
     if ticket.url:
         actions.append(open_url(tr("Open in Odoo"), ticket.url))
@@ -139,7 +140,9 @@ def _section(title: str, content: list[Element]) -> list[Element]:
 
 
 def _bullets(items: Sequence[str], *, none: str) -> Element:
-    shown = [f"- {item}" for item in items[:LIST_SHOWN]]
+    """The bot's list of `items`, each shown `literal`: they are sentences with names, causes and error texts
+    in them (Teams renders no code spans, so the bot's own backticks in one of them read the same)."""
+    shown = [f"- {literal(item)}" for item in items[:LIST_SHOWN]]
     if len(items) > LIST_SHOWN:
         shown.append("- " + tr("… and {count} more", count=len(items) - LIST_SHOWN))
     return text("\n".join(shown) if shown else none, spacing="None")

@@ -25,7 +25,7 @@ from bot.management.model import (
     StepKind,
     Trigger,
 )
-from cards.elements import Element, card, facts, text, when
+from cards.elements import Element, card, facts, literal, text, when
 
 STEP_SAYS = {
     StepKind.REPORTED: N_("Reported"),
@@ -89,7 +89,7 @@ def _heading(summary: IncidentSummary) -> str:
 
 
 def _step(step: Step, tz: ZoneInfo, day: date) -> Element:
-    said = tr(STEP_SAYS[step.kind], team=step.team, who=step.who)
+    said = tr(STEP_SAYS[step.kind], team=step.team, who=literal(step.who))
     return text(f"{_at(step.at, tz, day)} · {said}", spacing="None")
 
 
@@ -125,7 +125,7 @@ def _decision(decision: Decision | None) -> Element:
     if decision is None:
         return text(tr("No decision is needed from management now."), subtle=True)
     if decision.kind is DecisionKind.ASKED:
-        said = tr("Decision needed: {what}", what=decision.text)
+        said = tr("Decision needed: {what}", what=literal(decision.text))
     elif decision.kind is DecisionKind.DECLINED:
         said = tr("Decision needed: the {team} declined it; who should take it on?", team=decision.team)
     else:
@@ -140,7 +140,7 @@ def incident_card(summary: IncidentSummary, *, tz: ZoneInfo, now: datetime) -> d
     body: list[Element] = [
         text(_heading(summary), weight="Bolder", color="attention" if phase_color == "attention" else "default",
              spacing="None"),
-        text(summary.title, size="Large", weight="Bolder"),
+        text(literal(summary.title), size="Large", weight="Bolder"),
         text(tr(PHASE_SAYS[summary.phase], teams=summary.teams), weight="Bolder", color=phase_color),
     ]
     next_update = ""
@@ -178,7 +178,7 @@ def _window(digest: Digest, tz: ZoneInfo) -> str:
 
 
 def _listed(listed: Listed, detail: str) -> Element:
-    return text(f"**{listed.label}** {listed.title} · {detail}", spacing="Small")
+    return text(f"**{listed.label}** {literal(listed.title)} · {detail}", spacing="Small")
 
 
 def digest_card(digest: Digest, *, tz: ZoneInfo, now: datetime) -> dict[str, Any]:
@@ -206,7 +206,7 @@ def digest_card(digest: Digest, *, tz: ZoneInfo, now: datetime) -> dict[str, Any
     if digest.oldest:
         body.append(text(tr("Oldest open tickets"), weight="Bolder"))
         body += [_listed(listed, tr("{service_class} · {stage} · open for {age}", service_class=listed.service_class,
-                                    stage=listed.stage, age=rounded(_age(now, listed.since))))
+                                    stage=literal(listed.stage), age=rounded(_age(now, listed.since))))
                  for listed in digest.oldest]
     if digest.capped:
         body.append(text(tr("There are more tickets than I read at once: these figures are a lower bound."),

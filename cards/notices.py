@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from bot.i18n import tr
-from cards.elements import card, text
+from cards.elements import card, literal, text
 
 
 def problem_card(message: str, *, hint: str = "", reference: str = "") -> dict[str, Any]:
+    """`message` and `hint` are the bot's sentences, with what the person typed in them already `literal`."""
     body = [text(message, color="attention", weight="Bolder")]
     if hint:
         body.append(text(hint))
@@ -24,9 +25,9 @@ def queued_card(command: str, *, landed: bool | None = None, waiting: int = 0) -
         said = tr("Odoo is back: your command was applied.") if landed else \
             tr("Odoo is back: your command was NOT applied:")
         return card([text(said, color="good" if landed else "attention", weight="Bolder"),
-                      text(f"`{command}`", subtle=True)])
+                      text(f"`{literal(command)}`", subtle=True)])
     saved = tr("Odoo is not answering right now. Your command is saved and will be applied as soon as Odoo is back "
                "({waiting} before it, applied in order); I will tell you here.", waiting=waiting) if waiting else \
         tr("Odoo is not answering right now. Your command is saved and will be applied as soon as Odoo is back; I "
            "will tell you here.")
-    return card([text(saved, color="warning", weight="Bolder"), text(f"`{command}`", subtle=True)])
+    return card([text(saved, color="warning", weight="Bolder"), text(f"`{literal(command)}`", subtle=True)])

@@ -10,7 +10,7 @@ from bot.i18n import N_, tr
 from bot.lifecycle import NextStep
 from bot.process import ClassOfService, ProcessProfile
 from bot.tickets import Ticket
-from cards.elements import card, facts, open_url, text, when
+from cards.elements import card, facts, literal, open_url, text, when
 
 PRIORITY_LABELS = {"0": N_("Low"), "1": N_("Medium"), "2": N_("High"), "3": N_("Urgent")}
 CLASS_COLORS = {
@@ -29,15 +29,16 @@ def _excerpt(value: str) -> str:
 def ticket_card(ticket: Ticket, profile: ProcessProfile, *, tz: ZoneInfo, now: datetime,
                 step: NextStep | None, headline: str = "", alert: str = "",
                 actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """`alert`: a reminder shown above the ticket; `actions`: buttons before "Open in Odoo"."""
+    """`alert`: a reminder shown above the ticket; `actions`: buttons before "Open in Odoo". `headline` and
+    `alert` are the bot's sentences, with whatever people or Odoo wrote in them already `literal`."""
     service_class = profile.classes[ticket.cos]
     priority = PRIORITY_LABELS.get(ticket.priority, ticket.priority)
     body = [text(alert, color="attention", weight="Bolder")] if alert else []
     body += [
-        text(f"{ticket.label} · {ticket.title}", size="Large", weight="Bolder"),
+        text(f"{ticket.label} · {literal(ticket.title)}", size="Large", weight="Bolder"),
         text(tr("{service_class} · {priority} priority · {stage}", service_class=service_class.label,
-                priority=tr(priority), stage=ticket.stage), color=CLASS_COLORS[ticket.cos], weight="Bolder",
-             spacing="None"),
+                priority=literal(tr(priority)), stage=literal(ticket.stage)), color=CLASS_COLORS[ticket.cos],
+             weight="Bolder", spacing="None"),
     ]
     if headline:
         body.append(text(headline, color="good"))
@@ -56,7 +57,7 @@ def ticket_card(ticket: Ticket, profile: ProcessProfile, *, tz: ZoneInfo, now: d
         body.append(text(_step_line(step, tz, now), color="attention" if step.overdue(now) else "accent",
                          weight="Bolder"))
     if ticket.description:
-        body.append(text(_excerpt(ticket.description), subtle=True))
+        body.append(text(literal(_excerpt(ticket.description)), subtle=True))
     buttons = [*(actions or []), *([open_url(tr("Open in Odoo"), ticket.url)] if ticket.url else [])]
     return card(body, buttons or None)
 
@@ -84,9 +85,9 @@ def ticket_list_card(title: str, tickets: list[tuple[Ticket, NextStep | None]], 
             "type": "Container", "separator": True, "spacing": "Small",
             "selectAction": open_url(tr("Open"), ticket.url) if ticket.url else None,
             "items": [
-                text(f"**{ticket.label}** {ticket.title}", wrap=True),
-                text(f"{profile.classes[ticket.cos].label} · {ticket.stage} · {owner}{due}", subtle=True,
-                     spacing="None", color="attention" if step and step.overdue(now) else None),
+                text(f"**{ticket.label}** {literal(ticket.title)}", wrap=True),
+                text(f"{profile.classes[ticket.cos].label} · {literal(ticket.stage)} · {literal(owner)}{due}",
+                     subtle=True, spacing="None", color="attention" if step and step.overdue(now) else None),
             ],
         })
         if body[-1]["selectAction"] is None:

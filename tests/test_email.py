@@ -19,6 +19,7 @@ from bot.drafts.model import DraftAction, DraftKind
 from bot.server import create_app
 from tests.conftest import AGENT, LEAD, STRANGER, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub
+from tests.support.markdown import visible
 from tests.support.odoo_view import OdooView
 from tests.support.teams import TeamsClient, TeamsUser, card_elements, card_text
 
@@ -55,9 +56,9 @@ def draft_id(card: dict[str, Any]) -> str:
 
 
 def lines(card: dict[str, Any]) -> list[str]:
-    """The draft's text as the card shows it, a line each."""
+    """The draft's text as the card shows it (rendered: it is shown literally), a line each."""
     [container] = [e for e in card["body"] if e.get("type") == "Container"]
-    return [block["text"] for block in container["items"]]
+    return [visible(block["text"]) for block in container["items"]]
 
 
 def subject(card: dict[str, Any]) -> str:
@@ -163,13 +164,14 @@ async def test_edit_then_post_sends_the_edited_text(teams: TeamsClient, odoo: Od
 
 
 def _paragraphs(card: dict[str, Any]) -> list[str]:
-    """The card's lines with the empty lines between paragraphs put back (blocks spaced Medium start one)."""
+    """The card's lines as shown, with the empty lines between paragraphs put back (blocks spaced Medium start
+    one)."""
     [container] = [e for e in card["body"] if e.get("type") == "Container"]
     out: list[str] = []
     for block in container["items"]:
         if block.get("spacing") == "Medium":
             out.append("")
-        out.append(block["text"])
+        out.append(visible(block["text"]))
     return out
 
 

@@ -32,6 +32,7 @@ from bot.tickets import Customer, OdooUser, Ticket, TicketFacts
 from cards.insights import postmortem_card, trend_card
 from tests.conftest import START, FakeClock, RunningSandbox
 from tests.support.card_validator import validate_cards
+from tests.support.markdown import constructs, mobile_constructs, visible
 from tests.support.odoo_view import OdooView
 from tests.support.teams import TeamsClient, TeamsUser, card_elements, card_text
 
@@ -421,7 +422,11 @@ def test_the_postmortem_card_offers_the_markdown_in_monospace() -> None:
     [show] = [a for a in card["actions"] if a["type"] == "Action.ShowCard"]
     assert show["title"] == "Markdown"
     [block] = show["card"]["body"]
-    assert block["fontType"] == "Monospace" and block["text"].startswith("# Post-mortem: HT00005")
+    assert block["fontType"] == "Monospace"
+    # its source, as it is posted to Odoo: headings and lists read as typed, not rendered
+    assert visible(block["text"]).startswith("# Post-mortem: HT00005 · ") and "- [ ] ___ (owner: ___" in visible(
+        block["text"])
+    assert constructs(block["text"], code_spans=True) == [] and mobile_constructs(block["text"]) == []
     long = CARDS["postmortem/long"]
     assert "more in the Markdown" in card_text(long)
 
@@ -477,7 +482,7 @@ async def test_scenario_3_postmortem(teams: TeamsClient, odoo: OdooView, sandbox
 
     [posted] = [m for m in odoo.messages(tid, subtype="Note") if "# Post-mortem" in m["body"]]
     [show] = [a for a in card["actions"] if a["type"] == "Action.ShowCard"]
-    markdown = show["card"]["body"][0]["text"]
+    markdown = visible(show["card"]["body"][0]["text"])  # as the reader sees it: the Markdown's source
     assert markdown.startswith(f"# Post-mortem: {odoo.ticket(tid)['number']} · Student submission system down")
     assert "&lt;" not in markdown and "- Users affected: 53" in markdown
     for line in ("## Timeline (Asia/Ho_Chi_Minh)", "- Users affected: 53", "## Action items"):
