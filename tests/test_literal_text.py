@@ -13,34 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cards.elements import WORD_JOINER, facts, literal
-from tests.support.markdown import constructs, folded, mobile_constructs, plain, visible
+from tests.support.markdown import HOSTILE, constructs, folded, mobile_constructs, plain, visible
 
-HOSTILE = {
-    "link": "[click me](https://evil.example)",
-    "image": "![logo](https://evil.example/x.png)",
-    "reference link": "[click me]\n\n[click me]: https://evil.example",
-    "autolink": "<https://evil.example> <someone@evil.example>",
-    "html": "<b>bold</b> <a href='https://evil.example'>x</a> <script>alert(1)</script>",
-    "entities": "&amp; &lt;b&gt; &#42; &copy;",
-    "bold": "**URGENT** __now__",
-    "italic": "*please* _read_ me",
-    "intraword emphasis": "2*3*4 and a*b*",
-    "strikethrough": "~~not~~ this",
-    "bullets": "- one\n+ two\n* three",
-    "numbered": "1. first\n2) second\n10. tenth",
-    "heading": "# Heading\n## Sub\n#",
-    "setext heading": "Title\n===\nOther\n---",
-    "quote": "> quoted\n>> nested",
-    "indented code": "text\n\n    indented code",
-    "code span": "`rm -rf /` and ``x``",
-    "fence": "```\ncode\n```\n~~~\nmore\n~~~",
-    "table": "| a | b |\n|---|---|\n| 1 | 2 |",
-    "table without pipes": "a | b\n-|-\n1 | 2",
-    "rule": "above\n\n***\n___\n- - -",
-    "backslashes": "C:\\temp\\*x*\\ and \\[not a link\\](x) \\",
-    "mobile list after a bracket": "(room 3)- 2. floor [x]- y [1. z",
-    "mixed": "**[URGENT](https://evil.example)** _1. x_ `- y`",
-}
 ORDINARY = ("Cannot log in to LMS", "Máy chiếu phòng 302 không nhận tín hiệu HDMI", "srv_db01 down since 08:05",
             "Printer #3 jams on A3 (floor 2)", "[URGENT] payroll export fails", "C:\\Users\\lan\\Desktop",
             "2.5 GB left on /var/log", "Tom & Jerry's laptop: 50% battery", "a < b, b > c", "+84 28 3823 4567",

@@ -26,6 +26,34 @@ from markdown_it import MarkdownIt
 
 from cards.elements import WORD_JOINER
 
+# Text people could write to make a card render something: one of each construct either reader knows.
+HOSTILE = {
+    "link": "[click me](https://evil.example)",
+    "image": "![logo](https://evil.example/x.png)",
+    "reference link": "[click me]\n\n[click me]: https://evil.example",
+    "autolink": "<https://evil.example> <someone@evil.example>",
+    "html": "<b>bold</b> <a href='https://evil.example'>x</a> <script>alert(1)</script>",
+    "entities": "&amp; &lt;b&gt; &#42; &copy;",
+    "bold": "**URGENT** __now__",
+    "italic": "*please* _read_ me",
+    "intraword emphasis": "2*3*4 and a*b*",
+    "strikethrough": "~~not~~ this",
+    "bullets": "- one\n+ two\n* three",
+    "numbered": "1. first\n2) second\n10. tenth",
+    "heading": "# Heading\n## Sub\n#",
+    "setext heading": "Title\n===\nOther\n---",
+    "quote": "> quoted\n>> nested",
+    "indented code": "text\n\n    indented code",
+    "code span": "`rm -rf /` and ``x``",
+    "fence": "```\ncode\n```\n~~~\nmore\n~~~",
+    "table": "| a | b |\n|---|---|\n| 1 | 2 |",
+    "table without pipes": "a | b\n-|-\n1 | 2",
+    "rule": "above\n\n***\n___\n- - -",
+    "backslashes": "C:\\temp\\*x*\\ and \\[not a link\\](x) \\",
+    "mobile list after a bracket": "(room 3)- 2. floor [x]- y [1. z",
+    "mixed": "**[URGENT](https://evil.example)** _1. x_ `- y`",
+}
+
 _TEAMS = MarkdownIt("js-default").disable("backticks")
 _WITH_CODE_SPANS = MarkdownIt("js-default")
 _LAYOUT = {"inline", "text", "softbreak", "hardbreak", "paragraph_open", "paragraph_close"}
