@@ -14,6 +14,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
+from bot.escalation.service import TIMER_KIND
 from bot.server import create_app
 from bot.settings import Mode, load_settings
 from tests.conftest import AGENT, FakeClock, RunningSandbox, bot_settings
@@ -27,6 +28,7 @@ from tests.support.waiting import eventually
 SAVED = "Your command is saved"
 APPLIED = "Odoo is back: your command was applied."
 NOT_ANSWERING = "Odoo is not answering"
+DEV, DEVOPS = "19:dev@thread.tacv2", "19:devops@thread.tacv2"
 
 
 @dataclass
@@ -282,3 +284,28 @@ async def test_a_kept_move_that_no_longer_fits_is_reported_not_counted_as_applie
     assert told[0].startswith("Odoo is back: your command was NOT applied:")
     assert "is closed" in told[1]
     assert desk.notes(tid, "Waiting for the vendor") == 0 and desk.stage(tid) == "Done"
+
+
+@pytest.mark.parametrize("fault", ["blackhole", "swallow replies"])
+async def test_a_replayed_escalation_does_not_post_its_cards_again(start_desk: StartDesk, fault: str) -> None:
+    """`/ticket escalate` posted its cards in the teams' channels, then its note to Odoo failed (never arrived,
+    or written with the reply lost), so the command was kept and is replayed whole: the replay finds the
+    escalations its first attempt saved (same ids: the command's key) and posts nothing. Figures: 1 kept, 1 told
+    applied; 1 card per team, 1 note, 1 acknowledgment timer per escalation."""
+    desk = await start_desk(odoo_timeout=1.0)
+    for name, channel in (("dev", DEV), ("devops", DEVOPS)):
+        await desk.teams.say_in_channel(f"/ticket channel {name}", channel)
+    tid = await desk.new_ticket(users=16)
+    desk.proxy.spare(2)  # the ticket and its diagnosis notes are read; the note written after the cards is hit
+    desk.proxy.blackhole() if fault == "blackhole" else desk.proxy.swallow_replies()
+    assert SAVED in await desk.say(f"/ticket escalate {tid} dev,devops 16 teachers blocked")
+    cards = [desk.teams.connector.cards_in(channel) for channel in (DEV, DEVOPS)]
+    assert [len(posted) for posted in cards] == [1, 1]
+    assert desk.notes(tid, "Escalated to the Dev team, DevOps team") == (fault == "swallow replies")
+
+    assert await desk.heal() == [APPLIED]
+    assert [len(desk.teams.connector.cards_in(channel)) for channel in (DEV, DEVOPS)] == [1, 1]
+    assert desk.notes(tid, "Escalated to the Dev team, DevOps team: 16 teachers blocked") == 1
+    ids = sorted(str((posted[0].card or {})["refresh"]["action"]["data"]["escalation"]) for posted in cards)
+    timers = await desk.relay.runtime.services.reminders.engine.pending(TIMER_KIND)
+    assert sorted(timer.key for timer in timers) == ids

@@ -5,6 +5,7 @@ Pure data and rules; `store.py` keeps it in Redis, `service.py` posts and answer
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -47,6 +48,22 @@ STATUS_NAMES = {Status.OPEN: N_("open"), Status.ACKNOWLEDGED: N_("acknowledged")
 NOBODY_FURTHER = N_("nobody (end of the chain)")  # who an escalation is passed on to at the end of the chain
 TEXT_INPUT = {Answer.NEED_INFO: "info", Answer.RESOLVED: "resolution", Answer.DECLINE: "why"}  # input ids on the card
 FINISHED = frozenset({Status.RESOLVED, Status.DECLINED, Status.PASSED_ON})
+ID_TAG = "escalation:"  # what the notes about escalations hide in their html: `<!-- escalation:42-1a2b...-dev -->`
+
+
+def id_tag(ids: Iterable[str]) -> str:
+    """The comment a note about these escalations carries (in the order the note names their teams): their ids,
+    so that a rebuild from Odoo after Redis lost them gives them back under the same ids, and the cards already in
+    the channels keep working."""
+    return ID_TAG + " ".join(ids)
+
+
+def tagged_ids(hidden: Iterable[str]) -> list[str]:
+    """The escalation ids among a chatter message's hidden comments (`id_tag`); [] in notes written without."""
+    for comment in hidden:
+        if comment.startswith(ID_TAG):
+            return comment.removeprefix(ID_TAG).split()
+    return []
 
 
 @dataclass(frozen=True)
@@ -106,6 +123,7 @@ class Escalation:
     passed_to: str = ""
     previous: str = ""  # the team whose escalation this one took over (nobody there acknowledged)
     successor: str = ""  # the escalation that took this one over
+    card_pending: bool = False  # saved, its card not posted yet (being posted, or waiting for the team's channel)
 
     @property
     def finished(self) -> bool:

@@ -4,12 +4,19 @@ pass it on along the profile's chain when nobody acknowledges in time.
 The escalation timer ("escalation", escalation id) lives in the same Redis timer engine as the
 reminders: claimed by one replica at a time, and passing on is a compare-and-set, so a timer
 delivered twice never re-posts twice.
+
+An escalation's id is the same for every run of the command that made it (a replay from the outbox, a
+re-delivery after a crash: `bot.odoo.idempotency`), so a run that finds it already saved and posted
+does not post its card again. Every note about an escalation carries its id, hidden (`model.id_tag`),
+so `bot.escalation.rebuild` can give it back after Redis lost it.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from bot.adapter import SendFailed
@@ -23,8 +30,10 @@ from bot.escalation.model import (
     Escalation,
     Status,
     TicketContext,
+    id_tag,
 )
 from bot.i18n import N_, speaking, tr
+from bot.odoo import idempotency
 from bot.odoo.gateway import TicketNotFound
 from bot.parsing import UsageError
 from bot.privacy import for_management
@@ -38,6 +47,10 @@ from cards.escalation import escalation_card
 logger = logging.getLogger(__name__)
 
 TIMER_KIND = "escalation"
+CHANNEL_RETRY = timedelta(minutes=1)  # a card waiting for its team's channel to be registered again looks this often
+REPOSTED = N_("Posted again: I lost this escalation when my storage restarted, and found it again in Odoo. Answer "
+              "on this card (the earlier one is no longer kept up to date).")
+BOT_AUTHOR = "Support bot"  # who the notes the bot writes on its own are from (as bot/reminders/nags.py signs them)
 # the chatter note (in English, read back by bot/insights; a review that quotes them translates them)
 DONE_WORDS = {Answer.ACKNOWLEDGE: N_("acknowledged"), Answer.NEED_INFO: N_("needs more information on"),
               Answer.RESOLVED: N_("resolved"), Answer.DECLINE: N_("declined")}
@@ -65,13 +78,18 @@ def team_keys(services: Services, wanted: str) -> list[str]:
 
 
 async def context_of(services: Services, ticket: Ticket) -> TicketContext:
+    return ticket_context(services, ticket, tuple(await services.odoo.findings(ticket)))
+
+
+def ticket_context(services: Services, ticket: Ticket, findings: tuple[str, ...]) -> TicketContext:
+    """What the card shows of the ticket; `findings`: its diagnosis notes, oldest first."""
     return TicketContext(
         ticket_id=ticket.id, label=ticket.label, title=ticket.title,
         service_class=services.profile.classes[ticket.cos].label, users=ticket.facts.users,
         customer=ticket.customer.name if ticket.customer else "",  # the cards say "not set", "nobody yet"
         owner=ticket.owner.name if ticket.owner else "", owner_id=ticket.owner.id if ticket.owner else None,
         stage=ticket.stage, url=ticket.url, deadline=ticket.facts.deadline, description=ticket.description[:600],
-        findings=tuple(await services.odoo.findings(ticket)))
+        findings=findings)
 
 
 async def escalate(services: Services, ticket: Ticket, teams: list[str], reason: str, *, by: str,
@@ -90,33 +108,48 @@ async def escalate(services: Services, ticket: Ticket, teams: list[str], reason:
     for team, reference in references.items():
         assert reference is not None
         business = team == MANAGEMENT_CHANNEL  # the management channel reads business words only
-        escalation = Escalation(
-            id=await services.escalations.new_id(ticket.id), team=team,
-            team_label=services.profile.escalation_teams[team].label,
+        escalation, _ = await services.escalations.create(Escalation(  # saved first: a click can come before the post
+            id=_new_id(ticket.id, team), team=team, team_label=services.profile.escalation_teams[team].label,
             ticket=context.for_management_channel() if business else context,
             reason=for_management(reason) if business else reason,
             escalated_by=by, posted_at=now, ack_due=now + ack_within,
-            conversation_id=_conversation_id(reference), previous=previous)
-        await services.escalations.save(escalation)  # saved first: a click can come before the post returns
-        with speaking(services.profile.language):
-            posting = Reply(card=escalation_card(escalation, tz=services.timezone, now=now))
-        try:
-            activity_id = await services.outbound.send_to(reference, posting)
-        except SendFailed as failure:
-            if not failure.ambiguous:
-                raise
-            # Teams may well have it (a gateway error after taking it): never posted twice; its clicks still
-            # work (the escalation is saved), only redrawing it in place cannot (no id)
-            logger.warning("escalation card %s for the %s channel may or may not have been posted (%s)",
-                           escalation.id, team, failure)
-            activity_id = ""
-        escalation = await services.escalations.posted(escalation, activity_id)
-        await services.reminders.engine.schedule(TIMER_KIND, escalation.id, escalation.ack_due)
+            conversation_id=_conversation_id(reference), previous=previous, card_pending=True))
+        if escalation.card_pending:  # else an earlier run of this command posted it
+            escalation = await post_card(services, reference, escalation)
+        if escalation.status is Status.OPEN:
+            await services.reminders.engine.schedule(TIMER_KIND, escalation.id, escalation.ack_due)
         posted.append(escalation)
     labels = ", ".join(e.team_label for e in posted)
-    await services.odoo.note(ticket, f"Escalated to the {labels}" + (f": {reason}" if reason else "."), by=by)
+    await services.odoo.note(ticket, f"Escalated to the {labels}" + (f": {reason}" if reason else "."), by=by,
+                             hidden=id_tag(e.id for e in posted))
     await _tell_management(services, ticket)  # its card in the management channel
     return posted
+
+
+def _new_id(ticket_id: int, team: str) -> str:
+    """The same on every run of the command being applied (its idempotency key), so a run after one that saved it
+    finds it; unique otherwise, and never handed out again after Redis lost its data (no counter in Redis)."""
+    command = idempotency.current()
+    return f"{ticket_id}-{command.key if command else secrets.token_hex(8)}-{team}"
+
+
+async def post_card(services: Services, reference: dict[str, Any], escalation: Escalation,
+                    notice: str = "") -> Escalation:
+    """Post its card in the team's channel (in the profile's language; `notice`, a sentence marked N_, above it)
+    and mark it posted. A Teams failure that may have posted it counts as posted: never twice; its clicks still
+    work (the escalation is saved), only redrawing it in place cannot (no activity id)."""
+    with speaking(services.profile.language):
+        posting = Reply(card=escalation_card(escalation, tz=services.timezone, now=services.clock(),
+                                             notice=tr(notice) if notice else ""))
+    try:
+        activity_id = await services.outbound.send_to(reference, posting)
+    except SendFailed as failure:
+        if not failure.ambiguous:
+            raise
+        logger.warning("escalation card %s for the %s channel may or may not have been posted (%s)",
+                       escalation.id, escalation.team, failure)
+        activity_id = ""
+    return await services.escalations.posted(escalation, activity_id, _conversation_id(reference))
 
 
 async def _tell_management(services: Services, ticket: Ticket) -> None:
@@ -167,7 +200,8 @@ async def answer(services: Services, incoming: Incoming, verb: str) -> dict[str,
     if verb not in {a.value for a in Answer}:  # refresh: just the current state
         return escalation_card(escalation, tz=services.timezone, now=now)
     wanted = Answer(verb)
-    if incoming.conversation.root_id != escalation.conversation_id and not await _is_lead(services, incoming):
+    if incoming.conversation.root_id != await _team_conversation(services, escalation) \
+            and not await _is_lead(services, incoming):
         raise Refused(tr("Only the {team}'s channel (or a team lead) can answer this escalation.",
                          team=escalation.team_label))
     typed = data.get(TEXT_INPUT.get(wanted, ""))
@@ -192,13 +226,22 @@ async def answer(services: Services, incoming: Incoming, verb: str) -> dict[str,
     await services.reminders.engine.cancel(TIMER_KIND, escalation.id)  # the team answered: no passing on
     what = (f"{who} ({escalation.team_label}) {DONE_WORDS[wanted]} the escalation of {ticket.label}"
             + (f": {said}" if said else "."))
-    await services.odoo.note(ticket, what, by=who)
+    await services.odoo.note(ticket, what, by=who, hidden=id_tag([escalation.id]))
     told = TOLD_OWNER[wanted]
     await tell_owner(services, escalation.ticket, lambda: tr(told, who=who, team=escalation.team_label,
                                                              ticket=ticket.label) + (f": {said}" if said else "."))
     shown = await redraw(services, current)
     await _tell_management(services, ticket)
     return shown
+
+
+async def _team_conversation(services: Services, escalation: Escalation) -> str:
+    """Where the team answers from: its card's channel; the team's channel registered now for an escalation given
+    back from Odoo whose card waits for that channel (`bot.escalation.rebuild`), so the earlier card works."""
+    if escalation.conversation_id:
+        return escalation.conversation_id
+    reference = await services.references.channel(escalation.team)
+    return _conversation_id(reference) if reference is not None else ""
 
 
 async def _is_lead(services: Services, incoming: Incoming) -> bool:
@@ -219,33 +262,56 @@ def _why_not(escalation: Escalation, wanted: Answer, who: str) -> str:
 
 
 async def on_timer(services: Services, timer: Timer) -> None:
-    """Nobody acknowledged in time: pass it on to the next team of the chain, and tell the owner.
+    """The escalation's timer: post its card if it still waits for one (an escalation given back from Odoo after
+    Redis lost it: `bot.escalation.rebuild`), and when its acknowledgment is due and nobody acknowledged, pass it
+    on to the next team of the chain and tell the owner.
 
     Deciding is a compare-and-set (open -> passed on), so it happens once; the hand-over after it
     is done again if this delivery fails half-way (the timer comes back; `successor` says if the
-    next team's card was posted)."""
+    next team's card was posted). Its writes carry a key of their own (`bot.odoo.idempotency`), looked for
+    before writing, and the next team's escalation gets the same id each time: done again, it lands once."""
     escalation = await services.escalations.get(timer.key)
     if escalation is None:
         return
+    with idempotency.applying(f"escalation-timer:{escalation.id}", again=True):
+        await _when_due(services, escalation)
+
+
+async def _when_due(services: Services, escalation: Escalation) -> None:
+    if escalation.card_pending and escalation.status not in (Status.RESOLVED, Status.DECLINED):
+        reference = await services.references.channel(escalation.team)
+        if reference is not None:
+            escalation = await post_card(services, reference, escalation, notice=REPOSTED)
+    now = services.clock()
+    waiting = escalation.card_pending and not escalation.finished  # for its team's channel to be registered again
+    if escalation.status is Status.OPEN and now < escalation.ack_due:
+        again = min(now + CHANNEL_RETRY, escalation.ack_due) if waiting else escalation.ack_due
+        await services.reminders.engine.schedule(TIMER_KIND, escalation.id, again)
+        return
+    if waiting and escalation.status is not Status.OPEN:
+        await services.reminders.engine.schedule(TIMER_KIND, escalation.id, now + CHANNEL_RETRY)
     following = services.profile.escalation_teams[escalation.team].next
     reachable = following is not None and await services.references.channel(following) is not None
     label = services.profile.escalation_teams[following].label if reachable and following else ""
     if escalation.status is Status.OPEN:
-        if not await services.escalations.pass_on(escalation.id, label, services.clock()):  # "": nobody further
+        if not await services.escalations.pass_on(escalation.id, label, now):  # "": nobody further
             return  # answered at the last moment
         escalation = await services.escalations.get(escalation.id) or escalation
         await redraw(services, escalation)
     elif escalation.status is not Status.PASSED_ON or escalation.successor:
         return  # answered in time, or already handed over
+    try:
+        ticket = await services.odoo.ticket(escalation.ticket.ticket_id)
+    except TicketNotFound:
+        return
     team, ticket_label = escalation.team_label, escalation.ticket.label
+    outcome = f"passed on to the {label}." if label else "nobody further up the chain to pass it to."
+    await services.odoo.note(ticket, f"Escalation not acknowledged in time by the {team}: {outcome}",
+                             by=BOT_AUTHOR, hidden=id_tag([escalation.id]))  # the words bot.insights.timeline reads
     if not label or following is None:
         await tell_owner(services, escalation.ticket, lambda: tr(
             "The {team} did not acknowledge the escalation of {ticket} in time, and there is nobody further up the "
             "chain to pass it to: please chase them.", team=team, ticket=ticket_label))
-        return
-    try:
-        ticket = await services.odoo.ticket(escalation.ticket.ticket_id)
-    except TicketNotFound:
         return
     [successor] = await escalate(services, ticket, [following], escalation.reason, by=escalation.escalated_by,
                                  previous=escalation.team_label)

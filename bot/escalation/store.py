@@ -1,12 +1,12 @@
-"""Escalations in Redis: one hash each, answered with a compare-and-set script so that a double
-click, a retried invoke or two people clicking at once give one outcome (the first wins)."""
+"""Escalations in Redis: one hash each, created only if absent and answered with compare-and-set scripts, so
+that a double click, a retried invoke or two people clicking at once give one outcome (the first wins), and a
+command run again, or a rebuild from Odoo on two replicas, finds the escalation instead of making a second."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from redis.asyncio import Redis
 
@@ -32,6 +32,16 @@ return 0
 """
 
 
+# KEYS[1] escalation hash; ARGV: its TTL in seconds, then field, value, field, value...
+# Returns 1 if it was created, 0 if an escalation with that id exists (left as it is).
+_CREATE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1
+"""
+
+
 def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
@@ -41,26 +51,18 @@ class EscalationStore:
         self._redis = redis
         self._prefix = prefix
         self._answer = redis.register_script(_ANSWER)
+        self._create = redis.register_script(_CREATE)
 
     def _key(self, escalation_id: str) -> str:
         return f"{self._prefix}{escalation_id}"
 
-    async def new_id(self, ticket_id: int) -> str:
-        return f"{ticket_id}-{await self._redis.incr(self._prefix + 'seq')}"
-
-    async def save(self, escalation: Escalation) -> None:
-        fields: dict[str, Any] = {
-            "id": escalation.id, "team": escalation.team, "team_label": escalation.team_label,
-            "ticket": json.dumps(escalation.ticket.to_json()), "reason": escalation.reason,
-            "escalated_by": escalation.escalated_by, "posted_at": escalation.posted_at.isoformat(),
-            "ack_due": escalation.ack_due.isoformat(), "conversation_id": escalation.conversation_id,
-            "activity_id": escalation.activity_id, "status": escalation.status.value,
-            "previous": escalation.previous, "passed_to": escalation.passed_to,
-        }
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self._key(escalation.id), mapping=fields)
-            pipe.expire(self._key(escalation.id), TTL_SECONDS)
-            await pipe.execute()
+    async def create(self, escalation: Escalation) -> tuple[Escalation, bool]:
+        """Save it unless an escalation with its id exists (atomically): the one kept, and whether it is this one.
+        The id is the same for every run of one command or one rebuild, so only one of them posts its card."""
+        created = await self._create(keys=[self._key(escalation.id)], args=[TTL_SECONDS, *_fields(escalation)])
+        if int(created) == 1:
+            return escalation, True
+        return await self.get(escalation.id) or escalation, False
 
     async def get(self, escalation_id: str) -> Escalation | None:
         raw = await self._redis.hgetall(self._key(escalation_id)) if escalation_id else {}
@@ -75,11 +77,13 @@ class EscalationStore:
             acknowledged_by=raw.get("acknowledged_by", ""), acknowledged_at=_time(raw.get("acknowledged_at")),
             answered_by=raw.get("answered_by", ""), answered_at=_time(raw.get("answered_at")),
             answer=raw.get("answer", ""), passed_to=raw.get("passed_to", ""), previous=raw.get("previous", ""),
-            successor=raw.get("successor", ""))
+            successor=raw.get("successor", ""), card_pending=raw.get("card_pending") == "1")
 
-    async def posted(self, escalation: Escalation, activity_id: str) -> Escalation:
-        await self._redis.hset(self._key(escalation.id), "activity_id", activity_id)
-        return replace(escalation, activity_id=activity_id)
+    async def posted(self, escalation: Escalation, activity_id: str, conversation_id: str) -> Escalation:
+        """Its card is in the team's channel (`activity_id` "" when Teams may or may not have taken it)."""
+        await self._redis.hset(self._key(escalation.id), mapping={
+            "activity_id": activity_id, "conversation_id": conversation_id, "card_pending": "0"})
+        return replace(escalation, activity_id=activity_id, conversation_id=conversation_id, card_pending=False)
 
     async def answer(self, escalation_id: str, answer: Answer, by: str, at: datetime, text: str) -> bool:
         """Apply the answer if the escalation's status allows it (atomically); False if it did not."""
@@ -101,3 +105,22 @@ class EscalationStore:
         result = await self._answer(keys=[self._key(escalation_id)],
                                     args=[",".join(sorted(allowed)), status.value, by, at.isoformat(), text])
         return int(result) == 1
+
+
+def _fields(escalation: Escalation) -> list[str]:
+    """The hash's fields and values, flat; an answer's fields only once answered (`_ANSWER` looks for them)."""
+    fields: dict[str, str] = {
+        "id": escalation.id, "team": escalation.team, "team_label": escalation.team_label,
+        "ticket": json.dumps(escalation.ticket.to_json()), "reason": escalation.reason,
+        "escalated_by": escalation.escalated_by, "posted_at": escalation.posted_at.isoformat(),
+        "ack_due": escalation.ack_due.isoformat(), "conversation_id": escalation.conversation_id,
+        "activity_id": escalation.activity_id, "status": escalation.status.value,
+        "previous": escalation.previous, "passed_to": escalation.passed_to,
+        "card_pending": "1" if escalation.card_pending else "0",
+    }
+    answered: dict[str, str | datetime | None] = {
+        "acknowledged_by": escalation.acknowledged_by, "acknowledged_at": escalation.acknowledged_at,
+        "answered_by": escalation.answered_by, "answered_at": escalation.answered_at, "answer": escalation.answer}
+    fields |= {name: value.isoformat() if isinstance(value, datetime) else value
+               for name, value in answered.items() if value}
+    return [item for pair in fields.items() for item in pair]

@@ -17,6 +17,7 @@ class ChatterEntry:
     by_agent: bool  # written by an internal user or through the bot, not by the customer
     customer_visible: bool  # to or from the customer; False for an internal note
     text: str  # plain text, without the bot's signature line
+    hidden: tuple[str, ...] = ()  # what the bot left in HTML comments (an escalation's id), unseen in Odoo
 
 
 @dataclass(frozen=True)

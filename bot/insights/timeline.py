@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.escalation.model import Answer, tagged_ids
 from bot.escalation.service import DONE_WORDS
 from bot.i18n import N_
 from bot.insights.model import ChatterEntry, TicketHistory
@@ -28,6 +29,9 @@ RESOLUTION_QUESTION = "Could you please confirm that everything works"  # bot/ha
 CONFIRMED = ("Customer confirmed the resolution",)  # flow.py: confirm
 CLOSED = ("Closed WITHOUT customer confirmation", "Closed by the support bot", "Cancelled:")  # flow.py, nags.py
 ESCALATED = "Escalated to the "  # bot/escalation/service.py: escalate
+NOT_ACKNOWLEDGED = "Escalation not acknowledged in time by the "  # service.py: on_timer, then PASSED_TO or END_OF_CHAIN
+PASSED_TO = "passed on to the "
+END_OF_CHAIN = "nobody further up the chain to pass it to"
 PAUSED = ("On hold:", "Waiting for the customer:")  # flow.py: hold, block
 RESUMED = ("Resumed", "Reopened:")  # flow.py: resume, reopen
 REOPENED = "Reopened:"
@@ -38,6 +42,7 @@ POSTMORTEM_HEADING = "# Post-mortem"  # the post-mortem's own note, left out of 
 _ESCALATION_ANSWER = re.compile(
     r"^(?P<who>.+?) \((?P<team>[^()]+)\) (?P<verb>" + "|".join(re.escape(w) for w in DONE_WORDS.values())
     + r") the escalation of ")
+_FINAL_ANSWERS = frozenset({DONE_WORDS[Answer.RESOLVED], DONE_WORDS[Answer.DECLINE]})  # the team is done with it
 REPORTED_APART = timedelta(minutes=1)  # a report this much older than the ticket is shown on its own
 
 
@@ -50,6 +55,7 @@ class EventKind(StrEnum):
     DIAGNOSIS = N_("Diagnosis")
     ESCALATED = N_("Escalated")
     ESCALATION_ANSWER = N_("Escalation answered")
+    ESCALATION_PASSED_ON = N_("Escalation passed on")
     CUSTOMER_UPDATE = N_("Customer update")
     CUSTOMER_MESSAGE = N_("Customer wrote")
     PAUSED = N_("Paused")
@@ -70,6 +76,7 @@ class Event:
     kind: EventKind
     who: str = ""
     text: str = ""
+    hidden: tuple[str, ...] = ()  # what the bot hid in the message (`ChatterEntry.hidden`)
 
 
 @dataclass(frozen=True)
@@ -91,12 +98,42 @@ class Milestones:
 
 
 @dataclass(frozen=True)
+class TeamAnswer:
+    at: datetime
+    who: str
+    verb: str  # "acknowledged", "declined"... (bot.escalation.service.DONE_WORDS)
+    text: str = ""  # what they wrote with it (what they need, what was done, why they decline)
+
+
+@dataclass(frozen=True)
 class EscalationRecord:
     team: str  # the team's label, as the note names it ("Dev team")
     at: datetime
-    answered_at: datetime | None = None  # the team's first answer on the card (any answer stops the clock)
-    answered_by: str = ""
-    answer: str = ""  # "acknowledged", "declined"...
+    by: str = ""  # who escalated
+    reason: str = ""  # the impact and urgency written with it
+    id: str = ""  # the bot's id for it (the note's hidden tag); "" in notes written before the bot kept it there
+    previous: str = ""  # the team that did not acknowledge in time, so it came to this one
+    answers: tuple[TeamAnswer, ...] = ()  # the team's answers on the card, in order
+    passed_on_at: datetime | None = None  # nobody acknowledged in time: passed on (or the chain ended)
+    passed_to: str = ""  # the next team; "" at the end of the chain
+
+    @property
+    def answered_at(self) -> datetime | None:
+        """The team's first answer on the card (any answer stops the clock)."""
+        return self.answers[0].at if self.answers else None
+
+    @property
+    def answered_by(self) -> str:
+        return self.answers[0].who if self.answers else ""
+
+    @property
+    def answer(self) -> str:
+        return self.answers[0].verb if self.answers else ""  # "acknowledged", "declined"...
+
+    @property
+    def finished(self) -> bool:
+        """Passed on, resolved or declined: nothing more is expected from this team."""
+        return self.passed_on_at is not None or bool(self.answers and self.answers[-1].verb in _FINAL_ANSWERS)
 
 
 def events(history: TicketHistory) -> list[Event]:
@@ -139,18 +176,41 @@ def milestones(history: TicketHistory, timeline: Sequence[Event]) -> Milestones:
 
 
 def escalations(timeline: Sequence[Event]) -> list[EscalationRecord]:
-    """Each team escalated to, with that team's first answer after it."""
+    """Each team escalated to, with the team's answers after it and whether it was passed on. A note carrying
+    the escalation's id (`bot.escalation.model.id_tag`) goes with that escalation; one without (written before
+    the bot kept ids there) with the team's latest escalation still waiting."""
     records: list[EscalationRecord] = []
+    handed: dict[str, str] = {}  # a team an escalation was passed on to -> the team that did not acknowledge
     for event in timeline:
+        ids = tagged_ids(event.hidden)
         if event.kind is EventKind.ESCALATED:
-            records += [EscalationRecord(team, event.at) for team in escalated_teams(event.text)]
+            teams = escalated_teams(event.text)
+            ids = ids if len(ids) == len(teams) else [""] * len(teams)
+            reason = event.text.partition(":")[2].strip()
+            records += [EscalationRecord(team, event.at, event.who, reason, escalation_id, handed.pop(team, ""))
+                        for team, escalation_id in zip(teams, ids, strict=True)]
         elif event.kind is EventKind.ESCALATION_ANSWER and (match := _ESCALATION_ANSWER.match(event.text)):
-            waiting = [i for i, r in enumerate(records) if r.team == match.group("team") and r.answered_at is None]
-            if waiting:
-                record = records[waiting[-1]]
-                records[waiting[-1]] = EscalationRecord(record.team, record.at, event.at, match.group("who"),
-                                                        match.group("verb"))
+            index = _waiting(records, match.group("team"), ids)
+            if index is not None:
+                said = event.text[match.end():].partition(": ")[2].strip()
+                answered = TeamAnswer(event.at, match.group("who"), match.group("verb"), said)
+                records[index] = replace(records[index], answers=(*records[index].answers, answered))
+        elif event.kind is EventKind.ESCALATION_PASSED_ON and (passed := passed_on(event.text)):
+            team, following = passed
+            index = _waiting(records, team, ids)
+            if index is not None:
+                records[index] = replace(records[index], passed_on_at=event.at, passed_to=following)
+            if following:
+                handed[following] = team
     return records
+
+
+def _waiting(records: Sequence[EscalationRecord], team: str, ids: Sequence[str]) -> int | None:
+    """Which escalation a note about the team's escalation is about: by its id, else the team's latest waiting."""
+    if ids:
+        return next((i for i, record in enumerate(records) if record.id in ids), None)
+    return next((i for i in reversed(range(len(records))) if records[i].team == team and not records[i].finished),
+                None)
 
 
 def escalation_answer(text: str) -> tuple[str, str, str] | None:
@@ -158,6 +218,17 @@ def escalation_answer(text: str) -> tuple[str, str, str] | None:
     -> ("Đức", "Dev team", "acknowledged"); None for any other text."""
     match = _ESCALATION_ANSWER.match(text)
     return (match.group("who"), match.group("team"), match.group("verb")) if match else None
+
+
+def passed_on(text: str) -> tuple[str, str] | None:
+    """"Escalation not acknowledged in time by the Dev team: passed on to the Senior engineers." (the note the
+    bot writes when it passes an escalation on) -> ("Dev team", "Senior engineers"); ("Management", "") at the
+    end of the chain; None for any other text."""
+    if not text.startswith(NOT_ACKNOWLEDGED):
+        return None
+    team, _, outcome = text.removeprefix(NOT_ACKNOWLEDGED).partition(": ")
+    following = outcome.removeprefix(PASSED_TO).rstrip(".") if outcome.startswith(PASSED_TO) else ""
+    return (team, following) if team and (following or outcome.startswith(END_OF_CHAIN)) else None
 
 
 def escalated_teams(text: str) -> list[str]:
@@ -201,9 +272,11 @@ def _note_event(entry: ChatterEntry) -> Event:
     if text.startswith(DIAGNOSIS):
         return Event(entry.date, EventKind.DIAGNOSIS, entry.author, text.removeprefix(DIAGNOSIS).strip())
     if _ESCALATION_ANSWER.match(text):
-        return Event(entry.date, EventKind.ESCALATION_ANSWER, entry.author, text)
+        return Event(entry.date, EventKind.ESCALATION_ANSWER, entry.author, text, entry.hidden)
     if text.startswith(ESCALATED):  # "to the Dev team: ...", read back by `escalated_teams`
-        return Event(entry.date, EventKind.ESCALATED, entry.author, text.removeprefix("Escalated "))
+        return Event(entry.date, EventKind.ESCALATED, entry.author, text.removeprefix("Escalated "), entry.hidden)
+    if passed_on(text):
+        return Event(entry.date, EventKind.ESCALATION_PASSED_ON, entry.author, text, entry.hidden)
     if text.startswith(SNOOZED):
         return Event(entry.date, EventKind.SNOOZED, entry.author, text.removeprefix("Reminders snoozed ").strip())
     kind = next((kind for prefixes, kind in _NOTE_KINDS if text.startswith(prefixes)), EventKind.NOTE)

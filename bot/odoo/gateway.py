@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from bot.tickets import Customer, OdooUser, Ticket, TicketFacts, description_htm
 logger = logging.getLogger(__name__)
 
 ODOO_TIME = "%Y-%m-%d %H:%M:%S"
+_COMMENT = re.compile(r"<!--(.*?)-->", re.DOTALL)  # what the bot hides in a message's html (`note(hidden=...)`)
 DIAGNOSIS = "Diagnosis:"  # heading of the internal notes `/ticket diag` writes (escalations quote them)
 
 
@@ -234,6 +236,25 @@ class OdooGateway:
                 found.append(rest.strip())
         return found
 
+    async def chatter_mentioning(self, ticket_ids: Collection[int],
+                                 words: Iterable[str]) -> dict[int, list[ChatterEntry]]:
+        """Each ticket's comments and e-mails whose body contains one of `words` (case-insensitive), oldest first,
+        for many tickets in one call (rebuilding the escalations of a page of open tickets)."""
+        words = list(words)
+        if not ticket_ids or not words:
+            return {}
+        mentions: list[Any] = ["|"] * (len(words) - 1) + [["body", "ilike", word] for word in words]
+        messages = await self._rpc.execute_kw(
+            "mail.message", "search_read",
+            [[["model", "=", self.model.model], ["res_id", "in", sorted(ticket_ids)],
+              ["message_type", "in", ["comment", "email"]], *mentions]],
+            {"fields": ["res_id", "date", "author_id", "subtype_id", "message_type", "body"], "order": "date, id"})
+        internal = self._internal_partners()
+        found: dict[int, list[ChatterEntry]] = {}
+        for message in messages:
+            found.setdefault(message["res_id"], []).append(self._chatter_entry(message, internal))
+        return found
+
     async def last_message_id(self) -> int:
         found = await self._rpc.execute_kw("mail.message", "search", [[]], {"order": "id desc", "limit": 1})
         return int(found[0]) if found else 0
@@ -363,9 +384,10 @@ class OdooGateway:
         tags = (*(t for t in ticket.tags if t not in {c.tag for c in self.process.classes.values()}), new_tag)
         return ticket.with_changes(cos=cos, facts=facts, priority=self._priority(priority), tags=tags)
 
-    async def note(self, ticket: Ticket, text: str, *, by: str) -> int:
-        """An internal note in the chatter (diagnosis, escalations, who did what)."""
-        return await self._post(ticket, text, by=by, subtype="mail.mt_note")
+    async def note(self, ticket: Ticket, text: str, *, by: str, hidden: str = "") -> int:
+        """An internal note in the chatter (diagnosis, escalations, who did what); `hidden` goes with it as an HTML
+        comment, which nobody sees in Odoo and the bot reads back (`ChatterEntry.hidden`)."""
+        return await self._post(ticket, text, by=by, subtype="mail.mt_note", hidden=hidden)
 
     async def tell_customer(self, ticket: Ticket, text: str, *, by: str, subject: str = "") -> int:
         """A customer-visible chatter message, addressed to the customer (who is not a follower);
@@ -382,9 +404,13 @@ class OdooGateway:
         return str(records[0].get("lang") or "") if records else ""
 
     async def _post(self, ticket: Ticket, text: str, *, by: str, subtype: str,
-                    partner_ids: Iterable[int] = (), subject: str = "") -> int:
+                    partner_ids: Iterable[int] = (), subject: str = "", hidden: str = "") -> int:
         lines = "<br>".join(html.escape(line) for line in text.strip().splitlines())
         body = f"<p><b>{html.escape(by)}</b> (via Teams):<br>{lines}</p>"
+        if hidden:
+            if "--" in hidden or "<" in hidden or ">" in hidden:
+                raise ValueError(f"a hidden comment cannot hold {hidden!r}")  # the bot's own ids: never typed text
+            body += f"<!-- {hidden} -->"
         tag = next_tag(f"message-{ticket.id}")
         if tag:
             body += marker(tag[0])
@@ -515,7 +541,7 @@ class OdooGateway:
             [[["model", "=", self.model.model], ["res_id", "in", ids], ["message_type", "in", ["comment", "email"]]]],
             {"fields": ["res_id", "date", "author_id", "subtype_id", "message_type", "body"], "order": "date, id"},
         ) if ids else []
-        internal = {known.user.partner_id for known in self._users.values()} | {self._bot_partner_id}
+        internal = self._internal_partners()
         chatter: dict[int, list[ChatterEntry]] = {ticket_id: [] for ticket_id in ids}
         for message in messages:
             chatter[message["res_id"]].append(self._chatter_entry(message, internal))
@@ -524,15 +550,20 @@ class OdooGateway:
                               closed_at=odoo_time(record[close_field]) if record.get(close_field) else None,
                               chatter=tuple(chatter[record["id"]])) for record in records]
 
+    def _internal_partners(self) -> set[int]:
+        return {known.user.partner_id for known in self._users.values()} | {self._bot_partner_id}
+
     def _chatter_entry(self, record: dict[str, Any], internal_partners: set[int]) -> ChatterEntry:
         author_id = record["author_id"][0] if record.get("author_id") else 0
-        signed_by, text = self._signature(plain_text(record.get("body")))
+        body = record.get("body")
+        signed_by, text = self._signature(plain_text(body))
         return ChatterEntry(
             date=odoo_time(record["date"]),
             author=signed_by or _name_of(record.get("author_id")),
             by_agent=author_id in internal_partners,
             customer_visible=record["message_type"] == "email" or _name_of(record.get("subtype_id")) == "Discussions",
             text=text,
+            hidden=tuple(comment.strip() for comment in _COMMENT.findall(body)) if isinstance(body, str) else (),
         )
 
     @staticmethod
