@@ -2,7 +2,8 @@
 
 - a restart WITHOUT persistence (a new redis-server process on the same port, empty): the bot reconnects
   by itself, the reminders are rebuilt from Odoo by the next poll and fire, `/readyz` names the channels
-  to register again, and registering them works;
+  to register again, and registering them works; an open escalation comes back from the chatter and its
+  card is posted again once its channel is registered again (more in tests/test_escalation_rebuild.py);
 - a restart WITH an append-only file (SIGKILL, then a new process): every key comes back as it was
   (channels, 1:1 chats, escalations and their card ids, timers), and no reminder is lost or sent twice;
 - Redis unreachable or slow behind the fault proxy (blackhole, delay, cut): a turn answers that Redis is
@@ -96,14 +97,16 @@ async def test_a_restart_without_persistence_loses_nothing_that_odoo_knows(
         tmp_path: Any, sandbox: RunningSandbox, clock: FakeClock, connector: tuple[ConnectorStub, str]) -> None:
     """Figures: a command typed while Redis restarts answered normally (0 failed turns: the bot reconnects
     by itself); every open ticket's reminders rebuilt by the next poll; the acknowledgment reminder fired
-    once; channels missing 2, then 0 once registered again."""
+    once; channels missing 2, then 0 once registered again; the open escalation's card posted again once."""
     odoo = OdooView(sandbox.odoo)
     stub = connector[0]
     with restartable_redis(tmp_path, appendonly=False) as redis_server:
         async with bot_on(redis_server.url, sandbox, clock, connector) as (teams, runtime):
             await teams.say_in_channel("/ticket channel support", SUPPORT)
             await teams.say_in_channel("/ticket channel management", MANAGEMENT)
+            await teams.say_in_channel("/ticket channel dev", DEV)
             tid, number = await new_ticket(teams, odoo, "Login loop users:1 customer:teacher01@mindx.edu.vn")
+            await teams.card(f"/ticket escalate {tid} dev Teachers cannot log in")  # 4 h to acknowledge
             await runtime.poller.poll_once()  # the first poll sets its cursors
             before = await reminders_pending(runtime)
             assert (Kind.ACK, str(tid)) in before
@@ -135,6 +138,13 @@ async def test_a_restart_without_persistence_loses_nothing_that_odoo_knows(
             await teams.say_in_channel("/ticket channel management", MANAGEMENT)
             assert (await readiness(teams))["channels_missing"] == []
             assert set(await runtime.services.references.channels()) == {"support", "management"}
+
+            await teams.say_in_channel("/ticket channel dev", DEV)  # the escalation's card, posted again
+            clock.advance(minutes=1)
+            await fire(runtime, stub)
+            await fire(runtime, stub)
+            [_, again] = stub.cards_in(DEV)
+            assert "Posted again" in card_text(again.card or {}) and number in card_text(again.card or {})
 
 
 # --- a restart with an append-only file -----------------------------------------------------------------------

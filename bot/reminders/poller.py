@@ -19,6 +19,7 @@ from datetime import timedelta
 from redis.exceptions import RedisError
 
 from bot.context import Services
+from bot.escalation.rebuild import rebuild_escalations
 from bot.management import service as management
 from bot.odoo.errors import OdooError
 from bot.odoo.gateway import TicketNotFound, to_odoo_time
@@ -35,15 +36,18 @@ def rebuilt_marker(services: Services) -> str:
 
 
 async def rebuild_reminders(services: Services) -> int:
-    """Start-up (and after Redis lost its data): every open ticket gets the reminders it needs, so
-    a Redis flush or a first deployment loses nothing; reminders already pending are kept as they are."""
-    checked = 0
+    """Start-up (and after Redis lost its data): every open ticket gets the reminders it needs, and
+    the escalations still waiting on it come back from its chatter (`bot.escalation.rebuild`), so
+    a Redis flush or a first deployment loses nothing; reminders already pending, and escalations
+    Redis still has, are kept as they are."""
+    checked = restored = 0
     async for page in services.odoo.all_tickets(services.odoo.open_domain()):
         for ticket in page:
             await services.reminders.sync(ticket)
+        restored += await rebuild_escalations(services, page)
         checked += len(page)
     await services.store.redis.set(rebuilt_marker(services), "1")
-    logger.info("reminders checked for %d open tickets", checked)
+    logger.info("reminders checked for %d open tickets; %d escalations given back from Odoo", checked, restored)
     return checked
 
 
