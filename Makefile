@@ -39,6 +39,12 @@ manifest/node_modules/.installed: manifest/package.json manifest/package-lock.js
 package: manifest/node_modules/.installed
 	$(PYTHON) manifest/build.py
 
+# The app's texts (name, descriptions, command menu; English and every shipped language) from the bot's help
+# and catalogue into manifest/manifest.template.json and manifest/<language>.json.
+.PHONY: manifest-texts
+manifest-texts: $(VENV)/.runtime
+	$(PY) manifest/write_texts.py
+
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
 

@@ -8,10 +8,13 @@ Reads from the environment:
 - `APP_VERSION` (optional): the package version, `major.minor.patch`; pyproject.toml's otherwise.
 
 It fills `manifest.template.json`, checks what Teams enforces beyond the JSON schema (command
-lists, https links, the icons' sizes, the outline icon white on transparent), validates the
-manifest against Microsoft's schema with `validate.js` (Node, offline, the schema shipped in the
-pinned `@microsoft/app-manifest` package) and writes the zip: manifest.json, color.png and
-outline.png at its root. Any problem stops the build with a message saying what to fix.
+lists, https links, the icons' sizes, the outline icon white on transparent, localization keys that
+name a text of the manifest), validates the manifest and its localization files (`vi.json`, named in
+its `localizationInfo`) against Microsoft's schemas with `validate.js` (Node, offline, the schemas
+shipped in the pinned `@microsoft/app-manifest` package) and writes the zip: manifest.json, color.png,
+outline.png and the localization files at its root. Any problem stops the build with a message saying
+what to fix. The texts themselves (names, descriptions, the command menu, in every language) come
+from the bot: `write_texts.py` writes them into the template and the localization files.
 
 Standard library only, so it runs before the venv exists.
 """
@@ -52,6 +55,9 @@ ICON_SIZES = {"color.png": (192, 192), "outline.png": (32, 32)}
 MAX_COMMANDS = 10
 MAX_TITLE = 32
 MAX_DESCRIPTION = 128
+# A localization key: the JSON path of the manifest text it translates (`bots[0].commandLists[1].commands[3].title`).
+LOCALIZED_PATH = re.compile(r"^[A-Za-z]+(?:\[\d+\])?(?:\.[A-Za-z]+(?:\[\d+\])?)*$")
+NOT_A_PATH = {"$schema", "localizationKeys"}
 
 
 class BuildError(Exception):
@@ -183,6 +189,58 @@ def teams_problems(manifest: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def localization_files(manifest: Mapping[str, Any]) -> dict[str, str]:
+    """languageTag -> file name, from the manifest's `localizationInfo`."""
+    info = manifest.get("localizationInfo") or {}
+    return {str(entry.get("languageTag", "")): str(entry.get("file", ""))
+            for entry in info.get("additionalLanguages") or []}
+
+
+def _text_at(manifest: Mapping[str, Any], path: str) -> Any:
+    """The value at a localization key's JSON path, or None when the manifest has nothing there."""
+    node: Any = manifest
+    for part in path.split("."):
+        name, _, index = part.partition("[")
+        node = node.get(name) if isinstance(node, Mapping) else None
+        if index:
+            position = int(index.rstrip("]"))
+            node = node[position] if isinstance(node, list) and position < len(node) else None
+    return node
+
+
+def localization_problems(manifest: Mapping[str, Any], folder: Path) -> list[str]:
+    """What Teams would not show: a missing file, a key naming no text of the manifest, a command description
+    over Teams' limit (the schema allows localized ones longer than the client shows)."""
+    problems: list[str] = []
+    info = manifest.get("localizationInfo") or {}
+    files = localization_files(manifest)
+    if len(files) != len(info.get("additionalLanguages") or []):
+        problems.append("localizationInfo lists a language twice")
+    if str(info.get("defaultLanguageTag", "")).lower() in {tag.lower() for tag in files}:
+        problems.append("localizationInfo lists the default language as an additional one")
+    for tag, name in files.items():
+        if Path(name).name != name or not name.endswith(".json"):
+            problems.append(f"the localization file of {tag} must be a .json file beside the manifest, not {name!r}")
+            continue
+        try:
+            strings = json.loads((folder / name).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            problems.append(f"{name} (language {tag}) cannot be read from {folder}: {error}")
+            continue
+        if not isinstance(strings, dict):
+            problems.append(f"{name} must hold a JSON object")
+            continue
+        for key, text in strings.items():
+            if key in NOT_A_PATH:
+                continue
+            original = _text_at(manifest, key) if LOCALIZED_PATH.match(key) else None
+            if not isinstance(original, str):
+                problems.append(f"{name}: {key!r} names no text of the manifest")
+            elif key.endswith(".description") and ".commands[" in key and not 1 <= len(str(text)) <= MAX_DESCRIPTION:
+                problems.append(f"{name}: {key} must have 1 to {MAX_DESCRIPTION} characters, not {len(str(text))}")
+    return problems
+
+
 # --- icons -----------------------------------------------------------------------------------
 
 
@@ -310,25 +368,28 @@ def icon_problems(icons: Path) -> list[str]:
 # --- validation and packaging ----------------------------------------------------------------
 
 
-def validate(manifest_file: Path) -> str:
-    """Runs validate.js on the manifest; returns its report, raises BuildError when invalid."""
+def validate(manifest_file: Path, localizations: list[Path] | None = None) -> str:
+    """Runs validate.js on the manifest and its localization files; returns its report, raises BuildError when
+    one is invalid."""
     node = shutil.which("node")
     if node is None:
         raise BuildError("node is not on PATH: the schema check needs Node.js 20 or later")
     if not (HERE / "node_modules" / "@microsoft" / "app-manifest").is_dir():
         raise BuildError(f"manifest/node_modules is missing: run `{INSTALL}` (or `make test`)")
-    result = subprocess.run([node, str(VALIDATOR), str(manifest_file)], capture_output=True, text=True,
-                            cwd=HERE, check=False)
+    result = subprocess.run([node, str(VALIDATOR), str(manifest_file), *map(str, localizations or [])],
+                            capture_output=True, text=True, cwd=HERE, check=False)
     if result.returncode != 0:
         raise BuildError((result.stderr or result.stdout).strip() or f"validate.js failed ({result.returncode})")
     return result.stdout.strip()
 
 
-def write_zip(out: Path, manifest_bytes: bytes, icons: Path) -> None:
-    """manifest.json and the two icons at the root; fixed timestamps, so the same input gives the
-    same bytes. Written beside `out` and moved into place, so a failed build leaves no half zip."""
+def write_zip(out: Path, manifest_bytes: bytes, icons: Path, localizations: list[str] | None = None) -> None:
+    """manifest.json, the two icons and the localization files at the root; fixed timestamps, so the same
+    input gives the same bytes. Written beside `out` and moved into place, so a failed build leaves no half
+    zip."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    entries = [("manifest.json", manifest_bytes)] + [(name, (icons / name).read_bytes()) for name in ICON_SIZES]
+    entries = [("manifest.json", manifest_bytes)] + [(name, (icons / name).read_bytes())
+                                                     for name in (*ICON_SIZES, *(localizations or []))]
     fd, partial = tempfile.mkstemp(prefix=".appPackage-", suffix=".zip", dir=out.parent)
     try:
         with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w") as archive:
@@ -349,15 +410,16 @@ def write_zip(out: Path, manifest_bytes: bytes, icons: Path) -> None:
 def build(env: Mapping[str, str], out: Path = OUTPUT, template: Path = TEMPLATE, icons: Path = HERE) -> str:
     values = settings_from(env)
     manifest = render(template, values)
-    problems = teams_problems(manifest) + icon_problems(icons)
+    problems = teams_problems(manifest) + icon_problems(icons) + localization_problems(manifest, icons)
     if problems:
         raise BuildError("the package would not install in Teams:\n" + "\n".join(f"  {p}" for p in problems))
     manifest_bytes = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    localizations = list(localization_files(manifest).values())
     with tempfile.TemporaryDirectory(prefix="teams-manifest-") as scratch:
         manifest_file = Path(scratch) / "manifest.json"
         manifest_file.write_bytes(manifest_bytes)
-        report = validate(manifest_file)
-    write_zip(out, manifest_bytes, icons)
+        report = validate(manifest_file, [icons / name for name in localizations])
+    write_zip(out, manifest_bytes, icons, localizations)
     return (f"{report}\nwrote {out}: Teams app {values['TEAMS_APP_ID']} version {values['APP_VERSION']}, "
             f"bot {values['BOT_ID']} at {values['BOT_DOMAIN']}")
 
@@ -366,7 +428,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--out", type=Path, default=OUTPUT, help="where to write the zip (default: %(default)s)")
     parser.add_argument("--template", type=Path, default=TEMPLATE, help="manifest template (default: %(default)s)")
-    parser.add_argument("--icons", type=Path, default=HERE, help="folder of color.png and outline.png")
+    parser.add_argument("--icons", type=Path, default=HERE,
+                        help="folder of color.png, outline.png and the localization files (default: %(default)s)")
     args = parser.parse_args(argv)
     try:
         print(build(os.environ, out=args.out, template=args.template, icons=args.icons))

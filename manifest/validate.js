@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// Validates a Teams app manifest against Microsoft's JSON schema, offline.
+// Validates a Teams app manifest, and its localization files, against Microsoft's JSON schemas, offline.
 //
-//   node manifest/validate.js path/to/manifest.json
+//   node manifest/validate.js path/to/manifest.json [path/to/vi.json ...]
 //
-// The schema is the one the pinned @microsoft/app-manifest package ships for the manifest's
-// `manifestVersion` (build/json-schemas/teams/v<version>/MicrosoftTeams.schema.json); the
-// validator is ajv for the JSON Schema draft that schema declares in its own `$schema`.
+// The schemas are the ones the pinned @microsoft/app-manifest package ships for the manifest's
+// `manifestVersion` (build/json-schemas/teams/v<version>/MicrosoftTeams.schema.json, and
+// MicrosoftTeams.Localization.schema.json beside it for the localization files, which must declare
+// that same version's schema); the validator is ajv for the JSON Schema draft each schema declares.
 // Exit status: 0 valid, 1 invalid manifest, 2 cannot validate (usage, packages missing, no
 // schema for that version).
 "use strict";
@@ -37,22 +38,22 @@ function loadManifest(file) {
   }
 }
 
-function loadSchema(version) {
+function loadSchema(version, name = "MicrosoftTeams.schema.json") {
   let pkg;
   try {
     pkg = require("@microsoft/app-manifest/package.json");
   } catch {
     return stop(2, `@microsoft/app-manifest is not installed: ${INSTALL}`);
   }
-  const relative = `build/json-schemas/teams/v${version}/MicrosoftTeams.schema.json`;
+  const relative = `build/json-schemas/teams/v${version}/${name}`;
   const file = path.join(path.dirname(require.resolve("@microsoft/app-manifest/package.json")), relative);
   if (!fs.existsSync(file)) {
-    return stop(2, `@microsoft/app-manifest ${pkg.version} ships no schema for manifest version ${version}`);
+    return stop(2, `@microsoft/app-manifest ${pkg.version} ships no ${name} for manifest version ${version}`);
   }
   return { schema: JSON.parse(fs.readFileSync(file, "utf8")), source: `@microsoft/app-manifest ${pkg.version}` };
 }
 
-function compile(schema) {
+function compile(schema, options = {}) {
   const draft = DRAFTS[schema.$schema];
   if (!draft) {
     return stop(2, `the schema declares ${JSON.stringify(schema.$schema)}, a JSON Schema draft ajv does not support`);
@@ -69,9 +70,13 @@ function compile(schema) {
   // strictTypes is off as in Microsoft's own validator: their schemas use keywords such as
   // `additionalProperties` without a `type` next to them, which ajv's strict mode reports as a
   // lint of the schema, not as a fault of the manifest. Unknown keywords still fail (strictSchema).
-  const ajv = new Ajv({ allErrors: true, strictTypes: false });
+  const ajv = new Ajv({ allErrors: true, strictTypes: false, ...options });
   addFormats(ajv);
-  return { validate: ajv.compile(schema), draft: name };
+  try {
+    return { validate: ajv.compile(schema), draft: name };
+  } catch (error) {
+    return stop(2, `the schema does not compile: ${error.message}`);
+  }
 }
 
 function describe(error) {
@@ -88,10 +93,10 @@ function describe(error) {
 }
 
 function main(argv) {
-  if (argv.length !== 1) {
-    stop(2, "usage: node manifest/validate.js <manifest.json>");
+  if (argv.length < 1) {
+    stop(2, "usage: node manifest/validate.js <manifest.json> [<localization.json> ...]");
   }
-  const file = argv[0];
+  const [file, ...localizations] = argv;
   const manifest = loadManifest(file);
   const version = manifest.manifestVersion;
   if (typeof version !== "string" || !/^\d+\.\d+$/.test(version)) {
@@ -103,12 +108,33 @@ function main(argv) {
   }
   const { schema, source } = loadSchema(version);
   const { validate, draft } = compile(schema);
-  if (validate(manifest)) {
-    process.stdout.write(`${path.basename(file)}: valid against the v${version} schema of ${source} (JSON Schema ${draft})\n`);
-    return;
+  if (!validate(manifest)) {
+    const problems = [...new Set(validate.errors.map(describe))];
+    stop(1, [`${path.basename(file)} does not match the v${version} schema of ${source}:`, ...problems.map((p) => `  ${p}`)].join("\n"));
   }
-  const problems = [...new Set(validate.errors.map(describe))];
-  stop(1, [`${path.basename(file)} does not match the v${version} schema of ${source}:`, ...problems.map((p) => `  ${p}`)].join("\n"));
+  const report = [`${path.basename(file)}: valid against the v${version} schema of ${source} (JSON Schema ${draft})`];
+  for (const other of localizations) {
+    report.push(checkLocalization(other, version));
+  }
+  process.stdout.write(report.join("\n") + "\n");
+}
+
+// A localization file: the Localization schema of the manifest's own version, declared in its `$schema`.
+function checkLocalization(file, version) {
+  const strings = loadManifest(file);
+  const expected = `https://developer.microsoft.com/json-schemas/teams/v${version}/MicrosoftTeams.Localization.schema.json`;
+  if (strings.$schema !== expected) {
+    stop(1, `${file}: $schema must be ${expected}, the localization schema of manifest version ${version}, not ${JSON.stringify(strings.$schema)}`);
+  }
+  const { schema, source } = loadSchema(version, "MicrosoftTeams.Localization.schema.json");
+  // Its key patterns are ECMA-262 regular expressions, not all valid in Unicode mode (one has a lone `]`):
+  // read them as JSON Schema says, without the `u` flag ajv adds by default.
+  const { validate, draft } = compile(schema, { unicodeRegExp: false });
+  if (!validate(strings)) {
+    const problems = [...new Set(validate.errors.map(describe))];
+    stop(1, [`${path.basename(file)} does not match the v${version} localization schema of ${source}:`, ...problems.map((p) => `  ${p}`)].join("\n"));
+  }
+  return `${path.basename(file)}: valid against the v${version} localization schema of ${source} (JSON Schema ${draft})`;
 }
 
 main(process.argv.slice(2));

@@ -1,4 +1,5 @@
-"""The Teams app package: `manifest/build.py` run as a user runs it, in a temporary folder.
+"""The Teams app package: `manifest/build.py` run as a user runs it, in a temporary folder; and its texts,
+which `manifest/write_texts.py` writes from the bot's help and catalogue (English and Vietnamese).
 
 Needs Node and `manifest/node_modules` (`npm ci --prefix manifest --no-audit --no-fund`, which
 `make test` runs). Independent of the shared conftest: no Redis, no Odoo.
@@ -42,6 +43,7 @@ def _load(name: str, path: Path) -> ModuleType:
 
 build_module = _load("teams_manifest_build", BUILD)
 draw_icons = _load("teams_manifest_draw_icons", MANIFEST_DIR / "draw_icons.py")
+write_texts = _load("teams_manifest_write_texts", MANIFEST_DIR / "write_texts.py")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -79,9 +81,9 @@ def manifest(package: Path) -> dict[str, Any]:
         return json.loads(archive.read("manifest.json"))
 
 
-def test_the_zip_holds_exactly_the_manifest_and_the_two_icons_at_its_root(package: Path) -> None:
+def test_the_zip_holds_exactly_the_manifest_the_two_icons_and_the_vietnamese_at_its_root(package: Path) -> None:
     with zipfile.ZipFile(package) as archive:
-        assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png", "vi.json"]
         assert archive.testzip() is None
 
 
@@ -254,3 +256,87 @@ def test_a_coloured_or_opaque_or_wrong_sized_outline_is_refused(tmp_path: Path) 
     assert build_module.icon_problems(tmp_path) == ["outline.png is 48x48; Teams needs 32x32"]
     (tmp_path / "color.png").write_bytes(b"not a png")
     assert any("color.png is not a readable PNG" in p for p in build_module.icon_problems(tmp_path))
+
+
+# --- the texts, in English and Vietnamese -------------------------------------------------------------
+
+
+def _package_file(package: Path, name: str) -> dict[str, Any]:
+    with zipfile.ZipFile(package) as archive:
+        return dict(json.loads(archive.read(name)))
+
+
+def test_the_committed_texts_are_what_write_texts_writes() -> None:
+    template = json.loads((MANIFEST_DIR / "manifest.template.json").read_text(encoding="utf-8"))
+    written = write_texts.files(template)
+    assert set(written) == {"manifest.template.json", "vi.json"}
+    for name, content in written.items():
+        assert (MANIFEST_DIR / name).read_text(encoding="utf-8") == content, \
+            f"manifest/{name} is stale: run .venv/bin/python manifest/write_texts.py"
+
+
+def test_the_menu_says_what_the_help_says_in_english_and_vietnamese(package: Path,
+                                                                      manifest: dict[str, Any]) -> None:
+    from bot.bot import build_router
+    from bot.i18n import catalogue
+
+    commands, vietnamese = build_router().commands, catalogue("vi")
+    strings = _package_file(package, "vi.json")
+    assert manifest["localizationInfo"] == {"defaultLanguageTag": "en-us",
+                                            "additionalLanguages": [{"languageTag": "vi", "file": "vi.json"}]}
+    for index, entry in enumerate(manifest["bots"][0]["commandLists"]):
+        for position, command in enumerate(entry["commands"]):
+            summary = commands[command["title"].removeprefix("ticket ")].summary
+            assert command["description"] == summary.replace("`", "")  # the help's own words, as plain text
+            localized = strings[f"bots[0].commandLists[{index}].commands[{position}].description"]
+            assert localized == vietnamese[summary].replace("`", "") != command["description"]
+    assert strings["name.full"] == vietnamese[manifest["name"]["full"]] != manifest["name"]["full"]
+    assert strings["description.short"] == vietnamese[manifest["description"]["short"]]
+    assert strings["description.full"] == vietnamese[manifest["description"]["full"]]
+    assert strings["name.short"] == manifest["name"]["short"] == "Ticket Desk"  # a name, kept
+    assert strings["$schema"].endswith("/v1.30/MicrosoftTeams.Localization.schema.json")
+    assert all(isinstance(build_module._text_at(manifest, key), str) for key in strings if key != "$schema")
+    assert len(strings) == 1 + 4 + 3 * 10  # nothing left in English: every command of every scope
+
+
+def _icons_with(folder: Path, vi: dict[str, Any] | None) -> Path:
+    for name in ("color.png", "outline.png"):
+        shutil.copy(MANIFEST_DIR / name, folder / name)
+    if vi is not None:
+        (folder / "vi.json").write_text(json.dumps(vi, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+def _vietnamese() -> dict[str, Any]:
+    return dict(json.loads((MANIFEST_DIR / "vi.json").read_text(encoding="utf-8")))
+
+
+def test_a_vietnamese_file_off_its_schema_fails_the_build(tmp_path: Path) -> None:
+    vi = _vietnamese() | {"name.short": "x" * 31, "developer.name": "a text of the manifest Teams does not localize"}
+    (tmp_path / "icons").mkdir()
+    icons = _icons_with(tmp_path / "icons", vi)
+    result = run_build(tmp_path / "appPackage.zip", "--icons", str(icons), MICROSOFT_APP_ID=APP_ID,
+                       BOT_ENDPOINT=ENDPOINT)
+    assert result.returncode == 1
+    assert "vi.json does not match the v1.30 localization schema" in result.stderr, result.stderr
+    assert "/name.short: must NOT have more than 30" in result.stderr and '"developer.name"' in result.stderr
+    assert not (tmp_path / "appPackage.zip").exists()
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    ({"bots[0].commandLists[0].commands[11].description": "Lệnh thứ mười hai"},
+     "'bots[0].commandLists[0].commands[11].description' names no text of the manifest"),
+    ({"bots[0].commandLists[2].commands[0].description": "Tạo ticket " * 20},
+     "bots[0].commandLists[2].commands[0].description must have 1 to 128 characters, not 220"),
+    (None, "vi.json (language vi) cannot be read"),
+])
+def test_what_teams_would_not_show_stops_the_build(tmp_path: Path, change: dict[str, str] | None, said: str) -> None:
+    """Beyond the schema: a key that names no text (the schema allows 12 commands in 3 lists), a command
+    description over Teams' 128 characters (the schema allows 4000), a missing file."""
+    (tmp_path / "icons").mkdir()
+    icons = _icons_with(tmp_path / "icons", None if change is None else _vietnamese() | change)
+    result = run_build(tmp_path / "appPackage.zip", "--icons", str(icons), MICROSOFT_APP_ID=APP_ID,
+                       BOT_ENDPOINT=ENDPOINT)
+    assert result.returncode == 1
+    assert said in result.stderr, result.stderr
+    assert not (tmp_path / "appPackage.zip").exists()
