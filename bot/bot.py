@@ -24,6 +24,7 @@ from bot.router import Command, Next, Request, Router, as_replies
 from bot.tickets import OdooUser
 from bot.turn import ConversationType, Incoming, Kind, Reply, TeamsChannel
 from bot.untrusted import cleaned
+from cards.elements import literal
 from cards.notices import problem_card, queued_card
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ class TicketBot:
         if command is None or request is None:
             if request is not None:  # `/ticket something-unknown`
                 raise UsageError(tr("I don't know the command `{name}`. `/ticket help` lists them.",
-                                    name=request.name))
+                                    name=literal(request.name)))
             if ctx.incoming.kind is Kind.CARD_ACTION or ctx.incoming.value:  # Action.Execute, or Action.Submit's data
                 data = ctx.incoming.value or {}
                 clicked = ctx.incoming.verb or str(data.get("verb") or data.get("command") or "")
@@ -158,7 +159,7 @@ async def odoo_user(ctx: Ctx) -> OdooUser:
     if user is None:
         raise UnknownUser(tr(
             "I can't find an Odoo user for you ({who}). Ask your Odoo administrator to give your Odoo user the same "
-            "email address as your Teams account.", who=address or sender.name or tr("unknown")))
+            "email address as your Teams account.", who=literal(address or sender.name) or tr("unknown")))
     await ctx.services.store.remember_odoo_user(sender.id, user.id)
     return user
 
@@ -215,15 +216,15 @@ def problem_for(ctx: Ctx, error: Exception) -> list[Reply]:
         logger.warning("turn %s: Odoo unavailable", ctx.correlation_id)
         typed = ctx.incoming.text.strip()
         return _problem(tr("Odoo is not answering right now, so nothing was changed."),
-                        tr("Please try again in a minute. You wrote: `{typed}`", typed=typed) if typed else
+                        tr("Please try again in a minute. You wrote: `{typed}`", typed=literal(typed)) if typed else
                         tr("Please try again in a minute."), ctx.correlation_id)
     if isinstance(error, RedisError):  # restarting or cut off: the first thing a turn does is in Redis
         logger.warning("turn %s: Redis unavailable (%s)", ctx.correlation_id, type(error).__name__)
         return _problem(tr("My storage (Redis) is not answering right now, so I could not do this."),
                         tr("Please try again in a minute."), ctx.correlation_id)
     if isinstance(error, OdooAccessDenied):
-        return _problem(tr("Odoo refused this: {error}", error=error), tr("The bot's Odoo user may lack a permission."),
-                        ctx.correlation_id)
+        return _problem(tr("Odoo refused this: {error}", error=literal(str(error))),
+                        tr("The bot's Odoo user may lack a permission."), ctx.correlation_id)
     if isinstance(error, OdooError):
         return _problem(tr("Odoo did not accept this: {error}", error=error), reference=ctx.correlation_id)
     logger.error("turn %s failed", ctx.correlation_id, exc_info=error)

@@ -14,6 +14,7 @@ from bot.i18n import N_, joined, tr
 from bot.process import ClassOfService, ProcessProfile, Stage, update_interval
 from bot.reminders.policy import Due, Kind, not_logged_yet
 from bot.tickets import Ticket
+from cards.elements import literal
 
 
 class Move(StrEnum):
@@ -47,7 +48,7 @@ def check(ticket: Ticket, move: Move) -> None:
     """Raise NotAllowed when `move` makes no sense for the ticket as it stands."""
     stage = ticket.stage_key
     closed = ticket.closed or stage in _CLOSED
-    said = {"ticket": ticket.label, "stage": ticket.stage, "id": ticket.id}
+    said = {"ticket": ticket.label, "stage": literal(ticket.stage), "id": ticket.id}  # the stage is Odoo's name
     if move is Move.REOPEN:
         if not closed and stage is not Stage.RESOLVED:
             raise NotAllowed(tr("{ticket} is still open ({stage}); there is nothing to reopen.", **said))

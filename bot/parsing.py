@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import tr
 from bot.process.durations import parse_duration
+from cards.elements import literal
 
 
 class UsageError(ValueError):
@@ -96,13 +97,14 @@ def ticket_ref(word: str | None) -> TicketRef:
         return TicketRef(id=int(match.group(1)))
     if _NUMBER.match(word):
         return TicketRef(number=word.upper())
-    raise UsageError(tr("`{word}` is not a ticket id. Write it like `42`, `#42` or `HT00042`.", word=word))
+    raise UsageError(tr("`{word}` is not a ticket id. Write it like `42`, `#42` or `HT00042`.", word=literal(word)))
 
 
 def user_count(text: str) -> int:
     cleaned = text.strip().replace(",", "").rstrip("+")
     if not cleaned.isdigit() or int(cleaned) > 10_000_000:
-        raise UsageError(tr("`{text}` is not a number of users. Write a whole number, like `users:15`.", text=text))
+        raise UsageError(tr("`{text}` is not a number of users. Write a whole number, like `users:15`.",
+                            text=literal(text)))
     return int(cleaned)
 
 
@@ -155,7 +157,7 @@ def when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
                     continue
     if moment is None:
         raise UsageError(tr("I can't read the time `{text}`. Write `2025-01-30 09:00` (in quotes), "
-                            "`tomorrow@09:00`, `17:00` or `4h` (from now).", text=text))
+                            "`tomorrow@09:00`, `17:00` or `4h` (from now).", text=literal(text)))
     if moment <= now:
-        raise UsageError(tr("`{text}` is already past. Give a time in the future.", text=text))
+        raise UsageError(tr("`{text}` is already past. Give a time in the future.", text=literal(text)))
     return moment.astimezone(ZoneInfo("UTC"))

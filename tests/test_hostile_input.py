@@ -19,6 +19,7 @@ from bot.escalation.model import REFRESH, Answer
 from bot.odoo.gateway import like_literal
 from bot.parsing import MAX_COMMAND_LENGTH
 from tests.conftest import AGENT, LEAD, STRANGER, RunningSandbox
+from tests.support.markdown import card_constructs, card_visible
 from tests.support.odoo_view import OdooView
 from tests.support.teams import TeamsClient, TeamsUser, card_text
 from tests.test_escalation import DEV, DUC, escalation_id, priority_ticket, register
@@ -103,6 +104,20 @@ async def test_oversized_card_data_is_refused(teams: TeamsClient, odoo: OdooView
     assert state(odoo) == before
 
 
+# ---- Markdown ---------------------------------------------------------------------------------------------------
+TYPED = "**[reset](https://evil.example)**_now_"  # one word, lower case: the bot quotes it back when it cannot use it
+
+
+@pytest.mark.parametrize("command", [f"show {TYPED}", f"list {TYPED}", f"snooze 1 {TYPED}", f"users 1 {TYPED}",
+                                     f"assign 1 {TYPED}", f"help {TYPED}", f"class 1 deadline deadline:{TYPED}",
+                                     f"email 1 {TYPED}", f"email 1 ack lang:{TYPED}", TYPED])
+async def test_what_someone_typed_is_quoted_back_literally(teams: TeamsClient, command: str) -> None:
+    card = await teams.card(f"/ticket {command}")
+    rendered = card_constructs(card)
+    assert not {"link_open", "strong_open", "em_open", "mobile link"} & set(rendered), rendered
+    assert TYPED in card_visible(card)
+
+
 # ---- HTML and script -----------------------------------------------------------------------------------------
 SCRIPT = "<script>alert(1)</script><img src=x onerror=alert(1)><b>bold</b>"
 
@@ -116,7 +131,7 @@ async def test_markup_in_a_title_and_description_reaches_odoo_as_text(
     assert markup_in(sent["description"]) <= BOTS_OWN_MARKUP  # an html field: escaped by the bot
     assert "&lt;iframe src=//evil&gt;&lt;/iframe&gt; since 9am" in sent["description"]
     assert odoo.newest_ticket()["name"] == SCRIPT
-    assert f"· {SCRIPT}" in card_text(card)  # the card shows it as typed: Adaptive Cards render no HTML
+    assert f"· {SCRIPT}" in card_visible(card)  # the card shows it as typed (rendered: nothing of it is markup)
 
 
 @pytest.mark.parametrize("command", ["note", "diag", "update", "ack", "hold", "resolve"])

@@ -25,6 +25,7 @@ from bot.roles import check_allowed
 from bot.tickets import OdooUser, Ticket
 from bot.turn import Reply
 from cards.drafts import management_post_card
+from cards.elements import literal
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def draft_kind(word: str) -> DraftKind:
         kinds = ", ".join(kind.value for kind in DraftKind)
         if not word:
             raise UsageError(tr("Which e-mail? Use one of: {kinds}.", kinds=kinds)) from None
-        raise UsageError(tr("`{word}` is not a kind of e-mail I draft. Use one of: {kinds}.", word=word,
+        raise UsageError(tr("`{word}` is not a kind of e-mail I draft. Use one of: {kinds}.", word=literal(word),
                             kinds=kinds)) from None
 
 
@@ -57,7 +58,7 @@ def checked_language(services: Services, kind: DraftKind, wanted: str) -> str:
     known = languages(services.profile, kind)
     if wanted and wanted.lower() not in known:
         raise UsageError(tr("There is no {kind} template in `{language}`. Use lang: with one of: {known}.",
-                            kind=kind.value, language=wanted, known=", ".join(known) or "-"))
+                            kind=kind.value, language=literal(wanted), known=", ".join(known) or "-"))
     return wanted.lower()
 
 

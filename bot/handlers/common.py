@@ -12,6 +12,7 @@ from bot.parsing import UsageError, ticket_ref
 from bot.router import Request
 from bot.tickets import OdooUser, Ticket
 from bot.turn import Reply
+from cards.elements import literal
 from cards.ticket import ticket_card
 
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -42,7 +43,7 @@ def email(value: str) -> str:
         cleaned = cleaned.removeprefix("mailto:")
     if not _EMAIL.match(cleaned):
         raise UsageError(tr("`{value}` is not an email address. Write it like `customer:name@example.com`.",
-                            value=value))
+                            value=literal(value)))
     return cleaned
 
 
@@ -67,7 +68,7 @@ async def person(ctx: Ctx, who: str) -> OdooUser:
         found = (ctx.odoo.user_by_email(wanted) if "@" in wanted[1:] else None) or ctx.odoo.user_by_name(name)
     if found is None:
         raise UsageError(tr("I can't find an Odoo user for `{who}`. Use `me`, @mention them, or give their "
-                            "Odoo email address.", who=who))
+                            "Odoo email address.", who=literal(who)))
     return found
 
 

@@ -9,6 +9,7 @@ from bot.i18n import tr
 from bot.parsing import UsageError
 from bot.router import Command, CommandGroup, Request
 from bot.turn import Reply
+from cards.elements import literal
 from cards.help import command_help_card, help_card
 
 
@@ -27,7 +28,7 @@ def help_command(registry: Callable[[], list[Command]]) -> CommandGroup:
                 if wanted in (command.name, *command.aliases):
                     return Reply(card=command_help_card(command.usage, "\n\n".join(
                         tr(paragraph) for paragraph in command.paragraphs)))
-            raise UsageError(tr("There is no command `{wanted}`. These exist: {known}.", wanted=wanted,
+            raise UsageError(tr("There is no command `{wanted}`. These exist: {known}.", wanted=literal(wanted),
                                 known=", ".join(c.name for c in known)))
         return Reply(card=help_card([(c.usage, tr(c.summary)) for c in known]))
 

@@ -12,6 +12,7 @@ from bot.process import ClassOfService, classify, priority_for
 from bot.router import CommandGroup, Request
 from bot.tickets import TicketFacts
 from bot.turn import Reply
+from cards.elements import literal
 from cards.forms import new_ticket_form
 from cards.ticket import ticket_list_card
 
@@ -47,7 +48,7 @@ async def new(ctx: Ctx, req: Request) -> Reply:
     deadline = when(options["deadline"], now, ctx.tz) if "deadline" in options else None
     kind = options.get("type", "").lower()
     if kind and kind not in ctx.profile.ticket_types:
-        raise UsageError(tr("`type:{kind}` is not a ticket type here. Use one of: {types}.", kind=kind,
+        raise UsageError(tr("`type:{kind}` is not a ticket type here. Use one of: {types}.", kind=literal(kind),
                             types=", ".join(ctx.profile.ticket_types)))
     customer = email(options["customer"]) if "customer" in options else None
     owner = await person(ctx, options.get("assignee", "me"))
@@ -83,7 +84,7 @@ async def list_(ctx: Ctx, req: Request) -> Reply:
     """List open tickets: yours (`mine`, the default), all `open` ones, the `overdue` ones, or one class."""
     which = (req.args.words[0].lower() if req.args.words else "mine")
     if which not in LIST_FILTERS:
-        raise UsageError(tr("I can't list `{which}`. Use one of: {filters}.", which=which,
+        raise UsageError(tr("I can't list `{which}`. Use one of: {filters}.", which=literal(which),
                             filters=", ".join(LIST_FILTERS)))
     domain = ctx.odoo.open_domain()
     if which == "mine" and ctx.user:

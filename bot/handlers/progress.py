@@ -14,6 +14,7 @@ from bot.process import Action, ClassOfService, Stage, classify, format_duration
 from bot.router import CommandGroup, Request
 from bot.tickets import Ticket, TicketFacts
 from bot.turn import Reply
+from cards.elements import literal
 
 commands = CommandGroup()
 
@@ -37,7 +38,7 @@ async def ack(ctx: Ctx, req: Request) -> Reply:
     if ticket.stage_key in (None, Stage.NEW):
         ticket = await ctx.odoo.move(ticket, Stage.IN_PROGRESS)
     who = ticket.customer.name if ticket.customer else tr("the ticket's followers (no customer set)")
-    return await ticket_reply(ctx, ticket, tr("Acknowledged; sent to {who}.", who=who), customer_updated=True)
+    return await ticket_reply(ctx, ticket, tr("Acknowledged; sent to {who}.", who=literal(who)), customer_updated=True)
 
 
 @commands.command("note", "/ticket note <id> <text>")
@@ -81,7 +82,7 @@ async def assign(ctx: Ctx, req: Request) -> Reply:
     previous = ticket.owner.name if ticket.owner else "nobody"
     ticket = await ctx.odoo.set_owner(ticket, owner)
     await ctx.odoo.note(ticket, f"Owner: {previous} → {owner.name}.", by=ctx.actor)
-    return await ticket_reply(ctx, ticket, tr("Assigned to {name}.", name=owner.name))
+    return await ticket_reply(ctx, ticket, tr("Assigned to {name}.", name=literal(owner.name)))
 
 
 async def _reclassify(ctx: Ctx, ticket: Ticket, cos: ClassOfService, facts: TicketFacts, why: str) -> Reply:

@@ -15,6 +15,7 @@ from bot.process import format_duration, parse_duration
 from bot.reminders.policy import REMINDER_NAMES
 from bot.router import CommandGroup, Request
 from bot.turn import ConversationType, Reply, root_conversation_id
+from cards.elements import literal
 
 commands = CommandGroup()
 
@@ -66,7 +67,7 @@ async def snooze(ctx: Ctx, req: Request) -> Reply:
     try:
         delay = parse_duration(raw)
     except ValueError:
-        raise UsageError(tr("`{raw}` is not a duration. Write `15m`, `1h` or `2h30m`.", raw=raw)) from None
+        raise UsageError(tr("`{raw}` is not a duration. Write `15m`, `1h` or `2h30m`.", raw=literal(raw))) from None
     if not timedelta(0) < delay <= MAX_SNOOZE:
         raise UsageError(tr("Snooze for at most {most}.", most=format_duration(MAX_SNOOZE)))
     until = ctx.now() + delay
