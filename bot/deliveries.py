@@ -176,7 +176,8 @@ class Deliveries:
         """Hold the lease while the block runs; mark the activity done when it ends (with an answer, or an
         error the turn answers). Cancelled (the process is stopping), it gives the lease back: the next
         delivery, or a sweeper after the grace, runs it again."""
-        keeper = asyncio.create_task(self._keep_lease(claim))
+        ended = asyncio.Event()
+        keeper = asyncio.create_task(self._keep_lease(claim, ended))
         outcome = "done"
         try:
             yield
@@ -184,9 +185,9 @@ class Deliveries:
             outcome = "released"
             raise
         finally:
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
+            ended.set()  # told, not cancelled: a redis-py call cancelled mid-way was seen to return normally, and
+            # the keeper then renewed the lease for ever (the turn never ended, nobody could run it again)
+            await keeper
             await self._finish(keys=self._keys(claim.activity_key),
                                args=[claim.token, outcome, KEEP_SECONDS, claim.activity_key])
 
@@ -207,10 +208,13 @@ class Deliveries:
         incoming, _ = from_fields(turn)
         return Lapsed(Claim(activity_key, Delivery.AGAIN, token), incoming, abandoned=verdict == "abandoned")
 
-    async def _keep_lease(self, claim: Claim) -> None:
+    async def _keep_lease(self, claim: Claim, ended: asyncio.Event) -> None:
         lease_key = self._keys(claim.activity_key)[1]
         while True:
-            await asyncio.sleep(self.lease / 3)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ended.wait(), self.lease / 3)
+            if ended.is_set():
+                return
             try:
                 if not await self._renew(keys=[lease_key, self._leases],
                                          args=[claim.token, self._lease_ms, claim.activity_key]):

@@ -33,11 +33,12 @@ class RunTurn(Protocol):
 
 
 def finished_after_restart(incoming: Incoming, replies: Sequence[Reply]) -> list[Reply]:
-    """The turn's answer, its first message saying in one line that it was finished after a restart."""
+    """The turn's answer, its first message saying in one line that it was finished after a restart (whatever
+    the answer: done, refused, or kept until Odoo answers)."""
     if not replies:
         return []
     typed = first_line(incoming)
-    notice = tr("I was restarted while doing `{typed}`, and finished it now:", typed=typed)
+    notice = tr("I was restarted in the middle of `{typed}` and picked it up again:", typed=typed)
     first, *rest = replies
     return [Reply(text=f"{notice}\n\n{first.text}" if first.text else notice, card=first.card), *rest]
 

@@ -12,18 +12,23 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import aiohttp
 import pytest
+from aiohttp.test_utils import TestServer
+from botbuilder.schema import Activity
 from redis.asyncio import Redis
 
+from bot.adapter import to_incoming
 from bot.deliveries import KEEP_SECONDS, MAX_TAKEOVERS, Deliveries, Delivery
-from bot.i18n import speaking
+from bot.i18n import speaking, tr
 from bot.lapsed import finished_after_restart
+from bot.server import RUNTIME, Runtime, create_app
 from bot.turn import Conversation, Incoming, Kind, Person, Reply
-from tests.conftest import RunningSandbox
+from tests.conftest import AGENT, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub, Posted
 from tests.support.faultproxy import FaultProxy
 from tests.support.odoo_view import OdooView
@@ -35,8 +40,9 @@ from tests.support.waiting import eventually
 LEASE = 2.0  # seconds the dead process's claim outlives it
 GRACE = 2 * LEASE  # then a sweeper takes it over (a re-delivery had that long to come)
 SWEEP_EVERY = 0.2
+UNIT_LEASE = 0.2  # the in-process tests' lease (their grace: 0.4 s)
 DELIVERIES = "ticketbot:delivery:"  # the bot's keys (bot.server: store.key("delivery", ""))
-RESTARTED = "I was restarted while doing"
+RESTARTED = "I was restarted in the middle of"
 
 
 class StartBot(Protocol):
@@ -188,10 +194,90 @@ async def test_a_redelivery_racing_two_sweepers_runs_the_turn_once(
         await finished_for_good(redis, first.teams, activity)
 
 
+@dataclass
+class QuickBot:
+    """The bot in-process as `create_app` builds it, with a short turn lease; its sweeper is run by hand."""
+
+    runtime: Runtime
+    teams: TeamsClient
+
+
+@pytest.fixture
+async def quick_bot(redis: Redis, redis_url: str, sandbox: RunningSandbox, clock: FakeClock,
+                    connector: tuple[ConnectorStub, str]) -> AsyncIterator[QuickBot]:
+    app = create_app(bot_settings(redis_url, sandbox.url, turn_lease=UNIT_LEASE), clock=clock.now)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    stub, connector_url = connector
+    async with aiohttp.ClientSession() as session:
+        yield QuickBot(app[RUNTIME], TeamsClient(str(server.make_url("/api/messages")), connector_url, stub,
+                                                  session, AGENT))
+    await server.close()
+
+
+async def claimed_by_a_dying_replica(bot: QuickBot, text: str) -> dict[str, Any]:
+    """The agent types `text`; the replica it reached claims it and dies before running it. The activity."""
+    activity = typed(bot.teams, text)
+    claim = await bot.runtime.services.deliveries.claim(to_incoming(Activity().deserialize(activity)))
+    assert claim.delivery is Delivery.FIRST
+    return activity
+
+
+async def test_a_lapsed_turn_swept_while_odoo_is_down_is_kept_in_the_outbox_and_applied_later(
+        quick_bot: QuickBot, sandbox: RunningSandbox) -> None:
+    """When the turn is swept Odoo is down, so it is kept like any command typed then (the agent told, after
+    the restart line), and the relay applies it once Odoo is back."""
+    runtime, teams, odoo = quick_bot.runtime, quick_bot.teams, OdooView(sandbox.odoo)
+    await teams.card("/ticket new Wi-Fi drops in room 4 users:9")
+    tid = int(odoo.newest_ticket()["id"])
+    await claimed_by_a_dying_replica(quick_bot, f"/ticket note {tid} Access point rebooted")
+    told = len(chat(teams))
+
+    sandbox.odoo.down = True
+    await eventually(lambda: _lapsed_any(runtime.services.deliveries), 5, "the grace to end", every=0.01)
+    assert await runtime.sweeper.run_once() == 1
+    [kept] = chat(teams)[told:]
+    assert kept.text.startswith(f"{RESTARTED} `/ticket note {tid} Access point rebooted`")
+    assert "Your command is saved" in card_text(kept.card or {})
+    assert await runtime.services.outbox.waiting() == 1
+    assert await runtime.sweeper.run_once() == 0  # done: it is the outbox's now
+
+    sandbox.odoo.down = False
+    runtime.services.odoo._rpc.breaker.succeeded()  # type: ignore[attr-defined]  # no cooldown in a test
+    await runtime.relay.run_once()
+    assert notes(odoo, tid, "Access point rebooted") == 1
+    assert "Odoo is back: your command was applied." in card_text(chat(teams)[told + 1].card or {})
+
+
+async def test_a_turn_that_stopped_every_sweeper_is_given_up_and_the_agent_told(
+        quick_bot: QuickBot, sandbox: RunningSandbox) -> None:
+    runtime, teams, odoo = quick_bot.runtime, quick_bot.teams, OdooView(sandbox.odoo)
+    teams.locale = "vi-VN"
+    await teams.card("/ticket new Wi-Fi drops in room 4 users:9")
+    tid = int(odoo.newest_ticket()["id"])
+    activity = await claimed_by_a_dying_replica(quick_bot, f"/ticket note {tid} Access point rebooted")
+    deliveries = runtime.services.deliveries
+    for _ in range(MAX_TAKEOVERS):  # each sweeper that takes it dies running it
+        await eventually(lambda: _lapsed_any(deliveries), 5, "the grace to end", every=0.01)
+        assert await deliveries.take_over(activity_key(teams, activity)) is not None
+    told = len(chat(teams))
+    await eventually(lambda: _lapsed_any(deliveries), 5, "the grace to end", every=0.01)
+    assert await runtime.sweeper.run_once() == 1
+    [given_up] = chat(teams)[told:]
+    said = card_text(given_up.card or {})
+    assert f"`/ticket note {tid} Access point rebooted`" in said and "Odoo" in said
+    with speaking("vi-VN"):
+        assert said.startswith(tr("I could not finish `{typed}`: I was stopped each time I tried it.",
+                                  typed=f"/ticket note {tid} Access point rebooted"))
+    assert notes(odoo, tid, "Access point rebooted") == 0  # not run a fourth time
+    assert await runtime.sweeper.run_once() == 0
+
+
+async def _lapsed_any(deliveries: Deliveries) -> bool:
+    return bool(await deliveries.lapsed())
+
+
 # The takeover itself, in-process on the real redis-server.
-
-UNIT_LEASE = 0.2
-
 
 def incoming(activity_id: str) -> Incoming:
     return Incoming(Kind.MESSAGE, activity_id, Conversation("conversation"), Person("29:someone", "Someone"),
@@ -311,12 +397,13 @@ def test_the_answer_says_in_one_line_that_it_was_finished_after_a_restart() -> N
                         text="/ticket new Printer jammed\nThe one on the 2nd floor")
     card = {"type": "AdaptiveCard", "body": []}
     [first, second] = finished_after_restart(typed_in, [Reply(card=card), Reply(text="And one more thing.")])
-    assert first == Reply(text="I was restarted while doing `/ticket new Printer jammed`, and finished it now:",
-                          card=card)
+    assert first == Reply(text="I was restarted in the middle of `/ticket new Printer jammed` and picked it up "
+                               "again:", card=card)
     assert second == Reply(text="And one more thing.")
     [only] = finished_after_restart(typed_in, [Reply(text="Done.")])
-    assert only.text.endswith("finished it now:\n\nDone.")
+    assert only.text.endswith("picked it up again:\n\nDone.")
     assert finished_after_restart(typed_in, []) == []
     with speaking("vi-VN"):
         [said] = finished_after_restart(typed_in, [Reply(card=card)])
     assert said.text.startswith("Tôi bị khởi động lại") and "`/ticket new Printer jammed`" in said.text
+
