@@ -1,7 +1,21 @@
-"""Who may do what: the process profile's `roles` (action -> roles), and each person's role from
-Odoo (a member of the model's manager group is a lead; any other internal user an agent)."""
+"""Who may do what.
+
+A person's roles come from their Odoo groups (`OdooGateway.roles_of`): a member of the Odoo model's manager
+group (Helpdesk Manager, Project Administrator) is a lead, a member of a group the process profile names under
+`manager_groups` a manager (someone in both is both); every other internal Odoo user is an agent. What each role
+may do is the profile's `roles` (action -> roles); an action it does not list is open to all.
+
+Escalation cards are the one thing not decided by the profile: the escalation team answers from its own channel
+(whoever clicks there, with or without an Odoo user: that is the escalation-team member), and leads and managers,
+who oversee every team's escalations, may answer from wherever they see the card.
+
+Every refusal says why (what the process keeps for whom, and what the person is) and whom to ask.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from typing import Final
 
 from bot.i18n import N_, tr
 from bot.lifecycle import NotAllowed
@@ -9,24 +23,63 @@ from bot.odoo.gateway import OdooGateway
 from bot.process import Action, ProcessProfile, Role
 from bot.tickets import OdooUser
 
-WHAT = {Action.CLOSE_FORCE: N_("closing without the customer's confirmation"), Action.CANCEL: N_("cancelling"),
-        Action.MERGE: N_("merging"), Action.RECLASSIFY: N_("changing the class of service"),
-        Action.REOPEN: N_("reopening"), Action.ESCALATE: N_("escalating"), Action.ACKNOWLEDGE: N_("acknowledging"),
-        Action.RESOLVE: N_("resolving"), Action.HOLD: N_("putting on hold"), Action.ASSIGN: N_("assigning")}
+WHAT = {Action.CREATE: N_("logging tickets"), Action.ACKNOWLEDGE: N_("acknowledging"),
+        Action.ASSIGN: N_("assigning"), Action.NOTE: N_("adding internal notes"),
+        Action.UPDATE: N_("updating the customer"), Action.ESCALATE: N_("escalating"),
+        Action.HOLD: N_("putting on hold or waiting for the customer"), Action.RESUME: N_("resuming"),
+        Action.RESOLVE: N_("resolving"), Action.CLOSE: N_("closing on the customer's confirmation"),
+        Action.CLOSE_FORCE: N_("closing without the customer's confirmation"), Action.REOPEN: N_("reopening"),
+        Action.CANCEL: N_("cancelling"), Action.MERGE: N_("merging"),
+        Action.RECLASSIFY: N_("changing the class of service")}
 ROLE_NAMES = {Role.LEAD: N_("lead"), Role.AGENT: N_("agent"), Role.MANAGER: N_("manager")}
-
-
-def role_of(odoo: OdooGateway, user: OdooUser) -> Role:
-    return Role.LEAD if odoo.is_lead(user.id) else Role.AGENT
+NOBODY_NAMED = {Role.LEAD: N_("a team lead"), Role.AGENT: N_("any agent"), Role.MANAGER: N_("a manager")}
+ANSWER_FROM_ANYWHERE: Final = (Role.LEAD, Role.MANAGER)
+"""Who may answer an escalation card outside its team's channel (from their 1:1 chat, the management channel)."""
 
 
 def check_allowed(profile: ProcessProfile, odoo: OdooGateway, user: OdooUser, action: Action | None) -> None:
-    """Raise NotAllowed, saying who may, when the profile keeps `action` for other roles."""
+    """Raise NotAllowed, saying why and whom to ask, when the profile keeps `action` for roles `user` does not hold."""
     allowed = profile.roles.get(action) if action else None
-    if action is None or not allowed or role_of(odoo, user) in allowed:
+    held = odoo.roles_of(user.id)
+    if action is None or not allowed or any(role in allowed for role in held):
         return
-    leads = ", ".join(lead.name for lead in odoo.leads()) or tr("a team lead")
-    what = WHAT.get(action, action.value)
-    names = [ROLE_NAMES.get(role, role.value) for role in allowed]
-    raise NotAllowed(tr("In the {process} process, {what} is for: {roles}. Ask {leads}.", process=profile.title,
-                        what=tr(what), roles=", ".join(tr(name) for name in names), leads=leads))
+    raise NotAllowed(tr("In the {process} process, {what} is for: {roles} (you are: {yours}). Ask {whom}.",
+                        process=profile.title, what=tr(WHAT[action]), roles=_names(allowed),
+                        yours=_names(role for role in Role if role in held), whom=whom_to_ask(odoo, allowed)))
+
+
+def whom_to_ask(odoo: OdooGateway, roles: Collection[Role]) -> str:
+    """The leads and managers among `roles` by name (agents are too many to name), `any agent` if agents may;
+    a role nobody holds in Odoo yet is named by what it is."""
+    people: list[str] = []
+    for role in (Role.LEAD, Role.MANAGER, Role.AGENT):
+        if role in roles:
+            named = [user.name for user in odoo.members(role)] if role is not Role.AGENT else []
+            people += [name for name in named if name not in people] or [tr(NOBODY_NAMED[role])]
+    return _either(people)
+
+
+def may_answer_from_anywhere(odoo: OdooGateway, user_id: int | None) -> bool:
+    """Whether the Odoo user (None: not known to the bot) may answer an escalation card outside its team's channel."""
+    return user_id is not None and any(role in ANSWER_FROM_ANYWHERE for role in odoo.roles_of(user_id))
+
+
+def answer_refused(odoo: OdooGateway, team: str, *, known: bool) -> str:
+    """Why a click on an escalation card from outside its team's channel is refused; `known`: whether the bot knows
+    the clicker's Odoo user (a lead or a manager it has never talked to cannot be told apart from anyone else)."""
+    why = tr("Only the {team}'s channel can answer this escalation; elsewhere only a team lead or a manager may "
+             "({whom}).", team=team, whom=whom_to_ask(odoo, ANSWER_FROM_ANYWHERE))
+    if known:
+        return why
+    return why + " " + tr("If you are one, send me any `/ticket` command once, so that I know your Odoo user.")
+
+
+def _names(roles: Iterable[Role]) -> str:
+    return ", ".join(tr(ROLE_NAMES[role]) for role in roles)
+
+
+def _either(items: Sequence[str]) -> str:
+    """`a`, `a or b`, `a, b or c` in the current language."""
+    if len(items) < 2:
+        return "".join(items)
+    return tr("{items} or {last}", items=", ".join(items[:-1]), last=items[-1])

@@ -32,6 +32,7 @@ START = datetime(2025, 1, 29, 8, 33, tzinfo=UTC)
 
 AGENT = TeamsUser("29:agent-huy", "Phạm Quốc Huy", "huy.pq@mindx.edu.vn")  # the seeded tickets are Tiến's
 LEAD = TeamsUser("29:lead-lan", "Trần Thị Lan", "lan.tt@mindx.edu.vn")
+MANAGER = TeamsUser("29:manager-trang", "Hoàng Thu Trang", "trang.ht@mindx.edu.vn")  # MindX's Support Manager group
 STRANGER = TeamsUser("29:stranger", "Somebody Else", "nobody@elsewhere.example")
 
 
@@ -99,7 +100,7 @@ def odoo(sandbox: RunningSandbox) -> OdooView:
 @pytest.fixture
 async def connector() -> AsyncIterator[tuple[ConnectorStub, str]]:
     stub = ConnectorStub()
-    for user in (AGENT, LEAD, STRANGER):
+    for user in (AGENT, LEAD, MANAGER, STRANGER):
         stub.add_member(user.id, user.name, user.email)
     server = await _serve(stub.app())
     yield stub, str(server.make_url("")).rstrip("/")
@@ -115,10 +116,17 @@ def bot_settings(redis_url: str, odoo_url: str, *, protocol: str = "xmlrpc", mod
 
 
 @pytest.fixture
-async def bot_server(redis: Redis, redis_url: str, sandbox: RunningSandbox, clock: FakeClock
+def process_profile() -> str:
+    """The process profile the bot runs: a shipped name or a YAML file (a test module overrides this fixture)."""
+    return "mindx"
+
+
+@pytest.fixture
+async def bot_server(redis: Redis, redis_url: str, sandbox: RunningSandbox, clock: FakeClock, process_profile: str
                      ) -> AsyncIterator[TestServer]:
     """The bot running for real (dev mode: no auth), built by create_app like production."""
-    server = await _serve(create_app(bot_settings(redis_url, sandbox.url), clock=clock.now))
+    server = await _serve(create_app(bot_settings(redis_url, sandbox.url, process_profile=process_profile),
+                                     clock=clock.now))
     yield server
     await server.close()
 

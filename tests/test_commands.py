@@ -141,7 +141,8 @@ async def test_cancel_reopen_and_force_close(teams: TeamsClient, odoo: OdooView)
     await teams.card(f"/ticket reopen {tid} Not a duplicate after all")
     assert odoo.ticket(tid)["stage_id"][1] == "In Progress"
     refused = card_text(await teams.card(f"/ticket close {tid} force:yes Customer unreachable for 7 days"))
-    assert "closing without the customer's confirmation is for: lead. Ask Trần Thị Lan, Megan Bowen." in refused
+    assert ("closing without the customer's confirmation is for: lead, manager (you are: agent). "
+            "Ask Trần Thị Lan, Megan Bowen or Hoàng Thu Trang.") in refused
     assert odoo.ticket(tid)["stage_id"][1] == "In Progress"  # an agent may not: nothing changed
     text = card_text(await teams.card(f"/ticket close {tid} force:yes", sender=LEAD))
     assert "why it closes without confirmation" in text

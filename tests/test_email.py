@@ -279,7 +279,7 @@ async def test_posting_follows_the_profiles_roles(redis: Redis, redis_url: str, 
                                                   tmp_path: Path) -> None:
     profile = tmp_path / "leads-resolve.yaml"
     profile.write_text((templates.PROFILES_DIR / "mindx.yaml").read_text(encoding="utf-8").replace(
-        "  close_force: [lead]", "  close_force: [lead]\n  resolve: [lead]"), encoding="utf-8")
+        "  close_force: [lead, manager]", "  close_force: [lead, manager]\n  resolve: [lead]"), encoding="utf-8")
     server = TestServer(create_app(bot_settings(redis_url, sandbox.url, process_profile=str(profile)),
                                    clock=clock.now), host="127.0.0.1")
     await server.start_server()

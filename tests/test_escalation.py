@@ -116,7 +116,9 @@ async def test_someone_outside_the_team_channel_is_refused(teams: TeamsClient, o
     status, body = await teams.invoke(Answer.ACKNOWLEDGE.value, {"escalation": escalation_id(posted.card or {})},
                                       channel="19:support@thread.tacv2", sender=STRANGER)  # card data copied
     assert status == 200
-    assert "Only the Dev team's channel (or a team lead) can answer this escalation." in card_text(body["value"])
+    refused = card_text(body["value"])
+    assert "Only the Dev team's channel can answer this escalation; elsewhere only a team lead or a manager" in refused
+    assert "send me any `/ticket` command once" in refused  # the bot does not know who this is
     status, body = await teams.invoke(Answer.ACKNOWLEDGE.value, {"escalation": "999-1"}, channel=DEV, sender=DUC)
     assert "This escalation is not known" in card_text(body["value"])
     assert len(odoo.messages(tid)) == notes and teams.connector.updated == []
@@ -259,4 +261,4 @@ async def test_a_team_lead_may_answer_from_anywhere(teams: TeamsClient, odoo: Od
     assert status == 200 and "Acknowledged by Trần Thị Lan" in card_text(body["value"])
     status, body = await teams.invoke(Answer.DECLINE.value, {"escalation": escalation_id(posted.card or {}),
                                                              "why": "not ours"}, sender=AGENT)  # not a lead
-    assert "(or a team lead) can answer" in card_text(body["value"])
+    assert "elsewhere only a team lead or a manager may (Trần Thị Lan" in card_text(body["value"])

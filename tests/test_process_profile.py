@@ -197,9 +197,10 @@ def test_mindx_is_the_default_and_matches_the_class_of_service_table() -> None:
     for team in ("dev", "devops", "product", "content-ops"):
         assert [t.key for t in profile.escalation_chain(team)] == [team, "senior", "management"]
     assert profile.ticket_types == ("incident", "bug", "request", "feature")
-    assert profile.roles[Action.CLOSE_FORCE] == (Role.LEAD,)
+    assert profile.roles[Action.CLOSE_FORCE] == (Role.LEAD, Role.MANAGER)
     assert not profile.allows("close_force", "agent")
     assert profile.allows(Action.CLOSE_FORCE, Role.LEAD)
+    assert profile.manager_groups == ("mindx_support.group_support_manager",)
     assert profile.allows("note", "agent")  # not restricted
     assert profile.class_for_tag("Fixed-Deadline") is ClassOfService.FIXED_DEADLINE
     assert profile.class_for_tag("vip") is None
@@ -294,6 +295,15 @@ def test_profile_without_roles_opens_every_action_to_every_role() -> None:
     text = BASE[: BASE.index("roles:")]
     profile = parse_profile(text, "open.yaml")
     assert all(profile.allows(action, role) for action in Action for role in Role)
+
+
+def test_managers_are_the_members_of_the_groups_the_profile_names() -> None:
+    assert parse_profile(BASE, "none.yaml").manager_groups == ()  # left out: nobody is a manager
+    text = mutate("roles:\n", "manager_groups: [mindx_support.group_support_manager, __export__.res_groups_42]\n"
+                              "roles:\n")
+    assert parse_profile(text, "x.yaml").manager_groups == ("mindx_support.group_support_manager",
+                                                            "__export__.res_groups_42")
+    assert parse_profile(mutate("roles:\n", "manager_groups: []\nroles:\n"), "x.yaml").manager_groups == ()
 
 
 def test_priority_may_be_written_as_a_number() -> None:
@@ -522,6 +532,27 @@ BAD = [
         "cancel: []",
         "roles.cancel: must not be an empty list",
         id="roles-nobody",
+    ),
+    pytest.param(
+        "roles:\n",
+        "manager_groups: [Support Managers]\nroles:\n",
+        "manager_groups:",
+        "manager_groups[0]: 'Support Managers' is not an Odoo external id: write module.name",
+        id="manager-group-by-name",
+    ),
+    pytest.param(
+        "roles:\n",
+        "manager_groups: mindx_support.group_support_manager\nroles:\n",
+        "manager_groups:",
+        "manager_groups: expected a list, got 'mindx_support.group_support_manager'",
+        id="manager-groups-not-a-list",
+    ),
+    pytest.param(
+        "roles:\n",
+        "manager_group: [mindx_support.group_support_manager]\nroles:\n",
+        "manager_group:",
+        "manager_group: unknown key; did you mean 'manager_groups'?",
+        id="manager-groups-misspelt",
     ),
     pytest.param(
         "alerts: [owner, requester]",

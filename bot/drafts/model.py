@@ -43,10 +43,11 @@ class KindRules:
 RULES: dict[DraftKind, KindRules] = {
     DraftKind.ACK: KindRules(N_("acknowledgment"), Recipient.CUSTOMER, Move.ACK, Stage.IN_PROGRESS,
                              Action.ACKNOWLEDGE),
-    DraftKind.UPDATE: KindRules(N_("progress update"), Recipient.CUSTOMER, Move.UPDATE),
+    DraftKind.UPDATE: KindRules(N_("progress update"), Recipient.CUSTOMER, Move.UPDATE, action=Action.UPDATE),
     DraftKind.RESOLUTION: KindRules(N_("resolution notice"), Recipient.CUSTOMER, Move.RESOLVE, Stage.RESOLVED,
                                     Action.RESOLVE),
-    DraftKind.ESCALATION: KindRules(N_("escalation notice"), Recipient.CUSTOMER, Move.UPDATE),
+    DraftKind.ESCALATION: KindRules(N_("escalation notice"), Recipient.CUSTOMER, Move.UPDATE,
+                                    action=Action.UPDATE),
     DraftKind.MANAGEMENT: KindRules(N_("management summary"), Recipient.MANAGEMENT, Move.EDIT),
 }
 

@@ -38,6 +38,7 @@ from bot.odoo.gateway import TicketNotFound
 from bot.parsing import UsageError
 from bot.privacy import for_management
 from bot.reminders.nags import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL
+from bot.roles import answer_refused, may_answer_from_anywhere
 from bot.tickets import Ticket
 from bot.timers import Timer
 from bot.turn import Incoming, Reply, root_conversation_id
@@ -200,10 +201,10 @@ async def answer(services: Services, incoming: Incoming, verb: str) -> dict[str,
     if verb not in {a.value for a in Answer}:  # refresh: just the current state
         return escalation_card(escalation, tz=services.timezone, now=now)
     wanted = Answer(verb)
-    if incoming.conversation.root_id != await _team_conversation(services, escalation) \
-            and not await _is_lead(services, incoming):
-        raise Refused(tr("Only the {team}'s channel (or a team lead) can answer this escalation.",
-                         team=escalation.team_label))
+    if incoming.conversation.root_id != await _team_conversation(services, escalation):
+        clicker = await services.store.odoo_user_id(incoming.sender.id)  # known once they have used the bot
+        if not may_answer_from_anywhere(services.odoo, clicker):
+            raise Refused(answer_refused(services.odoo, escalation.team_label, known=clicker is not None))
     typed = data.get(TEXT_INPUT.get(wanted, ""))
     said = typed.strip() if isinstance(typed, str) else ""  # the card's text box sends a string; nothing else is text
     if wanted in NEEDS_TEXT and not said:
@@ -242,12 +243,6 @@ async def _team_conversation(services: Services, escalation: Escalation) -> str:
         return escalation.conversation_id
     reference = await services.references.channel(escalation.team)
     return _conversation_id(reference) if reference is not None else ""
-
-
-async def _is_lead(services: Services, incoming: Incoming) -> bool:
-    """A team lead (Odoo's manager group) who has used the bot before, so their Odoo user is known."""
-    user_id = await services.store.odoo_user_id(incoming.sender.id)
-    return user_id is not None and services.odoo.is_lead(user_id)
 
 
 def _why_not(escalation: Escalation, wanted: Answer, who: str) -> str:

@@ -54,13 +54,13 @@ async def hold(ctx: Ctx, req: Request) -> Reply:
     return await _move_with_reason(ctx, req, HOLD)
 
 
-@commands.command("block", "/ticket block <id> <reason>", aliases=("wait",))
+@commands.command("block", "/ticket block <id> <reason>", aliases=("wait",), action=Action.HOLD)
 async def block(ctx: Ctx, req: Request) -> Reply:
     """Mark the ticket as waiting for the customer (information, a test, an approval)."""
     return await _move_with_reason(ctx, req, BLOCK)
 
 
-@commands.command("resume", "/ticket resume <id>", aliases=("unhold", "unblock"))
+@commands.command("resume", "/ticket resume <id>", aliases=("unhold", "unblock"), action=Action.RESUME)
 async def resume(ctx: Ctx, req: Request) -> Reply:
     """Take a ticket off hold (or out of waiting) and back to In Progress; the update cadence restarts."""
     ticket = await load(ctx, req, Move.RESUME)
@@ -84,7 +84,8 @@ async def resolve(ctx: Ctx, req: Request) -> Reply:
     return await ticket_reply(ctx, ticket, tr("Resolved; the customer was asked to confirm."), customer_updated=True)
 
 
-@commands.command("confirm", "/ticket confirm <id> [what the customer said]", aliases=("confirmed",))
+@commands.command("confirm", "/ticket confirm <id> [what the customer said]", aliases=("confirmed",),
+                  action=Action.CLOSE)
 async def confirm(ctx: Ctx, req: Request) -> Reply:
     """The customer confirmed the fix: log it and close the ticket (step 6)."""
     ticket = await load(ctx, req, Move.CONFIRM)

@@ -8,7 +8,7 @@ from bot.i18n import N_, tr
 from bot.lifecycle import next_step
 from bot.odoo.gateway import NewTicket
 from bot.parsing import UsageError, ticket_ref, user_count, when
-from bot.process import ClassOfService, classify, priority_for
+from bot.process import Action, ClassOfService, classify, priority_for
 from bot.router import CommandGroup, Request
 from bot.tickets import TicketFacts
 from bot.turn import Reply
@@ -27,6 +27,7 @@ MAX_TITLE = 200
     "[team:<name>] [assignee:<@user|me>]",
     options=("users", "customer", "deadline", "type", "category", "team", "assignee"),
     aliases=("create", "log"),
+    action=Action.CREATE,
 )
 async def new(ctx: Ctx, req: Request) -> Reply:
     """Log a new ticket in Odoo (step 1: reception). The description goes on the next lines.

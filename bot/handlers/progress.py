@@ -41,7 +41,7 @@ async def ack(ctx: Ctx, req: Request) -> Reply:
     return await ticket_reply(ctx, ticket, tr("Acknowledged; sent to {who}.", who=literal(who)), customer_updated=True)
 
 
-@commands.command("note", "/ticket note <id> <text>")
+@commands.command("note", "/ticket note <id> <text>", action=Action.NOTE)
 async def note(ctx: Ctx, req: Request) -> Reply:
     """Add an internal note to the ticket's chatter (the customer does not see it)."""
     ticket = await load(ctx, req, Move.EDIT)
@@ -50,7 +50,7 @@ async def note(ctx: Ctx, req: Request) -> Reply:
     return await ticket_reply(ctx, ticket, tr("Note added."))
 
 
-@commands.command("diag", "/ticket diag <id> <findings>", aliases=("diagnose", "diagnosis"))
+@commands.command("diag", "/ticket diag <id> <findings>", aliases=("diagnose", "diagnosis"), action=Action.NOTE)
 async def diag(ctx: Ctx, req: Request) -> Reply:
     """Record diagnosis findings as an internal note (step 3): checks made, logs, metrics, root cause.
 
@@ -61,7 +61,7 @@ async def diag(ctx: Ctx, req: Request) -> Reply:
     return await ticket_reply(ctx, ticket, tr("Diagnosis recorded."))
 
 
-@commands.command("update", "/ticket update <id> <text>")
+@commands.command("update", "/ticket update <id> <text>", action=Action.UPDATE)
 async def update(ctx: Ctx, req: Request) -> Reply:
     """Send the customer an update (step 5), even when there is no news; restarts the update cadence."""
     ticket = await load(ctx, req, Move.UPDATE)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import AsyncIterator, Collection, Iterable, Mapping
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +22,7 @@ from bot.odoo.idempotency import marker, next_tag, running_again, search_term
 from bot.odoo.models import ModelProfile, choose_profile
 from bot.odoo.transport import OdooTransport
 from bot.parsing import TicketRef
-from bot.process import ClassOfService, ProcessProfile, Stage, classify
+from bot.process import ClassOfService, ProcessProfile, Role, Stage, classify
 from bot.tickets import Customer, OdooUser, Ticket, TicketFacts, description_html, plain_text, split_description
 
 logger = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class OdooGateway:
                  base_url: str, stages: list[dict[str, Any]], tags: dict[str, int],
                  users: list[dict[str, Any]], teams: dict[str, int], categories: dict[str, int],
                  required_fields: Mapping[Stage, Mapping[str, str]], bot_partner_id: int = 0,
-                 lead_ids: Iterable[int] = (), bot_uid: int = 0) -> None:
+                 role_members: Mapping[Role, Iterable[int]] | None = None, bot_uid: int = 0) -> None:
         self._rpc = transport
         self.model = model
         self.process = process
@@ -107,7 +107,7 @@ class OdooGateway:
         self._tag_names = {v: k for k, v in tags.items()}
         self._users = {u["id"]: _user(u) for u in users}
         self._bot_uid = bot_uid
-        self._lead_ids = set(lead_ids) - {bot_uid}  # the bot's own Odoo user is nobody's lead
+        self._role_members = _without(role_members or {}, bot_uid)
         self._teams = teams
         self._categories = categories
         self.required_fields = required_fields  # stage -> {field: label}, only fields this Odoo has
@@ -148,13 +148,13 @@ class OdooGateway:
         teams = await _names(transport, model.team_model)
         categories = await _names(transport, model.category_model)
         required = await _required_fields(transport, model, process)
-        leads = await _lead_ids(transport, model)
-        logger.info("connected to Odoo: profile %s, %d stages, %d users (%d leads)", model.key, len(stages),
-                    len(users), len(leads))
+        members = await _role_members(transport, _role_groups(model, process), warn=True)
+        logger.info("connected to Odoo: profile %s, %d stages, %d users (%d leads, %d managers)", model.key,
+                    len(stages), len(users), len(members[Role.LEAD]), len(members[Role.MANAGER]))
         bot_partner = next((u["partner_id"][0] for u in users if u["id"] == uid and u.get("partner_id")), 0)
         return cls(transport, model, process, base_url=base_url, stages=stages, tags=tags, users=users,
                    teams=teams, categories=categories, required_fields=required, bot_partner_id=bot_partner,
-                   lead_ids=leads, bot_uid=uid)
+                   role_members=members, bot_uid=uid)
 
     async def ping(self) -> None:
         """One cheap call; raises OdooUnavailable when Odoo does not answer."""
@@ -296,14 +296,22 @@ class OdooGateway:
     async def refresh_users(self) -> None:
         """Reload the Odoo users (someone was added since start-up)."""
         self._users = {u["id"]: _user(u) for u in await _internal_users(self._rpc)}
-        self._lead_ids = await _lead_ids(self._rpc, self.model) - {self._bot_uid}
+        members = await _role_members(self._rpc, _role_groups(self.model, self.process), warn=False)
+        self._role_members = _without(members, self._bot_uid)
+
+    def members(self, role: Role) -> list[OdooUser]:
+        """The known users holding a lead's or a manager's role (`_role_groups`); agents are everyone else."""
+        ids = self._role_members.get(role, frozenset())
+        return [known.user for uid, known in sorted(self._users.items()) if uid in ids]
 
     def leads(self) -> list[OdooUser]:
         """The team leads: members of the model's manager group in Odoo (Helpdesk Manager...)."""
-        return [known.user for uid, known in sorted(self._users.items()) if uid in self._lead_ids]
+        return self.members(Role.LEAD)
 
-    def is_lead(self, user_id: int) -> bool:
-        return user_id in self._lead_ids
+    def roles_of(self, user_id: int) -> frozenset[Role]:
+        """A user's roles: lead and/or manager from their Odoo groups, else agent."""
+        held = frozenset(role for role, ids in self._role_members.items() if user_id in ids)
+        return held or frozenset({Role.AGENT})
 
     # ---- writes -----------------------------------------------------------------------------
     async def create(self, new: NewTicket) -> Ticket:
@@ -602,16 +610,40 @@ async def _internal_users(transport: OdooTransport) -> list[dict[str, Any]]:
                                       {"fields": ["name", "login", "email", "partner_id"]})
 
 
-async def _lead_ids(transport: OdooTransport, model: ModelProfile) -> set[int]:
-    module, _, name = model.lead_group.partition(".")
-    found = await transport.execute_kw("ir.model.data", "search_read",
-                                       [[["module", "=", module], ["name", "=", name], ["model", "=", "res.groups"]]],
-                                       {"fields": ["res_id"]})
-    if not found:
-        logger.warning("Odoo has no group %s: nobody is a team lead for the bot", model.lead_group)
-        return set()
-    return set(await transport.execute_kw("res.users", "search",
-                                          [[["share", "=", False], ["groups_id", "in", [found[0]["res_id"]]]]]))
+def _role_groups(model: ModelProfile, process: ProcessProfile) -> dict[Role, tuple[str, ...]]:
+    """The Odoo groups (external ids) whose members hold each role: the model's manager group makes a lead, the
+    process profile's `manager_groups` a manager."""
+    return {Role.LEAD: (model.lead_group,) if model.lead_group else (), Role.MANAGER: process.manager_groups}
+
+
+async def _role_members(transport: OdooTransport, groups: Mapping[Role, Sequence[str]], *,
+                        warn: bool) -> dict[Role, frozenset[int]]:
+    """The internal users in each role's groups, in two calls whatever the number of groups. A group Odoo does not
+    have gives nobody that role; `warn` logs it (once, at start-up: users are reloaded whenever a stranger writes)."""
+    wanted = {xmlid for xmlids in groups.values() for xmlid in xmlids}
+    modules = sorted({xmlid.partition(".")[0] for xmlid in wanted})
+    names = sorted({xmlid.partition(".")[2] for xmlid in wanted})
+    found = await transport.execute_kw(
+        "ir.model.data", "search_read",
+        [[["model", "=", "res.groups"], ["module", "in", modules], ["name", "in", names]]],
+        {"fields": ["module", "name", "res_id"]}) if wanted else []
+    group_ids = {f"{row['module']}.{row['name']}": int(row["res_id"]) for row in found}
+    if warn:
+        for role, xmlids in groups.items():
+            for xmlid in xmlids:
+                if xmlid not in group_ids:
+                    logger.warning("Odoo has no group %s: nobody is a %s for the bot through it", xmlid, role.value)
+    users = await transport.execute_kw(
+        "res.users", "search_read", [[["share", "=", False], ["groups_id", "in", sorted(set(group_ids.values()))]]],
+        {"fields": ["groups_id"]}) if group_ids else []
+    return {role: frozenset(user["id"] for user in users
+                            if any(group_ids.get(xmlid) in user["groups_id"] for xmlid in xmlids))
+            for role, xmlids in groups.items()}
+
+
+def _without(members: Mapping[Role, Iterable[int]], bot_uid: int) -> dict[Role, frozenset[int]]:
+    """The bot's own Odoo user holds no role (it is nobody's lead or manager)."""
+    return {role: frozenset(ids) - {bot_uid} for role, ids in members.items()}
 
 
 def _project_of(stages: list[dict[str, Any]], new_stage: str) -> int | None:

@@ -19,6 +19,7 @@ key                             default when left out
 ``kanban_states``               none: the bot leaves the kanban state alone
 ``required_fields``             none: no field must be set before a stage move
 ``roles``                       none: every role may do every action
+``manager_groups``              none: nobody is a manager
 ``management``                  no Priority threshold, a daily digest at 08:30 (``bot/process/management.py``)
 ``classes.<c>.resolve_within``  none: closing summaries do not measure the time to resolve
 ``notify_customer_on_cancel``   true
@@ -132,11 +133,12 @@ class KanbanState(StrEnum):
 
 
 class Role(StrEnum):
-    """What a person is to the bot; the router maps Teams users to one of these."""
+    """What a person is to the process, from their Odoo groups (``bot/roles.py``): a lead and a manager at once
+    may do what either may; an internal user who is neither is an agent."""
 
-    AGENT = "agent"
-    LEAD = "lead"
-    MANAGER = "manager"
+    AGENT = "agent"  # any other internal Odoo user
+    LEAD = "lead"  # a member of the Odoo model's manager group (Helpdesk Manager, Project Administrator)
+    MANAGER = "manager"  # a member of a group the profile names under ``manager_groups``
 
 
 class Action(StrEnum):
@@ -222,6 +224,8 @@ class ProcessProfile:
     odoo_stage_emails: Mapping[str, str] = field(default_factory=_empty)  # Odoo stage name -> subject
     kanban_states: Mapping[Stage, KanbanState] = field(default_factory=_empty)
     language: str = ENGLISH  # of the bot's own channel posts (a person's 1:1 chat is in their Teams language)
+    # Odoo external ids (module.name) of the res.groups whose members are managers (bot/roles.py)
+    manager_groups: tuple[str, ...] = ()
     source: str = ""  # the file the profile was loaded from
 
     def __hash__(self) -> int:  # the mappings are unhashable; equal profiles share these fields
@@ -343,6 +347,7 @@ _BOOL: Final = "tag:yaml.org,2002:bool"
 _NULL: Final = "tag:yaml.org,2002:null"
 _MERGE: Final = "tag:yaml.org,2002:merge"
 _SLUG: Final = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_EXTERNAL_ID: Final = re.compile(r"[A-Za-z0-9_]+\.[A-Za-z0-9_]+")  # Odoo's module.name (`__export__.` ones too)
 _FIELD_NAME: Final = re.compile(r"[a-z_][a-z0-9_]*")
 
 _TOP_REQUIRED: Final = (
@@ -364,6 +369,7 @@ _TOP_OPTIONAL: Final = (
     "kanban_states",
     "required_fields",
     "roles",
+    "manager_groups",
     "management",
     "notify_customer_on_cancel",
     "language",
@@ -616,6 +622,7 @@ class _Reader:
             odoo_stage_emails=MappingProxyType(odoo_emails),
             kanban_states=MappingProxyType(self.kanban_states(top.get("kanban_states"))),
             language=self.language(top.get("language")),
+            manager_groups=self.manager_groups(top.get("manager_groups")),
             source=self.source,
         )
 
@@ -841,6 +848,17 @@ class _Reader:
                 chain.append(following)
                 following = teams[following].next
         return teams
+
+    def manager_groups(self, node: Node | None) -> tuple[str, ...]:
+        if node is None:
+            return ()
+        groups = self.text_list(node, "manager_groups", allow_empty=True)
+        for index, (item, xmlid) in enumerate(groups):
+            if not _EXTERNAL_ID.fullmatch(xmlid):
+                self.fail(item, f"manager_groups[{index}]",
+                          f"{xmlid!r} is not an Odoo external id: write module.name, e.g. "
+                          "mindx_support.group_support_manager (Odoo shows a group's external id in debug mode)")
+        return tuple(xmlid for _, xmlid in groups)
 
     def roles(self, node: Node | None) -> dict[Action, tuple[Role, ...]]:
         if node is None:

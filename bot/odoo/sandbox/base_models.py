@@ -126,6 +126,12 @@ def context_get(env: Env, model: str) -> dict[str, Any]:
     return {"lang": "en_US", "tz": False, "uid": env.uid}
 
 
+def _data_names_its_record(env: Env, row: Row, *rest: Any) -> None:
+    """An external id created over the API (an administrator naming a group they made) is found by `ref` and
+    `has_group` from then on, as in Odoo."""
+    env.store.xmlids[f"{row['module']}.{row['name']}"] = (row["model"], int(row["res_id"]))
+
+
 def _full_group_name(env: Env, row: Row) -> str:
     category = env.row("ir.module.category", row["category_id"]) if row.get("category_id") else None
     return f"{category['name']} / {row['name']}" if category else row["name"]
@@ -214,7 +220,8 @@ def base_models() -> list[ModelDef]:
         Field("res_id", "many2one_reference", "Record ID"),
         Field("complete_name", "char", "Complete ID", compute=lambda env, row: f"{row['module']}.{row['name']}"),
         Field("noupdate", "boolean", "Non Updatable"),
-    ], order="module, model, name", display=lambda env, row: f"{row['module']}.{row['name']}")
+    ], order="module, model, name", display=lambda env, row: f"{row['module']}.{row['name']}",
+        after_create=[_data_names_its_record])
     modules = define("ir.module.module", "Module", [
         Field("name", "char", "Technical Name", required=True),
         Field("shortdesc", "char", "Module Name"),

@@ -100,6 +100,18 @@ class OdooSandbox:
             self.add_api_key(uid, api_key)
         return uid
 
+    def add_group(self, xmlid: str, name: str, *, category: str) -> int:
+        """A group of the company's own (MindX's support managers), made as an administrator makes one: the
+        res.groups record, then its external id (ir.model.data), so it is found by xml id like Odoo's groups."""
+        env = self.env()
+        module, _, external_name = xmlid.partition(".")
+        found = [row["id"] for row in env.rows("ir.module.category") if row["name"] == category]
+        category_id = found[0] if found else create_one(env, "ir.module.category", {"name": category})
+        group = create_one(env, "res.groups", {"name": name, "category_id": category_id})
+        create_one(env, "ir.model.data", {"module": module, "name": external_name, "model": "res.groups",
+                                          "res_id": group})
+        return group
+
     def records(self, model: str) -> list[Row]:
         """Raw stored rows (copies), for assertions."""
         return [copy.deepcopy(row) for row in self.env().rows(model)]

@@ -14,12 +14,17 @@ from typing import Any
 
 from bot.odoo.sandbox.sandbox import OdooSandbox
 
+# MindX's own group for the support managers (the profile's manager_groups): (xml id, name, category)
+MANAGERS_GROUP = ("mindx_support.group_support_manager", "Support Manager", "MindX Support")
 # (name, email = login, helpdesk groups, project groups)
 AGENTS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("Đỗ Doãn Tiến", "tien.dd@mindx.edu.vn", ("helpdesk_user",), ("project_user",)),
     ("Trần Thị Lan", "lan.tt@mindx.edu.vn", ("helpdesk_manager",), ("project_manager",)),
     ("Phạm Quốc Huy", "huy.pq@mindx.edu.vn", ("helpdesk_user",), ("project_user",)),
     ("Võ Minh Đức", "duc.vm@mindx.edu.vn", ("helpdesk_user",), ("project_user",)),
+    # the head of support operations: a manager, not a team lead (business decisions, the management channel)
+    ("Hoàng Thu Trang", "trang.ht@mindx.edu.vn", ("helpdesk_user", MANAGERS_GROUP[0]),
+     ("project_user", MANAGERS_GROUP[0])),
     ("Test User", "user@contoso.com", ("helpdesk_user",), ("project_user",)),
     # The default users of Microsoft's Agents Playground, so `make demo` works there out of the box.
     ("Alex Wilber", "alexw@example.com", ("helpdesk_user",), ("project_user",)),
@@ -111,6 +116,8 @@ def ids_by_name(sb: OdooSandbox, model: str) -> dict[str, int]:
 def seed_scenarios(sb: OdooSandbox) -> None:
     """Fill the sandbox with the demo desk (agents, customers, teams, tags, open tickets)."""
     project = sb.flavour == "project"
+    xmlid, group_name, category = MANAGERS_GROUP
+    sb.add_group(xmlid, group_name, category=category)
     for name, email, helpdesk_groups, project_groups in AGENTS:
         sb.add_user(name, email, email, groups=project_groups if project else helpdesk_groups)
     admin = sb.admin_uid
