@@ -25,7 +25,6 @@ Times are Redis's own (TIME in the scripts), so the replicas' clocks never disag
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -35,6 +34,7 @@ from enum import StrEnum
 
 from redis.asyncio import Redis
 
+from bot.leases import renew_until
 from bot.outbox import from_fields, to_fields
 from bot.turn import Incoming
 
@@ -185,8 +185,7 @@ class Deliveries:
             outcome = "released"
             raise
         finally:
-            ended.set()  # told, not cancelled: a redis-py call cancelled mid-way was seen to return normally, and
-            # the keeper then renewed the lease for ever (the turn never ended, nobody could run it again)
+            ended.set()  # told, not cancelled (bot.leases)
             await keeper
             await self._finish(keys=self._keys(claim.activity_key),
                                args=[claim.token, outcome, KEEP_SECONDS, claim.activity_key])
@@ -210,18 +209,12 @@ class Deliveries:
 
     async def _keep_lease(self, claim: Claim, ended: asyncio.Event) -> None:
         lease_key = self._keys(claim.activity_key)[1]
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(ended.wait(), self.lease / 3)
-            if ended.is_set():
-                return
-            try:
-                if not await self._renew(keys=[lease_key, self._leases],
-                                         args=[claim.token, self._lease_ms, claim.activity_key]):
-                    logger.warning("the lease on %s was lost: a re-delivery may run it as well", claim.activity_key)
-                    return
-            except Exception:  # Redis away for a moment: try again at the next beat
-                logger.warning("could not renew the lease on %s", claim.activity_key, exc_info=True)
+
+        async def renew() -> bool:
+            return bool(await self._renew(keys=[lease_key, self._leases],
+                                          args=[claim.token, self._lease_ms, claim.activity_key]))
+
+        await renew_until(ended, renew, every=self.lease / 3, what=f"the lease on {claim.activity_key}")
 
     @property
     def _lease_ms(self) -> int:

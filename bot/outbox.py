@@ -32,6 +32,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bot.i18n import speaking, tr
+from bot.leases import renew_until
 from bot.odoo.errors import OdooUnavailable
 from bot.turn import Conversation, ConversationType, Incoming, Kind, Person, Reply, TeamsChannel
 from cards.notices import queued_card
@@ -169,10 +170,12 @@ class OutboxRelay:
         if token is None:
             return 0  # another replica is relaying
         applied = 0
-        keeper = asyncio.create_task(self._keep_lock(token))
+        ended = asyncio.Event()
+        keeper = asyncio.create_task(renew_until(ended, lambda: self._outbox.renew(token, self._lease),
+                                                 every=self._lease / 3, what="the outbox relay's lock"))
         tellers = Tellers(self._tell)  # they post while the next entry is applied
         try:
-            while not keeper.done() and (entry := await self._outbox.oldest()) is not None:
+            while not keeper.done() and (entry := await self._outbox.oldest()) is not None:  # done: the lock lapsed
                 entry_id, incoming, odoo_user_id = entry
                 await self._remember_user(incoming.sender.id, odoo_user_id)
                 poster = Poster(self._outbound, incoming.reference)
@@ -185,20 +188,10 @@ class OutboxRelay:
                 tellers.add(Telling(poster, incoming, replies, landed))
         finally:
             await tellers.finish()
-            keeper.cancel()
+            ended.set()
+            await keeper
             await self._outbox.unlock(token)
         return applied
-
-    async def _keep_lock(self, token: str) -> None:
-        """Renew the lock every third of its lease; return (which stops the relay's round) once it was lost."""
-        while True:
-            await asyncio.sleep(self._lease / 3)
-            try:
-                if not await self._outbox.renew(token, self._lease):
-                    logger.warning("outbox relay: the lock lapsed; another replica may go on from here")
-                    return
-            except Exception:  # Redis away for a moment: the lease still has two thirds to go
-                logger.warning("outbox relay: could not renew the lock", exc_info=True)
 
     @staticmethod
     async def _tell(telling: Telling) -> None:
