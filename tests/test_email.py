@@ -16,7 +16,8 @@ from redis.asyncio import Redis
 
 from bot.drafts import templates
 from bot.drafts.model import DraftAction, DraftKind
-from bot.server import create_app
+from bot.insights.timeline import EventKind, events, milestones
+from bot.server import Runtime, create_app
 from tests.conftest import AGENT, LEAD, STRANGER, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub
 from tests.support.markdown import visible
@@ -367,3 +368,21 @@ async def test_the_demo_desks_customers_get_vietnamese(teams: TeamsClient, odoo:
     card = await teams.card(f"/ticket email {video['id']} ack")
     assert lines(card)[0] == "Kính gửi anh/chị Teacher 01,"
     assert subject(card) == f"RE: {title} - Đã tiếp nhận - Ticket {video['number']}"
+
+
+async def test_a_resolution_posted_in_vietnamese_counts_as_the_resolution(teams: TeamsClient, odoo: OdooView,
+                                                                          runtime: Runtime, clock: FakeClock) -> None:
+    """The post-mortem's 'resolved' is the moment the resolution reached the customer, whatever its language: the
+    message carries the step hidden (bot.chatter_words.RESOLVED_STEP), not only the English question."""
+    tid = await scenario_1(teams, odoo)
+    card = await teams.card(f"/ticket email {tid} resolution lang:vi Đã đặt lại mật khẩu và gửi mật khẩu tạm thời.")
+    clock.advance(minutes=25)
+    assert "Posted to" in card_text(await click(teams, DraftAction.POST, draft_id(card)))
+    [message] = customer_messages(odoo, tid)
+    assert "Could you please confirm" not in message["body"]  # Vietnamese words only
+    history = await runtime.services.odoo.history(tid)
+    timeline = events(history)
+    [resolved] = [event for event in timeline if event.kind is EventKind.RESOLVED]
+    assert "Đã đặt lại mật khẩu" in resolved.text
+    assert milestones(history, timeline).resolved == resolved.at
+    assert odoo.ticket(tid)["stage_id"][1] == "Solved"

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
+from bot.chatter_words import RESOLVED_STEP
 from bot.context import Services
 from bot.drafts.model import MAX_SUBJECT, MAX_TEXT, RULES, Draft, DraftKind, DraftState, Recipient
 from bot.drafts.store import DraftStore
@@ -135,10 +136,12 @@ async def _deliver(services: Services, draft: Draft, ticket: Ticket, actor: str)
                              "`@Bot /ticket channel management`, then post the draft again."))
         await services.odoo.note(ticket, f"{NOTED_AS}:\n{draft.subject}\n\n{draft.text}".strip(), by=actor)
         return ticket
-    await services.odoo.tell_customer(ticket, draft.text, by=actor, subject=draft.subject)
+    resolves = rules.stage is Stage.RESOLVED  # the resolution, in the customer's language: marked as the step
+    await services.odoo.tell_customer(ticket, draft.text, by=actor, subject=draft.subject,
+                                      hidden=RESOLVED_STEP if resolves else "")
     if rules.stage is Stage.IN_PROGRESS and ticket.stage_key in (None, Stage.NEW):  # as `/ticket ack` does
         ticket = await services.odoo.move(ticket, Stage.IN_PROGRESS)
-    elif rules.stage is Stage.RESOLVED and ticket.stage_key is not Stage.RESOLVED:  # as `/ticket resolve` does
+    elif resolves and ticket.stage_key is not Stage.RESOLVED:  # as `/ticket resolve` does
         ticket = await services.odoo.move(ticket, Stage.RESOLVED)
     return ticket
 

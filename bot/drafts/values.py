@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.chatter_words import BOT_AUTHOR
 from bot.i18n import speaking, tr
 from bot.insights.findings import root_cause
 from bot.insights.model import TicketHistory
-from bot.insights.timeline import AUTOMATIC_AUTHOR, EventKind, escalations, events
+from bot.insights.timeline import EventKind, escalations, events
 from bot.process import ProcessProfile, update_interval
 
 
@@ -43,7 +44,7 @@ def template_values(history: TicketHistory, profile: ProcessProfile, *, language
     timeline = events(history)
     diagnoses = [e.text for e in timeline if e.kind is EventKind.DIAGNOSIS]
     updates = [e.text for e in timeline if e.kind in (EventKind.ACKNOWLEDGED, EventKind.CUSTOMER_UPDATE)
-               and e.who != AUTOMATIC_AUTHOR]
+               and e.who != BOT_AUTHOR]
     resolutions = [e.text for e in timeline if e.kind is EventKind.RESOLVED]
     teams = list(dict.fromkeys(record.team for record in escalations(timeline)))
     deadline = ticket.facts.deadline

@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.adapter import SendFailed
+from bot.chatter_words import BOT_AUTHOR, END_OF_CHAIN, ESCALATED, NOT_ACKNOWLEDGED, PASSED_TO
 from bot.context import Services
 from bot.escalation.model import (
     NEEDS_TEXT,
@@ -51,7 +52,6 @@ TIMER_KIND = "escalation"
 CHANNEL_RETRY = timedelta(minutes=1)  # a card waiting for its team's channel to be registered again looks this often
 REPOSTED = N_("Posted again: I lost this escalation when my storage restarted, and found it again in Odoo. Answer "
               "on this card (the earlier one is no longer kept up to date).")
-BOT_AUTHOR = "Support bot"  # who the notes the bot writes on its own are from (as bot/reminders/nags.py signs them)
 # the chatter note (in English, read back by bot/insights; a review that quotes them translates them)
 DONE_WORDS = {Answer.ACKNOWLEDGE: N_("acknowledged"), Answer.NEED_INFO: N_("needs more information on"),
               Answer.RESOLVED: N_("resolved"), Answer.DECLINE: N_("declined")}
@@ -121,7 +121,7 @@ async def escalate(services: Services, ticket: Ticket, teams: list[str], reason:
             await services.reminders.engine.schedule(TIMER_KIND, escalation.id, escalation.ack_due)
         posted.append(escalation)
     labels = ", ".join(e.team_label for e in posted)
-    await services.odoo.note(ticket, f"Escalated to the {labels}" + (f": {reason}" if reason else "."), by=by,
+    await services.odoo.note(ticket, f"{ESCALATED}{labels}" + (f": {reason}" if reason else "."), by=by,
                              hidden=id_tag(e.id for e in posted))
     await _tell_management(services, ticket)  # its card in the management channel
     return posted
@@ -300,8 +300,8 @@ async def _when_due(services: Services, escalation: Escalation) -> None:
     except TicketNotFound:
         return
     team, ticket_label = escalation.team_label, escalation.ticket.label
-    outcome = f"passed on to the {label}." if label else "nobody further up the chain to pass it to."
-    await services.odoo.note(ticket, f"Escalation not acknowledged in time by the {team}: {outcome}",
+    outcome = f"{PASSED_TO}{label}." if label else f"{END_OF_CHAIN}."
+    await services.odoo.note(ticket, f"{NOT_ACKNOWLEDGED}{team}: {outcome}",
                              by=BOT_AUTHOR, hidden=id_tag([escalation.id]))  # the words bot.insights.timeline reads
     if not label or following is None:
         await tell_owner(services, escalation.ticket, lambda: tr(

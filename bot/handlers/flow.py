@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from bot import chatter_words as words
 from bot.context import Ctx
 from bot.handlers.common import load, require_text, ticket_reply
 from bot.i18n import N_, tr
@@ -38,13 +39,13 @@ async def _move_with_reason(ctx: Ctx, req: Request, spec: _MoveWithReason) -> Re
     return await ticket_reply(ctx, ticket, tr(spec.headline), customer_updated=spec.stage is Stage.IN_PROGRESS)
 
 
-HOLD = _MoveWithReason(Move.HOLD, Stage.ON_HOLD, N_("why it is on hold"), "Waiting for the product team", "On hold",
+HOLD = _MoveWithReason(Move.HOLD, Stage.ON_HOLD, N_("why it is on hold"), "Waiting for the product team", words.ON_HOLD,
                        N_("On hold. `/ticket resume` when it moves again."))
 BLOCK = _MoveWithReason(Move.BLOCK, Stage.WAITING_CUSTOMER, N_("what you are waiting for"), "Waiting for a screenshot",
-                        "Waiting for the customer", N_("Waiting for the customer."))
+                        words.WAITING_FOR_CUSTOMER, N_("Waiting for the customer."))
 CANCEL = _MoveWithReason(Move.CANCEL, Stage.CANCELLED, N_("why it is cancelled"), "Logged twice by mistake",
-                         "Cancelled", N_("Cancelled."))
-REOPEN = _MoveWithReason(Move.REOPEN, Stage.IN_PROGRESS, N_("why it is reopened"), "The error is back", "Reopened",
+                         words.CANCELLED, N_("Cancelled."))
+REOPEN = _MoveWithReason(Move.REOPEN, Stage.IN_PROGRESS, N_("why it is reopened"), "The error is back", words.REOPENED,
                          N_("Reopened."))
 
 
@@ -66,7 +67,7 @@ async def resume(ctx: Ctx, req: Request) -> Reply:
     ticket = await load(ctx, req, Move.RESUME)
     paused_as = ticket.stage
     ticket = await ctx.odoo.move(ticket, Stage.IN_PROGRESS)
-    await ctx.odoo.note(ticket, f"Resumed (was {paused_as}). {req.args.text(1)}".strip(), by=ctx.actor)
+    await ctx.odoo.note(ticket, f"{words.RESUMED} (was {paused_as}). {req.args.text(1)}".strip(), by=ctx.actor)
     return await ticket_reply(ctx, ticket, tr("Back in progress."), customer_updated=True)  # the cadence restarts
 
 
@@ -78,8 +79,7 @@ async def resolve(ctx: Ctx, req: Request) -> Reply:
     ticket = await load(ctx, req, Move.RESOLVE)
     resolution = require_text(req, 1, N_("what was done"),
                               f"/ticket resolve {ticket.id} Reset the password and sent a temporary one")
-    await ctx.odoo.tell_customer(
-        ticket, f"{resolution}\n\nCould you please confirm that everything works for you now?", by=ctx.actor)
+    await ctx.odoo.tell_customer(ticket, words.resolution(resolution), by=ctx.actor, hidden=words.RESOLVED_STEP)
     ticket = await ctx.odoo.move(ticket, Stage.RESOLVED)
     return await ticket_reply(ctx, ticket, tr("Resolved; the customer was asked to confirm."), customer_updated=True)
 
@@ -91,7 +91,7 @@ async def confirm(ctx: Ctx, req: Request) -> Reply:
     ticket = await load(ctx, req, Move.CONFIRM)
     said = req.args.text(1)
     ticket = await ctx.odoo.move(ticket, Stage.DONE)
-    await ctx.odoo.note(ticket, "Customer confirmed the resolution." + (f" \u201c{said}\u201d" if said else ""),
+    await ctx.odoo.note(ticket, f"{words.CONFIRMED}." + (f" \u201c{said}\u201d" if said else ""),
                         by=ctx.actor)
     return await ticket_reply(ctx, ticket, tr("Confirmed and closed."))
 
@@ -111,7 +111,7 @@ async def close(ctx: Ctx, req: Request) -> Reply:
     reason = require_text(req, 1, N_("why it closes without confirmation"),
                           f"/ticket close {ticket.id} force:yes Customer unreachable for 7 days")
     ticket = await ctx.odoo.move(ticket, Stage.DONE)
-    await ctx.odoo.note(ticket, f"Closed WITHOUT customer confirmation: {reason}", by=ctx.actor)
+    await ctx.odoo.note(ticket, f"{words.CLOSED_UNCONFIRMED}: {reason}", by=ctx.actor)
     return await ticket_reply(ctx, ticket, tr("Closed without confirmation; the reason is in the chatter."))
 
 

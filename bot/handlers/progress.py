@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bot.chatter_words import DIAGNOSIS
 from bot.context import Ctx
 from bot.handlers.common import load, person, require_text, ticket_reply
 from bot.i18n import N_, tr
 from bot.lifecycle import Move
-from bot.odoo.gateway import DIAGNOSIS
 from bot.parsing import UsageError, user_count, when
 from bot.process import Action, ClassOfService, Stage, classify, format_duration, priority_for
 from bot.router import CommandGroup, Request

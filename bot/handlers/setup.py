@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from bot.chatter_words import SNOOZED
 from bot.context import Ctx
 from bot.handlers.common import load, ticket_reply
 from bot.i18n import tr
@@ -72,7 +73,7 @@ async def snooze(ctx: Ctx, req: Request) -> Reply:
         raise UsageError(tr("Snooze for at most {most}.", most=format_duration(MAX_SNOOZE)))
     until = ctx.now() + delay
     moved = await ctx.services.reminders.snooze(ticket.id, until)
-    await ctx.odoo.note(ticket, f"Reminders snoozed for {format_duration(delay)}.", by=ctx.actor)
+    await ctx.odoo.note(ticket, f"{SNOOZED} for {format_duration(delay)}.", by=ctx.actor)
     names = [REMINDER_NAMES[kind] for kind in moved]
     what = ", ".join(tr(name) for name in names) or tr("nothing was due before then")
     return await ticket_reply(ctx, ticket, tr("Snoozed {delay} ({what}).", delay=format_duration(delay), what=what))

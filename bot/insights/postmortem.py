@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.chatter_words import POSTMORTEM_HEADING
 from bot.i18n import N_, tr
 from bot.insights.findings import root_cause
 from bot.insights.model import TicketHistory
 from bot.insights.service_levels import Check, Measure, checks, rounded
-from bot.insights.timeline import POSTMORTEM_HEADING, Event, EventKind, Milestones, events, milestones
+from bot.insights.timeline import Event, EventKind, Milestones, events, milestones
 from bot.process import ProcessProfile, Stage
 from bot.tickets import Ticket
 from cards.elements import day_and_time

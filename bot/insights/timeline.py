@@ -17,27 +17,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot import chatter_words as words
 from bot.escalation.model import Answer, tagged_ids
 from bot.escalation.service import DONE_WORDS
 from bot.i18n import N_
 from bot.insights.model import ChatterEntry, TicketHistory
-from bot.odoo.gateway import DIAGNOSIS
 from bot.process import Stage
 
-# Words the bot writes in the chatter, and where.
-RESOLUTION_QUESTION = "Could you please confirm that everything works"  # bot/handlers/flow.py: resolve
-CONFIRMED = ("Customer confirmed the resolution",)  # flow.py: confirm
-CLOSED = ("Closed WITHOUT customer confirmation", "Closed by the support bot", "Cancelled:")  # flow.py, nags.py
-ESCALATED = "Escalated to the "  # bot/escalation/service.py: escalate
-NOT_ACKNOWLEDGED = "Escalation not acknowledged in time by the "  # service.py: on_timer, then PASSED_TO or END_OF_CHAIN
-PASSED_TO = "passed on to the "
-END_OF_CHAIN = "nobody further up the chain to pass it to"
-PAUSED = ("On hold:", "Waiting for the customer:")  # flow.py: hold, block
-RESUMED = ("Resumed", "Reopened:")  # flow.py: resume, reopen
-REOPENED = "Reopened:"
-SNOOZED = "Reminders snoozed for"  # bot/handlers/setup.py: snooze
-AUTOMATIC_AUTHOR = "Support bot"  # bot/reminders/nags.py: what the bot sends the customer on its own
-POSTMORTEM_HEADING = "# Post-mortem"  # the post-mortem's own note, left out of later post-mortems
+PAUSED = (words.ON_HOLD + ":", words.WAITING_FOR_CUSTOMER + ":")
+RESUMED = (words.RESUMED, words.REOPENED + ":")
+CLOSED = (words.CLOSED_UNCONFIRMED, words.AUTO_CLOSED, words.CANCELLED + ":")
 
 _ESCALATION_ANSWER = re.compile(
     r"^(?P<who>.+?) \((?P<team>[^()]+)\) (?P<verb>" + "|".join(re.escape(w) for w in DONE_WORDS.values())
@@ -146,7 +135,7 @@ def events(history: TicketHistory) -> list[Event]:
     found.append(Event(ticket.created, EventKind.LOGGED, ticket.facts.logged_by))
     acknowledged = False
     for entry in history.chatter:
-        if entry.text.startswith(POSTMORTEM_HEADING):
+        if entry.text.startswith(words.POSTMORTEM_HEADING):
             continue
         event = _customer_event(entry, acknowledged) if entry.customer_visible else _note_event(entry)
         acknowledged = acknowledged or _acknowledges(entry, ticket.created)
@@ -161,8 +150,8 @@ def milestones(history: TicketHistory, timeline: Sequence[Event]) -> Milestones:
     ticket = history.ticket
     acknowledged = next((e.date for e in history.chatter if _acknowledges(e, ticket.created)), None)
     resolved = _last(timeline, EventKind.RESOLVED)
-    reopened = next((e.at for e in reversed(timeline) if e.kind is EventKind.RESUMED and e.text.startswith(REOPENED)),
-                    None)
+    reopened = next((e.at for e in reversed(timeline)
+                     if e.kind is EventKind.RESUMED and e.text.startswith(words.REOPENED)), None)
     if resolved is not None and reopened is not None and reopened > resolved:
         resolved = None
     closed = None
@@ -224,11 +213,11 @@ def passed_on(text: str) -> tuple[str, str] | None:
     """"Escalation not acknowledged in time by the Dev team: passed on to the Senior engineers." (the note the
     bot writes when it passes an escalation on) -> ("Dev team", "Senior engineers"); ("Management", "") at the
     end of the chain; None for any other text."""
-    if not text.startswith(NOT_ACKNOWLEDGED):
+    if not text.startswith(words.NOT_ACKNOWLEDGED):
         return None
-    team, _, outcome = text.removeprefix(NOT_ACKNOWLEDGED).partition(": ")
-    following = outcome.removeprefix(PASSED_TO).rstrip(".") if outcome.startswith(PASSED_TO) else ""
-    return (team, following) if team and (following or outcome.startswith(END_OF_CHAIN)) else None
+    team, _, outcome = text.removeprefix(words.NOT_ACKNOWLEDGED).partition(": ")
+    following = outcome.removeprefix(words.PASSED_TO).rstrip(".") if outcome.startswith(words.PASSED_TO) else ""
+    return (team, following) if team and (following or outcome.startswith(words.END_OF_CHAIN)) else None
 
 
 def escalated_teams(text: str) -> list[str]:
@@ -255,36 +244,37 @@ def longest_silence(timeline: Sequence[Event], start: datetime, end: datetime) -
 
 
 def _acknowledges(entry: ChatterEntry, logged: datetime) -> bool:
-    return entry.customer_visible and entry.by_agent and entry.author != AUTOMATIC_AUTHOR and entry.date >= logged
+    return entry.customer_visible and entry.by_agent and entry.author != words.BOT_AUTHOR and entry.date >= logged
 
 
 def _customer_event(entry: ChatterEntry, acknowledged: bool) -> Event:
     if not entry.by_agent:
         return Event(entry.date, EventKind.CUSTOMER_MESSAGE, entry.author, entry.text)
-    if RESOLUTION_QUESTION in entry.text:
-        return Event(entry.date, EventKind.RESOLVED, entry.author, entry.text.partition(RESOLUTION_QUESTION)[0].strip())
-    kind = EventKind.CUSTOMER_UPDATE if acknowledged or entry.author == AUTOMATIC_AUTHOR else EventKind.ACKNOWLEDGED
+    if words.RESOLVED_STEP in entry.hidden or words.RESOLUTION_QUESTION in entry.text:  # marked, or older messages
+        return Event(entry.date, EventKind.RESOLVED, entry.author,
+                     entry.text.partition(words.RESOLUTION_QUESTION)[0].strip())
+    kind = EventKind.CUSTOMER_UPDATE if acknowledged or entry.author == words.BOT_AUTHOR else EventKind.ACKNOWLEDGED
     return Event(entry.date, kind, entry.author, entry.text)
 
 
 def _note_event(entry: ChatterEntry) -> Event:
     text = entry.text
-    if text.startswith(DIAGNOSIS):
-        return Event(entry.date, EventKind.DIAGNOSIS, entry.author, text.removeprefix(DIAGNOSIS).strip())
+    if text.startswith(words.DIAGNOSIS):
+        return Event(entry.date, EventKind.DIAGNOSIS, entry.author, text.removeprefix(words.DIAGNOSIS).strip())
     if _ESCALATION_ANSWER.match(text):
         return Event(entry.date, EventKind.ESCALATION_ANSWER, entry.author, text, entry.hidden)
-    if text.startswith(ESCALATED):  # "to the Dev team: ...", read back by `escalated_teams`
+    if text.startswith(words.ESCALATED):  # "to the Dev team: ...", read back by `escalated_teams`
         return Event(entry.date, EventKind.ESCALATED, entry.author, text.removeprefix("Escalated "), entry.hidden)
     if passed_on(text):
         return Event(entry.date, EventKind.ESCALATION_PASSED_ON, entry.author, text, entry.hidden)
-    if text.startswith(SNOOZED):
-        return Event(entry.date, EventKind.SNOOZED, entry.author, text.removeprefix("Reminders snoozed ").strip())
+    if text.startswith(words.SNOOZED):
+        return Event(entry.date, EventKind.SNOOZED, entry.author, text.removeprefix(words.SNOOZED).strip())
     kind = next((kind for prefixes, kind in _NOTE_KINDS if text.startswith(prefixes)), EventKind.NOTE)
     return Event(entry.date, kind, entry.author, text)
 
 
 _NOTE_KINDS: tuple[tuple[tuple[str, ...], EventKind], ...] = (
-    (CONFIRMED, EventKind.CONFIRMED),
+    ((words.CONFIRMED,), EventKind.CONFIRMED),
     (CLOSED, EventKind.CLOSED),
     (PAUSED, EventKind.PAUSED),
     (RESUMED, EventKind.RESUMED),

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.chatter_words import REOPENED
 from bot.insights.model import TicketHistory
 from bot.insights.timeline import (
-    REOPENED,
     Event,
     EventKind,
     Milestones,

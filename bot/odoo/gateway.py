@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.chatter_words import DIAGNOSIS
 from bot.i18n import N_, tr
 from bot.insights.model import ChatterEntry, TicketHistory
 from bot.odoo.errors import OdooError
@@ -29,7 +30,6 @@ logger = logging.getLogger(__name__)
 
 ODOO_TIME = "%Y-%m-%d %H:%M:%S"
 _COMMENT = re.compile(r"<!--(.*?)-->", re.DOTALL)  # what the bot hides in a message's html (`note(hidden=...)`)
-DIAGNOSIS = "Diagnosis:"  # heading of the internal notes `/ticket diag` writes (escalations quote them)
 
 
 class TicketNotFound(OdooError):
@@ -397,12 +397,12 @@ class OdooGateway:
         comment, which nobody sees in Odoo and the bot reads back (`ChatterEntry.hidden`)."""
         return await self._post(ticket, text, by=by, subtype="mail.mt_note", hidden=hidden)
 
-    async def tell_customer(self, ticket: Ticket, text: str, *, by: str, subject: str = "") -> int:
+    async def tell_customer(self, ticket: Ticket, text: str, *, by: str, subject: str = "", hidden: str = "") -> int:
         """A customer-visible chatter message, addressed to the customer (who is not a follower);
-        `subject`: the e-mail's subject (Odoo uses the ticket's name without one)."""
+        `subject`: the e-mail's subject (Odoo uses the ticket's name without one); `hidden` as for `note`."""
         partners = [ticket.customer.id] if ticket.customer else []
         return await self._post(ticket, text, by=by, subtype="mail.mt_comment", partner_ids=partners,
-                                subject=subject)
+                                subject=subject, hidden=hidden)
 
     async def customer_language(self, ticket: Ticket) -> str:
         """The customer's language as Odoo keeps it on the partner (`vi_VN`), or "" when unknown."""

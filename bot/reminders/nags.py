@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.chatter_words import AUTO_CLOSED, BOT_AUTHOR
 from bot.context import Services
 from bot.i18n import joined, speaking, tr
 from bot.lifecycle import next_step
@@ -132,7 +133,7 @@ class Nagger:
         due = when(ticket.facts.deadline, services.timezone)
         message = (f"Your request \"{ticket.title}\" ({ticket.label}) is due {due}. "
                    f"{owner} is working on it and will keep you posted.")
-        await services.odoo.tell_customer(ticket, message, by="Support bot")
+        await services.odoo.tell_customer(ticket, message, by=BOT_AUTHOR)
         return True
 
     async def _reply_to(self, odoo_user_id: int, reply_for: Callable[[ZoneInfo, str], Reply]) -> Reply:
@@ -196,8 +197,8 @@ class Nagger:
                 or profile.follow_up_rule is not FollowUpRule.CLOSE):
             return False
         closed = await services.odoo.move(ticket, Stage.DONE)
-        await services.odoo.note(closed, f"Closed by the support bot: no answer from the customer "
+        await services.odoo.note(closed, f"{AUTO_CLOSED}: no answer from the customer "
                                          f"{format_duration(profile.follow_up_give_up_after)} after the resolution "
-                                         f"(process rule).", by="Support bot")
+                                         f"(process rule).", by=BOT_AUTHOR)
         await services.reminders.forget(ticket.id)
         return True

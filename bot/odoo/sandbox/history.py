@@ -15,8 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.insights.timeline import CONFIRMED, RESOLUTION_QUESTION
-from bot.odoo.gateway import DIAGNOSIS
+from bot.chatter_words import CONFIRMED, DIAGNOSIS, resolution
 from bot.odoo.sandbox.sandbox import OdooSandbox
 from bot.odoo.sandbox.seed import facts_block, ids_by_name
 
@@ -114,7 +113,7 @@ def _handle(sb: OdooSandbox, incident: PastIncident, logged: datetime, agent: in
         (ack, "mail.mt_comment", "Chúng tôi đã nhận được yêu cầu và đang kiểm tra. Sẽ cập nhật cho bạn sớm."),
         (diagnosed, "mail.mt_note", f"{DIAGNOSIS} {incident.error}"),
         *((at, "mail.mt_comment", UPDATE) for at in _updates(incident, ack, resolved, dice)),
-        (resolved, "mail.mt_comment", f"{incident.resolution}\n\n{RESOLUTION_QUESTION} for you now?"),
+        (resolved, "mail.mt_comment", resolution(incident.resolution)),
         (confirmed, "mail.mt_note", f"{CONFIRMED[0]}."),
     ]
     for after, subtype, text in sorted(steps, key=lambda step: step[0]):
