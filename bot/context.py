@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.deliveries import Claim, Deliveries
 from bot.escalation.store import EscalationStore
+from bot.i18n import speaking
 from bot.odoo.gateway import OdooGateway
 from bot.outbox import Outbox
 from bot.process import ProcessProfile
@@ -20,6 +22,7 @@ from bot.tickets import OdooUser
 from bot.turn import Incoming, Reply, TeamsChannel
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Poster(Protocol):
@@ -28,6 +31,10 @@ class Poster(Protocol):
     async def send_to(self, reference: dict[str, Any], reply: Reply) -> str: ...
 
     async def update_in(self, reference: dict[str, Any], activity_id: str, reply: Reply) -> str: ...
+
+
+ReplyBuilder = Callable[[], Reply | Awaitable[Reply]]
+"""Builds what the bot says in a channel, with `tr`, in whatever language is being spoken when it is called."""
 
 
 @dataclass(frozen=True)
@@ -44,14 +51,33 @@ class Services:
     clock: Callable[[], datetime]
     timezone: ZoneInfo  # the team's default; a user's own Teams timezone wins when Teams sends it
 
-    async def post_to_channel(self, name: str, reply: Reply) -> bool:
-        """Post in the channel registered for `name` (support, management, a team); False when none is."""
+    async def in_channel_language(self, build: Callable[[], T | Awaitable[T]]) -> T:
+        """What `build` makes (a reply, or what a reply is drawn from, e.g. masked text), in the channels' language
+        (the profile's `language`), whatever the turn that caused it speaks: a channel is read by the whole team.
+        Every post in a channel is built through here (the three methods below)."""
+        with speaking(self.profile.language):
+            built = build()
+            return await built if inspect.isawaitable(built) else built
+
+    async def post_to_channel(self, name: str, build: ReplyBuilder) -> bool:
+        """Post in the channel registered for `name` (support, management, a team) what `build` says, in the
+        channel's language; False when no channel is registered."""
         reference = await self.references.channel(name)
         if reference is None:
             logger.warning("no %s channel registered: a message for it was not posted", name)
             return False
-        await self.outbound.send_to(reference, reply)
+        await self.send_to_channel(reference, build)
         return True
+
+    async def send_to_channel(self, reference: dict[str, Any], build: ReplyBuilder) -> str:
+        """Post in the channel `reference` points to what `build` says, in the channel's language: its activity id
+        (to redraw it in place)."""
+        return await self.outbound.send_to(reference, await self.in_channel_language(build))
+
+    async def update_in_channel(self, reference: dict[str, Any], activity_id: str, build: ReplyBuilder) -> str:
+        """Redraw a post of the bot's in the channel `reference` points to with what `build` says, in the channel's
+        language."""
+        return await self.outbound.update_in(reference, activity_id, await self.in_channel_language(build))
 
 
 @dataclass

@@ -14,6 +14,7 @@ import yaml
 from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
+from bot.drafts.model import DraftAction
 from bot.i18n import ENGLISH, LOCALES, catalogue, current, joined, language_of, speaking, tr
 from bot.router import help_paragraphs
 from bot.server import Runtime, create_app
@@ -21,11 +22,12 @@ from tests.conftest import AGENT, LEAD, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub
 from tests.support.odoo_view import OdooView
 from tests.support.reminders import fire
-from tests.support.teams import TeamsClient, card_text
+from tests.support.teams import TeamsClient, card_elements, card_text
 
 PERSONAL = f"personal-{AGENT.id}"
 SUPPORT = "19:support@thread.tacv2"
 DEV = "19:dev@thread.tacv2"
+MANAGEMENT = "19:management@thread.tacv2"
 
 
 def test_teams_locales_map_to_shipped_languages() -> None:
@@ -282,6 +284,22 @@ async def test_escalation_cards_speak_the_channels_language_and_each_clicker_the
               and LEAD.name in card_text(p.card)]
     assert vi("{who} ({team}) acknowledged the escalation of {ticket}", who=LEAD.name, team="Dev team",
               ticket=odoo.ticket(tid)["number"]) in card_text(told.card or {})  # the owner, in their language
+
+
+async def test_what_a_vietnamese_agent_causes_in_a_channel_reads_in_the_channels_language(
+        teams: TeamsClient, odoo: OdooView) -> None:
+    await teams.say_in_channel("/ticket channel management", MANAGEMENT)
+    teams.locale = "vi-VN"  # the agent's Teams speaks Vietnamese; the desk's profile says English
+    await teams.card("/ticket new Exams cannot be submitted users:53 customer:coordinator.ha@mindx.edu.vn")
+    tid = int(odoo.newest_ticket()["id"])
+    draft = await teams.card(f"/ticket email {tid} management lang:en")
+    [post] = [e for e in card_elements(draft) if e.get("verb") == DraftAction.POST]
+    status, body = await teams.invoke(DraftAction.POST.value, {"draft": post["data"]["draft"]})
+    assert status == 200 and "đã gửi cho" in card_text(body["value"])  # the clicker reads their own language
+    incident, summary = teams.connector.cards_in(MANAGEMENT)
+    assert "Expedite incident" in card_text(incident.card or {})
+    assert f"sent by {AGENT.name}" in card_text(summary.card or {})
+    assert vi("Users affected") not in card_text(incident.card or {})
 
 
 async def test_a_vietnamese_desk_posts_in_channels_in_vietnamese(redis: Redis, redis_url: str, sandbox: RunningSandbox,

@@ -131,7 +131,8 @@ async def post(services: Services, draft_id: str, *, user: OdooUser, actor: str,
 async def _deliver(services: Services, draft: Draft, ticket: Ticket, actor: str) -> Ticket:
     rules = draft.rules
     if rules.recipient is Recipient.MANAGEMENT:
-        if not await services.post_to_channel(MANAGEMENT_CHANNEL, Reply(card=management_post_card(draft, by=actor))):
+        if not await services.post_to_channel(MANAGEMENT_CHANNEL,
+                                             lambda: Reply(card=management_post_card(draft, by=actor))):
             raise Refused(tr("No channel is registered for management. In the management channel, type "
                              "`@Bot /ticket channel management`, then post the draft again."))
         await services.odoo.note(ticket, f"{NOTED_AS}:\n{draft.subject}\n\n{draft.text}".strip(), by=actor)

@@ -139,11 +139,9 @@ async def post_card(services: Services, reference: dict[str, Any], escalation: E
     """Post its card in the team's channel (in the profile's language; `notice`, a sentence marked N_, above it)
     and mark it posted. A Teams failure that may have posted it counts as posted: never twice; its clicks still
     work (the escalation is saved), only redrawing it in place cannot (no activity id)."""
-    with speaking(services.profile.language):
-        posting = Reply(card=escalation_card(escalation, tz=services.timezone, now=services.clock(),
-                                             notice=tr(notice) if notice else ""))
     try:
-        activity_id = await services.outbound.send_to(reference, posting)
+        activity_id = await services.send_to_channel(reference, lambda: Reply(card=escalation_card(
+            escalation, tz=services.timezone, now=services.clock(), notice=tr(notice) if notice else "")))
     except SendFailed as failure:
         if not failure.ambiguous:
             raise
@@ -174,9 +172,7 @@ async def tell_owner(services: Services, context: TicketContext, message: Callab
             reply = Reply(card=card([text(message(), wrap=True)]))
         await services.outbound.send_to(reference, reply)
     else:
-        with speaking(services.profile.language):
-            reply = Reply(card=card([text(message(), wrap=True)]))
-        await services.post_to_channel(SUPPORT_CHANNEL, reply)
+        await services.post_to_channel(SUPPORT_CHANNEL, lambda: Reply(card=card([text(message(), wrap=True)])))
 
 
 async def redraw(services: Services, escalation: Escalation) -> dict[str, Any]:
@@ -185,9 +181,8 @@ async def redraw(services: Services, escalation: Escalation) -> dict[str, Any]:
     now = services.clock()
     reference = await services.references.channel(escalation.team)
     if reference is not None and escalation.activity_id and _conversation_id(reference) == escalation.conversation_id:
-        with speaking(services.profile.language):
-            shared = escalation_card(escalation, tz=services.timezone, now=now)
-        await services.outbound.update_in(reference, escalation.activity_id, Reply(card=shared))
+        await services.update_in_channel(reference, escalation.activity_id,
+                                         lambda: Reply(card=escalation_card(escalation, tz=services.timezone, now=now)))
     return escalation_card(escalation, tz=services.timezone, now=now)
 
 

@@ -27,7 +27,6 @@ from redis.exceptions import RedisError
 
 from bot.adapter import SendFailed
 from bot.context import Services
-from bot.i18n import speaking
 from bot.management.digest import Digest, Window, build_digest
 from bot.management.model import IncidentSummary, Trigger, open_for_due, summarise, trigger
 from bot.odoo.errors import OdooError
@@ -131,21 +130,24 @@ async def _follow(services: Services, ticket: Ticket, missed: datetime | None) -
         logger.warning("no management channel registered: ticket %s's card was not posted", ticket.id)
         return False
     conversation = root_conversation_id(str((reference.get("conversation") or {}).get("id", "")))
-    with speaking(services.profile.language):  # the channel reads the team's language (masks included)
+
+    async def draw() -> tuple[IncidentSummary, Reply]:  # in the channel's language, masks included
         summary = await summary_of(services, ticket.id, remembered=posted.trigger if posted else None,
                                    missed=missed)
-        reply = Reply(card=incident_card(summary, tz=services.timezone, now=now))
+        return summary, Reply(card=incident_card(summary, tz=services.timezone, now=now))
+
+    summary, reply = await services.in_channel_language(draw)  # drawn once: posted, redrawn, or left unchanged
     shown = summary.trigger
     fingerprint = _fingerprint(reply.card)
     if posted is not None and posted.conversation_id == conversation:
         if posted.fingerprint != fingerprint:
-            await services.outbound.update_in(reference, posted.activity_id, reply)
+            await services.update_in_channel(reference, posted.activity_id, lambda: reply)
             await cards.posted(ticket.id, PostedCard(conversation, posted.activity_id, fingerprint, shown))
         return True
     if not await cards.claim(ticket.id):
         return False  # being posted right now by another turn or replica
     try:
-        activity_id = await services.outbound.send_to(reference, reply)
+        activity_id = await services.send_to_channel(reference, lambda: reply)
     except BaseException:
         # Not posted, or (an ambiguous answer) maybe posted without an id to redraw: the next change posts
         # the card as it stands then; an incident management cannot see is worse than a card twice.
@@ -227,10 +229,12 @@ async def post_digest(services: Services, window: Window) -> bool:
     if reference is None:
         logger.warning("no management channel registered: the digest was not posted")
         return False
-    with speaking(services.profile.language):
+
+    async def draw() -> Reply:  # read and masked in the channel's language
         digest = await desk_digest(services, window)
-        reply = Reply(card=digest_card(digest, tz=services.timezone, now=services.clock()))
-    await services.outbound.send_to(reference, reply)
-    logger.info("management digest posted (%d open tickets)", digest.open_total)
+        return Reply(card=digest_card(digest, tz=services.timezone, now=services.clock()))
+
+    await services.send_to_channel(reference, draw)
+    logger.info("management digest of %s posted", window.name)
     return True
 

@@ -82,16 +82,13 @@ class Nagger:
     async def _send(self, ticket: Ticket, kind: Kind, timer: Timer, misses: int, now: datetime) -> None:
         services = self._services
 
-        def reply_for(tz: ZoneInfo, locale: str) -> Reply:  # times and words as the reader reads them
-            with speaking(locale):
-                reason = self._reason(ticket, kind, timer, now, tz)
-                if misses > 1:
-                    reason = tr("{reason} (reminder {count})", reason=reason, count=misses)
-                return Reply(card=nag_card(ticket, services.profile, reason=reason, tz=tz, now=now,
-                                           step=next_step(ticket, services.profile, now),
-                                           take_it=kind is Kind.RECEPTION))
+        def reply_for(tz: ZoneInfo) -> Reply:  # times as the reader reads them, in the language being spoken
+            reason = self._reason(ticket, kind, timer, now, tz)
+            if misses > 1:
+                reason = tr("{reason} (reminder {count})", reason=reason, count=misses)
+            return Reply(card=nag_card(ticket, services.profile, reason=reason, tz=tz, now=now,
+                                       step=next_step(ticket, services.profile, now), take_it=kind is Kind.RECEPTION))
 
-        reply = reply_for(services.timezone, services.profile.language)  # for the channels
         targets: list[str] = []
         posts = FiringPosts(services.store, timer)  # each target once per firing, however often it runs
         owner_ref = await self._services.references.personal(ticket.owner.id) if ticket.owner else None
@@ -112,7 +109,8 @@ class Nagger:
         if kind is Kind.UPDATE and await _management_card(services, ticket, timer.due):  # shows it overdue
             targets.append("management card")
         for name in channels:
-            if await posts.post(f"channel:{name}", lambda name=name: services.post_to_channel(name, reply)):
+            if await posts.post(f"channel:{name}", lambda name=name: services.post_to_channel(
+                    name, lambda: reply_for(services.timezone))):
                 targets.append(name)
         if kind is Kind.DEADLINE and await posts.post("requester", lambda: self._tell_requester(ticket, timer, now)):
             targets.append("requester")
@@ -136,12 +134,13 @@ class Nagger:
         await services.odoo.tell_customer(ticket, message, by=BOT_AUTHOR)
         return True
 
-    async def _reply_to(self, odoo_user_id: int, reply_for: Callable[[ZoneInfo, str], Reply]) -> Reply:
+    async def _reply_to(self, odoo_user_id: int, reply_for: Callable[[ZoneInfo], Reply]) -> Reply:
         """The reminder in the person's own Teams time zone and language, as their last message to the bot
         said; else the team's (the profile's language)."""
         references = self._services.references
-        return reply_for(await references.timezone(odoo_user_id) or self._services.timezone,
-                         await references.locale(odoo_user_id) or self._services.profile.language)
+        tz = await references.timezone(odoo_user_id) or self._services.timezone
+        with speaking(await references.locale(odoo_user_id) or self._services.profile.language):
+            return reply_for(tz)
 
     def _reason(self, ticket: Ticket, kind: Kind, timer: Timer, now: datetime, tz: ZoneInfo) -> str:
         profile = self._services.profile
