@@ -18,7 +18,9 @@ from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
 from bot.server import RUNTIME, Runtime, create_app
 from bot.settings import Mode, OdooSettings, Settings
 from tests.support.connector import ConnectorStub
+from tests.support.faultproxy import FaultProxy
 from tests.support.odoo_view import OdooView
+from tests.support.proxied_odoo import proxy_in_front_of, served_like_odoo
 from tests.support.redis_server import redis_server
 from tests.support.teams import TeamsClient, TeamsUser
 
@@ -89,6 +91,14 @@ async def sandbox(clock: FakeClock) -> AsyncIterator[RunningSandbox]:
     server = await _serve(create_sandbox_app(odoo))
     yield RunningSandbox(odoo, str(server.make_url("")).rstrip("/"))
     await server.close()
+
+
+@pytest.fixture
+async def proxy(sandbox: RunningSandbox) -> AsyncIterator[FaultProxy]:
+    """The Odoo double served like Odoo, behind the fault proxy: the bot's way to Odoo in the fault tests."""
+    async with served_like_odoo(sandbox.odoo) as url:
+        with proxy_in_front_of(url) as running:
+            yield running
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from tests.conftest import AGENT, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub
 from tests.support.faultproxy import FaultProxy
 from tests.support.odoo_view import OdooView
-from tests.support.proxied_odoo import Relay, proxy_in_front_of, served_like_odoo, through
+from tests.support.proxied_odoo import Relay, through
 from tests.support.teams import TeamsClient, card_text
 from tests.support.waiting import eventually
 
@@ -61,13 +61,6 @@ class Desk:
         self.proxy.heal()
         self.relay.odoo_answers_again()
         return [text.splitlines()[0] for text in await self.relay.run() if text.startswith("Odoo is back")]
-
-
-@pytest.fixture
-async def proxy(sandbox: RunningSandbox) -> AsyncIterator[FaultProxy]:
-    async with served_like_odoo(sandbox.odoo) as url:
-        with proxy_in_front_of(url) as running:
-            yield running
 
 
 StartDesk = Callable[..., Awaitable[Desk]]

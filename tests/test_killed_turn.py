@@ -21,18 +21,10 @@ from tests.conftest import RunningSandbox
 from tests.support.connector import ConnectorStub
 from tests.support.faultproxy import FaultProxy
 from tests.support.odoo_view import OdooView
-from tests.support.proxied_odoo import proxy_in_front_of, served_like_odoo
 from tests.support.replicas import BotProcess, answers, deliver, notes, replicas, typed
 from tests.support.waiting import eventually
 
 LEASE = 2.0  # seconds the dead process's claim outlives it
-
-
-@pytest.fixture
-async def proxy(sandbox: RunningSandbox) -> AsyncIterator[FaultProxy]:
-    async with served_like_odoo(sandbox.odoo) as url:
-        with proxy_in_front_of(url) as running:
-            yield running
 
 
 @pytest.fixture

@@ -32,7 +32,6 @@ from tests.conftest import AGENT, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub, Posted
 from tests.support.faultproxy import FaultProxy
 from tests.support.odoo_view import OdooView
-from tests.support.proxied_odoo import proxy_in_front_of, served_like_odoo
 from tests.support.replicas import BotProcess, deliver, notes, replicas, typed
 from tests.support.teams import TeamsClient, card_text
 from tests.support.waiting import eventually
@@ -47,13 +46,6 @@ RESTARTED = "I was restarted in the middle of"
 
 class StartBot(Protocol):
     def __call__(self, *, sweep_every: float = 0.0) -> Awaitable[BotProcess]: ...
-
-
-@pytest.fixture
-async def proxy(sandbox: RunningSandbox) -> AsyncIterator[FaultProxy]:
-    async with served_like_odoo(sandbox.odoo) as url:
-        with proxy_in_front_of(url) as running:
-            yield running
 
 
 @pytest.fixture
