@@ -25,6 +25,7 @@ from cards.notices import problem_card
 
 logger = logging.getLogger(__name__)
 
+
 class RunTurn(Protocol):
     """The turn pipeline (`TicketBot.on_turn`), run under a claim taken already."""
 
