@@ -22,6 +22,7 @@ from bot.lifecycle import NotAllowed
 from bot.odoo.gateway import OdooGateway
 from bot.process import Action, ProcessProfile, Role
 from bot.tickets import OdooUser
+from cards.elements import literal
 
 WHAT = {Action.CREATE: N_("logging tickets"), Action.ACKNOWLEDGE: N_("acknowledging"),
         Action.ASSIGN: N_("assigning"), Action.NOTE: N_("adding internal notes"),
@@ -50,11 +51,11 @@ def check_allowed(profile: ProcessProfile, odoo: OdooGateway, user: OdooUser, ac
 
 def whom_to_ask(odoo: OdooGateway, roles: Collection[Role]) -> str:
     """The leads and managers among `roles` by name (agents are too many to name), `any agent` if agents may;
-    a role nobody holds in Odoo yet is named by what it is."""
+    a role nobody holds in Odoo yet is named by what it is. Names are Odoo's, shown as written (`literal`)."""
     people: list[str] = []
     for role in (Role.LEAD, Role.MANAGER, Role.AGENT):
         if role in roles:
-            named = [user.name for user in odoo.members(role)] if role is not Role.AGENT else []
+            named = [literal(user.name) for user in odoo.members(role)] if role is not Role.AGENT else []
             people += [name for name in named if name not in people] or [tr(NOBODY_NAMED[role])]
     return _either(people)
 

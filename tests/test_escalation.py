@@ -13,6 +13,7 @@ from bot.escalation.model import Answer
 from bot.handlers import escalation as escalation_handlers
 from bot.server import Runtime
 from tests.conftest import AGENT, LEAD, STRANGER, FakeClock, RunningSandbox
+from tests.support.markdown import card_constructs, card_visible
 from tests.support.odoo_view import OdooView
 from tests.support.teams import TeamsClient, TeamsUser, card_text
 
@@ -22,6 +23,7 @@ MANAGEMENT = "19:management@thread.tacv2"
 DEVOPS = "19:devops@thread.tacv2"
 CONTENT = "19:content@thread.tacv2"
 DUC = TeamsUser("29:dev-duc", "Võ Minh Đức", "duc.vm@mindx.edu.vn")
+MARKED = "**[Mai](https://evil.example)**_now_"  # a display name, or an answer, written in Markdown
 MAI = TeamsUser("29:dev-mai", "Lê Thị Mai", "mai.lt@mindx.edu.vn")  # a developer with no Odoo user
 
 
@@ -165,6 +167,24 @@ async def test_need_info_then_resolved(teams: TeamsClient, odoo: OdooView) -> No
     assert "resolved the escalation" in odoo.messages(tid, subtype="Note")[-1]["body"]
     late = card_text(await click(teams, Answer.DECLINE, card, why="Not ours"))
     assert "It is already resolved (Võ Minh Đức)." in late
+
+
+async def test_names_and_words_people_wrote_show_as_written(teams: TeamsClient, odoo: OdooView) -> None:
+    await register(teams, dev=DEV)
+    await teams.card("/ticket help")  # the owner's 1:1 chat is known: the owner is told there
+    tid = await priority_ticket(teams, odoo)
+    await teams.card(f"/ticket escalate {tid} dev Teachers blocked")
+    [posted] = teams.connector.cards_in(DEV)
+    hostile = TeamsUser("29:dev-hostile", MARKED, "hostile@mindx.edu.vn")
+    before = len(teams.connector.posted)
+    await click(teams, Answer.NEED_INFO, posted.card or {}, by=hostile, info=MARKED)
+    [told] = [p for p in teams.connector.posted[before:] if p.conversation_id.startswith(f"personal-{AGENT.id}")]
+    await click(teams, Answer.ACKNOWLEDGE, posted.card or {}, by=hostile)
+    again = await click(teams, Answer.ACKNOWLEDGE, posted.card or {}, by=DUC)
+    for card in (told.card or {}, again):
+        assert not {"link_open", "strong_open", "em_open", "mobile link"} & set(card_constructs(card))
+    assert f"{MARKED} (Dev team) needs more information on the escalation of" in card_visible(told.card or {})
+    assert f"{MARKED} has already acknowledged it." in card_visible(again)
 
 
 async def test_nobody_acknowledges_so_it_goes_up_the_chain(teams: TeamsClient, odoo: OdooView, runtime: Runtime,

@@ -26,8 +26,9 @@ from bot.odoo.gateway import OdooGateway
 from bot.odoo.sandbox.seed import AGENTS, MANAGERS_GROUP
 from bot.odoo.transport import OdooCredentials, make_transport
 from bot.process import PROFILES_DIR, Action, ProcessProfile, Role, Stage, load_profile, parse_profile
-from bot.roles import ANSWER_FROM_ANYWHERE, ROLE_NAMES, WHAT
+from bot.roles import ANSWER_FROM_ANYWHERE, ROLE_NAMES, WHAT, whom_to_ask
 from tests.conftest import AGENT, LEAD, MANAGER, STRANGER, RunningSandbox
+from tests.support.markdown import constructs, visible
 from tests.support.odoo_view import OdooView
 from tests.support.teams import TeamsClient, TeamsUser, card_text
 
@@ -293,6 +294,13 @@ async def test_the_roles_come_from_the_odoo_groups(sandbox: RunningSandbox) -> N
                                      groups=("helpdesk_manager", MANAGERS_GROUP[0]))
         await gateway.refresh_users()
         assert gateway.roles_of(both) == {Role.LEAD, Role.MANAGER}
+
+        # a name in Odoo is shown as written where a refusal names whom to ask, never as Markdown
+        sandbox.odoo.add_user("**[Lan](https://evil.example)**", "lan@mindx.edu.vn", "lan@mindx.edu.vn",
+                              groups=("helpdesk_manager",))
+        await gateway.refresh_users()
+        asked = whom_to_ask(gateway, [Role.LEAD])
+        assert "**[Lan](https://evil.example)**" in visible(asked) and "link_open" not in constructs(asked)
 
 
 async def test_a_manager_group_odoo_does_not_have_warns_once_and_makes_nobody_a_manager(

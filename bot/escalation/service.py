@@ -43,7 +43,7 @@ from bot.roles import answer_refused, may_answer_from_anywhere
 from bot.tickets import Ticket
 from bot.timers import Timer
 from bot.turn import Incoming, Reply, root_conversation_id
-from cards.elements import card, text
+from cards.elements import card, literal, text
 from cards.escalation import escalation_card
 
 logger = logging.getLogger(__name__)
@@ -165,7 +165,8 @@ def _conversation_id(reference: dict[str, Any]) -> str:
 
 async def tell_owner(services: Services, context: TicketContext, message: Callable[[], str]) -> None:
     """The ticket's owner hears of it in their 1:1 chat, in their language (or the support channel, in the
-    profile's, if they have none); `message` says it in the language being spoken."""
+    profile's, if they have none); `message` says it in the language being spoken, what people wrote in it
+    shown as written (`literal`)."""
     reference = await services.references.personal(context.owner_id) if context.owner_id else None
     if reference is not None and context.owner_id is not None:
         with speaking(await services.references.locale(context.owner_id) or services.profile.language):
@@ -211,7 +212,7 @@ async def answer(services: Services, incoming: Incoming, verb: str) -> dict[str,
     except TicketNotFound:
         raise Refused(tr("{ticket} no longer exists in Odoo.", ticket=escalation.ticket.label)) from None
     if ticket.closed and wanted is not Answer.RESOLVED:
-        raise Refused(tr("{ticket} is already closed ({stage}).", ticket=ticket.label, stage=ticket.stage))
+        raise Refused(tr("{ticket} is already closed ({stage}).", ticket=ticket.label, stage=literal(ticket.stage)))
     who = incoming.sender.name or "Someone in Teams"
     if not await services.escalations.answer(escalation.id, wanted, who, now, said):
         current = await services.escalations.get(escalation.id)
@@ -224,8 +225,9 @@ async def answer(services: Services, incoming: Incoming, verb: str) -> dict[str,
             + (f": {said}" if said else "."))
     await services.odoo.note(ticket, what, by=who, hidden=id_tag([escalation.id]))
     told = TOLD_OWNER[wanted]
-    await tell_owner(services, escalation.ticket, lambda: tr(told, who=who, team=escalation.team_label,
-                                                             ticket=ticket.label) + (f": {said}" if said else "."))
+    await tell_owner(services, escalation.ticket, lambda: tr(told, who=literal(who), team=escalation.team_label,
+                                                             ticket=ticket.label)
+                     + (f": {literal(said)}" if said else "."))
     shown = await redraw(services, current)
     await _tell_management(services, ticket)
     return shown
@@ -244,11 +246,11 @@ def _why_not(escalation: Escalation, wanted: Answer, who: str) -> str:
     if wanted is Answer.ACKNOWLEDGE and escalation.status is Status.ACKNOWLEDGED:
         mine = escalation.acknowledged_by == who
         return tr("You have already acknowledged it.") if mine else \
-            tr("{who} has already acknowledged it.", who=escalation.acknowledged_by)
+            tr("{who} has already acknowledged it.", who=literal(escalation.acknowledged_by))
     if escalation.status is Status.PASSED_ON:
         return tr("It was passed on to the {team}: answer there.", team=escalation.passed_to or tr(NOBODY_FURTHER))
     status = STATUS_NAMES[escalation.status]
-    return tr("It is already {status} ({who}).", status=tr(status), who=escalation.answered_by)
+    return tr("It is already {status} ({who}).", status=tr(status), who=literal(escalation.answered_by))
 
 
 async def on_timer(services: Services, timer: Timer) -> None:

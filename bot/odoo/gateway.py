@@ -25,6 +25,7 @@ from bot.odoo.transport import OdooTransport
 from bot.parsing import TicketRef
 from bot.process import ClassOfService, ProcessProfile, Role, Stage, classify
 from bot.tickets import Customer, OdooUser, Ticket, TicketFacts, description_html, plain_text, split_description
+from cards.elements import literal
 
 logger = logging.getLogger(__name__)
 
@@ -450,11 +451,13 @@ class OdooGateway:
         return priority if priority in self.model.priorities else self.model.priorities[-1]
 
     def _lookup(self, names: dict[str, int], wanted: str, missing: str) -> int:
-        """The id of the record named `wanted`; else a LookupError saying `missing` (a sentence marked N_)."""
+        """The id of the record named `wanted`; else a LookupError saying `missing` (a sentence marked N_), with
+        what was typed and Odoo's names shown as written (`literal`: the message goes on a card)."""
         for name, record_id in names.items():
             if name.lower() == wanted.strip().lower():
                 return record_id
-        raise LookupError(tr(missing, wanted=wanted, known=", ".join(sorted(names)) or tr("none")))
+        raise LookupError(tr(missing, wanted=literal(wanted),
+                             known=", ".join(literal(name) for name in sorted(names)) or tr("none")))
 
     def _ticket(self, record: dict[str, Any]) -> Ticket:
         description, facts = split_description(record.get("description"))
