@@ -26,7 +26,7 @@ def execute(title: str, answer: Answer | str, escalation_id: str, *, style: str 
     return action
 
 
-def _ask(title: str, answer: Answer, escalation_id: str, placeholder: str) -> Element:
+def ask(title: str, answer: Answer, escalation_id: str, placeholder: str) -> Element:
     """A button that opens a text box, then sends the answer with it."""
     return {"type": "Action.ShowCard", "title": title, "card": card(
         [text_input(TEXT_INPUT[answer], title, placeholder=placeholder, multiline=True, required=True,
@@ -99,9 +99,9 @@ def escalation_card(escalation: Escalation, *, tz: ZoneInfo, now: datetime, noti
         if escalation.status is not Status.ACKNOWLEDGED:
             actions.append(execute(tr("Acknowledge"), Answer.ACKNOWLEDGE, escalation.id, style="positive"))
         if escalation.status is not Status.NEED_INFO:
-            actions.append(_ask(tr("Need info"), Answer.NEED_INFO, escalation.id, tr("What do you need from support?")))
-        actions += [_ask(tr("Resolved"), Answer.RESOLVED, escalation.id, tr("What was done?")),
-                    _ask(tr("Decline"), Answer.DECLINE, escalation.id, tr("Why, and who should take it instead?"))]
+            actions.append(ask(tr("Need info"), Answer.NEED_INFO, escalation.id, tr("What do you need from support?")))
+        actions += [ask(tr("Resolved"), Answer.RESOLVED, escalation.id, tr("What was done?")),
+                    ask(tr("Decline"), Answer.DECLINE, escalation.id, tr("Why, and who should take it instead?"))]
     if ticket.url:
         actions.append(open_url(tr("Open in Odoo"), ticket.url))
     result = card(body, actions or None)

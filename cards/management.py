@@ -2,7 +2,8 @@
 the desk. Pure functions of the models in `bot/management/`, whose texts are already masked.
 
 Times are absolute (`15:35`, `Thu 30 Jan 09:00`): the card stays in the channel for hours, where
-"in 10 min" would soon be wrong. No links: Odoo is an internal system.
+"in 10 min" would soon be wrong. No links: Odoo is an internal system. The only buttons are the answers to an
+escalation that reached management itself (Acknowledge, Decline), on the incident's own card.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.escalation.model import Answer
 from bot.i18n import N_, tr
 from bot.insights.service_levels import Measure, rounded
+from bot.insights.timeline import Waiting
 from bot.management.digest import Digest, Listed
 from bot.management.model import (
+    Asked,
     Closing,
     Decision,
     DecisionKind,
@@ -26,6 +30,7 @@ from bot.management.model import (
     Trigger,
 )
 from cards.elements import Element, card, facts, literal, text, when
+from cards.escalation import ask, execute
 
 STEP_SAYS = {
     StepKind.REPORTED: N_("Reported"),
@@ -36,6 +41,7 @@ STEP_SAYS = {
     StepKind.TEAM_ASKED: N_("The {team} asked support for more information"),
     StepKind.TEAM_FIXED: N_("The {team} fixed it"),
     StepKind.TEAM_DECLINED: N_("The {team} declined it"),
+    StepKind.PASSED_ON: N_("The {team} did not take it on in time: passed on to the {to}"),
     StepKind.PAUSED: N_("Paused (on hold, or waiting for the customer)"),
     StepKind.RESUMED: N_("Work resumed"),
     StepKind.REOPENED: N_("Reopened: the problem came back"),
@@ -44,6 +50,7 @@ STEP_SAYS = {
     StepKind.CLOSED: N_("Closed"),
     StepKind.CANCELLED: N_("Cancelled"),
 }
+NOBODY_LEFT = N_("The {team} did not take it on in time, and nobody is left up the chain to pass it to")
 PHASE_SAYS = {
     Phase.REPORTED: N_("Support is on it; the users have not had an answer yet."),
     Phase.HANDLING: N_("Support is working on it; the users know."),
@@ -85,11 +92,15 @@ def _heading(summary: IncidentSummary) -> str:
     if summary.trigger is Trigger.OPEN_FOR:
         return tr("{service_class} ticket open for long · {label}", service_class=summary.service_class,
                   label=summary.label)
+    if summary.trigger is Trigger.ESCALATED:
+        return tr("{service_class} ticket escalated to management · {label}", service_class=summary.service_class,
+                  label=summary.label)
     return tr("{service_class} incident · {label}", service_class=summary.service_class, label=summary.label)
 
 
 def _step(step: Step, tz: ZoneInfo, day: date) -> Element:
-    said = tr(STEP_SAYS[step.kind], team=step.team, who=literal(step.who))
+    says = NOBODY_LEFT if step.kind is StepKind.PASSED_ON and not step.to else STEP_SAYS[step.kind]
+    said = tr(says, team=step.team, who=literal(step.who), to=step.to)
     return text(f"{_at(step.at, tz, day)} · {said}", spacing="None")
 
 
@@ -128,16 +139,33 @@ def _decision(decision: Decision | None) -> Element:
         said = tr("Decision needed: {what}", what=literal(decision.text))
     elif decision.kind is DecisionKind.DECLINED:
         said = tr("Decision needed: the {team} declined it; who should take it on?", team=decision.team)
+    elif decision.kind is DecisionKind.UNANSWERED:
+        said = tr("Decision needed: nobody took it on in time (the {team} was the last asked); who takes it on?",
+                  team=decision.team)
     else:
         said = tr("Decision needed: the escalation has reached management; who takes it on, and how?")
     return text(said, color="attention", weight="Bolder")
 
 
-def incident_card(summary: IncidentSummary, *, tz: ZoneInfo, now: datetime) -> dict[str, Any]:
-    """The one card about an incident in the management channel (and `/ticket summary <id>`)."""
+def _asked(asked: Asked, tz: ZoneInfo, now: datetime, day: date) -> tuple[Element, list[Element]]:
+    """What management is asked, and the escalation's own answers: Acknowledge, or Decline saying why."""
+    due = _at(asked.due, tz, day)
+    said = tr("Overdue: acknowledge it to take it on (it was due at {time}), or decline it.", time=due) \
+        if now > asked.due else tr("Acknowledge it by {time} to take it on, or decline it.", time=due)
+    actions = [execute(tr("Acknowledge"), Answer.ACKNOWLEDGE, asked.escalation_id, style="positive"),
+               ask(tr("Decline"), Answer.DECLINE, asked.escalation_id, tr("Why, and who should take it instead?"))]
+    return text(said, color="attention", weight="Bolder", spacing="None"), actions
+
+
+def incident_card(summary: IncidentSummary, *, tz: ZoneInfo, now: datetime, notice: str = "") -> dict[str, Any]:
+    """The one card about an incident in the management channel (and `/ticket summary <id>`). When the escalation
+    chain reaches management itself, this card is where management answers it (`summary.asked`): one card per
+    incident, its story and the question on it; `notice`: said to whoever clicked (e.g. someone was first), above
+    the rest, a name in it `literal` already."""
     day = summary.since.astimezone(tz).date()
     phase_color = PHASE_COLORS.get(summary.phase, "attention")
-    body: list[Element] = [
+    body: list[Element] = [text(notice, color="attention", weight="Bolder")] if notice else []
+    body += [
         text(_heading(summary), weight="Bolder", color="attention" if phase_color == "attention" else "default",
              spacing="None"),
         text(literal(summary.title), size="Large", weight="Bolder"),
@@ -157,13 +185,17 @@ def incident_card(summary: IncidentSummary, *, tz: ZoneInfo, now: datetime) -> d
     ]))
     body.append(text(tr("What is being done"), weight="Bolder"))
     body += [_step(step, tz, day) for step in summary.steps]
+    actions: list[Element] = []
     if summary.closing is not None:
         body += _closing(summary.closing)
     else:
         body.append(_decision(summary.decision))
+    if summary.asked is not None:
+        question, actions = _asked(summary.asked, tz, now, day)
+        body.append(question)
     body.append(text(tr("{label} · this card is updated as the incident moves.", label=summary.label), subtle=True,
                      size="Small"))
-    return card(body)
+    return card(body, actions or None)
 
 
 def _window(digest: Digest, tz: ZoneInfo) -> str:
@@ -179,6 +211,14 @@ def _window(digest: Digest, tz: ZoneInfo) -> str:
 
 def _listed(listed: Listed, detail: str) -> Element:
     return text(f"**{listed.label}** {literal(listed.title)} · {detail}", spacing="Small")
+
+
+def _waited(waiting: Waiting) -> str:
+    """The team waited for, and who let it go if it was passed on: management sees the chain moving."""
+    if not waiting.passed_on_by:
+        return waiting.team
+    return tr("{team} (passed on: the {previous} did not answer in time)", team=waiting.team,
+              previous=waiting.passed_on_by)
 
 
 def digest_card(digest: Digest, *, tz: ZoneInfo, now: datetime) -> dict[str, Any]:
@@ -201,7 +241,8 @@ def digest_card(digest: Digest, *, tz: ZoneInfo, now: datetime) -> dict[str, Any
     body += [_listed(listed, ", ".join(tr(MEASURE_NAMES[m]) for m in listed.missed)) for listed in digest.breaches]
     body.append(text(tr("Escalations waiting for an answer ({count})", count=digest.waiting_total), weight="Bolder",
                      color="attention" if digest.waiting_total else "good"))
-    body += [_listed(listed, tr("{teams}, since {time}", teams=listed.teams, time=_at(listed.since, tz)))
+    body += [_listed(listed, tr("{teams}, since {time}", teams=", ".join(_waited(w) for w in listed.waiting_for),
+                                time=_at(listed.since, tz)))
              for listed in digest.waiting]
     if digest.oldest:
         body.append(text(tr("Oldest open tickets"), weight="Bolder"))

@@ -23,10 +23,11 @@ from bot.escalation.model import Escalation, Status, TicketContext
 from bot.insights.model import ChatterEntry, TicketHistory
 from bot.insights.postmortem import build_postmortem, postmortem_markdown
 from bot.insights.service_levels import Measure
+from bot.insights.timeline import Waiting
 from bot.insights.trends import Breach, Pattern, analyse, trend_period
 from bot.lifecycle import NextStep
 from bot.management.digest import Listed, build_digest, window_for
-from bot.management.model import Decision, DecisionKind, IncidentSummary, Phase, Step, StepKind, Trigger
+from bot.management.model import Asked, Decision, DecisionKind, IncidentSummary, Phase, Step, StepKind, Trigger
 from bot.process import ClassOfService, Stage, load_profile
 from bot.tickets import Customer, OdooUser, Ticket, TicketFacts
 from cards.drafts import draft_card, management_post_card
@@ -83,13 +84,14 @@ def _incident(said: str) -> IncidentSummary:
                            trigger=Trigger.USERS, impact=said, users=53, customer=said, owner=said,
                            since=NOW - timedelta(minutes=30), phase=Phase.TEAM_WORKING, teams="Dev team", steps=steps,
                            next_update=NOW + timedelta(minutes=15), decision=Decision(DecisionKind.ASKED, said),
-                           closing=None)
+                           closing=None, asked=Asked("42-a1b2-management", NOW + timedelta(minutes=5)))
 
 
 def _digest(said: str) -> Card:
     digest = build_digest([], PROFILE, window_for("today", NOW, TZ), now=NOW)
     listed = Listed(label="HT00042", title=said, service_class="Expedite", since=NOW - timedelta(hours=2),
-                    stage=said, teams="Dev team", missed=(Measure.UPDATES,))
+                    stage=said, missed=(Measure.UPDATES,),
+                    waiting_for=(Waiting("Senior engineers", NOW - timedelta(hours=1), passed_on_by="Dev team"),))
     digest = replace(digest, breaches=(listed,), breaches_total=1, waiting=(listed,), waiting_total=1,
                      oldest=(listed,))
     return digest_card(digest, tz=TZ, now=NOW)

@@ -27,6 +27,7 @@ from tests.support.teams import TeamsClient, TeamsUser, card_text
 DEV = "19:dev@thread.tacv2"
 DEVOPS = "19:devops@thread.tacv2"
 SENIOR = "19:senior@thread.tacv2"
+MANAGEMENT = "19:management@thread.tacv2"
 DUC = TeamsUser("29:dev-duc", "Võ Minh Đức", "duc.vm@mindx.edu.vn")
 POSTED_AGAIN = "Posted again: I lost this escalation when my storage restarted"
 
@@ -258,6 +259,39 @@ async def test_an_escalation_noted_before_ids_were_kept_comes_back_with_a_card_o
     assert await runtime.services.reminders.engine.pending(TIMER_KIND) == []
     assert "Resolved by Võ Minh Đức" in await click(teams, Answer.RESOLVED, card.card or {}, DEV, resolution="Done")
     assert notes_saying(odoo, tid, "(Dev team) resolved the escalation") == 1
+
+
+async def test_managements_escalation_comes_back_on_an_incident_card_whose_buttons_answer_it(
+        teams: TeamsClient, odoo: OdooView, runtime: Runtime, redis: Redis, clock: FakeClock) -> None:
+    """The management team answers on the incident card (no escalation card of its own). Figures: Redis lost the
+    escalation and the card's place: 1 incident card posted again, carrying the same escalation, 0 escalation
+    cards, 1 after another rebuild; Acknowledge on the old card recorded once."""
+    await register(teams, management=MANAGEMENT)
+    tid = await priority_ticket(teams, odoo)  # Priority, 16 users: no incident card until management is asked
+    await teams.card(f"/ticket escalate {tid} management Teachers blocked: pay for the vendor's fix?")
+    [first] = teams.connector.cards_in(MANAGEMENT)
+    asked = (first.card or {})["actions"][0]["data"]["escalation"]
+    clock.advance(minutes=5)
+
+    await redis.flushall()
+    await register(teams, management=MANAGEMENT)
+    await runtime.poller.poll_once()
+    await runtime.worker.run_once()
+    await rebuild_reminders(runtime.services)
+    await runtime.worker.run_once()
+    [_, again] = teams.connector.cards_in(MANAGEMENT)
+    shown = card_text(again.card or {})
+    assert "Priority ticket escalated to management" in shown and "Acknowledge it by 15:48" in shown
+    assert (again.card or {})["actions"][0]["data"]["escalation"] == asked
+    assert "Escalation to the" not in shown + card_text(first.card or {})
+
+    clock.advance(minutes=1)
+    status, body = await teams.invoke(Answer.ACKNOWLEDGE.value, {"escalation": asked}, channel=MANAGEMENT,
+                                      sender=DUC)
+    assert status == 200 and f"{DUC.name} (Management) took it on" in card_text(body["value"])
+    assert notes_saying(odoo, tid, f"{DUC.name} (Management) acknowledged the escalation") == 1
+    back = await runtime.services.escalations.get(asked)
+    assert back is not None and back.status is Status.ACKNOWLEDGED
 
 
 async def test_the_rebuild_reads_the_chatter_of_a_page_of_tickets_in_one_call(

@@ -75,7 +75,7 @@ async def test_two_turns_at_once_each_keep_their_language() -> None:
 ROOT = Path(__file__).resolve().parent.parent
 CODE = sorted(p for folder in ("bot", "cards") for p in (ROOT / folder).rglob("*.py") if "sandbox" not in p.parts)
 # Callables whose arguments people read (position, or keyword): a literal sentence there skipped `tr`.
-SAID = {"text": (0,), "open_url": (0,), "submit": (0,), "execute": (0,), "_ask": (0, 3),
+SAID = {"text": (0,), "open_url": (0,), "submit": (0,), "execute": (0,), "ask": (0, 3),
         "text_input": (1, "placeholder"), "number_input": (1, "placeholder"), "choice_input": (1,),
         "problem_card": (0, "hint"), "NextStep": (0,),
         "UsageError": (0,), "NotAllowed": (0,), "Refused": (0,), "UnknownUser": (0,), "LookupError": (0,),

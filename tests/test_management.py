@@ -19,18 +19,19 @@ from redis.asyncio import Redis
 
 from bot.adapter import SendFailed
 from bot.drafts.model import DraftAction
-from bot.escalation.model import Answer
+from bot.escalation.model import Answer, Status
 from bot.management import service as management
 from bot.process import PROFILES_DIR, ProfileError, load_profile
 from bot.process.management import DigestEvery
 from bot.server import RUNTIME, Runtime, create_app
 from bot.timers import Timer
-from tests.conftest import AGENT, STRANGER, FakeClock, RunningSandbox, bot_settings
+from tests.conftest import AGENT, MANAGER, STRANGER, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub, Posted
 from tests.support.odoo_view import OdooView
 from tests.support.teams import TeamsClient, TeamsUser, card_elements, card_text
 
 DEV = "19:dev@thread.tacv2"
+SENIOR = "19:senior@thread.tacv2"
 MANAGEMENT = "19:management@thread.tacv2"
 DUC = TeamsUser("29:dev-duc", "Võ Minh Đức", "duc.vm@mindx.edu.vn")
 
@@ -227,22 +228,90 @@ async def test_a_declined_escalation_asks_management_to_decide(teams: TeamsClien
     assert "Content issue" not in shown  # the team's own words stay on its card
 
 
-async def test_an_escalation_reaching_management_reads_in_business_words(
+async def test_scenario_3_escalated_up_to_management_is_answered_on_the_one_incident_card(
         teams: TeamsClient, odoo: OdooView, runtime: Runtime, clock: FakeClock) -> None:
-    await register(teams, senior="19:senior@thread.tacv2", management=MANAGEMENT)
-    tid = await new_ticket(teams, odoo, SCENARIO_3)
+    await register(teams, dev=DEV, senior=SENIOR, management=MANAGEMENT)
+    await teams.card("/ticket help")  # the owner's 1:1 chat is known: the owner is told there
+    tid = await new_ticket(teams, odoo, SCENARIO_3)  # 15:33: the incident card
+    [card] = management_cards(teams)
     await teams.card(f"/ticket diag {tid} NullPointerException in ExamSubmitHandler on submit-api-7.mindx.local")
-    await teams.card(f"/ticket escalate {tid} senior Exams blocked; call the exam office on 0912 345 678")
-    clock.advance(minutes=6)  # Expedite: the senior engineers had 5 minutes to take it
+    await teams.card(f"/ticket escalate {tid} dev Exams blocked; call the exam office on 0912 345 678")
+
+    clock.advance(minutes=6)  # 15:39: Expedite gives the dev team 5 minutes; nobody took it
     await runtime.worker.run_once()
-    incident, escalation = management_cards(teams)
-    chain = card_text(escalation.card or {})
-    assert "Escalation to the Management" in chain and "[Acknowledge]" in chain  # management can take it
-    assert "Exams blocked; call the exam office on [phone hidden]" in chain
-    assert "[Open in Odoo]" not in chain and "diagnosis notes" not in chain
-    assert "Decision needed: the escalation has reached management; who takes it on, and how?" in \
-        latest(teams, incident)
-    assert not [secret for secret in PERSONAL_OR_TECHNICAL if secret in everything_management_saw(teams)]
+    passed = latest(teams, card)
+    assert "15:39 · The Dev team did not take it on in time: passed on to the Senior engineers" in passed
+    assert "Waiting for the Senior engineers to take it on." in passed and "Dev team to take it on" not in passed
+    waiting = card_text(await teams.card("/ticket summary"))
+    assert "Escalations waiting for an answer (1)" in waiting
+    assert "Senior engineers (passed on: the Dev team did not answer in time), since Wed 29 Jan 15:39" in waiting
+
+    clock.advance(minutes=6)  # 15:45: nor did the senior engineers: management itself is asked
+    await runtime.worker.run_once()
+    assert management_cards(teams) == [card]  # no escalation card beside the incident card
+    asked = latest(teams, card)
+    for fact in ("Waiting for the Management to take it on.",
+                 "15:45 · The Senior engineers did not take it on in time: passed on to the Management",
+                 "Decision needed: the escalation has reached management; who takes it on, and how?",
+                 "Acknowledge it by 15:50 to take it on, or decline it.", "[Acknowledge]", "[Decline]"):
+        assert fact in asked, fact
+    [redrawn] = [u for u in teams.connector.updated if u.id == card.id][-1:]
+    acknowledge = (redrawn.card or {})["actions"][0]
+    escalation_id = acknowledge["data"]["escalation"]
+    escalation = await runtime.services.escalations.get(escalation_id)  # the very escalation the chain made
+    assert escalation is not None and escalation.team == "management" and escalation.status is Status.OPEN
+    assert "Management (passed on: the Senior engineers did not answer in time)" in \
+        card_text(await teams.card("/ticket summary"))
+
+    clock.advance(minutes=2)  # 15:47: a manager takes it on, from the card in the management channel
+    before = len(teams.connector.posted)
+    status, body = await teams.invoke(acknowledge["verb"], acknowledge["data"], channel=MANAGEMENT, sender=MANAGER)
+    assert status == 200
+    answered = card_text(body["value"])  # the incident card, as it stands now
+    assert f"15:47 · {MANAGER.name} (Management) took it on" in answered and "[Acknowledge]" not in answered
+    assert "The Management is working on it." in latest(teams, card) and "[Decline]" not in latest(teams, card)
+    taken = await runtime.services.escalations.get(escalation_id)
+    assert taken is not None and taken.status is Status.ACKNOWLEDGED and taken.acknowledged_by == MANAGER.name
+    assert f"{MANAGER.name} (Management) acknowledged the escalation" in odoo.messages(tid, subtype="Note")[-1]["body"]
+    [told] = [p for p in teams.connector.posted[before:] if p.conversation_id.startswith(f"personal-{AGENT.id}")]
+    assert f"{MANAGER.name} (Management) acknowledged the escalation" in card_text(told.card or {})
+
+    status, body = await teams.invoke(acknowledge["verb"], acknowledge["data"], channel=MANAGEMENT, sender=DUC)
+    assert f"{MANAGER.name} has already acknowledged it." in card_text(body["value"])  # one outcome: the first
+    assert sum("acknowledged the escalation" in n["body"] for n in odoo.messages(tid, subtype="Note")) == 1
+    clock.advance(minutes=10)  # past its deadline: acknowledged, so nothing is passed on
+    await runtime.worker.run_once()
+    assert not any("nobody further up the chain" in n["body"] for n in odoo.messages(tid, subtype="Note"))
+
+    assert management_cards(teams) == [card]
+    saw = everything_management_saw(teams)
+    assert "Escalation to the" not in saw and "Open in Odoo" not in saw
+    assert not [secret for secret in PERSONAL_OR_TECHNICAL if secret in saw]
+
+
+async def test_a_priority_ticket_escalated_to_management_gets_the_one_card_to_answer(
+        teams: TeamsClient, odoo: OdooView, runtime: Runtime) -> None:
+    await register(teams, management=MANAGEMENT)
+    tid = await new_ticket(teams, odoo, "/ticket new Attendance report times out users:8")
+    assert management_cards(teams) == []  # Priority, below management.priority_threshold
+    await teams.card(f"/ticket escalate {tid} management Teachers cannot take attendance; buy the vendor's fix?")
+    [card] = management_cards(teams)  # the incident card, and no escalation card: the only card
+    shown = card_text(card.card or {})
+    assert "Priority ticket escalated to management" in shown and "[Acknowledge]" in shown and "[Decline]" in shown
+    assert "What is affected: Teachers cannot take attendance; buy the vendor's fix?" in shown
+    decline = (card.card or {})["actions"][1]["card"]["actions"][0]
+
+    status, body = await teams.invoke(decline["verb"], decline["data"], channel=MANAGEMENT, sender=MANAGER)
+    assert status == 200 and "Please write why before sending." in card_text(body["value"])  # on the same card
+    assert not any("declined the escalation" in n["body"] for n in odoo.messages(tid, subtype="Note"))
+    status, body = await teams.invoke(decline["verb"], {**decline["data"], "why": "Not worth it: wait for 2.15"},
+                                      channel=MANAGEMENT, sender=MANAGER)
+    assert f"{MANAGER.name} (Management) declined the escalation" in odoo.messages(tid, subtype="Note")[-1]["body"]
+    declined = latest(teams, card)
+    assert "The Management declined it" in declined and "actions" not in (teams.connector.updated[-1].card or {})
+    assert management_cards(teams) == [card]
+    escalation = await runtime.services.escalations.get(decline["data"]["escalation"])
+    assert escalation is not None and escalation.status is Status.DECLINED
 
 
 async def test_a_management_e_mail_draft_is_masked_like_the_cards(teams: TeamsClient, odoo: OdooView) -> None:

@@ -17,11 +17,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.i18n import speaking
+from bot.escalation.model import Answer, id_tag
+from bot.i18n import speaking, tr
 from bot.insights.model import ChatterEntry, TicketHistory
 from bot.insights.service_levels import Measure
+from bot.insights.timeline import Waiting
 from bot.management.digest import Window, build_digest, window_for
 from bot.management.model import (
+    Asked,
     Decision,
     DecisionKind,
     IncidentSummary,
@@ -77,6 +80,18 @@ UPDATE_2 = said(36, "Update: fix deployed, checking the three classes.")
 FIXED = said(46, "Submission service restarted with the fixed build.\n\n"
                  "Could you please confirm that everything works for you now?")
 CONFIRMED = noted(56, "Customer confirmed the resolution. “All three classes submitted”")
+# The chain: nobody in the dev team took it within Expedite's 5 minutes, nor did the senior engineers.
+TO_SENIOR = noted(9, "Escalation not acknowledged in time by the Dev team: passed on to the Senior engineers.",
+                  "Support bot")
+SENIOR = noted(9, f"Escalated to the Senior engineers: {REASON}")
+TO_MANAGEMENT = noted(15, "Escalation not acknowledged in time by the Senior engineers: passed on to the Management.",
+                      "Support bot")
+ASKED_ID = "7-1a2b3c-management"
+MANAGEMENT = ChatterEntry(minutes(15), AGENT, True, False, f"Escalated to the Management: {REASON}",
+                          (id_tag([ASKED_ID]),))
+MANAGER_TOOK = noted(17, "Trần Thu Hà (Management) acknowledged the escalation of HT00007.", "Trần Thu Hà")
+NOBODY_LEFT = noted(21, "Escalation not acknowledged in time by the Management: nobody further up the chain to pass "
+                        "it to.", "Support bot")
 
 
 def ticket(profile: ProcessProfile, cos: ClassOfService = ClassOfService.EXPEDITE, stage: Stage = Stage.IN_PROGRESS,
@@ -125,6 +140,12 @@ def _stories(profile: ProcessProfile) -> Iterator[tuple[str, TicketHistory, date
     yield "declined", history(profile, Stage.IN_PROGRESS, ESCALATED,
                               noted(7, "Lê Thị Mai (Dev team) declined the escalation of HT00007: not ours")), None
     yield "long-title", history(profile, Stage.NEW, title="Exam portal down for every campus " * 12), None
+    yield "passed-on", history(profile, Stage.IN_PROGRESS, ESCALATED, TO_SENIOR, SENIOR), None
+    yield "asked", history(profile, Stage.IN_PROGRESS, ESCALATED, TO_SENIOR, SENIOR, TO_MANAGEMENT, MANAGEMENT), None
+    yield "management-took-it", history(profile, Stage.IN_PROGRESS, ESCALATED, TO_SENIOR, SENIOR, TO_MANAGEMENT,
+                                        MANAGEMENT, MANAGER_TOOK), None
+    yield "nobody-left", history(profile, Stage.IN_PROGRESS, ESCALATED, TO_SENIOR, SENIOR, TO_MANAGEMENT,
+                                 MANAGEMENT, NOBODY_LEFT), None
 
 
 NOW = minutes(40)
@@ -177,7 +198,11 @@ def test_library_finds_no_problem(name: str, problems: dict[str, list[str]]) -> 
 @pytest.mark.parametrize("name", list(BY_NAME))
 def test_card_is_1_5_wraps_and_links_to_no_internal_system(name: str) -> None:
     card = BY_NAME[name].card
-    assert card["version"] == "1.5" and "actions" not in card
+    assert card["version"] == "1.5"
+    if "/incident/asked" in name:
+        assert [a["type"] for a in card["actions"]] == ["Action.Execute", "Action.ShowCard"]
+    else:
+        assert "actions" not in card  # the escalation's answers, when management itself is asked; nothing else
     blocks = [e for e in card_elements(card) if e["type"] == "TextBlock"]
     assert blocks and all(block["wrap"] is True for block in blocks)
     shown = card_text(card)
@@ -187,6 +212,7 @@ def test_card_is_1_5_wraps_and_links_to_no_internal_system(name: str) -> None:
 
 def shown(name: str) -> str:
     return card_text(BY_NAME[name].card)
+
 
 
 def test_the_alert_says_what_is_affected_how_many_since_when_and_what_next() -> None:
@@ -288,6 +314,68 @@ def test_the_phases_and_decisions() -> None:
     assert top.decision == Decision(DecisionKind.TOP_OF_CHAIN)
 
 
+def test_an_escalation_passed_on_waits_for_the_next_team() -> None:
+    profile = load_profile("mindx")
+    passed = BY_NAME["mindx/incident/passed-on"]
+    assert passed.summary is not None and passed.summary.phase is Phase.ESCALATED
+    assert passed.summary.teams == "Senior engineers"  # not the Dev team, which let it go
+    assert [step.kind for step in passed.summary.steps] == [StepKind.REPORTED, StepKind.ESCALATED,
+                                                            StepKind.PASSED_ON]  # the hand-over is one step
+    shown = card_text(passed.card)
+    assert "Waiting for the Senior engineers to take it on." in shown and "Dev team to take it on" not in shown
+    assert "15:42 · The Dev team did not take it on in time: passed on to the Senior engineers" in shown
+    assert "The Senior engineers was called in" not in shown
+    alone = summarise(history(profile, Stage.IN_PROGRESS, ESCALATED, TO_SENIOR), profile, now=NOW, next_update=None,
+                      trigger=Trigger.CLASS)  # the senior engineers' own escalation note is not written yet
+    assert alone.phase is Phase.ESCALATED and alone.teams == "Senior engineers"
+
+    later = minutes(60)
+    digest = build_digest([history(profile, Stage.IN_PROGRESS, ESCALATED, TO_SENIOR, SENIOR)], profile,
+                          window_for("today", later, TZ), now=later)
+    assert digest.waiting_total == 1
+    assert digest.waiting[0].waiting_for == (Waiting("Senior engineers", minutes(9), passed_on_by="Dev team"),)
+    assert "Student submission system down during final exams · Senior engineers (passed on: the Dev team did not " \
+           "answer in time), since Wed 29 Jan 15:42" in card_text(digest_card(digest, tz=TZ, now=later))
+    answered = build_digest([history(profile, Stage.IN_PROGRESS, ESCALATED, TO_SENIOR, SENIOR,
+                                     noted(11, "Nam (Senior engineers) acknowledged the escalation of HT00007."))],
+                            profile, window_for("today", later, TZ), now=later)
+    assert answered.waiting_total == 0  # the senior engineers took it: nobody is waited for any more
+
+
+def test_management_asked_answers_on_the_incident_card() -> None:
+    asked = BY_NAME["mindx/incident/asked"]
+    assert asked.summary is not None
+    assert asked.summary.asked == Asked(ASKED_ID, minutes(20))  # Expedite: 5 minutes to acknowledge
+    assert asked.summary.decision == Decision(DecisionKind.TOP_OF_CHAIN)
+    said = card_text(incident_card(asked.summary, tz=TZ, now=minutes(16)))  # a minute after it was asked
+    for fact in ("Waiting for the Management to take it on.",
+                 "15:48 · The Senior engineers did not take it on in time: passed on to the Management",
+                 "Decision needed: the escalation has reached management; who takes it on, and how?",
+                 "Acknowledge it by 15:53 to take it on, or decline it.", "[Acknowledge]", "[Decline]"):
+        assert fact in said, fact
+    acknowledge, decline = asked.card["actions"]
+    assert (acknowledge["verb"], acknowledge["data"]) == (Answer.ACKNOWLEDGE.value, {"escalation": ASKED_ID})
+    [send] = decline["card"]["actions"]
+    assert (send["verb"], send["data"]) == (Answer.DECLINE.value, {"escalation": ASKED_ID})
+    assert [i["id"] for i in card_elements(decline["card"]) if i["type"] == "Input.Text"] == ["why"]
+    assert "Overdue: acknowledge it to take it on (it was due at 15:53), or decline it." in \
+        shown("mindx/incident/asked")  # at 16:13
+
+    took = BY_NAME["mindx/incident/management-took-it"]
+    assert took.summary is not None and took.summary.asked is None and took.summary.decision is None
+    assert "15:50 · Trần Thu Hà (Management) took it on" in card_text(took.card) and "actions" not in took.card
+    nobody = BY_NAME["mindx/incident/nobody-left"]
+    assert nobody.summary is not None and nobody.summary.asked is None
+    assert nobody.summary.decision == Decision(DecisionKind.UNANSWERED, team="Management")
+    left = card_text(nobody.card)
+    assert "15:54 · The Management did not take it on in time, and nobody is left up the chain to pass it to" in left
+    assert "Decision needed: nobody took it on in time (the Management was the last asked); who takes it on?" in left
+    vi = shown("mindx/incident/asked/vi")  # the question and its buttons speak the reader's language
+    with speaking("vi-VN"):
+        overdue = tr("Overdue: acknowledge it to take it on (it was due at {time}), or decline it.", time="15:53")
+        assert overdue in vi and f"[{tr('Acknowledge')}]" in vi and "[Acknowledge]" not in vi
+
+
 # ---- the digest -----------------------------------------------------------------------------------------
 
 def test_the_digest_counts_the_desk() -> None:
@@ -303,7 +391,8 @@ def test_the_digest_counts_the_desk() -> None:
     assert [(c.label, c.tickets, c.users) for c in digest.open_by_class] == [("Standard", 1, 0), ("Expedite", 1, 53)]
     assert (digest.open_total, digest.users_total, digest.users_unknown) == (2, 53, 1)
     assert (digest.logged, digest.resolved, digest.closed) == (2, 1, 1)  # the cancelled one is not counted
-    assert digest.waiting_total == 1 and digest.waiting[0].teams == "Dev team" and digest.waiting[0].since == minutes(3)
+    assert digest.waiting_total == 1 and digest.waiting[0].waiting_for == (Waiting("Dev team", minutes(3)),)
+    assert digest.waiting[0].since == minutes(3)
     missed = {listed.label: listed.missed for listed in digest.breaches}
     assert Measure.ACKNOWLEDGMENT in missed["HT00007"] and Measure.ESCALATION in missed["HT00007"]
     assert missed["HT00009"] == (Measure.UPDATES,)  # closed today, but the users went 40m without news

@@ -66,6 +66,13 @@ def tagged_ids(hidden: Iterable[str]) -> list[str]:
     return []
 
 
+def id_from_notes(ticket_id: int, tagged: str, at: datetime, team: str) -> str:
+    """An escalation's id as its notes in Odoo give it: the id they carry (`tagged`), else, for notes written
+    before ids were kept, one made of the ticket, the time of the escalation note and the team's key, the same
+    for every reader (the rebuild gives the escalation back under it; the management card's buttons carry it)."""
+    return tagged or f"{ticket_id}-{int(at.timestamp())}-{team}"
+
+
 @dataclass(frozen=True)
 class TicketContext:
     """What the team needs to know, captured when the escalation is posted (the card is re-drawn

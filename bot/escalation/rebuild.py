@@ -33,7 +33,7 @@ from collections.abc import Sequence
 
 from bot.chatter_words import DIAGNOSIS
 from bot.context import Services
-from bot.escalation.model import ANSWERS, Answer, Escalation, Status
+from bot.escalation.model import ANSWERS, Answer, Escalation, Status, id_from_notes
 from bot.escalation.service import DONE_WORDS, TIMER_KIND, ticket_context
 from bot.insights.model import TicketHistory
 from bot.insights.timeline import EscalationRecord, EventKind, escalations, events
@@ -92,7 +92,7 @@ def given_back(services: Services, ticket: Ticket, team: str, record: Escalation
     acknowledged = next((answer for answer in record.answers if _ANSWER_OF[answer.verb] is Answer.ACKNOWLEDGE), None)
     status = ANSWERS[_ANSWER_OF[latest.verb]][0] if latest else Status.OPEN
     return Escalation(
-        id=record.id or f"{ticket.id}-{int(record.at.timestamp())}-{team}", team=team,
+        id=id_from_notes(ticket.id, record.id, record.at, team), team=team,
         team_label=record.team, ticket=context.for_management_channel() if business else context,
         reason=for_management(record.reason) if business else record.reason, escalated_by=record.by,
         posted_at=record.at, ack_due=record.at + services.profile.classes[ticket.cos].escalation_ack_within,

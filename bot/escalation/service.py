@@ -9,6 +9,13 @@ An escalation's id is the same for every run of the command that made it (a repl
 re-delivery after a crash: `bot.odoo.idempotency`), so a run that finds it already saved and posted
 does not post its card again. Every note about an escalation carries its id, hidden (`model.id_tag`),
 so `bot.escalation.rebuild` can give it back after Redis lost it.
+
+An escalation to the management team (the end of the chain) has no card of its own: the management channel
+already has the ticket's incident card (`bot.management`), and management expects one card per incident, not
+the same incident twice, once with a team's technical buttons. So the incident card is its card: it says
+management is asked to take it on and carries Acknowledge and Decline, which answer this same escalation (its
+id, its compare-and-set, its notes, its timer). A ticket whose class would not bring an incident card gets one
+for it (`follow(..., asked=True)`): it is then the only card, as it is for every incident.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -96,7 +104,7 @@ def ticket_context(services: Services, ticket: Ticket, findings: tuple[str, ...]
 async def escalate(services: Services, ticket: Ticket, teams: list[str], reason: str, *, by: str,
                    previous: str = "") -> list[Escalation]:
     """Post the escalation card in each team's channel (in the profile's language) and start each team's
-    acknowledgment clock."""
+    acknowledgment clock; the management team's is the ticket's incident card (`on_incident_card`)."""
     references = {team: await services.references.channel(team) for team in teams}
     missing = [team for team, reference in references.items() if reference is None]
     if missing:
@@ -115,16 +123,37 @@ async def escalate(services: Services, ticket: Ticket, teams: list[str], reason:
             reason=for_management(reason) if business else reason,
             escalated_by=by, posted_at=now, ack_due=now + ack_within,
             conversation_id=_conversation_id(reference), previous=previous, card_pending=True))
-        if escalation.card_pending:  # else an earlier run of this command posted it
-            escalation = await post_card(services, reference, escalation)
+        if escalation.card_pending and not on_incident_card(escalation):  # else an earlier run of this command
+            escalation = await post_card(services, reference, escalation)  # posted it
         if escalation.status is Status.OPEN:
             await services.reminders.engine.schedule(TIMER_KIND, escalation.id, escalation.ack_due)
         posted.append(escalation)
     labels = ", ".join(e.team_label for e in posted)
     await services.odoo.note(ticket, f"{ESCALATED}{labels}" + (f": {reason}" if reason else "."), by=by,
                              hidden=id_tag(e.id for e in posted))
-    await _tell_management(services, ticket)  # its card in the management channel
+    asked = [e for e in posted if on_incident_card(e)]
+    shown = await _tell_management(services, ticket, asked=bool(asked))  # drawn from the note: after it
+    for escalation in asked:
+        if escalation.card_pending:
+            await _incident_card_shown(services, escalation, shown)
     return posted
+
+
+def on_incident_card(escalation: Escalation) -> bool:
+    """Whether the escalation is answered on the ticket's incident card in the management channel (the management
+    team's) instead of a card of its own."""
+    return escalation.team == MANAGEMENT_CHANNEL
+
+
+async def _incident_card_shown(services: Services, escalation: Escalation, shown: bool) -> Escalation:
+    """The incident card carrying the escalation's buttons is in the channel (`shown`): it is posted. Else it is
+    not yet (Teams or Odoo failed, the channel is gone, another replica is posting the card): the escalation's
+    timer tries again in a minute (`_when_due`), until its acknowledgment is due."""
+    if shown:
+        return await services.escalations.posted(escalation, "", escalation.conversation_id)
+    await services.reminders.engine.schedule(TIMER_KIND, escalation.id,
+                                             min(services.clock() + CHANNEL_RETRY, escalation.ack_due))
+    return escalation
 
 
 def _new_id(ticket_id: int, team: str) -> str:
@@ -151,12 +180,23 @@ async def post_card(services: Services, reference: dict[str, Any], escalation: E
     return await services.escalations.posted(escalation, activity_id, _conversation_id(reference))
 
 
-async def _tell_management(services: Services, ticket: Ticket) -> None:
-    """The ticket's card in the management channel, posted or redrawn (imported here: bot.management reads
-    the escalations back from the chatter through bot.insights, which imports this module)."""
+async def _tell_management(services: Services, ticket: Ticket, *, asked: bool = False) -> bool:
+    """The ticket's card in the management channel, posted or redrawn (`asked`: escalated to the management team,
+    which answers there); whether it is in the channel. (Imported here: bot.management reads the escalations back
+    from the chatter through bot.insights, which imports this module.)"""
     from bot.management.service import follow
 
-    await follow(services, ticket)
+    return await follow(services, ticket, asked=asked)
+
+
+async def _shown(services: Services, escalation: Escalation, notice: str = "") -> dict[str, Any]:
+    """The card whoever clicked sees, in their language (`notice`, said to them, above it): the escalation's card
+    as it stands, or the incident card for the management team's."""
+    if on_incident_card(escalation):
+        from bot.management.service import card_as_it_stands
+
+        return await card_as_it_stands(services, escalation.ticket.ticket_id, notice=notice)
+    return escalation_card(escalation, tz=services.timezone, now=services.clock(), notice=notice)
 
 
 def _conversation_id(reference: dict[str, Any]) -> str:
@@ -195,7 +235,7 @@ async def answer(services: Services, incoming: Incoming, verb: str) -> dict[str,
         raise Refused(tr("This escalation is not known (any more). Ask the ticket's owner to escalate it again."))
     now = services.clock()
     if verb not in {a.value for a in Answer}:  # refresh: just the current state
-        return escalation_card(escalation, tz=services.timezone, now=now)
+        return await _shown(services, escalation)
     wanted = Answer(verb)
     if incoming.conversation.root_id != await _team_conversation(services, escalation):
         clicker = await services.store.odoo_user_id(incoming.sender.id)  # known once they have used the bot
@@ -205,8 +245,7 @@ async def answer(services: Services, incoming: Incoming, verb: str) -> dict[str,
     said = typed.strip() if isinstance(typed, str) else ""  # the card's text box sends a string; nothing else is text
     if wanted in NEEDS_TEXT and not said:
         needed = NEEDS_TEXT[wanted]
-        return escalation_card(escalation, tz=services.timezone, now=now,
-                               notice=tr("Please write {what} before sending.", what=tr(needed)))
+        return await _shown(services, escalation, notice=tr("Please write {what} before sending.", what=tr(needed)))
     try:
         ticket = await services.odoo.ticket(escalation.ticket.ticket_id)
     except TicketNotFound:
@@ -217,7 +256,7 @@ async def answer(services: Services, incoming: Incoming, verb: str) -> dict[str,
     if not await services.escalations.answer(escalation.id, wanted, who, now, said):
         current = await services.escalations.get(escalation.id)
         assert current is not None
-        return escalation_card(current, tz=services.timezone, now=now, notice=_why_not(current, wanted, who))
+        return await _shown(services, current, notice=_why_not(current, wanted, who))
     current = await services.escalations.get(escalation.id)
     assert current is not None
     await services.reminders.engine.cancel(TIMER_KIND, escalation.id)  # the team answered: no passing on
@@ -228,9 +267,9 @@ async def answer(services: Services, incoming: Incoming, verb: str) -> dict[str,
     await tell_owner(services, escalation.ticket, lambda: tr(told, who=literal(who), team=escalation.team_label,
                                                              ticket=ticket.label)
                      + (f": {literal(said)}" if said else "."))
-    shown = await redraw(services, current)
+    shown = await redraw(services, current)  # the management team's: its incident card, redrawn just below
     await _tell_management(services, ticket)
-    return shown
+    return await _shown(services, current) if on_incident_card(current) else shown
 
 
 async def _team_conversation(services: Services, escalation: Escalation) -> str:
@@ -272,7 +311,9 @@ async def on_timer(services: Services, timer: Timer) -> None:
 async def _when_due(services: Services, escalation: Escalation) -> None:
     if escalation.card_pending and escalation.status not in (Status.RESOLVED, Status.DECLINED):
         reference = await services.references.channel(escalation.team)
-        if reference is not None:
+        if reference is not None and on_incident_card(escalation):
+            escalation = await _on_incident_card_again(services, escalation, reference)
+        elif reference is not None:
             escalation = await post_card(services, reference, escalation, notice=REPOSTED)
     now = services.clock()
     waiting = escalation.card_pending and not escalation.finished  # for its team's channel to be registered again
@@ -304,6 +345,7 @@ async def _when_due(services: Services, escalation: Escalation) -> None:
         await tell_owner(services, escalation.ticket, lambda: tr(
             "The {team} did not acknowledge the escalation of {ticket} in time, and there is nobody further up the "
             "chain to pass it to: please chase them.", team=team, ticket=ticket_label))
+        await _tell_management(services, ticket)  # its card says nobody took it on (the next team's escalate does)
         return
     [successor] = await escalate(services, ticket, [following], escalation.reason, by=escalation.escalated_by,
                                  previous=escalation.team_label)
@@ -311,3 +353,14 @@ async def _when_due(services: Services, escalation: Escalation) -> None:
     await tell_owner(services, escalation.ticket, lambda: tr(
         "The {team} did not acknowledge the escalation of {ticket} in time: passed on to the {next}.", team=team,
         ticket=ticket_label, next=label))
+
+
+async def _on_incident_card_again(services: Services, escalation: Escalation, reference: dict[str, Any]) -> Escalation:
+    """The management team's escalation still waits for its card (the first try failed, or Redis lost it and
+    `bot.escalation.rebuild` gave it back): the incident card is posted or redrawn with its buttons."""
+    try:
+        ticket = await services.odoo.ticket(escalation.ticket.ticket_id)
+    except TicketNotFound:
+        return escalation
+    escalation = replace(escalation, conversation_id=escalation.conversation_id or _conversation_id(reference))
+    return await _incident_card_shown(services, escalation, await _tell_management(services, ticket, asked=True))

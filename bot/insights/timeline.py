@@ -125,6 +125,15 @@ class EscalationRecord:
         return self.passed_on_at is not None or bool(self.answers and self.answers[-1].verb in _FINAL_ANSWERS)
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """A team an escalation waits for: it has the escalation and has not answered yet."""
+
+    team: str
+    since: datetime  # when the escalation came to the team
+    passed_on_by: str = ""  # the team that did not acknowledge it in time, so it went on to this one
+
+
 def events(history: TicketHistory) -> list[Event]:
     """Everything that happened to the ticket, oldest first."""
     ticket = history.ticket
@@ -192,6 +201,21 @@ def escalations(timeline: Sequence[Event]) -> list[EscalationRecord]:
             if following:
                 handed[following] = team
     return records
+
+
+def waiting_for(records: Sequence[EscalationRecord]) -> list[Waiting]:
+    """The teams the escalations (`escalations`) wait for, oldest first: those escalated to that have not answered
+    yet. One passed on waits no more for the team that let it go, but for the team it went to: by that team's own
+    escalation, written right after the pass-on, or by the pass-on alone until that is written."""
+    waiting = []
+    for index, record in enumerate(records):
+        if record.passed_on_at is None:
+            if not record.answers:
+                waiting.append(Waiting(record.team, record.at, record.previous))
+        elif record.passed_to and not any(later.team == record.passed_to and later.previous == record.team
+                                          for later in records[index + 1:]):
+            waiting.append(Waiting(record.passed_to, record.passed_on_at, record.team))
+    return sorted(waiting, key=lambda waits: waits.since)
 
 
 def _waiting(records: Sequence[EscalationRecord], team: str, ids: Sequence[str]) -> int | None:

@@ -2,19 +2,21 @@
 
 Open tickets by class of service with the users affected, what came in, was fixed and was closed in the
 window, the service levels missed (the checks of `bot/insights/service_levels.py`), the escalations no
-team has answered, and the oldest open tickets. Titles go through `bot.privacy.for_management`.
+team has answered (one passed on for want of an answer waits for the team it went to, not for the one that
+let it go: `bot.insights.timeline.waiting_for`), and the oldest open tickets. Titles go through
+`bot.privacy.for_management`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.insights.model import TicketHistory
 from bot.insights.service_levels import Measure, checks
-from bot.insights.timeline import escalations, events, milestones
+from bot.insights.timeline import Waiting, escalations, events, milestones, waiting_for
 from bot.privacy import for_management
 from bot.process import ClassOfService, ProcessProfile, Stage
 
@@ -57,7 +59,7 @@ class Listed:
     service_class: str
     since: datetime  # reported (oldest), escalated (waiting), reported (breaches)
     stage: str = ""
-    teams: str = ""  # the escalation waiting for them
+    waiting_for: tuple[Waiting, ...] = ()  # the teams its escalations wait for (names masked)
     missed: tuple[Measure, ...] = ()  # the service levels missed
 
 
@@ -118,10 +120,11 @@ def build_digest(histories: Sequence[TicketHistory], profile: ProcessProfile, wi
         counts[ticket.cos][1] += ticket.facts.users or 0
         users_unknown += ticket.facts.users is None
         open_tickets.append(Listed(ticket.label, title, label, moments.reported, ticket.stage))
-        unanswered = [record for record in escalations(timeline) if record.answered_at is None]
-        if unanswered:
-            waiting.append(Listed(ticket.label, title, label, min(r.at for r in unanswered), ticket.stage,
-                                  teams=for_management(", ".join(dict.fromkeys(r.team for r in unanswered)))))
+        waits = waiting_for(escalations(timeline))
+        if waits:
+            shown = tuple(replace(w, team=for_management(w.team), passed_on_by=for_management(w.passed_on_by))
+                          for w in waits)
+            waiting.append(Listed(ticket.label, title, label, waits[0].since, ticket.stage, waiting_for=shown))
     by_class = tuple(ClassCount(cos, profile.classes[cos].label, tickets, users)
                      for cos, (tickets, users) in counts.items() if tickets)
     breaches.sort(key=lambda listed: listed.since)

@@ -14,8 +14,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.chatter_words import REOPENED
+from bot.escalation.model import id_from_notes
 from bot.insights.model import TicketHistory
 from bot.insights.timeline import (
+    EscalationRecord,
     Event,
     EventKind,
     Milestones,
@@ -24,9 +26,12 @@ from bot.insights.timeline import (
     escalations,
     events,
     milestones,
+    passed_on,
+    waiting_for,
 )
 from bot.privacy import for_management
 from bot.process import Audience, ClassOfService, ProcessProfile, Stage
+from bot.reminders.nags import MANAGEMENT_CHANNEL
 from bot.tickets import Ticket
 
 IMPACT_LENGTH = 300  # characters of the description shown when nobody wrote the impact down
@@ -42,6 +47,7 @@ class Trigger(StrEnum):
     CLASS = "class"  # its class alerts management (Expedite)
     USERS = "users"  # a Priority ticket with at least management.priority_threshold.users affected
     OPEN_FOR = "open_for"  # a Priority ticket unresolved longer than management.priority_threshold.open_for
+    ESCALATED = "escalated"  # escalated to the management team itself (the end of the chain), whatever its class
 
 
 def trigger(ticket: Ticket, profile: ProcessProfile, now: datetime) -> Trigger | None:
@@ -92,6 +98,7 @@ class StepKind(StrEnum):
     TEAM_ASKED = "team_asked"  # the team needs information
     TEAM_FIXED = "team_fixed"
     TEAM_DECLINED = "team_declined"
+    PASSED_ON = "passed_on"  # the team did not acknowledge in time: it went up the chain (or nobody was left)
     PAUSED = "paused"
     RESUMED = "resumed"
     REOPENED = "reopened"
@@ -111,19 +118,31 @@ class Step:
     kind: StepKind
     team: str = ""  # the team(s) escalated to or answering
     who: str = ""  # who answered for the team
+    to: str = ""  # PASSED_ON: the team it went to ("" at the end of the chain)
 
 
 class DecisionKind(StrEnum):
     ASKED = "asked"  # the owner wrote what management must decide (a "Decision needed:" note)
     DECLINED = "declined"  # a team declined the escalation: who takes it?
-    TOP_OF_CHAIN = "top_of_chain"  # the escalation reached management itself
+    TOP_OF_CHAIN = "top_of_chain"  # the escalation reached management itself, which has not taken it on yet
+    UNANSWERED = "unanswered"  # nobody acknowledged it in time, and nobody is left up the chain to pass it to
 
 
 @dataclass(frozen=True)
 class Decision:
     kind: DecisionKind
     text: str = ""  # what the owner asked (ASKED)
-    team: str = ""  # who declined (DECLINED)
+    team: str = ""  # who declined (DECLINED), the last team that let it go (UNANSWERED)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The escalation waiting for the management team itself: management answers it on the incident card
+    (Acknowledge or Decline), the same escalation as an escalation card would carry (`bot.escalation`)."""
+
+    escalation_id: str
+    due: datetime  # by when management is to acknowledge it (the class's escalation_ack_within), else it is
+    #                passed on: at the end of the chain, the owner is told nobody took it
 
 
 @dataclass(frozen=True)
@@ -175,6 +194,7 @@ class IncidentSummary:
     next_update: datetime | None  # when the users (and this card) hear more, while it is open
     decision: Decision | None
     closing: Closing | None  # once closed
+    asked: Asked | None = None  # management itself is asked to take it on, on this card
 
     def update_overdue(self, now: datetime) -> bool:
         return self.next_update is not None and self.next_update < now
@@ -187,9 +207,11 @@ def summarise(history: TicketHistory, profile: ProcessProfile, *, now: datetime,
     timeline = events(history)
     moments = milestones(history, timeline)
     steps = _steps(timeline, moments)
-    phase, teams = _phase(ticket, steps)
+    records = escalations(timeline)
+    phase, teams = _phase(ticket, steps, records)
     service_class = profile.classes[ticket.cos]
     closing = _closing(history, timeline, moments, profile) if phase is Phase.CLOSED else None
+    still_open = phase not in (Phase.CLOSED, Phase.CANCELLED)
     return IncidentSummary(
         ticket_id=ticket.id, label=ticket.label, title=for_management(ticket.title) or ticket.label,
         service_class=service_class.label, trigger=trigger, impact=_impact(ticket, timeline),
@@ -197,8 +219,8 @@ def summarise(history: TicketHistory, profile: ProcessProfile, *, now: datetime,
         owner=for_management(ticket.owner.name) if ticket.owner else "", since=moments.reported, phase=phase,
         teams=for_management(teams), steps=_shown(steps),
         next_update=next_update if phase not in (Phase.RESOLVED, Phase.CLOSED, Phase.CANCELLED) else None,
-        decision=_decision(timeline, steps, profile) if phase not in (Phase.CLOSED, Phase.CANCELLED) else None,
-        closing=closing)
+        decision=_decision(timeline, steps, records, profile) if still_open else None,
+        closing=closing, asked=_asked(ticket, records, profile) if still_open else None)
 
 
 def _impact(ticket: Ticket, timeline: Sequence[Event]) -> str:
@@ -218,7 +240,9 @@ def _steps(timeline: Sequence[Event], moments: Milestones) -> list[Step]:
     steps = [Step(moments.reported, StepKind.REPORTED)]
     for event in timeline:
         step = _step(event)
-        if step is not None:
+        handed_over = step is not None and step.kind is StepKind.ESCALATED and \
+            steps[-1].kind is StepKind.PASSED_ON and steps[-1].to == step.team  # the pass-on step says it
+        if step is not None and not handed_over:
             steps.append(step)
     last_update = max((i for i, s in enumerate(steps) if s.kind is StepKind.USERS_UPDATED), default=None)
     return [s for i, s in enumerate(steps) if s.kind is not StepKind.USERS_UPDATED or i == last_update]
@@ -234,7 +258,10 @@ def _step(event: Event) -> Step | None:
         return Step(event.at, StepKind.ESCALATED, team=", ".join(escalated_teams(event.text)))
     if kind is EventKind.ESCALATION_ANSWER and (answer := escalation_answer(event.text)):
         who, team, verb = answer
-        return Step(event.at, _ANSWERS[verb], team=team, who=who)
+        return Step(event.at, _ANSWERS[verb], team=team, who=for_management(who))
+    if kind is EventKind.ESCALATION_PASSED_ON and (passed := passed_on(event.text)):
+        team, following = passed
+        return Step(event.at, StepKind.PASSED_ON, team=team, to=following)
     if kind is EventKind.RESUMED:
         return Step(event.at, StepKind.REOPENED if event.text.startswith(REOPENED) else StepKind.RESUMED)
     if kind is EventKind.CLOSED:
@@ -251,7 +278,7 @@ def _shown(steps: list[Step]) -> tuple[Step, ...]:
     return (steps[0], *steps[-(STEPS_SHOWN - 1):])
 
 
-def _phase(ticket: Ticket, steps: Sequence[Step]) -> tuple[Phase, str]:
+def _phase(ticket: Ticket, steps: Sequence[Step], records: Sequence[EscalationRecord]) -> tuple[Phase, str]:
     stage = ticket.stage_key
     if stage is Stage.CANCELLED:
         return Phase.CANCELLED, ""
@@ -261,7 +288,7 @@ def _phase(ticket: Ticket, steps: Sequence[Step]) -> tuple[Phase, str]:
         return Phase.RESOLVED, ""
     if stage in (Stage.ON_HOLD, Stage.WAITING_CUSTOMER):
         return Phase.PAUSED, ""
-    waiting, working = _teams(steps)
+    waiting, working = _teams(records)
     if waiting:
         return Phase.ESCALATED, ", ".join(waiting)
     if working:
@@ -271,21 +298,17 @@ def _phase(ticket: Ticket, steps: Sequence[Step]) -> tuple[Phase, str]:
     return Phase.REPORTED, ""
 
 
-def _teams(steps: Sequence[Step]) -> tuple[list[str], list[str]]:
-    """The teams escalated to that have not answered yet, and those working on it (took it, or asked)."""
-    state: dict[str, StepKind] = {}
-    for step in steps:
-        if step.kind is StepKind.ESCALATED:
-            for team in step.team.split(", "):
-                state[team] = StepKind.ESCALATED
-        elif step.kind in _ANSWERS.values() and step.team:
-            state[step.team] = step.kind
-    waiting = [team for team, kind in state.items() if kind is StepKind.ESCALATED]
-    working = [team for team, kind in state.items() if kind in (StepKind.TEAM_TOOK, StepKind.TEAM_ASKED)]
+def _teams(records: Sequence[EscalationRecord]) -> tuple[list[str], list[str]]:
+    """The teams an escalation waits for (`waiting_for`: one passed on waits for the team it went to), and those
+    working on it (took it, or asked for more, and have not resolved or declined it)."""
+    waiting = list(dict.fromkeys(waits.team for waits in waiting_for(records)))
+    working = [team for team in dict.fromkeys(r.team for r in records if r.answers and not r.finished)
+               if team not in waiting]
     return waiting, working
 
 
-def _decision(timeline: Sequence[Event], steps: Sequence[Step], profile: ProcessProfile) -> Decision | None:
+def _decision(timeline: Sequence[Event], steps: Sequence[Step], records: Sequence[EscalationRecord],
+              profile: ProcessProfile) -> Decision | None:
     for event in reversed(timeline):  # the owner's own words win
         if event.kind is EventKind.NOTE and event.text.startswith(DECIDED):
             break
@@ -294,13 +317,34 @@ def _decision(timeline: Sequence[Event], steps: Sequence[Step], profile: Process
             if asked:
                 return Decision(DecisionKind.ASKED, text=asked)
     top = {team.label for team in profile.escalation_teams.values() if team.next is None}
-    waiting, working = _teams(steps)
-    if any(team in top for team in waiting + working):
+    waiting, working = _teams(records)
+    if any(team in top for team in waiting):
         return Decision(DecisionKind.TOP_OF_CHAIN)
-    last = next((s for s in reversed(steps) if s.kind in (StepKind.ESCALATED, StepKind.TEAM_DECLINED)), None)
-    if last is not None and last.kind is StepKind.TEAM_DECLINED and not waiting and not working:
+    if waiting or working:
+        return None
+    last = next((s for s in reversed(steps) if s.kind in (StepKind.ESCALATED, StepKind.TEAM_DECLINED,
+                                                          StepKind.PASSED_ON)), None)
+    if last is not None and last.kind is StepKind.TEAM_DECLINED:
         return Decision(DecisionKind.DECLINED, team=for_management(last.team))
+    if last is not None and last.kind is StepKind.PASSED_ON and not last.to:
+        return Decision(DecisionKind.UNANSWERED, team=for_management(last.team))
     return None
+
+
+def _asked(ticket: Ticket, records: Sequence[EscalationRecord], profile: ProcessProfile) -> Asked | None:
+    """The escalation to the management team still waiting for its acknowledgment, if there is one: its card is
+    the incident card (the management channel is the management team's channel), so the card carries its
+    buttons. Its id is the one the escalation's notes carry (`id_from_notes`, as `bot.escalation.rebuild` reads
+    it), so a click answers the very escalation the bot keeps, with its compare-and-set."""
+    team = profile.escalation_teams.get(MANAGEMENT_CHANNEL)
+    if team is None:
+        return None
+    record = next((r for r in reversed(records) if r.team == team.label and not r.answers and r.passed_on_at is None),
+                  None)
+    if record is None:
+        return None
+    return Asked(id_from_notes(ticket.id, record.id, record.at, MANAGEMENT_CHANNEL),
+                 record.at + profile.classes[ticket.cos].escalation_ack_within)
 
 
 def _closing(history: TicketHistory, timeline: Sequence[Event], moments: Milestones,

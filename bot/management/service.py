@@ -9,6 +9,10 @@ summary. The card is rebuilt from the ticket's own history in Odoo (two calls), 
 with the chatter. Management's cards never make a command fail: a problem is logged, and the next
 change redraws the card.
 
+When the escalation chain reaches the management team itself, the card is where management answers it
+(Acknowledge, Decline: `bot.escalation.service`, `on_incident_card`), so the ticket gets its card then whatever
+its class (`Trigger.ESCALATED`): management sees each incident once, with the question on it.
+
 The digest is a timer ("digest", "management") in the reminders' Redis timer engine: claimed by one
 replica at a time, marked as posted per due time (so a claim delivered again after its lease does not
 post twice), and rescheduled by itself from the profile's `management.digest`.
@@ -102,13 +106,14 @@ async def summary_of(services: Services, ticket: TicketRef | int, *, remembered:
                      trigger=trigger(history.ticket, services.profile, now) or remembered)
 
 
-async def follow(services: Services, ticket: Ticket, *, missed: datetime | None = None) -> bool:
+async def follow(services: Services, ticket: Ticket, *, missed: datetime | None = None, asked: bool = False) -> bool:
     """After anything happened to `ticket`: its management card posted or redrawn, when it deserves one
-    (`missed`: an update the owner missed, shown as overdue). True when the card is in the channel as the
-    ticket stands. Never raises (a failure is logged, and the next change redraws the card): a command is
-    never refused because management could not be told."""
+    (`missed`: an update the owner missed, shown as overdue; `asked`: it was escalated to the management team
+    itself, which answers on this card, so it deserves one whatever its class). True when the card is in the
+    channel as the ticket stands. Never raises (a failure is logged, and the next change redraws the card): a
+    command is never refused because management could not be told."""
     try:
-        return await _follow(services, ticket, missed)
+        return await _follow(services, ticket, missed, asked)
     except (OdooError, SendFailed, RedisError) as error:
         logger.warning("management card for ticket %s not updated (%s: %s)", ticket.id, type(error).__name__, error)
     except Exception:
@@ -116,11 +121,12 @@ async def follow(services: Services, ticket: Ticket, *, missed: datetime | None 
     return False
 
 
-async def _follow(services: Services, ticket: Ticket, missed: datetime | None) -> bool:
+async def _follow(services: Services, ticket: Ticket, missed: datetime | None, asked: bool) -> bool:
     now = services.clock()
     cards = IncidentCards(services)
     posted = await cards.get(ticket.id)
-    why = trigger(ticket, services.profile, now)
+    why = trigger(ticket, services.profile, now) or (Trigger.ESCALATED if asked else None)
+    remembered = (posted.trigger if posted else None) or why
     if why is None:
         await _plan_open_for(services, ticket, now)
         if posted is None:
@@ -132,8 +138,7 @@ async def _follow(services: Services, ticket: Ticket, missed: datetime | None) -
     conversation = root_conversation_id(str((reference.get("conversation") or {}).get("id", "")))
 
     async def draw() -> tuple[IncidentSummary, Reply]:  # in the channel's language, masks included
-        summary = await summary_of(services, ticket.id, remembered=posted.trigger if posted else None,
-                                   missed=missed)
+        summary = await summary_of(services, ticket.id, remembered=remembered, missed=missed)
         return summary, Reply(card=incident_card(summary, tz=services.timezone, now=now))
 
     summary, reply = await services.in_channel_language(draw)  # drawn once: posted, redrawn, or left unchanged
@@ -156,6 +161,14 @@ async def _follow(services: Services, ticket: Ticket, missed: datetime | None) -
     await cards.posted(ticket.id, PostedCard(conversation, activity_id, fingerprint, shown))
     logger.info("management card for ticket %s posted", ticket.id)
     return True
+
+
+async def card_as_it_stands(services: Services, ticket_id: int, *, notice: str = "") -> dict[str, Any]:
+    """The ticket's incident card as it stands, in the language being spoken: what someone who answered the
+    escalation on it sees (`notice`: why their click changed nothing); the channel's copy is redrawn by `follow`."""
+    posted = await IncidentCards(services).get(ticket_id)
+    summary = await summary_of(services, ticket_id, remembered=posted.trigger if posted else Trigger.ESCALATED)
+    return incident_card(summary, tz=services.timezone, now=services.clock(), notice=notice)
 
 
 async def _plan_open_for(services: Services, ticket: Ticket, now: datetime) -> None:
