@@ -21,6 +21,7 @@ from bot.deliveries import Claim, Deliveries, Lapsed
 from bot.i18n import speaking, tr
 from bot.outbox import Poster
 from bot.turn import Incoming, Reply, TeamsChannel
+from cards.elements import literal
 from cards.notices import problem_card
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def finished_after_restart(incoming: Incoming, replies: Sequence[Reply]) -> list
     if not replies:
         return []
     typed = first_line(incoming)
-    notice = tr("I was restarted in the middle of `{typed}` and picked it up again:", typed=typed)
+    notice = tr("I was restarted in the middle of `{typed}` and picked it up again:", typed=literal(typed))
     first, *rest = replies
     return [Reply(text=f"{notice}\n\n{first.text}" if first.text else notice, card=first.card), *rest]
 
@@ -53,7 +54,7 @@ def given_up(incoming: Incoming) -> Reply:
     """What the agent is told when their command stopped every replica that ran it."""
     typed = first_line(incoming)
     return Reply(card=problem_card(
-        tr("I could not finish `{typed}`: I was stopped each time I tried it.", typed=typed),
+        tr("I could not finish `{typed}`: I was stopped each time I tried it.", typed=literal(typed)),
         hint=tr("Check the ticket in Odoo: what is not there did not happen. Type it again if it is still needed.")))
 
 

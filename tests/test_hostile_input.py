@@ -111,7 +111,7 @@ TYPED = "**[reset](https://evil.example)**_now_"  # one word, lower case: the bo
 @pytest.mark.parametrize("command", [f"show {TYPED}", f"list {TYPED}", f"snooze 1 {TYPED}", f"users 1 {TYPED}",
                                      f"assign 1 {TYPED}", f"help {TYPED}", f"class 1 deadline deadline:{TYPED}",
                                      f"email 1 {TYPED}", f"email 1 ack lang:{TYPED}", f"new x team:{TYPED}",
-                                     f"new x category:{TYPED}", TYPED])
+                                     f"new x category:{TYPED}", f"escalate 1 {TYPED}", TYPED])
 async def test_what_someone_typed_is_quoted_back_literally(teams: TeamsClient, command: str) -> None:
     card = await teams.card(f"/ticket {command}")
     rendered = card_constructs(card)

@@ -31,6 +31,7 @@ from bot.turn import Conversation, Incoming, Kind, Person, Reply
 from tests.conftest import AGENT, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub, Posted
 from tests.support.faultproxy import FaultProxy
+from tests.support.markdown import constructs, visible
 from tests.support.odoo_view import OdooView
 from tests.support.replicas import BotProcess, deliver, notes, replicas, typed
 from tests.support.teams import TeamsClient, card_text
@@ -398,4 +399,9 @@ def test_the_answer_says_in_one_line_that_it_was_finished_after_a_restart() -> N
     with speaking("vi-VN"):
         [said] = finished_after_restart(typed_in, [Reply(card=card)])
     assert said.text.startswith("Tôi bị khởi động lại") and "`/ticket new Printer jammed`" in said.text
+    hostile = Incoming(Kind.MESSAGE, "a-2", Conversation("c"), Person("29:x"),
+                       text="/ticket note 1 **[reset](https://evil.example)** now")
+    [quoted] = finished_after_restart(hostile, [Reply(text="Done.")])
+    assert not {"link_open", "strong_open"} & set(constructs(quoted.text))  # quoted as typed, not rendered
+    assert "/ticket note 1 **[reset](https://evil.example)** now" in visible(quoted.text)
 

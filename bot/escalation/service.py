@@ -80,7 +80,7 @@ def team_keys(services: Services, wanted: str) -> list[str]:
     unknown = [name for name in teams if name not in known]
     if unknown:
         raise UsageError(tr("`{teams}` is not an escalation team: use {known} (several: `dev,devops`).",
-                            teams=", ".join(unknown), known=", ".join(known)))
+                            teams=literal(", ".join(unknown)), known=", ".join(known)))
     if not teams:
         raise UsageError(tr("Name an escalation team: use {known} (several: `dev,devops`).", known=", ".join(known)))
     return list(dict.fromkeys(teams))
