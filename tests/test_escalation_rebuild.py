@@ -22,13 +22,9 @@ from bot.server import Runtime
 from bot.tickets import OdooUser, Ticket, TicketFacts
 from tests.conftest import AGENT, FakeClock, RunningSandbox
 from tests.support.odoo_view import OdooView
-from tests.support.teams import TeamsClient, TeamsUser, card_text
+from tests.support.teams import TeamsClient, card_text
+from tests.test_escalation import DEV, DEVOPS, DUC, MANAGEMENT, SENIOR, escalation_id, priority_ticket, register
 
-DEV = "19:dev@thread.tacv2"
-DEVOPS = "19:devops@thread.tacv2"
-SENIOR = "19:senior@thread.tacv2"
-MANAGEMENT = "19:management@thread.tacv2"
-DUC = TeamsUser("29:dev-duc", "Võ Minh Đức", "duc.vm@mindx.edu.vn")
 POSTED_AGAIN = "Posted again: I lost this escalation when my storage restarted"
 
 # ---- the story in the chatter (pure) ----------------------------------------------------------------------------
@@ -90,23 +86,6 @@ def test_only_the_bots_pass_on_note_counts_as_passing_on() -> None:
 
 
 # ---- through the bot ----------------------------------------------------------------------------------------------
-
-def escalation_id(card: dict[str, Any]) -> str:
-    return str(card["refresh"]["action"]["data"]["escalation"])
-
-
-async def register(teams: TeamsClient, **channels: str) -> None:
-    for name, conversation in channels.items():
-        await teams.say_in_channel(f"/ticket channel {name}", conversation)
-
-
-async def priority_ticket(teams: TeamsClient, odoo: OdooView) -> int:
-    """A Priority ticket (15 minutes to acknowledge an escalation) with a diagnosis note."""
-    await teams.card("/ticket new WEB101 attendance report times out users:16")
-    tid = int(odoo.newest_ticket()["id"])
-    await teams.card(f"/ticket diag {tid} SlowQueryWarning 28-32s on attendance; DB pool 85/100")
-    return tid
-
 
 async def redis_loses_everything(redis: Redis, runtime: Runtime) -> None:
     """What a restart without an append-only file leaves: nothing. Then the poller's next look."""

@@ -34,14 +34,11 @@ from tests.support.connector import ConnectorStub, Posted
 from tests.support.faultproxy import FaultProxy, fault_proxy
 from tests.support.odoo_view import OdooView
 from tests.support.redis_server import restartable_redis
-from tests.support.teams import TeamsClient, TeamsUser, card_text
+from tests.support.teams import TeamsClient, card_text
 from tests.support.waiting import eventually
+from tests.test_escalation import DEV, DUC, MANAGEMENT, SENIOR
 
 SUPPORT = "19:support@thread.tacv2"
-MANAGEMENT = "19:management@thread.tacv2"
-DEV = "19:dev@thread.tacv2"
-SENIOR = "19:senior@thread.tacv2"
-DUC = TeamsUser("29:dev-duc", "Võ Minh Đức", "duc.vm@mindx.edu.vn")
 REDIS_DOWN = "My storage (Redis) is not answering right now"
 TIMEOUT = 0.5  # the bot's Redis socket timeout in these tests (REDIS_TIMEOUT_SECONDS)
 
