@@ -28,12 +28,8 @@ from bot.timers import Timer
 from tests.conftest import AGENT, MANAGER, STRANGER, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub, Posted
 from tests.support.odoo_view import OdooView
-from tests.support.teams import TeamsClient, TeamsUser, card_elements, card_text
-
-DEV = "19:dev@thread.tacv2"
-SENIOR = "19:senior@thread.tacv2"
-MANAGEMENT = "19:management@thread.tacv2"
-DUC = TeamsUser("29:dev-duc", "Võ Minh Đức", "duc.vm@mindx.edu.vn")
+from tests.support.teams import TeamsClient, card_elements, card_text
+from tests.test_escalation import DEV, DUC, MANAGEMENT, SENIOR, register
 
 # Scenario 3 of the seeds, as the agent logs it: the report names the three classes and, as reports do,
 # how to reach the exam office (personal data management must not see) and the technical error.
@@ -44,11 +40,6 @@ SCENARIO_3 = ("/ticket new Student submission system down during final exams use
               "2025-01-29 08:31:55 ERROR submit-api-7.mindx.local POST /api/exams/submit -> 500")
 PERSONAL_OR_TECHNICAL = ("exam.office@mindx.edu.vn", "coordinator.ha@", "0912 345 678", "NullPointerException",
                          "ExamSubmitHandler", "2.14.3", "submit-api-7", "/api/exams", "ERROR", "http")
-
-
-async def register(teams: TeamsClient, **channels: str) -> None:
-    for name, conversation in channels.items():
-        await teams.say_in_channel(f"/ticket channel {name}", conversation)
 
 
 def management_cards(teams: TeamsClient) -> list[Posted]:
