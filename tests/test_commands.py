@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import AGENT, LEAD, STRANGER, RunningSandbox
+from tests.support.markdown import constructs, visible
 from tests.support.odoo_view import OdooView
-from tests.support.teams import TeamsClient, card_text
+from tests.support.teams import BOT_ID, BOT_NAME, TeamsClient, card_text
 
 
 async def new_ticket(teams: TeamsClient, odoo: OdooView, args: str = "Printer on fire users:1") -> int:
@@ -201,3 +202,34 @@ async def test_a_read_while_odoo_is_down_is_said_plainly_and_echoed(
 async def test_a_mention_without_a_command_gets_a_hint_in_channels_too(teams: TeamsClient) -> None:
     [reply] = await teams.say_in_channel("are you there?")
     assert "/ticket help" in reply.text
+
+
+async def test_channels_are_registered_moved_and_listed(teams: TeamsClient) -> None:
+    assert "No channel is registered yet" in (await teams.say("/ticket channels"))[0].text
+    [done] = await teams.say_in_channel("/ticket channel dev", "19:dev@thread.tacv2")
+    assert "now the **dev** channel" in done.text
+    await teams.say_in_channel("/ticket channel support", "19:first@thread.tacv2")
+    await teams.say_in_channel("/ticket channel support", "19:support@thread.tacv2")  # moved here
+    [listed] = await teams.say("/ticket channels")
+    assert listed.text.splitlines()[1:] == ["- **dev**: 19:dev@thread.tacv2", "- **support**: 19:support@thread.tacv2"]
+
+
+async def test_a_channel_name_with_markdown_is_listed_literally(teams: TeamsClient) -> None:
+    channel = "19:ops@thread.tacv2"
+    mention = f"<at>{BOT_NAME}</at>"
+    activity = {**teams._in_channel(channel), "type": "message", "text": f"{mention} /ticket channel devops"}
+    activity["entities"].append({"type": "mention", "text": mention, "mentioned": {"id": BOT_ID, "name": BOT_NAME}})
+    activity["conversation"]["name"] = "**Ops** [click](https://evil.example)"
+    await teams.send(activity)
+    [listed] = await teams.say("/ticket channels")
+    item = listed.text.splitlines()[1]
+    assert visible(item) == "devops: **Ops** [click](https://evil.example)"
+    assert "link_open" not in constructs(item) and constructs(item).count("strong_open") == 1  # only "devops"
+
+
+async def test_a_channel_is_registered_only_in_a_channel_and_by_a_known_name(teams: TeamsClient) -> None:
+    [personal] = await teams.say("/ticket channel support")
+    assert "Type this in the Teams channel you want to register" in card_text(personal.card or {}) + personal.text
+    [unnamed] = await teams.say_in_channel("/ticket channel Support!")
+    assert "Known teams: support, management, dev" in card_text(unnamed.card or {}) + unnamed.text
+    assert "No channel is registered yet" in (await teams.say("/ticket channels"))[0].text

@@ -55,9 +55,14 @@ async def channels(ctx: Ctx, req: Request) -> Reply:
     registered = await ctx.services.references.channels()
     if not registered:
         return Reply(text=tr("No channel is registered yet. In a channel, type `@Bot /ticket channel support`."))
-    lines = [f"- **{name}**: {ref.get('conversation', {}).get('name') or ref.get('conversation', {}).get('id')}"
-             for name, ref in sorted(registered.items())]
+    lines = [f"- **{name}**: {literal(_channel_label(ref))}" for name, ref in sorted(registered.items())]
     return Reply(text=tr("Registered channels:") + "\n" + "\n".join(lines))
+
+
+def _channel_label(reference: dict[str, Any]) -> str:
+    """A registered channel as Teams names it (a team owner chose the name: shown literally), else its id."""
+    conversation = reference.get("conversation") or {}
+    return str(conversation.get("name") or conversation.get("id") or "")
 
 
 @commands.command("snooze", "/ticket snooze <id> [15m]")
