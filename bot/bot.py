@@ -19,9 +19,9 @@ from bot.odoo.errors import OdooAccessDenied, OdooError, OdooUnavailable
 from bot.odoo.gateway import TicketNotFound
 from bot.odoo.idempotency import applying
 from bot.parsing import UsageError
+from bot.people import UnknownUser, odoo_user
 from bot.roles import check_allowed
 from bot.router import Command, Next, Request, Router, as_replies
-from bot.tickets import OdooUser
 from bot.turn import ConversationType, Incoming, Kind, Reply, TeamsChannel
 from bot.untrusted import cleaned
 from cards.elements import literal
@@ -32,10 +32,6 @@ logger = logging.getLogger(__name__)
 WELCOME = N_("Hi! I keep your support tickets in Odoo moving. Type `/ticket new` followed by a title to log one, "
              "or `/ticket help` to see everything I do.")
 NOT_A_COMMAND = N_("I only understand ticket commands. Try `/ticket help`.")
-
-
-class UnknownUser(Exception):
-    """The Teams user has no Odoo user; the message says what to do."""
 
 
 def build_router() -> Router:
@@ -139,29 +135,6 @@ async def _keep(ctx: Ctx) -> list[Reply]:
 
 def _with_usage(error: UsageError, command: Command) -> UsageError:
     return UsageError(f"{error}\n\n" + tr("Usage: `{usage}`", usage=command.usage))
-
-
-async def odoo_user(ctx: Ctx) -> OdooUser:
-    """The Odoo user behind the Teams user: cached in Redis, found by the email Teams knows."""
-    sender = ctx.incoming.sender
-    cached = await ctx.services.store.odoo_user_id(sender.id)
-    if cached is not None:
-        user = ctx.odoo.known_user(cached)
-        if user is not None:
-            return user
-    address = await ctx.teams.member_email(sender)
-    user = ctx.odoo.user_by_email(address) if address else None
-    if user is None and address:
-        await ctx.odoo.refresh_users()
-        user = ctx.odoo.user_by_email(address)
-    if user is None and not address:
-        user = ctx.odoo.user_by_name(sender.name)  # Teams gave no email (e.g. a local test client)
-    if user is None:
-        raise UnknownUser(tr(
-            "I can't find an Odoo user for you ({who}). Ask your Odoo administrator to give your Odoo user the same "
-            "email address as your Teams account.", who=literal(address or sender.name) or tr("unknown")))
-    await ctx.services.store.remember_odoo_user(sender.id, user.id)
-    return user
 
 
 async def log_turn(ctx: Ctx, call_next: Next) -> list[Reply]:

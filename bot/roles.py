@@ -66,13 +66,14 @@ def may_answer_from_anywhere(odoo: OdooGateway, user_id: int | None) -> bool:
 
 
 def answer_refused(odoo: OdooGateway, team: str, *, known: bool) -> str:
-    """Why a click on an escalation card from outside its team's channel is refused; `known`: whether the bot knows
-    the clicker's Odoo user (a lead or a manager it has never talked to cannot be told apart from anyone else)."""
+    """Why a click on an escalation card from outside its team's channel is refused; `known`: whether the clicker
+    has an Odoo user (found by the email Teams gives: a lead or a manager without one is told what to fix)."""
     why = tr("Only the {team}'s channel can answer this escalation; elsewhere only a team lead or a manager may "
              "({whom}).", team=team, whom=whom_to_ask(odoo, ANSWER_FROM_ANYWHERE))
     if known:
         return why
-    return why + " " + tr("If you are one, send me any `/ticket` command once, so that I know your Odoo user.")
+    return why + " " + tr("I can't find an Odoo user with your Teams email address: if you are one of them, ask your "
+                          "Odoo administrator to give your Odoo user the same email address as your Teams account.")
 
 
 def _names(roles: Iterable[Role]) -> str:

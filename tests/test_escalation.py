@@ -120,7 +120,7 @@ async def test_someone_outside_the_team_channel_is_refused(teams: TeamsClient, o
     assert status == 200
     refused = card_text(body["value"])
     assert "Only the Dev team's channel can answer this escalation; elsewhere only a team lead or a manager" in refused
-    assert "send me any `/ticket` command once" in refused  # the bot does not know who this is
+    assert "I can't find an Odoo user with your Teams email address" in refused  # nobody Odoo knows
     status, body = await teams.invoke(Answer.ACKNOWLEDGE.value, {"escalation": "999-1"}, channel=DEV, sender=DUC)
     assert "This escalation is not known" in card_text(body["value"])
     assert len(odoo.messages(tid)) == notes and teams.connector.updated == []

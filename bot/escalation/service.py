@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -227,8 +227,10 @@ async def redraw(services: Services, escalation: Escalation) -> dict[str, Any]:
     return escalation_card(escalation, tz=services.timezone, now=now)
 
 
-async def answer(services: Services, incoming: Incoming, verb: str) -> dict[str, Any]:
-    """A team member clicked a button on the card: the card to show them (refusals included)."""
+async def answer(services: Services, incoming: Incoming, verb: str,
+                 clicker: Callable[[], Awaitable[int | None]]) -> dict[str, Any]:
+    """A team member clicked a button on the card: the card to show them (refusals included). `clicker` finds
+    the Odoo user of whoever clicked (None: they have none), asked only when the click is from elsewhere."""
     data = incoming.value or {}
     escalation = await services.escalations.get(str(data.get("escalation") or ""))
     if escalation is None:
@@ -238,9 +240,9 @@ async def answer(services: Services, incoming: Incoming, verb: str) -> dict[str,
         return await _shown(services, escalation)
     wanted = Answer(verb)
     if incoming.conversation.root_id != await _team_conversation(services, escalation):
-        clicker = await services.store.odoo_user_id(incoming.sender.id)  # known once they have used the bot
-        if not may_answer_from_anywhere(services.odoo, clicker):
-            raise Refused(answer_refused(services.odoo, escalation.team_label, known=clicker is not None))
+        user_id = await clicker()
+        if not may_answer_from_anywhere(services.odoo, user_id):
+            raise Refused(answer_refused(services.odoo, escalation.team_label, known=user_id is not None))
     typed = data.get(TEXT_INPUT.get(wanted, ""))
     said = typed.strip() if isinstance(typed, str) else ""  # the card's text box sends a string; nothing else is text
     if wanted in NEEDS_TEXT and not said:

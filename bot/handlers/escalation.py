@@ -12,6 +12,7 @@ from bot.handlers.common import load
 from bot.i18n import tr
 from bot.lifecycle import Move
 from bot.parsing import UsageError
+from bot.people import odoo_user_id
 from bot.process import Action
 from bot.router import CommandGroup, Request
 from bot.turn import Reply
@@ -45,7 +46,7 @@ async def escalate(ctx: Ctx, req: Request) -> Reply:
 @commands.card_action(*(answer.value for answer in Answer), REFRESH)
 async def answer(ctx: Ctx, req: Request) -> Reply:
     """An answer from an escalation card (or the card asking for its current state)."""
-    task = asyncio.ensure_future(service.answer(ctx.services, ctx.incoming, req.name))
+    task = asyncio.ensure_future(service.answer(ctx.services, ctx.incoming, req.name, lambda: odoo_user_id(ctx)))
     try:
         current = await asyncio.wait_for(asyncio.shield(task), ANSWER_WITHIN)
     except service.Refused as refusal:
