@@ -20,6 +20,7 @@ from bot.adapter import Outcome
 from bot.deliveries import Claim, Deliveries, Lapsed
 from bot.i18n import speaking, tr
 from bot.outbox import Poster
+from bot.rounds import in_rounds
 from bot.turn import Incoming, Reply, TeamsChannel
 from cards.elements import literal
 from cards.notices import problem_card
@@ -99,12 +100,4 @@ class LapsedTurns:
             logger.exception("could not tell %s the answer of their finished turn", incoming.sender.name)
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except Exception:  # Redis away: the claims wait in Redis for the next round
-                logger.exception("lapsed turns: a round failed")
-            try:
-                await asyncio.wait_for(stop.wait(), self._interval)
-            except TimeoutError:
-                pass
+        await in_rounds(stop, self.run_once, every=self._interval, what="lapsed turns")  # failed: claims wait

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+
+from bot.rounds import pause
 
 logger = logging.getLogger(__name__)
 
@@ -17,8 +18,7 @@ async def renew_until(ended: asyncio.Event, renew: Callable[[], Awaitable[bool]]
     Stopped by the event, never cancelled: a redis-py call cancelled mid-way was seen to return normally, and a
     cancelled keeper then renewed its lease for ever (the work never ended for anyone else)."""
     while True:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(ended.wait(), every)
+        await pause(ended, every)
         if ended.is_set():
             return
         try:

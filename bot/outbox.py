@@ -34,6 +34,7 @@ from redis.asyncio import Redis
 from bot.i18n import speaking, tr
 from bot.leases import renew_until
 from bot.odoo.errors import OdooUnavailable
+from bot.rounds import in_rounds
 from bot.turn import Conversation, ConversationType, Incoming, Kind, Person, Reply, TeamsChannel
 from cards.notices import queued_card
 
@@ -206,12 +207,4 @@ class OutboxRelay:
             logger.exception("outbox: could not tell %s about their kept command", incoming.sender.name)
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except Exception:  # Redis or Teams away: the entries wait in Redis
-                logger.exception("outbox relay: a round failed")
-            try:
-                await asyncio.wait_for(stop.wait(), self._interval)
-            except TimeoutError:
-                pass
+        await in_rounds(stop, self.run_once, every=self._interval, what="outbox relay")  # failed: entries wait

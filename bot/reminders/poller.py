@@ -23,6 +23,7 @@ from bot.escalation.rebuild import rebuild_escalations
 from bot.management import service as management
 from bot.odoo.errors import OdooError
 from bot.odoo.gateway import TicketNotFound, to_odoo_time
+from bot.rounds import in_rounds
 
 logger = logging.getLogger(__name__)
 
@@ -126,14 +127,13 @@ class OdooPoller:
         return synced
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.poll_once()
-            except OdooError as error:
-                logger.warning("polling Odoo failed: %s", error)
-            except RedisError as error:  # Redis restarting or cut off: the cursors wait there, the next poll goes on
-                logger.warning("polling Odoo: Redis failed (%s); trying again at the next poll", type(error).__name__)
-            try:
-                await asyncio.wait_for(stop.wait(), self._interval.total_seconds())
-            except TimeoutError:
-                pass
+        await in_rounds(stop, self._poll_or_warn, every=self._interval.total_seconds(), what="polling Odoo")
+
+    async def _poll_or_warn(self) -> None:
+        """A poll; Odoo or Redis away is expected now and then (a warning: the cursors wait in Redis)."""
+        try:
+            await self.poll_once()
+        except OdooError as error:
+            logger.warning("polling Odoo failed: %s", error)
+        except RedisError as error:  # Redis restarting or cut off: the cursors wait there, the next poll goes on
+            logger.warning("polling Odoo: Redis failed (%s); trying again at the next poll", type(error).__name__)

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 
+from bot.rounds import pause
 from bot.timers.engine import Timer, TimerEngine, Write
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,4 @@ class TimerWorker:
                 logger.exception("timer worker: a round failed")
                 claimed = 0
             if claimed == 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), self._idle_sleep)
-                except TimeoutError:
-                    pass
+                await pause(stop, self._idle_sleep)

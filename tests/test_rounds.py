@@ -1,0 +1,61 @@
+"""The background loops' beat (bot.rounds): a failed round does not end a loop, and a stop is heard at once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import timedelta
+
+import pytest
+
+from bot.rounds import in_rounds, pause
+from bot.server import Runtime
+
+
+async def test_a_failed_round_is_logged_and_the_next_one_runs(caplog: pytest.LogCaptureFixture) -> None:
+    stop = asyncio.Event()
+    rounds: list[int] = []
+
+    async def run_once() -> None:
+        rounds.append(len(rounds))
+        if len(rounds) == 1:
+            raise KeyError("a bug in one ticket's data")
+        if len(rounds) == 3:
+            stop.set()
+
+    with caplog.at_level(logging.ERROR, logger="bot.rounds"):
+        await asyncio.wait_for(in_rounds(stop, run_once, every=0.01, what="polling Odoo"), 5)
+    assert rounds == [0, 1, 2]
+    [failed] = caplog.records
+    assert failed.getMessage() == "polling Odoo: a round failed" and failed.exc_info is not None
+
+
+async def test_a_stop_cuts_the_pause_short() -> None:
+    stop = asyncio.Event()
+    asyncio.get_running_loop().call_later(0.05, stop.set)
+    started = time.monotonic()
+    await asyncio.wait_for(pause(stop, 60), 5)
+    assert time.monotonic() - started < 30
+    await asyncio.wait_for(in_rounds(stop, asyncio.sleep, every=60, what="stopped"), 5)  # no round once stopped
+
+
+async def test_the_odoo_poller_goes_on_after_a_bug_in_one_poll(runtime: Runtime, monkeypatch: pytest.MonkeyPatch,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    stop = asyncio.Event()
+    polls: list[str] = []
+    real_poll = runtime.poller.poll_once
+
+    async def poll_once() -> int:
+        polls.append("poll")
+        if len(polls) == 1:
+            raise ValueError("a message Odoo sent that the bot cannot read")
+        stop.set()
+        return await real_poll()
+
+    monkeypatch.setattr(runtime.poller, "poll_once", poll_once)
+    monkeypatch.setattr(runtime.poller, "_interval", timedelta(milliseconds=10))
+    with caplog.at_level(logging.ERROR, logger="bot.rounds"):
+        await asyncio.wait_for(runtime.poller.run(stop), 10)
+    assert polls == ["poll", "poll"]  # before, the first one ended the poller: no reminder synced again
+    assert [r.getMessage() for r in caplog.records] == ["polling Odoo: a round failed"]
