@@ -35,6 +35,7 @@ from tests.support.teams import TeamsClient, TeamsUser, card_text
 PEOPLE = {Role.AGENT: AGENT, Role.LEAD: LEAD, Role.MANAGER: MANAGER}
 DEV = "19:dev@thread.tacv2"
 SUPPORT = "19:support@thread.tacv2"
+MANAGEMENT = "19:management@thread.tacv2"
 DUC = TeamsUser("29:dev-duc", "Võ Minh Đức", "duc.vm@mindx.edu.vn")  # in the Dev team's channel
 MAI = TeamsUser("29:dev-mai", "Lê Thị Mai", "mai.lt@mindx.edu.vn")  # in the Dev team's channel, no Odoo user
 ANYWHERE = {Role.LEAD, Role.MANAGER}  # who may answer an escalation card outside its team's channel (issue 7)
@@ -232,6 +233,8 @@ CLICKERS = (
     Clicker("lead-elsewhere", LEAD, None, known=True, roles=frozenset({Role.LEAD})),
     Clicker("manager-elsewhere", MANAGER, None, known=True, roles=frozenset({Role.MANAGER})),
     Clicker("manager-the-bot-has-not-met-elsewhere", MANAGER, None, known=False, roles=frozenset({Role.MANAGER})),
+    Clicker("lead-the-bot-has-not-met-in-the-management-channel", LEAD, MANAGEMENT, known=False,
+            roles=frozenset({Role.LEAD})),
     Clicker("agent-elsewhere", AGENT, None, known=True, roles=frozenset({Role.AGENT})),
     Clicker("agent-in-the-support-channel", AGENT, SUPPORT, known=True, roles=frozenset({Role.AGENT})),
     Clicker("stranger-in-the-support-channel", STRANGER, SUPPORT, known=False),
