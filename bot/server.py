@@ -1,6 +1,6 @@
 """The aiohttp application: `create_app(settings)` with every resource in `cleanup_ctx`.
 
-Routes: POST /api/messages (Teams), GET /healthz (process up), GET /readyz (Redis and Odoo).
+Routes: POST /api/messages (Teams), GET /healthz (process up, background loops running), GET /readyz (Redis and Odoo).
 In dev/demo without ODOO_URL, the built-in sandbox Odoo (the same HTTP double the tests use)
 runs inside the process on a loopback port.
 """
@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -58,6 +58,7 @@ class Runtime:
     poller: OdooPoller
     relay: OutboxRelay
     sweeper: LapsedTurns
+    loops: list[asyncio.Task[None]] = field(default_factory=list)  # the background loops (`_background`)
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -92,15 +93,15 @@ async def _background(runtime: Runtime, *, enabled: bool) -> AsyncIterator[None]
     """The timer worker, the Odoo poller, the outbox relay and the lapsed turns' sweeper, running beside the web
     server until shutdown."""
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(runtime.worker.run(stop), name="timer-worker"),
-             asyncio.create_task(runtime.poller.run(stop), name="odoo-poller"),
-             asyncio.create_task(runtime.relay.run(stop), name="outbox-relay"),
-             asyncio.create_task(runtime.sweeper.run(stop), name="lapsed-turns")] if enabled else []
+    runtime.loops = [asyncio.create_task(runtime.worker.run(stop), name="timer-worker"),
+                     asyncio.create_task(runtime.poller.run(stop), name="odoo-poller"),
+                     asyncio.create_task(runtime.relay.run(stop), name="outbox-relay"),
+                     asyncio.create_task(runtime.sweeper.run(stop), name="lapsed-turns")] if enabled else []
     try:
         yield
     finally:
         stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*runtime.loops, return_exceptions=True)
 
 
 def timer_handler(services: Services, nagger: Nagger) -> Callable[[Timer], Awaitable[None]]:
@@ -183,6 +184,12 @@ async def messages(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """Alive: the process answers and none of its background loops has ended (they run until shutdown: one that
+    ended means reminders or kept commands would wait for ever, so the orchestrator should restart this replica)."""
+    ended = [loop.get_name() for loop in request.app[RUNTIME].loops if loop.done()]
+    if ended:
+        logger.error("liveness: background loops ended: %s", ", ".join(ended))
+        return web.json_response({"status": "loops ended", "ended": ended}, status=503)
     return web.json_response({"status": "ok"})
 
 

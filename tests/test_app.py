@@ -8,8 +8,11 @@ import sys
 from pathlib import Path
 
 import aiohttp
+from aiohttp.test_utils import TestServer
+from redis.asyncio import Redis
 
-from tests.conftest import RunningSandbox
+from bot.server import RUNTIME, create_app
+from tests.conftest import FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub
 from tests.support.redis_server import free_port
 from tests.support.teams import TeamsClient, TeamsUser, card_text
@@ -32,6 +35,36 @@ async def test_health_and_readiness(teams: TeamsClient, sandbox: RunningSandbox)
     sandbox.odoo.down = True
     async with teams.session.get(base + "/readyz") as response:
         assert response.status == 503 and (await response.json())["odoo"] is False
+
+
+class LoopEnded(BaseException):
+    """What no round catches (the loops log every Exception and go on)."""
+
+
+async def test_liveness_fails_when_a_background_loop_ends(redis: Redis, redis_url: str, sandbox: RunningSandbox,
+                                                          clock: FakeClock) -> None:
+    app = create_app(bot_settings(redis_url, sandbox.url, background_tasks=True, poll_interval=0.2), clock=clock.now)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(server.make_url("/healthz")) as response:
+                assert response.status == 200 and (await response.json())["status"] == "ok"
+            loops = app[RUNTIME].loops
+            assert sorted(loop.get_name() for loop in loops) == [
+                "lapsed-turns", "odoo-poller", "outbox-relay", "timer-worker"]
+            [poller] = [loop for loop in loops if loop.get_name() == "odoo-poller"]
+
+            async def fatal() -> int:
+                raise LoopEnded  # nothing would notice a ticket changed in Odoo any more
+            app[RUNTIME].poller.poll_once = fatal  # type: ignore[method-assign]
+            async with asyncio.timeout(10):
+                await asyncio.gather(poller, return_exceptions=True)
+            async with session.get(server.make_url("/healthz")) as response:
+                assert response.status == 503
+                assert await response.json() == {"status": "loops ended", "ended": ["odoo-poller"]}
+    finally:
+        await server.close()
 
 
 async def _run_app(*args: str, env: dict[str, str]) -> tuple[int, str]:
