@@ -327,3 +327,5 @@ async def test_the_timer_worker_and_the_poller_live_through_an_outage(
             logged = [record.getMessage() for record in caplog.records]
             assert any("timer worker: a round failed" in line for line in logged)  # both did feel the outage
             assert any("polling Odoo: Redis failed" in line for line in logged)
+            async with teams.session.get(teams.bot_url.removesuffix("/api/messages") + "/healthz") as response:
+                assert response.status == 200  # every background loop outlived the outage
