@@ -37,7 +37,12 @@ async def test_a_stop_cuts_the_pause_short() -> None:
     started = time.monotonic()
     await asyncio.wait_for(pause(stop, 60), 5)
     assert time.monotonic() - started < 30
-    await asyncio.wait_for(in_rounds(stop, asyncio.sleep, every=60, what="stopped"), 5)  # no round once stopped
+    rounds: list[str] = []
+
+    async def run_once() -> None:
+        rounds.append("round")
+    await asyncio.wait_for(in_rounds(stop, run_once, every=60, what="stopped"), 5)
+    assert rounds == []  # none once stopped
 
 
 async def test_the_odoo_poller_goes_on_after_a_bug_in_one_poll(runtime: Runtime, monkeypatch: pytest.MonkeyPatch,
