@@ -87,9 +87,13 @@ def test_only_the_bots_pass_on_note_counts_as_passing_on() -> None:
 
 # ---- through the bot ----------------------------------------------------------------------------------------------
 
-async def redis_loses_everything(redis: Redis, runtime: Runtime) -> None:
-    """What a restart without an append-only file leaves: nothing. Then the poller's next look."""
+async def redis_loses_everything(redis: Redis, runtime: Runtime, teams: TeamsClient | None = None,
+                                 **channels: str) -> None:
+    """What a restart without an append-only file leaves: nothing. Then `channels` registered again (none: not
+    yet), and the poller's next look."""
     await redis.flushall()
+    if teams is not None:
+        await register(teams, **channels)
     await runtime.poller.poll_once()
 
 
@@ -195,9 +199,7 @@ async def test_answered_escalations_are_not_posted_again_and_an_acknowledged_car
     assert "Acknowledged by" in await click(teams, Answer.ACKNOWLEDGE, dev_card.card or {}, DEV)
     assert "Declined by" in await click(teams, Answer.DECLINE, devops_card.card or {}, DEVOPS, why="Not ours")
 
-    await redis.flushall()
-    await register(teams, dev=DEV, devops=DEVOPS)
-    await runtime.poller.poll_once()
+    await redis_loses_everything(redis, runtime, teams, dev=DEV, devops=DEVOPS)
     clock.advance(hours=1)
     await runtime.worker.run_once()
     assert len(teams.connector.cards_in(DEV)) == 1 and len(teams.connector.cards_in(DEVOPS)) == 1
@@ -226,9 +228,7 @@ async def test_an_escalation_noted_before_ids_were_kept_comes_back_with_a_card_o
                   message_type="comment", subtype_xmlid="mail.mt_note", body_is_html=True)
     clock.advance(minutes=30)
 
-    await redis.flushall()
-    await register(teams, dev=DEV)
-    await runtime.poller.poll_once()
+    await redis_loses_everything(redis, runtime, teams, dev=DEV)
     await runtime.worker.run_once()
     await rebuild_reminders(runtime.services)
     await runtime.worker.run_once()
@@ -252,9 +252,7 @@ async def test_managements_escalation_comes_back_on_an_incident_card_whose_butto
     asked = (first.card or {})["actions"][0]["data"]["escalation"]
     clock.advance(minutes=5)
 
-    await redis.flushall()
-    await register(teams, management=MANAGEMENT)
-    await runtime.poller.poll_once()
+    await redis_loses_everything(redis, runtime, teams, management=MANAGEMENT)
     await runtime.worker.run_once()
     await rebuild_reminders(runtime.services)
     await runtime.worker.run_once()
