@@ -138,7 +138,7 @@ class Tellers:
         self._tasks: list[asyncio.Task[None]] = []
 
     def add(self, telling: Telling) -> None:
-        chat = str((telling.incoming.reference.get("conversation") or {}).get("id", ""))
+        chat = telling.incoming.conversation.id
         if chat not in self._queues:
             self._queues[chat] = asyncio.Queue()
             self._tasks.append(asyncio.create_task(self._tell_in_order(self._queues[chat])))

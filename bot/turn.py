@@ -49,6 +49,11 @@ def root_conversation_id(conversation_id: str) -> str:
     return conversation_id.split(";messageid=")[0]
 
 
+def reference_root_id(reference: dict[str, Any]) -> str:
+    """The root id of the conversation a conversation reference points to (a channel's, not one of its threads)."""
+    return root_conversation_id(str((reference.get("conversation") or {}).get("id", "")))
+
+
 @dataclass(frozen=True)
 class Incoming:
     kind: Kind

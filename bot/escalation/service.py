@@ -50,7 +50,7 @@ from bot.reminders.nags import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL
 from bot.roles import answer_refused, may_answer_from_anywhere
 from bot.tickets import Ticket
 from bot.timers import Timer
-from bot.turn import Incoming, Reply, root_conversation_id
+from bot.turn import Incoming, Reply, reference_root_id
 from cards.elements import card, literal, text
 from cards.escalation import escalation_card
 
@@ -122,7 +122,7 @@ async def escalate(services: Services, ticket: Ticket, teams: list[str], reason:
             ticket=context.for_management_channel() if business else context,
             reason=for_management(reason) if business else reason,
             escalated_by=by, posted_at=now, ack_due=now + ack_within,
-            conversation_id=_conversation_id(reference), previous=previous, card_pending=True))
+            conversation_id=reference_root_id(reference), previous=previous, card_pending=True))
         if escalation.card_pending and not on_incident_card(escalation):  # else an earlier run of this command
             escalation = await post_card(services, reference, escalation)  # posted it
         if escalation.status is Status.OPEN:
@@ -177,7 +177,7 @@ async def post_card(services: Services, reference: dict[str, Any], escalation: E
         logger.warning("escalation card %s for the %s channel may or may not have been posted (%s)",
                        escalation.id, escalation.team, failure)
         activity_id = ""
-    return await services.escalations.posted(escalation, activity_id, _conversation_id(reference))
+    return await services.escalations.posted(escalation, activity_id, reference_root_id(reference))
 
 
 async def _tell_management(services: Services, ticket: Ticket, *, asked: bool = False) -> bool:
@@ -199,10 +199,6 @@ async def _shown(services: Services, escalation: Escalation, notice: str = "") -
     return escalation_card(escalation, tz=services.timezone, now=services.clock(), notice=notice)
 
 
-def _conversation_id(reference: dict[str, Any]) -> str:
-    return root_conversation_id(str((reference.get("conversation") or {}).get("id", "")))
-
-
 async def tell_owner(services: Services, context: TicketContext, message: Callable[[], str]) -> None:
     """The ticket's owner hears of it in their 1:1 chat, in their language (or the support channel, in the
     profile's, if they have none); `message` says it in the language being spoken, what people wrote in it
@@ -221,7 +217,7 @@ async def redraw(services: Services, escalation: Escalation) -> dict[str, Any]:
     returned in the language being spoken, for the person who clicked."""
     now = services.clock()
     reference = await services.references.channel(escalation.team)
-    if reference is not None and escalation.activity_id and _conversation_id(reference) == escalation.conversation_id:
+    if reference is not None and escalation.activity_id and reference_root_id(reference) == escalation.conversation_id:
         await services.update_in_channel(reference, escalation.activity_id,
                                          lambda: Reply(card=escalation_card(escalation, tz=services.timezone, now=now)))
     return escalation_card(escalation, tz=services.timezone, now=now)
@@ -280,7 +276,7 @@ async def _team_conversation(services: Services, escalation: Escalation) -> str:
     if escalation.conversation_id:
         return escalation.conversation_id
     reference = await services.references.channel(escalation.team)
-    return _conversation_id(reference) if reference is not None else ""
+    return reference_root_id(reference) if reference is not None else ""
 
 
 def _why_not(escalation: Escalation, wanted: Answer, who: str) -> str:
@@ -364,5 +360,5 @@ async def _on_incident_card_again(services: Services, escalation: Escalation, re
         ticket = await services.odoo.ticket(escalation.ticket.ticket_id)
     except TicketNotFound:
         return escalation
-    escalation = replace(escalation, conversation_id=escalation.conversation_id or _conversation_id(reference))
+    escalation = replace(escalation, conversation_id=escalation.conversation_id or reference_root_id(reference))
     return await _incident_card_shown(services, escalation, await _tell_management(services, ticket, asked=True))

@@ -41,7 +41,7 @@ from bot.reminders.policy import Kind
 from bot.reminders.posted import FiringPosts
 from bot.tickets import Ticket
 from bot.timers import MAX_ATTEMPTS, Timer
-from bot.turn import Reply, root_conversation_id
+from bot.turn import Reply, reference_root_id
 from cards.management import digest_card, incident_card
 
 logger = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ async def _follow(services: Services, ticket: Ticket, missed: datetime | None, a
     if reference is None:
         logger.warning("no management channel registered: ticket %s's card was not posted", ticket.id)
         return False
-    conversation = root_conversation_id(str((reference.get("conversation") or {}).get("id", "")))
+    conversation = reference_root_id(reference)
 
     async def draw() -> tuple[IncidentSummary, Reply]:  # in the channel's language, masks included
         summary = await summary_of(services, ticket.id, remembered=remembered, missed=missed)
