@@ -242,19 +242,10 @@ class OdooGateway:
         """Each ticket's comments and e-mails whose body contains one of `words` (case-insensitive), oldest first,
         for many tickets in one call (rebuilding the escalations of a page of open tickets)."""
         words = list(words)
-        if not ticket_ids or not words:
+        if not words:
             return {}
         mentions: list[Any] = ["|"] * (len(words) - 1) + [["body", "ilike", word] for word in words]
-        messages = await self._rpc.execute_kw(
-            "mail.message", "search_read",
-            [[["model", "=", self.model.model], ["res_id", "in", sorted(ticket_ids)],
-              ["message_type", "in", ["comment", "email"]], *mentions]],
-            {"fields": ["res_id", "date", "author_id", "subtype_id", "message_type", "body"], "order": "date, id"})
-        internal = self._internal_partners()
-        found: dict[int, list[ChatterEntry]] = {}
-        for message in messages:
-            found.setdefault(message["res_id"], []).append(self._chatter_entry(message, internal))
-        return found
+        return await self._chatter(sorted(ticket_ids), *mentions)
 
     async def last_message_id(self) -> int:
         found = await self._rpc.execute_kw("mail.message", "search", [[]], {"order": "id desc", "limit": 1})
@@ -546,23 +537,26 @@ class OdooGateway:
 
     async def _with_chatter(self, records: list[dict[str, Any]]) -> list[TicketHistory]:
         """The tickets' comments and e-mails, all read in one call (tracking notifications left out)."""
-        ids = [record["id"] for record in records]
-        messages = await self._rpc.execute_kw(
-            "mail.message", "search_read",
-            [[["model", "=", self.model.model], ["res_id", "in", ids], ["message_type", "in", ["comment", "email"]]]],
-            {"fields": ["res_id", "date", "author_id", "subtype_id", "message_type", "body"], "order": "date, id"},
-        ) if ids else []
-        internal = self._internal_partners()
-        chatter: dict[int, list[ChatterEntry]] = {ticket_id: [] for ticket_id in ids}
-        for message in messages:
-            chatter[message["res_id"]].append(self._chatter_entry(message, internal))
+        chatter = await self._chatter([record["id"] for record in records])
         close_field = self._close_date_field()
         return [TicketHistory(ticket=self._ticket(record),
                               closed_at=odoo_time(record[close_field]) if record.get(close_field) else None,
                               chatter=tuple(chatter[record["id"]])) for record in records]
 
-    def _internal_partners(self) -> set[int]:
-        return {known.user.partner_id for known in self._users.values()} | {self._bot_partner_id}
+    async def _chatter(self, ticket_ids: Sequence[int], *conditions: Any) -> dict[int, list[ChatterEntry]]:
+        """Each ticket's comments and e-mails (tracking notifications left out) meeting `conditions` (a domain's
+        terms), oldest first, all read in one call."""
+        messages = await self._rpc.execute_kw(
+            "mail.message", "search_read",
+            [[["model", "=", self.model.model], ["res_id", "in", list(ticket_ids)],
+              ["message_type", "in", ["comment", "email"]], *conditions]],
+            {"fields": ["res_id", "date", "author_id", "subtype_id", "message_type", "body"], "order": "date, id"},
+        ) if ticket_ids else []
+        internal = {known.user.partner_id for known in self._users.values()} | {self._bot_partner_id}
+        chatter: dict[int, list[ChatterEntry]] = {ticket_id: [] for ticket_id in ticket_ids}
+        for message in messages:
+            chatter[message["res_id"]].append(self._chatter_entry(message, internal))
+        return chatter
 
     def _chatter_entry(self, record: dict[str, Any], internal_partners: set[int]) -> ChatterEntry:
         author_id = record["author_id"][0] if record.get("author_id") else 0
