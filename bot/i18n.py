@@ -70,6 +70,15 @@ def tr(message: str, /, **values: object) -> str:
 
 def joined(items: Sequence[str]) -> str:
     """`a`, `a and b`, `a, b and c` in the current language."""
+    return _listed(items, N_("{items} and {last}"))
+
+
+def either(items: Sequence[str]) -> str:
+    """`a`, `a or b`, `a, b or c` in the current language."""
+    return _listed(items, N_("{items} or {last}"))
+
+
+def _listed(items: Sequence[str], sentence: str) -> str:
     if len(items) < 2:
         return "".join(items)
-    return tr("{items} and {last}", items=", ".join(items[:-1]), last=items[-1])
+    return tr(sentence, items=", ".join(items[:-1]), last=items[-1])

@@ -14,10 +14,10 @@ Every refusal says why (what the process keeps for whom, and what the person is)
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from typing import Final
 
-from bot.i18n import N_, tr
+from bot.i18n import N_, either, tr
 from bot.lifecycle import NotAllowed
 from bot.odoo.gateway import OdooGateway
 from bot.process import Action, ProcessProfile, Role
@@ -57,7 +57,7 @@ def whom_to_ask(odoo: OdooGateway, roles: Collection[Role]) -> str:
         if role in roles:
             named = [literal(user.name) for user in odoo.members(role)] if role is not Role.AGENT else []
             people += [name for name in named if name not in people] or [tr(NOBODY_NAMED[role])]
-    return _either(people)
+    return either(people)
 
 
 def may_answer_from_anywhere(odoo: OdooGateway, user_id: int | None) -> bool:
@@ -79,9 +79,3 @@ def answer_refused(odoo: OdooGateway, team: str, *, known: bool) -> str:
 def _names(roles: Iterable[Role]) -> str:
     return ", ".join(tr(ROLE_NAMES[role]) for role in roles)
 
-
-def _either(items: Sequence[str]) -> str:
-    """`a`, `a or b`, `a, b or c` in the current language."""
-    if len(items) < 2:
-        return "".join(items)
-    return tr("{items} or {last}", items=", ".join(items[:-1]), last=items[-1])
