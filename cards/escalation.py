@@ -26,12 +26,20 @@ def execute(title: str, answer: Answer | str, escalation_id: str, *, style: str 
     return action
 
 
-def ask(title: str, answer: Answer, escalation_id: str, placeholder: str) -> Element:
+def _ask(title: str, answer: Answer, escalation_id: str, placeholder: str) -> Element:
     """A button that opens a text box, then sends the answer with it."""
     return {"type": "Action.ShowCard", "title": title, "card": card(
         [text_input(TEXT_INPUT[answer], title, placeholder=placeholder, multiline=True, required=True,
                     max_length=2000)],
         [execute(tr("Send: {what}", what=title.lower()), answer, escalation_id, style="positive")])}
+
+
+def acknowledge_button(escalation_id: str) -> Element:
+    return execute(tr("Acknowledge"), Answer.ACKNOWLEDGE, escalation_id, style="positive")
+
+
+def decline_button(escalation_id: str) -> Element:
+    return _ask(tr("Decline"), Answer.DECLINE, escalation_id, tr("Why, and who should take it instead?"))
 
 
 def _status(escalation: Escalation, tz: ZoneInfo, now: datetime) -> list[Element]:
@@ -97,11 +105,11 @@ def escalation_card(escalation: Escalation, *, tz: ZoneInfo, now: datetime, noti
     actions: list[Element] = []
     if not escalation.finished:
         if escalation.status is not Status.ACKNOWLEDGED:
-            actions.append(execute(tr("Acknowledge"), Answer.ACKNOWLEDGE, escalation.id, style="positive"))
+            actions.append(acknowledge_button(escalation.id))
         if escalation.status is not Status.NEED_INFO:
-            actions.append(ask(tr("Need info"), Answer.NEED_INFO, escalation.id, tr("What do you need from support?")))
-        actions += [ask(tr("Resolved"), Answer.RESOLVED, escalation.id, tr("What was done?")),
-                    ask(tr("Decline"), Answer.DECLINE, escalation.id, tr("Why, and who should take it instead?"))]
+            actions.append(_ask(tr("Need info"), Answer.NEED_INFO, escalation.id, tr("What do you need from support?")))
+        actions += [_ask(tr("Resolved"), Answer.RESOLVED, escalation.id, tr("What was done?")),
+                    decline_button(escalation.id)]
     if ticket.url:
         actions.append(open_url(tr("Open in Odoo"), ticket.url))
     result = card(body, actions or None)

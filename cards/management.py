@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.escalation.model import Answer
 from bot.i18n import N_, tr
 from bot.insights.service_levels import Measure, rounded
 from bot.insights.timeline import Waiting
@@ -30,7 +29,7 @@ from bot.management.model import (
     Trigger,
 )
 from cards.elements import Element, card, facts, literal, text, when
-from cards.escalation import ask, execute
+from cards.escalation import acknowledge_button, decline_button
 
 STEP_SAYS = {
     StepKind.REPORTED: N_("Reported"),
@@ -152,8 +151,7 @@ def _asked(asked: Asked, tz: ZoneInfo, now: datetime, day: date) -> tuple[Elemen
     due = _at(asked.due, tz, day)
     said = tr("Overdue: acknowledge it to take it on (it was due at {time}), or decline it.", time=due) \
         if now > asked.due else tr("Acknowledge it by {time} to take it on, or decline it.", time=due)
-    actions = [execute(tr("Acknowledge"), Answer.ACKNOWLEDGE, asked.escalation_id, style="positive"),
-               ask(tr("Decline"), Answer.DECLINE, asked.escalation_id, tr("Why, and who should take it instead?"))]
+    actions = [acknowledge_button(asked.escalation_id), decline_button(asked.escalation_id)]
     return text(said, color="attention", weight="Bolder", spacing="None"), actions
 
 
