@@ -25,6 +25,7 @@ from tests.odoo_contract import (
     PASSWORD,
     Loose,
     Replayer,
+    StepClock,
     ThreadedSandbox,
     entries,
     with_secrets,
@@ -188,8 +189,11 @@ def _prepare_projects_db(sb: OdooSandbox) -> None:
 @pytest.fixture(scope="module")
 def outcomes() -> Iterator[dict[str, list[str]]]:
     """Replay everything once (in order); each entry's list of problems, by 'file:id'."""
-    helpdesk = OdooSandbox(flavour="helpdesk_mgmt", db="helpdesk", password=PASSWORD, api_key=API_KEY)
-    projects = OdooSandbox(flavour="project", db="projects", password=PASSWORD, api_key=API_KEY)
+    # the recording's own clock (activities due 2026-12-01 were 'planned' when recorded), never today's
+    helpdesk = OdooSandbox(flavour="helpdesk_mgmt", db="helpdesk", password=PASSWORD, api_key=API_KEY,
+                           clock=StepClock())
+    projects = OdooSandbox(flavour="project", db="projects", password=PASSWORD, api_key=API_KEY,
+                           clock=StepClock())
     _prepare_projects_db(projects)
     results: dict[str, list[str]] = {}
     with ThreadedSandbox(helpdesk) as helpdesk_server, ThreadedSandbox(projects) as projects_server:
