@@ -18,9 +18,10 @@ from aiohttp.test_utils import TestServer
 
 from bot.odoo.sandbox import OdooSandbox, create_sandbox_app
 
-# the recorded contract (../shared/odoo-contract beside the checkout unless ODOO_CONTRACT_DIR says otherwise)
+# the recorded contract, kept with the tests (tests/contract/<series>/, its README says how it was recorded);
+# ODOO_CONTRACT_DIR replays another recording
 CONTRACT_DIR = Path(os.environ.get("ODOO_CONTRACT_DIR")
-                    or Path(__file__).resolve().parents[2] / "shared" / "odoo-contract")
+                    or Path(__file__).resolve().parent / "contract" / "odoo-17.0")
 ADMIN_UID = 2
 API_KEY = "sandbox-key"
 PASSWORD = "admin"

@@ -1,7 +1,7 @@
 """Model profiles: where the bot's ticket fields live in each kind of Odoo.
 
 - `helpdesk_mgmt`: OCA helpdesk_mgmt (Community), `helpdesk.ticket`; checked against the
-  recorded contract in ../shared/odoo-contract.
+  recorded contract in tests/contract/odoo-17.0.
 - `helpdesk`: Odoo Helpdesk (Enterprise), `helpdesk.ticket` with Enterprise field names
   (from Odoo's documentation; no recording of an Enterprise server exists yet).
 - `project`: Community Project, `project.task`; checked against the recorded contract.

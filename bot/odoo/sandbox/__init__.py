@@ -1,7 +1,7 @@
 """A built-in "sandbox Odoo": an in-memory Odoo 17 speaking XML-RPC, JSON-RPC and JSON-2 over HTTP.
 
 Used by the tests and by the bot's demo mode. See the recorded contract it imitates in
-../shared/odoo-contract (helpdesk_mgmt and project flavours).
+tests/contract/odoo-17.0 (helpdesk_mgmt and project flavours).
 """
 
 from bot.odoo.sandbox.sandbox import GROUP_KEYS, OdooSandbox
