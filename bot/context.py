@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
@@ -19,7 +19,7 @@ from bot.process import ProcessProfile
 from bot.reminders.service import Reminders
 from bot.store import References, Store
 from bot.tickets import OdooUser
-from bot.turn import Incoming, Reply, TeamsChannel
+from bot.turn import Incoming, Person, Reply, TeamsChannel
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -31,6 +31,24 @@ class Poster(Protocol):
     async def send_to(self, reference: dict[str, Any], reply: Reply) -> str: ...
 
     async def update_in(self, reference: dict[str, Any], activity_id: str, reply: Reply) -> str: ...
+
+
+class Newcomers(Protocol):
+    """What becomes of a Teams user Odoo has no user for (bot.people). Production and --dev admit nobody
+    (`NoNewcomers`: they are told to ask their Odoo administrator); the demo makes them an agent of its sandbox Odoo
+    (bot.demo)."""
+
+    async def admit(self, person: Person, address: str | None) -> str | None:
+        """The email address of the Odoo user made for `person` (`address`: the one Teams gave for them, None when
+        it gave none), or None: not admitted."""
+        ...
+
+
+class NoNewcomers:
+    """A Teams user with no Odoo user stays without one: they are refused, saying what to do."""
+
+    async def admit(self, person: Person, address: str | None) -> str | None:
+        return None
 
 
 ReplyBuilder = Callable[[], Reply | Awaitable[Reply]]
@@ -50,6 +68,7 @@ class Services:
     profile: ProcessProfile
     clock: Callable[[], datetime]
     timezone: ZoneInfo  # the team's default; a user's own Teams timezone wins when Teams sends it
+    newcomers: Newcomers = field(default_factory=NoNewcomers)  # a Teams user with no Odoo user: refused
 
     async def in_channel_language(self, build: Callable[[], T | Awaitable[T]]) -> T:
         """What `build` makes (a reply, or what a reply is drawn from, e.g. masked text), in the channels' language

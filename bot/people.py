@@ -1,11 +1,19 @@
-"""Who a Teams user is in Odoo: cached in Redis, found by the email address Teams knows for them."""
+"""Who a Teams user is in Odoo: cached in Redis, found by the email address Teams knows for them.
+
+A Teams user Odoo has no user for is offered to the services' `newcomers` (bot.context.Newcomers): in production
+and --dev nobody is admitted and they are told what to do; the demo makes them an agent (bot.demo).
+"""
 
 from __future__ import annotations
+
+import logging
 
 from bot.context import Ctx
 from bot.i18n import tr
 from bot.tickets import OdooUser
 from cards.elements import literal
+
+logger = logging.getLogger(__name__)
 
 
 class UnknownUser(Exception):
@@ -15,6 +23,8 @@ class UnknownUser(Exception):
 async def odoo_user(ctx: Ctx) -> OdooUser:
     """The Odoo user behind the turn's sender; raises UnknownUser, saying what to do, when there is none."""
     user, address = await _found(ctx)
+    if user is None:
+        user = await _admitted(ctx, address)
     if user is None:
         raise UnknownUser(tr(
             "I can't find an Odoo user for you ({who}). Ask your Odoo administrator to give your Odoo user the same "
@@ -46,3 +56,16 @@ async def _found(ctx: Ctx) -> tuple[OdooUser | None, str | None]:
     if user is not None:
         await ctx.services.store.remember_odoo_user(sender.id, user.id)
     return user, address
+
+
+async def _admitted(ctx: Ctx, address: str | None) -> OdooUser | None:
+    """The Odoo user the newcomers' policy made for the sender (remembered for next time), if it made one."""
+    made = await ctx.services.newcomers.admit(ctx.incoming.sender, address)
+    if not made:
+        return None
+    await ctx.odoo.refresh_users()
+    user = ctx.odoo.user_by_email(made)
+    if user is not None:
+        logger.info("a newcomer from Teams was given the Odoo user %d", user.id)
+        await ctx.services.store.remember_odoo_user(ctx.incoming.sender.id, user.id)
+    return user

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -21,7 +22,7 @@ from aiohttp import web
 
 from bot.adapter import TeamsAdapter, give_bot_connector_threads
 from bot.bot import TicketBot
-from bot.context import Services
+from bot.context import Newcomers, NoNewcomers, Services
 from bot.deliveries import Deliveries
 from bot.escalation import service as escalation
 from bot.escalation.store import EscalationStore
@@ -39,6 +40,9 @@ from bot.reminders.service import Reminders
 from bot.settings import Mode, Settings
 from bot.store import References, Store, connect_redis
 from bot.timers import Timer, TimerEngine, TimerWorker
+
+if TYPE_CHECKING:
+    from bot.odoo.sandbox import OdooSandbox
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +62,7 @@ class Runtime:
     poller: OdooPoller
     relay: OutboxRelay
     sweeper: LapsedTurns
+    sandbox: OdooSandbox | None = None  # the built-in Odoo double, when it is the bot's Odoo (no ODOO_URL)
     loops: list[asyncio.Task[None]] = field(default_factory=list)  # the background loops (`_background`)
 
 
@@ -68,7 +73,8 @@ def _clock() -> datetime:
     return datetime.now(UTC)
 
 
-async def _start_sandbox(settings: Settings, profile: ProcessProfile, clock: Clock) -> tuple[web.AppRunner, str]:
+async def _start_sandbox(settings: Settings, profile: ProcessProfile, clock: Clock
+                         ) -> tuple[web.AppRunner, str, OdooSandbox]:
     from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
     from bot.odoo.sandbox.history import seed_history
 
@@ -85,7 +91,17 @@ async def _start_sandbox(settings: Settings, profile: ProcessProfile, clock: Clo
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     url = f"http://127.0.0.1:{port}"
     logger.warning("using the built-in SANDBOX Odoo at %s (the six MindX scenarios and four weeks of history)", url)
-    return runner, url
+    return runner, url, sandbox
+
+
+def _newcomers(settings: Settings, sandbox: OdooSandbox | None) -> Newcomers:
+    """Who may use the bot without an Odoo user: in the demo, anybody (made an agent of its sandbox Odoo); otherwise
+    nobody (told to ask their Odoo administrator)."""
+    if settings.mode is Mode.DEMO and sandbox is not None:
+        from bot.demo import SandboxAgents
+
+        return SandboxAgents(sandbox)
+    return NoNewcomers()
 
 
 @asynccontextmanager
@@ -128,10 +144,11 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
     async def runtime(app: web.Application) -> AsyncIterator[None]:
         give_bot_connector_threads()
         redis = connect_redis(settings.redis_url, timeout=settings.redis_timeout)
-        sandbox: web.AppRunner | None = None
+        sandbox_server: web.AppRunner | None = None
+        sandbox: OdooSandbox | None = None
         odoo_url = settings.odoo.url
         if odoo_url is None:
-            sandbox, odoo_url = await _start_sandbox(settings, profile, clock)
+            sandbox_server, odoo_url, sandbox = await _start_sandbox(settings, profile, clock)
         session = aiohttp.ClientSession()
         try:
             transport = make_transport(settings.odoo.protocol, session,  # type: ignore[arg-type]
@@ -150,7 +167,8 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
             services = Services(odoo=gateway, store=store, references=references, reminders=reminders,
                                 escalations=EscalationStore(redis, store.key("escalation", "")), outbox=outbox,
                                 deliveries=Deliveries(redis, store.key("delivery", ""), lease=settings.turn_lease),
-                                outbound=outbound, profile=profile, clock=clock, timezone=ZoneInfo(settings.timezone))
+                                outbound=outbound, profile=profile, clock=clock, timezone=ZoneInfo(settings.timezone),
+                                newcomers=_newcomers(settings, sandbox))
             bot = TicketBot(services)
             turns.append(bot)
             relay = OutboxRelay(outbox, bot.replay, outbound, remember_user=store.remember_odoo_user)
@@ -158,7 +176,7 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
                                  clock=clock)
             poller = OdooPoller(services, interval=timedelta(seconds=settings.poll_interval))
             sweeper = LapsedTurns(services.deliveries, bot.on_turn, outbound, interval=settings.turn_lease / 2)
-            runtime = Runtime(settings, services, bot, adapter, odoo_url, worker, poller, relay, sweeper)
+            runtime = Runtime(settings, services, bot, adapter, odoo_url, worker, poller, relay, sweeper, sandbox)
             app[RUNTIME] = runtime
             await rebuild_reminders(services)
             await management.ensure_digest(services)  # every replica: a pending digest is kept, not doubled
@@ -166,9 +184,9 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
                 yield
         finally:
             await session.close()
-            await redis.aclose()
-            if sandbox is not None:
-                await sandbox.cleanup()
+            await redis.aclose(close_connection_pool=True)  # the in-process stand-in keeps its pool otherwise
+            if sandbox_server is not None:
+                await sandbox_server.cleanup()
 
     app.cleanup_ctx.append(runtime)
     app.router.add_post("/api/messages", messages)

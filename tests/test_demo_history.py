@@ -5,16 +5,31 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.insights.chart import DATA_URI_PREFIX
+from bot.odoo.gateway import to_odoo_time
 from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
 from bot.odoo.sandbox.history import PAST, seed_history
-from tests.conftest import FakeClock, RunningSandbox
+from bot.settings import Mode
+from tests.conftest import START, FakeClock, RunningSandbox
 from tests.support.card_validator import validate_cards
+from tests.support.demo import embedded_bot
 from tests.support.teams import TeamsClient, card_text
+
+# Dates that are meant to lie ahead: when something is due. Every other date a record carries says when something
+# happened, and nothing has happened after the clock.
+DUE_DATES = {("mail.activity", "date_deadline"), ("project.task", "date_deadline"), ("project.project", "date")}
+CLOCKS = {
+    "the tests' start": START,
+    "just before midnight UTC": datetime(2025, 1, 29, 23, 59, 59, tzinfo=UTC),
+    "just before midnight in Vietnam": datetime(2025, 1, 29, 16, 59, 59, tzinfo=UTC),
+    "a year earlier": START - timedelta(days=365),
+    "a year later": START + timedelta(days=365),
+}
 
 
 @pytest.fixture
@@ -62,3 +77,43 @@ async def test_a_month_of_the_demo_desk_shows_classes_breaches_patterns_and_a_ch
     [image] = [e for e in card["body"] if e["type"] == "Image"]
     assert base64.b64decode(image["url"].removeprefix(DATA_URI_PREFIX), validate=True).startswith(b"\x89PNG")
     assert validate_cards([card]) == [[]]
+
+
+def written_after(sandbox: OdooSandbox, now: datetime) -> list[tuple[str, int, str, str]]:
+    """Every stored date of every record that is later than `now`, due dates aside: (model, id, field, value)."""
+    moment = now.astimezone(UTC).replace(tzinfo=None)  # the double stores naive UTC, as Odoo does
+    late = []
+    for model, definition in sandbox.store.models.items():
+        for field in definition.fields.values():
+            if field.type not in ("date", "datetime") or not field.stored or (model, field.name) in DUE_DATES:
+                continue
+            limit: date = moment if field.type == "datetime" else moment.date()
+            late += [(model, row["id"], field.name, str(row[field.name]))
+                     for row in sandbox.store.tables[model].values() if row.get(field.name) and row[field.name] > limit]
+    return late
+
+
+@pytest.mark.parametrize("now", CLOCKS.values(), ids=CLOCKS.keys())
+async def test_the_demo_writes_nothing_after_its_clock_and_the_poller_sees_what_follows(now: datetime) -> None:
+    """Seeded as `app.py --demo` seeds it: a history closed in the future would move the Odoo poller's cursor there,
+    and what is done in the demo's Odoo until then would go unseen."""
+    clock = FakeClock(now)
+    async with embedded_bot(Mode.DEMO, clock.now) as demo:
+        sandbox, poller = demo.sandbox, demo.runtime.poller
+        assert len(sandbox.records("helpdesk.ticket")) == 4 + sum(incident.times for incident in PAST)
+        assert written_after(sandbox, now) == []
+        assert await poller.poll_once() == 0  # the first look starts from now
+        tien = sandbox.call(sandbox.admin_uid, "res.users", "search", [[["login", "=", "tien.dd@mindx.edu.vn"]]])[0]
+        [first, second] = sandbox.call(sandbox.admin_uid, "helpdesk.ticket", "search",
+                                       [[["closed_date", "=", False]]], {"limit": 2, "order": "id"})
+        cursor = demo.runtime.services.store.key("poll", "write_date")
+
+        clock.advance(minutes=1)  # Tiến raises a ticket's priority in Odoo, right after the demo started
+        sandbox.call(tien, "helpdesk.ticket", "write", [[first], {"priority": "3"}])
+        assert await poller.poll_once() >= 1
+        assert await demo.runtime.services.store.redis.get(cursor) == to_odoo_time(clock.now())
+
+        clock.advance(minutes=1)  # and another one a minute later
+        sandbox.call(tien, "helpdesk.ticket", "write", [[second], {"priority": "3"}])
+        assert await poller.poll_once() == 1
+        assert await demo.runtime.services.store.redis.get(cursor) == to_odoo_time(clock.now())

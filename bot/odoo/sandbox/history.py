@@ -3,8 +3,10 @@
 Each ticket is written the way the agents of the seeds would have handled it in Odoo's own UI:
 logged, acknowledged to the customer, a diagnosis note, the resolution asking the customer to
 confirm, the confirmation, then Done; each step at its own moment (the sandbox clock is moved for
-every call). A few were acknowledged late (breaches) and the same failures come back (recurring
-patterns, knowledge-base candidates). Deterministic: the same history every run.
+every call), every one before the sandbox clock's "now": a record written in the future would move
+the bot's Odoo poller past whatever is done in the demo's Odoo until then. A few were acknowledged
+late (breaches) and the same failures come back (recurring patterns, knowledge-base candidates).
+Deterministic: the same history every run.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ UPDATE_MINUTES = {"priority": (8, 14), "expedite": (8, 14)}
 UPDATE = "Cập nhật: chúng tôi vẫn đang xử lý sự cố, sẽ báo lại bạn trong 15 phút tới."
 CONFIRM_HOURS = (1, 20)
 WEEKS = 4
+SETTLED = timedelta(hours=1)  # the latest past ticket was closed at least this long before the demo starts
 
 
 def seed_history(sb: OdooSandbox, *, seed: int = 7) -> int:
@@ -89,18 +92,20 @@ def seed_history(sb: OdooSandbox, *, seed: int = 7) -> int:
         for _ in range(incident.times):
             logged = now - timedelta(days=dice.uniform(1, WEEKS * 7 - 1))
             agent = dice.choice(agents)
-            _handle(sb, incident, logged, agent, dice.choice(customers), named, dice)
+            _handle(sb, incident, logged, agent, dice.choice(customers), named, dice, now=now)
             count += 1
     return count
 
 
 def _handle(sb: OdooSandbox, incident: PastIncident, logged: datetime, agent: int, customer: int,
-            named: dict[str, dict[str, int]], dice: random.Random) -> None:
+            named: dict[str, dict[str, int]], dice: random.Random, *, now: datetime) -> None:
+    """One past ticket, logged at `logged` or, when its handling would end after `now`, early enough to end before."""
     late = dice.random() < LATE and incident.tag != "expedite"
     ack = timedelta(minutes=dice.uniform(*(LATE_ACK_MINUTES if late else ACK_MINUTES[incident.tag])))
     diagnosed = ack + timedelta(minutes=dice.uniform(*DIAGNOSE_MINUTES))
     resolved = diagnosed + timedelta(hours=dice.uniform(*RESOLVE_HOURS[incident.tag]))
     confirmed = resolved + timedelta(hours=dice.uniform(*CONFIRM_HOURS))
+    logged = min(logged, now - confirmed - SETTLED)  # Done (the last step) in the past, never after the clock
     with _at(sb, logged):
         ticket = sb.call(sb.admin_uid, "helpdesk.ticket", "create", [{
             "name": incident.title, "partner_id": customer,

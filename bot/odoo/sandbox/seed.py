@@ -109,6 +109,12 @@ PROJECT_TASKS = (
 )
 
 
+def add_agent(sb: OdooSandbox, name: str, email: str) -> int:
+    """An agent of the demo desk (an internal user with the groups the desk's agents have, like Alex Wilber's); the
+    email is the login. Its uid."""
+    return sb.add_user(name, email, email, groups=("project_user",) if sb.flavour == "project" else ("helpdesk_user",))
+
+
 def ids_by_name(sb: OdooSandbox, model: str) -> dict[str, int]:
     return {r["name"]: r["id"] for r in sb.call(sb.admin_uid, model, "search_read", [[]], {"fields": ["name"]})}
 

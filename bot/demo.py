@@ -1,0 +1,41 @@
+"""What `--demo` adds to the app: whoever tries it is welcome.
+
+The demo's Odoo is the built-in sandbox, seeded with the MindX desk. A Teams user it has no user for is made an
+agent of that desk on first contact (`SandboxAgents`), from the name and email address Teams gives for them, and
+their command goes on as anybody's would. Production and --dev refuse such a user (bot.context.NoNewcomers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from bot.odoo.sandbox import OdooSandbox
+from bot.odoo.sandbox.seed import add_agent
+from bot.turn import Person
+
+logger = logging.getLogger(__name__)
+
+DERIVED_DOMAIN = "teams.demo.invalid"  # reserved: no mail is ever delivered there
+
+
+def demo_address(person: Person) -> str:
+    """A stable address for a Teams user Teams gave no email for (a guest, a client without a roster): from their
+    Azure AD object id, else their Teams id, hashed (the same person gets the same address at every contact)."""
+    key = person.aad_object_id.strip().lower() or person.id
+    return f"teams-{hashlib.sha256(key.encode()).hexdigest()[:16]}@{DERIVED_DOMAIN}"
+
+
+class SandboxAgents:
+    """Newcomers (bot.context.Newcomers) for the demo: an agent of the sandbox Odoo, made on first contact."""
+
+    def __init__(self, sandbox: OdooSandbox) -> None:
+        self._sandbox = sandbox
+
+    async def admit(self, person: Person, address: str | None) -> str:
+        email = (address or "").strip().lower() or demo_address(person)
+        # the check and the creation have no await between them: two first turns at once make one user
+        if not any(user["login"] == email for user in self._sandbox.records("res.users")):
+            add_agent(self._sandbox, person.name.strip() or email, email)
+            logger.warning("demo: a Teams user the sandbox Odoo did not know is now one of its agents")
+        return email

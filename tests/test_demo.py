@@ -1,0 +1,78 @@
+"""`app.py --demo` welcomes whoever tries it: a Teams user its sandbox Odoo does not know becomes one of the desk's
+agents on first contact, where production and --dev refuse them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+from bot.demo import demo_address
+from bot.odoo.sandbox import OdooSandbox
+from bot.settings import Mode
+from bot.turn import Person
+from tests.conftest import FakeClock
+from tests.support.connector import ConnectorStub
+from tests.support.demo import embedded_bot
+from tests.support.teams import TeamsClient, TeamsUser, card_text
+
+MAI = TeamsUser("29:newcomer-mai", "Nguyễn Thị Mai", "Mai.NT@contoso.example")  # not one of the seeded people
+GUEST = TeamsUser("29:guest-kim", "Kim Guest", "")  # Teams gives no roster entry (no email) for them
+
+
+def users_with(sandbox: OdooSandbox, login: str) -> list[dict[str, Any]]:
+    return sandbox.call(sandbox.admin_uid, "res.users", "search_read", [[["login", "=", login]]],
+                        {"fields": ["name", "email", "share", "groups_id"]})
+
+
+def in_group(sandbox: OdooSandbox, user: dict[str, Any], xmlid: str) -> bool:
+    module, _, name = xmlid.partition(".")
+    [group] = sandbox.call(sandbox.admin_uid, "ir.model.data", "search_read",
+                           [[["module", "=", module], ["name", "=", name]]], {"fields": ["res_id"]})
+    return group["res_id"] in user["groups_id"]
+
+
+async def test_the_demo_makes_a_newcomer_an_agent_where_dev_refuses_them(
+        clock: FakeClock, connector: tuple[ConnectorStub, str]) -> None:
+    stub, connector_url = connector
+    stub.add_member(MAI.id, MAI.name, MAI.email)
+    async with aiohttp.ClientSession() as session:
+        async with embedded_bot(Mode.DEV, clock.now) as dev:  # the same built-in sandbox, not the demo
+            mai = TeamsClient(dev.url, connector_url, stub, session, MAI)
+            refused = card_text(await mai.card("/ticket new Projector in room 4 shows no signal users:1"))
+            assert "I can't find an Odoo user for you (Mai.NT@contoso.example)" in refused
+            assert users_with(dev.sandbox, "mai.nt@contoso.example") == []
+
+        async with embedded_bot(Mode.DEMO, clock.now) as demo:
+            mai = TeamsClient(demo.url, connector_url, stub, session, MAI)
+            logged = card_text(await mai.card("/ticket new Projector in room 4 shows no signal users:1"))
+            assert "Logged as Standard." in logged
+            [user] = users_with(demo.sandbox, "mai.nt@contoso.example")
+            assert user["name"] == MAI.name and user["email"] == "mai.nt@contoso.example"
+            assert user["share"] is False and in_group(demo.sandbox, user, "helpdesk_mgmt.group_helpdesk_user")
+            [ticket] = demo.sandbox.call(demo.sandbox.admin_uid, "helpdesk.ticket", "search_read",
+                                         [[["name", "=", "Projector in room 4 shows no signal"]]],
+                                         {"fields": ["user_id"]})
+            assert ticket["user_id"] == [user["id"], MAI.name]  # the owner is "me", as for anybody
+
+            acked = card_text(await mai.card(f"/ticket ack {ticket['id']}"))  # the next turns: the same agent
+            assert "Acknowledged" in acked and f"Owner: {MAI.name}" in acked
+            assert len(users_with(demo.sandbox, "mai.nt@contoso.example")) == 1
+
+
+async def test_a_newcomer_teams_gives_no_email_for_gets_a_stable_demo_address(
+        clock: FakeClock, connector: tuple[ConnectorStub, str]) -> None:
+    stub, connector_url = connector  # GUEST is not in the roster: the member lookup answers 404
+    address = demo_address(Person(GUEST.id, GUEST.name, f"aad-{GUEST.id}"))  # the client sends aadObjectId
+    assert address.endswith("@teams.demo.invalid") and address == demo_address(
+        Person(GUEST.id, GUEST.name, f"AAD-{GUEST.id}".upper()))
+    async with aiohttp.ClientSession() as session, embedded_bot(Mode.DEMO, clock.now) as demo:
+        guest = TeamsClient(demo.url, connector_url, stub, session, GUEST)
+        assert "Logged as Standard." in card_text(await guest.card("/ticket new Wi-Fi drops in the library users:1"))
+        [user] = users_with(demo.sandbox, address)
+        assert user["name"] == GUEST.name and user["share"] is False
+        await demo.runtime.services.store.redis.flushall()  # the bot forgets who they were...
+        renamed = TeamsUser(GUEST.id, "Kim G.", "")  # ...and their name no longer finds them: their address does
+        listed = card_text(await guest.card("/ticket list", sender=renamed))
+        assert "can't find an Odoo user" not in listed and "Wi-Fi drops in the library" in listed
+        assert len(users_with(demo.sandbox, address)) == 1
