@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench redis-server clean package
+.PHONY: demo test test-clock lint bench redis-server faketime clean package
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,21 @@ lint: $(VENV)/.dev
 
 test: $(VENV)/.dev redis-server lint tests/cards/node_modules/.installed manifest/node_modules/.installed
 	$(PY) -m pytest
+
+# Debian's faketime (libfaketime), to move the clock of everything the tests start but redis-server.
+faketime:
+	@command -v faketime >/dev/null 2>&1 || { \
+	  echo "installing faketime (Debian package)"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null; }
+
+# No test may depend on today's date: the whole suite again under a clock a year ahead, then a year back.
+CLOCK_SHIFTS ?= +365d -365d
+test-clock: $(VENV)/.dev redis-server faketime tests/cards/node_modules/.installed manifest/node_modules/.installed
+	@for shift in $(CLOCK_SHIFTS); do \
+	  echo "== the suite with the clock moved $$shift (faketime)"; \
+	  faketime -f "$$shift" $(PY) -m pytest -q -p no:cacheprovider || exit 1; \
+	done
 
 # End-to-end: the bot in demo mode driven through the Agents Playground's web page (e2e/run.mjs).
 # Debian's chromium is the browser (playwright-core never downloads one); npm packages from the lockfile.

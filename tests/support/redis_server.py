@@ -3,6 +3,7 @@ restartable ones (same port, new process; with or without an append-only file) f
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -24,6 +25,13 @@ def _binary() -> str:
     if binary is None:
         raise RuntimeError("redis-server is not installed; `make test` installs it (Debian package redis-server)")
     return binary
+
+
+def _real_clock_env() -> dict[str, str]:
+    """The environment for redis-server, without a preloaded libfaketime: the tests' clock may be moved
+    (CI runs the suite a year ahead and a year back under faketime), but Redis keeps the real one, as a
+    Redis server elsewhere would (and libfaketime cannot load into redis-server's allocator anyway)."""
+    return {name: value for name, value in os.environ.items() if name != "LD_PRELOAD"}
 
 
 def _wait_until_ready(process: subprocess.Popen[bytes], port: int) -> None:
@@ -49,7 +57,7 @@ def redis_server(workdir: Path) -> Iterator[str]:
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
          "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=_real_clock_env(),
     )
     try:
         _wait_until_ready(process, port)
@@ -82,7 +90,8 @@ class RestartableRedis:
     def start(self) -> None:
         if self._process is not None:
             raise RuntimeError("redis-server is already running")
-        self._process = subprocess.Popen(self._arguments, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self._process = subprocess.Popen(self._arguments, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                         env=_real_clock_env())
         _wait_until_ready(self._process, self.port)
         self.starts += 1
 
