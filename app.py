@@ -13,7 +13,7 @@ from aiohttp import web
 from bot.logs import configure_logging
 from bot.odoo.errors import OdooError
 from bot.process import ProfileError
-from bot.server import RUNTIME, create_app
+from bot.server import RUNTIME, CannotStart, create_app
 from bot.settings import Mode, Settings, SettingsError, load_settings
 
 logger = logging.getLogger("ticketbot")
@@ -69,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, ProfileError) as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
+    except CannotStart as error:
+        for problem in error.problems:
+            print(f"cannot start: {problem}", file=sys.stderr)
+        return 1
     except OdooError as error:
         print(f"cannot start: Odoo: {error}", file=sys.stderr)
         return 1

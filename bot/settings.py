@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -65,12 +65,29 @@ class Settings:
     @property
     def secrets(self) -> tuple[str, ...]:
         """What must never appear in a log: the Odoo API key, the app password, a password in REDIS_URL."""
-        redis_password = urlparse(self.redis_url).password if self.redis_url else None
-        return tuple(secret for secret in (self.odoo.api_key, self.app_password, redis_password) if secret)
+        redis_passwords = _url_passwords(self.redis_url) if self.redis_url else ()
+        return tuple(secret for secret in (self.odoo.api_key, self.app_password, *redis_passwords) if secret)
 
     @property
     def uses_sandbox_odoo(self) -> bool:
         return self.odoo.url is None
+
+
+def _url_passwords(url: str) -> tuple[str, ...]:
+    """The passwords a URL carries: `redis://:pw@host`, or `?password=pw` (the way of unix:// URLs)."""
+    parsed = urlparse(url)
+    return tuple(p for p in (parsed.password, *parse_qs(parsed.query).get("password", ())) if p)
+
+
+def shown_url(url: str) -> str:
+    """The URL as it may be printed or logged: any password in it replaced by `***`."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password:
+        netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
+    query = "&".join("password=***" if pair.partition("=")[0] == "password" else pair
+                     for pair in parts.query.split("&"))
+    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if parts.query else "")
 
 
 def _port(env: Mapping[str, str]) -> int:

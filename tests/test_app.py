@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -84,6 +85,33 @@ async def test_a_wrong_odoo_key_stops_start_up_with_one_line(sandbox: RunningSan
     assert code == 1
     assert err.strip().splitlines()[-1].startswith("cannot start: Odoo: ")
     assert "wrong-key" not in err
+
+
+def _log_line(line: str) -> bool:
+    return bool(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (INFO|WARNING) ", line))
+
+
+async def test_an_unreachable_redis_stops_start_up_with_one_line_naming_redis_url() -> None:
+    """Nothing listens on the port: one line naming REDIS_URL and the address tried (its password masked),
+    no traceback."""
+    redis_port = free_port()
+    code, err = await _run_app("--dev", env={"REDIS_URL": f"redis://:r3dis-pw@127.0.0.1:{redis_port}/0",
+                                             "PORT": str(free_port())})
+    assert code == 1
+    [said] = [line for line in err.splitlines() if not _log_line(line)]
+    assert said.startswith(f"cannot start: REDIS_URL: no answer from Redis at redis://:***@127.0.0.1:{redis_port}/0 ")
+    assert "r3dis-pw" not in err
+
+
+async def test_unreachable_redis_and_odoo_are_both_named_at_start_up() -> None:
+    redis_port, odoo_port = free_port(), free_port()
+    code, err = await _run_app("--dev", env={
+        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "ODOO_URL": f"http://127.0.0.1:{odoo_port}",
+        "ODOO_DB": "helpdesk", "ODOO_LOGIN": "admin", "ODOO_API_KEY": "test-api-key", "PORT": str(free_port())})
+    assert code == 1
+    redis_line, odoo_line = [line for line in err.splitlines() if not _log_line(line)]
+    assert redis_line.startswith(f"cannot start: REDIS_URL: no answer from Redis at redis://127.0.0.1:{redis_port}/0 ")
+    assert odoo_line.startswith(f"cannot start: ODOO_URL: cannot reach Odoo at http://127.0.0.1:{odoo_port}")
 
 
 async def test_demo_starts_with_nothing_installed_and_escalates(
