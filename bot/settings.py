@@ -6,11 +6,14 @@ expected (`SettingsError`). Secrets are kept out of `repr()` so they never reach
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from urllib.parse import parse_qs, urlparse, urlsplit
+from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.i18n import either
 
 
 class Mode(StrEnum):
@@ -26,6 +29,9 @@ class SettingsError(ValueError):
 ODOO_PROTOCOLS = ("xmlrpc", "jsonrpc", "json2")
 ODOO_PROFILES = ("auto", "helpdesk", "helpdesk_mgmt", "project")
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+ODOO_URL_FORMS = ("https://odoo.example.com", "http://localhost:8069")
+REDIS_URL_FORMS = ("redis://localhost:6379/0", "rediss://:password@redis.example.com:6380/0",
+                   "unix:///run/redis/redis.sock")
 
 
 @dataclass(frozen=True)
@@ -80,14 +86,9 @@ def _url_passwords(url: str) -> tuple[str, ...]:
 
 
 def shown_url(url: str) -> str:
-    """The URL as it may be printed or logged: any password in it replaced by `***`."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if parts.password:
-        netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
-    query = "&".join("password=***" if pair.partition("=")[0] == "password" else pair
-                     for pair in parts.query.split("&"))
-    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if parts.query else "")
+    """The URL as it may be printed or logged: any password in it (`user:password@`, `?password=`) replaced by
+    `***`, in a malformed URL too."""
+    return re.sub(r"([?&]password=)[^&#]*", r"\1***", re.sub(r":[^@/]*@", ":***@", url))
 
 
 def _port(env: Mapping[str, str]) -> int:
@@ -104,20 +105,27 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default
     return value
 
 
-def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+def _url(env: Mapping[str, str], name: str, examples: tuple[str, ...]) -> str | None:
+    """The URL in `name`, with one of the schemes of `examples`; a unix:// one names a socket's absolute path
+    (unix:///run/redis/redis.sock), the others a host."""
     value = env.get(name, "").strip()
     if not value:
         return None
     parsed = urlparse(value)
-    if parsed.scheme not in schemes or not parsed.netloc:
-        raise SettingsError(f"{name}: expected a {'/'.join(schemes)} URL like {schemes[0]}://host, got {value!r}")
+    schemes = {urlparse(example).scheme for example in examples}
+    if parsed.scheme == "unix":
+        fits = parsed.path.startswith("/") and not parsed.hostname
+    else:
+        fits = bool(parsed.netloc)
+    if parsed.scheme not in schemes or not fits:
+        raise SettingsError(f"{name}: expected a URL like {either(examples)}, got {shown_url(value)!r}")
     return value.rstrip("/")
 
 
 def _odoo(env: Mapping[str, str], mode: Mode) -> OdooSettings:
     protocol = _choice(env, "ODOO_PROTOCOL", ODOO_PROTOCOLS, "xmlrpc")
     profile = _choice(env, "ODOO_PROFILE", ODOO_PROFILES, "auto")
-    url = None if mode is Mode.DEMO else _url(env, "ODOO_URL", ("https", "http"))
+    url = None if mode is Mode.DEMO else _url(env, "ODOO_URL", ODOO_URL_FORMS)
     if url is None:
         if mode is Mode.PRODUCTION:
             raise SettingsError("ODOO_URL: expected the address of your Odoo server, e.g. https://odoo.example.com")
@@ -173,7 +181,7 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.PRODUCTION) -> Setti
     tenant = env.get("MICROSOFT_APP_TENANT_ID", "").strip()
     if app_type == "SingleTenant" and not tenant:
         raise SettingsError("MICROSOFT_APP_TENANT_ID: required when MICROSOFT_APP_TYPE is SingleTenant")
-    redis_url = None if mode is Mode.DEMO else _url(env, "REDIS_URL", ("redis", "rediss", "unix"))
+    redis_url = None if mode is Mode.DEMO else _url(env, "REDIS_URL", REDIS_URL_FORMS)
     if redis_url is None and mode is Mode.PRODUCTION:
         raise SettingsError("REDIS_URL: required in production, e.g. redis://localhost:6379/0 "
                             "(use --dev or --demo for an in-process stand-in)")

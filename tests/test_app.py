@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
@@ -13,9 +14,10 @@ from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
 from bot.server import RUNTIME, create_app
+from bot.settings import Mode, load_settings
 from tests.conftest import FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub
-from tests.support.redis_server import free_port
+from tests.support.redis_server import free_port, unix_socket_redis
 from tests.support.teams import TeamsClient, TeamsUser, card_text
 
 ALEX = TeamsUser("29:alex", "Alex Wilber", "alexw@example.com")  # the Agents Playground's default user
@@ -85,6 +87,23 @@ async def test_a_wrong_odoo_key_stops_start_up_with_one_line(sandbox: RunningSan
     assert code == 1
     assert err.strip().splitlines()[-1].startswith("cannot start: Odoo: ")
     assert "wrong-key" not in err
+
+
+async def test_redis_on_a_unix_socket() -> None:
+    """REDIS_URL=unix:///path/redis.sock: a redis-server listening on a unix socket only."""
+    with unix_socket_redis() as url:
+        settings = load_settings({"REDIS_URL": url}, Mode.DEV)
+        assert settings.redis_url == url
+        server = TestServer(create_app(replace(settings, background_tasks=False)), host="127.0.0.1")
+        await server.start_server()
+        try:
+            async with aiohttp.ClientSession() as session, session.get(server.make_url("/readyz")) as response:
+                assert (await response.json())["redis"] is True
+            await server.app[RUNTIME].services.store.redis.set("ticketbot:probe", "1")
+            async with Redis.from_url(url, decode_responses=True) as direct:
+                assert await direct.get("ticketbot:probe") == "1"  # the bot's keys are in that server
+        finally:
+            await server.close()
 
 
 def _log_line(line: str) -> bool:

@@ -155,6 +155,8 @@ def test_the_secrets_to_hide_come_from_the_settings() -> None:
                             app_password=APP_PASSWORD)
     assert settings.secrets == (settings.odoo.api_key, APP_PASSWORD, "r3dis-pw")
     assert bot_settings("redis://127.0.0.1:6379/0", "http://odoo:8069").secrets == (settings.odoo.api_key,)
+    unix = bot_settings("unix:///run/redis/redis.sock?db=0&password=r3dis-pw", "http://odoo:8069")  # redis-py's form
+    assert unix.secrets == (settings.odoo.api_key, "r3dis-pw")
 
 
 # ---- whole scenarios ---------------------------------------------------------------------------------------

@@ -56,6 +56,20 @@ def test_a_bad_setting_is_named(change: dict[str, str], named: str) -> None:
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.parametrize("url", ["unix:///run/redis/redis.sock", "unix:///run/redis/redis.sock?db=2",
+                                 "rediss://:pw@redis.example.com:6380/0", "redis://localhost:6379/0"])
+def test_redis_url_forms(url: str) -> None:
+    assert load_settings({**PRODUCTION, "REDIS_URL": url}, Mode.PRODUCTION).redis_url == url
+
+
+def test_a_malformed_redis_url_is_shown_without_its_password() -> None:
+    for url in ("unix://redis.sock", "redis:/:s3cret-pw@localhost:6379"):
+        with pytest.raises(SettingsError) as error:
+            load_settings({**PRODUCTION, "REDIS_URL": url}, Mode.PRODUCTION)
+        assert str(error.value).startswith("REDIS_URL: expected a URL like redis://localhost:6379/0, ")
+        assert "unix:///run/redis/redis.sock" in str(error.value) and "s3cret-pw" not in str(error.value)
+
+
 def test_dev_mode_needs_no_app_id_nor_redis_and_uses_the_sandbox() -> None:
     settings = load_settings({}, Mode.DEV)
     assert not settings.auth_enabled and settings.redis_url is None and settings.uses_sandbox_odoo
