@@ -12,7 +12,6 @@ from aiohttp import web
 
 from bot.logs import configure_logging
 from bot.odoo.errors import OdooError
-from bot.process import ProfileError
 from bot.server import RUNTIME, CannotStart, create_app
 from bot.settings import Mode, Settings, SettingsError, load_settings
 
@@ -66,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(os.environ, mode)
         configure_logging(json_logs=mode is Mode.PRODUCTION, secrets=settings.secrets)
         asyncio.run(serve(settings, web_server=not args.worker_only))
-    except (SettingsError, ProfileError) as error:
+    except SettingsError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     except CannotStart as error:

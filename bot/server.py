@@ -34,11 +34,11 @@ from bot.odoo.errors import OdooError, OdooUnavailable
 from bot.odoo.gateway import OdooGateway
 from bot.odoo.transport import OdooCredentials, make_transport
 from bot.outbox import Outbox, OutboxRelay
-from bot.process import ProcessProfile, load_profile
+from bot.process import ProcessProfile, ProfileError, load_profile
 from bot.reminders.nags import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL, Nagger
 from bot.reminders.poller import OdooPoller, rebuild_reminders
 from bot.reminders.service import Reminders
-from bot.settings import Mode, Settings, shown_url
+from bot.settings import Mode, Settings, SettingsError, shown_url
 from bot.store import References, Store, connect_redis
 from bot.timers import Timer, TimerEngine, TimerWorker
 
@@ -161,7 +161,10 @@ def _redis_problem(url: str, error: RedisError | OSError) -> str:
 
 def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
     app = web.Application()
-    profile = load_profile(settings.process_profile)  # a bad profile stops start-up before anything runs
+    try:
+        profile = load_profile(settings.process_profile)  # a bad profile stops start-up before anything runs
+    except ProfileError as error:
+        raise SettingsError(f"PROCESS_PROFILE: {error}") from None
 
     async def runtime(app: web.Application) -> AsyncIterator[None]:
         give_bot_connector_threads()

@@ -99,7 +99,7 @@ def _port(env: Mapping[str, str]) -> int:
 
 
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
-    value = env.get(name, "") or default
+    value = env.get(name, "").strip() or default
     if value not in choices:
         raise SettingsError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
     return value

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Mode, SettingsError, load_settings
+from tests.support.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION = {
@@ -26,6 +27,11 @@ def test_production_settings_from_the_environment() -> None:
     settings = load_settings(PRODUCTION, Mode.PRODUCTION)
     assert settings.auth_enabled and settings.port == 3978 and settings.odoo.protocol == "xmlrpc"
     assert settings.process_profile == "mindx" and settings.odoo.profile == "auto"
+
+
+def test_a_choice_may_have_spaces_around_it() -> None:
+    settings = load_settings({**PRODUCTION, "ODOO_PROFILE": " project ", "ODOO_PROTOCOL": "json2 "}, Mode.PRODUCTION)
+    assert settings.odoo.profile == "project" and settings.odoo.protocol == "json2"
 
 
 def test_secrets_stay_out_of_repr() -> None:
@@ -98,4 +104,21 @@ def test_app_refuses_a_bad_process_profile_with_its_line(tmp_path: Path) -> None
     bad.write_text("name: team\ntitle: [unclosed\n")
     result = _run_app({"PROCESS_PROFILE": str(bad)}, "--dev")
     assert result.returncode == 2
-    assert "configuration error:" in result.stderr and "team.yaml:" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(f"configuration error: PROCESS_PROFILE: {bad}:")
+
+
+def test_app_names_process_profile_when_no_profile_has_that_name() -> None:
+    for name in ("foo", "MindX"):
+        result = _run_app({"PROCESS_PROFILE": name}, "--dev")
+        assert result.returncode == 2
+        assert result.stderr.strip().splitlines()[-1] == (
+            f"configuration error: PROCESS_PROFILE: no profile {name!r} "
+            "(choose mindx, odoo-ps, tmf or a path to a YAML file)")
+
+
+def test_app_names_odoo_profile_when_it_does_not_fit_the_process() -> None:
+    """The built-in sandbox has helpdesk_mgmt; the mindx process works on helpdesk.ticket, project on tasks."""
+    result = _run_app({"ODOO_PROFILE": "project", "PORT": str(free_port())}, "--dev")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "configuration error: ODOO_PROFILE: 'project' works on project.task, but the process profile")
