@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.i18n import either
+from bot.logs import SHORTEST_SECRET
 
 
 class Mode(StrEnum):
@@ -69,10 +70,18 @@ class Settings:
         return bool(self.app_id)
 
     @property
-    def secrets(self) -> tuple[str, ...]:
-        """What must never appear in a log: the Odoo API key, the app password, a password in REDIS_URL."""
+    def named_secrets(self) -> tuple[tuple[str, str], ...]:
+        """Each secret that is set, with the setting it came from: the Odoo API key, the app password, a
+        password in REDIS_URL."""
         redis_passwords = _url_passwords(self.redis_url) if self.redis_url else ()
-        return tuple(secret for secret in (self.odoo.api_key, self.app_password, *redis_passwords) if secret)
+        named = (("ODOO_API_KEY", self.odoo.api_key), ("MICROSOFT_APP_PASSWORD", self.app_password),
+                 *(("REDIS_URL", password) for password in redis_passwords))
+        return tuple((name, secret) for name, secret in named if secret)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What must never appear in a log."""
+        return tuple(secret for _, secret in self.named_secrets)
 
     @property
     def uses_sandbox_odoo(self) -> bool:
@@ -185,7 +194,7 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.PRODUCTION) -> Setti
     if redis_url is None and mode is Mode.PRODUCTION:
         raise SettingsError("REDIS_URL: required in production, e.g. redis://localhost:6379/0 "
                             "(use --dev or --demo for an in-process stand-in)")
-    return Settings(
+    settings = Settings(
         mode=mode,
         odoo=_odoo(env, mode),
         port=_port(env),
@@ -202,3 +211,17 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.PRODUCTION) -> Setti
         redis_timeout=_seconds(env, "REDIS_TIMEOUT_SECONDS", 2.0),
         timer_lease=_seconds(env, "TIMER_LEASE_SECONDS", 60.0),
     )
+    if mode is Mode.PRODUCTION:
+        _long_secrets(settings)
+    return settings
+
+
+def _long_secrets(settings: Settings) -> None:
+    """Production's secrets are at least SHORTEST_SECRET characters long: a short one is easy to guess, and the
+    logs hide it only where it is a word of its own (bot.logs). Dev takes one, e.g. a local Odoo's password."""
+    for name, secret in settings.named_secrets:
+        if len(secret) < SHORTEST_SECRET:
+            what = "the password in it" if name == "REDIS_URL" else "the secret"
+            raise SettingsError(f"{name}: {what} is {len(secret)} characters long; production needs at least "
+                                f"{SHORTEST_SECRET} characters (harder to guess, and hidden from every log line); "
+                                "--dev takes a shorter one")

@@ -136,6 +136,18 @@ def test_secrets_and_personal_data_are_taken_out_of_messages_and_tracebacks(json
     assert "RuntimeError: login with [secret] for [e-mail hidden] failed, call [phone hidden]" in written  # traceback
 
 
+def test_a_short_secret_is_hidden_only_where_it_is_a_word_of_its_own() -> None:
+    """`mgmt` as ODOO_API_KEY (dev only: production refuses a secret that short) does not eat into helpdesk_mgmt."""
+    out = io.StringIO()
+    logger = logging.getLogger("tests.logs.short")
+    logger.addHandler(log_handler(out, json_logs=False, secrets=("mgmt", "odoo-key-123")))
+    logger.warning("profile helpdesk_mgmt (module helpdesk-mgmt2), key mgmt; key=mgmt, 'mgmt'")
+    logger.warning("GET /web?key%3Dodoo-key-123x&db=1")  # a long secret is hidden wherever it is
+    assert out.getvalue().splitlines()[0].endswith(
+        "profile helpdesk_mgmt (module helpdesk-mgmt2), key [secret]; key=[secret], '[secret]'")
+    assert out.getvalue().splitlines()[1].endswith("GET /web?key%3D[secret]x&db=1")
+
+
 def _one_line(message: str) -> str:
     out = io.StringIO()
     log_handler(out, json_logs=True).handle(logging.LogRecord("x", logging.INFO, __file__, 1, message, None, None))

@@ -63,7 +63,7 @@ def test_a_bad_setting_is_named(change: dict[str, str], named: str) -> None:
 
 
 @pytest.mark.parametrize("url", ["unix:///run/redis/redis.sock", "unix:///run/redis/redis.sock?db=2",
-                                 "rediss://:pw@redis.example.com:6380/0", "redis://localhost:6379/0"])
+                                 "rediss://:long-password@redis.example.com:6380/0", "redis://localhost:6379/0"])
 def test_redis_url_forms(url: str) -> None:
     assert load_settings({**PRODUCTION, "REDIS_URL": url}, Mode.PRODUCTION).redis_url == url
 
@@ -74,6 +74,24 @@ def test_a_malformed_redis_url_is_shown_without_its_password() -> None:
             load_settings({**PRODUCTION, "REDIS_URL": url}, Mode.PRODUCTION)
         assert str(error.value).startswith("REDIS_URL: expected a URL like redis://localhost:6379/0, ")
         assert "unix:///run/redis/redis.sock" in str(error.value) and "s3cret-pw" not in str(error.value)
+
+
+@pytest.mark.parametrize(("change", "named"), [
+    ({"ODOO_API_KEY": "mgmt"}, "ODOO_API_KEY"),
+    ({"MICROSOFT_APP_PASSWORD": "1234567"}, "MICROSOFT_APP_PASSWORD"),
+    ({"REDIS_URL": "redis://:pw@localhost:6379/0"}, "REDIS_URL"),
+    ({"REDIS_URL": "unix:///run/redis/redis.sock?password=pw"}, "REDIS_URL"),
+])
+def test_production_refuses_a_secret_shorter_than_8_characters(change: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings({**PRODUCTION, **change}, Mode.PRODUCTION)
+    assert str(error.value).startswith(named + ":") and "at least 8 characters" in str(error.value)
+    assert "mgmt" not in str(error.value) and ":pw@" not in str(error.value)
+
+
+def test_dev_takes_a_short_secret_such_as_a_local_odoos_password() -> None:
+    settings = load_settings({**PRODUCTION, "ODOO_API_KEY": "admin"}, Mode.DEV)
+    assert settings.odoo.api_key == "admin"
 
 
 def test_dev_mode_needs_no_app_id_nor_redis_and_uses_the_sandbox() -> None:
