@@ -51,7 +51,7 @@ class Settings:
     mode: Mode
     odoo: OdooSettings
     port: int = 3978
-    host: str = "0.0.0.0"
+    host: str = "127.0.0.1"  # HOST; load_settings: every interface in production (a container's port), else this
     app_id: str = ""
     app_password: str = field(default="", repr=False)
     app_tenant_id: str = ""
@@ -198,7 +198,7 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.PRODUCTION) -> Setti
         mode=mode,
         odoo=_odoo(env, mode),
         port=_port(env),
-        host=env.get("HOST", "0.0.0.0"),
+        host=env.get("HOST", "").strip() or ("0.0.0.0" if mode is Mode.PRODUCTION else "127.0.0.1"),
         app_id=app_id if mode is not Mode.DEMO else "",
         app_password=app_password if mode is not Mode.DEMO else "",
         app_tenant_id=tenant,

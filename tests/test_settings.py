@@ -94,6 +94,16 @@ def test_dev_takes_a_short_secret_such_as_a_local_odoos_password() -> None:
     assert settings.odoo.api_key == "admin"
 
 
+def test_dev_and_demo_listen_on_the_loopback_unless_host_says_otherwise() -> None:
+    """Authentication is off in dev and demo: only this machine may talk to the bot. Production listens on every
+    interface, as a container must."""
+    assert load_settings({}, Mode.DEV).host == "127.0.0.1" and load_settings({}, Mode.DEMO).host == "127.0.0.1"
+    assert load_settings({"HOST": "0.0.0.0"}, Mode.DEV).host == "0.0.0.0"
+    assert load_settings({"HOST": " "}, Mode.DEMO).host == "127.0.0.1"
+    assert load_settings(PRODUCTION, Mode.PRODUCTION).host == "0.0.0.0"
+    assert load_settings({**PRODUCTION, "HOST": "10.0.0.5"}, Mode.PRODUCTION).host == "10.0.0.5"
+
+
 def test_dev_mode_needs_no_app_id_nor_redis_and_uses_the_sandbox() -> None:
     settings = load_settings({}, Mode.DEV)
     assert not settings.auth_enabled and settings.redis_url is None and settings.uses_sandbox_odoo
