@@ -7,8 +7,10 @@ import asyncio
 import logging
 import os
 import sys
+from pathlib import Path
 
 from aiohttp import web
+from dotenv import load_dotenv
 
 from bot.logs import configure_logging
 from bot.odoo.errors import OdooError
@@ -57,10 +59,20 @@ async def serve(settings: Settings, *, web_server: bool = True) -> None:
         await runner.cleanup()
 
 
+def read_dotenv() -> None:
+    """The settings in `.env` of the current folder, if there is one, for those the environment does not set
+    already (the environment wins)."""
+    path = Path.cwd() / ".env"
+    if path.is_file():
+        load_dotenv(path, override=False)
+        logger.info("settings read from %s (a value set in the environment wins over it)", path)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     mode = Mode.DEMO if args.demo else Mode.DEV if args.dev else Mode.PRODUCTION
     configure_logging(json_logs=mode is Mode.PRODUCTION)
+    read_dotenv()
     try:
         settings = load_settings(os.environ, mode)
         configure_logging(json_logs=mode is Mode.PRODUCTION, secrets=settings.secrets)

@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -71,12 +72,14 @@ async def test_liveness_fails_when_a_background_loop_ends(redis: Redis, redis_ur
 
 
 async def _run_app(*args: str, env: dict[str, str]) -> tuple[int, str]:
-    """Run app.py until it exits by itself; its exit code and stderr."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "app.py", *args, cwd=ROOT, env={"PATH": os.environ.get("PATH", ""), **env},
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
-    async with asyncio.timeout(60):
-        _, err = await process.communicate()
+    """Run app.py until it exits by itself; its exit code and stderr. It runs in an empty folder: a developer's
+    .env (which app.py reads from the current folder) stays out of the test."""
+    with tempfile.TemporaryDirectory() as empty:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(ROOT / "app.py"), *args, cwd=empty, env={"PATH": os.environ.get("PATH", ""), **env},
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        async with asyncio.timeout(60):
+            _, err = await process.communicate()
     return process.returncode or 0, err.decode()
 
 
@@ -134,12 +137,12 @@ async def test_unreachable_redis_and_odoo_are_both_named_at_start_up() -> None:
 
 
 async def test_demo_starts_with_nothing_installed_and_escalates(
-        connector: tuple[ConnectorStub, str]) -> None:
+        connector: tuple[ConnectorStub, str], tmp_path: Path) -> None:
     """`app.py --demo` (in-process Redis stand-in, built-in sandbox Odoo), driven as the Agents
     Playground's default user: a channel registered, a seeded ticket escalated, the card acknowledged."""
     port = free_port()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "app.py", "--demo", cwd=ROOT,
+        sys.executable, str(ROOT / "app.py"), "--demo", cwd=tmp_path,  # no developer's .env
         env={"PATH": os.environ.get("PATH", ""), "PORT": str(port)},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     assert process.stdout is not None

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,9 +117,12 @@ def test_demo_ignores_real_endpoints() -> None:
     assert not settings.auth_enabled and settings.redis_url is None and settings.uses_sandbox_odoo
 
 
-def _run_app(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "app.py", *args], cwd=ROOT, env={"PATH": "/usr/bin:/bin", **env},
-                          capture_output=True, text=True, timeout=60)
+def _run_app(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """app.py run in `cwd`, by default an empty folder: a developer's .env (read from the current folder) stays
+    out of the test."""
+    with tempfile.TemporaryDirectory() as empty:
+        return subprocess.run([sys.executable, str(ROOT / "app.py"), *args], cwd=cwd or empty,
+                              env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True, timeout=60)
 
 
 def test_app_refuses_to_start_without_app_id_and_says_why() -> None:
@@ -150,3 +156,50 @@ def test_app_names_odoo_profile_when_it_does_not_fit_the_process() -> None:
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith(
         "configuration error: ODOO_PROFILE: 'project' works on project.task, but the process profile")
+
+
+def test_app_reads_dot_env_from_the_current_folder_and_the_environment_wins(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("# copied from .env.example\nTIMEZONE=Mars/Olympus\nPROCESS_PROFILE=from-dotenv\n")
+    from_file = _run_app({}, "--dev", cwd=tmp_path)
+    assert from_file.returncode == 2
+    assert from_file.stderr.strip().splitlines()[-1] == (
+        "configuration error: TIMEZONE: expected an IANA time zone like Asia/Ho_Chi_Minh, got 'Mars/Olympus'")
+    environment = _run_app({"TIMEZONE": "Europe/Paris"}, "--dev", cwd=tmp_path)
+    assert environment.returncode == 2
+    assert environment.stderr.strip().splitlines()[-1].startswith(
+        "configuration error: PROCESS_PROFILE: no profile 'from-dotenv' ")
+
+
+class _Reading(dict[str, str]):
+    """An environment that notes every name looked up in it."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        super().__init__(values)
+        self.read: set[str] = set()
+
+    def get(self, key: str, default: object = None) -> Any:
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> str:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
+def test_env_example_lists_every_setting_the_bot_reads_and_nothing_else() -> None:
+    example = (ROOT / ".env.example").read_text()
+    listed = {line.partition("=")[0] for line in example.splitlines() if line and not line.startswith("#")}
+    read: set[str] = set()
+    for env, mode in ((PRODUCTION, Mode.PRODUCTION), ({**PRODUCTION, "MICROSOFT_APP_TYPE": "SingleTenant",
+                                                      "MICROSOFT_APP_TENANT_ID": "tenant"}, Mode.PRODUCTION),
+                      ({}, Mode.DEV), ({}, Mode.DEMO)):
+        reading = _Reading(env)
+        load_settings(reading, mode)
+        read |= reading.read
+    assert listed == read
+    assert "(soon)" not in example
+    assert load_settings(_env_file(example), Mode.DEV).uses_sandbox_odoo  # a copy not filled in yet runs --dev
+
+
+def _env_file(text: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
