@@ -61,10 +61,10 @@ async def serve(settings: Settings, *, web_server: bool = True) -> None:
 
 def read_dotenv() -> None:
     """The settings in `.env` of the current folder, if there is one, for those the environment does not set
-    already (the environment wins)."""
+    already (the environment wins). Values are taken as written: a `$` in a secret is no variable."""
     path = Path.cwd() / ".env"
     if path.is_file():
-        load_dotenv(path, override=False)
+        load_dotenv(path, override=False, interpolate=False)
         logger.info("settings read from %s (a value set in the environment wins over it)", path)
 
 

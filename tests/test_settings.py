@@ -159,7 +159,8 @@ def test_app_names_odoo_profile_when_it_does_not_fit_the_process() -> None:
 
 
 def test_app_reads_dot_env_from_the_current_folder_and_the_environment_wins(tmp_path: Path) -> None:
-    (tmp_path / ".env").write_text("# copied from .env.example\nTIMEZONE=Mars/Olympus\nPROCESS_PROFILE=from-dotenv\n")
+    (tmp_path / ".env").write_text("# copied from .env.example\nTIMEZONE=Mars/Olympus\n"
+                                   "PROCESS_PROFILE=team-${NOT_EXPANDED}.yaml\n")
     from_file = _run_app({}, "--dev", cwd=tmp_path)
     assert from_file.returncode == 2
     assert from_file.stderr.strip().splitlines()[-1] == (
@@ -167,7 +168,7 @@ def test_app_reads_dot_env_from_the_current_folder_and_the_environment_wins(tmp_
     environment = _run_app({"TIMEZONE": "Europe/Paris"}, "--dev", cwd=tmp_path)
     assert environment.returncode == 2
     assert environment.stderr.strip().splitlines()[-1].startswith(
-        "configuration error: PROCESS_PROFILE: no profile 'from-dotenv' ")
+        "configuration error: PROCESS_PROFILE: team-${NOT_EXPANDED}.yaml: cannot read the profile")
 
 
 class _Reading(dict[str, str]):
