@@ -217,8 +217,9 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     if settings.mode is not Mode.PRODUCTION and not settings.auth_enabled:
-        who = ("any local client" if settings.host in LOOPBACK else "anyone who can reach this machine"
-               if settings.host in ("0.0.0.0", "::") else f"anyone who can reach {settings.host}")
+        who = ("any local client" if settings.host in LOOPBACK
+               else "anyone who can reach this machine" if settings.host in ("0.0.0.0", "::")
+               else f"anyone who can reach {settings.host}")
         logger.warning("AUTHENTICATION IS OFF (%s mode): %s can talk to this bot on port %d", settings.mode, who,
                        settings.port)
     return app
