@@ -7,13 +7,14 @@ import asyncio
 import logging
 import os
 import sys
+from pathlib import Path
 
 from aiohttp import web
+from dotenv import load_dotenv
 
 from bot.logs import configure_logging
 from bot.odoo.errors import OdooError
-from bot.process import ProfileError
-from bot.server import RUNTIME, create_app
+from bot.server import RUNTIME, CannotStart, create_app
 from bot.settings import Mode, Settings, SettingsError, load_settings
 
 logger = logging.getLogger("ticketbot")
@@ -58,17 +59,31 @@ async def serve(settings: Settings, *, web_server: bool = True) -> None:
         await runner.cleanup()
 
 
+def read_dotenv() -> None:
+    """The settings in `.env` of the current folder, if there is one, for those the environment does not set
+    already (the environment wins). Values are taken as written: a `$` in a secret is no variable."""
+    path = Path.cwd() / ".env"
+    if path.is_file():
+        load_dotenv(path, override=False, interpolate=False)
+        logger.info("settings read from %s (a value set in the environment wins over it)", path)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     mode = Mode.DEMO if args.demo else Mode.DEV if args.dev else Mode.PRODUCTION
     configure_logging(json_logs=mode is Mode.PRODUCTION)
+    read_dotenv()
     try:
         settings = load_settings(os.environ, mode)
         configure_logging(json_logs=mode is Mode.PRODUCTION, secrets=settings.secrets)
         asyncio.run(serve(settings, web_server=not args.worker_only))
-    except (SettingsError, ProfileError) as error:
+    except SettingsError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
+    except CannotStart as error:
+        for problem in error.problems:
+            print(f"cannot start: {problem}", file=sys.stderr)
+        return 1
     except OdooError as error:
         print(f"cannot start: Odoo: {error}", file=sys.stderr)
         return 1

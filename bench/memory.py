@@ -56,7 +56,8 @@ async def start_bot(odoo_url: str, redis_url: str) -> tuple[asyncio.subprocess.P
            "ODOO_DB": "helpdesk", "ODOO_LOGIN": "admin", "ODOO_API_KEY": "bench-key", "ODOO_POLL_SECONDS": "1",
            "PROCESS_PROFILE": "mindx"}
     began = time.perf_counter()
-    process = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "app.py"), "--dev", env=env, cwd=ROOT,
+    process = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "app.py"), "--dev", env=env,
+                                                   cwd=tempfile.gettempdir(),  # not the repository's .env, if any
                                                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
     async with aiohttp.ClientSession() as session:
         while True:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -21,6 +22,10 @@ from bot.i18n import speaking
 from bot.privacy import mask_personal
 
 SECRET_HIDDEN = "[secret]"
+SHORTEST_SECRET = 8
+"""A secret this long or longer is hidden wherever it appears, inside a longer string too (a URL-quoted one:
+`key%3D<secret>`); a shorter one only where it is a word of its own, else `mgmt` would eat into every
+`helpdesk_mgmt`. Production refuses a shorter secret (bot.settings), dev takes one, e.g. a local Odoo's password."""
 
 _correlation_id: ContextVar[str] = ContextVar("correlation_id", default="")
 
@@ -41,11 +46,13 @@ class Redact(logging.Filter):
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        patterns = [re.escape(s) if len(s) >= SHORTEST_SECRET else rf"(?<!\w){re.escape(s)}(?!\w)"
+                    for s in sorted({s for s in secrets if s}, key=len, reverse=True)]
+        self._secrets = re.compile("|".join(patterns)) if patterns else None
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, SECRET_HIDDEN)
+        if self._secrets is not None:
+            text = self._secrets.sub(SECRET_HIDDEN, text)
         with speaking(None):  # log lines stay in English whatever the turn's language
             return mask_personal(text)
 

@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
+from redis.asyncio import Redis
+from redis.exceptions import AuthenticationError, RedisError, ResponseError
 
 from bot.adapter import TeamsAdapter, give_bot_connector_threads
 from bot.bot import TicketBot
@@ -29,15 +31,15 @@ from bot.escalation.store import EscalationStore
 from bot.lapsed import LapsedTurns
 from bot.management import service as management
 from bot.notify import Outbound
-from bot.odoo.errors import OdooError
+from bot.odoo.errors import OdooError, OdooUnavailable
 from bot.odoo.gateway import OdooGateway
 from bot.odoo.transport import OdooCredentials, make_transport
 from bot.outbox import Outbox, OutboxRelay
-from bot.process import ProcessProfile, load_profile
+from bot.process import ProcessProfile, ProfileError, load_profile
 from bot.reminders.nags import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL, Nagger
 from bot.reminders.poller import OdooPoller, rebuild_reminders
 from bot.reminders.service import Reminders
-from bot.settings import Mode, Settings
+from bot.settings import Mode, Settings, SettingsError, shown_url
 from bot.store import References, Store, connect_redis
 from bot.timers import Timer, TimerEngine, TimerWorker
 
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 @dataclass
@@ -137,9 +140,48 @@ def timer_handler(services: Services, nagger: Nagger) -> Callable[[Timer], Await
     return handle
 
 
+class CannotStart(Exception):
+    """Redis or Odoo did not answer at start-up, or refused the bot: one line for each, naming the setting to
+    check (app.py prints them, without a traceback)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+async def _reach(settings: Settings, redis: Redis, connecting: Awaitable[OdooGateway]) -> OdooGateway:
+    """Redis and Odoo reached side by side, so that a start-up where both are wrong names both at once."""
+    pinged, gateway = await asyncio.gather(redis.ping(), connecting, return_exceptions=True)
+    problems = []
+    if isinstance(pinged, RedisError | OSError):
+        problems.append(_redis_problem(settings.redis_url or "", pinged))
+    elif isinstance(pinged, BaseException):
+        raise pinged
+    if isinstance(gateway, OdooUnavailable) and settings.odoo.url is not None:
+        problems.append(f"ODOO_URL: {gateway} (is Odoo running there, and is the address right?)")
+    elif isinstance(gateway, OdooError):
+        problems.append(f"Odoo: {gateway}")
+    elif isinstance(gateway, BaseException):
+        raise gateway
+    if problems:
+        raise CannotStart(problems)
+    return gateway
+
+
+def _redis_problem(url: str, error: RedisError | OSError) -> str:
+    shown, said = shown_url(url), str(error).rstrip(".")
+    if isinstance(error, AuthenticationError | ResponseError):  # WRONGPASS, NOAUTH...
+        return f"REDIS_URL: Redis at {shown} refused the bot ({said}); check the user and password in the URL"
+    return (f"REDIS_URL: no answer from Redis at {shown} ({said}); "
+            "is redis-server running there, and is the address right?")
+
+
 def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
     app = web.Application()
-    profile = load_profile(settings.process_profile)  # a bad profile stops start-up before anything runs
+    try:
+        profile = load_profile(settings.process_profile)  # a bad profile stops start-up before anything runs
+    except ProfileError as error:
+        raise SettingsError(f"PROCESS_PROFILE: {error}") from None
 
     async def runtime(app: web.Application) -> AsyncIterator[None]:
         give_bot_connector_threads()
@@ -154,8 +196,8 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
             transport = make_transport(settings.odoo.protocol, session,  # type: ignore[arg-type]
                                        OdooCredentials(odoo_url, settings.odoo.db, settings.odoo.login,
                                                        settings.odoo.api_key), timeout=settings.odoo.timeout)
-            gateway = await OdooGateway.connect(transport, profile, base_url=odoo_url,
-                                                configured_profile=settings.odoo.profile)
+            gateway = await _reach(settings, redis, OdooGateway.connect(
+                transport, profile, base_url=odoo_url, configured_profile=settings.odoo.profile))
             store = Store(redis)
             references = References(store)
             engine = TimerEngine(redis, prefix=store.key("timers"), lease=timedelta(seconds=settings.timer_lease))
@@ -193,7 +235,11 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     if settings.mode is not Mode.PRODUCTION and not settings.auth_enabled:
-        logger.warning("AUTHENTICATION IS OFF (%s mode): any local client can talk to this bot", settings.mode)
+        who = ("any local client" if settings.host in LOOPBACK
+               else "anyone who can reach this machine" if settings.host in ("0.0.0.0", "::")
+               else f"anyone who can reach {settings.host}")
+        logger.warning("AUTHENTICATION IS OFF (%s mode): %s can talk to this bot on port %d", settings.mode, who,
+                       settings.port)
     return app
 
 

@@ -6,11 +6,15 @@ expected (`SettingsError`). Secrets are kept out of `repr()` so they never reach
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.i18n import either
+from bot.logs import SHORTEST_SECRET
 
 
 class Mode(StrEnum):
@@ -26,6 +30,9 @@ class SettingsError(ValueError):
 ODOO_PROTOCOLS = ("xmlrpc", "jsonrpc", "json2")
 ODOO_PROFILES = ("auto", "helpdesk", "helpdesk_mgmt", "project")
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+ODOO_URL_FORMS = ("https://odoo.example.com", "http://localhost:8069")
+REDIS_URL_FORMS = ("redis://localhost:6379/0", "rediss://:password@redis.example.com:6380/0",
+                   "unix:///run/redis/redis.sock")
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,7 @@ class Settings:
     mode: Mode
     odoo: OdooSettings
     port: int = 3978
-    host: str = "0.0.0.0"
+    host: str = "127.0.0.1"  # HOST; load_settings: every interface in production (a container's port), else this
     app_id: str = ""
     app_password: str = field(default="", repr=False)
     app_tenant_id: str = ""
@@ -63,14 +70,34 @@ class Settings:
         return bool(self.app_id)
 
     @property
+    def named_secrets(self) -> tuple[tuple[str, str], ...]:
+        """Each secret that is set, with the setting it came from: the Odoo API key, the app password, a
+        password in REDIS_URL."""
+        redis_passwords = _url_passwords(self.redis_url) if self.redis_url else ()
+        named = (("ODOO_API_KEY", self.odoo.api_key), ("MICROSOFT_APP_PASSWORD", self.app_password),
+                 *(("REDIS_URL", password) for password in redis_passwords))
+        return tuple((name, secret) for name, secret in named if secret)
+
+    @property
     def secrets(self) -> tuple[str, ...]:
-        """What must never appear in a log: the Odoo API key, the app password, a password in REDIS_URL."""
-        redis_password = urlparse(self.redis_url).password if self.redis_url else None
-        return tuple(secret for secret in (self.odoo.api_key, self.app_password, redis_password) if secret)
+        """What must never appear in a log."""
+        return tuple(secret for _, secret in self.named_secrets)
 
     @property
     def uses_sandbox_odoo(self) -> bool:
         return self.odoo.url is None
+
+
+def _url_passwords(url: str) -> tuple[str, ...]:
+    """The passwords a URL carries: `redis://:pw@host`, or `?password=pw` (the way of unix:// URLs)."""
+    parsed = urlparse(url)
+    return tuple(p for p in (parsed.password, *parse_qs(parsed.query).get("password", ())) if p)
+
+
+def shown_url(url: str) -> str:
+    """The URL as it may be printed or logged: any password in it (`user:password@`, `?password=`) replaced by
+    `***`, in a malformed URL too."""
+    return re.sub(r"([?&]password=)[^&#]*", r"\1***", re.sub(r":[^@/]*@", ":***@", url))
 
 
 def _port(env: Mapping[str, str]) -> int:
@@ -81,26 +108,33 @@ def _port(env: Mapping[str, str]) -> int:
 
 
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
-    value = env.get(name, "") or default
+    value = env.get(name, "").strip() or default
     if value not in choices:
         raise SettingsError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
     return value
 
 
-def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+def _url(env: Mapping[str, str], name: str, examples: tuple[str, ...]) -> str | None:
+    """The URL in `name`, with one of the schemes of `examples`; a unix:// one names a socket's absolute path
+    (unix:///run/redis/redis.sock), the others a host."""
     value = env.get(name, "").strip()
     if not value:
         return None
     parsed = urlparse(value)
-    if parsed.scheme not in schemes or not parsed.netloc:
-        raise SettingsError(f"{name}: expected a {'/'.join(schemes)} URL like {schemes[0]}://host, got {value!r}")
+    schemes = {urlparse(example).scheme for example in examples}
+    if parsed.scheme == "unix":
+        fits = parsed.path.startswith("/") and not parsed.hostname
+    else:
+        fits = bool(parsed.netloc)
+    if parsed.scheme not in schemes or not fits:
+        raise SettingsError(f"{name}: expected a URL like {either(examples)}, got {shown_url(value)!r}")
     return value.rstrip("/")
 
 
 def _odoo(env: Mapping[str, str], mode: Mode) -> OdooSettings:
     protocol = _choice(env, "ODOO_PROTOCOL", ODOO_PROTOCOLS, "xmlrpc")
     profile = _choice(env, "ODOO_PROFILE", ODOO_PROFILES, "auto")
-    url = None if mode is Mode.DEMO else _url(env, "ODOO_URL", ("https", "http"))
+    url = None if mode is Mode.DEMO else _url(env, "ODOO_URL", ODOO_URL_FORMS)
     if url is None:
         if mode is Mode.PRODUCTION:
             raise SettingsError("ODOO_URL: expected the address of your Odoo server, e.g. https://odoo.example.com")
@@ -156,15 +190,15 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.PRODUCTION) -> Setti
     tenant = env.get("MICROSOFT_APP_TENANT_ID", "").strip()
     if app_type == "SingleTenant" and not tenant:
         raise SettingsError("MICROSOFT_APP_TENANT_ID: required when MICROSOFT_APP_TYPE is SingleTenant")
-    redis_url = None if mode is Mode.DEMO else _url(env, "REDIS_URL", ("redis", "rediss", "unix"))
+    redis_url = None if mode is Mode.DEMO else _url(env, "REDIS_URL", REDIS_URL_FORMS)
     if redis_url is None and mode is Mode.PRODUCTION:
         raise SettingsError("REDIS_URL: required in production, e.g. redis://localhost:6379/0 "
                             "(use --dev or --demo for an in-process stand-in)")
-    return Settings(
+    settings = Settings(
         mode=mode,
         odoo=_odoo(env, mode),
         port=_port(env),
-        host=env.get("HOST", "0.0.0.0"),
+        host=env.get("HOST", "").strip() or ("0.0.0.0" if mode is Mode.PRODUCTION else "127.0.0.1"),
         app_id=app_id if mode is not Mode.DEMO else "",
         app_password=app_password if mode is not Mode.DEMO else "",
         app_tenant_id=tenant,
@@ -177,3 +211,17 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.PRODUCTION) -> Setti
         redis_timeout=_seconds(env, "REDIS_TIMEOUT_SECONDS", 2.0),
         timer_lease=_seconds(env, "TIMER_LEASE_SECONDS", 60.0),
     )
+    if mode is Mode.PRODUCTION:
+        _long_secrets(settings)
+    return settings
+
+
+def _long_secrets(settings: Settings) -> None:
+    """Production's secrets are at least SHORTEST_SECRET characters long: a short one is easy to guess, and the
+    logs hide it only where it is a word of its own (bot.logs). Dev takes one, e.g. a local Odoo's password."""
+    for name, secret in settings.named_secrets:
+        if len(secret) < SHORTEST_SECRET:
+            what = "the password in it" if name == "REDIS_URL" else "the secret"
+            raise SettingsError(f"{name}: {what} is {len(secret)} characters long; production needs at least "
+                                f"{SHORTEST_SECRET} characters (harder to guess, and hidden from every log line); "
+                                "--dev takes a shorter one")

@@ -72,9 +72,10 @@ def connect_redis(url: str | None, *, timeout: float = REDIS_TIMEOUT_SECONDS) ->
     within `timeout` fails at once, and is not re-sent: Redis is hung or cut off, and whoever waits should
     hear so. Idle connections are checked before use."""
     if url:
+        tcp = {} if url.startswith("unix:") else {"socket_keepalive": True}  # a unix socket has no keepalive
         return Redis.from_url(url, decode_responses=True, socket_timeout=timeout, socket_connect_timeout=timeout,
-                              socket_keepalive=True, health_check_interval=HEALTH_CHECK_SECONDS,
-                              retry=Reconnecting(), retry_on_error=[RedisConnectionError])
+                              health_check_interval=HEALTH_CHECK_SECONDS, retry=Reconnecting(),
+                              retry_on_error=[RedisConnectionError], **tcp)
     from fakeredis import FakeAsyncRedis
 
     logger.warning("REDIS_URL is not set: using an in-process Redis stand-in; nothing persists across restarts")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
@@ -12,9 +15,10 @@ from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
 from bot.server import RUNTIME, create_app
+from bot.settings import Mode, load_settings
 from tests.conftest import FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub
-from tests.support.redis_server import free_port
+from tests.support.redis_server import free_port, unix_socket_redis
 from tests.support.teams import TeamsClient, TeamsUser, card_text
 
 ALEX = TeamsUser("29:alex", "Alex Wilber", "alexw@example.com")  # the Agents Playground's default user
@@ -68,12 +72,14 @@ async def test_liveness_fails_when_a_background_loop_ends(redis: Redis, redis_ur
 
 
 async def _run_app(*args: str, env: dict[str, str]) -> tuple[int, str]:
-    """Run app.py until it exits by itself; its exit code and stderr."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "app.py", *args, cwd=ROOT, env={"PATH": os.environ.get("PATH", ""), **env},
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
-    async with asyncio.timeout(60):
-        _, err = await process.communicate()
+    """Run app.py until it exits by itself; its exit code and stderr. It runs in an empty folder: a developer's
+    .env (which app.py reads from the current folder) stays out of the test."""
+    with tempfile.TemporaryDirectory() as empty:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(ROOT / "app.py"), *args, cwd=empty, env={"PATH": os.environ.get("PATH", ""), **env},
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        async with asyncio.timeout(60):
+            _, err = await process.communicate()
     return process.returncode or 0, err.decode()
 
 
@@ -86,13 +92,57 @@ async def test_a_wrong_odoo_key_stops_start_up_with_one_line(sandbox: RunningSan
     assert "wrong-key" not in err
 
 
+async def test_redis_on_a_unix_socket() -> None:
+    """REDIS_URL=unix:///path/redis.sock: a redis-server listening on a unix socket only."""
+    with unix_socket_redis() as url:
+        settings = load_settings({"REDIS_URL": url}, Mode.DEV)
+        assert settings.redis_url == url
+        server = TestServer(create_app(replace(settings, background_tasks=False)), host="127.0.0.1")
+        await server.start_server()
+        try:
+            async with aiohttp.ClientSession() as session, session.get(server.make_url("/readyz")) as response:
+                assert (await response.json())["redis"] is True
+            await server.app[RUNTIME].services.store.redis.set("ticketbot:probe", "1")
+            async with Redis.from_url(url, decode_responses=True) as direct:
+                assert await direct.get("ticketbot:probe") == "1"  # the bot's keys are in that server
+        finally:
+            await server.close()
+
+
+def _log_line(line: str) -> bool:
+    return bool(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (INFO|WARNING) ", line))
+
+
+async def test_an_unreachable_redis_stops_start_up_with_one_line_naming_redis_url() -> None:
+    """Nothing listens on the port: one line naming REDIS_URL and the address tried (its password masked),
+    no traceback."""
+    redis_port = free_port()
+    code, err = await _run_app("--dev", env={"REDIS_URL": f"redis://:r3dis-pw@127.0.0.1:{redis_port}/0",
+                                             "PORT": str(free_port())})
+    assert code == 1
+    [said] = [line for line in err.splitlines() if not _log_line(line)]
+    assert said.startswith(f"cannot start: REDIS_URL: no answer from Redis at redis://:***@127.0.0.1:{redis_port}/0 ")
+    assert "r3dis-pw" not in err
+
+
+async def test_unreachable_redis_and_odoo_are_both_named_at_start_up() -> None:
+    redis_port, odoo_port = free_port(), free_port()
+    code, err = await _run_app("--dev", env={
+        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "ODOO_URL": f"http://127.0.0.1:{odoo_port}",
+        "ODOO_DB": "helpdesk", "ODOO_LOGIN": "admin", "ODOO_API_KEY": "test-api-key", "PORT": str(free_port())})
+    assert code == 1
+    redis_line, odoo_line = [line for line in err.splitlines() if not _log_line(line)]
+    assert redis_line.startswith(f"cannot start: REDIS_URL: no answer from Redis at redis://127.0.0.1:{redis_port}/0 ")
+    assert odoo_line.startswith(f"cannot start: ODOO_URL: cannot reach Odoo at http://127.0.0.1:{odoo_port}")
+
+
 async def test_demo_starts_with_nothing_installed_and_escalates(
-        connector: tuple[ConnectorStub, str]) -> None:
+        connector: tuple[ConnectorStub, str], tmp_path: Path) -> None:
     """`app.py --demo` (in-process Redis stand-in, built-in sandbox Odoo), driven as the Agents
     Playground's default user: a channel registered, a seeded ticket escalated, the card acknowledged."""
     port = free_port()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "app.py", "--demo", cwd=ROOT,
+        sys.executable, str(ROOT / "app.py"), "--demo", cwd=tmp_path,  # no developer's .env
         env={"PATH": os.environ.get("PATH", ""), "PORT": str(port)},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     assert process.stdout is not None

@@ -48,8 +48,8 @@ async def start_replica(name: str, redis_url: str, sandbox: RunningSandbox, logs
            "ODOO_LOGIN": "admin", "ODOO_API_KEY": "test-api-key", "REDIS_URL": redis_url,
            "TIMER_LEASE_SECONDS": str(LEASE_SECONDS), "ODOO_POLL_SECONDS": "3600", "PORT": str(free_port())}
     with log.open("wb") as out:  # a file, not a pipe: a chatty replica never blocks on a full pipe
-        process = await asyncio.create_subprocess_exec(sys.executable, "app.py", "--dev", "--worker-only", cwd=ROOT,
-                                                       env=env, stdout=out, stderr=out)
+        process = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "app.py"), "--dev", "--worker-only",
+                                                       cwd=logs, env=env, stdout=out, stderr=out)  # no .env there
     deadline = time.monotonic() + 60
     while "reminders worker running" not in log.read_text(errors="replace"):
         if process.returncode is not None or time.monotonic() > deadline:

@@ -136,6 +136,18 @@ def test_secrets_and_personal_data_are_taken_out_of_messages_and_tracebacks(json
     assert "RuntimeError: login with [secret] for [e-mail hidden] failed, call [phone hidden]" in written  # traceback
 
 
+def test_a_short_secret_is_hidden_only_where_it_is_a_word_of_its_own() -> None:
+    """`mgmt` as ODOO_API_KEY (dev only: production refuses a secret that short) does not eat into helpdesk_mgmt."""
+    out = io.StringIO()
+    logger = logging.getLogger("tests.logs.short")
+    logger.addHandler(log_handler(out, json_logs=False, secrets=("mgmt", "odoo-key-123")))
+    logger.warning("profile helpdesk_mgmt (module helpdesk-mgmt2), key mgmt; key=mgmt, 'mgmt'")
+    logger.warning("GET /web?key%3Dodoo-key-123x&db=1")  # a long secret is hidden wherever it is
+    assert out.getvalue().splitlines()[0].endswith(
+        "profile helpdesk_mgmt (module helpdesk-mgmt2), key [secret]; key=[secret], '[secret]'")
+    assert out.getvalue().splitlines()[1].endswith("GET /web?key%3D[secret]x&db=1")
+
+
 def _one_line(message: str) -> str:
     out = io.StringIO()
     log_handler(out, json_logs=True).handle(logging.LogRecord("x", logging.INFO, __file__, 1, message, None, None))
@@ -155,6 +167,8 @@ def test_the_secrets_to_hide_come_from_the_settings() -> None:
                             app_password=APP_PASSWORD)
     assert settings.secrets == (settings.odoo.api_key, APP_PASSWORD, "r3dis-pw")
     assert bot_settings("redis://127.0.0.1:6379/0", "http://odoo:8069").secrets == (settings.odoo.api_key,)
+    unix = bot_settings("unix:///run/redis/redis.sock?db=0&password=r3dis-pw", "http://odoo:8069")  # redis-py's form
+    assert unix.secrets == (settings.odoo.api_key, "r3dis-pw")
 
 
 # ---- whole scenarios ---------------------------------------------------------------------------------------

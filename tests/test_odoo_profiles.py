@@ -16,6 +16,7 @@ from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
 from bot.odoo.transport import OdooCredentials, make_transport
 from bot.process import PROFILES_DIR, load_profile
 from bot.server import RUNTIME, create_app
+from bot.settings import SettingsError
 from tests.conftest import AGENT, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub
 from tests.support.odoo_view import OdooView
@@ -109,9 +110,23 @@ def test_model_profile_detection() -> None:
     assert choose_profile({"helpdesk_mgmt", "project"}, wanted_model="helpdesk.ticket") is HELPDESK_MGMT
     assert choose_profile({"helpdesk", "project"}, wanted_model="helpdesk.ticket") is HELPDESK_ENTERPRISE
     assert choose_profile({"helpdesk_mgmt", "project"}, wanted_model="project.task") is PROJECT_TASK
-    assert choose_profile(set(), wanted_model="helpdesk.ticket", configured="project") is PROJECT_TASK
+    assert choose_profile({"helpdesk_mgmt", "project"}, wanted_model="project.task", configured="project") \
+        is PROJECT_TASK
     with pytest.raises(LookupError, match="install one or set ODOO_PROFILE"):
         choose_profile({"project"}, wanted_model="helpdesk.ticket")
+
+
+def test_an_odoo_profile_that_cannot_fit_names_the_setting() -> None:
+    with pytest.raises(SettingsError) as wrong_model:
+        choose_profile({"helpdesk_mgmt", "project"}, wanted_model="helpdesk.ticket", configured="project")
+    assert str(wrong_model.value) == (
+        "ODOO_PROFILE: 'project' works on project.task, but the process profile (PROCESS_PROFILE) works on "
+        "helpdesk.ticket; set ODOO_PROFILE to auto, helpdesk or helpdesk_mgmt")
+    with pytest.raises(SettingsError) as not_installed:
+        choose_profile({"helpdesk_mgmt", "project"}, wanted_model="helpdesk.ticket", configured="helpdesk")
+    assert str(not_installed.value) == (
+        "ODOO_PROFILE: 'helpdesk' needs the Odoo module helpdesk, which this Odoo does not have installed "
+        "(it has helpdesk_mgmt and project); install it, or set ODOO_PROFILE to auto")
 
 
 async def test_mandatory_fields_block_a_stage_move_until_filled(

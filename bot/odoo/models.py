@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from bot.i18n import either, joined
 from bot.process import KanbanState, Stage
+from bot.settings import SettingsError
 
 
 def _frozen(values: dict[str, str]) -> Mapping[str, str]:
@@ -107,9 +109,22 @@ DETECTION_ORDER = (HELPDESK_ENTERPRISE, HELPDESK_MGMT, PROJECT_TASK)
 
 
 def choose_profile(installed_modules: set[str], *, wanted_model: str, configured: str = "auto") -> ModelProfile:
-    """The profile named in the settings, or the first installed one serving the process's model."""
+    """The profile named in the settings (ODOO_PROFILE), or the first installed one serving the process's model.
+
+    A named one must serve the process's model and have its module installed: else SettingsError naming it."""
     if configured != "auto":
-        return PROFILES[configured]
+        chosen = PROFILES[configured]
+        if chosen.model != wanted_model:
+            fitting = [key for key, profile in PROFILES.items() if profile.model == wanted_model]
+            raise SettingsError(
+                f"ODOO_PROFILE: {configured!r} works on {chosen.model}, but the process profile (PROCESS_PROFILE) "
+                f"works on {wanted_model}; set ODOO_PROFILE to {either(['auto', *fitting])}")
+        if chosen.module not in installed_modules:
+            has = f" (it has {joined(sorted(installed_modules))})" if installed_modules else ""
+            raise SettingsError(
+                f"ODOO_PROFILE: {configured!r} needs the Odoo module {chosen.module}, which this Odoo does not have "
+                f"installed{has}; install it, or set ODOO_PROFILE to auto")
+        return chosen
     for profile in DETECTION_ORDER:
         if profile.module in installed_modules and profile.model == wanted_model:
             return profile

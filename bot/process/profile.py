@@ -299,18 +299,13 @@ def available_profiles() -> tuple[str, ...]:
 def load_profile(name_or_path: str | PathLike[str] = DEFAULT_PROFILE) -> ProcessProfile:
     """Load and validate a profile by name (``mindx``, ``tmf``, ``odoo-ps``) or from a YAML file."""
     text_or_path = fspath(name_or_path)
-    if re.fullmatch(r"[a-z0-9][a-z0-9_-]*", text_or_path):
-        path = PROFILES_DIR / f"{text_or_path}.yaml"
-        source = f"profiles/{text_or_path}.yaml"
-        if not path.is_file():
-            shipped = ", ".join(available_profiles()) or "none"
-            raise ProfileError(
-                f"unknown process profile {text_or_path!r} "
-                f"(shipped: {shipped}; or give the path of a YAML file)"
-            )
+    if re.fullmatch(r"[a-z0-9][a-z0-9_-]*", text_or_path):  # a shipped profile's name
+        path, source = PROFILES_DIR / f"{text_or_path}.yaml", f"profiles/{text_or_path}.yaml"
     else:
-        path = Path(text_or_path)
-        source = text_or_path
+        path, source = Path(text_or_path), text_or_path
+    if not path.is_file() and re.fullmatch(r"[\w-]+", text_or_path):  # a name (no '/' nor '.'), not a path
+        raise ProfileError(f"no profile {text_or_path!r} (choose {', '.join(available_profiles())} "
+                           "or a path to a YAML file)")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:

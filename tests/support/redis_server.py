@@ -1,5 +1,5 @@
-"""A real redis-server (the Debian package) on a free loopback port: one for the test session, and
-restartable ones (same port, new process; with or without an append-only file) for the fault tests."""
+"""A real redis-server (the Debian package) on a free loopback port: one for the test session, one on a unix
+socket, and restartable ones (same port, new process; with or without an append-only file) for the fault tests."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,19 +35,33 @@ def _real_clock_env() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if name != "LD_PRELOAD"}
 
 
-def _wait_until_ready(process: subprocess.Popen[bytes], port: int) -> None:
+def _connect(address: int | str) -> socket.socket:
+    """A connection to a port on the loopback, or to a unix socket (a path)."""
+    if isinstance(address, int):
+        return socket.create_connection(("127.0.0.1", address), timeout=0.2)
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.settimeout(0.2)
+    try:
+        conn.connect(address)
+    except OSError:
+        conn.close()
+        raise
+    return conn
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], address: int | str) -> None:
     """Until the server answers PING (it has loaded its data by then: Redis answers -LOADING before)."""
     deadline = time.monotonic() + 10
     while True:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
+            with _connect(address) as conn:
                 conn.sendall(b"PING\r\n")
                 if conn.recv(16).startswith(b"+PONG"):
                     return
         except OSError:
             pass
         if time.monotonic() > deadline or process.poll() is not None:
-            raise RuntimeError(f"redis-server did not start on port {port}")
+            raise RuntimeError(f"redis-server did not start on {address}")
         time.sleep(0.05)
 
 
@@ -65,6 +80,26 @@ def redis_server(workdir: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@contextmanager
+def unix_socket_redis() -> Iterator[str]:
+    """A redis-server listening on a unix socket only (no TCP port); its URL, unix:///.../redis.sock. The socket
+    is in a short temporary folder of its own: a socket's path may not be longer than 107 bytes."""
+    binary = _binary()
+    with tempfile.TemporaryDirectory(prefix="redis-") as workdir:
+        path = str(Path(workdir) / "redis.sock")
+        process = subprocess.Popen(
+            [binary, "--port", "0", "--unixsocket", path, "--unixsocketperm", "700", "--save", "",
+             "--appendonly", "no", "--dir", workdir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=_real_clock_env(),
+        )
+        try:
+            _wait_until_ready(process, path)
+            yield f"unix://{path}"
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 class RestartableRedis:
