@@ -116,7 +116,7 @@ async def _create_group(transport: OdooTransport, change: CreateGroup) -> str:
                         "> External Identifiers > New, model res.groups) instead of running setup-odoo again"
                         ) from error
     return (f"created the group {change.name!r} (id {group_id}) with the external id {change.xmlid}: add the "
-            "managers to it in Odoo (Settings > Users & Companies > Groups)")
+            f"managers to it in Odoo (debug mode: Settings > Users & Companies > Groups > {change.name}, tab Users)")
 
 
 async def apply_plan(transport: OdooTransport, plan: Plan, out: TextIO) -> bool:
