@@ -1,4 +1,5 @@
-"""Entry point: `python app.py` (production), `--dev` (no auth), `--demo` (everything embedded)."""
+"""Entry point: `python app.py` (production), `--dev` (no auth), `--demo` (everything embedded), and
+`python app.py setup-odoo [--apply]` (check Odoo against the process profile; create what is missing)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from dotenv import load_dotenv
 
 from bot.logs import configure_logging
 from bot.odoo.errors import OdooError
+from bot.odoo.setup import setup_odoo
+from bot.process import ProfileError, load_profile
 from bot.server import RUNTIME, CannotStart, create_app
-from bot.settings import Mode, Settings, SettingsError, load_settings
+from bot.settings import Mode, Settings, SettingsError, load_odoo_settings, load_settings, process_profile_name
 
 logger = logging.getLogger("ticketbot")
 
@@ -37,7 +40,31 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                        "the six scenarios, in-process Redis, no Azure")
     parser.add_argument("--worker-only", action="store_true", help="run the reminders (timer worker and Odoo "
                         "poller) without the web server, e.g. as a separate replica")
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="[setup-odoo]")
+    setup = commands.add_parser(
+        "setup-odoo", help="check that Odoo has what the process profile needs (stages, the managers' group, the "
+        "bot user's rights) and print what is missing; exit code 1 when something is",
+        description="Check the Odoo of ODOO_URL (as ODOO_LOGIN) against PROCESS_PROFILE. It never renames, changes "
+        "or deletes anything in Odoo; running it twice is safe.")
+    setup.add_argument("--apply", action="store_true", help="create what is missing (stages in the profile's "
+                       "order, the class tags, the managers' group with its external id) and say what it did")
     return parser.parse_args(argv)
+
+
+def setup_command(apply: bool) -> int:
+    """`python app.py setup-odoo [--apply]`; 0 when Odoo is ready for the process profile."""
+    configure_logging(json_logs=False)
+    try:
+        odoo = load_odoo_settings(os.environ)
+        configure_logging(json_logs=False, secrets=(odoo.api_key,))
+        profile = load_profile(process_profile_name(os.environ))
+        return asyncio.run(setup_odoo(odoo, profile, apply=apply, out=sys.stdout))
+    except (SettingsError, ProfileError) as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    except OdooError as error:
+        print(f"cannot check Odoo: {error}", file=sys.stderr)
+        return 1
 
 
 async def serve(settings: Settings, *, web_server: bool = True) -> None:
@@ -73,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     mode = Mode.DEMO if args.demo else Mode.DEV if args.dev else Mode.PRODUCTION
     configure_logging(json_logs=mode is Mode.PRODUCTION)
     read_dotenv()
+    if args.command == "setup-odoo":
+        return setup_command(args.apply)
     try:
         settings = load_settings(os.environ, mode)
         configure_logging(json_logs=mode is Mode.PRODUCTION, secrets=settings.secrets)

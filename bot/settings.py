@@ -177,6 +177,16 @@ def _timezone(env: Mapping[str, str]) -> str:
     return name
 
 
+def load_odoo_settings(env: Mapping[str, str]) -> OdooSettings:
+    """The Odoo settings alone, ODOO_URL required (`setup-odoo` needs neither Teams nor Redis)."""
+    return _odoo(env, Mode.PRODUCTION)
+
+
+def process_profile_name(env: Mapping[str, str]) -> str:
+    """PROCESS_PROFILE: a shipped profile's name or a YAML file (mindx when unset)."""
+    return env.get("PROCESS_PROFILE", "").strip() or "mindx"
+
+
 def load_settings(env: Mapping[str, str], mode: Mode = Mode.PRODUCTION) -> Settings:
     """Build the settings for `mode` from `env`, or raise SettingsError naming the bad setting."""
     app_id = env.get("MICROSOFT_APP_ID", "").strip()
@@ -204,7 +214,7 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.PRODUCTION) -> Setti
         app_tenant_id=tenant,
         app_type=app_type,
         redis_url=redis_url,
-        process_profile=env.get("PROCESS_PROFILE", "").strip() or "mindx",
+        process_profile=process_profile_name(env),
         timezone=_timezone(env),
         turn_lease=_seconds(env, "TURN_LEASE_SECONDS", 10.0),
         poll_interval=_seconds(env, "ODOO_POLL_SECONDS", 30.0),

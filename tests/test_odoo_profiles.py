@@ -102,7 +102,7 @@ async def test_a_missing_stage_is_reported_at_start_up(sandbox: RunningSandbox) 
     sandbox.odoo.call(2, "helpdesk.ticket.stage", "unlink", [[solved]], {})
     async with aiohttp.ClientSession() as session:
         transport = make_transport("xmlrpc", session, OdooCredentials(sandbox.url, "helpdesk", "admin", "test-api-key"))
-        with pytest.raises(OdooSetupError, match=r"no stage named 'Solved'.*'mindx' process profile"):
+        with pytest.raises(OdooSetupError, match=r"no stage named 'Solved'.*setup-odoo --apply.*'mindx' process"):
             await OdooGateway.connect(transport, load_profile("mindx"), base_url=sandbox.url)
 
 

@@ -421,6 +421,38 @@ def test_access_for_users_without_rights_and_portal_users() -> None:
     assert call(sb, "res.users", "read", [portal], fields=["share"])[0]["share"] is True
 
 
+def test_configuration_access_follows_the_modules_access_lists() -> None:
+    """helpdesk_mgmt: stages and tags are a Helpdesk Manager's to change; base: groups are Access Rights' to create,
+    external ids Access Rights' even to read, unique per module; check_access_rights answers as the ACLs do."""
+    sb = OdooSandbox()
+    agent = sb.add_user("Agent", "agent@x.com", "agent@x.com", groups=("helpdesk_user",))
+    only_managers = r"(?s)create 'Helpdesk Ticket Stage'.*\n\t- Helpdesk/Helpdesk Manager\n\n"
+    with pytest.raises(OdooFault, match=only_managers) as denied:
+        sb.call(agent, "helpdesk.ticket.stage", "create", [{"name": "Solved"}])
+    assert denied.value.faultCode == 4
+    assert sb.call(agent, "helpdesk.ticket.stage", "search_count", [[]]) == 6
+    with pytest.raises(OdooFault, match=r"(?s)not allowed to create 'Access Groups' \(res.groups\).*Access Rights"):
+        sb.call(agent, "res.groups", "create", [{"name": "Support Manager"}])
+    with pytest.raises(OdooFault, match=r"(?s)not allowed to access 'Model Data' \(ir.model.data\).*Access Rights"):
+        sb.call(agent, "ir.model.data", "search_read", [[]], {"fields": ["name"]})
+    rights = {(model, operation): sb.call(agent, model, "check_access_rights", [operation], {"raise_exception": False})
+              for model, operation in (("helpdesk.ticket", "write"), ("helpdesk.ticket.stage", "read"),
+                                       ("helpdesk.ticket.stage", "create"), ("ir.model.data", "read"))}
+    assert rights == {("helpdesk.ticket", "write"): True, ("helpdesk.ticket.stage", "read"): True,
+                      ("helpdesk.ticket.stage", "create"): False, ("ir.model.data", "read"): False}
+    with pytest.raises(OdooFault, match="You are not allowed to create 'Helpdesk Ticket Stage'"):
+        sb.call(agent, "helpdesk.ticket.stage", "check_access_rights", ["create"])
+    with pytest.raises(OdooFault, match="AssertionError: Invalid access mode"):
+        call(sb, "helpdesk.ticket", "check_access_rights", "delete")
+    group = call(sb, "res.groups", "create", {"name": "Support Manager"})
+    data = {"module": "mindx_support", "name": "group_support_manager", "model": "res.groups", "res_id": group}
+    call(sb, "ir.model.data", "create", data)
+    assert sb.store.xmlids["mindx_support.group_support_manager"] == ("res.groups", group)
+    with pytest.raises(OdooFault, match=r'unique constraint "ir_model_data_module_name_uniq_index"') as twice:
+        call(sb, "ir.model.data", "create", data)
+    assert twice.value.faultCode == 2
+
+
 def test_calls_are_counted() -> None:
     sb = OdooSandbox()
     ticket(sb)

@@ -271,6 +271,24 @@ def test_odoo_ps_profile() -> None:
 # --- loading details -----------------------------------------------------------------------------
 
 
+def test_the_stages_a_profile_needs_in_odoo() -> None:
+    """One list, used by the start-up check and setup-odoo: each Odoo stage once, in lifecycle order, closing when
+    a done or cancelled stage maps to it (TMF resolves into Done, so Done serves both and closes)."""
+    def needed(name: str) -> list[tuple[str, bool]]:
+        return [(stage.name, stage.closing) for stage in load_profile(name).needed_stages()]
+
+    assert needed("mindx") == [("New", False), ("In Progress", False), ("On Hold", False), ("Awaiting", False),
+                               ("Solved", False), ("Done", True), ("Cancelled", True)]
+    assert needed("tmf") == [("New", False), ("1st line", False), ("3rd line", False), ("Done", True),
+                             ("Canceled", True)]
+    [_, development, *_] = load_profile("odoo-ps").needed_stages()
+    assert development.serves == (Stage.IN_PROGRESS, Stage.ON_HOLD, Stage.WAITING_CUSTOMER)
+    mindx = load_profile("mindx")
+    assert [s.name for s in mindx.missing_stages(["New", "In Progress", "Awaiting", "Done", "Rejected"])] == [
+        "On Hold", "Solved", "Cancelled"]
+    assert mindx.class_tags() == ("standard", "priority", "expedite", "fixed-deadline")
+
+
 def test_base_profile_is_valid_and_defaults_apply() -> None:
     profile = parse_profile(BASE, "base.yaml")
     assert isinstance(profile, ProcessProfile)

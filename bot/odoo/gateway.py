@@ -120,31 +120,23 @@ class OdooGateway:
                       configured_profile: str = "auto") -> OdooGateway:
         """Log in, pick the model profile, load stages/tags/users, and check the process fits."""
         uid = await transport.authenticate()
-        modules = await transport.execute_kw(
-            "ir.module.module", "search_read",
-            [[["name", "in", ["helpdesk", "helpdesk_mgmt", "project"]], ["state", "=", "installed"]]],
-            {"fields": ["name"]})
-        try:
-            model = choose_profile({m["name"] for m in modules}, wanted_model=process.model,
-                                   configured=configured_profile)
-        except LookupError as error:
-            raise OdooSetupError(str(error)) from error
+        model = await detect_model(transport, process, configured_profile)
         stage_fields = ["name", "sequence", *([model.stage_closed_field] if model.stage_closed_field else []),
                         *(["project_ids"] if model.project_field else [])]
-        stages = await transport.execute_kw(model.stage_model, "search_read", [_stage_domain(model)],
+        stages = await transport.execute_kw(model.stage_model, "search_read", [model.stage_domain()],
                                             {"fields": stage_fields, "order": "sequence, id"})
-        missing = sorted({name for name in process.stages.values()} - {s["name"] for s in stages})
+        missing = process.missing_stages(s["name"] for s in stages)
         if missing:
             raise OdooSetupError(
-                f"Odoo has no stage named {', '.join(repr(m) for m in missing)} on {model.stage_model}; "
-                f"create it in Odoo or change the stage names in the '{process.name}' process profile")
+                f"Odoo has no stage named {', '.join(repr(m.name) for m in missing)} on {model.stage_model}; "
+                "create it with `python app.py setup-odoo --apply` (or in Odoo), or change the stage names in the "
+                f"'{process.name}' process profile")
         tags = {t["name"]: t["id"] for t in await transport.execute_kw(model.tag_model, "search_read", [[]],
                                                                          {"fields": ["name"]})}
-        for service_class in process.classes.values():
-            if service_class.tag not in tags:
-                tags[service_class.tag] = await transport.execute_kw(model.tag_model, "create",
-                                                                     [{"name": service_class.tag}])
-                logger.info("created the Odoo tag %r for the class of service", service_class.tag)
+        for tag in process.class_tags():
+            if tag not in tags:
+                tags[tag] = await transport.execute_kw(model.tag_model, "create", [{"name": tag}])
+                logger.info("created the Odoo tag %r for the class of service", tag)
         users = await _internal_users(transport)
         teams = await _names(transport, model.team_model)
         categories = await _names(transport, model.category_model)
@@ -584,6 +576,19 @@ class OdooGateway:
         return {"helpdesk_mgmt": "closed_date", "helpdesk": "close_date", "project": "date_end"}[self.model.key]
 
 
+async def detect_model(transport: OdooTransport, process: ProcessProfile, configured: str = "auto") -> ModelProfile:
+    """The model profile of this Odoo for the process: the configured one (ODOO_PROFILE), or the first installed
+    module serving the process's model; OdooSetupError when none is installed."""
+    modules = await transport.execute_kw(
+        "ir.module.module", "search_read",
+        [[["name", "in", ["helpdesk", "helpdesk_mgmt", "project"]], ["state", "=", "installed"]]],
+        {"fields": ["name"]})
+    try:
+        return choose_profile({m["name"] for m in modules}, wanted_model=process.model, configured=configured)
+    except LookupError as error:
+        raise OdooSetupError(str(error)) from error
+
+
 @dataclass(frozen=True)
 class _KnownUser:
     user: OdooUser
@@ -649,11 +654,6 @@ def _project_of(stages: list[dict[str, Any]], new_stage: str) -> int | None:
         if stage["name"] == new_stage and stage.get("project_ids"):
             return int(stage["project_ids"][0])
     return None
-
-
-def _stage_domain(model: ModelProfile) -> list[Any]:
-    # project.task.type also holds per-user personal stages; only project stages matter here.
-    return [["user_id", "=", False]] if model.key == "project" else []
 
 
 async def _required_fields(transport: OdooTransport, model: ModelProfile,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 from bot.i18n import either, joined
 from bot.process import KanbanState, Stage
@@ -48,6 +49,12 @@ class ModelProfile:
     kanban_values: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
     closing_values: Mapping[str, str] = field(default_factory=lambda: _frozen({}))  # Stage -> value
     lead_group: str = ""  # xml id of the Odoo group whose members are the team leads (managers)
+    user_group: str = ""  # xml id of the Odoo group that lets a user read, create and update tickets
+    personal_stages: bool = False  # the stage model also holds per-user personal stages (user_id set)
+
+    def stage_domain(self) -> list[Any]:
+        """The domain of the stages tickets move through (project.task.type's personal stages left out)."""
+        return [["user_id", "=", False]] if self.personal_stages else []
 
     def kanban_value(self, stage: Stage, wanted: KanbanState | None) -> str | None:
         """The value to write in `kanban_field` when moving into `stage` (None: leave it alone)."""
@@ -81,7 +88,7 @@ HELPDESK_MGMT = ModelProfile(
     category_model="helpdesk.ticket.category", closed_field="closed",
     priorities=("0", "1", "2", "3"), stage_closed_field="closed",
     kanban_field="kanban_state", kanban_values=_frozen({"normal": "normal", "done": "done", "blocked": "blocked"}),
-    lead_group="helpdesk_mgmt.group_helpdesk_manager",
+    lead_group="helpdesk_mgmt.group_helpdesk_manager", user_group="helpdesk_mgmt.group_helpdesk_user",
 )
 
 HELPDESK_ENTERPRISE = ModelProfile(
@@ -90,7 +97,7 @@ HELPDESK_ENTERPRISE = ModelProfile(
     team_field="team_id", team_model="helpdesk.team", category_field=None, category_model=None, closed_field=None,
     priorities=("0", "1", "2", "3"), stage_closed_field="fold",
     kanban_field="kanban_state", kanban_values=_frozen({"normal": "normal", "done": "done", "blocked": "blocked"}),
-    lead_group="helpdesk.group_helpdesk_manager",
+    lead_group="helpdesk.group_helpdesk_manager", user_group="helpdesk.group_helpdesk_user",
 )
 
 PROJECT_TASK = ModelProfile(
@@ -101,7 +108,7 @@ PROJECT_TASK = ModelProfile(
     kanban_field="state",
     kanban_values=_frozen({"normal": "01_in_progress", "done": "03_approved", "blocked": "02_changes_requested"}),
     closing_values=_frozen({Stage.DONE: "1_done", Stage.CANCELLED: "1_canceled"}),
-    lead_group="project.group_project_manager",
+    lead_group="project.group_project_manager", user_group="project.group_project_user", personal_stages=True,
 )
 
 PROFILES = {p.key: p for p in (HELPDESK_ENTERPRISE, HELPDESK_MGMT, PROJECT_TASK)}

@@ -228,10 +228,11 @@ POSITIONAL_NAMES: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "fields_get": ("allfields", "attributes"),
     "default_get": ("fields_list",),
     "has_group": ("group_ext_id",),
+    "check_access_rights": ("operation", "raise_exception"),
 })
 # Methods called on the model itself; every other method gets its first positional arg as `ids`.
 MODEL_METHODS = frozenset({"create", "search", "search_read", "search_count", "name_search", "name_create",
-                           "find_or_create", "read_group", "fields_get", "default_get"})
+                           "find_or_create", "read_group", "fields_get", "default_get", "check_access_rights"})
 
 
 def json2_body(method: str, args: list[Any], kwargs: dict[str, Any] | None) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from bot.process.durations import DURATION_FORMS, format_duration, parse_duration
 from bot.process.profile import (
+    CLOSING_STAGES,
     DEFAULT_PROFILE,
     PROFILES_DIR,
     Action,
@@ -10,6 +11,7 @@ from bot.process.profile import (
     EscalationTeam,
     FollowUpRule,
     KanbanState,
+    NeededStage,
     OdooModel,
     ProcessProfile,
     ProfileError,
@@ -23,6 +25,7 @@ from bot.process.profile import (
 from bot.process.rules import classify, deadline_checkpoints, priority_for, update_interval
 
 __all__ = [
+    "CLOSING_STAGES",
     "DEFAULT_PROFILE",
     "DURATION_FORMS",
     "PROFILES_DIR",
@@ -32,6 +35,7 @@ __all__ = [
     "EscalationTeam",
     "FollowUpRule",
     "KanbanState",
+    "NeededStage",
     "OdooModel",
     "ProcessProfile",
     "ProfileError",

@@ -190,6 +190,24 @@ def _empty() -> Mapping[Any, Any]:
     return MappingProxyType({})
 
 
+CLOSING_STAGES: Final = frozenset({Stage.DONE, Stage.CANCELLED})
+"""The logical stages that finish a ticket: the Odoo stages they map to must close it (helpdesk_mgmt's
+``closed``, a folded stage elsewhere)."""
+
+
+@dataclass(frozen=True)
+class NeededStage:
+    """An Odoo stage the bot moves tickets into: it must exist in Odoo before the bot starts."""
+
+    name: str
+    serves: tuple[Stage, ...]  # the logical stages mapped to it, in lifecycle order
+
+    @property
+    def closing(self) -> bool:
+        """Tickets in it are finished (done or cancelled), so Odoo must treat the stage as closed."""
+        return any(stage in CLOSING_STAGES for stage in self.serves)
+
+
 @dataclass(frozen=True)
 class ProcessProfile:
     """One team's support process. Build it with :func:`load_profile`, which validates it."""
@@ -239,6 +257,23 @@ class ProcessProfile:
     def stage_name(self, stage: Stage) -> str:
         """The Odoo stage the bot moves a ticket into for a logical stage."""
         return self.stages[stage]
+
+    def needed_stages(self) -> tuple[NeededStage, ...]:
+        """The Odoo stages the process needs, each once, in lifecycle order (new first, done and cancelled
+        last): the one place that says which stages must exist, for the start-up check and ``setup-odoo``."""
+        serving: dict[str, list[Stage]] = {}
+        for stage in Stage:
+            serving.setdefault(self.stages[stage], []).append(stage)
+        return tuple(NeededStage(name, tuple(stages)) for name, stages in serving.items())
+
+    def missing_stages(self, present: Iterable[str]) -> tuple[NeededStage, ...]:
+        """The needed stages whose names are not among ``present`` (the Odoo stages' names)."""
+        have = set(present)
+        return tuple(stage for stage in self.needed_stages() if stage.name not in have)
+
+    def class_tags(self) -> tuple[str, ...]:
+        """The Odoo tags that carry the classes of service (the bot creates a missing one at start-up)."""
+        return tuple(dict.fromkeys(service_class.tag for service_class in self.classes.values()))
 
     def odoo_stage_names(self) -> tuple[str, ...]:
         """Every Odoo stage name the profile knows, mapped ones first, without repeats."""

@@ -132,6 +132,32 @@ def _data_names_its_record(env: Env, row: Row, *rest: Any) -> None:
     env.store.xmlids[f"{row['module']}.{row['name']}"] = (row["model"], int(row["res_id"]))
 
 
+ACCESS_RIGHTS_GROUP = "base.group_erp_manager"  # Administration / Access Rights (implied by Settings)
+ACCESS_RIGHTS_LABEL = "Administration/Access Rights"
+
+
+def _groups_access(env: Env, operation: str, rows: list[Row]) -> None:
+    """res.groups: every internal user reads them; only Access Rights changes them (base's ir.model.access)."""
+    if operation != "read" and not env.has_group(ACCESS_RIGHTS_GROUP):
+        raise faults.acl_denied(operation, "res.groups", "Access Groups", (ACCESS_RIGHTS_LABEL,))
+
+
+def _data_access(env: Env, operation: str, rows: list[Row]) -> None:
+    """ir.model.data: Access Rights only, even to read (base gives internal users no access to it)."""
+    if not env.has_group(ACCESS_RIGHTS_GROUP):
+        raise faults.acl_denied(operation, "ir.model.data", "Model Data", (ACCESS_RIGHTS_LABEL,))
+
+
+def _data_unique(env: Env, vals: dict[str, Any]) -> None:
+    """An external id is unique per module (Odoo's unique index on module and name; PostgreSQL refuses the
+    insert and Odoo answers with the database's message)."""
+    module, name = vals.get("module"), vals.get("name")
+    if any(row["module"] == module and row["name"] == name for row in env.rows("ir.model.data")):
+        raise faults.validation_error(
+            "The operation cannot be completed: duplicate key value violates unique constraint "
+            f'"ir_model_data_module_name_uniq_index"\nDETAIL:  Key (module, name)=({module}, {name}) already exists.\n')
+
+
 def _full_group_name(env: Env, row: Row) -> str:
     category = env.row("ir.module.category", row["category_id"]) if row.get("category_id") else None
     return f"{category['name']} / {row['name']}" if category else row["name"]
@@ -196,7 +222,7 @@ def base_models() -> list[ModelDef]:
         Field("category_id", "many2one", "Application", relation="ir.module.category"),
         Field("implied_ids", "many2many", "Inherits", relation="res.groups"),
         Field("comment", "text", "Comment"),
-    ], order="name", display=_full_group_name)
+    ], order="name", display=_full_group_name, access=_groups_access)
     category = define("ir.module.category", "Application", [
         Field("name", "char", "Name", required=True),
         Field("sequence", "integer", "Sequence"),
@@ -221,7 +247,7 @@ def base_models() -> list[ModelDef]:
         Field("complete_name", "char", "Complete ID", compute=lambda env, row: f"{row['module']}.{row['name']}"),
         Field("noupdate", "boolean", "Non Updatable"),
     ], order="module, model, name", display=lambda env, row: f"{row['module']}.{row['name']}",
-        after_create=[_data_names_its_record])
+        prepare_create=[_data_unique], after_create=[_data_names_its_record], access=_data_access)
     modules = define("ir.module.module", "Module", [
         Field("name", "char", "Technical Name", required=True),
         Field("shortdesc", "char", "Module Name"),

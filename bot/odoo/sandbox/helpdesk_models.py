@@ -26,6 +26,7 @@ TICKET = "helpdesk.ticket"
 PRIORITIES = (("0", "Low"), ("1", "Medium"), ("2", "High"), ("3", "Very High"))
 KANBAN_STATES = (("normal", "Default"), ("done", "Ready for next stage"), ("blocked", "Blocked"))
 HELPDESK_USER_GROUP = "helpdesk_mgmt.group_helpdesk_user_own"  # implied by every helpdesk group
+HELPDESK_MANAGER_GROUP = "helpdesk_mgmt.group_helpdesk_manager"
 GROUP_LABELS = ("Helpdesk/Helpdesk Manager", "Helpdesk/User", "Helpdesk/User: Personal tickets")
 STAGE_FIELD_ID = 2901  # ir.model.fields id of helpdesk.ticket.stage_id in the recorded database
 CLOSING_TEMPLATE_ID = 8
@@ -54,9 +55,11 @@ def _ticket_access(env: Env, operation: str, rows: list[Row]) -> None:
 
 
 def _config_access(model: str, description: str) -> Any:
+    """Stages, teams, tags, categories, channels: every internal user reads them, only a Helpdesk Manager changes
+    them (helpdesk_mgmt's ir.model.access)."""
     def check(env: Env, operation: str, rows: list[Row]) -> None:
-        if operation != "read" and not _is_agent(env):
-            raise faults.acl_denied(operation, model, description, GROUP_LABELS[:2])
+        if operation != "read" and not env.has_group(HELPDESK_MANAGER_GROUP):
+            raise faults.acl_denied(operation, model, description, GROUP_LABELS[:1])
     return check
 
 

@@ -210,6 +210,7 @@ def read(env: Env, model: str, ids: Any, fields: Any = None, load: str = "_class
 def search_rows(env: Env, model: str, domain: Any = None, offset: int = 0, limit: Any = None,
                 order: Any = None) -> list[Row]:
     definition = env.model_def(model)
+    check_access(env, model, "read", [])  # Odoo's _search asks the model's read access first
     matches = compile_domain(env, model, domain or [])
     domain_fields = {str(t[0]).split(".")[0] for t in (domain or []) if isinstance(t, list | tuple) and t}
     active_only = ("active" in definition.fields and env.context.get("active_test", True)
@@ -269,6 +270,23 @@ def exists(env: Env, model: str, ids: list[int]) -> list[int]:
     return [i for i in ids if i in env.store.tables[model]]
 
 
+ACCESS_MODES = ("read", "write", "create", "unlink")
+
+
+def check_access_rights(env: Env, model: str, operation: str, raise_exception: bool = True) -> bool:
+    """Whether the user's groups allow `operation` on the model at all (Odoo 17's ir.model.access check: record
+    rules are not asked); denied, the access fault, or False with raise_exception=False."""
+    if operation not in ACCESS_MODES:
+        raise faults.python_error("AssertionError", "Invalid access mode")
+    try:
+        check_access(env, model, operation, [])
+    except faults.OdooFault:
+        if raise_exception:
+            raise
+        return False
+    return True
+
+
 GENERIC_METHODS: Mapping[str, Method] = MappingProxyType({
     "create": Method(create, False),
     "write": Method(write, True),
@@ -281,9 +299,10 @@ GENERIC_METHODS: Mapping[str, Method] = MappingProxyType({
     "name_create": Method(name_create, False),
     "fields_get": Method(fields_get, False),
     "exists": Method(exists, True),
+    "check_access_rights": Method(check_access_rights, False),
 })
 READ_ONLY_METHODS = frozenset({"read", "search", "search_read", "search_count", "name_search", "fields_get",
-                               "read_group", "exists", "has_group"})
+                               "read_group", "exists", "has_group", "check_access_rights"})
 
 
 def execute(env: Env, model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:

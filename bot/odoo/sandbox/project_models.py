@@ -122,6 +122,15 @@ def _check_task_access(env: Env, operation: str, rows: list[Row]) -> None:
         raise faults.acl_denied(operation, TASK, "Task")
 
 
+def _config_access(model: str, description: str, group: str, labels: tuple[str, ...]) -> Any:
+    """Task stages (a Project User) and tags (a Project Administrator): every internal user reads them, those
+    groups change them (project's ir.model.access)."""
+    def check(env: Env, operation: str, rows: list[Row]) -> None:
+        if operation != "read" and not env.has_group(group):
+            raise faults.acl_denied(operation, model, description, labels)
+    return check
+
+
 def _tag_color(env: Env) -> int:
     return (env.store.next_ids["project.tags"] + 3) % 11 + 1
 
@@ -164,13 +173,15 @@ def project_models() -> list[ModelDef]:
         Field("mail_template_id", "many2one", "Email Template", relation="mail.template"),
         Field("fold", "boolean", "Folded in Kanban"),
         Field("user_id", "many2one", "Stage Owner", relation="res.users"),
-    ], order="sequence, id")
+    ], order="sequence, id", access=_config_access("project.task.type", "Task Stage", "project.group_project_user",
+                                                   ("Project/Administrator", "Project/User")))
     tags = define("project.tags", "Project Tags", [
         Field("name", "char", "Name", required=True),
         Field("color", "integer", "Color", default=_tag_color),
         Field("project_ids", "many2many", "Projects", relation="project.project"),
         Field("task_ids", "many2many", "Tasks", relation=TASK),
-    ], order="name")
+    ], order="name", access=_config_access("project.tags", "Project Tags", "project.group_project_manager",
+                                           ("Project/Administrator",)))
     task = define(TASK, "Task", [
         Field("duration_tracking", "json", "Status time", readonly=True,
               compute=lambda env, row: {str(row["stage_id"]): 0} if row.get("stage_id") else {}),
