@@ -35,7 +35,8 @@ manifest/node_modules/.installed: manifest/package.json manifest/package-lock.js
 	npm ci --prefix manifest --no-audit --no-fund --loglevel=error
 	touch $@
 
-# appPackage.zip for Teams: needs MICROSOFT_APP_ID and BOT_ENDPOINT (TEAMS_APP_ID, APP_VERSION optional).
+# appPackage.zip for Teams: needs MICROSOFT_APP_ID, BOT_ENDPOINT, APP_DEVELOPER_NAME, APP_WEBSITE_URL,
+# APP_PRIVACY_URL and APP_TERMS_URL (TEAMS_APP_ID, APP_VERSION optional).
 package: manifest/node_modules/.installed
 	$(PYTHON) manifest/build.py
 
