@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench redis-server clean package
+.PHONY: demo test lint bench redis-server clean package lock
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,29 @@ $(VENV)/.runtime: requirements.txt
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
+
+# Re-resolves requirements*.txt into the lock files, for Python 3.11 on Linux x86_64 (this project's machines),
+# keeping every pin that still fits; `make lock LOCK_ARGS=--upgrade` moves them all to the newest that fit,
+# `LOCK_ARGS="-P aiohttp"` just one. The dev lock is resolved first and the runtime one within it, so the two
+# agree. pip-tools runs from a throwaway venv: it is no dependency of the bot. Needs PyPI.
+PIP_TOOLS := pip-tools==7.6.2
+LOCK_ARGS :=
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" "$$tools/bin/pip-compile" -q --no-config --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links --no-emit-trusted-host --no-emit-options \
+	$(LOCK_ARGS)
+
+lock:
+	@$(PYTHON) -c 'import platform, sys; sys.exit(sys.version_info[:2] != (3, 11) or sys.platform != "linux" \
+	  or platform.machine() != "x86_64")' || { echo "make lock: the lock files are for Python 3.11 on Linux \
+	x86_64; $(PYTHON) is not (make lock PYTHON=python3.11)" >&2; exit 1; }
+	@tools=$$(mktemp -d) && trap 'rm -rf "$$tools"' EXIT && \
+	  echo "installing $(PIP_TOOLS) into a throwaway venv" && \
+	  $(PYTHON) -m venv "$$tools" && \
+	  "$$tools/bin/pip" install -q --disable-pip-version-check $(PIP_TOOLS) && \
+	  echo "resolving requirements-pip.txt, requirements-dev.txt, requirements.txt" && \
+	  $(PIP_COMPILE) -o requirements-pip.lock requirements-pip.txt && \
+	  $(PIP_COMPILE) -o requirements-dev.lock requirements-dev.txt && \
+	  $(PIP_COMPILE) -c requirements-dev.lock -o requirements.lock requirements.txt
 
 # Debian's redis-server, for the tests (the bot itself only needs REDIS_URL).
 redis-server:
