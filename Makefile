@@ -6,13 +6,19 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint bench redis-server clean package lock
 
-$(VENV)/.runtime: requirements.txt
+# The venv installs from the lock files, every package (the transitive ones too) pinned with its hashes:
+# requirements*.txt say what the bot asks for, `make lock` resolves them into requirements*.lock.
+# pip first: requirements-pip.txt says why.
+PIP_INSTALL := $(PY) -m pip install -q --disable-pip-version-check --require-hashes
+
+$(VENV)/.runtime: requirements-pip.lock requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PIP_INSTALL) -r requirements-pip.lock
+	$(PIP_INSTALL) -r requirements.lock
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.lock
+	$(PIP_INSTALL) -r requirements-dev.lock
 	touch $@
 
 # Re-resolves requirements*.txt into the lock files, for Python 3.11 on Linux x86_64 (this project's machines),
