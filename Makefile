@@ -4,16 +4,45 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test test-clock lint bench redis-server faketime clean package
+.PHONY: demo test test-clock lint bench redis-server faketime clean package lock
 
-$(VENV)/.runtime: requirements.txt
+# The venv installs from the lock files, every package (the transitive ones too) pinned with its hashes:
+# requirements*.txt say what the bot asks for, `make lock` resolves them into requirements*.lock.
+# pip first: requirements-pip.txt says why.
+PIP_INSTALL := $(PY) -m pip install -q --disable-pip-version-check --require-hashes
+
+$(VENV)/.runtime: requirements-pip.lock requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PIP_INSTALL) -r requirements-pip.lock
+	$(PIP_INSTALL) -r requirements.lock
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.lock
+	$(PIP_INSTALL) -r requirements-dev.lock
 	touch $@
+
+# Re-resolves requirements*.txt into the lock files, for Python 3.11 on Linux x86_64 (this project's machines),
+# keeping every pin that still fits; `make lock LOCK_ARGS=--upgrade` moves them all to the newest that fit,
+# `LOCK_ARGS="-P aiohttp"` just one. The dev lock is resolved first and the runtime one within it, so the two
+# agree. pip-tools runs from a throwaway venv: it is no dependency of the bot. Needs PyPI.
+PIP_TOOLS := pip-tools==7.6.2
+LOCK_ARGS :=
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" "$$tools/bin/pip-compile" -q --no-config --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links --no-emit-trusted-host --no-emit-options \
+	$(LOCK_ARGS)
+
+lock:
+	@$(PYTHON) -c 'import platform, sys; sys.exit(sys.version_info[:2] != (3, 11) or sys.platform != "linux" \
+	  or platform.machine() != "x86_64")' || { echo "make lock: the lock files are for Python 3.11 on Linux \
+	x86_64; $(PYTHON) is not (make lock PYTHON=python3.11)" >&2; exit 1; }
+	@tools=$$(mktemp -d) && trap 'rm -rf "$$tools"' EXIT && \
+	  echo "installing $(PIP_TOOLS) into a throwaway venv" && \
+	  $(PYTHON) -m venv "$$tools" && \
+	  "$$tools/bin/pip" install -q --disable-pip-version-check $(PIP_TOOLS) && \
+	  echo "resolving requirements-pip.txt, requirements-dev.txt, requirements.txt" && \
+	  $(PIP_COMPILE) -o requirements-pip.lock requirements-pip.txt && \
+	  $(PIP_COMPILE) -o requirements-dev.lock requirements-dev.txt && \
+	  $(PIP_COMPILE) -c requirements-dev.lock -o requirements.lock requirements.txt
 
 # Debian's redis-server, for the tests (the bot itself only needs REDIS_URL).
 redis-server:
@@ -35,7 +64,8 @@ manifest/node_modules/.installed: manifest/package.json manifest/package-lock.js
 	npm ci --prefix manifest --no-audit --no-fund --loglevel=error
 	touch $@
 
-# appPackage.zip for Teams: needs MICROSOFT_APP_ID and BOT_ENDPOINT (TEAMS_APP_ID, APP_VERSION optional).
+# appPackage.zip for Teams: needs MICROSOFT_APP_ID, BOT_ENDPOINT, APP_DEVELOPER_NAME, APP_WEBSITE_URL,
+# APP_PRIVACY_URL and APP_TERMS_URL (TEAMS_APP_ID, APP_VERSION optional).
 package: manifest/node_modules/.installed
 	$(PYTHON) manifest/build.py
 

@@ -5,6 +5,10 @@ Reads from the environment:
   and its `id` too unless `TEAMS_APP_ID` (a GUID) gives the Teams app an id of its own;
 - `BOT_ENDPOINT` (required): the public https URL of the bot's `/api/messages`; its host goes
   into `validDomains`;
+- `APP_DEVELOPER_NAME`, `APP_WEBSITE_URL`, `APP_PRIVACY_URL`, `APP_TERMS_URL` (required): who publishes
+  the app, as Teams shows it on the app's About page: the organisation's name (at most 32 characters) and
+  the https URLs of its support website, privacy statement and terms of use. Placeholders (example.com and
+  the other example domains, `Your company`, ...) are refused: Teams would link users to nowhere;
 - `APP_VERSION` (optional): the package version, `major.minor.patch`; pyproject.toml's otherwise.
 
 It fills `manifest.template.json`, checks what Teams enforces beyond the JSON schema (command
@@ -50,6 +54,22 @@ GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]*)\}")
 ICON_SIZES = {"color.png": (192, 192), "outline.png": (32, 32)}
+
+# The publisher of the app (the manifest's `developer`), as Teams shows it on the app's About page:
+# setting -> what to set it to.
+DEVELOPER = {
+    "APP_DEVELOPER_NAME": "your organisation's name, at most 32 characters",
+    "APP_WEBSITE_URL": "the https URL of your support website",
+    "APP_PRIVACY_URL": "the https URL of your privacy statement",
+    "APP_TERMS_URL": "the https URL of your terms of use",
+}
+MAX_DEVELOPER_NAME = 32  # the schema's limit on developer.name
+# Hosts that only stand in for a real one in examples and templates: the example domains (RFC 2606, RFC 6761)
+# and the companies of Microsoft's samples. An app linking to them sends its users nowhere.
+PLACEHOLDER_DOMAINS = ("example.com", "example.net", "example.org", "example.edu", "contoso.com", "fabrikam.com")
+PLACEHOLDER_TLDS = ("example", "test", "invalid", "localhost", "local")
+PLACEHOLDER_NAME = re.compile(r"\b(?:example|placeholder|change ?me|todo|tbd|your (?:company|organi[sz]ation|name))\b"
+                              r"|[<>]|\$\{", re.IGNORECASE)
 
 # What Teams enforces on bot command lists (the v1.30 schema allows more, the Teams client not).
 MAX_COMMANDS = 10
@@ -99,6 +119,49 @@ def bot_domain(endpoint: str) -> str:
     return host.lower()
 
 
+def placeholder_host(url: str) -> str | None:
+    """The host of `url` when it is an example or test domain, else None."""
+    try:
+        host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    except ValueError:
+        return None
+    if host.rsplit(".", 1)[-1] in PLACEHOLDER_TLDS or any(
+            host == domain or host.endswith("." + domain) for domain in PLACEHOLDER_DOMAINS):
+        return host
+    return None
+
+
+def is_placeholder_name(name: str) -> bool:
+    return not name.strip() or PLACEHOLDER_NAME.search(name) is not None
+
+
+def _developer_setting(env: Mapping[str, str], name: str) -> str:
+    """One of the DEVELOPER settings, checked; a problem is one line naming the setting and how to set it."""
+    value = env.get(name, "").strip()
+    how = f"export {name}=<{DEVELOPER[name]}> before `make package`"
+    if not value:
+        raise BuildError(f"{name} is not set: {how}")
+    if name == "APP_DEVELOPER_NAME":
+        if is_placeholder_name(value):
+            raise BuildError(f"{name} is a placeholder ({value!r}): {how}")
+        if len(value) > MAX_DEVELOPER_NAME:
+            raise BuildError(f"{name} has {len(value)} characters, Teams allows {MAX_DEVELOPER_NAME}: {how}")
+        return value
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        raise BuildError(f"{name} is not a URL: {how}") from None
+    if parts.username or parts.password:  # said without echoing the URL, which holds a secret
+        raise BuildError(f"{name} must not carry a user name or password: {how}")
+    if parts.scheme != "https" or not host:
+        raise BuildError(f"{name} must be an https URL with a host, not {value!r}: {how}")
+    placeholder = placeholder_host(value)
+    if placeholder:
+        raise BuildError(f"{name} is a placeholder ({placeholder} is an example or test domain): {how}")
+    return value
+
+
 def project_version() -> str:
     with (ROOT / "pyproject.toml").open("rb") as file:
         return str(tomllib.load(file)["project"]["version"])
@@ -111,12 +174,13 @@ def settings_from(env: Mapping[str, str]) -> dict[str, str]:
     version = env.get("APP_VERSION", "").strip() or project_version()
     if not SEMVER.match(version):
         raise BuildError(f"APP_VERSION must be major.minor.patch like 1.0.0, not {version!r}")
-    return {
+    values = {
         "BOT_ID": bot_id,
         "TEAMS_APP_ID": teams_app_id,
         "BOT_DOMAIN": bot_domain(env.get("BOT_ENDPOINT", "").strip()),
         "APP_VERSION": version,
     }
+    return values | {name: _developer_setting(env, name) for name in DEVELOPER}
 
 
 # --- the manifest ----------------------------------------------------------------------------
@@ -154,9 +218,16 @@ def render(template: Path, values: Mapping[str, str]) -> dict[str, Any]:
 def teams_problems(manifest: Mapping[str, Any]) -> list[str]:
     """What Teams rejects or mishandles although the JSON schema lets it through."""
     problems: list[str] = []
-    for key, url in (manifest.get("developer") or {}).items():
-        if key.endswith("Url") and not str(url).startswith("https://"):
+    developer = manifest.get("developer") or {}
+    for key, url in developer.items():
+        if not key.endswith("Url"):
+            continue
+        if not str(url).startswith("https://"):
             problems.append(f"developer.{key} must be an https URL, not {url!r}")
+        elif host := placeholder_host(str(url)):
+            problems.append(f"developer.{key} points at a placeholder: {host} is an example or test domain")
+    if is_placeholder_name(str(developer.get("name", ""))):
+        problems.append(f"developer.name is a placeholder: {developer.get('name', '')!r}")
     bots = manifest.get("bots") or []
     if len(bots) != 1:
         problems.append(f"the package must declare exactly one bot, not {len(bots)}")

@@ -30,6 +30,11 @@ TEAMS_APP_ID = "1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b"
 ENDPOINT = "https://ticketbot.example.net/api/messages"
 DOMAIN = "ticketbot.example.net"
 SCOPES = ("personal", "team", "groupChat")
+# Who publishes the app (the manifest's `developer`): required, and no placeholder.
+DEVELOPER = {"APP_DEVELOPER_NAME": "Ticket Desk IT", "APP_WEBSITE_URL": "https://it.ticketdesk-tests.dev/",
+             "APP_PRIVACY_URL": "https://it.ticketdesk-tests.dev/privacy",
+             "APP_TERMS_URL": "https://it.ticketdesk-tests.dev/terms?lang=en"}
+SETTINGS = {"MICROSOFT_APP_ID": APP_ID, "BOT_ENDPOINT": ENDPOINT, **DEVELOPER}
 
 
 def _load(name: str, path: Path) -> ModuleType:
@@ -69,7 +74,7 @@ def validate(manifest_file: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("package") / "appPackage.zip"
-    result = run_build(out, MICROSOFT_APP_ID=APP_ID, BOT_ENDPOINT=ENDPOINT)
+    result = run_build(out, **SETTINGS)
     assert result.returncode == 0, result.stderr
     assert "valid against the v1.30 schema" in result.stdout
     return out
@@ -111,8 +116,8 @@ def test_the_bot_id_app_id_domain_and_version_are_filled(manifest: dict[str, Any
 
 def test_a_separate_teams_app_id_and_version_can_be_given(tmp_path: Path) -> None:
     out = tmp_path / "appPackage.zip"
-    result = run_build(out, MICROSOFT_APP_ID=APP_ID, BOT_ENDPOINT=ENDPOINT + "/",
-                       TEAMS_APP_ID=TEAMS_APP_ID, APP_VERSION="2.3.4")
+    result = run_build(out, **SETTINGS | {"BOT_ENDPOINT": ENDPOINT + "/"}, TEAMS_APP_ID=TEAMS_APP_ID,
+                       APP_VERSION="2.3.4")
     assert result.returncode == 0, result.stderr
     with zipfile.ZipFile(out) as archive:
         manifest = json.loads(archive.read("manifest.json"))
@@ -140,8 +145,6 @@ def test_each_scope_has_one_command_list_within_teams_limits(manifest: dict[str,
 def test_names_and_descriptions_fit_their_limits(manifest: dict[str, Any]) -> None:
     assert len(manifest["name"]["short"]) <= 30 and len(manifest["name"]["full"]) <= 100
     assert len(manifest["description"]["short"]) <= 80 and len(manifest["description"]["full"]) <= 4000
-    assert manifest["developer"]["name"] == "Support Desk Team"
-    assert all(url.startswith("https://") for key, url in manifest["developer"].items() if key.endswith("Url"))
 
 
 def test_the_icons_have_the_sizes_teams_needs(package: Path, tmp_path: Path) -> None:
@@ -175,13 +178,13 @@ def test_the_committed_icons_are_what_draw_icons_draws(tmp_path: Path) -> None:
 
 def test_building_twice_gives_the_same_bytes(package: Path, tmp_path: Path) -> None:
     again = tmp_path / "appPackage.zip"
-    assert run_build(again, MICROSOFT_APP_ID=APP_ID, BOT_ENDPOINT=ENDPOINT).returncode == 0
+    assert run_build(again, **SETTINGS).returncode == 0
     assert again.read_bytes() == package.read_bytes()
 
 
 @pytest.mark.parametrize("app_id", [None, "", "  ", "not-a-guid", APP_ID + "0", "{" + APP_ID + "}"])
 def test_a_missing_or_malformed_app_id_stops_with_one_line_naming_it(tmp_path: Path, app_id: str | None) -> None:
-    env = {"BOT_ENDPOINT": ENDPOINT} | ({} if app_id is None else {"MICROSOFT_APP_ID": app_id})
+    env = {"BOT_ENDPOINT": ENDPOINT, **DEVELOPER} | ({} if app_id is None else {"MICROSOFT_APP_ID": app_id})
     result = run_build(tmp_path / "appPackage.zip", **env)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
@@ -194,12 +197,88 @@ def test_a_missing_or_malformed_app_id_stops_with_one_line_naming_it(tmp_path: P
                                       "https://ticketbot.example.net/", "https://u:p@ticketbot.example.net/api/messages",
                                       "https://ticketbot.example.net:99999/api/messages"])
 def test_a_missing_or_wrong_endpoint_stops_with_one_line_naming_it(tmp_path: Path, endpoint: str | None) -> None:
-    env = {"MICROSOFT_APP_ID": APP_ID} | ({} if endpoint is None else {"BOT_ENDPOINT": endpoint})
+    env = {"MICROSOFT_APP_ID": APP_ID, **DEVELOPER} | ({} if endpoint is None else {"BOT_ENDPOINT": endpoint})
     result = run_build(tmp_path / "appPackage.zip", **env)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "BOT_ENDPOINT" in lines[0], result.stderr
     assert "u:p@" not in result.stderr  # a password in the URL is not echoed
+    assert not (tmp_path / "appPackage.zip").exists()
+
+
+def test_the_developer_name_and_urls_are_the_settings(manifest: dict[str, Any]) -> None:
+    assert manifest["developer"] == {"name": "Ticket Desk IT", "websiteUrl": "https://it.ticketdesk-tests.dev/",
+                                     "privacyUrl": "https://it.ticketdesk-tests.dev/privacy",
+                                     "termsOfUseUrl": "https://it.ticketdesk-tests.dev/terms?lang=en"}
+
+
+def _refused(tmp_path: Path, setting: str, **env: str) -> str:
+    """Builds with `env`; asserts the build stopped with one line naming `setting` and how to set it, and no zip."""
+    result = run_build(tmp_path / "appPackage.zip", **env)
+    assert result.returncode == 1, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and setting in lines[0] and f"export {setting}=" in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "appPackage.zip").exists()
+    return lines[0]
+
+
+@pytest.mark.parametrize("setting", sorted(DEVELOPER))
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_a_missing_developer_setting_stops_with_one_line_naming_it(tmp_path: Path, setting: str,
+                                                                    value: str | None) -> None:
+    env = {key: item for key, item in SETTINGS.items() if key != setting}
+    said = _refused(tmp_path, setting, **env | ({} if value is None else {setting: value}))
+    assert f"{setting} is not set" in said
+
+
+@pytest.mark.parametrize(("setting", "value", "said"), [
+    ("APP_WEBSITE_URL", "https://support-desk.example.com/", "support-desk.example.com is an example or test domain"),
+    ("APP_PRIVACY_URL", "https://EXAMPLE.ORG/privacy", "example.org is an example or test domain"),
+    ("APP_TERMS_URL", "https://www.example.net/terms", "www.example.net is an example or test domain"),
+    ("APP_WEBSITE_URL", "https://helpdesk.contoso.com/", "helpdesk.contoso.com is an example or test domain"),
+    ("APP_PRIVACY_URL", "https://desk.test/privacy", "desk.test is an example or test domain"),
+    ("APP_TERMS_URL", "https://localhost:8443/terms", "localhost is an example or test domain"),
+    ("APP_WEBSITE_URL", "http://it.ticketdesk-tests.dev/", "must be an https URL"),
+    ("APP_PRIVACY_URL", "it.ticketdesk-tests.dev/privacy", "must be an https URL"),
+    ("APP_TERMS_URL", "https:///terms", "must be an https URL with a host"),
+    ("APP_WEBSITE_URL", "https://[::1", "is not a URL"),
+    ("APP_PRIVACY_URL", "https://me:s3cret@it.ticketdesk-tests.dev/privacy", "must not carry a user name or password"),
+    ("APP_DEVELOPER_NAME", "Your Company", "is a placeholder"),
+    ("APP_DEVELOPER_NAME", "Example Corp", "is a placeholder"),
+    ("APP_DEVELOPER_NAME", "<developer name>", "is a placeholder"),
+    ("APP_DEVELOPER_NAME", "The IT Support Desk of Ticket Desk Inc", "has 38 characters, Teams allows 32"),
+])
+def test_a_placeholder_or_wrong_developer_setting_stops_with_one_line_naming_it(tmp_path: Path, setting: str,
+                                                                                 value: str, said: str) -> None:
+    line = _refused(tmp_path, setting, **SETTINGS | {setting: value})
+    assert said in line, line
+    assert "s3cret" not in line  # a password in the URL is not echoed
+
+
+def test_the_package_settings_example_is_refused_until_filled_in(tmp_path: Path) -> None:
+    """manifest/package.env.example names every developer setting, with values `make package` refuses."""
+    example = dict(line.split("=", 1) for line in (MANIFEST_DIR / "package.env.example").read_text(encoding="utf-8")
+                   .splitlines()
+                   if line and not line.startswith("#"))
+    assert set(DEVELOPER) <= set(example)
+    for setting in DEVELOPER:
+        _refused(tmp_path, setting, **SETTINGS | {setting: example[setting]})
+
+
+def test_a_template_with_placeholder_developer_details_fails_the_build(tmp_path: Path) -> None:
+    template = json.loads((MANIFEST_DIR / "manifest.template.json").read_text(encoding="utf-8"))
+    template["developer"] = {"name": "Support Desk (example)", "websiteUrl": "https://support-desk.example.com/",
+                             "privacyUrl": "https://support-desk.example.com/privacy",
+                             "termsOfUseUrl": "${APP_TERMS_URL}"}
+    placeholders = tmp_path / "manifest.template.json"
+    placeholders.write_text(json.dumps(template), encoding="utf-8")
+    result = run_build(tmp_path / "appPackage.zip", "--template", str(placeholders), **SETTINGS)
+    assert result.returncode == 1
+    for said in ("developer.websiteUrl points at a placeholder: support-desk.example.com is an example or test domain",
+                 "developer.privacyUrl points at a placeholder", "developer.name is a placeholder"):
+        assert said in result.stderr, result.stderr
+    assert "termsOfUseUrl" not in result.stderr
     assert not (tmp_path / "appPackage.zip").exists()
 
 
@@ -210,8 +289,7 @@ def test_an_unknown_scope_fails_the_schema_validation(tmp_path: Path) -> None:
                                                                                       "description": "help"}]})
     broken = tmp_path / "manifest.template.json"
     broken.write_text(json.dumps(template), encoding="utf-8")
-    result = run_build(tmp_path / "appPackage.zip", "--template", str(broken),
-                       MICROSOFT_APP_ID=APP_ID, BOT_ENDPOINT=ENDPOINT)
+    result = run_build(tmp_path / "appPackage.zip", "--template", str(broken), **SETTINGS)
     assert result.returncode == 1
     assert "does not match the v1.30 schema" in result.stderr
     assert "/bots/0/scopes/3" in result.stderr and '"groupChat"' in result.stderr
@@ -315,8 +393,7 @@ def test_a_vietnamese_file_off_its_schema_fails_the_build(tmp_path: Path) -> Non
     vi = _vietnamese() | {"name.short": "x" * 31, "developer.name": "a text of the manifest Teams does not localize"}
     (tmp_path / "icons").mkdir()
     icons = _icons_with(tmp_path / "icons", vi)
-    result = run_build(tmp_path / "appPackage.zip", "--icons", str(icons), MICROSOFT_APP_ID=APP_ID,
-                       BOT_ENDPOINT=ENDPOINT)
+    result = run_build(tmp_path / "appPackage.zip", "--icons", str(icons), **SETTINGS)
     assert result.returncode == 1
     assert "vi.json does not match the v1.30 localization schema" in result.stderr, result.stderr
     assert "/name.short: must NOT have more than 30" in result.stderr and '"developer.name"' in result.stderr
@@ -335,8 +412,7 @@ def test_what_teams_would_not_show_stops_the_build(tmp_path: Path, change: dict[
     description over Teams' 128 characters (the schema allows 4000), a missing file."""
     (tmp_path / "icons").mkdir()
     icons = _icons_with(tmp_path / "icons", None if change is None else _vietnamese() | change)
-    result = run_build(tmp_path / "appPackage.zip", "--icons", str(icons), MICROSOFT_APP_ID=APP_ID,
-                       BOT_ENDPOINT=ENDPOINT)
+    result = run_build(tmp_path / "appPackage.zip", "--icons", str(icons), **SETTINGS)
     assert result.returncode == 1
     assert said in result.stderr, result.stderr
     assert not (tmp_path / "appPackage.zip").exists()
