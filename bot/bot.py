@@ -1,4 +1,4 @@
-"""The turn pipeline: dedupe, correlation id, friendly errors, user mapping, then the command."""
+"""The turn pipeline: the tenant check, correlation id, friendly errors, dedupe, user mapping, then the command."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from bot.parsing import UsageError
 from bot.people import UnknownUser, odoo_user
 from bot.roles import check_allowed
 from bot.router import Command, Next, Request, Router, as_replies
+from bot.tenants import tenant_gate
 from bot.turn import ConversationType, Incoming, Kind, Reply, TeamsChannel
 from bot.untrusted import cleaned
 from cards.elements import literal
@@ -39,6 +40,7 @@ def build_router() -> Router:
     for group in GROUPS:
         router.include(group)
     router.include(help_command(lambda: list(router.commands.values())))
+    router.use(tenant_gate)  # first: another organisation's turn is refused before anything reads it
     router.use(log_turn)
     router.use(friendly_errors)  # outside dedupe: Redis failing at the dedupe check gets a clear answer too
     router.use(dedupe)

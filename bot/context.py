@@ -69,6 +69,7 @@ class Services:
     clock: Callable[[], datetime]
     timezone: ZoneInfo  # the team's default; a user's own Teams timezone wins when Teams sends it
     newcomers: Newcomers = field(default_factory=NoNewcomers)  # a Teams user with no Odoo user: refused
+    tenants: frozenset[str] = frozenset()  # the Microsoft 365 tenants served (bot.tenants); empty: any (dev, demo)
 
     async def in_channel_language(self, build: Callable[[], T | Awaitable[T]]) -> T:
         """What `build` makes (a reply, or what a reply is drawn from, e.g. masked text), in the channels' language

@@ -35,9 +35,10 @@ class Person:
 class Conversation:
     id: str
     type: ConversationType = ConversationType.PERSONAL
-    tenant_id: str = ""
+    tenant_id: str = ""  # channelData.tenant.id
     team_id: str = ""
     channel_id: str = ""
+    named_tenant_id: str = ""  # conversation.tenantId: Teams sends the tenant there too (bot.tenants)
 
     @property
     def root_id(self) -> str:

@@ -1,0 +1,99 @@
+"""Who is speaking (issue 15, items 1-4), through the bot's HTTP endpoint with Teams-shaped activities: only the
+tenants the bot serves may act; a person is who Teams' roster says (never a display name); registering a channel is
+for leads and managers; reading the desk's summaries is for those with an Odoo user the profile lets read them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from redis.asyncio import Redis
+
+from bot.escalation.model import Answer
+from bot.server import create_app
+from tests.conftest import AGENT, LEAD, FakeClock, RunningSandbox, bot_settings
+from tests.support.connector import ConnectorStub
+from tests.support.odoo_view import OdooView
+from tests.support.teams import TENANT, TeamsClient, TeamsUser, card_text
+
+SECOND_TENANT = "tenant-2"  # also served (ALLOWED_TENANT_IDS lists both)
+FOREIGN = "tenant-evil"  # not served
+DEV = "19:dev@thread.tacv2"
+# A user of another organisation whose roster entry carries an agent's address (their admin can set any e-mail)
+INTRUDER = TeamsUser("29:intruder", "Phạm Quốc Huy", AGENT.email)
+REFUSED = "This bot works for another organisation, so nothing was done."
+
+
+@pytest.fixture
+async def bot_server(redis: Redis, redis_url: str, sandbox: RunningSandbox, clock: FakeClock, process_profile: str
+                     ) -> AsyncIterator[TestServer]:
+    """The bot as conftest runs it, serving two tenants (overrides conftest's)."""
+    settings = bot_settings(redis_url, sandbox.url, process_profile=process_profile,
+                            allowed_tenant_ids=(TENANT, SECOND_TENANT.upper()))  # tenant ids compare in any case
+    server = TestServer(create_app(settings, clock=clock.now), host="127.0.0.1")
+    await server.start_server()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def intruder(teams: TeamsClient, connector: tuple[ConnectorStub, str]) -> AsyncIterator[TeamsClient]:
+    stub, connector_url = connector
+    stub.add_member(INTRUDER.id, INTRUDER.name, INTRUDER.email)
+    async with aiohttp.ClientSession() as session:
+        yield TeamsClient(teams.bot_url, connector_url, stub, session, INTRUDER, tenant=FOREIGN)
+
+
+def chatter(odoo: OdooView, tid: int) -> list[dict[str, Any]]:
+    return odoo.call("mail.message", "search_read", [["model", "=", "helpdesk.ticket"], ["res_id", "=", tid]],
+                     order="id")
+
+
+# --- 1. tenants ----------------------------------------------------------------------------------------------------
+
+async def test_another_tenants_message_form_and_card_click_are_refused_with_no_effect(
+        teams: TeamsClient, intruder: TeamsClient, odoo: OdooView, caplog: pytest.LogCaptureFixture) -> None:
+    await teams.say_in_channel("/ticket channel dev", DEV, sender=LEAD)
+    await teams.card("/ticket new Attendance report times out users:16 customer:coordinator.ha@mindx.edu.vn")
+    tid = int(odoo.newest_ticket()["id"])
+    await teams.card(f"/ticket escalate {tid} dev 16 teachers blocked")
+    [posted] = teams.connector.cards_in(DEV)
+    escalation = posted.card["refresh"]["action"]["data"]["escalation"] if posted.card else ""
+    before = (chatter(odoo, tid), odoo.ticket(tid), odoo.call("helpdesk.ticket", "search_count", []))
+
+    with caplog.at_level(logging.WARNING, logger="bot.tenants"):
+        typed = card_text(await intruder.card(f"/ticket note {tid} Called the customer: all fine, closing"))
+        formed = await intruder.submit({"command": "note", "ticket": str(tid), "text": "From a form"})
+        status, body = await intruder.invoke(Answer.ACKNOWLEDGE.value, {"escalation": escalation}, channel=DEV)
+        created = card_text(await intruder.card("/ticket new Phishing test users:1"))
+
+    assert REFUSED in typed and REFUSED in created
+    assert [REFUSED in card_text(p.card or {}) for p in formed] == [True]
+    assert status == 200 and REFUSED in card_text(body["value"])
+    assert (chatter(odoo, tid), odoo.ticket(tid), odoo.call("helpdesk.ticket", "search_count", [])) == before
+    assert teams.connector.updated == []  # the escalation card was not redrawn as acknowledged
+    refusals = [r.getMessage() for r in caplog.records if r.name == "bot.tenants"]
+    assert len(refusals) == 4 and all("from tenant 'tenant-evil'" in line and "\n" not in line for line in refusals)
+
+
+async def test_an_activity_whose_two_tenant_ids_disagree_is_refused(teams: TeamsClient, odoo: OdooView) -> None:
+    await teams.card("/ticket new Projector in room 3 is dead users:1")
+    tid = int(odoo.newest_ticket()["id"])
+    before = chatter(odoo, tid)
+    activity = {**teams._base(teams.personal()), "type": "message", "text": f"/ticket note {tid} Spoofed"}
+    activity["conversation"] = {**activity["conversation"], "tenantId": FOREIGN}  # channelData still says TENANT
+    [answer] = await teams.send(activity)
+    assert REFUSED in card_text(answer.card or {})
+    assert chatter(odoo, tid) == before
+
+
+async def test_every_tenant_the_settings_list_is_served(teams: TeamsClient, odoo: OdooView) -> None:
+    teams.tenant = SECOND_TENANT
+    assert "Logged as Standard." in card_text(await teams.card("/ticket new Projector in room 3 is dead users:1"))
+    teams.tenant = TENANT
+    tid = int(odoo.newest_ticket()["id"])
+    assert "Acknowledged" in card_text(await teams.card(f"/ticket ack {tid}"))
