@@ -37,7 +37,7 @@ from msrest.universal_http.requests import ClientRetryPolicy
 
 from bot.i18n import speaking, tr
 from bot.settings import Settings
-from bot.turn import Conversation, ConversationType, Incoming, Kind, Person, Reply
+from bot.turn import Conversation, ConversationType, Incoming, Kind, Person, Reply, RosterUnavailable
 
 logger = logging.getLogger(__name__)
 logging.getLogger("msrest.serialization").setLevel(logging.ERROR)  # noisy about Teams-only fields
@@ -111,7 +111,7 @@ class TeamsTurn:
             member = await TeamsInfo.get_member(self._context, person.id)
         except Exception as error:  # Teams may refuse the roster lookup (guest, bot not in team)
             logger.warning("member lookup failed: %s", type(error).__name__)
-            return None
+            raise RosterUnavailable from error
         return getattr(member, "email", None) or getattr(member, "user_principal_name", None)
 
 

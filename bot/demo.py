@@ -2,7 +2,9 @@
 
 The demo's Odoo is the built-in sandbox, seeded with the MindX desk. A Teams user it has no user for is made an
 agent of that desk on first contact (`SandboxAgents`), from the name and email address Teams gives for them, and
-their command goes on as anybody's would. Production and --dev refuse such a user (bot.context.NoNewcomers).
+their command goes on as anybody's would. Where Teams' roster cannot be read for someone, their address is derived
+from their AAD object id (`demo_address`), never from their name. Production and --dev refuse such a user
+(bot.context.NoNewcomers), and do not confirm anyone the roster cannot be read for.
 """
 
 from __future__ import annotations
@@ -39,3 +41,8 @@ class SandboxAgents:
             add_agent(self._sandbox, person.name.strip() or email, email)
             logger.warning("demo: a Teams user the sandbox Odoo did not know is now one of its agents")
         return email
+
+    def stand_in(self, person: Person) -> str:
+        """Where Teams' roster cannot be read (a guest, a client without a roster): the address derived from the AAD
+        object id (`demo_address`), which finds the agent made for them at their first contact."""
+        return demo_address(person)

@@ -23,7 +23,7 @@ from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
-USER_TTL_SECONDS = 24 * 3600
+USER_TTL_SECONDS = 10 * 60  # who a Teams user is in Odoo (bot.people): a roster or Odoo change is seen within this
 T = TypeVar("T")
 
 
@@ -90,12 +90,16 @@ class Store:
     def key(self, *parts: str) -> str:
         return self._prefix + ":".join(parts)
 
-    async def odoo_user_id(self, teams_user_id: str) -> int | None:
-        value = await self.redis.get(self.key("user", teams_user_id))
-        return int(value) if value else None
+    async def odoo_user_id(self, aad_object_id: str) -> int | None:
+        """The Odoo user remembered for the Teams user with this Azure AD object id (bot.people), if any."""
+        value = await self.redis.get(self.key("user", "aad", aad_object_id.lower()))
+        return int(value) if value and value.isascii() and value.isdigit() else None
 
-    async def remember_odoo_user(self, teams_user_id: str, odoo_user_id: int) -> None:
-        await self.redis.set(self.key("user", teams_user_id), str(odoo_user_id), ex=USER_TTL_SECONDS)
+    async def remember_odoo_user(self, aad_object_id: str, odoo_user_id: int) -> None:
+        """Remember for USER_TTL_SECONDS who the Teams user with this AAD object id is in Odoo ("": not remembered)."""
+        if aad_object_id:
+            await self.redis.set(self.key("user", "aad", aad_object_id.lower()), str(odoo_user_id),
+                                 ex=USER_TTL_SECONDS)
 
     async def ping(self) -> bool:
         try:

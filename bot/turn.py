@@ -83,6 +83,10 @@ class Reply:
     card: dict[str, Any] | None = None
 
 
+class RosterUnavailable(Exception):
+    """Teams' roster could not be read (the member lookup failed: 404, throttled, Entra unreachable)."""
+
+
 class TeamsChannel(Protocol):
     """What a handler may ask of Teams during a turn (implemented by the adapter)."""
 
@@ -91,5 +95,6 @@ class TeamsChannel(Protocol):
         ...
 
     async def member_email(self, person: Person) -> str | None:
-        """The email / userPrincipalName Teams knows for a member of this conversation."""
+        """The email / userPrincipalName Teams' roster gives for a member of this conversation (None: it gives none);
+        raises RosterUnavailable when the roster cannot be read."""
         ...

@@ -97,3 +97,37 @@ async def test_every_tenant_the_settings_list_is_served(teams: TeamsClient, odoo
     teams.tenant = TENANT
     tid = int(odoo.newest_ticket()["id"])
     assert "Acknowledged" in card_text(await teams.card(f"/ticket ack {tid}"))
+
+
+# --- 2. identity comes from the roster only ------------------------------------------------------------------------
+
+IMPOSTOR = TeamsUser("29:impostor", LEAD.name, "")  # named like the lead; Teams' roster has no entry for them
+NAMESAKE = TeamsUser("29:namesake", LEAD.name, "")  # named like the lead; in the roster, without an address
+
+
+async def test_a_display_name_never_makes_someone_a_lead(teams: TeamsClient, odoo: OdooView,
+                                                         connector: tuple[ConnectorStub, str]) -> None:
+    stub, _ = connector
+    stub.add_member(NAMESAKE.id, NAMESAKE.name, "")
+    await teams.card("/ticket new Projector in room 3 is dead users:1")
+    tid = int(odoo.newest_ticket()["id"])
+    before = (odoo.ticket(tid), chatter(odoo, tid))
+
+    unconfirmed = card_text(await teams.card(f"/ticket close {tid} force:yes Customer unreachable", sender=IMPOSTOR))
+    unknown = card_text(await teams.card(f"/ticket close {tid} force:yes Customer unreachable", sender=NAMESAKE))
+
+    assert "I can't confirm who you are right now" in unconfirmed and "try again" in unconfirmed
+    assert "I can't find an Odoo user for you" in unknown
+    assert (odoo.ticket(tid), chatter(odoo, tid)) == before  # not closed, no note
+
+
+async def test_who_someone_is_is_remembered_by_their_aad_object_id_for_minutes_only(
+        teams: TeamsClient, redis: Redis, connector: tuple[ConnectorStub, str]) -> None:
+    await teams.card("/ticket list mine", sender=LEAD)
+    assert [key async for key in redis.scan_iter("ticketbot:user:*")] == [f"ticketbot:user:aad:aad-{LEAD.id}"]
+    assert 0 < await redis.ttl(f"ticketbot:user:aad:aad-{LEAD.id}") <= 15 * 60
+    stub, _ = connector
+    del stub.roster[LEAD.id]  # the roster can no longer be read for them: the remembered answer still holds...
+    assert "can't confirm" not in card_text(await teams.card("/ticket list mine", sender=LEAD))
+    await redis.delete(f"ticketbot:user:aad:aad-{LEAD.id}")  # ...until it lapses
+    assert "I can't confirm who you are right now" in card_text(await teams.card("/ticket list mine", sender=LEAD))
