@@ -19,7 +19,7 @@ from bot.odoo.errors import OdooAccessDenied, OdooError, OdooUnavailable
 from bot.odoo.gateway import TicketNotFound
 from bot.odoo.idempotency import applying
 from bot.parsing import UsageError
-from bot.people import UnknownUser, odoo_user
+from bot.people import UnknownUser, odoo_user, odoo_user_if_any
 from bot.roles import check_allowed
 from bot.router import Command, Next, Request, Router, as_replies
 from bot.tenants import tenant_gate
@@ -88,8 +88,9 @@ class TicketBot:
             if ctx.incoming.conversation.type is ConversationType.PERSONAL:  # where this agent's reminders go
                 await ctx.services.references.remember_personal(ctx.user.id, ctx.incoming.reference,
                                                                 ctx.incoming.timezone, ctx.incoming.locale)
-        if ctx.user is not None:
-            check_allowed(ctx.profile, ctx.odoo, ctx.user, command.action)
+        elif command.action is not None:  # a read the profile keeps for some roles (summary): who asks decides
+            ctx.user = await odoo_user_if_any(ctx)
+        check_allowed(ctx.profile, ctx.odoo, ctx.user, command.action)
         keeps = command.changes and ctx.user is not None and ctx.incoming.kind is Kind.MESSAGE
         if keeps and await ctx.services.outbox.waiting():
             return await _keep(ctx)  # behind the commands kept earlier, so they land in the order typed

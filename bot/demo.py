@@ -9,11 +9,14 @@ from their AAD object id (`demo_address`), never from their name. Production and
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
+from types import MappingProxyType
 
 from bot.odoo.sandbox import OdooSandbox
 from bot.odoo.sandbox.seed import add_agent
+from bot.process import Action, ProcessProfile, Role
 from bot.turn import Person
 
 logger = logging.getLogger(__name__)
@@ -26,6 +29,12 @@ def demo_address(person: Person) -> str:
     Azure AD object id, else their Teams id, hashed (the same person gets the same address at every contact)."""
     key = person.aad_object_id.strip().lower() or person.id
     return f"teams-{hashlib.sha256(key.encode()).hexdigest()[:16]}@{DERIVED_DOMAIN}"
+
+
+def demo_profile(profile: ProcessProfile) -> ProcessProfile:
+    """The profile as the demo runs it: anyone registers channels (a visitor, an agent, sets up their own desk's
+    channels: the tour's `/ticket channel dev`); production and --dev keep it for the profile's roles."""
+    return dataclasses.replace(profile, roles=MappingProxyType({**profile.roles, Action.REGISTER_CHANNEL: tuple(Role)}))
 
 
 class SandboxAgents:

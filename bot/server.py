@@ -180,6 +180,10 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
     app = web.Application()
     try:
         profile = load_profile(settings.process_profile)  # a bad profile stops start-up before anything runs
+        if settings.mode is Mode.DEMO:
+            from bot.demo import demo_profile
+
+            profile = demo_profile(profile)
     except ProfileError as error:
         raise SettingsError(f"PROCESS_PROFILE: {error}") from None
 

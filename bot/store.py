@@ -140,8 +140,17 @@ class References:
         raw = await self._store.redis.hget(self._store.key("ref", "personal"), str(odoo_user_id))
         return json.loads(raw) if raw else None
 
-    async def register_channel(self, name: str, reference: dict[str, Any]) -> None:
+    async def register_channel(self, name: str, reference: dict[str, Any], *, by: str = "", at: str = "") -> None:
+        """Post for `name` in the channel `reference` points to; `by` (an Odoo user's name) registered it `at` (an
+        ISO time), as `/ticket channels` says."""
         await self._store.redis.hset(self._store.key("ref", "channel"), name, json.dumps(reference))
+        if by or at:
+            await self._store.redis.hset(self._store.key("ref", "channel-by"), name, json.dumps({"by": by, "at": at}))
+
+    async def registrations(self) -> dict[str, dict[str, str]]:
+        """Who registered each channel and when (`by`, `at`), for those registered since the bot records it."""
+        raw = await self._store.redis.hgetall(self._store.key("ref", "channel-by"))
+        return {name: json.loads(value) for name, value in raw.items()}
 
     async def channel(self, name: str) -> dict[str, Any] | None:
         raw = await self._store.redis.hget(self._store.key("ref", "channel"), name)

@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 
 from bot.escalation.model import Answer
 from bot.server import create_app
-from tests.conftest import AGENT, LEAD, FakeClock, RunningSandbox, bot_settings
+from tests.conftest import AGENT, LEAD, MANAGER, STRANGER, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub
 from tests.support.odoo_view import OdooView
 from tests.support.teams import TENANT, TeamsClient, TeamsUser, card_text
@@ -131,3 +131,55 @@ async def test_who_someone_is_is_remembered_by_their_aad_object_id_for_minutes_o
     assert "can't confirm" not in card_text(await teams.card("/ticket list mine", sender=LEAD))
     await redis.delete(f"ticketbot:user:aad:aad-{LEAD.id}")  # ...until it lapses
     assert "I can't confirm who you are right now" in card_text(await teams.card("/ticket list mine", sender=LEAD))
+
+
+# --- 3. registering or moving a channel: leads and managers ----------------------------------------------------------
+
+MINE = "19:huy-own@thread.tacv2"  # an agent's own channel
+MANAGEMENT = "19:management@thread.tacv2"
+CHANNEL_REFUSED = ("registering or moving the channel a team's posts go to is for: lead, manager (you are: agent). "
+                   f"Ask {LEAD.name}, ")  # the double's leads, then its managers
+
+
+@pytest.mark.parametrize("name", ["management", "support", "dev"])
+async def test_an_agent_cannot_move_a_channel_a_lead_or_manager_registered(
+        teams: TeamsClient, name: str, caplog: pytest.LogCaptureFixture) -> None:
+    await teams.say_in_channel(f"/ticket channel {name}", MANAGEMENT if name == "management" else DEV, sender=LEAD)
+    [before] = await teams.say("/ticket channels", sender=LEAD)
+
+    [refused] = await teams.say_in_channel(f"/ticket channel {name}", MINE)  # the agent, in their own channel
+    assert CHANNEL_REFUSED in card_text(refused.card or {})
+    assert (await teams.say("/ticket channels", sender=LEAD))[0].text == before.text  # not moved
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="bot.handlers.setup"):
+        [moved] = await teams.say_in_channel(f"/ticket channel {name}", MINE, sender=MANAGER)
+    assert f"now the **{name}** channel" in moved.text
+    [listed] = await teams.say("/ticket channels")
+    assert f"- **{name}**: {MINE} (registered by {MANAGER.name}, Wed 29 Jan 15:33)" in listed.text.splitlines()
+    [line] = [r.getMessage() for r in caplog.records if r.name == "bot.handlers.setup"]
+    assert line.startswith(f"the {name} channel was moved by Odoo user ") and MINE in line
+
+
+async def test_an_agent_cannot_register_a_channel_nobody_registered_yet(teams: TeamsClient) -> None:
+    [refused] = await teams.say_in_channel("/ticket channel management", MINE)
+    assert CHANNEL_REFUSED in card_text(refused.card or {})
+    assert "No channel is registered yet" in (await teams.say("/ticket channels"))[0].text
+
+
+# --- 4. readers: the desk's summaries are for those the profile lets read them ---------------------------------------
+
+@pytest.mark.parametrize("reader", [AGENT, LEAD, MANAGER, STRANGER], ids=lambda user: user.id)
+async def test_summaries_are_read_by_agents_leads_and_managers_only(teams: TeamsClient, odoo: OdooView,
+                                                                    reader: TeamsUser) -> None:
+    await teams.card("/ticket new Student portal down for the exam users:53")
+    tid = int(odoo.newest_ticket()["id"])
+    today = card_text(await teams.card("/ticket summary today", sender=reader))
+    one = card_text(await teams.card(f"/ticket summary {tid}", sender=reader))
+    if reader is not STRANGER:
+        assert "Support desk digest" in today and "Student portal down" in one
+        return
+    for answer in (today, one):
+        assert "reading the desk's summaries is for: agent, lead, manager (you are: no Odoo user)" in answer
+        assert f"Ask {LEAD.name}" in answer and "ask your Odoo administrator" in answer
+        assert "Student portal down" not in answer and "users" not in answer.lower().replace("odoo user", "")
