@@ -3,7 +3,8 @@
 Moving to the Microsoft 365 Agents SDK later means rewriting this module and nothing else.
 Known botbuilder 4.17.1 pitfalls handled here:
 - an invoke response body must be a msrest model (a dict is serialized twice -> HTTP 500);
-- `conversation.tenant_id` is never filled (read `channelData.tenant.id`);
+- `conversation.tenant_id` is never filled (it reads `tenantID`; Teams sends `conversation.tenantId`, and
+  `channelData.tenant.id`: both are read);
 - token validation raises PyJWT / lookup errors, not PermissionError: every failure is a 401;
 - msrest builds the retry policy of every Bot Connector client (one or two per message sent) by testing 999
   status codes against a 500-item list, 7 ms each time: a third of the bot's CPU under load. The list is
@@ -36,7 +37,7 @@ from msrest.universal_http.requests import ClientRetryPolicy
 
 from bot.i18n import speaking, tr
 from bot.settings import Settings
-from bot.turn import Conversation, ConversationType, Incoming, Kind, Person, Reply
+from bot.turn import Conversation, ConversationType, Incoming, Kind, Person, Reply, RosterUnavailable
 
 logger = logging.getLogger(__name__)
 logging.getLogger("msrest.serialization").setLevel(logging.ERROR)  # noisy about Teams-only fields
@@ -110,7 +111,7 @@ class TeamsTurn:
             member = await TeamsInfo.get_member(self._context, person.id)
         except Exception as error:  # Teams may refuse the roster lookup (guest, bot not in team)
             logger.warning("member lookup failed: %s", type(error).__name__)
-            return None
+            raise RosterUnavailable from error
         return getattr(member, "email", None) or getattr(member, "user_principal_name", None)
 
 
@@ -247,10 +248,17 @@ def _conversation(activity: Activity) -> Conversation:
     return Conversation(
         id=conv.id if conv else "",
         type=kind,
-        tenant_id=(data.get("tenant") or {}).get("id", ""),
+        tenant_id=_id_in(data.get("tenant")),
         team_id=(data.get("team") or {}).get("id", ""),
         channel_id=(data.get("channel") or {}).get("id", ""),
+        named_tenant_id=str((getattr(conv, "additional_properties", None) or {}).get("tenantId")
+                            or getattr(conv, "tenant_id", None) or ""),
     )
+
+
+def _id_in(value: Any) -> str:
+    """`value["id"]` as text when `value` is an object with an id (client data: any shape), else ""."""
+    return str(value.get("id") or "") if isinstance(value, dict) else ""
 
 
 def _text_without_bot_mention(activity: Activity) -> str:

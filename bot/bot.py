@@ -1,4 +1,4 @@
-"""The turn pipeline: dedupe, correlation id, friendly errors, user mapping, then the command."""
+"""The turn pipeline: the tenant check, correlation id, friendly errors, dedupe, user mapping, then the command."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ from bot.odoo.errors import OdooAccessDenied, OdooError, OdooUnavailable
 from bot.odoo.gateway import TicketNotFound
 from bot.odoo.idempotency import applying
 from bot.parsing import UsageError
-from bot.people import UnknownUser, odoo_user
+from bot.people import UnknownUser, odoo_user, odoo_user_if_any
 from bot.roles import check_allowed
 from bot.router import Command, Next, Request, Router, as_replies
+from bot.tenants import tenant_gate
 from bot.turn import ConversationType, Incoming, Kind, Reply, TeamsChannel
 from bot.untrusted import cleaned
 from cards.elements import literal
@@ -39,6 +40,7 @@ def build_router() -> Router:
     for group in GROUPS:
         router.include(group)
     router.include(help_command(lambda: list(router.commands.values())))
+    router.use(tenant_gate)  # first: another organisation's turn is refused before anything reads it
     router.use(log_turn)
     router.use(friendly_errors)  # outside dedupe: Redis failing at the dedupe check gets a clear answer too
     router.use(dedupe)
@@ -86,8 +88,9 @@ class TicketBot:
             if ctx.incoming.conversation.type is ConversationType.PERSONAL:  # where this agent's reminders go
                 await ctx.services.references.remember_personal(ctx.user.id, ctx.incoming.reference,
                                                                 ctx.incoming.timezone, ctx.incoming.locale)
-        if ctx.user is not None:
-            check_allowed(ctx.profile, ctx.odoo, ctx.user, command.action)
+        elif command.action is not None:  # a read the profile keeps for some roles (summary): who asks decides
+            ctx.user = await odoo_user_if_any(ctx)
+        check_allowed(ctx.profile, ctx.odoo, ctx.user, command.action)
         keeps = command.changes and ctx.user is not None and ctx.incoming.kind is Kind.MESSAGE
         if keeps and await ctx.services.outbox.waiting():
             return await _keep(ctx)  # behind the commands kept earlier, so they land in the order typed

@@ -43,11 +43,20 @@ class Newcomers(Protocol):
         it gave none), or None: not admitted."""
         ...
 
+    def stand_in(self, person: Person) -> str | None:
+        """The address that stands for `person` when Teams' roster cannot be read, or None: they cannot be confirmed
+        (production and --dev). Never from a display name."""
+        ...
+
 
 class NoNewcomers:
-    """A Teams user with no Odoo user stays without one: they are refused, saying what to do."""
+    """A Teams user with no Odoo user stays without one: they are refused, saying what to do; one Teams' roster
+    cannot be read for is not confirmed."""
 
     async def admit(self, person: Person, address: str | None) -> str | None:
+        return None
+
+    def stand_in(self, person: Person) -> str | None:
         return None
 
 
@@ -69,6 +78,7 @@ class Services:
     clock: Callable[[], datetime]
     timezone: ZoneInfo  # the team's default; a user's own Teams timezone wins when Teams sends it
     newcomers: Newcomers = field(default_factory=NoNewcomers)  # a Teams user with no Odoo user: refused
+    tenants: frozenset[str] = frozenset()  # the Microsoft 365 tenants served (bot.tenants); empty: any (dev, demo)
 
     async def in_channel_language(self, build: Callable[[], T | Awaitable[T]]) -> T:
         """What `build` makes (a reply, or what a reply is drawn from, e.g. masked text), in the channels' language

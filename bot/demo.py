@@ -2,16 +2,21 @@
 
 The demo's Odoo is the built-in sandbox, seeded with the MindX desk. A Teams user it has no user for is made an
 agent of that desk on first contact (`SandboxAgents`), from the name and email address Teams gives for them, and
-their command goes on as anybody's would. Production and --dev refuse such a user (bot.context.NoNewcomers).
+their command goes on as anybody's would. Where Teams' roster cannot be read for someone, their address is derived
+from their AAD object id (`demo_address`), never from their name. Production and --dev refuse such a user
+(bot.context.NoNewcomers), and do not confirm anyone the roster cannot be read for.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
+from types import MappingProxyType
 
 from bot.odoo.sandbox import OdooSandbox
 from bot.odoo.sandbox.seed import add_agent
+from bot.process import Action, ProcessProfile, Role
 from bot.turn import Person
 
 logger = logging.getLogger(__name__)
@@ -24,6 +29,12 @@ def demo_address(person: Person) -> str:
     Azure AD object id, else their Teams id, hashed (the same person gets the same address at every contact)."""
     key = person.aad_object_id.strip().lower() or person.id
     return f"teams-{hashlib.sha256(key.encode()).hexdigest()[:16]}@{DERIVED_DOMAIN}"
+
+
+def demo_profile(profile: ProcessProfile) -> ProcessProfile:
+    """The profile as the demo runs it: anyone registers channels (a visitor, an agent, sets up their own desk's
+    channels: the tour's `/ticket channel dev`); production and --dev keep it for the profile's roles."""
+    return dataclasses.replace(profile, roles=MappingProxyType({**profile.roles, Action.REGISTER_CHANNEL: tuple(Role)}))
 
 
 class SandboxAgents:
@@ -39,3 +50,8 @@ class SandboxAgents:
             add_agent(self._sandbox, person.name.strip() or email, email)
             logger.warning("demo: a Teams user the sandbox Odoo did not know is now one of its agents")
         return email
+
+    def stand_in(self, person: Person) -> str:
+        """Where Teams' roster cannot be read (a guest, a client without a roster): the address derived from the AAD
+        object id (`demo_address`), which finds the agent made for them at their first contact."""
+        return demo_address(person)

@@ -35,7 +35,7 @@ from bot.i18n import speaking, tr
 from bot.leases import renew_until
 from bot.odoo.errors import OdooUnavailable
 from bot.rounds import in_rounds
-from bot.turn import Conversation, ConversationType, Incoming, Kind, Person, Reply, TeamsChannel
+from bot.turn import Conversation, ConversationType, Incoming, Kind, Person, Reply, RosterUnavailable, TeamsChannel
 from cards.notices import queued_card
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class Poster:
         return str(await self._outbound.send_to(self._reference, reply))
 
     async def member_email(self, person: Person) -> str | None:
-        return None  # the sender's Odoo user was known when the command was kept
+        raise RosterUnavailable  # no roster outside a turn: the relay remembers the user the command was kept for
 
 
 def to_fields(incoming: Incoming, odoo_user_id: int) -> dict[str, str]:
@@ -178,7 +178,7 @@ class OutboxRelay:
         try:
             while not keeper.done() and (entry := await self._outbox.oldest()) is not None:  # done: the lock lapsed
                 entry_id, incoming, odoo_user_id = entry
-                await self._remember_user(incoming.sender.id, odoo_user_id)
+                await self._remember_user(incoming.sender.aad_object_id, odoo_user_id)
                 poster = Poster(self._outbound, incoming.reference)
                 try:
                     replies, landed = await self._replay(incoming, poster)

@@ -180,6 +180,10 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
     app = web.Application()
     try:
         profile = load_profile(settings.process_profile)  # a bad profile stops start-up before anything runs
+        if settings.mode is Mode.DEMO:
+            from bot.demo import demo_profile
+
+            profile = demo_profile(profile)
     except ProfileError as error:
         raise SettingsError(f"PROCESS_PROFILE: {error}") from None
 
@@ -210,7 +214,7 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
                                 escalations=EscalationStore(redis, store.key("escalation", "")), outbox=outbox,
                                 deliveries=Deliveries(redis, store.key("delivery", ""), lease=settings.turn_lease),
                                 outbound=outbound, profile=profile, clock=clock, timezone=ZoneInfo(settings.timezone),
-                                newcomers=_newcomers(settings, sandbox))
+                                newcomers=_newcomers(settings, sandbox), tenants=settings.tenants)
             bot = TicketBot(services)
             turns.append(bot)
             relay = OutboxRelay(outbox, bot.replay, outbound, remember_user=store.remember_odoo_user)
@@ -234,6 +238,9 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    if not settings.tenants:
+        logger.warning("NO TENANT IS SET (%s mode): users of any Microsoft 365 tenant may use this bot; set "
+                       "ALLOWED_TENANT_IDS or MICROSOFT_APP_TENANT_ID to serve yours only", settings.mode)
     if settings.mode is not Mode.PRODUCTION and not settings.auth_enabled:
         who = ("any local client" if settings.host in LOOPBACK
                else "anyone who can reach this machine" if settings.host in ("0.0.0.0", "::")

@@ -56,6 +56,7 @@ class Settings:
     app_password: str = field(default="", repr=False)
     app_tenant_id: str = ""
     app_type: str = "MultiTenant"
+    allowed_tenant_ids: tuple[str, ...] = ()  # ALLOWED_TENANT_IDS; empty: MICROSOFT_APP_TENANT_ID's alone (`tenants`)
     redis_url: str | None = None  # None: in-process stand-in (dev/demo only)
     process_profile: str = "mindx"
     timezone: str = "Asia/Ho_Chi_Minh"
@@ -68,6 +69,13 @@ class Settings:
     @property
     def auth_enabled(self) -> bool:
         return bool(self.app_id)
+
+    @property
+    def tenants(self) -> frozenset[str]:
+        """The Microsoft 365 tenants whose users may use the bot (lower case): ALLOWED_TENANT_IDS, else
+        MICROSOFT_APP_TENANT_ID; empty (dev and demo only: production refuses to start) means any tenant."""
+        named = self.allowed_tenant_ids or ((self.app_tenant_id,) if self.app_tenant_id else ())
+        return frozenset(tenant.lower() for tenant in named)
 
     @property
     def named_secrets(self) -> tuple[tuple[str, str], ...]:
@@ -177,6 +185,23 @@ def _timezone(env: Mapping[str, str]) -> str:
     return name
 
 
+_TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,99}$")  # a GUID, or a domain (tenant.onmicrosoft.com)
+
+
+def _tenants(env: Mapping[str, str], app_type: str, app_tenant: str) -> tuple[str, ...]:
+    """ALLOWED_TENANT_IDS: comma-separated tenant ids; a SingleTenant app serves its own tenant only."""
+    raw = env.get("ALLOWED_TENANT_IDS", "").strip()
+    tenants = tuple(part.strip() for part in raw.split(",") if part.strip()) if raw else ()
+    bad = [tenant for tenant in tenants if not _TENANT_ID.match(tenant)]
+    if bad:
+        raise SettingsError(f"ALLOWED_TENANT_IDS: expected tenant ids separated by commas, e.g. "
+                            f"72f988bf-86f1-41af-91ab-2d7cd011db47,0b2b6e3e-0a3c-4a8e-9d7e-5f1c2b3a4d5e, got {raw!r}")
+    if app_type == "SingleTenant" and any(t.lower() != app_tenant.lower() for t in tenants):
+        raise SettingsError("ALLOWED_TENANT_IDS: a SingleTenant app serves only its own tenant "
+                            f"(MICROSOFT_APP_TENANT_ID {app_tenant!r}); leave it unset or use a MultiTenant app")
+    return tenants
+
+
 def load_odoo_settings(env: Mapping[str, str]) -> OdooSettings:
     """The Odoo settings alone, ODOO_URL required (`setup-odoo` needs neither Teams nor Redis)."""
     return _odoo(env, Mode.PRODUCTION)
@@ -200,6 +225,11 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.PRODUCTION) -> Setti
     tenant = env.get("MICROSOFT_APP_TENANT_ID", "").strip()
     if app_type == "SingleTenant" and not tenant:
         raise SettingsError("MICROSOFT_APP_TENANT_ID: required when MICROSOFT_APP_TYPE is SingleTenant")
+    allowed = _tenants(env, app_type, tenant)
+    if mode is Mode.PRODUCTION and not (allowed or tenant):
+        raise SettingsError("ALLOWED_TENANT_IDS: required in production when MICROSOFT_APP_TENANT_ID is not set: the "
+                            "Microsoft 365 tenant id(s) whose users may use the bot, comma-separated (anyone else's "
+                            "messages are refused)")
     redis_url = None if mode is Mode.DEMO else _url(env, "REDIS_URL", REDIS_URL_FORMS)
     if redis_url is None and mode is Mode.PRODUCTION:
         raise SettingsError("REDIS_URL: required in production, e.g. redis://localhost:6379/0 "
@@ -213,6 +243,7 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.PRODUCTION) -> Setti
         app_password=app_password if mode is not Mode.DEMO else "",
         app_tenant_id=tenant,
         app_type=app_type,
+        allowed_tenant_ids=allowed,
         redis_url=redis_url,
         process_profile=process_profile_name(env),
         timezone=_timezone(env),

@@ -23,7 +23,7 @@ from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
-USER_TTL_SECONDS = 24 * 3600
+USER_TTL_SECONDS = 10 * 60  # who a Teams user is in Odoo (bot.people): a roster or Odoo change is seen within this
 T = TypeVar("T")
 
 
@@ -90,12 +90,16 @@ class Store:
     def key(self, *parts: str) -> str:
         return self._prefix + ":".join(parts)
 
-    async def odoo_user_id(self, teams_user_id: str) -> int | None:
-        value = await self.redis.get(self.key("user", teams_user_id))
-        return int(value) if value else None
+    async def odoo_user_id(self, aad_object_id: str) -> int | None:
+        """The Odoo user remembered for the Teams user with this Azure AD object id (bot.people), if any."""
+        value = await self.redis.get(self.key("user", "aad", aad_object_id.lower()))
+        return int(value) if value and value.isascii() and value.isdigit() else None
 
-    async def remember_odoo_user(self, teams_user_id: str, odoo_user_id: int) -> None:
-        await self.redis.set(self.key("user", teams_user_id), str(odoo_user_id), ex=USER_TTL_SECONDS)
+    async def remember_odoo_user(self, aad_object_id: str, odoo_user_id: int) -> None:
+        """Remember for USER_TTL_SECONDS who the Teams user with this AAD object id is in Odoo ("": not remembered)."""
+        if aad_object_id:
+            await self.redis.set(self.key("user", "aad", aad_object_id.lower()), str(odoo_user_id),
+                                 ex=USER_TTL_SECONDS)
 
     async def ping(self) -> bool:
         try:
@@ -136,8 +140,17 @@ class References:
         raw = await self._store.redis.hget(self._store.key("ref", "personal"), str(odoo_user_id))
         return json.loads(raw) if raw else None
 
-    async def register_channel(self, name: str, reference: dict[str, Any]) -> None:
+    async def register_channel(self, name: str, reference: dict[str, Any], *, by: str = "", at: str = "") -> None:
+        """Post for `name` in the channel `reference` points to; `by` (an Odoo user's name) registered it `at` (an
+        ISO time), as `/ticket channels` says."""
         await self._store.redis.hset(self._store.key("ref", "channel"), name, json.dumps(reference))
+        if by or at:
+            await self._store.redis.hset(self._store.key("ref", "channel-by"), name, json.dumps({"by": by, "at": at}))
+
+    async def registrations(self) -> dict[str, dict[str, str]]:
+        """Who registered each channel and when (`by`, `at`), for those registered since the bot records it."""
+        raw = await self._store.redis.hgetall(self._store.key("ref", "channel-by"))
+        return {name: json.loads(value) for name, value in raw.items()}
 
     async def channel(self, name: str) -> dict[str, Any] | None:
         raw = await self._store.redis.hget(self._store.key("ref", "channel"), name)

@@ -35,9 +35,10 @@ class Person:
 class Conversation:
     id: str
     type: ConversationType = ConversationType.PERSONAL
-    tenant_id: str = ""
+    tenant_id: str = ""  # channelData.tenant.id
     team_id: str = ""
     channel_id: str = ""
+    named_tenant_id: str = ""  # conversation.tenantId: Teams sends the tenant there too (bot.tenants)
 
     @property
     def root_id(self) -> str:
@@ -82,6 +83,10 @@ class Reply:
     card: dict[str, Any] | None = None
 
 
+class RosterUnavailable(Exception):
+    """Teams' roster could not be read (the member lookup failed: 404, throttled, Entra unreachable)."""
+
+
 class TeamsChannel(Protocol):
     """What a handler may ask of Teams during a turn (implemented by the adapter)."""
 
@@ -90,5 +95,6 @@ class TeamsChannel(Protocol):
         ...
 
     async def member_email(self, person: Person) -> str | None:
-        """The email / userPrincipalName Teams knows for a member of this conversation."""
+        """The email / userPrincipalName Teams' roster gives for a member of this conversation (None: it gives none);
+        raises RosterUnavailable when the roster cannot be read."""
         ...

@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from bot.server import RUNTIME, create_app
 from bot.settings import Mode, load_settings
-from tests.conftest import FakeClock, RunningSandbox, bot_settings
+from tests.conftest import LEAD, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub
 from tests.support.redis_server import free_port, unix_socket_redis
 from tests.support.teams import TeamsClient, TeamsUser, card_text
@@ -33,7 +33,7 @@ async def test_health_and_readiness(teams: TeamsClient, sandbox: RunningSandbox)
     async with teams.session.get(base + "/readyz") as response:
         assert response.status == 200 and await response.json() == {
             "redis": True, "odoo": True, "ready": True, "channels_missing": ["support", "management"]}
-    await teams.say_in_channel("/ticket channel support")
+    await teams.say_in_channel("/ticket channel support", sender=LEAD)
     async with teams.session.get(base + "/readyz") as response:
         assert (await response.json())["channels_missing"] == ["management"]
     sandbox.odoo.down = True

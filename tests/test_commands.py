@@ -206,30 +206,33 @@ async def test_a_mention_without_a_command_gets_a_hint_in_channels_too(teams: Te
 
 async def test_channels_are_registered_moved_and_listed(teams: TeamsClient) -> None:
     assert "No channel is registered yet" in (await teams.say("/ticket channels"))[0].text
-    [done] = await teams.say_in_channel("/ticket channel dev", "19:dev@thread.tacv2")
+    [done] = await teams.say_in_channel("/ticket channel dev", "19:dev@thread.tacv2", sender=LEAD)
     assert "now the **dev** channel" in done.text
-    await teams.say_in_channel("/ticket channel support", "19:first@thread.tacv2")
-    await teams.say_in_channel("/ticket channel support", "19:support@thread.tacv2")  # moved here
+    await teams.say_in_channel("/ticket channel support", "19:first@thread.tacv2", sender=LEAD)
+    await teams.say_in_channel("/ticket channel support", "19:support@thread.tacv2", sender=LEAD)  # moved here
     [listed] = await teams.say("/ticket channels")
-    assert listed.text.splitlines()[1:] == ["- **dev**: 19:dev@thread.tacv2", "- **support**: 19:support@thread.tacv2"]
+    by = f"(registered by {LEAD.name}, Wed 29 Jan 15:33)"  # the lead, at the test clock's time in Vietnam
+    assert listed.text.splitlines()[1:] == [f"- **dev**: 19:dev@thread.tacv2 {by}",
+                                            f"- **support**: 19:support@thread.tacv2 {by}"]
 
 
 async def test_a_channel_name_with_markdown_is_listed_literally(teams: TeamsClient) -> None:
     channel = "19:ops@thread.tacv2"
     mention = f"<at>{BOT_NAME}</at>"
-    activity = {**teams._in_channel(channel), "type": "message", "text": f"{mention} /ticket channel devops"}
+    activity = {**teams._in_channel(channel, LEAD), "type": "message", "text": f"{mention} /ticket channel devops"}
     activity["entities"].append({"type": "mention", "text": mention, "mentioned": {"id": BOT_ID, "name": BOT_NAME}})
     activity["conversation"]["name"] = "**Ops** [click](https://evil.example)"
     await teams.send(activity)
     [listed] = await teams.say("/ticket channels")
     item = listed.text.splitlines()[1]
-    assert visible(item) == "devops: **Ops** [click](https://evil.example)"
+    by = f"(registered by {LEAD.name}, Wed 29 Jan 15:33)"
+    assert visible(item) == f"devops: **Ops** [click](https://evil.example) {by}"
     assert "link_open" not in constructs(item) and constructs(item).count("strong_open") == 1  # only "devops"
 
 
 async def test_a_channel_is_registered_only_in_a_channel_and_by_a_known_name(teams: TeamsClient) -> None:
-    [personal] = await teams.say("/ticket channel support")
+    [personal] = await teams.say("/ticket channel support", sender=LEAD)
     assert "Type this in the Teams channel you want to register" in card_text(personal.card or {}) + personal.text
-    [unnamed] = await teams.say_in_channel("/ticket channel Support!")
+    [unnamed] = await teams.say_in_channel("/ticket channel Support!", sender=LEAD)
     assert "Known teams: support, management, dev" in card_text(unnamed.card or {}) + unnamed.text
     assert "No channel is registered yet" in (await teams.say("/ticket channels"))[0].text

@@ -310,7 +310,7 @@ async def test_a_management_summary_goes_to_the_management_channel(teams: TeamsC
     refused = card_text(await click(teams, DraftAction.POST, draft_id(card)))
     assert "No channel is registered for management" in refused and "Nothing was posted." in refused
 
-    await teams.say_in_channel("/ticket channel management", MANAGEMENT)
+    await teams.say_in_channel("/ticket channel management", MANAGEMENT, sender=LEAD)
     answer = card_text(await click(teams, DraftAction.POST, draft_id(card)))
     assert "Posted to the management channel" in answer
     [posted] = teams.connector.cards_in(MANAGEMENT)

@@ -29,7 +29,7 @@ MAI = TeamsUser("29:dev-mai", "Lê Thị Mai", "mai.lt@mindx.edu.vn")  # a devel
 
 async def register(teams: TeamsClient, **channels: str) -> None:
     for name, conversation in channels.items():
-        await teams.say_in_channel(f"/ticket channel {name.replace('_', '-')}", conversation)
+        await teams.say_in_channel(f"/ticket channel {name.replace('_', '-')}", conversation, sender=LEAD)
 
 
 def escalation_id(card: dict[str, Any]) -> str:

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from bot.escalation.service import TIMER_KIND
 from bot.server import create_app
 from bot.settings import Mode, load_settings
-from tests.conftest import AGENT, FakeClock, RunningSandbox, bot_settings
+from tests.conftest import AGENT, LEAD, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub
 from tests.support.faultproxy import FaultProxy
 from tests.support.odoo_view import OdooView
@@ -287,7 +287,7 @@ async def test_a_replayed_escalation_does_not_post_its_cards_again(start_desk: S
     applied; 1 card per team, 1 note, 1 acknowledgment timer per escalation."""
     desk = await start_desk(odoo_timeout=1.0)
     for name, channel in (("dev", DEV), ("devops", DEVOPS)):
-        await desk.teams.say_in_channel(f"/ticket channel {name}", channel)
+        await desk.teams.say_in_channel(f"/ticket channel {name}", channel, sender=LEAD)
     tid = await desk.new_ticket(users=16)
     desk.proxy.spare(2)  # the ticket and its diagnosis notes are read; the note written after the cards is hit
     desk.proxy.blackhole() if fault == "blackhole" else desk.proxy.swallow_replies()

@@ -99,9 +99,9 @@ async def test_a_restart_without_persistence_loses_nothing_that_odoo_knows(
     stub = connector[0]
     with restartable_redis(tmp_path, appendonly=False) as redis_server:
         async with bot_on(redis_server.url, sandbox, clock, connector) as (teams, runtime):
-            await teams.say_in_channel("/ticket channel support", SUPPORT)
-            await teams.say_in_channel("/ticket channel management", MANAGEMENT)
-            await teams.say_in_channel("/ticket channel dev", DEV)
+            await teams.say_in_channel("/ticket channel support", SUPPORT, sender=LEAD)
+            await teams.say_in_channel("/ticket channel management", MANAGEMENT, sender=LEAD)
+            await teams.say_in_channel("/ticket channel dev", DEV, sender=LEAD)
             tid, number = await new_ticket(teams, odoo, "Login loop users:1 customer:teacher01@mindx.edu.vn")
             await teams.card(f"/ticket escalate {tid} dev Teachers cannot log in")  # 4 h to acknowledge
             await runtime.poller.poll_once()  # the first poll sets its cursors
@@ -131,12 +131,12 @@ async def test_a_restart_without_persistence_loses_nothing_that_odoo_knows(
             assert chat == f"personal-{AGENT.id}" and "is not acknowledged yet" in text
             assert reminders_about(await fire(runtime, stub), number) == []
 
-            await teams.say_in_channel("/ticket channel support", SUPPORT)  # registering again works
-            await teams.say_in_channel("/ticket channel management", MANAGEMENT)
+            await teams.say_in_channel("/ticket channel support", SUPPORT, sender=LEAD)  # registering again works
+            await teams.say_in_channel("/ticket channel management", MANAGEMENT, sender=LEAD)
             assert (await readiness(teams))["channels_missing"] == []
             assert set(await runtime.services.references.channels()) == {"support", "management"}
 
-            await teams.say_in_channel("/ticket channel dev", DEV)  # the escalation's card, posted again
+            await teams.say_in_channel("/ticket channel dev", DEV, sender=LEAD)  # the escalation's card, posted again
             clock.advance(minutes=1)
             await fire(runtime, stub)
             await fire(runtime, stub)
@@ -168,7 +168,7 @@ async def test_a_restart_with_an_append_only_file_brings_everything_back(
         async with bot_on(redis_server.url, sandbox, clock, connector) as (teams, runtime):
             for name, channel in (("support", SUPPORT), ("management", MANAGEMENT), ("dev", DEV),
                                   ("senior", SENIOR)):
-                await teams.say_in_channel(f"/ticket channel {name}", channel)
+                await teams.say_in_channel(f"/ticket channel {name}", channel, sender=LEAD)
             await teams.say("/ticket list mine", sender=LEAD)  # the lead's 1:1 chat is known
             first, first_number = await new_ticket(teams, odoo, "Login loop users:1")
             clock.advance(minutes=10)

@@ -69,7 +69,7 @@ async def test_a_429_storm_then_5xx_while_200_messages_go_out_delivers_each_once
     odoo = OdooView(sandbox.odoo)
     stub = connector[0]
     for name, channel in (("support", SUPPORT), ("dev", DEV), ("devops", DEVOPS)):
-        await teams.say_in_channel(f"/ticket channel {name}", channel)
+        await teams.say_in_channel(f"/ticket channel {name}", channel, sender=LEAD)
     await teams.say("/ticket list mine", sender=LEAD)  # the lead's 1:1 chat is known
     for ticket_id in odoo.call("helpdesk.ticket", "search", runtime.services.odoo.open_domain()):
         await runtime.services.reminders.forget(ticket_id)  # the seeded desk stays quiet

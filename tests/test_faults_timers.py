@@ -72,7 +72,7 @@ async def stalled(stub: ConnectorStub, held: list[dict[str, Any]]) -> None:
 async def desk_with_due_reminders(teams: TeamsClient, runtime: Runtime, odoo: OdooView) -> list[str]:
     """TICKETS new tickets owned by AGENT, their owner already reminded once, so the next reminder goes to
     the owner, the lead and the support channel; every other ticket closed. Their numbers."""
-    await teams.say_in_channel("/ticket channel support", SUPPORT)
+    await teams.say_in_channel("/ticket channel support", SUPPORT, sender=LEAD)
     await teams.say("/ticket list mine", sender=LEAD)  # the lead's 1:1 chat is known
     seeded = odoo.call("helpdesk.ticket", "search", runtime.services.odoo.open_domain())
     [cancelled] = odoo.call("helpdesk.ticket.stage", "search", [["name", "=", "Cancelled"]])

@@ -233,7 +233,7 @@ async def test_an_english_teams_user_is_answered_in_english(teams: TeamsClient) 
 
 async def test_a_reminder_speaks_each_readers_language(teams: TeamsClient, runtime: Runtime, odoo: OdooView,
                                                        clock: FakeClock) -> None:
-    await teams.say_in_channel("/ticket channel support", SUPPORT)
+    await teams.say_in_channel("/ticket channel support", SUPPORT, sender=LEAD)
     await teams.say("/ticket list mine", sender=LEAD)  # the team lead's Teams speaks English
     teams.locale = "vi-VN"  # the owner's speaks Vietnamese
     await teams.card("/ticket new WEB101 rất chậm users:16 customer:coordinator.ha@mindx.edu.vn")
@@ -264,7 +264,7 @@ async def test_a_reminder_speaks_each_readers_language(teams: TeamsClient, runti
 
 async def test_escalation_cards_speak_the_channels_language_and_each_clicker_their_own(
         teams: TeamsClient, odoo: OdooView) -> None:
-    await teams.say_in_channel("/ticket channel dev", DEV)
+    await teams.say_in_channel("/ticket channel dev", DEV, sender=LEAD)
     teams.locale = "vi-VN"
     await teams.card("/ticket new WEB101 báo cáo điểm danh bị timeout users:16 customer:coordinator.ha@mindx.edu.vn")
     tid = int(odoo.newest_ticket()["id"])
@@ -288,7 +288,7 @@ async def test_escalation_cards_speak_the_channels_language_and_each_clicker_the
 
 async def test_what_a_vietnamese_agent_causes_in_a_channel_reads_in_the_channels_language(
         teams: TeamsClient, odoo: OdooView) -> None:
-    await teams.say_in_channel("/ticket channel management", MANAGEMENT)
+    await teams.say_in_channel("/ticket channel management", MANAGEMENT, sender=LEAD)
     teams.locale = "vi-VN"  # the agent's Teams speaks Vietnamese; the desk's profile says English
     await teams.card("/ticket new Exams cannot be submitted users:53 customer:coordinator.ha@mindx.edu.vn")
     tid = int(odoo.newest_ticket()["id"])
@@ -315,7 +315,7 @@ async def test_a_vietnamese_desk_posts_in_channels_in_vietnamese(redis: Redis, r
     try:
         async with aiohttp.ClientSession() as session:
             teams = TeamsClient(str(server.make_url("/api/messages")), connector_url, stub, session, AGENT)
-            await teams.say_in_channel("/ticket channel dev", DEV)
+            await teams.say_in_channel("/ticket channel dev", DEV, sender=LEAD)
             await teams.card("/ticket new WEB101 attendance report times out users:16")
             tid = int(OdooView(sandbox.odoo).newest_ticket()["id"])
             answer = card_text(await teams.card(f"/ticket escalate {tid} dev Teachers blocked"))

@@ -30,7 +30,7 @@ from bot.insights.trends import KB_CANDIDATE, analyse, spread, trend_period
 from bot.process import ClassOfService, Stage, load_profile
 from bot.tickets import Customer, OdooUser, Ticket, TicketFacts
 from cards.insights import postmortem_card, trend_card
-from tests.conftest import START, FakeClock, RunningSandbox
+from tests.conftest import LEAD, START, FakeClock, RunningSandbox
 from tests.support.card_validator import validate_cards
 from tests.support.markdown import constructs, mobile_constructs, visible
 from tests.support.odoo_view import OdooView
@@ -450,7 +450,7 @@ async def test_scenario_3_postmortem(teams: TeamsClient, odoo: OdooView, sandbox
     clock.advance(minutes=4)
     await teams.card(f"/ticket diag {tid} Submission API returns 500; NullPointerException in ExamSubmitHandler.\n"
                      "Root cause: deploy 2.14.3 broke ExamSubmitHandler.")
-    await teams.say_in_channel("/ticket channel dev", DEV_CHANNEL)
+    await teams.say_in_channel("/ticket channel dev", DEV_CHANNEL, sender=LEAD)
     clock.advance(minutes=2)
     await teams.card(f"/ticket escalate {tid} dev 53 students cannot submit")
     [dev_card] = teams.connector.cards_in(DEV_CHANNEL)

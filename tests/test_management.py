@@ -393,13 +393,14 @@ async def test_summary_today_week_and_one_ticket(teams: TeamsClient, odoo: OdooV
     assert not [secret for secret in PERSONAL_OR_TECHNICAL if secret in today + week + one]
 
 
-async def test_anyone_may_ask_and_is_answered_where_they_typed(teams: TeamsClient) -> None:
+async def test_agents_leads_and_managers_may_ask_and_are_answered_where_they_typed(teams: TeamsClient) -> None:
     replies = await teams.say_in_channel("/ticket summary today", MANAGEMENT)
     [answer] = [r for r in replies if r.card]
     assert answer.conversation_id.startswith(MANAGEMENT)
     assert "Support desk digest" in card_text(answer.card or {})
-    stranger = card_text(await teams.card("/ticket summary week", sender=STRANGER))  # no Odoo user: still shown
-    assert "Support desk digest: the last 7 days" in stranger
+    stranger = card_text(await teams.card("/ticket summary week", sender=STRANGER))  # no Odoo user: refused (issue 15)
+    assert "reading the desk's summaries is for: agent, lead, manager (you are: no Odoo user)" in stranger
+    assert "Support desk digest" not in stranger
 
 
 @pytest.mark.parametrize(("typed", "said"), [

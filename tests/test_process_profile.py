@@ -309,10 +309,17 @@ def test_channel_posts_may_be_in_vietnamese() -> None:
     assert parse_profile(mutate("title: Test desk\n", "title: Test desk\nlanguage: vi\n"), "vi.yaml").language == "vi"
 
 
-def test_profile_without_roles_opens_every_action_to_every_role() -> None:
+def test_profile_without_roles_opens_every_action_to_every_role_but_registering_channels() -> None:
     text = BASE[: BASE.index("roles:")]
     profile = parse_profile(text, "open.yaml")
-    assert all(profile.allows(action, role) for action in Action for role in Role)
+    # issue 15: registering a channel stays the leads' and managers' (and reading summaries needs an Odoo user)
+    assert dict(profile.roles) == {Action.REGISTER_CHANNEL: (Role.LEAD, Role.MANAGER),
+                                   Action.READ_SUMMARY: (Role.AGENT, Role.LEAD, Role.MANAGER)}
+    assert all(profile.allows(action, role) for action in Action for role in Role
+               if action is not Action.REGISTER_CHANNEL)
+    assert not profile.allows(Action.REGISTER_CHANNEL, Role.AGENT)
+    listed = parse_profile(text + "roles:\n  register_channel: [agent, lead]\n", "listed.yaml")
+    assert listed.allows(Action.REGISTER_CHANNEL, Role.AGENT) and not listed.allows(Action.REGISTER_CHANNEL, "manager")
 
 
 def test_managers_are_the_members_of_the_groups_the_profile_names() -> None:

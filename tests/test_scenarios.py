@@ -7,7 +7,7 @@ double (fields and chatter) and what the agent saw on the cards.
 
 from __future__ import annotations
 
-from tests.conftest import AGENT, FakeClock
+from tests.conftest import AGENT, LEAD, FakeClock
 from tests.support.connector import Posted
 from tests.support.odoo_view import OdooView
 from tests.support.teams import TeamsClient, TeamsUser, card_text
@@ -19,7 +19,7 @@ CHANNELS = {"dev": "19:dev@thread.tacv2", "devops": "19:devops@thread.tacv2",
 
 async def register_channels(teams: TeamsClient) -> None:
     for name, conversation in CHANNELS.items():
-        await teams.say_in_channel(f"/ticket channel {name}", conversation)
+        await teams.say_in_channel(f"/ticket channel {name}", conversation, sender=LEAD)
 
 
 async def acknowledge(teams: TeamsClient, channel: str, posted: Posted) -> str:

@@ -23,6 +23,7 @@ PRODUCTION = {
     "ODOO_LOGIN": "bot@example.com",
     "ODOO_API_KEY": "odoo-secret-key",
     "REDIS_URL": "redis://localhost:6379/0",
+    "ALLOWED_TENANT_IDS": "72f988bf-86f1-41af-91ab-2d7cd011db47",
 }
 
 
@@ -30,6 +31,21 @@ def test_production_settings_from_the_environment() -> None:
     settings = load_settings(PRODUCTION, Mode.PRODUCTION)
     assert settings.auth_enabled and settings.port == 3978 and settings.odoo.protocol == "xmlrpc"
     assert settings.process_profile == "mindx" and settings.odoo.profile == "auto"
+
+
+def test_the_tenants_served_are_the_allow_list_else_the_apps_tenant_and_any_only_in_dev_and_demo() -> None:
+    listed = {**PRODUCTION, "ALLOWED_TENANT_IDS": " 72F988BF-86f1-41af-91ab-2d7cd011db47, contoso.onmicrosoft.com ",
+              "MICROSOFT_APP_TENANT_ID": "0b2b6e3e-0a3c-4a8e-9d7e-5f1c2b3a4d5e"}
+    assert load_settings(listed, Mode.PRODUCTION).tenants == {"72f988bf-86f1-41af-91ab-2d7cd011db47",
+                                                              "contoso.onmicrosoft.com"}
+    single = {**PRODUCTION, "ALLOWED_TENANT_IDS": "", "MICROSOFT_APP_TYPE": "SingleTenant",
+              "MICROSOFT_APP_TENANT_ID": "0b2b6e3e-0a3c-4a8e-9d7e-5f1c2b3a4d5e"}
+    assert load_settings(single, Mode.PRODUCTION).tenants == {"0b2b6e3e-0a3c-4a8e-9d7e-5f1c2b3a4d5e"}
+    with pytest.raises(SettingsError, match=r"^ALLOWED_TENANT_IDS: required in production when "
+                                            r"MICROSOFT_APP_TENANT_ID is not set"):
+        load_settings({**PRODUCTION, "ALLOWED_TENANT_IDS": ""}, Mode.PRODUCTION)
+    assert load_settings({**PRODUCTION, "ALLOWED_TENANT_IDS": ""}, Mode.DEV).tenants == frozenset()  # any tenant
+    assert load_settings({}, Mode.DEMO).tenants == frozenset()
 
 
 def test_a_choice_may_have_spaces_around_it() -> None:
@@ -56,6 +72,10 @@ def test_secrets_stay_out_of_repr() -> None:
     ({"PORT": "70000"}, "PORT"),
     ({"MICROSOFT_APP_TYPE": "Single"}, "MICROSOFT_APP_TYPE"),
     ({"MICROSOFT_APP_TYPE": "SingleTenant"}, "MICROSOFT_APP_TENANT_ID"),
+    ({"ALLOWED_TENANT_IDS": ""}, "ALLOWED_TENANT_IDS"),
+    ({"ALLOWED_TENANT_IDS": "tenant one, tenant two"}, "ALLOWED_TENANT_IDS"),
+    ({"MICROSOFT_APP_TYPE": "SingleTenant", "MICROSOFT_APP_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+      "ALLOWED_TENANT_IDS": "0b2b6e3e-0a3c-4a8e-9d7e-5f1c2b3a4d5e"}, "ALLOWED_TENANT_IDS"),
     ({"TIMEZONE": "Mars/Olympus"}, "TIMEZONE"),
 ])
 def test_a_bad_setting_is_named(change: dict[str, str], named: str) -> None:
@@ -192,7 +212,8 @@ def test_env_example_lists_every_setting_the_bot_reads_and_nothing_else() -> Non
     listed = {line.partition("=")[0] for line in example.splitlines() if line and not line.startswith("#")}
     read: set[str] = set()
     for env, mode in ((PRODUCTION, Mode.PRODUCTION), ({**PRODUCTION, "MICROSOFT_APP_TYPE": "SingleTenant",
-                                                      "MICROSOFT_APP_TENANT_ID": "tenant"}, Mode.PRODUCTION),
+                                                      "MICROSOFT_APP_TENANT_ID": "tenant", "ALLOWED_TENANT_IDS": ""},
+                                                     Mode.PRODUCTION),
                       ({}, Mode.DEV), ({}, Mode.DEMO)):
         reading = _Reading(env)
         load_settings(reading, mode)

@@ -11,7 +11,7 @@ from bot.management import service as management
 from bot.parsing import UsageError, ticket_ref
 from bot.router import Request
 from bot.tickets import OdooUser, Ticket
-from bot.turn import Reply
+from bot.turn import Reply, RosterUnavailable
 from cards.elements import literal
 from cards.ticket import ticket_card
 
@@ -57,7 +57,10 @@ async def person(ctx: Ctx, who: str) -> OdooUser:
     name = wanted.removeprefix("@").strip()
     for mentioned in ctx.incoming.mentions:
         if mentioned.name.lower() == name.lower():
-            address = await ctx.teams.member_email(mentioned)
+            try:
+                address = await ctx.teams.member_email(mentioned)
+            except RosterUnavailable:  # then their name, as for a name typed: whom to assign, not who is asking
+                address = None
             found = ctx.odoo.user_by_email(address) if address else None
             if found:
                 return found

@@ -7,6 +7,7 @@ from bot.i18n import tr
 from bot.management import service
 from bot.management.digest import WINDOWS, window_for
 from bot.parsing import UsageError, ticket_ref
+from bot.process import Action
 from bot.router import CommandGroup, Request
 from bot.turn import Reply
 from cards.management import digest_card, incident_card
@@ -19,15 +20,15 @@ def _usage() -> UsageError:
 
 
 @commands.command("summary", "/ticket summary [today|week|<id>]", aliases=("digest",), needs_user=False,
-                  changes=False)
+                  changes=False, action=Action.READ_SUMMARY)
 async def summary(ctx: Ctx, req: Request) -> Reply:
     """Management's view, in business words with personal data masked: the digest of the desk for `today`
     (the default) or the last `week`, or one ticket's incident card (`/ticket summary 42`).
 
     The digest: open tickets by class of service and the users affected, what was logged, fixed and
     closed, the service levels missed, the escalations no team has answered, and the oldest open
-    tickets. The incident card is the one the management channel gets for an Expedite ticket. Anyone
-    may ask; the answer comes where you typed it."""
+    tickets. The incident card is the one the management channel gets for an Expedite ticket. Agents,
+    leads and managers may ask (the process profile's `read_summary`); the answer comes where you typed it."""
     words = req.args.words
     if len(words) > 1:
         raise _usage()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.chatter_words import SNOOZED
@@ -12,12 +13,13 @@ from bot.handlers.common import load, ticket_reply
 from bot.i18n import tr
 from bot.lifecycle import Move
 from bot.parsing import UsageError
-from bot.process import format_duration, parse_duration
+from bot.process import Action, format_duration, parse_duration
 from bot.reminders.policy import REMINDER_NAMES
 from bot.router import CommandGroup, Request
 from bot.turn import ConversationType, Reply, root_conversation_id
-from cards.elements import literal
+from cards.elements import literal, when
 
+logger = logging.getLogger(__name__)
 commands = CommandGroup()
 
 _CHANNEL_NAME = re.compile(r"^[a-z][a-z0-9-]{0,29}$")
@@ -32,12 +34,14 @@ def channel_root(reference: dict[str, Any]) -> dict[str, Any]:
 
 
 @commands.command("channel", "/ticket channel <dev|devops|product|content-ops|support|management|<name>>",
-                  aliases=("register",), changes=False)
+                  aliases=("register",), changes=False, action=Action.REGISTER_CHANNEL)
 async def channel(ctx: Ctx, req: Request) -> Reply:
     """Make this Teams channel the one where I post for a team (type it in that channel, mentioning me).
 
     `support` gets reminders nobody picked up, `management` the business summaries, and the
-    escalation teams their escalation cards. Registering again moves it here."""
+    escalation teams their escalation cards. Registering again moves it here. Leads and managers
+    register channels (the process profile's `register_channel`); `/ticket channels` says who
+    registered each and when."""
     if ctx.incoming.conversation.type is not ConversationType.CHANNEL:
         raise UsageError(tr("Type this in the Teams channel you want to register, @mentioning me."))
     name = (req.args.words[0].lower() if req.args.words else "")
@@ -45,7 +49,14 @@ async def channel(ctx: Ctx, req: Request) -> Reply:
         known = ", ".join(["support", "management", *ctx.profile.escalation_teams])
         raise UsageError(tr("Name the team this channel is for, e.g. `/ticket channel support`. Known teams: {known}.",
                             known=known))
-    await ctx.services.references.register_channel(name, channel_root(ctx.incoming.reference))
+    assert ctx.user is not None  # needs_user
+    references = ctx.services.references
+    was = await references.channel(name)
+    reference = channel_root(ctx.incoming.reference)
+    await references.register_channel(name, reference, by=ctx.user.name, at=ctx.now().isoformat())
+    logger.warning("the %s channel was %s by Odoo user %d: now %r (was %r)", name,
+                   "moved" if was is not None else "registered", ctx.user.id, _channel_label(reference)[:200],
+                   _channel_label(was)[:200] if was is not None else None)
     return Reply(text=tr("This channel is now the **{name}** channel: I will post here for that team.", name=name))
 
 
@@ -55,8 +66,21 @@ async def channels(ctx: Ctx, req: Request) -> Reply:
     registered = await ctx.services.references.channels()
     if not registered:
         return Reply(text=tr("No channel is registered yet. In a channel, type `@Bot /ticket channel support`."))
-    lines = [f"- **{name}**: {literal(_channel_label(ref))}" for name, ref in sorted(registered.items())]
+    registrations = await ctx.services.references.registrations()
+    lines = [f"- **{name}**: {literal(_channel_label(ref))}{_registered_by(registrations.get(name), ctx)}"
+             for name, ref in sorted(registered.items())]
     return Reply(text=tr("Registered channels:") + "\n" + "\n".join(lines))
+
+
+def _registered_by(registration: dict[str, str] | None, ctx: Ctx) -> str:
+    """` (registered by Lan, Thu 30 Jan 09:00)`; "" for a channel registered before the bot recorded who did."""
+    if not registration or not registration.get("by"):
+        return ""
+    try:
+        at = when(datetime.fromisoformat(registration.get("at", "")), ctx.tz)
+    except ValueError:
+        at = ""
+    return " " + tr("(registered by {who}, {when})", who=literal(registration["by"]), when=at or tr("unknown"))
 
 
 def _channel_label(reference: dict[str, Any]) -> str:

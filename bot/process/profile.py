@@ -18,7 +18,8 @@ key                             default when left out
 ``stage_emails``                none: entering a stage sends no e-mail from Odoo
 ``kanban_states``               none: the bot leaves the kanban state alone
 ``required_fields``             none: no field must be set before a stage move
-``roles``                       none: every role may do every action
+``roles``                       ``DEFAULT_ROLES`` (register_channel: lead, manager; read_summary: agent,
+                                lead, manager); every other action open to every role
 ``manager_groups``              none: nobody is a manager
 ``management``                  no Priority threshold, a daily digest at 08:30 (``bot/process/management.py``)
 ``classes.<c>.resolve_within``  none: closing summaries do not measure the time to resolve
@@ -159,6 +160,15 @@ class Action(StrEnum):
     CANCEL = "cancel"
     MERGE = "merge"
     RECLASSIFY = "reclassify"
+    REGISTER_CHANNEL = "register_channel"  # register or move the channel a team's posts go to (`/ticket channel`)
+    READ_SUMMARY = "read_summary"  # the desk's digest and one ticket's management card (`/ticket summary`)
+
+
+DEFAULT_ROLES: Mapping[Action, tuple[Role, ...]] = MappingProxyType({
+    Action.REGISTER_CHANNEL: (Role.LEAD, Role.MANAGER),  # where escalations and management's cards go
+    Action.READ_SUMMARY: (Role.AGENT, Role.LEAD, Role.MANAGER),  # anyone with an Odoo user, nobody without one
+})
+"""What ``roles`` keeps for some roles when the profile does not list the action (every other action: open to all)."""
 
 
 @dataclass(frozen=True)
@@ -304,7 +314,8 @@ class ProcessProfile:
         return None
 
     def allows(self, action: Action | str, role: Role | str) -> bool:
-        """Whether ``role`` may do ``action``; actions not listed under ``roles`` are open to all.
+        """Whether ``role`` may do ``action``; actions not listed under ``roles`` (nor in ``DEFAULT_ROLES``) are open
+        to all.
 
         An action or role the bot does not know is a ``ValueError``.
         """
@@ -892,9 +903,9 @@ class _Reader:
 
     def roles(self, node: Node | None) -> dict[Action, tuple[Role, ...]]:
         if node is None:
-            return {}
+            return dict(DEFAULT_ROLES)
         values = self.fields(node, "roles", (), [action.value for action in Action], what="action")
         return {
-            Action(key): self.choice_list(value, f"roles.{key}", Role, "a role")
-            for key, value in values.items()
+            **DEFAULT_ROLES,
+            **{Action(key): self.choice_list(value, f"roles.{key}", Role, "a role") for key, value in values.items()},
         }

@@ -35,6 +35,7 @@ class TeamsClient:
     headers: dict[str, str] = field(default_factory=dict)
     timezone: str = "Asia/Ho_Chi_Minh"  # what the Teams client reports in its clientInfo entity
     locale: str = "en-US"  # the language of the user's Teams client (`vi-VN`), on every activity
+    tenant: str = TENANT  # the user's Microsoft 365 tenant (channelData.tenant.id and conversation.tenantId)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def _base(self, conversation: dict[str, Any], channel_data: dict[str, Any] | None = None,
@@ -47,14 +48,14 @@ class TeamsClient:
             "from": {"id": who.id, "name": who.name, "aadObjectId": f"aad-{who.id}"},
             "recipient": {"id": BOT_ID, "name": BOT_NAME},
             "conversation": conversation,
-            "channelData": {"tenant": {"id": TENANT}, **(channel_data or {})},
+            "channelData": {"tenant": {"id": self.tenant}, **(channel_data or {})},
             "locale": self.locale,
             "entities": [{"type": "clientInfo", "locale": self.locale, "timezone": self.timezone}],
         }
 
     def personal(self, sender: TeamsUser | None = None) -> dict[str, Any]:
         who = sender or self.user
-        return {"id": f"personal-{who.id}", "conversationType": "personal", "tenantId": TENANT}
+        return {"id": f"personal-{who.id}", "conversationType": "personal", "tenantId": self.tenant}
 
     async def post(self, activity: dict[str, Any]) -> aiohttp.ClientResponse:
         async with self.session.post(self.bot_url, json=activity, headers=self.headers) as response:
@@ -67,13 +68,16 @@ class TeamsClient:
         return await self.send(activity)
 
     def _in_channel(self, channel: str, sender: TeamsUser | None = None) -> dict[str, Any]:
-        return self._base({"id": f"{channel};messageid=1", "conversationType": "channel", "isGroup": True},
+        return self._base({"id": f"{channel};messageid=1", "conversationType": "channel", "isGroup": True,
+                           "tenantId": self.tenant},
                           {"teamsTeamId": "team-1", "teamsChannelId": channel, "team": {"id": "team-1"},
                            "channel": {"id": channel}}, sender)
 
-    async def say_in_channel(self, text: str, channel: str = "19:support@thread.tacv2") -> list[Posted]:
+    async def say_in_channel(self, text: str, channel: str = "19:support@thread.tacv2", *,
+                             sender: TeamsUser | None = None) -> list[Posted]:
+        """Type `text` in `channel`, @mentioning the bot (as `sender`, the client's user by default)."""
         mention = f"<at>{BOT_NAME}</at>"
-        activity = {**self._in_channel(channel), "type": "message", "text": f"{mention} {text}"}
+        activity = {**self._in_channel(channel, sender), "type": "message", "text": f"{mention} {text}"}
         activity["entities"].append({"type": "mention", "text": mention,
                                      "mentioned": {"id": BOT_ID, "name": BOT_NAME}})
         return await self.send(activity)
