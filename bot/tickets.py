@@ -70,6 +70,7 @@ class Ticket:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
+MAX_USERS = 1_000_000  # users affected: a count above it is a typo or an attack, never a desk's ticket
 FACTS_TITLE = "Support desk"
 _FACT_LINE = re.compile(r"^(Users affected|Deadline|Reported|Type|Logged by):\s*(.+)$", re.MULTILINE)
 _TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
