@@ -13,7 +13,9 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.i18n import tr
+from bot.numbers import whole_number
 from bot.process.durations import parse_duration
+from bot.tickets import MAX_USERS
 from cards.elements import literal
 
 
@@ -86,41 +88,45 @@ class TicketRef:
         return self.number or f"#{self.id}"
 
 
-_ID = re.compile(r"^#?(\d{1,9})$")
-_NUMBER = re.compile(r"^([A-Za-z]{1,6}\d{1,12})$")
+MAX_TICKET_ID = 999_999_999
+_NUMBER = re.compile(r"[A-Za-z]{1,6}[0-9]{1,12}")
 
 
 def ticket_ref(word: str | None) -> TicketRef:
     if not word:
         raise UsageError(tr("Which ticket? Give its id, like `42`, `#42` or `HT00042`."))
-    if match := _ID.match(word):
-        return TicketRef(id=int(match.group(1)))
-    if _NUMBER.match(word):
+    if (ticket_id := whole_number(word.removeprefix("#"), maximum=MAX_TICKET_ID)) is not None:
+        return TicketRef(id=ticket_id)
+    if _NUMBER.fullmatch(word):
         return TicketRef(number=word.upper())
     raise UsageError(tr("`{word}` is not a ticket id. Write it like `42`, `#42` or `HT00042`.", word=literal(word)))
 
 
 def user_count(text: str) -> int:
-    cleaned = text.strip().replace(",", "").rstrip("+")
-    if not cleaned.isdigit() or int(cleaned) > 10_000_000:
-        raise UsageError(tr("`{text}` is not a number of users. Write a whole number, like `users:15`.",
-                            text=literal(text)))
-    return int(cleaned)
+    """`15`, `50+`, `1,200`: a whole number of users in the digits 0-9, at most MAX_USERS."""
+    count = whole_number(text.strip().replace(",", "").rstrip("+"), maximum=MAX_USERS)
+    if count is None:
+        raise UsageError(tr("`{text}` is not a number of users. Write a whole number from 0 to {most} in the "
+                            "digits 0-9, like `users:15`.", text=literal(_shortened(text)), most=f"{MAX_USERS:,}"))
+    return count
 
 
-_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?$")
+def _shortened(text: str, most: int = 40) -> str:
+    """What was typed, quoted back no longer than `most` characters (a 4,301-digit number is not read back whole)."""
+    return text if len(text) <= most else text[:most - 1] + "…"
+
+
+_CLOCK = re.compile(r"([0-9]{1,2})(?::([0-9]{2}))?")
 _DAY_WORDS = {"today": 0, "tomorrow": 1}
-_ISO_T = re.compile(r"^(\d{4}-\d{2}-\d{2})T")
+_ISO_T = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})T")
 
 
 def _clock(text: str) -> time | None:
-    match = _CLOCK.match(text)
+    match = _CLOCK.fullmatch(text)
     if not match:
         return None
-    hour, minute = int(match.group(1)), int(match.group(2) or 0)
-    if hour > 23 or minute > 59:
-        return None
-    return time(hour, minute)
+    hour, minute = whole_number(match.group(1), maximum=23), whole_number(match.group(2) or "0", maximum=59)
+    return time(hour, minute) if hour is not None and minute is not None else None
 
 
 def when(text: str, now: datetime, tz: ZoneInfo) -> datetime:

@@ -39,6 +39,7 @@ from bot.process import ProcessProfile, ProfileError, load_profile
 from bot.reminders.nags import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL, Nagger
 from bot.reminders.poller import OdooPoller, rebuild_reminders
 from bot.reminders.service import Reminders
+from bot.rounds import UNHEALTHY_AFTER, failed_in_a_row
 from bot.settings import Mode, Settings, SettingsError, shown_url
 from bot.store import References, Store, connect_redis
 from bot.timers import Timer, TimerEngine, TimerWorker
@@ -255,12 +256,19 @@ async def messages(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Alive: the process answers and none of its background loops has ended (they run until shutdown: one that
-    ended means reminders or kept commands would wait for ever, so the orchestrator should restart this replica)."""
-    ended = [loop.get_name() for loop in request.app[RUNTIME].loops if loop.done()]
-    if ended:
-        logger.error("liveness: background loops ended: %s", ", ".join(ended))
-        return web.json_response({"status": "loops ended", "ended": ended}, status=503)
+    """Alive: the process answers and none of its background loops has ended or failed its last UNHEALTHY_AFTER
+    rounds (they run until shutdown: one that ended or keeps failing means reminders or kept commands would wait
+    for ever, so the orchestrator should restart this replica). Redis or Odoo away is not counted: /readyz."""
+    loops = request.app[RUNTIME].loops
+    ended = [loop.get_name() for loop in loops if loop.done()]
+    failing = [loop.get_name() for loop in loops if not loop.done() and failed_in_a_row(loop) >= UNHEALTHY_AFTER]
+    if ended or failing:
+        logger.error("liveness: background loops %s", "; ".join(
+            [*(["ended: " + ", ".join(ended)] if ended else []),
+             *([f"failed their last {UNHEALTHY_AFTER} rounds: " + ", ".join(failing)] if failing else [])]))
+        return web.json_response({"status": "loops ended" if ended else "loops failing",
+                                  **({"ended": ended} if ended else {}), **({"failing": failing} if failing else {})},
+                                 status=503)
     return web.json_response({"status": "ok"})
 
 

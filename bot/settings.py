@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.i18n import either
 from bot.logs import SHORTEST_SECRET
+from bot.numbers import whole_number
 
 
 class Mode(StrEnum):
@@ -110,9 +111,10 @@ def shown_url(url: str) -> str:
 
 def _port(env: Mapping[str, str]) -> int:
     raw = env.get("PORT", "3978")
-    if not raw.isdigit() or not 0 < int(raw) < 65536:
+    port = whole_number(raw, maximum=65535)
+    if not port:
         raise SettingsError(f"PORT: expected a port number between 1 and 65535, got {raw!r}")
-    return int(raw)
+    return port
 
 
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
+from bot.numbers import whole_number
 from bot.process import ClassOfService, Stage
 
 
@@ -70,6 +73,7 @@ class Ticket:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
+MAX_USERS = 1_000_000  # users affected: a count above it is a typo or an attack, never a desk's ticket
 FACTS_TITLE = "Support desk"
 _FACT_LINE = re.compile(r"^(Users affected|Deadline|Reported|Type|Logged by):\s*(.+)$", re.MULTILINE)
 _TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
@@ -82,33 +86,65 @@ def _strip_html(value: str) -> str:
     return html.unescape(text).strip()
 
 
-def plain_text(value: str | bool | None) -> str:
+def plain_text(value: object) -> str:
     """Odoo html (or False) as plain text."""
     return _strip_html(value) if isinstance(value, str) else ""
 
 
+# The moments the bot reads back from Odoo: outside them, a date overflows when a card shows it in the reader's
+# zone (9999-12-31 23:59 UTC is past the year 9999 in Vietnam) or when a duration is added to it.
+EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def within_reason(moment: datetime | None) -> datetime | None:
+    """`moment` when it lies between EARLIEST and LATEST, else None (read as absent)."""
+    return moment if moment is not None and EARLIEST <= moment < LATEST else None
+
+
 def _time(value: str) -> datetime | None:
     try:
-        return datetime.strptime(value.strip(), _TIME_FORMAT).replace(tzinfo=UTC)
-    except ValueError:
+        return within_reason(datetime.strptime(value.strip(), _TIME_FORMAT).replace(tzinfo=UTC))
+    except (ValueError, OverflowError):
         return None
 
 
 def split_description(value: str | bool | None) -> tuple[str, TicketFacts]:
     """The description's text and the facts block the bot wrote at its end."""
-    text = plain_text(value)
+    text, facts, _ = read_description(value)
+    return text, facts
+
+
+def read_description(value: object) -> tuple[str, TicketFacts, tuple[str, ...]]:
+    """The description's text, the facts block at its end, and the facts there that could not be read (each
+    named with what it said), which are read as absent. Anyone who can edit the ticket in Odoo (or write to
+    its e-mail gateway) writes this text: a fact that says `Users affected: ²` must not stop the desk."""
+    text = plain_text(value) if isinstance(value, str) else ""
     head, marker, tail = text.rpartition(FACTS_TITLE)
     if not marker:
-        return text, TicketFacts()
-    found = dict(_FACT_LINE.findall(tail))
-    users = found.get("Users affected", "").strip()
-    return head.strip(), TicketFacts(
-        users=int(users) if users.isdigit() else None,
-        deadline=_time(found.get("Deadline", "")),
-        reported=_time(found.get("Reported", "")),
-        kind=found.get("Type", "").strip(),
+        return text, TicketFacts(), ()
+    found = {name: said.strip() for name, said in _FACT_LINE.findall(tail)}
+    unreadable: list[str] = []
+
+    def read(name: str, parse: Callable[[str], Any]) -> Any:
+        said = found.get(name, "")
+        value = parse(said) if said else None
+        if said and value is None:
+            unreadable.append(f"{name} {_shown(said)}")
+        return value
+
+    facts = TicketFacts(
+        users=read("Users affected", lambda said: whole_number(said, maximum=MAX_USERS)),
+        deadline=read("Deadline", _time),
+        reported=read("Reported", _time),
+        kind=found.get("Type", ""),
         logged_by=found.get("Logged by", "").removesuffix(" via Teams").strip(),
     )
+    return head.strip(), facts, tuple(unreadable)
+
+
+def _shown(value: str, most: int = 40) -> str:
+    """A value read from Odoo as a log line shows it: quoted and escaped (no line breaks), and short."""
+    return repr(value if len(value) <= most else value[:most] + "...")
 
 
 def description_html(text: str, facts: TicketFacts) -> str:

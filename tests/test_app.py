@@ -14,6 +14,7 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
+from bot.rounds import UNHEALTHY_AFTER
 from bot.server import RUNTIME, create_app
 from bot.settings import Mode, load_settings
 from tests.conftest import LEAD, FakeClock, RunningSandbox, bot_settings
@@ -67,6 +68,41 @@ async def test_liveness_fails_when_a_background_loop_ends(redis: Redis, redis_ur
             async with session.get(server.make_url("/healthz")) as response:
                 assert response.status == 503
                 assert await response.json() == {"status": "loops ended", "ended": ["odoo-poller"]}
+    finally:
+        await server.close()
+
+
+async def test_liveness_fails_when_a_background_loop_fails_its_last_rounds(
+        redis: Redis, redis_url: str, sandbox: RunningSandbox, clock: FakeClock) -> None:
+    """A poller that fails every round (a ticket it could not read stopped its cursor) is as stuck as one that
+    ended: after UNHEALTHY_AFTER failed rounds in a row /healthz says so, and a round that works clears it."""
+    app = create_app(bot_settings(redis_url, sandbox.url, background_tasks=True, poll_interval=0.05), clock=clock.now)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as session:
+            rounds: list[str] = []
+            healthy = asyncio.Event()
+            counted = {UNHEALTHY_AFTER + 1: asyncio.Event(), UNHEALTHY_AFTER + 3: asyncio.Event()}
+
+            async def broken() -> int:
+                rounds.append("round")
+                if len(rounds) in counted:
+                    counted[len(rounds)].set()
+                if len(rounds) > UNHEALTHY_AFTER + 1 and healthy.is_set():
+                    return 0
+                raise ValueError("invalid literal for int() with base 10: '²'")
+            app[RUNTIME].poller.poll_once = broken  # type: ignore[method-assign]
+            async with asyncio.timeout(10):
+                await counted[UNHEALTHY_AFTER + 1].wait()
+            async with session.get(server.make_url("/healthz")) as response:
+                assert response.status == 503
+                assert await response.json() == {"status": "loops failing", "failing": ["odoo-poller"]}
+            healthy.set()
+            async with asyncio.timeout(10):
+                await counted[UNHEALTHY_AFTER + 3].wait()
+            async with session.get(server.make_url("/healthz")) as response:
+                assert response.status == 200 and (await response.json())["status"] == "ok"
     finally:
         await server.close()
 

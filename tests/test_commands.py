@@ -56,6 +56,27 @@ async def test_bad_input_gets_a_clear_answer_and_changes_nothing(
     assert odoo.call("helpdesk.ticket", "search_count", []) == before
 
 
+HUGE = "9" * 4_301  # one digit past what int() reads from text
+
+
+@pytest.mark.parametrize("command", ["/ticket users 1 ²", "/ticket users 1 ①", "/ticket users 1 ٣",
+                                     "/ticket users 1 1000001", f"/ticket users 1 {HUGE}", "/ticket new Broken users:①",
+                                     "/ticket new Broken users:³", f"/ticket new Broken users:{HUGE}"],
+                         ids=lambda command: command.replace(HUGE, "<4,301 digits>"))
+async def test_a_count_in_other_digits_or_too_big_is_refused_and_changes_nothing(
+        teams: TeamsClient, odoo: OdooView, command: str) -> None:
+    """`'²'.isdigit()` is true and `int('²')` raises (as does int() of 4,301 digits): this was the crash card."""
+    before = (odoo.ticket(1), odoo.call("helpdesk.ticket", "search_count", []),
+              odoo.call("mail.message", "search_count", []))
+    card = await teams.card(command)
+    text = card_text(card)
+    assert card["body"][0].get("color") == "attention", text
+    assert "is not a number of users" in text and "from 0 to 1,000,000 in the digits 0-9, like `users:15`" in text
+    assert "went wrong" not in text and len(text) < 1_000  # what was typed is quoted back shortened
+    assert (odoo.ticket(1), odoo.call("helpdesk.ticket", "search_count", []),
+            odoo.call("mail.message", "search_count", [])) == before
+
+
 async def test_usage_is_shown_with_the_refusal(teams: TeamsClient, odoo: OdooView) -> None:
     tid = await new_ticket(teams, odoo)
     text = card_text(await teams.card(f"/ticket note {tid}"))

@@ -215,7 +215,8 @@ async def test_a_vietnamese_teams_user_is_answered_in_vietnamese(teams: TeamsCli
     unknown = card_text(await teams.card("/ticket frobnicate 42"))
     assert vi("I don't know the command `{name}`. `/ticket help` lists them.", name="frobnicate") in unknown
     wrong = card_text(await teams.card("/ticket new Broken users:lots"))
-    assert vi("`{text}` is not a number of users. Write a whole number, like `users:15`.", text="lots") in wrong
+    assert vi("`{text}` is not a number of users. Write a whole number from 0 to {most} in the digits 0-9, like "
+              "`users:15`.", text="lots", most="1,000,000") in wrong
     assert vi("Usage: `{usage}`", usage="/ticket new <title>").split("<title>")[0] in wrong  # the usage stays as is
     [chat] = await teams.say("xin chào")
     assert chat.text == vi("I only understand ticket commands. Try `/ticket help`.")

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.numbers import whole_number
 from bot.parsing import (
     TicketRef,
     UsageError,
@@ -63,7 +64,7 @@ def test_ticket_ids(word: str, ref: TicketRef) -> None:
     assert ticket_ref(word) == ref
 
 
-@pytest.mark.parametrize("word", [None, "", "forty-two", "#", "42a!", "1234567890123"])
+@pytest.mark.parametrize("word", [None, "", "forty-two", "#", "42a!", "1234567890123", "#١", "４２", "²", "HT٣"])
 def test_bad_ticket_ids_explain_the_forms(word: str | None) -> None:
     with pytest.raises(UsageError, match="42"):
         ticket_ref(word)
@@ -76,6 +77,31 @@ def test_user_counts() -> None:
     for bad in ("-3", "many", "1.5", ""):
         with pytest.raises(UsageError, match="users:15"):
             user_count(bad)
+    assert user_count("1,000,000") == 1_000_000
+
+
+@pytest.mark.parametrize("bad", ["²", "①", "³", "١٢", "４２", "1²", "9" * 4_301, "1000001", " 1 2", "1_000", "+5"],
+                         ids=lambda bad: bad if len(bad) < 20 else f"{len(bad)} digits")
+def test_user_counts_are_ascii_digits_and_bounded(bad: str) -> None:
+    with pytest.raises(UsageError, match="users:15"):
+        user_count(bad)
+
+
+def test_whole_numbers_are_ascii_digits_bounded_and_never_raise() -> None:
+    assert whole_number("0", maximum=5) == 0 and whole_number("005", maximum=5) == 5
+    assert whole_number("0" * 5_000 + "7", maximum=10) == 7  # leading zeros count for nothing
+    for bad in ("", " 1", "1 ", "1\n", "-1", "+1", "1.0", "²", "①", "١", "４", "6", "9" * 10_000, None, 5, b"5"):
+        assert whole_number(bad, maximum=5) is None, bad
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(max_size=20))
+def test_a_whole_number_is_what_ascii_digits_say_or_none(text: str) -> None:
+    value = whole_number(text, maximum=1_000)
+    if text and all(c in "0123456789" for c in text) and int(text) <= 1_000:
+        assert value == int(text)
+    else:
+        assert value is None
 
 
 @pytest.mark.parametrize(("text", "expected_local"), [

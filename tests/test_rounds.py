@@ -8,8 +8,10 @@ import time
 from datetime import timedelta
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
-from bot.rounds import in_rounds, pause
+from bot.odoo.errors import OdooUnavailable
+from bot.rounds import UNHEALTHY_AFTER, failed_in_a_row, in_rounds, pause
 from bot.server import Runtime
 
 
@@ -64,3 +66,27 @@ async def test_the_odoo_poller_goes_on_after_a_bug_in_one_poll(runtime: Runtime,
         await asyncio.wait_for(runtime.poller.run(stop), 10)
     assert polls == ["poll", "poll"]  # before, the first one ended the poller: no reminder synced again
     assert [r.getMessage() for r in caplog.records] == ["polling Odoo: a round failed"]
+
+
+async def test_rounds_failed_in_a_row_are_counted_and_a_round_that_works_clears_them(
+        caplog: pytest.LogCaptureFixture) -> None:
+    stop = asyncio.Event()
+    outcomes: list[BaseException | None] = [ValueError("a bug"), KeyError("stage_id"), RedisConnectionError("away"),
+                                            OdooUnavailable("away"), *[ValueError("a bug")] * UNHEALTHY_AFTER, None]
+    counted: list[int] = []
+
+    async def run_once() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        counted.append(failed_in_a_row(task))  # as it stood after the rounds before this one
+        if len(counted) > len(outcomes):
+            stop.set()
+            return
+        if (error := outcomes[len(counted) - 1]) is not None:
+            raise error
+
+    with caplog.at_level(logging.ERROR, logger="bot.rounds"):
+        await asyncio.wait_for(in_rounds(stop, run_once, every=0.001, what="polling Odoo"), 5)
+    # Redis or Odoo away does not count (a restart would not bring them back), nor does it clear the count
+    assert counted == [0, 1, 2, 2, 2, 3, 4, 5, 6, 7, 0]
+    assert len([r for r in caplog.records if f"failed {UNHEALTHY_AFTER} rounds in a row" in r.getMessage()]) == 1

@@ -21,15 +21,15 @@ from bot.insights.model import ChatterEntry, TicketHistory
 from bot.odoo.errors import OdooError
 from bot.odoo.idempotency import marker, next_tag, running_again, search_term
 from bot.odoo.models import ModelProfile, choose_profile
+from bot.odoo.records import ODOO_TIME, Fields, parse_odoo_time, record_id, shown
 from bot.odoo.transport import OdooTransport
 from bot.parsing import TicketRef
 from bot.process import ClassOfService, ProcessProfile, Role, Stage, classify
-from bot.tickets import Customer, OdooUser, Ticket, TicketFacts, description_html, plain_text, split_description
+from bot.tickets import Customer, OdooUser, Ticket, TicketFacts, description_html, plain_text, read_description
 from cards.elements import literal
 
 logger = logging.getLogger(__name__)
 
-ODOO_TIME = "%Y-%m-%d %H:%M:%S"
 _COMMENT = re.compile(r"<!--(.*?)-->", re.DOTALL)  # what the bot hides in a message's html (`note(hidden=...)`)
 
 
@@ -41,12 +41,6 @@ class TicketNotFound(OdooError):
 
 class OdooSetupError(OdooError):
     """Odoo is reachable but not set up the way the process profile needs (stages missing...)."""
-
-
-def odoo_time(value: str | bool | None) -> datetime:
-    if not isinstance(value, str):
-        return datetime.now(UTC)
-    return datetime.strptime(value[:19], ODOO_TIME).replace(tzinfo=UTC)
 
 
 def like_literal(text: str) -> str:
@@ -165,15 +159,16 @@ class OdooGateway:
             ticket_id = ref.id if isinstance(ref, TicketRef) else ref
             records = await self._rpc.execute_kw(self.model.model, "read", [[ticket_id]],
                                                  {"fields": self._read_fields})
-        if not records:
+        found = self._tickets(records)
+        if not found:
             raise TicketNotFound(ref)
-        return self._ticket(records[0])
+        return found[0]
 
     async def tickets(self, domain: list[Any], *, limit: int = 25) -> list[Ticket]:
         records = await self._rpc.execute_kw(self.model.model, "search_read", [domain],
                                              {"fields": self._read_fields, "limit": limit,
                                               "order": "priority desc, id desc"})
-        return [self._ticket(r) for r in records]
+        return self._tickets(records)
 
     async def all_tickets(self, domain: list[Any], *, page: int = 500) -> AsyncIterator[list[Ticket]]:
         """Every ticket matching `domain`, a page at a time, in id order (the start-up rebuild): a
@@ -183,11 +178,12 @@ class OdooGateway:
         while True:
             records = await self._rpc.execute_kw(self.model.model, "search_read", [[["id", ">", last_id], *domain]],
                                                  {"fields": self._read_fields, "order": "id", "limit": page})
-            if records:
-                yield [self._ticket(r) for r in records]
-            if len(records) < page:
+            readable = _with_ids(records, "ticket")
+            if readable:
+                yield [self._ticket(r) for r in readable]
+            if not isinstance(records, list) or len(records) < page or not readable:
                 return
-            last_id = records[-1]["id"]
+            last_id = max(r["id"] for r in readable)
 
     async def changed_since(self, cursor: str, *, skip: Collection[int] = (),
                             limit: int = 500) -> list[tuple[Ticket, str]]:
@@ -200,7 +196,7 @@ class OdooGateway:
             domain += ["|", ["write_date", ">", cursor], ["id", "not in", sorted(skip)]]
         records = await self._rpc.execute_kw(self.model.model, "search_read", [domain],
                                              {"fields": self._read_fields, "order": "write_date, id", "limit": limit})
-        return [(self._ticket(r), r["write_date"]) for r in records]
+        return [(self._ticket(r), _written(r, cursor)) for r in _with_ids(records, "ticket")]
 
     async def messages_after(self, last_id: int, *, limit: int = 500) -> list[ChatterMessage]:
         """Chatter messages on tickets newer than `last_id`: replies and notes, in order."""
@@ -209,12 +205,17 @@ class OdooGateway:
             [[["id", ">", last_id], ["model", "=", self.model.model], ["message_type", "in", ["comment", "email"]]]],
             {"fields": ["res_id", "author_id", "subtype_id", "message_type", "date"], "order": "id", "limit": limit})
         internal = {u.user.partner_id for u in self._users.values()}
-        return [ChatterMessage(
-            id=r["id"], ticket_id=r["res_id"], date=odoo_time(r["date"]),
-            by_bot=bool(r["author_id"]) and r["author_id"][0] == self._bot_partner_id,
-            by_agent=bool(r["author_id"]) and r["author_id"][0] in internal,
-            customer_visible=r["message_type"] == "email" or _name_of(r["subtype_id"]) == "Discussions",
-        ) for r in records]
+        messages = []
+        for record in _with_ids(records, "chatter message"):
+            fields = Fields(record, f"chatter message {record['id']}")
+            author, subtype = fields.many2one("author_id"), fields.many2one("subtype_id")
+            messages.append(ChatterMessage(
+                id=record["id"], ticket_id=fields.id("res_id") or 0, date=fields.time("date") or datetime.now(UTC),
+                by_bot=author is not None and author[0] == self._bot_partner_id,
+                by_agent=author is not None and author[0] in internal,
+                customer_visible=fields.text("message_type") == "email" or (subtype or (0, ""))[1] == "Discussions"))
+            fields.warn()
+        return messages
 
     async def findings(self, ticket: Ticket, *, heading: str = DIAGNOSIS) -> list[str]:
         """The ticket's diagnosis notes (`/ticket diag`), oldest first, without their heading."""
@@ -223,8 +224,8 @@ class OdooGateway:
             [[["model", "=", self.model.model], ["res_id", "=", ticket.id], ["body", "ilike", heading]]],
             {"fields": ["body"], "order": "id"})
         found = []
-        for record in records:
-            _, marker, rest = plain_text(record["body"]).partition(heading)
+        for record in _with_ids(records, "chatter message"):
+            _, marker, rest = plain_text(record.get("body")).partition(heading)
             if marker and rest.strip():
                 found.append(rest.strip())
         return found
@@ -436,50 +437,74 @@ class OdooGateway:
     def _lookup(self, names: dict[str, int], wanted: str, missing: str) -> int:
         """The id of the record named `wanted`; else a LookupError saying `missing` (a sentence marked N_), with
         what was typed and Odoo's names shown as written (`literal`: the message goes on a card)."""
-        for name, record_id in names.items():
+        for name, named_id in names.items():
             if name.lower() == wanted.strip().lower():
-                return record_id
+                return named_id
         raise LookupError(tr(missing, wanted=literal(wanted),
                              known=", ".join(literal(name) for name in sorted(names)) or tr("none")))
 
     def _ticket(self, record: dict[str, Any]) -> Ticket:
-        description, facts = split_description(record.get("description"))
-        stage_id = record["stage_id"][0] if record.get("stage_id") else 0
-        stage = self._stage_name_by_id.get(stage_id, record["stage_id"][1] if record.get("stage_id") else "")
-        tags = tuple(self._tag_names.get(t, "") for t in record.get("tag_ids") or [])
-        owner_value = record.get(self.model.owner_field)  # many2one [id, name] or many2many [ids]
-        owner_id = owner_value[0] if owner_value else 0
-        owner = self._users[owner_id].user if owner_id in self._users else (
-            OdooUser(owner_id, owner_value[1]) if owner_id and not self.model.owner_is_many else None)
-        partner = record.get("partner_id")
-        number_field = self.model.number_field
-        return Ticket(
-            id=record["id"],
-            number=(record.get(number_field) or "") if number_field else "",
-            title=record.get("name") or "",
+        """The bot's ticket from an Odoo record whose id is readable (`_with_ids`): a field it cannot read is
+        read as absent, with one warning line naming the ticket."""
+        ticket, fields = self._read_ticket(record)
+        fields.warn()
+        return ticket
+
+    def _read_ticket(self, record: dict[str, Any]) -> tuple[Ticket, Fields]:
+        """The ticket, and its fields with what could not be read in them (for one warning: `Fields.warn`)."""
+        ticket_id = record_id(record.get("id")) or 0
+        fields = Fields(record, f"ticket {ticket_id}")
+        description, facts, unreadable_facts = read_description(fields.text("description"))
+        fields.unreadable += [f"the description's {fact}" for fact in unreadable_facts]
+        stage_value = fields.many2one("stage_id")
+        stage_id = stage_value[0] if stage_value else 0
+        stage = self._stage_name_by_id.get(stage_id, stage_value[1] if stage_value else "")
+        tags = tuple(self._tag_names.get(t, "") for t in fields.ids("tag_ids"))
+        if self.model.owner_is_many:  # many2many: [ids]
+            owner_id = next(iter(fields.ids(self.model.owner_field)), 0)
+            owner = self._users[owner_id].user if owner_id in self._users else None
+        else:  # many2one: [id, name]
+            owner_value = fields.many2one(self.model.owner_field)
+            owner_id = owner_value[0] if owner_value else 0
+            owner = self._users[owner_id].user if owner_id in self._users else (
+                OdooUser(owner_id, owner_value[1]) if owner_value else None)
+        partner = fields.many2one("partner_id")
+        team = fields.many2one(self.model.team_field) if self.model.team_field else None
+        category = fields.many2one(self.model.category_field) if self.model.category_field else None
+        now = datetime.now(UTC)
+        ticket = Ticket(
+            id=ticket_id,
+            number=fields.text(self.model.number_field) if self.model.number_field else "",
+            title=fields.text("name"),
             description=description,
             stage=stage,
-            stage_key=self.process.stage_of(stage, self.model.kanban_state(record.get(self.model.kanban_field or ""))),
-            priority=record.get("priority") or "0",
+            stage_key=self.process.stage_of(stage, self.model.kanban_state(fields.raw(self.model.kanban_field))),
+            priority=fields.text("priority") or "0",
             cos=self._class_of(tags, facts),
-            created=odoo_time(record.get("create_date")),
-            updated=odoo_time(record.get("write_date")),
+            created=fields.time("create_date") or now,
+            updated=fields.time("write_date") or now,
             facts=facts,
             owner=owner,
-            customer=Customer(partner[0], partner[1]) if partner else None,
+            customer=Customer(*partner) if partner else None,
             tags=tuple(t for t in tags if t),
-            team=_name_of(record.get(self.model.team_field)) if self.model.team_field else "",
-            category=_name_of(record.get(self.model.category_field)) if self.model.category_field else "",
-            closed=self._closed(record, stage_id),
-            url=self.url(record["id"]),
-            filled=frozenset(f for fields in self.required_fields.values() for f in fields if record.get(f)),
+            team=team[1] if team else "",
+            category=category[1] if category else "",
+            closed=self._closed(fields, stage_id),
+            url=self.url(ticket_id),
+            filled=frozenset(f for names in self.required_fields.values() for f in names if fields.present(f)),
         )
+        return ticket, fields
 
-    def _closed(self, record: dict[str, Any], stage_id: int) -> bool:
+    def _tickets(self, records: object) -> list[Ticket]:
+        """The tickets of a page of records; a record without a readable id (which Odoo always gives) is left out,
+        with a warning, so that the rest of the page goes on."""
+        return [self._ticket(record) for record in _with_ids(records, "ticket")]
+
+    def _closed(self, fields: Fields, stage_id: int) -> bool:
         if self.model.closed_field:
-            return bool(record.get(self.model.closed_field))
+            return fields.flag(self.model.closed_field)
         if self.model.closing_values and self.model.kanban_field:
-            return record.get(self.model.kanban_field) in self.model.closing_values.values()
+            return fields.raw(self.model.kanban_field) in self.model.closing_values.values()
         return stage_id in self._closed_stage_ids
 
     def _class_of(self, tags: tuple[str, ...], facts: TicketFacts) -> ClassOfService:
@@ -501,10 +526,10 @@ class OdooGateway:
         else:
             ticket_id = ref.id if isinstance(ref, TicketRef) else ref
             records = await self._rpc.execute_kw(self.model.model, "read", [[ticket_id]], {"fields": fields})
-        if not records:
+        found = await self._with_chatter(records)
+        if not found:
             raise TicketNotFound(ref)
-        [history] = await self._with_chatter(records)
-        return history
+        return found[0]
 
     async def histories_since(self, since: datetime, *, limit: int) -> list[TicketHistory]:
         """Tickets created at or after `since`, newest first (at most `limit`), each with its close date
@@ -527,13 +552,18 @@ class OdooGateway:
             {"fields": [*self._read_fields, close], "order": "create_date, id", "limit": limit})
         return await self._with_chatter(records)
 
-    async def _with_chatter(self, records: list[dict[str, Any]]) -> list[TicketHistory]:
+    async def _with_chatter(self, records: object) -> list[TicketHistory]:
         """The tickets' comments and e-mails, all read in one call (tracking notifications left out)."""
-        chatter = await self._chatter([record["id"] for record in records])
+        readable = _with_ids(records, "ticket")
+        chatter = await self._chatter([record["id"] for record in readable])
         close_field = self._close_date_field()
-        return [TicketHistory(ticket=self._ticket(record),
-                              closed_at=odoo_time(record[close_field]) if record.get(close_field) else None,
-                              chatter=tuple(chatter[record["id"]])) for record in records]
+        histories = []
+        for record in readable:
+            ticket, fields = self._read_ticket(record)
+            histories.append(TicketHistory(ticket=ticket, closed_at=fields.time(close_field),
+                                           chatter=tuple(chatter[ticket.id])))
+            fields.warn()
+        return histories
 
     async def _chatter(self, ticket_ids: Sequence[int], *conditions: Any) -> dict[int, list[ChatterEntry]]:
         """Each ticket's comments and e-mails (tracking notifications left out) meeting `conditions` (a domain's
@@ -546,22 +576,29 @@ class OdooGateway:
         ) if ticket_ids else []
         internal = {known.user.partner_id for known in self._users.values()} | {self._bot_partner_id}
         chatter: dict[int, list[ChatterEntry]] = {ticket_id: [] for ticket_id in ticket_ids}
-        for message in messages:
-            chatter[message["res_id"]].append(self._chatter_entry(message, internal))
+        for message in _with_ids(messages, "chatter message"):
+            entry, ticket_id = self._chatter_entry(message, internal)
+            if ticket_id in chatter:
+                chatter[ticket_id].append(entry)
         return chatter
 
-    def _chatter_entry(self, record: dict[str, Any], internal_partners: set[int]) -> ChatterEntry:
-        author_id = record["author_id"][0] if record.get("author_id") else 0
-        body = record.get("body")
+    def _chatter_entry(self, record: dict[str, Any], internal_partners: set[int]) -> tuple[ChatterEntry, int]:
+        """A chatter message (with a readable id) as the insights read it, and the ticket it is on (0: unreadable)."""
+        fields = Fields(record, f"chatter message {record['id']}")
+        author, subtype = fields.many2one("author_id"), fields.many2one("subtype_id")
+        body = fields.text("body")
         signed_by, text = self._signature(plain_text(body))
-        return ChatterEntry(
-            date=odoo_time(record["date"]),
-            author=signed_by or _name_of(record.get("author_id")),
-            by_agent=author_id in internal_partners,
-            customer_visible=record["message_type"] == "email" or _name_of(record.get("subtype_id")) == "Discussions",
+        entry = ChatterEntry(
+            date=fields.time("date") or datetime.now(UTC),
+            author=signed_by or (author[1] if author else ""),
+            by_agent=(author[0] if author else 0) in internal_partners,
+            customer_visible=fields.text("message_type") == "email" or (subtype or (0, ""))[1] == "Discussions",
             text=text,
-            hidden=tuple(comment.strip() for comment in _COMMENT.findall(body)) if isinstance(body, str) else (),
+            hidden=tuple(comment.strip() for comment in _COMMENT.findall(body)),
         )
+        ticket_id = fields.id("res_id") or 0
+        fields.warn()
+        return entry, ticket_id
 
     @staticmethod
     def _signature(text: str) -> tuple[str, str]:
@@ -603,8 +640,30 @@ def _user(record: dict[str, Any]) -> _KnownUser:
                                partner[0] if partner else 0), record.get("login") or "", email)
 
 
-def _name_of(value: Any) -> str:
-    return value[1] if isinstance(value, list) and len(value) == 2 else ""
+def _with_ids(records: object, what: str) -> list[dict[str, Any]]:
+    """The records of an Odoo answer that have a readable id (Odoo always gives one); any other is left out, with a
+    warning, so that the rest of the page goes on."""
+    if not isinstance(records, list):
+        logger.warning("Odoo answered a read of %ss with %s, not a list: read as none", what, shown(records))
+        return []
+    readable: list[dict[str, Any]] = []
+    unreadable: list[object] = []
+    for record in records:
+        if isinstance(record, dict) and record_id(record.get("id")) is not None:
+            readable.append(record)
+        else:
+            unreadable.append(record)
+    if unreadable:
+        logger.warning("%d %s record(s) from Odoo without a readable id left out: %s", len(unreadable), what,
+                       shown(unreadable))
+    return readable
+
+
+def _written(record: dict[str, Any], cursor: str) -> str:
+    """A ticket's write_date, as the poller's cursor keeps it; the cursor itself when Odoo's is unreadable (the
+    ticket's warning says so), so that the cursor never takes a value Odoo cannot compare."""
+    written = parse_odoo_time(record.get("write_date"))
+    return to_odoo_time(written) if written else cursor
 
 
 async def _internal_users(transport: OdooTransport) -> list[dict[str, Any]]:

@@ -9,11 +9,14 @@ import re
 from datetime import timedelta
 from typing import Final
 
+from bot.numbers import whole_number
+
 DURATION_FORMS: Final = "write 30s, 15m, 24h or 7d, or combine them as in 1h30m"
 """The accepted forms, as quoted in every error message about a duration."""
 
 _DURATION: Final = re.compile(r"(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?")
 _UNITS: Final = (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1))
+_MOST: Final = 10**15  # a part above it is past what timedelta holds anyway
 
 
 def parse_duration(text: str) -> timedelta:
@@ -27,7 +30,10 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.fullmatch(text.strip())
     if match is None or not any(match.groups()):
         raise ValueError(f"{text!r} is not a duration ({DURATION_FORMS})")
-    days, hours, minutes, seconds = (int(part) if part else 0 for part in match.groups())
+    parts = [whole_number(part, maximum=_MOST) if part else 0 for part in match.groups()]
+    if None in parts:
+        raise ValueError(f"{text!r} is too long a duration")
+    days, hours, minutes, seconds = parts
     try:
         return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
     except OverflowError:

@@ -110,7 +110,7 @@ class OdooPoller:
         messages = await services.odoo.messages_after(last_id)
         synced = 0
         for message in messages:
-            if message.by_bot or not message.customer_visible:
+            if message.by_bot or not message.customer_visible or not message.ticket_id:  # 0: unreadable in Odoo
                 continue
             try:
                 ticket = await services.odoo.ticket(message.ticket_id)

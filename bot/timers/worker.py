@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 
-from bot.rounds import pause
+from bot.rounds import pause, round_done
 from bot.timers.engine import Timer, TimerEngine, Write
 
 logger = logging.getLogger(__name__)
@@ -79,8 +79,11 @@ class TimerWorker:
         while not stop.is_set():
             try:
                 claimed = await self.run_once()
-            except Exception:  # Redis away: keep trying, the timers wait in Redis
+            except Exception as error:  # Redis away: keep trying, the timers wait in Redis
                 logger.exception("timer worker: a round failed")
+                round_done(error)
                 claimed = 0
+            else:
+                round_done(None)
             if claimed == 0:
                 await pause(stop, self._idle_sleep)
