@@ -185,7 +185,8 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
 
     async def runtime(app: web.Application) -> AsyncIterator[None]:
         give_bot_connector_threads()
-        redis = connect_redis(settings.redis_url, timeout=settings.redis_timeout)
+        redis = connect_redis(settings.redis_url, timeout=settings.redis_timeout,
+                              max_connections=settings.redis_max_connections)
         sandbox_server: web.AppRunner | None = None
         sandbox: OdooSandbox | None = None
         odoo_url = settings.odoo.url

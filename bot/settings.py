@@ -64,6 +64,7 @@ class Settings:
     poll_interval: float = 30.0  # seconds between two looks at what changed in Odoo
     redis_timeout: float = 2.0  # seconds a Redis command may take before it fails (the turn says Redis is down)
     timer_lease: float = 60.0  # seconds a replica holds a claimed timer; a dead replica's timers fire after it
+    redis_max_connections: int = 50  # connections to Redis at most; past them a command waits for a free one
 
     @property
     def auth_enabled(self) -> bool:
@@ -168,6 +169,15 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _count(env: Mapping[str, str], name: str, default: int, *, least: int, most: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit() or not least <= int(raw) <= most:
+        raise SettingsError(f"{name}: expected a whole number between {least} and {most:,}, got {raw!r}")
+    return int(raw)
+
+
 def _timezone(env: Mapping[str, str]) -> str:
     name = env.get("TIMEZONE", "").strip() or "Asia/Ho_Chi_Minh"
     try:
@@ -220,6 +230,7 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.PRODUCTION) -> Setti
         poll_interval=_seconds(env, "ODOO_POLL_SECONDS", 30.0),
         redis_timeout=_seconds(env, "REDIS_TIMEOUT_SECONDS", 2.0),
         timer_lease=_seconds(env, "TIMER_LEASE_SECONDS", 60.0),
+        redis_max_connections=_count(env, "REDIS_MAX_CONNECTIONS", 50, least=2, most=10_000),
     )
     if mode is Mode.PRODUCTION:
         _long_secrets(settings)
