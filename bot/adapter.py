@@ -81,6 +81,7 @@ class Outcome:
 
     replies: tuple[Reply, ...] = ()
     card: dict[str, Any] | None = None  # Action.Execute: replaces the card in place
+    message: str = ""  # Action.Execute without a card: what the client shows instead (a short message)
 
 
 TurnHandler = Callable[[Incoming, "TeamsTurn"], Awaitable[Outcome]]
@@ -222,7 +223,7 @@ def _invoke_body(outcome: Outcome) -> InvokeResponse:
         body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=outcome.card)
     else:
         body = AdaptiveCardInvokeResponse(status_code=200, type="application/vnd.microsoft.activity.message",
-                                          value={"text": tr("Done.")})  # type: ignore[arg-type]
+                                          value={"text": outcome.message or tr("Done.")})  # type: ignore[arg-type]
     return InvokeResponse(status=200, body=body)
 
 
