@@ -35,6 +35,7 @@ from botbuilder.schema import (
 from msrest.exceptions import ClientRequestError, HttpOperationError
 from msrest.universal_http.requests import ClientRetryPolicy
 
+from bot import edge
 from bot.i18n import speaking, tr
 from bot.settings import Settings
 from bot.turn import Conversation, ConversationType, Incoming, Kind, Person, Reply, RosterUnavailable
@@ -81,6 +82,7 @@ class Outcome:
 
     replies: tuple[Reply, ...] = ()
     card: dict[str, Any] | None = None  # Action.Execute: replaces the card in place
+    message: str = ""  # Action.Execute without a card: what the client shows instead (a short message)
 
 
 TurnHandler = Callable[[Incoming, "TeamsTurn"], Awaitable[Outcome]]
@@ -139,12 +141,12 @@ class TeamsAdapter:
         """POST /api/messages: authenticate, run the turn, answer (invokes synchronously)."""
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.Response(status=415, text="expected application/json")
-        try:
-            activity = Activity().deserialize(await request.json())
-        except Exception:  # invalid JSON, or JSON that is not an activity (msrest's own errors)
-            return web.Response(status=400, text="malformed activity")
-        if not activity.type:
-            return web.Response(status=400, text="activity without a type")
+        try:  # before the token: anyone can send anything here (bot.edge)
+            activity = Activity().deserialize(edge.parse(await request.read()))
+        except edge.Malformed as problem:
+            return _malformed(str(problem))
+        except Exception as error:  # msrest refusing what bot.edge let through: still the sender's doing
+            return _malformed(f"not an activity ({type(error).__name__})")
         try:
             # None (not "") when absent: botbuilder treats only None as "no header" when auth is off.
             auth = await self._auth.authenticate_request(activity, request.headers.get("Authorization"))
@@ -212,12 +214,17 @@ class TeamsAdapter:
             await context.send_activity(sorry)
 
 
+def _malformed(problem: str) -> web.Response:
+    logger.warning("refused a malformed activity: %s", problem)
+    return web.Response(status=400, text=f"malformed activity: {problem}")
+
+
 def _invoke_body(outcome: Outcome) -> InvokeResponse:
     if outcome.card is not None:
         body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=outcome.card)
     else:
         body = AdaptiveCardInvokeResponse(status_code=200, type="application/vnd.microsoft.activity.message",
-                                          value={"text": tr("Done.")})  # type: ignore[arg-type]
+                                          value={"text": outcome.message or tr("Done.")})  # type: ignore[arg-type]
     return InvokeResponse(status=200, body=body)
 
 

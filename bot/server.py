@@ -25,6 +25,7 @@ from redis.exceptions import AuthenticationError, RedisError, ResponseError
 from bot.adapter import TeamsAdapter, give_bot_connector_threads
 from bot.bot import TicketBot
 from bot.context import Newcomers, NoNewcomers, Services
+from bot.deadlines import Deadlines
 from bot.deliveries import Deliveries
 from bot.escalation import service as escalation
 from bot.escalation.store import EscalationStore
@@ -66,6 +67,7 @@ class Runtime:
     poller: OdooPoller
     relay: OutboxRelay
     sweeper: LapsedTurns
+    deadlines: Deadlines  # the turns answered past their deadline, still running
     sandbox: OdooSandbox | None = None  # the built-in Odoo double, when it is the bot's Odoo (no ODOO_URL)
     loops: list[asyncio.Task[None]] = field(default_factory=list)  # the background loops (`_background`)
 
@@ -190,7 +192,8 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
 
     async def runtime(app: web.Application) -> AsyncIterator[None]:
         give_bot_connector_threads()
-        redis = connect_redis(settings.redis_url, timeout=settings.redis_timeout)
+        redis = connect_redis(settings.redis_url, timeout=settings.redis_timeout,
+                              max_connections=settings.redis_max_connections)
         sandbox_server: web.AppRunner | None = None
         sandbox: OdooSandbox | None = None
         odoo_url = settings.odoo.url
@@ -207,7 +210,7 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
             references = References(store)
             engine = TimerEngine(redis, prefix=store.key("timers"), lease=timedelta(seconds=settings.timer_lease))
             reminders = Reminders(engine, profile, clock)
-            turns: list[TicketBot] = []  # the adapter is built first: the bot's services post through it
+            turns: list[Deadlines] = []  # the adapter is built first: the bot's services post through it
             adapter = TeamsAdapter(settings, lambda incoming, teams: turns[0].on_turn(incoming, teams))
             outbound = Outbound(adapter, redis, prefix=store.key("rate", ""), clock_ms=lambda: time.time() * 1000)
             outbox = Outbox(redis, store.key("outbox", ""))
@@ -217,18 +220,24 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
                                 outbound=outbound, profile=profile, clock=clock, timezone=ZoneInfo(settings.timezone),
                                 newcomers=_newcomers(settings, sandbox), tenants=settings.tenants)
             bot = TicketBot(services)
-            turns.append(bot)
+            deadlines = Deadlines(bot.on_turn, outbound, message=settings.message_deadline,
+                                  invoke=settings.invoke_deadline)
+            turns.append(deadlines)
             relay = OutboxRelay(outbox, bot.replay, outbound, remember_user=store.remember_odoo_user)
             worker = TimerWorker(reminders.engine, timer_handler(services, Nagger(services)),
                                  clock=clock)
             poller = OdooPoller(services, interval=timedelta(seconds=settings.poll_interval))
             sweeper = LapsedTurns(services.deliveries, bot.on_turn, outbound, interval=settings.turn_lease / 2)
-            runtime = Runtime(settings, services, bot, adapter, odoo_url, worker, poller, relay, sweeper, sandbox)
+            runtime = Runtime(settings, services, bot, adapter, odoo_url, worker, poller, relay, sweeper, deadlines,
+                              sandbox)
             app[RUNTIME] = runtime
             await rebuild_reminders(services)
             await management.ensure_digest(services)  # every replica: a pending digest is kept, not doubled
-            async with _background(runtime, enabled=settings.background_tasks):
-                yield
+            try:
+                async with _background(runtime, enabled=settings.background_tasks):
+                    yield
+            finally:
+                await deadlines.stop()  # turns past their deadline: claims given back, another replica finishes them
         finally:
             await session.close()
             await redis.aclose(close_connection_pool=True)  # the in-process stand-in keeps its pool otherwise

@@ -66,6 +66,9 @@ class Settings:
     poll_interval: float = 30.0  # seconds between two looks at what changed in Odoo
     redis_timeout: float = 2.0  # seconds a Redis command may take before it fails (the turn says Redis is down)
     timer_lease: float = 60.0  # seconds a replica holds a claimed timer; a dead replica's timers fire after it
+    redis_max_connections: int = 50  # connections to Redis at most; past them a command waits for a free one
+    message_deadline: float = 10.0  # seconds a message's turn runs before the sender is told it is still being done
+    invoke_deadline: float = 4.0  # the same for a card action (Teams waits about 5 s for those)
 
     @property
     def auth_enabled(self) -> bool:
@@ -178,6 +181,30 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _deadline(env: Mapping[str, str], name: str, default: float, *, most: float) -> float:
+    """Seconds a turn may run before it is answered; under Teams' own limit (`most`), or Teams gives up first."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1
+    if not 1 <= value <= most:
+        raise SettingsError(f"{name}: expected a number of seconds between 1 and {most:g} (Teams waits no longer), "
+                            f"got {raw!r}")
+    return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int, *, least: int, most: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit() or not least <= int(raw) <= most:
+        raise SettingsError(f"{name}: expected a whole number between {least} and {most:,}, got {raw!r}")
+    return int(raw)
+
+
 def _timezone(env: Mapping[str, str]) -> str:
     name = env.get("TIMEZONE", "").strip() or "Asia/Ho_Chi_Minh"
     try:
@@ -253,6 +280,9 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.PRODUCTION) -> Setti
         poll_interval=_seconds(env, "ODOO_POLL_SECONDS", 30.0),
         redis_timeout=_seconds(env, "REDIS_TIMEOUT_SECONDS", 2.0),
         timer_lease=_seconds(env, "TIMER_LEASE_SECONDS", 60.0),
+        redis_max_connections=_count(env, "REDIS_MAX_CONNECTIONS", 50, least=2, most=10_000),
+        message_deadline=_deadline(env, "MESSAGE_DEADLINE_SECONDS", 10.0, most=14.0),
+        invoke_deadline=_deadline(env, "INVOKE_DEADLINE_SECONDS", 4.0, most=4.5),
     )
     if mode is Mode.PRODUCTION:
         _long_secrets(settings)

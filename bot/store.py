@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -30,6 +30,9 @@ T = TypeVar("T")
 REDIS_TIMEOUT_SECONDS = 2.0  # a command that gets no answer in this long fails (a turn says so, never hangs)
 RECONNECT_SECONDS = 2.5  # how long a command waits for a lost connection to come back (a Redis restart)
 HEALTH_CHECK_SECONDS = 5  # a connection idle this long is PINGed before use (a restarted Redis is noticed)
+MAX_CONNECTIONS = 50  # REDIS_MAX_CONNECTIONS: connections open to Redis at most, per replica
+POOL_WAIT_SECONDS = 5.0  # how long a command waits for a free connection when all of them are in use
+CLIENT_NAME = "ticketbot"  # CLIENT SETNAME of each connection
 
 
 _deadline: ContextVar[float | None] = ContextVar("redis_reconnect_deadline", default=None)
@@ -67,15 +70,24 @@ class Reconnecting(Retry):
                 _deadline.reset(token)
 
 
-def connect_redis(url: str | None, *, timeout: float = REDIS_TIMEOUT_SECONDS) -> Redis:
+def connect_redis(url: str | None, *, timeout: float = REDIS_TIMEOUT_SECONDS,
+                  max_connections: int = MAX_CONNECTIONS) -> Redis:
     """A client that survives a Redis restart by itself (`Reconnecting`); a command that gets no answer
     within `timeout` fails at once, and is not re-sent: Redis is hung or cut off, and whoever waits should
-    hear so. Idle connections are checked before use."""
+    hear so. Idle connections are checked before use.
+
+    At most `max_connections` connections are open (each is a file descriptor here and a client in Redis, and
+    redis-py's own pool has no bound: a burst of 200 turns opened 201): past them a command waits for one to be
+    free, up to POOL_WAIT_SECONDS, then fails like a Redis that does not answer. The connections carry the name
+    CLIENT_NAME (`redis-cli CLIENT LIST` shows which are the bot's)."""
     if url:
         tcp = {} if url.startswith("unix:") else {"socket_keepalive": True}  # a unix socket has no keepalive
-        return Redis.from_url(url, decode_responses=True, socket_timeout=timeout, socket_connect_timeout=timeout,
-                              health_check_interval=HEALTH_CHECK_SECONDS, retry=Reconnecting(),
-                              retry_on_error=[RedisConnectionError], **tcp)
+        pool = BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, timeout=POOL_WAIT_SECONDS, client_name=CLIENT_NAME,
+            decode_responses=True, socket_timeout=timeout, socket_connect_timeout=timeout,
+            health_check_interval=HEALTH_CHECK_SECONDS, retry=Reconnecting(), retry_on_error=[RedisConnectionError],
+            **tcp)
+        return Redis.from_pool(pool)  # closing the client closes the pool
     from fakeredis import FakeAsyncRedis
 
     logger.warning("REDIS_URL is not set: using an in-process Redis stand-in; nothing persists across restarts")

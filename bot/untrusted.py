@@ -13,6 +13,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from bot.edge import MAX_DEPTH
 from bot.turn import Incoming
 
 # Everything outside XML 1.0's Char production (control characters but tab and line feed,
@@ -24,14 +25,17 @@ def clean_text(text: str) -> str:
     return _NOT_TEXT.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def clean_data(value: Any) -> Any:
-    """Card data (Action.Submit / Action.Execute): every string in it cleaned, keys included."""
+def clean_data(value: Any, *, depth: int = 0) -> Any:
+    """Card data (Action.Submit / Action.Execute): every string in it cleaned, keys included. The edge refused
+    anything nested deeper than MAX_DEPTH (bot.edge); deeper still raises ValueError here, never RecursionError."""
+    if depth > MAX_DEPTH:
+        raise ValueError(f"card data nested more than {MAX_DEPTH} levels deep")
     if isinstance(value, str):
         return clean_text(value)
     if isinstance(value, dict):
-        return {clean_text(str(key)): clean_data(item) for key, item in value.items()}
+        return {clean_text(str(key)): clean_data(item, depth=depth + 1) for key, item in value.items()}
     if isinstance(value, list):
-        return [clean_data(item) for item in value]
+        return [clean_data(item, depth=depth + 1) for item in value]
     return value
 
 

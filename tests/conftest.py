@@ -125,6 +125,10 @@ def bot_settings(redis_url: str, odoo_url: str, *, protocol: str = "xmlrpc", mod
     """Settings for a bot under test: the timer worker and the poller are driven by the tests."""
     odoo = OdooSettings(url=odoo_url, db="helpdesk", login="admin", api_key="test-api-key", protocol=protocol)
     overrides.setdefault("background_tasks", False)
+    # a busy test machine is not a slow Odoo: turns are not cut short by their deadlines here (tests/test_deadlines.py
+    # sets its own, with Odoo made slow)
+    overrides.setdefault("message_deadline", 60.0)
+    overrides.setdefault("invoke_deadline", 60.0)
     return Settings(mode=mode, odoo=odoo, redis_url=redis_url, **overrides)  # type: ignore[arg-type]
 
 

@@ -185,6 +185,23 @@ async def test_an_empty_edit_is_refused_and_the_draft_stays_postable(teams: Team
     assert "Posted to" in card_text(await click(teams, DraftAction.POST, draft_id(card)))
 
 
+@pytest.mark.parametrize("edited", [{"text": ["Dear customer,", "fixed"]}, {"text": {"a": "Dear customer"}},
+                                    {"text": 42}, {"text": True}, {"text": "Fixed.", "subject": ["RE:", "x"]},
+                                    {"text": "Fixed.", "subject": {"s": 1}}])
+async def test_an_edit_that_is_not_text_is_refused_and_nothing_is_posted(teams: TeamsClient, odoo: OdooView,
+                                                                         edited: dict[str, Any]) -> None:
+    """The Edit box sends text; a client that sends a list, an object, a number is answered, not posted as Python's
+    rendering of it."""
+    tid = await scenario_1(teams, odoo)
+    card = await teams.card(f"/ticket email {tid} update")
+    status, body = await teams.invoke(DraftAction.POST_EDITED.value, {"draft": draft_id(card), **edited})
+    assert status == 200
+    refused = card_text(body["value"])
+    assert "The edited draft is not text" in refused and "Nothing was posted." in refused
+    assert customer_messages(odoo, tid) == []
+    assert "Posted to" in card_text(await click(teams, DraftAction.POST, draft_id(card)))
+
+
 @pytest.mark.parametrize("kind", list(DraftKind))
 @pytest.mark.parametrize("language", ["en", "vi"])
 async def test_every_kind_renders_in_both_languages(teams: TeamsClient, odoo: OdooView, kind: DraftKind,

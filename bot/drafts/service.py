@@ -92,8 +92,9 @@ async def _language(services: Services, ticket: Ticket, kind: DraftKind, agent_l
 
 
 async def post(services: Services, draft_id: str, *, user: OdooUser, actor: str,
-               edited: tuple[str, str] | None = None) -> Outcome:
-    """Post the draft (or its edited `(subject, text)`) once; an Outcome with a notice when it was not this click."""
+               edited: tuple[object, object] | None = None) -> Outcome:
+    """Post the draft (or its edited `(subject, text)`, as the card's client sent them) once; an Outcome with a
+    notice when it was not this click."""
     store = DraftStore(services.store)
     draft = await store.get(draft_id)
     if draft is None:
@@ -147,8 +148,12 @@ async def _deliver(services: Services, draft: Draft, ticket: Ticket, actor: str)
     return ticket
 
 
-def _edited(draft: Draft, edited: tuple[str, str]) -> tuple[str, str]:
-    subject, text = " ".join(edited[0].split()), edited[1].replace("\r\n", "\n").strip()
+def _edited(draft: Draft, edited: tuple[object, object]) -> tuple[str, str]:
+    """The edited subject and text; the Edit box sends text (or nothing): a list, an object or a number from the
+    client is refused, never posted as Python's rendering of it."""
+    if not all(part is None or isinstance(part, str) for part in edited):
+        raise Refused(tr("The edited draft is not text: edit it in the card's box, then post it."))
+    subject, text = " ".join(str(edited[0] or "").split()), str(edited[1] or "").replace("\r\n", "\n").strip()
     if not text:
         raise Refused(tr("The edited draft is empty: write the text in the box, then post it."))
     if len(text) > MAX_TEXT or len(subject) > MAX_SUBJECT:

@@ -46,7 +46,7 @@ async def post(ctx: Ctx, req: Request) -> Reply:
     data = ctx.incoming.value or {}
     edited = None
     if req.name == DraftAction.POST_EDITED:
-        edited = (str(data.get(SUBJECT_INPUT) or ""), str(data.get(TEXT_INPUT) or ""))
+        edited = (data.get(SUBJECT_INPUT), data.get(TEXT_INPUT))  # as the client sent them: checked as text
     try:
         outcome = await service.post(ctx.services, str(data.get("draft") or ""), user=ctx.user, actor=ctx.actor,
                                      edited=edited)
