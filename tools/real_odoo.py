@@ -3,7 +3,7 @@
 
     python3 tools/real_odoo.py up [SERIES ...]     # default: 17.0 18.0 19.0
     python3 tools/real_odoo.py down [SERIES ...]
-    python3 tools/real_odoo.py env SERIES          # print the connection file of a running server
+    python3 tools/real_odoo.py env [SERIES ...]    # print the connection file of a running server
 
 `up` gives each series a server on a free loopback port with two databases: helpdesk (`helpdesk_mgmt`) and
 projects (`project`, `hr_timesheet`, plus a "Support" project), an `admin` API key valid in both, and the stages
@@ -115,7 +115,8 @@ class Postgres:
         return {"PGHOST": "127.0.0.1", "PGPORT": str(self.port), "PGUSER": DB_USER, "PGPASSWORD": DB_PASSWORD}
 
     def sql(self, query: str, db: str = "postgres") -> str:
-        return run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-tAc", query], env=self.env()).stdout.strip()
+        psql = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-tAc", query]
+        return run(psql, env=self.env()).stdout.strip()
 
     def exists(self, db: str) -> bool:
         return self.sql(f"SELECT 1 FROM pg_database WHERE datname = '{db}'") == "1"
@@ -259,7 +260,7 @@ def odoo_conf(src: Source, env_path: Path, pg: Postgres, dbs: list[str], data_di
     if int(short(src.series)) >= 19:
         lines["with_demo"] = "False"
         # pitfall: 19 logs a deprecation WARNING on every XML-RPC and JSON-RPC call.
-        lines["log_handler"] = ":INFO,odoo.addons.rpc.controllers.xmlrpc:ERROR,odoo.addons.rpc.controllers.jsonrpc:ERROR"
+        lines["log_handler"] = "odoo.addons.rpc.controllers.xmlrpc:ERROR,odoo.addons.rpc.controllers.jsonrpc:ERROR"
     else:
         lines["without_demo"] = "all"
     if logfile:
@@ -412,7 +413,8 @@ def read_env(series: str) -> dict[str, str]:
     path = state_dir(series) / "env"
     if not path.exists():
         return {}
-    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line and not line.startswith("#"))
+    lines = path.read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
 
 
 def db_names(series: str) -> dict[str, str]:
@@ -513,7 +515,7 @@ def down(series: str, pg: Postgres | None) -> None:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("up", "down", "env"))
+    parser.add_argument("command", choices=("up", "down", "env", "series"))
     parser.add_argument("series", nargs="*", help="17.0, 18.0 or 19.0 (default: all three; with ODOO_SRC: its own)")
     args = parser.parse_args(argv)
     series = [s for arg in args.series for s in arg.split()] or (
@@ -521,6 +523,9 @@ def main(argv: list[str]) -> int:
     for s in series:
         if s not in ALL_SERIES:
             parser.error(f"unknown series {s!r}: use {', '.join(ALL_SERIES)}")
+    if args.command == "series":  # the series these arguments mean (for make test-odoo)
+        print(" ".join(series))
+        return 0
     if args.command == "env":
         for s in series:
             sys.stdout.write((state_dir(s) / "env").read_text() if (state_dir(s) / "env").exists() else "")
