@@ -4,6 +4,7 @@
     python3 tools/real_odoo.py up [SERIES ...]     # default: 17.0 18.0 19.0
     python3 tools/real_odoo.py down [SERIES ...]
     python3 tools/real_odoo.py env [SERIES ...]    # print the connection file of a running server
+    python3 tools/real_odoo.py purge [SERIES ...]  # down, and drop the template databases (venvs stay)
 
 `up` gives each series a server on a free loopback port with two databases: helpdesk (`helpdesk_mgmt`) and
 projects (`project`, `hr_timesheet`, plus a "Support" project), an `admin` API key valid in both, and the stages
@@ -513,9 +514,20 @@ def down(series: str, pg: Postgres | None) -> None:
         (here / "env").unlink(missing_ok=True)
 
 
+def purge(series: str, pg: Postgres) -> None:
+    """Drop every template database of the series (the next `up` builds them again)."""
+    with locked(CACHE / f"{series}.lock"):
+        names = pg.sql(f"SELECT datname FROM pg_database WHERE datname LIKE 'tmpl\\_%\\_{short(series)}\\_%'")
+        for db in names.split():
+            log(f"dropping the template {db}")
+            pg.drop(db)
+            shutil.rmtree(CACHE / "data" / "filestore" / db, ignore_errors=True)
+            (CACHE / f"{db}.json").unlink(missing_ok=True)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("up", "down", "env", "series"))
+    parser.add_argument("command", choices=("up", "down", "env", "series", "purge"))
     parser.add_argument("series", nargs="*", help="17.0, 18.0 or 19.0 (default: all three; with ODOO_SRC: its own)")
     args = parser.parse_args(argv)
     series = [s for arg in args.series for s in arg.split()] or (
@@ -530,10 +542,12 @@ def main(argv: list[str]) -> int:
         for s in series:
             sys.stdout.write((state_dir(s) / "env").read_text() if (state_dir(s) / "env").exists() else "")
         return 0
-    if args.command == "down":
+    if args.command in ("down", "purge"):
         pg = postgres() if shutil.which("pg_lsclusters") else None
         for s in series:
             down(s, pg)
+            if args.command == "purge" and pg:
+                purge(s, pg)
         return 0
     pg = postgres()
     for s in series:
