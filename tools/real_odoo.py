@@ -438,15 +438,17 @@ def up(series: str, pg: Postgres) -> dict[str, str]:
     here = state_dir(series)
     here.mkdir(parents=True, exist_ok=True)
     with locked(here / "lock"):
+        started = time.monotonic()
+        src = source(series)
         known = read_env(series)
-        if known and alive(int(known["ODOO_PID"])) and answers(known["ODOO_URL"], series):
+        if (known and alive(int(known["ODOO_PID"])) and known.get("ODOO_SOURCE") == str(src.tree)
+                and answers(known["ODOO_URL"], series)):
             log(f"{series}: reusing the server at {known['ODOO_URL']} (pid {known['ODOO_PID']})")
             return known
         if known and alive(int(known["ODOO_PID"])):
+            log(f"{series}: stopping pid {known['ODOO_PID']} (it does not answer, or runs another source)")
             stop(int(known["ODOO_PID"]))
         timings: dict[str, float] = {}
-        started = time.monotonic()
-        src = source(series)
         with locked(CACHE / f"{series}.lock"):
             t0 = time.monotonic()
             env_path = venv(src)
@@ -485,7 +487,7 @@ def up(series: str, pg: Postgres) -> dict[str, str]:
             "ODOO_SERIES": series, "ODOO_URL": url, "ODOO_PORT": str(port), "ODOO_PID": str(process.pid),
             "ODOO_LOGIN": LOGIN, "ODOO_API_KEY": tmpl.api_key,
             "ODOO_HELPDESK_DB": dbs["helpdesk"], "ODOO_PROJECTS_DB": dbs["projects"],
-            "ODOO_LOG": str(here / "odoo.log"), "ODOO_CONF": str(conf),
+            "ODOO_LOG": str(here / "odoo.log"), "ODOO_CONF": str(conf), "ODOO_SOURCE": str(src.tree),
         }
         write_env(series, values, timings)
         return values
