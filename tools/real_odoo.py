@@ -464,6 +464,8 @@ def up(series: str, pg: Postgres) -> dict[str, str]:
         t0 = time.monotonic()
         port = free_port()
         conf = here / "odoo.conf"
+        if (here / "odoo.log").exists():  # Odoo appends: keep the previous server's log aside
+            (here / "odoo.log").replace(here / "odoo.log.1")
         conf.write_text(odoo_conf(src, env_path, pg, list(dbs.values()), here / "data", port=port,
                                   logfile=here / "odoo.log"))
         process = subprocess.Popen([*odoo_bin(src, env_path), "-c", str(conf)], stdin=subprocess.DEVNULL,
