@@ -121,3 +121,21 @@ bench: $(VENV)/.dev redis-server
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/cards/node_modules manifest/node_modules appPackage.zip
+
+# A real Odoo per series (tools/real_odoo.py; docs/real-odoo.md): SERIES=17.0, 18.0 and/or 19.0, all three when
+# unset (or ODOO_SRC's own series). Sources from ../shared/odoo/odoo-<S>.tar.xz, or ODOO_SRC=<an Odoo checkout>.
+# `odoo-up` writes the connection to .odoo/<S>/env; `odoo-down` stops the server and drops its databases.
+.PHONY: odoo-up odoo-down test-odoo
+SERIES ?=
+odoo-up: $(VENV)/.runtime
+	$(PYTHON) tools/real_odoo.py up $(SERIES)
+
+odoo-down:
+	$(PYTHON) tools/real_odoo.py down $(SERIES)
+
+# The real-Odoo suite (tests/real_odoo), once per series, against the servers odoo-up brings up.
+test-odoo: $(VENV)/.dev odoo-up
+	@for s in $$($(PYTHON) tools/real_odoo.py series $(SERIES)); do \
+	  echo "== the real-Odoo suite on Odoo $$s"; \
+	  ODOO_SERIES=$$s $(PY) -m pytest -m real_odoo -p no:cacheprovider tests/real_odoo || exit 1; \
+	done

@@ -1,0 +1,60 @@
+"""Smoke test of a real Odoo brought up by tools/real_odoo.py: the bot's transport speaks to it over every protocol
+of its series, the stages the profiles need are there, and `python app.py setup-odoo` finds it ready."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bot.process import load_profile
+from tests.real_odoo.conftest import ROOT, RealOdoo
+
+pytestmark = pytest.mark.real_odoo
+
+
+async def test_version(real_odoo: RealOdoo, connect, protocol: str) -> None:
+    version = await connect("helpdesk").version()
+    assert str(version["server_version"]).startswith(str(real_odoo.major))
+    assert version["server_version_info"][0] == real_odoo.major
+
+
+@pytest.mark.parametrize("kind", ["helpdesk", "projects"])
+async def test_authenticate_with_the_api_key(connect, protocol: str, kind: str) -> None:
+    transport = connect(kind)
+    uid = await transport.authenticate()
+    assert uid == 2  # admin
+    [user] = await transport.execute_kw("res.users", "read", [[uid]], {"fields": ["login"]})
+    assert user["login"] == "admin"
+
+
+async def test_helpdesk_stages(connect, protocol: str) -> None:
+    transport = connect("helpdesk")
+    rows = await transport.execute_kw("helpdesk.ticket.stage", "search_read", [[]],
+                                      {"fields": ["name", "sequence", "closed"], "order": "sequence, id"})
+    names = [row["name"] for row in rows]
+    needed = [stage.name for stage in load_profile("mindx").needed_stages()]
+    assert set(needed) <= set(names), f"missing: {set(needed) - set(names)}"
+    closing = {row["name"] for row in rows if row["closed"]}
+    assert {s.name for s in load_profile("mindx").needed_stages() if s.closing} <= closing
+
+
+async def test_support_project_stages(connect, protocol: str) -> None:
+    transport = connect("projects")
+    [project] = await transport.execute_kw("project.project", "search_read", [[]], {"fields": ["name", "type_ids"]})
+    stages = await transport.execute_kw("project.task.type", "read", [project["type_ids"]], {"fields": ["name"]})
+    needed = [stage.name for stage in load_profile("odoo-ps").needed_stages()]
+    assert set(needed) <= {row["name"] for row in stages}
+
+
+@pytest.mark.parametrize(("kind", "profile"), [("helpdesk", "mindx"), ("projects", "odoo-ps")])
+def test_setup_odoo_finds_it_ready(real_odoo: RealOdoo, protocol: str, kind: str, profile: str) -> None:
+    env = {**os.environ, "ODOO_URL": real_odoo.url, "ODOO_DB": real_odoo.dbs[kind], "ODOO_LOGIN": real_odoo.login,
+           "ODOO_API_KEY": real_odoo.api_key, "ODOO_PROTOCOL": protocol, "ODOO_PROFILE": "auto",
+           "PROCESS_PROFILE": profile}
+    result = subprocess.run([sys.executable, "app.py", "setup-odoo"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Odoo is ready for the '{profile}' process." in result.stdout
