@@ -87,7 +87,8 @@ class OdooGateway:
                  base_url: str, stages: list[dict[str, Any]], tags: dict[str, int],
                  users: list[dict[str, Any]], teams: dict[str, int], categories: dict[str, int],
                  required_fields: Mapping[Stage, Mapping[str, str]], bot_partner_id: int = 0,
-                 role_members: Mapping[Role, Iterable[int]] | None = None, bot_uid: int = 0) -> None:
+                 role_members: Mapping[Role, Iterable[int]] | None = None, bot_uid: int = 0,
+                 groups_field: str = "groups_id") -> None:
         self._rpc = transport
         self.model = model
         self.process = process
@@ -103,6 +104,7 @@ class OdooGateway:
         self._users = {u["id"]: _user(u) for u in users}
         self._bot_uid = bot_uid
         self._role_members = _without(role_members or {}, bot_uid)
+        self._groups_field = groups_field  # res.users' groups with the implied ones (_user_groups_field)
         self._teams = teams
         self._categories = categories
         self.required_fields = required_fields  # stage -> {field: label}, only fields this Odoo has
@@ -135,13 +137,19 @@ class OdooGateway:
         teams = await _names(transport, model.team_model)
         categories = await _names(transport, model.category_model)
         required = await _required_fields(transport, model, process)
-        members = await _role_members(transport, _role_groups(model, process), warn=True)
-        logger.info("connected to Odoo: profile %s, %d stages, %d users (%d leads, %d managers)", model.key,
-                    len(stages), len(users), len(members[Role.LEAD]), len(members[Role.MANAGER]))
+        series = await _series(transport)
+        groups_field = await _user_groups_field(transport)
+        members = await _role_members(transport, _role_groups(model, process), groups_field, warn=True)
+        logger.info("connected to Odoo %s over %s: profile %s, %d stages, %d users (%d leads, %d managers)",
+                    series or "(version not said)", transport.protocol, model.key, len(stages), len(users),
+                    len(members[Role.LEAD]), len(members[Role.MANAGER]))
+        if transport.protocol != "json2" and _major(series) >= 19:
+            logger.info("Odoo %s also speaks JSON-2 (ODOO_PROTOCOL=json2), the only protocol Odoo 22 keeps; "
+                        "%s logs a deprecation warning in Odoo's log on every call", series, transport.protocol)
         bot_partner = next((u["partner_id"][0] for u in users if u["id"] == uid and u.get("partner_id")), 0)
         return cls(transport, model, process, base_url=base_url, stages=stages, tags=tags, users=users,
                    teams=teams, categories=categories, required_fields=required, bot_partner_id=bot_partner,
-                   role_members=members, bot_uid=uid)
+                   role_members=members, bot_uid=uid, groups_field=groups_field)
 
     async def ping(self) -> None:
         """One cheap call; raises OdooUnavailable when Odoo does not answer."""
@@ -281,7 +289,8 @@ class OdooGateway:
     async def refresh_users(self) -> None:
         """Reload the Odoo users (someone was added since start-up)."""
         self._users = {u["id"]: _user(u) for u in await _internal_users(self._rpc)}
-        members = await _role_members(self._rpc, _role_groups(self.model, self.process), warn=False)
+        members = await _role_members(self._rpc, _role_groups(self.model, self.process), self._groups_field,
+                                      warn=False)
         self._role_members = _without(members, self._bot_uid)
 
     def members(self, role: Role) -> list[OdooUser]:
@@ -677,10 +686,40 @@ def _role_groups(model: ModelProfile, process: ProcessProfile) -> dict[Role, tup
     return {Role.LEAD: (model.lead_group,) if model.lead_group else (), Role.MANAGER: process.manager_groups}
 
 
-async def _role_members(transport: OdooTransport, groups: Mapping[Role, Sequence[str]], *,
+async def _series(transport: OdooTransport) -> str:
+    """The server's series as it says it ('17.0', '19.0', 'saas~18.2'); empty when it does not say."""
+    answer = await transport.version()
+    version = answer.get("server_version")
+    return version if isinstance(version, str) else ""
+
+
+def _major(series: str) -> int:
+    """17 for '17.0' or '17.0+e', 18 for 'saas~18.2'; 0 when unknown."""
+    digits = series.removeprefix("saas~").partition(".")[0]
+    return int(digits) if digits.isascii() and digits.isdigit() else 0
+
+
+# res.users' groups with the implied ones: Odoo 19 calls them all_group_ids (group_ids holds only those set on
+# the user); up to 18 groups_id held them all.
+_GROUPS_FIELDS = ("all_group_ids", "groups_id")
+
+
+async def _user_groups_field(transport: OdooTransport) -> str:
+    """Which of _GROUPS_FIELDS this Odoo's res.users has: read from fields_get once at start-up, not from the
+    version, so that a server that renames it again is named in the error."""
+    known = await transport.execute_kw("res.users", "fields_get", [list(_GROUPS_FIELDS)], {"attributes": ["type"]})
+    for name in _GROUPS_FIELDS:
+        if name in known:
+            return name
+    raise OdooSetupError(f"res.users has none of the fields {', '.join(_GROUPS_FIELDS)}: the bot cannot tell "
+                         "who is a lead or a manager on this Odoo")
+
+
+async def _role_members(transport: OdooTransport, groups: Mapping[Role, Sequence[str]], groups_field: str, *,
                         warn: bool) -> dict[Role, frozenset[int]]:
     """The internal users in each role's groups, in two calls whatever the number of groups. A group Odoo does not
-    have gives nobody that role; `warn` logs it (once, at start-up: users are reloaded whenever a stranger writes)."""
+    have gives nobody that role; `warn` logs it (once, at start-up: users are reloaded whenever a stranger writes).
+    `groups_field` is res.users' field of groups with the implied ones (`_user_groups_field`)."""
     wanted = {xmlid for xmlids in groups.values() for xmlid in xmlids}
     modules = sorted({xmlid.partition(".")[0] for xmlid in wanted})
     names = sorted({xmlid.partition(".")[2] for xmlid in wanted})
@@ -695,10 +734,11 @@ async def _role_members(transport: OdooTransport, groups: Mapping[Role, Sequence
                 if xmlid not in group_ids:
                     logger.warning("Odoo has no group %s: nobody is a %s for the bot through it", xmlid, role.value)
     users = await transport.execute_kw(
-        "res.users", "search_read", [[["share", "=", False], ["groups_id", "in", sorted(set(group_ids.values()))]]],
-        {"fields": ["groups_id"]}) if group_ids else []
+        "res.users", "search_read",
+        [[["share", "=", False], [groups_field, "in", sorted(set(group_ids.values()))]]],
+        {"fields": [groups_field]}) if group_ids else []
     return {role: frozenset(user["id"] for user in users
-                            if any(group_ids.get(xmlid) in user["groups_id"] for xmlid in xmlids))
+                            if any(group_ids.get(xmlid) in user[groups_field] for xmlid in xmlids))
             for role, xmlids in groups.items()}
 
 
