@@ -210,9 +210,18 @@ class Replayer:
                 return str(values[key])
         model_id = values.get("res_model_id")
         if isinstance(model_id, int):
-            row = self.sb.store.tables["ir.model"].get(self.actual_id("ir.model", model_id))
-            return row["model"] if row else None
+            return self.ir_model_name(self.actual_id("ir.model", model_id))
         return None
+
+    def ir_model_name(self, actual_id: int) -> str | None:
+        """The model name of an ir.model record of the database played against."""
+        row = self.sb.store.tables["ir.model"].get(actual_id)
+        return row["model"] if row else None
+
+    def ir_field(self, actual_id: int) -> tuple[str, str] | None:
+        """(model, field name) of an ir.model.fields record of the database played against."""
+        row = self.sb.store.tables["ir.model.fields"].get(actual_id)
+        return (row["model"], row["name"]) if row else None
 
     def vals(self, model: str, vals: Any) -> Any:
         if not isinstance(vals, dict):
@@ -409,9 +418,8 @@ class Replayer:
     def tracked_relation(self, recorded: dict[str, Any]) -> str | None:
         """The comodel of a tracked many2one (its tracking values hold ids of that model)."""
         field_id = recorded.get("field_id")
-        row = self.sb.store.tables["ir.model.fields"].get(self.actual_id("ir.model.fields", field_id[0])) \
-            if isinstance(field_id, list) else None
-        field = self.field(row["model"], row["name"]) if row else None
+        found = self.ir_field(self.actual_id("ir.model.fields", field_id[0])) if isinstance(field_id, list) else None
+        field = self.field(*found) if found else None
         return field.relation if field is not None and field.type == "many2one" else None
 
     def loose_value(self, recorded: Any, actual: Any, where: str) -> None:

@@ -14,6 +14,7 @@ import http.client
 import json
 import xmlrpc.client
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +29,7 @@ from tests.odoo_contract import (
     StepClock,
     ThreadedSandbox,
     entries,
+    load,
     with_secrets,
 )
 
@@ -190,10 +192,12 @@ def _prepare_projects_db(sb: OdooSandbox) -> None:
 def outcomes() -> Iterator[dict[str, list[str]]]:
     """Replay everything once (in order); each entry's list of problems, by 'file:id'."""
     # the recording's own clock (activities due 2026-12-01 were 'planned' when recorded), never today's
+    started = datetime.strptime(load("common.json")["recorded_at_utc"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    series = load("common.json")["server"].get("server_version", "17.0")[:4]
     helpdesk = OdooSandbox(flavour="helpdesk_mgmt", db="helpdesk", password=PASSWORD, api_key=API_KEY,
-                           clock=StepClock())
+                           clock=StepClock(started), series=series)
     projects = OdooSandbox(flavour="project", db="projects", password=PASSWORD, api_key=API_KEY,
-                           clock=StepClock())
+                           clock=StepClock(started), series=series)
     _prepare_projects_db(projects)
     results: dict[str, list[str]] = {}
     with ThreadedSandbox(helpdesk) as helpdesk_server, ThreadedSandbox(projects) as projects_server:

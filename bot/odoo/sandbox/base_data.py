@@ -23,6 +23,12 @@ ADMIN_PARTNER = 3
 COMPANY_ID = 1
 SERVER_VERSION = "17.0-20240709"
 SERVER_VERSION_INFO = (17, 0, 0, "final", 0, "")
+# what common.version() says per series (tests/contract/odoo-<series>/common.json)
+VERSIONS = {
+    "17.0": (SERVER_VERSION, SERVER_VERSION_INFO),
+    "18.0": ("18.0-20250506", (18, 0, 0, "final", 0, "")),
+    "19.0": ("19.0", (19, 0, 0, "final", 0, "")),
+}
 
 # (xmlid, name, category, implied xmlids, fixed id)
 BASE_GROUPS = (
@@ -117,7 +123,7 @@ def _subtypes(env: Env, subtypes: Iterable[tuple[str, str, bool, bool, Any]]) ->
         register_xmlid(env, xmlid, "mail.message.subtype", row["id"])
 
 
-def install(env: Env, flavour: str, *, login: str, password: str) -> None:
+def install(env: Env, flavour: str, *, login: str, password: str, groups_field: str = "groups_id") -> None:
     """Fill a new store with the data of a fresh database of this flavour."""
     for model, record_id in FIXED_MODEL_IDS.items():
         if model in env.store.models:
@@ -139,11 +145,11 @@ def install(env: Env, flavour: str, *, login: str, password: str) -> None:
         _groups(env, PROJECT_GROUPS)
         manager_groups.append("project.group_project_manager")
     env.insert("res.users", {"login": "__system__", "name": "OdooBot", "email": "odoobot@example.com",
-                             "partner_id": 2, "active": False, "groups_id": [env.ref("base.group_system")]},
+                             "partner_id": 2, "active": False, groups_field: [env.ref("base.group_system")]},
                record_id=1)
     env.insert("res.users", {"login": login, "name": "Administrator", "email": "admin@example.com",
                              "partner_id": ADMIN_PARTNER, "password": password,
-                             "groups_id": [env.ref(x) for x in manager_groups]}, record_id=ADMIN_UID)
+                             groups_field: [env.ref(x) for x in manager_groups]}, record_id=ADMIN_UID)
     _subtypes(env, MAIL_SUBTYPES + (HELPDESK_SUBTYPES if flavour == "helpdesk_mgmt" else PROJECT_SUBTYPES))
     for sequence, (xmlid, name, category, delay, active) in enumerate(ACTIVITY_TYPES, start=1):
         row = env.insert("mail.activity.type", {"name": name, "category": category, "delay_count": delay,

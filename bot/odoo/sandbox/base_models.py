@@ -111,7 +111,10 @@ def _users_sync_partner(env: Env, row: Row, old: Row, changes: Row) -> None:
 
 
 def _users_imply_groups(env: Env, row: Row, *rest: Any) -> None:
-    """Odoo stores the implied groups on the user too (groups_id reads them all)."""
+    """Odoo stores the implied groups on the user too (groups_id reads them all; 19: group_ids holds only the
+    groups set, all_group_ids computes them all)."""
+    if "groups_id" not in env.store.models["res.users"].fields:
+        return
     groups = list(row.get("groups_id") or [])
     for group_id in sorted(env.group_ids(row["id"]) - set(groups)):
         groups.append(group_id)
@@ -166,6 +169,15 @@ def _full_group_name(env: Env, row: Row) -> str:
 def _field_display(env: Env, row: Row) -> str:
     model = next((m for m in env.rows("ir.model") if m["model"] == row["model"]), None)
     return f"{row['field_description']} ({model['name'] if model else row['model']})"
+
+
+def odoo19_users(users: ModelDef) -> None:
+    """Odoo 19's res.users: groups_id is gone; group_ids (set on the user) and all_group_ids (with implied ones)."""
+    del users.fields["groups_id"]
+    users.fields["group_ids"] = Field("group_ids", "many2many", "Groups", relation="res.groups")
+    users.fields["all_group_ids"] = Field("all_group_ids", "many2many", "Groups and implied groups",
+                                          relation="res.groups",
+                                          compute=lambda env, row: sorted(env.group_ids(row["id"])))
 
 
 def base_models() -> list[ModelDef]:

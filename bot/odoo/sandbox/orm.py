@@ -228,7 +228,7 @@ class Env:
 
     def group_ids(self, uid: int | None = None) -> set[int]:
         user = self.row("res.users", self.uid if uid is None else uid) or {}
-        wanted = set(user.get("groups_id") or [])
+        wanted = set(user.get("groups_id") or user.get("group_ids") or [])  # up to 18 / 19
         pending = list(wanted)
         while pending:
             group = self.row("res.groups", pending.pop()) or {}

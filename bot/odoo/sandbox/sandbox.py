@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from bot.odoo.sandbox import base_data, faults
-from bot.odoo.sandbox.base_models import base_models
+from bot.odoo.sandbox.base_models import base_models, odoo19_users
 from bot.odoo.sandbox.grouping import READ_GROUP
 from bot.odoo.sandbox.helpdesk_models import helpdesk_models
 from bot.odoo.sandbox.mail_models import mail_models
@@ -39,22 +39,35 @@ GROUP_KEYS = MappingProxyType({
 })
 
 
-def _models(flavour: str) -> list[ModelDef]:
+def _models(flavour: str, series: str = "17.0") -> list[ModelDef]:
     if flavour not in ("helpdesk_mgmt", "project"):
         raise ValueError(f"unknown sandbox flavour {flavour!r}: use 'helpdesk_mgmt' or 'project'")
     definitions = base_models() + mail_models() + (helpdesk_models() if flavour == "helpdesk_mgmt"
                                                    else project_models())
     for definition in definitions:
         definition.methods.setdefault("read_group", READ_GROUP)
+        if definition.name == "res.users" and major(series) >= 19:
+            odoo19_users(definition)
     return definitions
 
 
+SERIES = tuple(base_data.VERSIONS)
+
+
+def major(series: str) -> int:
+    return int(series.split(".")[0])
+
+
 class OdooSandbox:
-    """An Odoo 17 stand-in: `flavour` 'helpdesk_mgmt' (OCA helpdesk) or 'project' (Community project)."""
+    """An Odoo 17, 18 or 19 stand-in (`series`): `flavour` 'helpdesk_mgmt' (OCA helpdesk) or 'project'
+    (Community project)."""
 
     def __init__(self, flavour: Flavour = "helpdesk_mgmt", db: str = "helpdesk", login: str = "admin",
                  password: str = "admin", api_key: str = "sandbox-key",
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, series: str = "17.0") -> None:
+        if series not in base_data.VERSIONS:
+            raise ValueError(f"unknown Odoo series {series!r}: use one of {', '.join(base_data.VERSIONS)}")
+        self.series = series  # the Odoo series it speaks (17.0, 18.0 or 19.0)
         self.flavour = flavour
         self.db = db
         self.login = login
@@ -66,9 +79,11 @@ class OdooSandbox:
         self.latency = 0.0  # seconds added to every request
         self.requests = 0  # HTTP requests received, answered or not
         self._api_keys: dict[str, int] = {}
-        for definition in _models(flavour):
+        self.groups_field = "group_ids" if major(series) >= 19 else "groups_id"
+        for definition in _models(flavour, series):
             self.store.register(definition)
-        base_data.install(self.env(base_data.ADMIN_UID), flavour, login=login, password=password)
+        base_data.install(self.env(base_data.ADMIN_UID), flavour, login=login, password=password,
+                          groups_field=self.groups_field)
         self.add_api_key(base_data.ADMIN_UID, api_key)
 
     # ---- setup helpers ------------------------------------------------------------------------------
@@ -95,7 +110,7 @@ class OdooSandbox:
             raise ValueError(f"unknown group(s) {', '.join(unknown)} for flavour {self.flavour!r}")
         uid = create_one(env, "res.users", {"name": name, "login": login, "email": email,
                                             "password": password or login,
-                                            "groups_id": [[6, 0, [env.ref(x) for x in xmlids]]]})
+                                            self.groups_field: [[6, 0, [env.ref(x) for x in xmlids]]]})
         if api_key:
             self.add_api_key(uid, api_key)
         return uid
@@ -117,9 +132,9 @@ class OdooSandbox:
         return [copy.deepcopy(row) for row in self.env().rows(model)]
 
     def version(self) -> dict[str, Any]:
-        return {"server_version": base_data.SERVER_VERSION,
-                "server_version_info": list(base_data.SERVER_VERSION_INFO),
-                "server_serie": "17.0", "protocol_version": 1}
+        version, info = base_data.VERSIONS[self.series]
+        return {"server_version": version, "server_version_info": list(info), "server_serie": self.series,
+                "protocol_version": 1}
 
     def is_record_method(self, model: str, method: str) -> bool:
         definition = self.store.models.get(model)

@@ -71,8 +71,8 @@ def dispatch(sb: OdooSandbox, service: str, method: str, params: list[Any]) -> A
             if len(params) < 5:
                 raise faults.type_error("execute_kw() missing required positional arguments")
             db, uid, secret, model, name, *rest = params
-            return sb.execute_kw(db, uid, secret, model, name, rest[0] if rest else [],
-                                 rest[1] if len(rest) > 1 else None)
+            return for_series(sb, name, sb.execute_kw(db, uid, secret, model, name, rest[0] if rest else [],
+                                                      rest[1] if len(rest) > 1 else None))
         if method == "execute":
             db, uid, secret, model, name, *rest = params
             return sb.execute_kw(db, uid, secret, model, name, rest, None)
@@ -117,6 +117,20 @@ def _xml(body: str) -> web.Response:
 
 def _fault_text(fault: xmlrpc.client.Fault) -> str:
     return xmlrpc.client.dumps(xmlrpc.client.Fault(fault.faultCode, fault.faultString), methodresponse=True)
+
+
+RETURNS_RECORDS = frozenset({"message_post", "find_or_create"})  # methods returning a recordset in Odoo
+
+
+def for_series(sb: OdooSandbox, method: str, result: Any) -> Any:
+    """19 marshals recordsets as lists of ids over XML-RPC and JSON-RPC (up to 18: a fault, or the repr)."""
+    if sb.series < "19":
+        return result
+    if isinstance(result, Recordset):
+        return list(result.ids)
+    if method in RETURNS_RECORDS and isinstance(result, int) and not isinstance(result, bool):
+        return [result]
+    return result
 
 
 def marshal_xmlrpc(result: Any) -> str:
