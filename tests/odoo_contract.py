@@ -18,10 +18,16 @@ from aiohttp.test_utils import TestServer
 
 from bot.odoo.sandbox import OdooSandbox, create_sandbox_app
 
-# the recorded contract, kept with the tests (tests/contract/<series>/, its README says how it was recorded);
-# ODOO_CONTRACT_DIR replays another recording
-CONTRACT_DIR = Path(os.environ.get("ODOO_CONTRACT_DIR")
-                    or Path(__file__).resolve().parent / "contract" / "odoo-17.0")
+# the recorded contracts, kept with the tests (tests/contract/odoo-<series>/, each README says how it was recorded);
+# ODOO_CONTRACT_DIR names the default one (17.0)
+CONTRACTS = Path(__file__).resolve().parent / "contract"
+SERIES = ("17.0", "18.0", "19.0")
+CONTRACT_DIR = Path(os.environ.get("ODOO_CONTRACT_DIR") or CONTRACTS / "odoo-17.0")
+
+
+def contract_dir(series: str | None = None) -> Path:
+    """The recording of `series` (None: CONTRACT_DIR)."""
+    return CONTRACTS / f"odoo-{series}" if series else CONTRACT_DIR
 ADMIN_UID = 2
 API_KEY = "sandbox-key"
 PASSWORD = "admin"
@@ -50,12 +56,12 @@ async def serve(sb: OdooSandbox) -> AsyncIterator[str]:
         await server.close()
 
 
-def load(name: str) -> dict[str, Any]:
-    return json.loads((CONTRACT_DIR / name).read_text(encoding="utf-8"))
+def load(name: str, series: str | None = None) -> dict[str, Any]:
+    return json.loads((contract_dir(series) / name).read_text(encoding="utf-8"))
 
 
-def entries(name: str) -> list[dict[str, Any]]:
-    return list(load(name)["entries"])
+def entries(name: str, series: str | None = None) -> list[dict[str, Any]]:
+    return list(load(name, series)["entries"])
 
 
 class ThreadedSandbox:
