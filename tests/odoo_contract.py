@@ -112,6 +112,7 @@ TEXT_IDS = (
     (re.compile(r"User: (?P<id>\d+)"), "res.users"),
     (re.compile(r"\(id=(?P<id>\d+)\)"), "res.users"),
     (re.compile(r"Records: \[(?P<id>\d+)\]"), "mail.message"),
+    (re.compile(r"Records: (?P<id>\d+), User"), "mail.message"),  # 19
     (re.compile(r"^/my/ticket/(?P<id>\d+)$"), "helpdesk.ticket"),
     (re.compile(r"^/my/tasks/(?P<id>\d+)$"), "project.task"),
 )
@@ -448,10 +449,12 @@ class Replayer:
                 self.learn(model, recorded, actual, where)
         elif method == "search":
             self.compare(recorded, actual, where, field=_IdsField(model))
-        elif method in RETURNS_MESSAGE:
-            self.learn("mail.message", recorded, actual, where)
-        elif method == "find_or_create":
-            self.learn(model, recorded, actual, where)
+        elif method in RETURNS_MESSAGE or method == "find_or_create":
+            target = "mail.message" if method in RETURNS_MESSAGE else model
+            if isinstance(recorded, list):  # 19 marshals the recordset: [id]
+                self.compare(recorded, actual, where, field=_IdsField(target))
+            else:
+                self.learn(target, recorded, actual, where)
         elif method in ("read", "search_read") and isinstance(recorded, list):
             self.compare_records(model, recorded, actual, where, loose)
         elif method in ("name_search", "name_create"):

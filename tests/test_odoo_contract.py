@@ -184,8 +184,11 @@ def replay_jsonrpc(rp: Replayer, entry: dict[str, Any]) -> None:
         rp.compare(rec_data["message"], act_data["message"], f"{where}.error.data.message")
         rp.compare(rec_data["arguments"], act_data["arguments"], f"{where}.error.data.arguments")
         rp.compare(rec_data["context"], act_data["context"], f"{where}.error.data.context")
-        if not act_data["debug"].startswith("Traceback (most recent call last):"):
+        if rec_data["debug"].startswith("Traceback (most recent call last):") \
+                and not act_data["debug"].startswith("Traceback (most recent call last):"):
             rp.problems.append(f"{where}: error.data.debug is not a traceback")
+        elif not rec_data["debug"].startswith("Traceback") and act_data["debug"] != rec_data["debug"]:
+            rp.problems.append(f"{where}: error.data.debug {act_data['debug']!r} != {rec_data['debug']!r}")
 
 
 def replay_http_headers(rp: Replayer, entry: dict[str, Any]) -> None:

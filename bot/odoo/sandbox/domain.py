@@ -67,7 +67,7 @@ def _check_leaf(leaf: tuple[Any, ...]) -> None:
         return
     if len(leaf) != 3 or not isinstance(leaf[0], str) or not isinstance(leaf[1], str) \
             or leaf[1].lower() not in OPERATORS:
-        raise faults.value_error(f"Invalid leaf {leaf_text(leaf)}")
+        raise faults.invalid_leaf(leaf_text(leaf))
 
 
 def compile_domain(env: Env, model: str, domain: Any) -> Predicate:
@@ -107,10 +107,10 @@ def _compile_leaf(env: Env, model: str, leaf: tuple[Any, ...], original: tuple[A
     definition = env.model_def(model)
     field = definition.fields.get(name)
     if field is None:
-        raise faults.value_error(f"Invalid field {model}.{name} in leaf {leaf_text(original)}")
+        raise faults.invalid_domain_field(model, name, leaf_text(original))
     if rest:
         if not field.relation:
-            raise faults.value_error(f"Invalid field {model}.{name} in leaf {leaf_text(original)}")
+            raise faults.invalid_domain_field(model, name, leaf_text(original))
         inner = _compile_leaf(env, field.relation, (rest, operator, value), original)
         comodel = field.relation
 

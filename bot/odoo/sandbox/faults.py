@@ -1,13 +1,16 @@
-"""The errors the sandbox raises, worded exactly as the recorded Odoo 17 server words them.
+"""The errors the sandbox raises, worded exactly as the recorded Odoo 17, 18 and 19 servers word them.
 
 `OdooFault` is an `xmlrpc.client.Fault` (so the XML-RPC endpoint sends it as is) that also knows
-the Odoo exception name and plain message the JSON-RPC and JSON-2 endpoints need.
+the Odoo exception name and plain message the JSON-RPC and JSON-2 endpoints need. The series whose
+wording applies is the one of the sandbox running the call (`speaking`, set by OdooSandbox.call).
 """
 
 from __future__ import annotations
 
 import xmlrpc.client
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from types import MappingProxyType
 
 TRACEBACK_HEAD = "Traceback (most recent call last):"
@@ -24,6 +27,23 @@ RULE_TAIL = ("If you really, really need access, perhaps you can win over your f
 SECURITY_RESTRICTIONS = ("The requested operation cannot be completed due to security restrictions. "
                          "Please contact your system administrator.")
 HELPDESK_GROUPS = ("Helpdesk/Helpdesk Manager", "Helpdesk/User", "Helpdesk/User: Personal tickets")
+
+_SERIES: ContextVar[int] = ContextVar("odoo_series", default=17)
+
+
+@contextmanager
+def speaking(series: str) -> Iterator[None]:
+    """Word the faults raised inside as Odoo `series` ("17.0", "18.0", "19.0") does."""
+    token = _SERIES.set(int(series.split(".")[0]))
+    try:
+        yield
+    finally:
+        _SERIES.reset(token)
+
+
+def major() -> int:
+    """The major version whose wording applies (17 outside any sandbox call)."""
+    return _SERIES.get()
 
 
 class OdooFault(xmlrpc.client.Fault):
@@ -74,8 +94,19 @@ def type_error(message: str) -> OdooFault:
     return python_error("TypeError", message)
 
 
-def invalid_field(model: str, field: str) -> OdooFault:
+def invalid_field(model: str, field: str, *, writing: bool = False) -> OdooFault:
+    """An unknown field name (19: "on 'model'" when reading, "in 'model'" in create/write values)."""
+    if major() >= 19:
+        return value_error(f"Invalid field {field!r} {'in' if writing else 'on'} {model!r}")
     return value_error(f"Invalid field {field!r} on model {model!r}")
+
+
+def invalid_domain_field(model: str, field: str, leaf: str) -> OdooFault:
+    return value_error(f"Invalid field {model}.{field} in {'condition' if major() >= 19 else 'leaf'} {leaf}")
+
+
+def invalid_leaf(leaf: str) -> OdooFault:
+    return value_error(f"Invalid operator in condition {leaf}" if major() >= 19 else f"Invalid leaf {leaf}")
 
 
 def wrong_value(model: str, field: str, value: object) -> OdooFault:
@@ -83,6 +114,8 @@ def wrong_value(model: str, field: str, value: object) -> OdooFault:
 
 
 def unknown_method(model: str, method: str) -> OdooFault:
+    if major() >= 18:
+        return python_error("AttributeError", f"The method '{model}.{method}' does not exist")
     return python_error("AttributeError", f"The method '{method}' does not exist on the model '{model}'")
 
 
@@ -118,10 +151,21 @@ def missing(model: str, ids: Iterable[int], uid: int) -> OdooFault:
 
 
 def mandatory_field(model: str, description: str, field: str, label: str) -> OdooFault:
+    if major() >= 19:
+        return validation_error(f"The operation cannot be completed: Missing required value for the field "
+                                f"'{label}' ({field}).\nModel: '{description}' ({model})\n"
+                                "- create/update: a mandatory field is not set\n"
+                                "- delete: another model requires the record being deleted, you can archive it "
+                                "instead\n")
     return validation_error(f"{MANDATORY}\nModel: {description} ({model})\nField: {label} ({field})\n")
 
 
-def foreign_key(model: str, description: str, field: str) -> OdooFault:
+def foreign_key(model: str, description: str, field: str, label: str = "") -> OdooFault:
+    if major() >= 19:
+        return validation_error("The operation cannot be completed: Another model is using the record you are "
+                                f"trying to delete.\n\nThe troublemaker is: '{description}' ({model})\n"
+                                f"Thanks to the following constraint: '{label or field}' ({field})\n"
+                                "How about archiving the record instead?\n")
     table = model.replace(".", "_")
     return validation_error(f"{FOREIGN_KEY}\n\nModel: {description} ({model})\nConstraint: {table}_{field}_fkey\n")
 
@@ -157,15 +201,28 @@ def acl_denied(operation: str, model: str, description: str, groups: Iterable[st
 
 
 def message_create_denied(message_id: int, uid: int) -> OdooFault:
-    return access_error(f"{SECURITY_RESTRICTIONS}\n\n(Document type: Message, Operation: create) - "
-                        f"(Records: [{message_id}], User: {uid})")
+    head = f"{SECURITY_RESTRICTIONS}\n\n(Document type: Message, Operation: create)"
+    if major() >= 19:
+        return access_error(f"{head}\n\nRecords: {message_id}, User: {uid}\n")
+    if major() >= 18:
+        return access_error(f"{head}\n\nRecords: [{message_id}], User: {uid}\n")
+    return access_error(f"{head} - (Records: [{message_id}], User: {uid})")
 
 
 def field_group_denied(model: str, description: str, uid: int, field: str, group: str) -> OdooFault:
+    if major() >= 19:  # one field, its group without the category
+        return access_error(f'You do not have enough rights to access the field "{field}" on {description} '
+                            f"({model}). Please contact your system administrator.\n\nOperation: read\n"
+                            f"User: {uid}\nGroups: allowed for groups '{group.rpartition(' / ')[2]}'\n")
+    if major() >= 18:
+        return access_error(f'You do not have enough rights to access the fields "{field}" on {description} '
+                            f"({model}). Please contact your system administrator.\n\nOperation: read\n"
+                            f"User: {uid}\nFields:\n- {field} (allowed for groups '{group}')\n")
     return access_error("The requested operation can not be completed due to security restrictions.\n\n"
                         f"Document type: {description} ({model})\nOperation: read\nUser: {uid}\nFields:\n"
                         f"- {field} (allowed for groups '{group}')")
 
 
-def private_method(method: str) -> OdooFault:
-    return access_error(f"Private methods (such as {method}) cannot be called remotely.")
+def private_method(method: str, model: str = "") -> OdooFault:
+    name = f"'{model}.{method}'" if model and major() >= 18 else method
+    return access_error(f"Private methods (such as {name}) cannot be called remotely.")

@@ -42,7 +42,7 @@ def convert_vals(env: Env, model: str, vals: Any, current: Row | None) -> Row:
     for name, value in vals.items():
         f = definition.fields.get(name)
         if f is None:
-            raise faults.invalid_field(model, name)
+            raise faults.invalid_field(model, name, writing=True)
         if not f.stored or name == "id":
             continue  # Odoo ignores values for computed fields without inverse
         if f.type in X2MANY:
@@ -69,7 +69,7 @@ def check_references(env: Env, model: str, changes: Row) -> None:
         if missing:
             if f.missing_is_fault:
                 raise faults.missing(f.relation or "", missing, env.uid)
-            raise faults.foreign_key(model, definition.description, name)
+            raise faults.foreign_key(model, definition.description, name, f.string)
 
 
 def check_required(env: Env, model: str, row: Row) -> None:
@@ -308,7 +308,7 @@ READ_ONLY_METHODS = frozenset({"read", "search", "search_read", "search_count", 
 def execute(env: Env, model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
     """execute_kw inside the sandbox: resolve the method, bind the arguments like Odoo's call_kw."""
     if method.startswith("_"):
-        raise faults.private_method(method)
+        raise faults.private_method(method, model)
     definition = env.model_def(model)
     entry = definition.methods.get(method) or GENERIC_METHODS.get(method)
     if entry is None:

@@ -189,7 +189,8 @@ class OdooSandbox:
         env = Env(self.store, uid, context if isinstance(context, dict) else None)
         snapshot = None if method in READ_ONLY_METHODS else self.store.snapshot()
         try:
-            return execute(env, model, method, list(args), keywords)
+            with faults.speaking(self.series):
+                return execute(env, model, method, list(args), keywords)
         except faults.OdooFault:
             if snapshot is not None:
                 self.store.restore(snapshot)

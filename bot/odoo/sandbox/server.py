@@ -2,8 +2,8 @@
 
 - XML-RPC: POST /xmlrpc/2/common, /xmlrpc/2/object, /xmlrpc/2/db (faults as Odoo sends them;
   a None or recordset result faults AFTER the call committed, as recorded).
-- JSON-RPC: POST /jsonrpc (always HTTP 200; error objects with code 200 "Odoo Server Error";
-  a None result means no "result" member; a wrong Content-Type gets Odoo's 400 HTML page).
+- JSON-RPC: POST /jsonrpc (always HTTP 200; error objects with code 200 "Odoo Server Error", 0 on 19;
+  a None result means no "result" member; a wrong Content-Type gets Odoo's 400 HTML page, 415 on 19).
 - JSON-2 (Odoo 19 style): POST /json/2/{model}/{method} with a bearer API key.
 - GET /web/version.
 Every response says `Connection: close`, like Odoo 17's werkzeug server.
@@ -32,6 +32,10 @@ SERVER_HEADER = "Werkzeug/2.2.2 Python/3.11.7"
 WRONG_JSON_TYPE_PAGE = ("<!doctype html>\n<html lang=en>\n<title>400 Bad Request</title>\n<h1>Bad Request</h1>\n"
                         "<p>Request inferred type is compatible with [&#39;http&#39;] but &#39;/jsonrpc&#39; is "
                         "type=&#39;json&#39;.</p>\n")
+WRONG_JSON_TYPE_PAGE_19 = ("<!doctype html>\n<html lang=en>\n<title>415 Unsupported Media Type</title>\n"
+                           "<h1>Unsupported Media Type</h1>\n<p>Request inferred type is compatible with "
+                           "[&#39;http&#39;] but &#39;/jsonrpc&#39; is type=&#39;jsonrpc&#39;.<br><br>Please verify "
+                           "the Content-Type request header and try again.</p>\n")
 ERROR_PAGES = {  # werkzeug's pages, as Odoo (or the gateway in front of it) sends them
     500: ("Internal Server Error", "The server encountered an internal error and was unable to complete your request. "
           "Either the server is overloaded or there is an error in the application."),
@@ -161,14 +165,19 @@ async def xmlrpc_endpoint(request: web.Request) -> web.Response:
 
 # ---- JSON-RPC -----------------------------------------------------------------------------------------
 
-def _debug(fault: faults.OdooFault) -> str:
+def _debug(fault: faults.OdooFault, series: str = "17.0") -> str:
+    if fault.name == "odoo.exceptions.AccessDenied" and series >= "19":  # 19 sends no traceback for it
+        return f"{fault.name}: {fault.message}\n"
     if fault.faultCode == 1:
         return str(fault.faultString)
     return f"{faults.TRACEBACK_HEAD}\n  File \"<sandbox>/bot/odoo/sandbox\", line 1, in dispatch\n" \
            f"{fault.name}: {fault.message}\n"
 
 
-def _error_data(fault: faults.OdooFault) -> dict[str, Any]:
+def _error_data(fault: faults.OdooFault, series: str = "17.0") -> dict[str, Any]:
+    if series >= "19":
+        return {"name": fault.name, "message": fault.message, "arguments": [fault.message], "context": {},
+                "debug": _debug(fault, series)}
     return {"name": fault.name, "debug": _debug(fault), "message": fault.message, "arguments": [fault.message],
             "context": {}}
 
@@ -181,6 +190,8 @@ def _json(payload: Any, status: int = 200) -> web.Response:
 async def jsonrpc_endpoint(request: web.Request) -> web.Response:
     sb = request.app[SANDBOX_KEY]
     if "json" not in request.content_type:
+        if sb.series >= "19":
+            return web.Response(status=415, text=WRONG_JSON_TYPE_PAGE_19, content_type="text/html")
         return web.Response(status=400, text=WRONG_JSON_TYPE_PAGE, content_type="text/html")
     try:
         payload = json.loads(await request.read())
@@ -194,7 +205,9 @@ async def jsonrpc_endpoint(request: web.Request) -> web.Response:
     try:
         result = dispatch(sb, str(service), str(method), args)
     except faults.OdooFault as fault:
-        answer["error"] = {"code": 200, "message": "Odoo Server Error", "data": _error_data(fault)}
+        # 19 says code 0 (up to 18: 200)
+        answer["error"] = {"code": 0 if sb.series >= "19" else 200, "message": "Odoo Server Error",
+                           "data": _error_data(fault, sb.series)}
         return _json(answer)
     if isinstance(result, Recordset):
         answer["result"] = repr(result)
