@@ -210,10 +210,12 @@ def replay_http_headers(rp: Replayer, entry: dict[str, Any]) -> None:
 
 
 def _prepare_projects_db(sb: OdooSandbox) -> None:
-    """The recorded `projects` db already held admin's personal stages (from a discarded first attempt)."""
+    """The recorded `projects` db already held admin's personal stages (from a discarded first attempt; on 19
+    Odoo's own, the last one named "Cancelled")."""
+    cancelled = "Cancelled" if sb.series >= "19" else "Canceled"
     for sequence, (name, fold) in enumerate((("Inbox", False), ("Today", False), ("This Week", False),
                                              ("This Month", False), ("Later", False), ("Done", True),
-                                             ("Canceled", True)), start=1):
+                                             (cancelled, True)), start=1):
         sb.call(2, "project.task.type", "create", [{"name": name, "sequence": sequence, "fold": fold,
                                                     "user_id": 2}])
 

@@ -93,6 +93,7 @@ class Store:
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
+        self.major = 17  # the Odoo major version the database behaves as (set by OdooSandbox)
         self.models: dict[str, ModelDef] = {}
         self.tables: dict[str, dict[int, Row]] = {}
         self.next_ids: dict[str, int] = {}

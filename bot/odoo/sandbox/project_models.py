@@ -10,6 +10,7 @@ reading project.project.stage_id faults (group 'Use Stages on Project').
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
@@ -65,6 +66,8 @@ def _ensure_personal_stages(env: Env, user_ids: list[int]) -> None:
         if any(s.get("user_id") == user_id for s in env.rows("project.task.type")):
             continue
         for sequence, (name, fold) in enumerate(PERSONAL_STAGES, start=1):
+            if name == "Canceled" and env.store.major >= 19:
+                name = "Cancelled"  # 19's personal stage
             env.insert("project.task.type", {"name": name, "sequence": sequence, "fold": fold,
                                              "user_id": user_id, "project_ids": []})
 
@@ -103,7 +106,7 @@ def _after_task_write(env: Env, row: Row, old: Row, changes: Row) -> None:
     tracking: list[Row] = []
     state_changed = "state" in changes and changes["state"] != old.get("state")
     stage_changed = "stage_id" in changes and changes["stage_id"] != old.get("stage_id")
-    labels = dict(STATES)
+    labels = dict(fields["state"].selection or STATES)
     if state_changed:
         tracking.append(tracking_value(env, STATE_FIELD_ID, labels.get(old.get("state") or ""),
                                        labels.get(row["state"]), kind="selection"))
@@ -222,3 +225,17 @@ def _task_count(env: Env, row: Row, closed: bool | None) -> int:
     if closed is None:
         return len(tasks)
     return sum(1 for t in tasks if (t["state"] in CLOSED_STATES) == closed)
+
+
+def project_series(definitions: list[ModelDef], major: int) -> None:
+    """Odoo 18 and 19's project.task: state 1_canceled is labelled "Cancelled"; 19 has four priorities."""
+    for definition in definitions:
+        if definition.name != TASK:
+            continue
+        fields = definition.fields
+        if major >= 18:
+            fields["state"] = replace(fields["state"], selection=tuple(
+                (key, "Cancelled" if key == "1_canceled" else label) for key, label in STATES))
+        if major >= 19:
+            fields["priority"] = replace(fields["priority"], selection=(
+                ("0", "Low priority"), ("1", "Medium priority"), ("2", "High priority"), ("3", "Urgent")))

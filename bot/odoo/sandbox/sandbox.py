@@ -23,7 +23,7 @@ from bot.odoo.sandbox.helpdesk_models import helpdesk_models
 from bot.odoo.sandbox.mail_models import mail_models
 from bot.odoo.sandbox.methods import GENERIC_METHODS, READ_ONLY_METHODS, create_one, execute
 from bot.odoo.sandbox.orm import Env, ModelDef, Row, Store
-from bot.odoo.sandbox.project_models import project_models
+from bot.odoo.sandbox.project_models import project_models, project_series
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ def _models(flavour: str, series: str = "17.0") -> list[ModelDef]:
         definition.methods.setdefault("read_group", READ_GROUP)
         if definition.name == "res.users" and major(series) >= 19:
             odoo19_users(definition)
+    project_series(definitions, major(series))
     return definitions
 
 
@@ -72,6 +73,7 @@ class OdooSandbox:
         self.db = db
         self.login = login
         self.store = Store(clock or (lambda: datetime.now(UTC)))
+        self.store.major = major(series)
         self.calls: Counter[tuple[str, str]] = Counter()
         self.down = False  # every request answered 503 with a proxy page
         self.failing_status: int | None = None  # every request answered with this HTTP error and its page
