@@ -9,6 +9,7 @@ record's access_token (which bumps its write_date); other chatter operations lea
 
 from __future__ import annotations
 
+import html
 import uuid
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
@@ -209,9 +210,22 @@ def on_thread_created(model: str, created_subtype_xmlid: str) -> Any:
         created = subtype_id(env, created_subtype_xmlid)
         subtypes = [int(subtype_id(env, "mail.mt_comment"))] + ([int(created)] if created else [])
         subscribe(env, model, row["id"], [env.partner_id], subtypes)
-        create_message(env, model, row["id"], body="", message_type="notification",
+        create_message(env, model, row["id"], body=creation_body(env, model, row), message_type="notification",
                        subtype=created or subtype_id_or_note(env, None))
     return hook
+
+
+def creation_body(env: Env, model: str, row: Row) -> str:
+    """The body of the 'created' notification: empty up to 17; from 18 Odoo's _creation_message."""
+    if env.store.major < 18:
+        return ""
+    if model == "project.task":
+        project = env.row("project.project", row["project_id"]) if row.get("project_id") else None
+        text = (f'A new task has been created in the "{html.escape(project["name"])}" project.' if project
+                else "A new task has been created and is not part of any project.")
+    else:
+        text = f"{html.escape(env.model_def(model).description)} created"
+    return f'<div summary="o_mail_notification"><p>{text}</p></div>'
 
 
 def subscribe_users(env: Env, model: str, res_id: int, user_ids: Iterable[int]) -> None:

@@ -27,6 +27,14 @@ MAIL_STATES = (("outgoing", "Outgoing"), ("sent", "Sent"), ("received", "Receive
                ("cancel", "Cancelled"))
 
 
+def _message_display(env: Env, row: Row) -> str | bool:
+    """mail.message's display_name: the record's name up to 18; on 19 the record's name for a posted message but
+    False for a notification (tracking) - as the two recorded 19 answers show (mail.mail, mail.tracking.value)."""
+    if env.store.major >= 19 and row.get("message_type") == "notification":
+        return False
+    return row.get("record_name") or False
+
+
 def mail_models() -> list[ModelDef]:
     message = define("mail.message", "Message", [
         Field("body", "html", "Contents", default=""),
@@ -46,7 +54,7 @@ def mail_models() -> list[ModelDef]:
         Field("tracking_value_ids", "one2many", "Tracking values", relation="mail.tracking.value",
               compute=lambda env, row: sorted((t["id"] for t in env.rows("mail.tracking.value")
                                                if t["mail_message_id"] == row["id"]), reverse=True)),
-    ], order="id desc", rec_name="record_name", display=lambda env, row: row.get("record_name") or False)
+    ], order="id desc", rec_name="record_name", display=_message_display)
     subtype = define("mail.message.subtype", "Message subtypes", [
         Field("name", "char", "Message Type", required=True),
         Field("description", "text", "Description"),

@@ -37,8 +37,11 @@ def create_message(env: Env, model: str, res_id: int, *, body: str, message_type
     author = env.partner_id if author_id is None else author_id
     message = env.insert("mail.message", {
         "body": body, "model": model, "res_id": res_id, "message_type": message_type, "subtype_id": subtype,
-        "author_id": author, "email_from": email_from(env, author), "partner_ids": list(partner_ids),
-        "date": env.now_seconds(), "record_name": name if name is not None else False, "subject": subject,
+        # 19 leaves email_from empty on messages posted through the API and names the record on every message
+        "author_id": author, "email_from": email_from(env, author) if env.store.major < 19 else False,
+        "partner_ids": list(partner_ids), "date": env.now_seconds(),
+        "record_name": (env.display_name(model, record) if env.store.major >= 19 and record is not None
+                        else name if name is not None else False), "subject": subject,
     })
     for values in tracking:
         env.insert("mail.tracking.value", {**values, "mail_message_id": message["id"]})
