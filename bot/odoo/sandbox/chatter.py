@@ -135,7 +135,7 @@ def notify_by_mail(env: Env, model: str, record: Row, message: Row, explicit: It
     if any(p not in internal_partners for p in recipients) and "access_token" in record \
             and not record.get("access_token"):
         record["access_token"] = str(uuid.uuid4())
-        record["write_date"] = env.now()  # the token is written on the record: write_date moves
+        record["write_date"] = env.log_time()  # the token is written on the record: write_date moves
 
 
 def can_post(env: Env, model: str, record: Row, internal: bool) -> bool:

@@ -154,7 +154,7 @@ def write(env: Env, model: str, ids: list[int], vals: dict[str, Any]) -> bool:
         row.update(changes)
         check_required(env, model, row)
         if changes:
-            row["write_date"] = env.now()
+            row["write_date"] = env.log_time()
             row["write_uid"] = env.uid
         for after in definition.after_write:
             after(env, row, old, changes)

@@ -152,6 +152,11 @@ class Env:
         """fields.Datetime.now(): truncated to the second."""
         return self.now().replace(microsecond=0)
 
+    def log_time(self) -> datetime:
+        """create_date/write_date: with microseconds up to 18; 19 stores them to the second (recorded: a
+        `write_date > <the value read>` poll no longer returns the record written in that second)."""
+        return self.now() if self.store.major < 19 else self.now_seconds()
+
     # ---- models and rows -------------------------------------------------------------------------
     def model_def(self, model: str) -> ModelDef:
         definition = self.store.models.get(model)
@@ -206,7 +211,7 @@ class Env:
             if f.stored and name != "id":
                 default = f.default(self) if callable(f.default) else f.default
                 row[name] = f.empty() if default is None else default
-        now = self.now()
+        now = self.log_time()
         row.update({"create_uid": self.uid, "write_uid": self.uid, "create_date": now, "write_date": now})
         row.update(values)
         row["id"] = record_id
