@@ -152,6 +152,9 @@ def install(env: Env, flavour: str, *, login: str, password: str, groups_field: 
                              groups_field: [env.ref(x) for x in manager_groups]}, record_id=ADMIN_UID)
     _subtypes(env, MAIL_SUBTYPES + (HELPDESK_SUBTYPES if flavour == "helpdesk_mgmt" else PROJECT_SUBTYPES))
     for sequence, (xmlid, name, category, delay, active) in enumerate(ACTIVITY_TYPES, start=1):
+        if env.store.major >= 19:  # 19 lists To-Do first and names the upload type "Document" (same ids)
+            sequence = 0 if xmlid == "mail.mail_activity_data_todo" else sequence
+            name = "Document" if name == "Upload Document" else name
         row = env.insert("mail.activity.type", {"name": name, "category": category, "delay_count": delay,
                                                 "active": active, "sequence": sequence, "delay_unit": "days"})
         register_xmlid(env, xmlid, "mail.activity.type", row["id"])

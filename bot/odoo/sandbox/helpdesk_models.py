@@ -265,3 +265,29 @@ def _complete_name(env: Env, row: Row) -> str:
 def _give_team_an_alias(env: Env, row: Row, changes: Row) -> None:
     if not row.get("alias_id"):
         row["alias_id"] = env.insert("mail.alias", {"alias_name": row.get("alias_name") or False})["id"]
+
+
+def _duplicates(env: Env, row: Row) -> list[int]:
+    return [t["id"] for t in env.rows(TICKET) if t.get("duplicate_id") == row["id"]]
+
+
+def helpdesk_series(definitions: list[ModelDef], major: int) -> None:
+    """helpdesk_mgmt 18/19's extra ticket fields (duplicate tracking; 18's notes; 19's rotting)."""
+    for definition in definitions:
+        if definition.name != TICKET or major < 18:
+            continue
+        extra = [
+            Field("duplicate_id", "many2one", "Duplicate of", relation=TICKET),
+            Field("duplicate_ids", "one2many", "Duplicate tickets", relation=TICKET, compute=_duplicates),
+            Field("duplicate_count", "integer", "Duplicate Count", readonly=True,
+                  compute=lambda env, row: len(_duplicates(env, row))),
+            Field("duplicate_tracking_enabled", "boolean", "Enable duplicate ticket tracking.", readonly=True,
+                  compute=lambda env, row: False),
+        ]
+        if major == 18:
+            extra.append(Field("notes", "html", "Notes"))
+        else:
+            extra += [Field("is_rotting", "boolean", "Rotting", readonly=True, compute=lambda env, row: False),
+                      Field("rotting_days", "integer", "Days Rotting", readonly=True, compute=lambda env, row: 0)]
+        for f in extra:
+            definition.fields[f.name] = f

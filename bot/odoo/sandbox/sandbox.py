@@ -19,7 +19,7 @@ from typing import Any, Literal
 from bot.odoo.sandbox import base_data, faults
 from bot.odoo.sandbox.base_models import base_models, odoo19_users
 from bot.odoo.sandbox.grouping import READ_GROUP
-from bot.odoo.sandbox.helpdesk_models import helpdesk_models
+from bot.odoo.sandbox.helpdesk_models import helpdesk_models, helpdesk_series
 from bot.odoo.sandbox.mail_models import mail_models
 from bot.odoo.sandbox.methods import GENERIC_METHODS, READ_ONLY_METHODS, create_one, execute
 from bot.odoo.sandbox.orm import Env, ModelDef, Row, Store
@@ -49,6 +49,7 @@ def _models(flavour: str, series: str = "17.0") -> list[ModelDef]:
         if definition.name == "res.users" and major(series) >= 19:
             odoo19_users(definition)
     project_series(definitions, major(series))
+    helpdesk_series(definitions, major(series))
     return definitions
 
 
