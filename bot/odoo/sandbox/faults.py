@@ -165,7 +165,7 @@ def foreign_key(model: str, description: str, field: str, label: str = "") -> Od
         return validation_error("The operation cannot be completed: Another model is using the record you are "
                                 f"trying to delete.\n\nThe troublemaker is: '{description}' ({model})\n"
                                 f"Thanks to the following constraint: '{label or field}' ({field})\n"
-                                "How about archiving the record instead?\n")
+                                "How about archiving the record instead?")
     table = model.replace(".", "_")
     return validation_error(f"{FOREIGN_KEY}\n\nModel: {description} ({model})\nConstraint: {table}_{field}_fkey\n")
 

@@ -139,6 +139,10 @@ class OdooSandbox:
         return {"server_version": version, "server_version_info": list(info), "server_serie": self.series,
                 "protocol_version": 1}
 
+    def has_method(self, model: str, method: str) -> bool:
+        definition = self.store.models.get(model)
+        return bool(definition and (method in definition.methods or method in GENERIC_METHODS))
+
     def is_record_method(self, model: str, method: str) -> bool:
         definition = self.store.models.get(model)
         entry = (definition.methods.get(method) if definition else None) or GENERIC_METHODS.get(method)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import xmlrpc.client
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -218,22 +219,42 @@ async def jsonrpc_endpoint(request: web.Request) -> web.Response:
 
 # ---- JSON-2 -------------------------------------------------------------------------------------------
 
-def _json2_error(fault: faults.OdooFault, status: int | None = None) -> web.Response:
-    return _json({**_error_data(fault)}, status=status or fault.json_status)
+NO_DATABASE_PAGE = ("<!DOCTYPE html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>No database is selected and "
+                    "the requested URL was not found in the server-wide controllers.</p>\n<p>Please verify the "
+                    "hostname, <a href=/web/login>login</a> and try again.</p>\n\n<!-- Alternatively, use the "
+                    "X-Odoo-Database header. -->\n")
+WERKZEUG_REASONS = {401: "Unauthorized", 404: "Not Found", 422: "Unprocessable Entity"}
+
+
+def _json2_error(fault: faults.OdooFault, status: int | None = None, series: str = "19.0") -> web.Response:
+    """Odoo 19's JSON-2 error body: name, message, arguments, context, debug."""
+    return _json(_error_data(fault, series), status=status or fault.json_status)
+
+
+def _werkzeug_error(status: int, message: str) -> web.Response:
+    """A werkzeug HTTPException raised by the JSON-2 controller: its arguments carry the status too."""
+    name = "werkzeug.exceptions." + WERKZEUG_REASONS[status].replace(" ", "")
+    debug = (f"{faults.TRACEBACK_HEAD}\n  File \"<sandbox>/bot/odoo/sandbox\", line 1, in web_json_2_rpc\n"
+             f"{name}: {status} {WERKZEUG_REASONS[status]}: {message}\n")
+    return _json({"name": name, "message": message, "arguments": [message, status], "context": {}, "debug": debug},
+                 status=status)
+
+
+MISSING_ARGUMENT = re.compile(r"missing \d+ required positional argument: '(?P<name>\w+)'")
 
 
 async def json2_endpoint(request: web.Request) -> web.Response:
+    """POST /json/2/<model>/<method>, as Odoo 19 answers it (statuses and error bodies as recorded)."""
     sb = request.app[SANDBOX_KEY]
+    if sb.series < "19":
+        return await _json2_before_19(request)
+    database = request.headers.get("X-Odoo-Database")
+    if database and database != sb.db:
+        return web.Response(status=404, text=NO_DATABASE_PAGE, content_type="text/html")
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     uid = sb.uid_for_api_key(key.strip()) if scheme.lower() == "bearer" else None
     if uid is None:
-        return _json2_error(faults.OdooFault(3, "Invalid apikey", name="odoo.exceptions.AccessDenied",
-                                             message="Invalid apikey"), 401)
-    database = request.headers.get("X-Odoo-Database")
-    if database and database != sb.db:
-        return _json2_error(faults.OdooFault(1, f"database {database!r} not found",
-                                             name="werkzeug.exceptions.NotFound",
-                                             message=f"database {database!r} not found"), 404)
+        return _werkzeug_error(401, "Invalid apikey")
     try:
         body = json.loads(await request.read() or b"{}")
     except ValueError:
@@ -242,12 +263,54 @@ async def json2_endpoint(request: web.Request) -> web.Response:
         return _json2_error(faults.OdooFault(1, "the body must be a JSON object", name="werkzeug.exceptions.BadRequest",
                                              message="the body must be a JSON object"), 400)
     model, method = request.match_info["model"], request.match_info["method"]
+    if model not in sb.store.models:
+        return _werkzeug_error(404, f"the model '{model}' does not exist")
+    if not method.startswith("_") and not sb.has_method(model, method):
+        return _werkzeug_error(404, f"The method '{model}.{method}' does not exist")
     if not sb.is_record_method(model, method):
         body.pop("ids", None)
     try:
         result = sb.call(uid, model, method, [], body)
     except faults.OdooFault as fault:
+        missing = MISSING_ARGUMENT.search(fault.message) if fault.name == "builtins.TypeError" else None
+        if missing:
+            return _werkzeug_error(422, f"missing a required argument: '{missing.group('name')}'")
         return _json2_error(fault)
+    if isinstance(result, Recordset):
+        result = list(result.ids)
+    elif (method == "create" or method in RETURNS_RECORDS) and isinstance(result, int) \
+            and not isinstance(result, bool):
+        result = [result]
+    return _json(result)
+
+
+async def _json2_before_19(request: web.Request) -> web.Response:
+    """The stand-in JSON-2 of a 17/18 sandbox (those Odoo series have no JSON-2): simpler statuses and errors."""
+    sb = request.app[SANDBOX_KEY]
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    uid = sb.uid_for_api_key(key.strip()) if scheme.lower() == "bearer" else None
+    if uid is None:
+        return _json2_error(faults.OdooFault(3, "Invalid apikey", name="odoo.exceptions.AccessDenied",
+                                             message="Invalid apikey"), 401, "17.0")
+    database = request.headers.get("X-Odoo-Database")
+    if database and database != sb.db:
+        return _json2_error(faults.OdooFault(1, f"database {database!r} not found",
+                                             name="werkzeug.exceptions.NotFound",
+                                             message=f"database {database!r} not found"), 404, "17.0")
+    try:
+        body = json.loads(await request.read() or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return _json2_error(faults.OdooFault(1, "the body must be a JSON object", name="werkzeug.exceptions.BadRequest",
+                                             message="the body must be a JSON object"), 400, "17.0")
+    model, method = request.match_info["model"], request.match_info["method"]
+    if not sb.is_record_method(model, method):
+        body.pop("ids", None)
+    try:
+        result = sb.call(uid, model, method, [], body)
+    except faults.OdooFault as fault:
+        return _json2_error(fault, series="17.0")
     if isinstance(result, Recordset):
         result = list(result.ids)
     elif method == "create" and isinstance(result, int):
