@@ -79,6 +79,9 @@ def _clock() -> datetime:
     return datetime.now(UTC)
 
 
+DEMO_SERIES = "19.0"  # the built-in sandbox Odoo (demo, or no ODOO_URL) speaks Odoo 19
+
+
 async def _start_sandbox(settings: Settings, profile: ProcessProfile, clock: Clock
                          ) -> tuple[web.AppRunner, str, OdooSandbox]:
     from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
@@ -86,7 +89,7 @@ async def _start_sandbox(settings: Settings, profile: ProcessProfile, clock: Clo
 
     flavour = "project" if profile.model == "project.task" else "helpdesk_mgmt"
     sandbox = OdooSandbox(flavour=flavour, db=settings.odoo.db, login=settings.odoo.login,
-                          password="sandbox", api_key=settings.odoo.api_key, clock=clock)
+                          password="sandbox", api_key=settings.odoo.api_key, clock=clock, series=DEMO_SERIES)
     seed_scenarios(sandbox)
     if flavour == "helpdesk_mgmt":
         seed_history(sandbox)  # four weeks of closed tickets: `/ticket trend` has something to show
