@@ -28,8 +28,11 @@ PROTOCOLS = ["xmlrpc", "jsonrpc", "json2"]
 
 
 @pytest.fixture
-def sb() -> OdooSandbox:
-    return OdooSandbox()
+def sb(request: pytest.FixtureRequest) -> OdooSandbox:
+    """The double speaks Odoo 17, or 19 for JSON-2 (the only series that has it), as the real servers answer."""
+    callspec = getattr(request.node, "callspec", None)
+    protocol = callspec.params.get("protocol") if callspec else None
+    return OdooSandbox(series="19.0" if protocol == "json2" else "17.0")
 
 
 @pytest.fixture
@@ -76,6 +79,16 @@ async def test_unknown_login_is_access_denied(protocol: str, session: aiohttp.Cl
         await transport(protocol, session, url, login="nobody@example.com").authenticate()
 
 
+@pytest.mark.parametrize("protocol", ["json2"])
+async def test_an_unknown_database_over_json2_names_odoo_db(protocol: str, session: aiohttp.ClientSession,
+                                                            url: str) -> None:
+    """Odoo 19 answers JSON-2 for a database it does not serve with an HTML 404 page: a setting to fix, not an
+    outage to wait out."""
+    odoo = make_transport(protocol, session, OdooCredentials(url, "no_such_db", "admin", API_KEY), timeout=5)
+    with pytest.raises(OdooAccessDenied, match=r"no database 'no_such_db'.*ODOO_DB"):
+        await odoo.authenticate()
+
+
 @pytest.mark.parametrize("protocol", ["xmlrpc", "jsonrpc"])
 async def test_key_revoked_after_login_is_access_denied_on_execute(protocol: str, session: aiohttp.ClientSession,
                                                                    url: str, sb: OdooSandbox) -> None:
@@ -89,8 +102,12 @@ async def test_key_revoked_after_login_is_access_denied_on_execute(protocol: str
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_version(protocol: str, session: aiohttp.ClientSession, url: str) -> None:
     version = await transport(protocol, session, url).version()
-    assert version["server_version"] == "17.0-20240709"
-    assert version["server_version_info"][:2] == [17, 0]
+    if protocol == "json2":
+        assert version["server_version"] == "19.0"
+        assert version["server_version_info"][:2] == [19, 0]
+    else:
+        assert version["server_version"] == "17.0-20240709"
+        assert version["server_version_info"][:2] == [17, 0]
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -107,7 +124,8 @@ async def test_crud_round_trip(protocol: str, session: aiohttp.ClientSession, ur
     assert await odoo.execute_kw("helpdesk.ticket", "search_count", [[["id", "=", ticket]]]) == 1
     message = await odoo.execute_kw("helpdesk.ticket", "message_post", [[ticket]],
                                     {"body": "hello", "message_type": "comment", "subtype_xmlid": "mail.mt_note"})
-    assert isinstance(message, int)
+    # the transport hands Odoo's answer on as it is: Odoo 19 answers a list of the one id (the gateway reads both)
+    assert isinstance(message, int) if protocol != "json2" else (isinstance(message, list) and len(message) == 1)
     assert await odoo.execute_kw("res.partner", "name_search", ["Admin"], {"limit": 1}) == [[3, "Administrator"]]
 
 
@@ -118,31 +136,38 @@ async def test_create_of_a_list_returns_a_list(protocol: str, session: aiohttp.C
     assert isinstance(ids, list) and len(ids) == 2
 
 
-FAULTS = [
+FAULTS = [  # method, args, error, Odoo 17's message, Odoo 19's (JSON-2 exists only there)
     ("write", [[999999], {"priority": "1"}], RecordMissing,
+     "Record does not exist or has been deleted. (Record: helpdesk.ticket(999999,), User: 2)",
      "Record does not exist or has been deleted. (Record: helpdesk.ticket(999999,), User: 2)"),
     ("create", [{"name": "no description"}], OdooValidationError,
-     "The operation cannot be completed: - Create/update: a mandatory field is not set."),
+     "The operation cannot be completed: - Create/update: a mandatory field is not set.",
+     "The operation cannot be completed: Missing required value for the field 'Description' (description)."),
     ("write", [[1], {"priority": "7"}], OdooProgrammingError,
+     "ValueError: Wrong value for helpdesk.ticket.priority: '7'",
      "ValueError: Wrong value for helpdesk.ticket.priority: '7'"),
     ("merge_tickets", [[1]], OdooProgrammingError,
-     "AttributeError: The method 'merge_tickets' does not exist on the model 'helpdesk.ticket'"),
+     "AttributeError: The method 'merge_tickets' does not exist on the model 'helpdesk.ticket'",
+     "NotFound: The method 'helpdesk.ticket.merge_tickets' does not exist"),
     ("search_read", [[["no_such_field", "=", 1]]], OdooProgrammingError,
-     "ValueError: Invalid field helpdesk.ticket.no_such_field in leaf ('no_such_field', '=', 1)"),
+     "ValueError: Invalid field helpdesk.ticket.no_such_field in leaf ('no_such_field', '=', 1)",
+     "ValueError: Invalid field helpdesk.ticket.no_such_field in condition ('no_such_field', '=', 1)"),
     ("_compute_display_name", [[1]], OdooAccessDenied,
-     "Private methods (such as _compute_display_name) cannot be called remotely."),
+     "Private methods (such as _compute_display_name) cannot be called remotely.",
+     "Private methods (such as 'helpdesk.ticket._compute_display_name') cannot be called remotely."),
 ]
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-@pytest.mark.parametrize(("method", "args", "error", "message"), FAULTS, ids=[f[0] for f in FAULTS])
+@pytest.mark.parametrize(("method", "args", "error", "message", "message_19"), FAULTS, ids=[f[0] for f in FAULTS])
 async def test_faults_map_to_domain_errors(protocol: str, method: str, args: list[Any], error: type[OdooError],
-                                           message: str, session: aiohttp.ClientSession, url: str) -> None:
+                                           message: str, message_19: str, session: aiohttp.ClientSession,
+                                           url: str) -> None:
     odoo = transport(protocol, session, url)
     assert await new_ticket(odoo) == 1
     with pytest.raises(error) as raised:
         await odoo.execute_kw("helpdesk.ticket", method, args)
-    assert str(raised.value).startswith(message)
+    assert str(raised.value).startswith(message_19 if protocol == "json2" else message)
     assert "\n" not in str(raised.value)
 
 

@@ -87,7 +87,9 @@ def error_from_fault(code: int | str, fault_string: str) -> OdooError:
     return OdooError(text or str(code), code=code)
 
 
-_ACCESS_NAMES = frozenset({"odoo.exceptions.AccessDenied", "odoo.exceptions.AccessError"})
+# werkzeug's Unauthorized: Odoo 19's JSON-2 refusing the API key (401 "Invalid apikey")
+_ACCESS_NAMES = frozenset({"odoo.exceptions.AccessDenied", "odoo.exceptions.AccessError",
+                           "werkzeug.exceptions.Unauthorized"})
 _MISSING_NAMES = frozenset({"odoo.exceptions.MissingError"})
 _VALIDATION_NAMES = frozenset({"odoo.exceptions.ValidationError", "odoo.exceptions.UserError",
                                "odoo.exceptions.RedirectWarning", "odoo.exceptions.except_orm"})

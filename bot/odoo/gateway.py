@@ -18,7 +18,7 @@ from typing import Any
 from bot.chatter_words import DIAGNOSIS
 from bot.i18n import N_, tr
 from bot.insights.model import ChatterEntry, TicketHistory
-from bot.odoo.errors import OdooError
+from bot.odoo.errors import OdooError, OdooProgrammingError
 from bot.odoo.idempotency import marker, next_tag, running_again, search_term
 from bot.odoo.models import ModelProfile, choose_profile
 from bot.odoo.records import ODOO_TIME, Fields, parse_odoo_time, record_id, shown
@@ -426,7 +426,7 @@ class OdooGateway:
             kwargs["partner_ids"] = list(partner_ids)
         if subject:
             kwargs["subject"] = subject
-        return await self._rpc.execute_kw(self.model.model, "message_post", [[ticket.id]], kwargs)
+        return _message_id(await self._rpc.execute_kw(self.model.model, "message_post", [[ticket.id]], kwargs))
 
     async def _tagged(self, model: str, domain: list[Any], field: str, tag: str,
                       fields: list[str] | None = None) -> dict[str, Any] | None:
@@ -684,6 +684,15 @@ def _role_groups(model: ModelProfile, process: ProcessProfile) -> dict[Role, tup
     """The Odoo groups (external ids) whose members hold each role: the model's manager group makes a lead, the
     process profile's `manager_groups` a manager."""
     return {Role.LEAD: (model.lead_group,) if model.lead_group else (), Role.MANAGER: process.manager_groups}
+
+
+async def _message_id(answer: Any) -> int:
+    """message_post's answer: the new message's id, or on Odoo 19 a list holding it (a recordset's ids)."""
+    if isinstance(answer, list) and len(answer) == 1:
+        answer = answer[0]
+    if isinstance(answer, bool) or not isinstance(answer, int):
+        raise OdooProgrammingError(f"message_post answered {answer!r}, not the new message's id")
+    return answer
 
 
 async def _series(transport: OdooTransport) -> str:

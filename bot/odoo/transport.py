@@ -269,6 +269,9 @@ class Json2Transport(_HttpTransport):
                 raise error_from_json(answer, code=reply.status)
             if reply.status >= 500:
                 raise self._unavailable_status(reply, path)
+            if reply.status == 404 and b"No database is selected" in reply.body:
+                raise OdooAccessDenied(f"Odoo has no database {self._creds.db!r} (or its dbfilter hides it): check "
+                                       "ODOO_DB", code=reply.status)
             raise OdooUnavailable(f"Odoo answered HTTP {reply.status} without an Odoo error on {path}",
                                   code=reply.status)
         if answer is None and reply.body.strip() not in (b"null", b""):
