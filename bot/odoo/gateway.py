@@ -686,7 +686,7 @@ def _role_groups(model: ModelProfile, process: ProcessProfile) -> dict[Role, tup
     return {Role.LEAD: (model.lead_group,) if model.lead_group else (), Role.MANAGER: process.manager_groups}
 
 
-async def _message_id(answer: Any) -> int:
+def _message_id(answer: Any) -> int:
     """message_post's answer: the new message's id, or on Odoo 19 a list holding it (a recordset's ids)."""
     if isinstance(answer, list) and len(answer) == 1:
         answer = answer[0]
