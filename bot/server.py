@@ -24,6 +24,7 @@ from redis.exceptions import AuthenticationError, RedisError, ResponseError
 
 from bot.adapter import TeamsAdapter, give_bot_connector_threads
 from bot.bot import TicketBot
+from bot.channels import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL
 from bot.context import Newcomers, NoNewcomers, Services
 from bot.deadlines import Deadlines
 from bot.deliveries import Deliveries
@@ -37,7 +38,7 @@ from bot.odoo.gateway import OdooGateway
 from bot.odoo.transport import OdooCredentials, make_transport
 from bot.outbox import Outbox, OutboxRelay
 from bot.process import ProcessProfile, ProfileError, load_profile
-from bot.reminders.nags import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL, Nagger
+from bot.reminders.nags import Nagger
 from bot.reminders.poller import OdooPoller, rebuild_reminders
 from bot.reminders.service import Reminders
 from bot.rounds import UNHEALTHY_AFTER, failed_in_a_row

@@ -28,6 +28,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.adapter import SendFailed
+from bot.channels import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL
 from bot.chatter_words import BOT_AUTHOR, END_OF_CHAIN, ESCALATED, NOT_ACKNOWLEDGED, PASSED_TO
 from bot.context import Services
 from bot.escalation.model import (
@@ -46,7 +47,6 @@ from bot.odoo import idempotency
 from bot.odoo.gateway import TicketNotFound
 from bot.parsing import UsageError
 from bot.privacy import for_management
-from bot.reminders.nags import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL
 from bot.roles import answer_refused, may_answer_from_anywhere
 from bot.tickets import Ticket
 from bot.timers import Timer

@@ -30,13 +30,13 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from bot.adapter import SendFailed
+from bot.channels import MANAGEMENT_CHANNEL
 from bot.context import Services
 from bot.management.digest import Digest, Window, build_digest
 from bot.management.model import IncidentSummary, Trigger, open_for_due, summarise, trigger
 from bot.odoo.errors import OdooError
 from bot.odoo.gateway import TicketNotFound
 from bot.parsing import TicketRef
-from bot.reminders.nags import MANAGEMENT_CHANNEL
 from bot.reminders.policy import Kind
 from bot.reminders.posted import FiringPosts
 from bot.tickets import Ticket

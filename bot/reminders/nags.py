@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.channels import SUPPORT_CHANNEL
 from bot.chatter_words import AUTO_CLOSED, BOT_AUTHOR
 from bot.context import Services
 from bot.i18n import joined, speaking, tr
@@ -32,8 +33,6 @@ logger = logging.getLogger(__name__)
 
 # the moment each kind of reminder counts from, as `reminders_for` names it
 _MOMENT = {Kind.UPDATE: "last_update", Kind.CUSTOMER_REPLY: "customer_waiting_since", Kind.FOLLOW_UP: "resolved_at"}
-SUPPORT_CHANNEL = "support"
-MANAGEMENT_CHANNEL = "management"
 
 
 async def _management_card(services: Services, ticket: Ticket, missed: datetime) -> bool:
