@@ -32,6 +32,7 @@ from bot.channels import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL
 from bot.chatter_words import BOT_AUTHOR, END_OF_CHAIN, ESCALATED, NOT_ACKNOWLEDGED, PASSED_TO
 from bot.context import Services
 from bot.escalation.model import (
+    DONE_WORDS,
     NEEDS_TEXT,
     NOBODY_FURTHER,
     STATUS_NAMES,
@@ -60,9 +61,6 @@ TIMER_KIND = "escalation"
 CHANNEL_RETRY = timedelta(minutes=1)  # a card waiting for its team's channel to be registered again looks this often
 REPOSTED = N_("Posted again: I lost this escalation when my storage restarted, and found it again in Odoo. Answer "
               "on this card (the earlier one is no longer kept up to date).")
-# the chatter note (in English, read back by bot/insights; a review that quotes them translates them)
-DONE_WORDS = {Answer.ACKNOWLEDGE: N_("acknowledged"), Answer.NEED_INFO: N_("needs more information on"),
-              Answer.RESOLVED: N_("resolved"), Answer.DECLINE: N_("declined")}
 TOLD_OWNER = {Answer.ACKNOWLEDGE: N_("{who} ({team}) acknowledged the escalation of {ticket}"),
               Answer.NEED_INFO: N_("{who} ({team}) needs more information on the escalation of {ticket}"),
               Answer.RESOLVED: N_("{who} ({team}) resolved the escalation of {ticket}"),
