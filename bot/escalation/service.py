@@ -44,6 +44,7 @@ from bot.escalation.model import (
     id_tag,
 )
 from bot.i18n import N_, speaking, tr
+from bot.management.service import card_as_it_stands, follow
 from bot.odoo import idempotency
 from bot.odoo.gateway import TicketNotFound
 from bot.parsing import UsageError
@@ -180,10 +181,7 @@ async def post_card(services: Services, reference: dict[str, Any], escalation: E
 
 async def _tell_management(services: Services, ticket: Ticket, *, asked: bool = False) -> bool:
     """The ticket's card in the management channel, posted or redrawn (`asked`: escalated to the management team,
-    which answers there); whether it is in the channel. (Imported here: bot.management reads the escalations back
-    from the chatter through bot.insights, which imports this module.)"""
-    from bot.management.service import follow
-
+    which answers there); whether it is in the channel."""
     return await follow(services, ticket, asked=asked)
 
 
@@ -191,8 +189,6 @@ async def _shown(services: Services, escalation: Escalation, notice: str = "") -
     """The card whoever clicked sees, in their language (`notice`, said to them, above it): the escalation's card
     as it stands, or the incident card for the management team's."""
     if on_incident_card(escalation):
-        from bot.management.service import card_as_it_stands
-
         return await card_as_it_stands(services, escalation.ticket.ticket_id, notice=notice)
     return escalation_card(escalation, tz=services.timezone, now=services.clock(), notice=notice)
 

@@ -18,6 +18,7 @@ from bot.chatter_words import AUTO_CLOSED, BOT_AUTHOR
 from bot.context import Services
 from bot.i18n import joined, speaking, tr
 from bot.lifecycle import next_step
+from bot.management.service import follow
 from bot.odoo.gateway import TicketNotFound
 from bot.process import Audience, FollowUpRule, Stage, format_duration, update_interval
 from bot.reminders.policy import Kind, checkpoint_holds, next_checkpoint, not_logged_yet, reminders_for
@@ -37,8 +38,6 @@ _MOMENT = {Kind.UPDATE: "last_update", Kind.CUSTOMER_REPLY: "customer_waiting_si
 
 async def _management_card(services: Services, ticket: Ticket, missed: datetime) -> bool:
     """Management sees a missed update on the ticket's own card, redrawn, rather than on a second card."""
-    from bot.management.service import follow  # imported here: it imports this module
-
     return await follow(services, ticket, missed=missed)
 
 
