@@ -27,7 +27,6 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from bot.adapter import SendFailed
 from bot.channels import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL
 from bot.chatter_words import BOT_AUTHOR, END_OF_CHAIN, ESCALATED, NOT_ACKNOWLEDGED, PASSED_TO
 from bot.context import Services
@@ -52,7 +51,7 @@ from bot.privacy import for_management
 from bot.roles import answer_refused, may_answer_from_anywhere
 from bot.tickets import Ticket
 from bot.timers import Timer
-from bot.turn import Incoming, Reply, reference_root_id
+from bot.turn import Incoming, Reply, SendFailed, reference_root_id
 from cards.elements import card, literal, text
 from cards.escalation import escalation_card
 

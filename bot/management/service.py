@@ -29,7 +29,6 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from bot.adapter import SendFailed
 from bot.channels import MANAGEMENT_CHANNEL
 from bot.context import Services
 from bot.management.digest import Digest, Window, build_digest
@@ -41,7 +40,7 @@ from bot.reminders.policy import Kind
 from bot.reminders.posted import FiringPosts
 from bot.tickets import Ticket
 from bot.timers import MAX_ATTEMPTS, Timer
-from bot.turn import Reply, reference_root_id
+from bot.turn import Reply, SendFailed, reference_root_id
 from cards.management import digest_card, incident_card
 
 logger = logging.getLogger(__name__)
