@@ -279,10 +279,11 @@ def _timezone(activity: Activity) -> str:
 
 def to_incoming(activity: Activity) -> Incoming:
     kind = _kind(activity)
-    value = activity.value if isinstance(activity.value, dict) else None
+    value: dict[str, Any] | None = activity.value if isinstance(activity.value, dict) else None
     verb = ""
     if kind is Kind.CARD_ACTION and value:
-        action = value.get("action") if isinstance(value.get("action"), dict) else {}  # client data: any shape
+        sent = value.get("action")
+        action: dict[str, Any] = sent if isinstance(sent, dict) else {}  # client data: any shape
         verb = str(action.get("verb") or "")
         value = action.get("data") if isinstance(action.get("data"), dict) else {}
     sender = activity.from_property

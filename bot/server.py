@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -85,7 +85,7 @@ async def _start_sandbox(settings: Settings, profile: ProcessProfile, clock: Clo
     from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
     from bot.odoo.sandbox.history import seed_history
 
-    flavour = "project" if profile.model == "project.task" else "helpdesk_mgmt"
+    flavour: Literal["project", "helpdesk_mgmt"] = "project" if profile.model == "project.task" else "helpdesk_mgmt"
     sandbox = OdooSandbox(flavour=flavour, db=settings.odoo.db, login=settings.odoo.login,
                           password="sandbox", api_key=settings.odoo.api_key, clock=clock)
     seed_scenarios(sandbox)
@@ -169,6 +169,7 @@ async def _reach(settings: Settings, redis: Redis, connecting: Awaitable[OdooGat
         raise gateway
     if problems:
         raise CannotStart(problems)
+    assert isinstance(gateway, OdooGateway)  # every other outcome is a problem, or raised, above
     return gateway
 
 

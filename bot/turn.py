@@ -7,7 +7,7 @@ Activity; everything behind it (router, handlers, cards) works with these plain 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -131,4 +131,4 @@ class Outcome:
     message: str = ""  # Action.Execute without a card: what the client shows instead (a short message)
 
 
-TurnHandler = Callable[[Incoming, TeamsChannel], Awaitable[Outcome]]  # a turn, run: what the bot answers to it
+TurnHandler = Callable[[Incoming, TeamsChannel], Coroutine[Any, Any, Outcome]]  # runs a turn: what the bot answers

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from bot.channels import SUPPORT_CHANNEL
@@ -101,14 +102,14 @@ class Nagger:
                 if lead_ref is not None and lead_ref != owner_ref:
                     to_lead = await self._reply_to(lead.id, reply_for)
                     if await posts.post(f"user:{lead.id}",
-                                        lambda ref=lead_ref, said=to_lead: services.outbound.send_to(ref, said)):
+                                        partial(services.outbound.send_to, lead_ref, to_lead)):
                         targets.append(f"lead {lead.name}")
         channels = [SUPPORT_CHANNEL] if owner_missed or owner_ref is None or kind is Kind.RECEPTION else []
         if kind is Kind.UPDATE and await _management_card(services, ticket, timer.due):  # shows it overdue
             targets.append("management card")
         for name in channels:
-            if await posts.post(f"channel:{name}", lambda name=name: services.post_to_channel(
-                    name, lambda: reply_for(services.timezone))):
+            if await posts.post(f"channel:{name}", partial(services.post_to_channel, name,
+                                                                   lambda: reply_for(services.timezone))):
                 targets.append(name)
         if kind is Kind.DEADLINE and await posts.post("requester", lambda: self._tell_requester(ticket, timer, now)):
             targets.append("requester")
