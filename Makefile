@@ -75,8 +75,11 @@ package: manifest/node_modules/.installed
 manifest-texts: $(VENV)/.runtime
 	$(PY) manifest/write_texts.py
 
+# ruff; mypy (its settings and files in pyproject.toml); import-linter (the contracts in pyproject.toml).
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
+	$(PY) -m mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 test: $(VENV)/.dev redis-server lint tests/cards/node_modules/.installed manifest/node_modules/.installed
 	$(PY) -m pytest

@@ -16,9 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -38,7 +36,18 @@ from msrest.universal_http.requests import ClientRetryPolicy
 from bot import edge
 from bot.i18n import speaking, tr
 from bot.settings import Settings
-from bot.turn import Conversation, ConversationType, Incoming, Kind, Person, Reply, RosterUnavailable
+from bot.turn import (
+    Conversation,
+    ConversationType,
+    Incoming,
+    Kind,
+    Outcome,
+    Person,
+    Reply,
+    RosterUnavailable,
+    SendFailed,
+    TurnHandler,
+)
 
 logger = logging.getLogger(__name__)
 logging.getLogger("msrest.serialization").setLevel(logging.ERROR)  # noisy about Teams-only fields
@@ -48,44 +57,12 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 _MENTION = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 
 
-class SendFailed(Exception):
-    """The Bot Connector did not take a message: `status` None means no answer at all."""
-
-    def __init__(self, status: int | None, retry_after: float | None) -> None:
-        super().__init__(f"Teams refused the message (HTTP {status})" if status else "Teams did not answer")
-        self.status = status
-        self.retry_after = retry_after
-
-    @property
-    def throttled(self) -> bool:
-        """Refused before anything was posted (429 throttling, 412 busy, 503 unavailable): safe to send again."""
-        return self.status in (412, 429, 503)
-
-    @property
-    def ambiguous(self) -> bool:
-        """A server or gateway error (500, 502, 504...) or no answer: the message may have been posted
-        (Teams can take it and fail the answer); never blindly re-post."""
-        return self.status is None or (self.status >= 500 and self.status != 503)
-
-
 def _retry_after(headers: Any) -> float | None:
     value = (headers or {}).get("Retry-After")
     try:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
         return None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What the bot answers to one turn: messages to post, and for a card action the card to show."""
-
-    replies: tuple[Reply, ...] = ()
-    card: dict[str, Any] | None = None  # Action.Execute: replaces the card in place
-    message: str = ""  # Action.Execute without a card: what the client shows instead (a short message)
-
-
-TurnHandler = Callable[[Incoming, "TeamsTurn"], Awaitable[Outcome]]
 
 
 class _AuthConfig:
@@ -302,10 +279,11 @@ def _timezone(activity: Activity) -> str:
 
 def to_incoming(activity: Activity) -> Incoming:
     kind = _kind(activity)
-    value = activity.value if isinstance(activity.value, dict) else None
+    value: dict[str, Any] | None = activity.value if isinstance(activity.value, dict) else None
     verb = ""
     if kind is Kind.CARD_ACTION and value:
-        action = value.get("action") if isinstance(value.get("action"), dict) else {}  # client data: any shape
+        sent = value.get("action")
+        action: dict[str, Any] = sent if isinstance(sent, dict) else {}  # client data: any shape
         verb = str(action.get("verb") or "")
         value = action.get("data") if isinstance(action.get("data"), dict) else {}
     sender = activity.from_property

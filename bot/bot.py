@@ -7,7 +7,6 @@ import uuid
 
 from redis.exceptions import RedisError
 
-from bot.adapter import Outcome
 from bot.context import Ctx, Services
 from bot.deliveries import Claim, Delivery
 from bot.handlers import GROUPS
@@ -23,7 +22,7 @@ from bot.people import UnknownUser, odoo_user, odoo_user_if_any
 from bot.roles import check_allowed
 from bot.router import Command, Next, Request, Router, as_replies
 from bot.tenants import tenant_gate
-from bot.turn import ConversationType, Incoming, Kind, Reply, TeamsChannel
+from bot.turn import ConversationType, Incoming, Kind, Outcome, Reply, TeamsChannel
 from bot.untrusted import cleaned
 from cards.elements import literal
 from cards.notices import problem_card, queued_card

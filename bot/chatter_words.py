@@ -5,6 +5,8 @@ management cards; bot.escalation.rebuild). Changing a wording here changes both 
 Notes stay in English whatever language the agent speaks: the chatter is the team's shared record, and the
 reading depends on these words. A customer-visible message is written in the customer's language, so the step
 it stands for is also hidden in it (`RESOLVED_STEP`), to be recognised whatever its words.
+
+The verbs of a team's answer to an escalation are beside the answers they name (bot.escalation.model.DONE_WORDS).
 """
 
 from __future__ import annotations

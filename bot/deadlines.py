@@ -27,11 +27,10 @@ import asyncio
 import logging
 from typing import Any
 
-from bot.adapter import Outcome, TeamsTurn, TurnHandler
 from bot.i18n import speaking, tr
 from bot.lapsed import first_line
 from bot.outbox import Poster
-from bot.turn import Incoming, Kind, Reply
+from bot.turn import Incoming, Kind, Outcome, Reply, TeamsChannel, TurnHandler
 from cards.elements import literal
 from cards.notices import problem_card
 
@@ -54,7 +53,7 @@ class Deadlines:
         self._deadlines = {Kind.MESSAGE: message, Kind.CARD_ACTION: invoke}
         self._late: set[asyncio.Task[None]] = set()
 
-    async def on_turn(self, incoming: Incoming, teams: TeamsTurn) -> Outcome:
+    async def on_turn(self, incoming: Incoming, teams: TeamsChannel) -> Outcome:
         deadline = self._deadlines.get(incoming.kind)
         if deadline is None:  # installs and the rest: answered at once, nothing to wait for
             return await self._run_turn(incoming, teams)

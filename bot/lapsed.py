@@ -16,12 +16,11 @@ import logging
 from collections.abc import Awaitable, Sequence
 from typing import Any, Protocol
 
-from bot.adapter import Outcome
 from bot.deliveries import Claim, Deliveries, Lapsed
 from bot.i18n import speaking, tr
 from bot.outbox import Poster
 from bot.rounds import in_rounds
-from bot.turn import Incoming, Reply, TeamsChannel
+from bot.turn import Incoming, Outcome, Reply, TeamsChannel
 from cards.elements import literal
 from cards.notices import problem_card
 

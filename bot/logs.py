@@ -72,10 +72,13 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name,
                  "message": record.getMessage()}
-        if getattr(record, "correlation_id", ""):
-            entry["correlation_id"] = record.correlation_id
-        if record.exc_info or record.exc_text:
-            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
+        correlation_id = getattr(record, "correlation_id", "")  # set by the logging filter, on a turn's records
+        if correlation_id:
+            entry["correlation_id"] = correlation_id
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
 

@@ -21,8 +21,7 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
-from bot.adapter import SendFailed
-from bot.turn import Reply
+from bot.turn import Reply, SendFailed
 
 logger = logging.getLogger(__name__)
 

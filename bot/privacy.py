@@ -15,6 +15,7 @@ Applying it twice changes nothing more than applying it once.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from bot.i18n import N_, tr
 
@@ -93,8 +94,13 @@ def for_management(text: str) -> str:
         line = mask_personal(line)  # before URLs and hosts: an address's domain is not a host to name
         for pattern, marker in _REPLACED:
             said = tr(marker)
-            line = pattern.sub(lambda _, said=said: said, line)
+            line = pattern.sub(_said(said), line)
         line = _SPACES.sub(" ", line).strip()
         if line:
             kept.append(line)
     return "\n".join(kept).strip("\n")
+
+
+def _said(said: str) -> Callable[[re.Match[str]], str]:
+    """A replacement for `re.sub` that puts `said` in as it is (a plain string would be read as a template)."""
+    return lambda _: said

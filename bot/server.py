@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -24,6 +24,7 @@ from redis.exceptions import AuthenticationError, RedisError, ResponseError
 
 from bot.adapter import TeamsAdapter, give_bot_connector_threads
 from bot.bot import TicketBot
+from bot.channels import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL
 from bot.context import Newcomers, NoNewcomers, Services
 from bot.deadlines import Deadlines
 from bot.deliveries import Deliveries
@@ -37,7 +38,7 @@ from bot.odoo.gateway import OdooGateway
 from bot.odoo.transport import OdooCredentials, make_transport
 from bot.outbox import Outbox, OutboxRelay
 from bot.process import ProcessProfile, ProfileError, load_profile
-from bot.reminders.nags import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL, Nagger
+from bot.reminders.nags import Nagger
 from bot.reminders.poller import OdooPoller, rebuild_reminders
 from bot.reminders.service import Reminders
 from bot.rounds import UNHEALTHY_AFTER, failed_in_a_row
@@ -87,7 +88,7 @@ async def _start_sandbox(settings: Settings, profile: ProcessProfile, clock: Clo
     from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
     from bot.odoo.sandbox.history import seed_history
 
-    flavour = "project" if profile.model == "project.task" else "helpdesk_mgmt"
+    flavour: Literal["project", "helpdesk_mgmt"] = "project" if profile.model == "project.task" else "helpdesk_mgmt"
     sandbox = OdooSandbox(flavour=flavour, db=settings.odoo.db, login=settings.odoo.login,
                           password="sandbox", api_key=settings.odoo.api_key, clock=clock, series=DEMO_SERIES)
     seed_scenarios(sandbox)
@@ -171,6 +172,7 @@ async def _reach(settings: Settings, redis: Redis, connecting: Awaitable[OdooGat
         raise gateway
     if problems:
         raise CannotStart(problems)
+    assert isinstance(gateway, OdooGateway)  # every other outcome is a problem, or raised, above
     return gateway
 
 

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -35,6 +35,12 @@ POOL_WAIT_SECONDS = 5.0  # how long a command waits for a free connection when a
 CLIENT_NAME = "ticketbot"  # CLIENT SETNAME of each connection
 
 
+def redis_result(command: Awaitable[T] | T) -> Awaitable[T]:
+    """What a command of the asyncio client gives, typed as it is: redis-py types its hash and set commands once
+    for both of its clients (`Awaitable[T] | T`), while the asyncio client's always give an awaitable."""
+    return cast(Awaitable[T], command)
+
+
 _deadline: ContextVar[float | None] = ContextVar("redis_reconnect_deadline", default=None)
 
 
@@ -46,7 +52,8 @@ class Reconnecting(Retry):
 
     def __init__(self, within: float = RECONNECT_SECONDS) -> None:
         super().__init__(ExponentialBackoff(cap=0.5, base=0.025), retries=-1,
-                         supported_errors=(RedisConnectionError, ConnectionError))
+                         # redis-py annotates RedisError subclasses only, but retries on any exception type given
+                         supported_errors=(RedisConnectionError, ConnectionError))  # type: ignore[arg-type]
         self.within = within
 
     async def call_with_retry(self, do: Callable[[], Awaitable[T]], fail: Callable[[RedisError], Any]) -> T:
@@ -131,43 +138,45 @@ class References:
                                 locale: str = "") -> None:
         """The agent's 1:1 chat, and the time zone and locale their Teams client reported (the times and
         the language of what the bot tells them on its own)."""
-        await self._store.redis.hset(self._store.key("ref", "personal"), str(odoo_user_id), json.dumps(reference))
+        await redis_result(self._store.redis.hset(self._store.key("ref", "personal"), str(odoo_user_id),
+                                                  json.dumps(reference)))
         if timezone:
-            await self._store.redis.hset(self._store.key("ref", "timezone"), str(odoo_user_id), timezone)
+            await redis_result(self._store.redis.hset(self._store.key("ref", "timezone"), str(odoo_user_id), timezone))
         if locale:
-            await self._store.redis.hset(self._store.key("ref", "locale"), str(odoo_user_id), locale)
+            await redis_result(self._store.redis.hset(self._store.key("ref", "locale"), str(odoo_user_id), locale))
 
     async def locale(self, odoo_user_id: int) -> str | None:
         """The Teams locale (`vi-VN`) of the agent's last message in their 1:1 chat, if known."""
-        return await self._store.redis.hget(self._store.key("ref", "locale"), str(odoo_user_id))
+        return await redis_result(self._store.redis.hget(self._store.key("ref", "locale"), str(odoo_user_id)))
 
     async def timezone(self, odoo_user_id: int) -> ZoneInfo | None:
-        name = await self._store.redis.hget(self._store.key("ref", "timezone"), str(odoo_user_id))
+        name = await redis_result(self._store.redis.hget(self._store.key("ref", "timezone"), str(odoo_user_id)))
         try:
             return ZoneInfo(name) if name else None
         except (KeyError, ValueError):
             return None
 
     async def personal(self, odoo_user_id: int) -> dict[str, Any] | None:
-        raw = await self._store.redis.hget(self._store.key("ref", "personal"), str(odoo_user_id))
+        raw = await redis_result(self._store.redis.hget(self._store.key("ref", "personal"), str(odoo_user_id)))
         return json.loads(raw) if raw else None
 
     async def register_channel(self, name: str, reference: dict[str, Any], *, by: str = "", at: str = "") -> None:
         """Post for `name` in the channel `reference` points to; `by` (an Odoo user's name) registered it `at` (an
         ISO time), as `/ticket channels` says."""
-        await self._store.redis.hset(self._store.key("ref", "channel"), name, json.dumps(reference))
+        await redis_result(self._store.redis.hset(self._store.key("ref", "channel"), name, json.dumps(reference)))
         if by or at:
-            await self._store.redis.hset(self._store.key("ref", "channel-by"), name, json.dumps({"by": by, "at": at}))
+            await redis_result(self._store.redis.hset(self._store.key("ref", "channel-by"), name,
+                                                      json.dumps({"by": by, "at": at})))
 
     async def registrations(self) -> dict[str, dict[str, str]]:
         """Who registered each channel and when (`by`, `at`), for those registered since the bot records it."""
-        raw = await self._store.redis.hgetall(self._store.key("ref", "channel-by"))
+        raw = await redis_result(self._store.redis.hgetall(self._store.key("ref", "channel-by")))
         return {name: json.loads(value) for name, value in raw.items()}
 
     async def channel(self, name: str) -> dict[str, Any] | None:
-        raw = await self._store.redis.hget(self._store.key("ref", "channel"), name)
+        raw = await redis_result(self._store.redis.hget(self._store.key("ref", "channel"), name))
         return json.loads(raw) if raw else None
 
     async def channels(self) -> dict[str, dict[str, Any]]:
-        raw = await self._store.redis.hgetall(self._store.key("ref", "channel"))
+        raw = await redis_result(self._store.redis.hgetall(self._store.key("ref", "channel")))
         return {name: json.loads(value) for name, value in raw.items()}

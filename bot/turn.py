@@ -1,11 +1,13 @@
 """What the bot sees of a Teams turn and what it answers, without any botbuilder type.
 
 `bot/adapter.py` turns a botbuilder Activity into an `Incoming` and a `Reply` back into an
-Activity; everything behind it (router, handlers, cards) works with these plain objects.
+Activity; everything behind it (router, handlers, cards) works with these plain objects: a turn's `Outcome`, and
+`SendFailed` when Teams did not take a message (the adapter raises it, the senders behind it handle it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -98,3 +100,35 @@ class TeamsChannel(Protocol):
         """The email / userPrincipalName Teams' roster gives for a member of this conversation (None: it gives none);
         raises RosterUnavailable when the roster cannot be read."""
         ...
+
+
+class SendFailed(Exception):
+    """The Bot Connector did not take a message: `status` None means no answer at all."""
+
+    def __init__(self, status: int | None, retry_after: float | None) -> None:
+        super().__init__(f"Teams refused the message (HTTP {status})" if status else "Teams did not answer")
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def throttled(self) -> bool:
+        """Refused before anything was posted (429 throttling, 412 busy, 503 unavailable): safe to send again."""
+        return self.status in (412, 429, 503)
+
+    @property
+    def ambiguous(self) -> bool:
+        """A server or gateway error (500, 502, 504...) or no answer: the message may have been posted
+        (Teams can take it and fail the answer); never blindly re-post."""
+        return self.status is None or (self.status >= 500 and self.status != 503)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the bot answers to one turn: messages to post, and for a card action the card to show."""
+
+    replies: tuple[Reply, ...] = ()
+    card: dict[str, Any] | None = None  # Action.Execute: replaces the card in place
+    message: str = ""  # Action.Execute without a card: what the client shows instead (a short message)
+
+
+TurnHandler = Callable[[Incoming, TeamsChannel], Coroutine[Any, Any, Outcome]]  # runs a turn: what the bot answers

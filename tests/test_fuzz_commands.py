@@ -26,12 +26,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bot import server
-from bot.adapter import Outcome
 from bot.escalation.model import REFRESH, Answer
 from bot.odoo.sandbox.methods import READ_ONLY_METHODS
 from bot.parsing import MAX_COMMAND_LENGTH
 from bot.server import Runtime
-from bot.turn import Reply
+from bot.turn import Outcome, Reply
 from tests.conftest import AGENT, LEAD, STRANGER, RunningSandbox
 from tests.support.inprocess import InProcessTeams, SandboxWire
 from tests.support.teams import card_text

@@ -17,7 +17,6 @@ import pytest
 from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
-from bot.adapter import SendFailed
 from bot.drafts.model import DraftAction
 from bot.escalation.model import Answer, Status
 from bot.management import service as management
@@ -25,6 +24,7 @@ from bot.process import PROFILES_DIR, ProfileError, load_profile
 from bot.process.management import DigestEvery
 from bot.server import RUNTIME, Runtime, create_app
 from bot.timers import Timer
+from bot.turn import SendFailed
 from tests.conftest import AGENT, MANAGER, STRANGER, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub, Posted
 from tests.support.odoo_view import OdooView

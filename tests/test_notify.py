@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from redis.asyncio import Redis
 
-from bot.adapter import Outcome, SendFailed, TeamsAdapter
+from bot.adapter import TeamsAdapter
 from bot.notify import MAX_WAIT, Outbound
 from bot.settings import Mode, OdooSettings, Settings
-from bot.turn import Reply
+from bot.turn import Outcome, Reply, SendFailed
 from tests.support.connector import ConnectorStub
 
 

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
+from bot.channels import MANAGEMENT_CHANNEL
 from bot.chatter_words import RESOLVED_STEP
 from bot.context import Services
 from bot.drafts.model import MAX_SUBJECT, MAX_TEXT, RULES, Draft, DraftKind, DraftState, Recipient
@@ -21,7 +22,6 @@ from bot.i18n import ENGLISH, language_of, tr
 from bot.lifecycle import check, check_required_fields
 from bot.parsing import TicketRef, UsageError
 from bot.process import Stage
-from bot.reminders.nags import MANAGEMENT_CHANNEL
 from bot.roles import check_allowed
 from bot.tickets import OdooUser, Ticket
 from bot.turn import Reply

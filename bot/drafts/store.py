@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from redis.asyncio import Redis
 
 from bot.drafts.model import Draft, DraftState, is_draft_id
-from bot.store import Store
+from bot.store import Store, redis_result
 
 TTL = timedelta(hours=24)
 
@@ -54,7 +54,7 @@ class DraftStore:
         """The draft, or None when the id is not one the bot made or the draft has expired."""
         if not is_draft_id(draft_id):
             return None
-        raw = await self._redis.hgetall(self._key(draft_id))
+        raw = await redis_result(self._redis.hgetall(self._key(draft_id)))
         return Draft.from_redis(raw) if raw else None
 
     async def claim(self, draft_id: str, by: str, at: datetime, subject: str, text: str) -> bool:

@@ -42,6 +42,11 @@ ANSWERS: dict[Answer, tuple[Status, frozenset[Status]]] = {
     Answer.RESOLVED: (Status.RESOLVED, frozenset({Status.OPEN, Status.ACKNOWLEDGED, Status.NEED_INFO})),
     Answer.DECLINE: (Status.DECLINED, frozenset({Status.OPEN, Status.ACKNOWLEDGED, Status.NEED_INFO})),
 }
+# the verb of the chatter note an answer writes, "Ann (Dev team) acknowledged the escalation of HD-42" (in English,
+# like every chatter word: bot.chatter_words; read back by bot.insights.timeline and bot.escalation.rebuild; a
+# review that quotes them translates them)
+DONE_WORDS = {Answer.ACKNOWLEDGE: N_("acknowledged"), Answer.NEED_INFO: N_("needs more information on"),
+              Answer.RESOLVED: N_("resolved"), Answer.DECLINE: N_("declined")}
 NEEDS_TEXT = {Answer.NEED_INFO: N_("what you need"), Answer.RESOLVED: N_("what was done"), Answer.DECLINE: N_("why")}
 STATUS_NAMES = {Status.OPEN: N_("open"), Status.ACKNOWLEDGED: N_("acknowledged"), Status.NEED_INFO: N_("need info"),
                 Status.RESOLVED: N_("resolved"), Status.DECLINED: N_("declined"), Status.PASSED_ON: N_("passed on")}

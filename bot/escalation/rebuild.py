@@ -31,14 +31,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from bot.channels import MANAGEMENT_CHANNEL
 from bot.chatter_words import DIAGNOSIS
 from bot.context import Services
-from bot.escalation.model import ANSWERS, Answer, Escalation, Status, id_from_notes
-from bot.escalation.service import DONE_WORDS, TIMER_KIND, ticket_context
+from bot.escalation.model import ANSWERS, DONE_WORDS, Answer, Escalation, Status, id_from_notes
+from bot.escalation.service import TIMER_KIND, ticket_context
 from bot.insights.model import TicketHistory
 from bot.insights.timeline import EscalationRecord, EventKind, escalations, events
 from bot.privacy import for_management
-from bot.reminders.nags import MANAGEMENT_CHANNEL
 from bot.tickets import Ticket
 
 logger = logging.getLogger(__name__)

@@ -27,10 +27,11 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from bot.adapter import SendFailed
+from bot.channels import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL
 from bot.chatter_words import BOT_AUTHOR, END_OF_CHAIN, ESCALATED, NOT_ACKNOWLEDGED, PASSED_TO
 from bot.context import Services
 from bot.escalation.model import (
+    DONE_WORDS,
     NEEDS_TEXT,
     NOBODY_FURTHER,
     STATUS_NAMES,
@@ -42,15 +43,15 @@ from bot.escalation.model import (
     id_tag,
 )
 from bot.i18n import N_, speaking, tr
+from bot.management.service import card_as_it_stands, follow
 from bot.odoo import idempotency
 from bot.odoo.gateway import TicketNotFound
 from bot.parsing import UsageError
 from bot.privacy import for_management
-from bot.reminders.nags import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL
 from bot.roles import answer_refused, may_answer_from_anywhere
 from bot.tickets import Ticket
 from bot.timers import Timer
-from bot.turn import Incoming, Reply, reference_root_id
+from bot.turn import Incoming, Reply, SendFailed, reference_root_id
 from cards.elements import card, literal, text
 from cards.escalation import escalation_card
 
@@ -60,9 +61,6 @@ TIMER_KIND = "escalation"
 CHANNEL_RETRY = timedelta(minutes=1)  # a card waiting for its team's channel to be registered again looks this often
 REPOSTED = N_("Posted again: I lost this escalation when my storage restarted, and found it again in Odoo. Answer "
               "on this card (the earlier one is no longer kept up to date).")
-# the chatter note (in English, read back by bot/insights; a review that quotes them translates them)
-DONE_WORDS = {Answer.ACKNOWLEDGE: N_("acknowledged"), Answer.NEED_INFO: N_("needs more information on"),
-              Answer.RESOLVED: N_("resolved"), Answer.DECLINE: N_("declined")}
 TOLD_OWNER = {Answer.ACKNOWLEDGE: N_("{who} ({team}) acknowledged the escalation of {ticket}"),
               Answer.NEED_INFO: N_("{who} ({team}) needs more information on the escalation of {ticket}"),
               Answer.RESOLVED: N_("{who} ({team}) resolved the escalation of {ticket}"),
@@ -182,10 +180,7 @@ async def post_card(services: Services, reference: dict[str, Any], escalation: E
 
 async def _tell_management(services: Services, ticket: Ticket, *, asked: bool = False) -> bool:
     """The ticket's card in the management channel, posted or redrawn (`asked`: escalated to the management team,
-    which answers there); whether it is in the channel. (Imported here: bot.management reads the escalations back
-    from the chatter through bot.insights, which imports this module.)"""
-    from bot.management.service import follow
-
+    which answers there); whether it is in the channel."""
     return await follow(services, ticket, asked=asked)
 
 
@@ -193,8 +188,6 @@ async def _shown(services: Services, escalation: Escalation, notice: str = "") -
     """The card whoever clicked sees, in their language (`notice`, said to them, above it): the escalation's card
     as it stands, or the incident card for the management team's."""
     if on_incident_card(escalation):
-        from bot.management.service import card_as_it_stands
-
         return await card_as_it_stands(services, escalation.ticket.ticket_id, notice=notice)
     return escalation_card(escalation, tz=services.timezone, now=services.clock(), notice=notice)
 

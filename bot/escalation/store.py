@@ -11,6 +11,7 @@ from datetime import datetime
 from redis.asyncio import Redis
 
 from bot.escalation.model import ANSWERS, Answer, Escalation, Status, TicketContext
+from bot.store import redis_result
 
 TTL_SECONDS = 90 * 24 * 3600  # an escalation card can still be clicked months later: it says where it stands
 
@@ -65,7 +66,7 @@ class EscalationStore:
         return await self.get(escalation.id) or escalation, False
 
     async def get(self, escalation_id: str) -> Escalation | None:
-        raw = await self._redis.hgetall(self._key(escalation_id)) if escalation_id else {}
+        raw = await redis_result(self._redis.hgetall(self._key(escalation_id))) if escalation_id else {}
         if not raw:
             return None
         return Escalation(
@@ -81,8 +82,8 @@ class EscalationStore:
 
     async def posted(self, escalation: Escalation, activity_id: str, conversation_id: str) -> Escalation:
         """Its card is in the team's channel (`activity_id` "" when Teams may or may not have taken it)."""
-        await self._redis.hset(self._key(escalation.id), mapping={
-            "activity_id": activity_id, "conversation_id": conversation_id, "card_pending": "0"})
+        await redis_result(self._redis.hset(self._key(escalation.id), mapping={
+            "activity_id": activity_id, "conversation_id": conversation_id, "card_pending": "0"}))
         return replace(escalation, activity_id=activity_id, conversation_id=conversation_id, card_pending=False)
 
     async def answer(self, escalation_id: str, answer: Answer, by: str, at: datetime, text: str) -> bool:
@@ -94,11 +95,11 @@ class EscalationStore:
         """Still open: it goes to the next team (only one replica gets True)."""
         if not await self._apply(escalation_id, frozenset({Status.OPEN}), Status.PASSED_ON, "", at, ""):
             return False
-        await self._redis.hset(self._key(escalation_id), "passed_to", to_team)
+        await redis_result(self._redis.hset(self._key(escalation_id), "passed_to", to_team))
         return True
 
     async def handed_over(self, escalation_id: str, successor_id: str) -> None:
-        await self._redis.hset(self._key(escalation_id), "successor", successor_id)
+        await redis_result(self._redis.hset(self._key(escalation_id), "successor", successor_id))
 
     async def _apply(self, escalation_id: str, allowed: frozenset[Status], status: Status, by: str, at: datetime,
                      text: str) -> bool:

@@ -18,8 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot import chatter_words as words
-from bot.escalation.model import Answer, tagged_ids
-from bot.escalation.service import DONE_WORDS
+from bot.escalation.model import DONE_WORDS, Answer, tagged_ids
 from bot.i18n import N_
 from bot.insights.model import ChatterEntry, TicketHistory
 from bot.process import Stage
@@ -90,7 +89,7 @@ class Milestones:
 class TeamAnswer:
     at: datetime
     who: str
-    verb: str  # "acknowledged", "declined"... (bot.escalation.service.DONE_WORDS)
+    verb: str  # "acknowledged", "declined"... (bot.escalation.model.DONE_WORDS)
     text: str = ""  # what they wrote with it (what they need, what was done, why they decline)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.channels import MANAGEMENT_CHANNEL
 from bot.chatter_words import REOPENED
 from bot.escalation.model import id_from_notes
 from bot.insights.model import TicketHistory
@@ -31,7 +32,6 @@ from bot.insights.timeline import (
 )
 from bot.privacy import for_management
 from bot.process import Audience, ClassOfService, ProcessProfile, Stage
-from bot.reminders.nags import MANAGEMENT_CHANNEL
 from bot.tickets import Ticket
 
 IMPACT_LENGTH = 300  # characters of the description shown when nobody wrote the impact down

@@ -29,19 +29,19 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from bot.adapter import SendFailed
+from bot.channels import MANAGEMENT_CHANNEL
 from bot.context import Services
 from bot.management.digest import Digest, Window, build_digest
 from bot.management.model import IncidentSummary, Trigger, open_for_due, summarise, trigger
 from bot.odoo.errors import OdooError
 from bot.odoo.gateway import TicketNotFound
 from bot.parsing import TicketRef
-from bot.reminders.nags import MANAGEMENT_CHANNEL
 from bot.reminders.policy import Kind
 from bot.reminders.posted import FiringPosts
+from bot.store import redis_result
 from bot.tickets import Ticket
 from bot.timers import MAX_ATTEMPTS, Timer
-from bot.turn import Reply, reference_root_id
+from bot.turn import Reply, SendFailed, reference_root_id
 from cards.management import digest_card, incident_card
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class IncidentCards:
         self._key = lambda ticket_id, *rest: services.store.key("management", "card", str(ticket_id), *rest)
 
     async def get(self, ticket_id: int) -> PostedCard | None:
-        raw = await self._redis.hgetall(self._key(ticket_id))
+        raw = await redis_result(self._redis.hgetall(self._key(ticket_id)))
         if not raw or not raw.get("activity_id"):
             return None
         return PostedCard(raw.get("conversation_id", ""), raw["activity_id"], raw.get("fingerprint", ""),
@@ -141,7 +141,8 @@ async def _follow(services: Services, ticket: Ticket, missed: datetime | None, a
         summary = await summary_of(services, ticket.id, remembered=remembered, missed=missed)
         return summary, Reply(card=incident_card(summary, tz=services.timezone, now=now))
 
-    summary, reply = await services.in_channel_language(draw)  # drawn once: posted, redrawn, or left unchanged
+    drawn: tuple[IncidentSummary, Reply] = await services.in_channel_language(draw)
+    summary, reply = drawn  # drawn once: posted, redrawn, or left unchanged
     shown = summary.trigger
     fingerprint = _fingerprint(reply.card)
     if posted is not None and posted.conversation_id == conversation:

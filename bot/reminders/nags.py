@@ -11,12 +11,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
+from bot.channels import SUPPORT_CHANNEL
 from bot.chatter_words import AUTO_CLOSED, BOT_AUTHOR
 from bot.context import Services
 from bot.i18n import joined, speaking, tr
 from bot.lifecycle import next_step
+from bot.management.service import follow
 from bot.odoo.gateway import TicketNotFound
 from bot.process import Audience, FollowUpRule, Stage, format_duration, update_interval
 from bot.reminders.policy import Kind, checkpoint_holds, next_checkpoint, not_logged_yet, reminders_for
@@ -32,14 +35,10 @@ logger = logging.getLogger(__name__)
 
 # the moment each kind of reminder counts from, as `reminders_for` names it
 _MOMENT = {Kind.UPDATE: "last_update", Kind.CUSTOMER_REPLY: "customer_waiting_since", Kind.FOLLOW_UP: "resolved_at"}
-SUPPORT_CHANNEL = "support"
-MANAGEMENT_CHANNEL = "management"
 
 
 async def _management_card(services: Services, ticket: Ticket, missed: datetime) -> bool:
     """Management sees a missed update on the ticket's own card, redrawn, rather than on a second card."""
-    from bot.management.service import follow  # imported here: it imports this module
-
     return await follow(services, ticket, missed=missed)
 
 
@@ -103,14 +102,14 @@ class Nagger:
                 if lead_ref is not None and lead_ref != owner_ref:
                     to_lead = await self._reply_to(lead.id, reply_for)
                     if await posts.post(f"user:{lead.id}",
-                                        lambda ref=lead_ref, said=to_lead: services.outbound.send_to(ref, said)):
+                                        partial(services.outbound.send_to, lead_ref, to_lead)):
                         targets.append(f"lead {lead.name}")
         channels = [SUPPORT_CHANNEL] if owner_missed or owner_ref is None or kind is Kind.RECEPTION else []
         if kind is Kind.UPDATE and await _management_card(services, ticket, timer.due):  # shows it overdue
             targets.append("management card")
         for name in channels:
-            if await posts.post(f"channel:{name}", lambda name=name: services.post_to_channel(
-                    name, lambda: reply_for(services.timezone))):
+            if await posts.post(f"channel:{name}", partial(services.post_to_channel, name,
+                                                                   lambda: reply_for(services.timezone))):
                 targets.append(name)
         if kind is Kind.DEADLINE and await posts.post("requester", lambda: self._tell_requester(ticket, timer, now)):
             targets.append("requester")

@@ -24,6 +24,7 @@ from bot.management import service as management
 from bot.odoo.errors import OdooError
 from bot.odoo.gateway import TicketNotFound, to_odoo_time
 from bot.rounds import in_rounds
+from bot.store import redis_result
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class OdooPoller:
         of the query: a bulk edit of thousands of tickets is read once, not at every poll until
         something newer is written."""
         services, redis = self._services, self._services.store.redis
-        seen = {int(member) for member in await redis.smembers(self._seen_key)}
+        seen = {int(member) for member in await redis_result(redis.smembers(self._seen_key))}
         synced = 0
         while True:
             page = await services.odoo.changed_since(cursor, skip=seen, limit=POLL_PAGE)

@@ -16,9 +16,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.adapter import SendFailed
 from bot.store import Store
 from bot.timers import Timer
+from bot.turn import SendFailed
 
 logger = logging.getLogger(__name__)
 

@@ -35,6 +35,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from bot.store import redis_result
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 KIND_PATTERN = re.compile(r"[A-Za-z0-9_.:-]+")  # no "|" (the member separator), no glob characters (ZSCAN MATCH)
@@ -264,7 +266,7 @@ class TimerEngine:
             scored = [item async for item in self.redis.zscan_iter(self._due, match=prefix + "*", count=1000)]
             scored.sort(key=lambda item: item[1])
         members = [_text(member) for member, _ in scored]
-        payloads = await self.redis.hmget(self._data, members) if members else []
+        payloads = await redis_result(self.redis.hmget(self._data, members)) if members else []
         timers = []
         for member, (_, score), payload in zip(members, scored, payloads, strict=True):
             kind_, key = _split(member)
@@ -276,7 +278,7 @@ class TimerEngine:
         if limit <= 0:
             return []
         keys = [self._due, self._data, self._attempts, self._inflight, self._claims]
-        args = [to_micros(now), to_micros(now + self.lease), limit, secrets.token_hex(12)]
+        args: list[int | str] = [to_micros(now), to_micros(now + self.lease), limit, secrets.token_hex(12)]
         flat = await self._claim(keys=keys, args=args)
         timers = []
         for i in range(0, len(flat), 5):
