@@ -110,7 +110,7 @@ async def scenario_1_login_issue_standard(desk: Desk) -> None:
     tid = ticket["id"]
     # on the seeds' day: "Acknowledge the customer by 16:03", 30 minutes after 15:33
     assert "Standard" in card and f"Acknowledge the customer by {desk.by(desk.created(tid) + timedelta(minutes=30))}" \
-        in card
+        in card, card
     assert ticket["priority"] == "1" and stage(ticket) == "New"
     assert ticket["partner_id"][0] == odoo.partner_id("nguyen.van.a@mindx.edu.vn")
     assert ticket["user_id"][0] == odoo.user_id(desk.agent.email)
@@ -149,7 +149,7 @@ async def scenario_2_performance_priority(desk: Desk) -> None:
     card = card_text(await teams.card(
         "/ticket new Lớp WEB101-HN-2024 chậm nghiêm trọng users:16 customer:coordinator.ha@mindx.edu.vn\n"
         "15 students + 1 CXO blocked; page load > 1 minute; cannot submit assignments."))
-    assert "Priority" in card and "High priority" in card
+    assert "Priority" in card and "High priority" in card, card
     tid = odoo.newest_ticket()["id"]
     assert odoo.ticket(tid)["priority"] == "2"
 
@@ -287,7 +287,7 @@ async def scenario_6_fixed_deadline_report(desk: Desk) -> None:
     card = card_text(await teams.card(f"/ticket show {tid}"))
     # 14h58m left and at least 4 updates: the next one is due 3h44m30s after the ack at 18:02, by 21:46
     assert f"Send the customer an update by {desk.by(clock.now() + timedelta(hours=3, minutes=44, seconds=30))}" \
-        in card
+        in card, card
 
     clock.advance(hours=12)  # 06:02: under 4 hours left; reclassifying recomputes the priority
     card = card_text(await teams.card(f"/ticket class {tid} deadline"))

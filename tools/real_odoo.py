@@ -64,10 +64,13 @@ MODULES = {"helpdesk": "helpdesk_mgmt", "projects": "project,hr_timesheet"}  # p
 # database of its own: its stages (1st line, 3rd line, Canceled...) beside MindX's would change what each finds.
 DATABASES = {"helpdesk": ("helpdesk", "mindx"), "projects": ("projects", "odoo-ps"), "tmf": ("helpdesk", "tmf")}
 # The bot's own Odoo user, as docs/install.md says to make it: not an administrator, the helpdesk's (or Project's)
-# manager group and Administration: Access Rights; an API key of its own (the same in every database).
+# manager group, Administration: Access Rights and Extra Rights: Contact Creation (which a user made in Odoo's form
+# has by default; one made over RPC with its groups named has only those); an API key of its own (the same in every
+# database).
 BOT_LOGIN = "ticketbot"
-BOT_GROUPS = {"helpdesk_mgmt": ("helpdesk_mgmt.group_helpdesk_manager", "base.group_erp_manager"),
-              "project": ("project.group_project_manager", "base.group_erp_manager")}
+BOT_GROUPS = {"helpdesk_mgmt": ("helpdesk_mgmt.group_helpdesk_manager", "base.group_erp_manager",
+                                "base.group_partner_manager"),
+              "project": ("project.group_project_manager", "base.group_erp_manager", "base.group_partner_manager")}
 
 
 def log(message: str) -> None:
@@ -534,8 +537,8 @@ def bot_user(series: str, url: str, dbs: list[str], admin_key: str, env_path: Pa
         field = "group_ids" if "group_ids" in call("res.users", "fields_get", ["group_ids"]) else "groups_id"
         found = call("res.users", "search", [["login", "=", BOT_LOGIN]])
         uid = found[0] if found else call("res.users", "create", {  # type: ignore[index]
-            "name": "Support bot", "login": BOT_LOGIN, "email": f"{BOT_LOGIN}@example.test",
-            field: [(6, 0, groups)]})
+            "name": "Support bot", "login": BOT_LOGIN, "email": f"{BOT_LOGIN}@example.test"})
+        call("res.users", "write", [uid], {field: [(6, 0, groups)]})
         # 18 and 19 want an expiry on a non-system user's key
         column, expiry = (", expiration_date", ", (now() at time zone 'utc') + interval '30 days'") \
             if series != "17.0" else ("", "")
