@@ -20,7 +20,7 @@ TASK_FIELDS = ["name", "description", "stage_id", "priority", "partner_id", "use
 class RealOdooView:
     url: str
     db: str
-    api_key: str
+    api_key: str = field(repr=False)
     model: str = "helpdesk.ticket"
     _proxy: xmlrpc.client.ServerProxy = field(init=False, repr=False)
 
