@@ -42,6 +42,7 @@ import xmlrpc.client
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ALL_SERIES = ("17.0", "18.0", "19.0")
@@ -59,6 +60,7 @@ APT_PACKAGES = ("python3-venv", "python3-dev", "build-essential", "libpq-dev", "
 DB_USER = DB_PASSWORD = "odoo"
 LOGIN = "admin"
 SUPPORT_PROJECT = "Support"
+SUPPORT_FIRST_STAGE = "Requirements"  # the odoo-ps profile's new stage (profiles/odoo-ps.yaml)
 MODULES = {"helpdesk": "helpdesk_mgmt", "projects": "project,hr_timesheet"}  # per template database
 # The checkout's databases: kind -> (the template it is copied from, setup-odoo's PROCESS_PROFILE on it). TMF has a
 # database of its own: its stages (1st line, 3rd line, Canceled...) beside MindX's would change what each finds.
@@ -338,7 +340,7 @@ def api_key_code(series: str) -> str:
 
 
 PROJECT_CODE = f"""\
-if not env["project.project"].search_count([]):
+if not env["project.project"].search_count([("name", "=", {SUPPORT_PROJECT!r})]):  # hr_timesheet made "Internal"
     env["project.project"].create({{"name": {SUPPORT_PROJECT!r}, "allow_timesheets": True}})
 env.cr.commit()
 print("PROJECT=ok")
@@ -490,6 +492,7 @@ def up(series: str, pg: Postgres) -> dict[str, str]:
             time.sleep(0.3)
         timings["server start"] = round(time.monotonic() - t0, 1)
         t0 = time.monotonic()
+        support_project(url, dbs["projects"], tmpl.api_key)
         with ThreadPoolExecutor(max_workers=2) as pool:
             outputs = list(pool.map(lambda kind: setup_odoo(series, url, dbs[kind], tmpl.api_key, DATABASES[kind][1]),
                                     dbs))
@@ -508,6 +511,27 @@ def up(series: str, pg: Postgres) -> dict[str, str]:
         }
         write_env(series, values, timings)
         return values
+
+
+def support_project(url: str, db: str, admin_key: str) -> None:
+    """The support project, with the odoo-ps profile's first stage in it, as an administrator makes it before
+    `setup-odoo --apply` (which creates the other stages in the project of that one).
+
+    pitfall: hr_timesheet creates a project "Internal": with two projects, setup-odoo cannot tell which is the support
+    one and asks for a stage of the profile in it (templates built before this was found have no Support project)."""
+    models = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/object", allow_none=True)
+
+    def call(model: str, method: str, *args: object, **kwargs: object) -> Any:
+        return models.execute_kw(db, 2, admin_key, model, method, list(args), kwargs)
+
+    found = call("project.project", "search", [["name", "=", SUPPORT_PROJECT]])
+    project = found[0] if found else call("project.project", "create",
+                                          {"name": SUPPORT_PROJECT, "allow_timesheets": True})
+    stage = call("project.task.type", "search", [["name", "=", SUPPORT_FIRST_STAGE], ["user_id", "=", False]])
+    if stage:
+        call("project.task.type", "write", stage, {"project_ids": [(4, project)]})
+    else:
+        call("project.task.type", "create", {"name": SUPPORT_FIRST_STAGE, "sequence": 1, "project_ids": [(4, project)]})
 
 
 # pitfall: a user's API key can only be made by Odoo itself (`_generate` is private, and the wizard over RPC wants an

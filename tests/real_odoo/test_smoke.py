@@ -43,7 +43,8 @@ async def test_helpdesk_stages(connect, protocol: str) -> None:
 
 async def test_support_project_stages(connect, protocol: str) -> None:
     transport = connect("projects")
-    [project] = await transport.execute_kw("project.project", "search_read", [[]], {"fields": ["name", "type_ids"]})
+    [project] = await transport.execute_kw("project.project", "search_read", [[["name", "=", "Support"]]],
+                                           {"fields": ["name", "type_ids"]})
     stages = await transport.execute_kw("project.task.type", "read", [project["type_ids"]], {"fields": ["name"]})
     needed = [stage.name for stage in load_profile("odoo-ps").needed_stages()]
     assert set(needed) <= {row["name"] for row in stages}
