@@ -55,12 +55,6 @@ class RealOdooView:
             found = [m for m in found if m["subtype_id"] and m["subtype_id"][1] == subtype]
         return found
 
-    def all_messages(self, ticket_id: int) -> list[dict[str, Any]]:
-        """Every chatter message (e-mails Odoo sent from a stage's template, tracking...)."""
-        return self.call("mail.message", "search_read",  # type: ignore[no-any-return]
-                         [["model", "=", self.model], ["res_id", "=", ticket_id]],
-                         fields=["body", "subject", "subtype_id", "message_type", "partner_ids"], order="id")
-
     def partner_id(self, email: str) -> int:
         [partner] = self.call("res.partner", "search_read", [["email", "=ilike", email]], fields=["id"])
         return int(partner["id"])
