@@ -42,6 +42,7 @@ import xmlrpc.client
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ALL_SERIES = ("17.0", "18.0", "19.0")
@@ -59,8 +60,19 @@ APT_PACKAGES = ("python3-venv", "python3-dev", "build-essential", "libpq-dev", "
 DB_USER = DB_PASSWORD = "odoo"
 LOGIN = "admin"
 SUPPORT_PROJECT = "Support"
-PROFILES = {"helpdesk": "mindx", "projects": "odoo-ps"}  # setup-odoo's PROCESS_PROFILE per database
-MODULES = {"helpdesk": "helpdesk_mgmt", "projects": "project,hr_timesheet"}
+SUPPORT_FIRST_STAGE = "Requirements"  # the odoo-ps profile's new stage (profiles/odoo-ps.yaml)
+MODULES = {"helpdesk": "helpdesk_mgmt", "projects": "project,hr_timesheet"}  # per template database
+# The checkout's databases: kind -> (the template it is copied from, setup-odoo's PROCESS_PROFILE on it). TMF has a
+# database of its own: its stages (1st line, 3rd line, Canceled...) beside MindX's would change what each finds.
+DATABASES = {"helpdesk": ("helpdesk", "mindx"), "projects": ("projects", "odoo-ps"), "tmf": ("helpdesk", "tmf")}
+# The bot's own Odoo user, as docs/install.md says to make it: not an administrator, the helpdesk's (or Project's)
+# manager group, Administration: Access Rights and Extra Rights: Contact Creation (which a user made in Odoo's form
+# has by default; one made over RPC with its groups named has only those); an API key of its own (the same in every
+# database).
+BOT_LOGIN = "ticketbot"
+BOT_GROUPS = {"helpdesk_mgmt": ("helpdesk_mgmt.group_helpdesk_manager", "base.group_erp_manager",
+                                "base.group_partner_manager"),
+              "project": ("project.group_project_manager", "base.group_erp_manager", "base.group_partner_manager")}
 
 
 def log(message: str) -> None:
@@ -328,7 +340,7 @@ def api_key_code(series: str) -> str:
 
 
 PROJECT_CODE = f"""\
-if not env["project.project"].search_count([]):
+if not env["project.project"].search_count([("name", "=", {SUPPORT_PROJECT!r})]):  # hr_timesheet made "Internal"
     env["project.project"].create({{"name": {SUPPORT_PROJECT!r}, "allow_timesheets": True}})
 env.cr.commit()
 print("PROJECT=ok")
@@ -421,7 +433,7 @@ def read_env(series: str) -> dict[str, str]:
 def db_names(series: str) -> dict[str, str]:
     # The cluster is shared by every checkout on the machine: the databases carry a tag of this checkout.
     tag = os.environ.get("ODOO_DB_TAG") or sha(str(ROOT).encode(), 6)
-    return {kind: f"bot_{kind}_{short(series)}_{tag}" for kind in MODULES}
+    return {kind: f"bot_{kind}_{short(series)}_{tag}" for kind in DATABASES}
 
 
 def setup_odoo(series: str, url: str, db: str, api_key: str, profile: str) -> str:
@@ -442,7 +454,7 @@ def up(series: str, pg: Postgres) -> dict[str, str]:
         src = source(series)
         known = read_env(series)
         if (known and alive(int(known["ODOO_PID"])) and known.get("ODOO_SOURCE") == str(src.tree)
-                and answers(known["ODOO_URL"], series)):
+                and "ODOO_BOT_API_KEY" in known and answers(known["ODOO_URL"], series)):
             log(f"{series}: reusing the server at {known['ODOO_URL']} (pid {known['ODOO_PID']})")
             return known
         if known and alive(int(known["ODOO_PID"])):
@@ -458,8 +470,9 @@ def up(series: str, pg: Postgres) -> dict[str, str]:
             dbs = db_names(series)
             pg.drop(*dbs.values())
             for kind, db in dbs.items():
-                pg.copy(tmpl.dbs[kind], db)
-                copy_filestore(tmpl.data_dir / "filestore" / tmpl.dbs[kind], here / "data" / "filestore" / db)
+                source_db = tmpl.dbs[DATABASES[kind][0]]
+                pg.copy(source_db, db)
+                copy_filestore(tmpl.data_dir / "filestore" / source_db, here / "data" / "filestore" / db)
             timings["copy templates"] = round(time.monotonic() - t0, 1)
         t0 = time.monotonic()
         port = free_port()
@@ -479,20 +492,84 @@ def up(series: str, pg: Postgres) -> dict[str, str]:
             time.sleep(0.3)
         timings["server start"] = round(time.monotonic() - t0, 1)
         t0 = time.monotonic()
+        support_project(url, dbs["projects"], tmpl.api_key)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            outputs = list(pool.map(lambda kind: setup_odoo(series, url, dbs[kind], tmpl.api_key, PROFILES[kind]),
+            outputs = list(pool.map(lambda kind: setup_odoo(series, url, dbs[kind], tmpl.api_key, DATABASES[kind][1]),
                                     dbs))
         (here / "setup-odoo.txt").write_text("\n".join(outputs))
         timings["setup-odoo --apply"] = round(time.monotonic() - t0, 1)
+        t0 = time.monotonic()
+        bot_key = bot_user(series, url, list(dbs.values()), tmpl.api_key, env_path, pg)
+        timings["bot user"] = round(time.monotonic() - t0, 1)
         timings["total"] = round(time.monotonic() - started, 1)
         values = {
             "ODOO_SERIES": series, "ODOO_URL": url, "ODOO_PORT": str(port), "ODOO_PID": str(process.pid),
             "ODOO_LOGIN": LOGIN, "ODOO_API_KEY": tmpl.api_key,
-            "ODOO_HELPDESK_DB": dbs["helpdesk"], "ODOO_PROJECTS_DB": dbs["projects"],
+            "ODOO_HELPDESK_DB": dbs["helpdesk"], "ODOO_PROJECTS_DB": dbs["projects"], "ODOO_TMF_DB": dbs["tmf"],
+            "ODOO_BOT_LOGIN": BOT_LOGIN, "ODOO_BOT_API_KEY": bot_key,
             "ODOO_LOG": str(here / "odoo.log"), "ODOO_CONF": str(conf), "ODOO_SOURCE": str(src.tree),
         }
         write_env(series, values, timings)
         return values
+
+
+def support_project(url: str, db: str, admin_key: str) -> None:
+    """The support project, with the odoo-ps profile's first stage in it, as an administrator makes it before
+    `setup-odoo --apply` (which creates the other stages in the project of that one).
+
+    pitfall: hr_timesheet creates a project "Internal": with two projects, setup-odoo cannot tell which is the support
+    one and asks for a stage of the profile in it (templates built before this was found have no Support project)."""
+    models = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/object", allow_none=True)
+
+    def call(model: str, method: str, *args: object, **kwargs: object) -> Any:
+        return models.execute_kw(db, 2, admin_key, model, method, list(args), kwargs)
+
+    found = call("project.project", "search", [["name", "=", SUPPORT_PROJECT]])
+    project = found[0] if found else call("project.project", "create",
+                                          {"name": SUPPORT_PROJECT, "allow_timesheets": True})
+    stage = call("project.task.type", "search", [["name", "=", SUPPORT_FIRST_STAGE], ["user_id", "=", False]])
+    if stage:
+        call("project.task.type", "write", stage, {"project_ids": [(4, project)]})
+    else:
+        call("project.task.type", "create", {"name": SUPPORT_FIRST_STAGE, "sequence": 1, "project_ids": [(4, project)]})
+
+
+# pitfall: a user's API key can only be made by Odoo itself (`_generate` is private, and the wizard over RPC wants an
+# identity check): the key is made here as Odoo makes it (40 hex digits, indexed by the first 8, hashed with
+# passlib's pbkdf2_sha512 at 6000 rounds) by the Odoo venv's passlib, and inserted like the template's admin key.
+KEY_CODE = """\
+import binascii, os
+from passlib.context import CryptContext
+key = binascii.hexlify(os.urandom(20)).decode()
+print(key, CryptContext(["pbkdf2_sha512"], pbkdf2_sha512__rounds=6000).hash(key))
+"""
+
+
+def bot_user(series: str, url: str, dbs: list[str], admin_key: str, env_path: Path, pg: Postgres) -> str:
+    """The bot's own user in each database (found again if it is there), with a new API key valid in all: the key."""
+    key, hashed = run([str(env_path / "bin" / "python"), "-c", KEY_CODE]).stdout.split()
+    models = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/object", allow_none=True)
+    for db in dbs:
+        def call(model: str, method: str, *args: object, db: str = db, **kwargs: object) -> object:
+            return models.execute_kw(db, 2, admin_key, model, method, list(args), kwargs)
+
+        installed = {m["name"] for m in call("ir.module.module", "search_read",  # type: ignore[union-attr]
+                                             [["name", "in", list(BOT_GROUPS)], ["state", "=", "installed"]],
+                                             fields=["name"])}
+        xmlids = BOT_GROUPS["helpdesk_mgmt" if "helpdesk_mgmt" in installed else "project"]
+        groups = [call("ir.model.data", "check_object_reference", *xmlid.split("."))[1] for xmlid in xmlids]
+        field = "group_ids" if "group_ids" in call("res.users", "fields_get", ["group_ids"]) else "groups_id"
+        found = call("res.users", "search", [["login", "=", BOT_LOGIN]])
+        uid = found[0] if found else call("res.users", "create", {  # type: ignore[index]
+            "name": "Support bot", "login": BOT_LOGIN, "email": f"{BOT_LOGIN}@example.test"})
+        call("res.users", "write", [uid], {field: [(6, 0, groups)]})
+        # 18 and 19 want an expiry on a non-system user's key
+        column, expiry = (", expiration_date", ", (now() at time zone 'utc') + interval '30 days'") \
+            if series != "17.0" else ("", "")
+        pg.sql(f"DELETE FROM res_users_apikeys WHERE user_id = {int(uid)};"  # type: ignore[call-overload]
+               f"INSERT INTO res_users_apikeys (name, user_id, scope, index, key{column}) "
+               f"VALUES ('ci bot', {int(uid)}, NULL, '{key[:8]}', '{hashed}'{expiry})", db)  # type: ignore[call-overload]
+    return key
 
 
 def write_env(series: str, values: dict[str, str], timings: dict[str, float]) -> None:
@@ -557,7 +634,7 @@ def main(argv: list[str]) -> int:
     for s in series:
         if up(s, pg):  # the connection file without its API key (CI logs are read by many): `env` prints it whole
             print(f"# {state_dir(s) / 'env'}")
-            sys.stdout.write(re.sub(r"(?m)^(ODOO_API_KEY=).*$", r"\1***", (state_dir(s) / "env").read_text()))
+            sys.stdout.write(re.sub(r"(?m)^(ODOO_(BOT_)?API_KEY=).*$", r"\1***", (state_dir(s) / "env").read_text()))
     return 0
 
 

@@ -5,15 +5,30 @@ pyproject deselects by default); `make test-odoo SERIES=<S>` runs it with ODOO_S
 from __future__ import annotations
 
 import os
+import secrets
 import xmlrpc.client
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp.test_utils import TestServer
+from redis.asyncio import Redis
 
+from bot.odoo.models import HELPDESK_MGMT, PROJECT_TASK
 from bot.odoo.transport import OdooCredentials, OdooTransport, make_transport
+from bot.process import load_profile
+from bot.server import RUNTIME, Runtime, create_app
+from tests.conftest import FakeClock, bot_settings
+from tests.real_odoo.view import Cast, RealOdooView, cast
+from tests.scenarios import DEVELOPER, Desk
+from tests.support.connector import ConnectorStub
+from tests.support.faultproxy import FaultProxy
+from tests.support.proxied_odoo import Relay, proxy_in_front_of, through
+from tests.support.teams import TeamsClient, TeamsUser, card_text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,3 +109,111 @@ def connect(real_odoo: RealOdoo, session: aiohttp.ClientSession, protocol: str):
         creds = OdooCredentials(real_odoo.url, real_odoo.dbs[kind], real_odoo.login, real_odoo.api_key)
         return make_transport(protocol, session, creds, timeout=60)  # type: ignore[arg-type]
     return make
+
+
+# ---- the bot, built by create_app as production builds it, pointed at the real Odoo --------------------------------
+
+# kind of database -> (its key in .odoo/<S>/env, the process profile set up on it by `real_odoo.py up`)
+DATABASES = {"helpdesk": ("ODOO_HELPDESK_DB", "mindx"), "projects": ("ODOO_PROJECTS_DB", "odoo-ps"),
+             "tmf": ("ODOO_TMF_DB", "tmf")}
+
+
+@pytest.fixture(scope="session")
+def run_tag() -> str:
+    """This run's mark on the logins and titles it makes: the real databases outlive a run."""
+    return secrets.token_hex(3)
+
+
+@pytest.fixture(scope="session")
+def casts(real_odoo: RealOdoo, run_tag: str) -> Callable[[str], Cast]:
+    """casts(kind) -> the run's people in that database, made once per run."""
+    made: dict[str, Cast] = {}
+
+    def get(kind: str) -> Cast:
+        if kind not in made:
+            profile = load_profile(DATABASES[kind][1])
+            model = HELPDESK_MGMT if profile.model == "helpdesk.ticket" else PROJECT_TASK
+            made[kind] = cast(view_of(real_odoo, kind), run_tag, user_group=model.user_group,
+                              lead_group=model.lead_group, manager_groups=profile.manager_groups)
+        return made[kind]
+    return get
+
+
+def view_of(real_odoo: RealOdoo, kind: str) -> RealOdooView:
+    db = real_odoo.env[DATABASES[kind][0]]
+    model = load_profile(DATABASES[kind][1]).model
+    return RealOdooView(real_odoo.url, db, real_odoo.api_key, str(model.value))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The bot's clock starts at this machine's time, which the real Odoo dates its records by; tests move it."""
+    return FakeClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@dataclass
+class RealDesk:
+    """A bot running against the real Odoo, the agent's Teams client, and what landed in Odoo."""
+
+    teams: TeamsClient
+    odoo: RealOdooView
+    server: TestServer
+    cast: Cast
+    clock: FakeClock
+    proxy: FaultProxy | None
+
+    @property
+    def relay(self) -> Relay:
+        return Relay(self.server, self.teams)
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.server.app[RUNTIME]
+
+    def scenario(self) -> Desk:
+        return Desk(self.teams, self.odoo, self.clock, self.cast.lead)
+
+    async def say(self, text: str, *, sender: TeamsUser | None = None) -> str:
+        return card_text(await self.teams.card(text, sender=sender))
+
+
+StartBot = Callable[..., Awaitable[RealDesk]]
+
+
+@pytest.fixture
+async def start_bot(real_odoo: RealOdoo, redis: Redis, redis_url: str, clock: FakeClock,
+                    casts: Callable[[str], Cast]) -> AsyncIterator[StartBot]:
+    """start_bot(kind, protocol, proxied=False, odoo_timeout=None, login=<the bot's own user>): the bot as
+    production builds it (create_app; dev mode, no auth), logged in to the `kind` database as the bot's own
+    non-admin user, with that database's process profile; `proxied`: through a fault proxy."""
+    servers: list[TestServer] = []
+    async with AsyncExitStack() as stack:
+        session = await stack.enter_async_context(aiohttp.ClientSession())
+
+        async def start(kind: str, protocol: str, *, proxied: bool = False, odoo_timeout: float | None = None,
+                        login: str = "", api_key: str = "") -> RealDesk:
+            people = casts(kind)
+            stub = ConnectorStub()
+            for person in (*people.everyone(), DEVELOPER):
+                stub.add_member(person.id, person.name, person.email)
+            connector = TestServer(stub.app(), host="127.0.0.1")
+            await connector.start_server()
+            servers.append(connector)
+            settings = bot_settings(redis_url, real_odoo.url, protocol=protocol, process_profile=DATABASES[kind][1])
+            settings = replace(settings, odoo=replace(
+                settings.odoo, db=real_odoo.env[DATABASES[kind][0]], login=login or real_odoo.env["ODOO_BOT_LOGIN"],
+                api_key=api_key or real_odoo.env["ODOO_BOT_API_KEY"], timeout=odoo_timeout or 30.0))
+            proxy = None
+            if proxied:
+                proxy = stack.enter_context(proxy_in_front_of(real_odoo.url))
+                settings = through(settings, proxy)
+            server = TestServer(create_app(settings, clock=clock.now), host="127.0.0.1")
+            await server.start_server()
+            servers.append(server)
+            teams = TeamsClient(str(server.make_url("/api/messages")), str(connector.make_url("")).rstrip("/"),
+                                stub, session, people.agent)
+            return RealDesk(teams, view_of(real_odoo, kind), server, people, clock, proxy)
+
+        yield start
+        for server in reversed(servers):
+            await server.close()
