@@ -8,7 +8,6 @@ from bot.process.profile import (
     EscalationTeam,
     NeededStage,
     ProcessProfile,
-    ProfileError,
     ServiceClass,
     available_profiles,
     load_profile,
@@ -16,6 +15,7 @@ from bot.process.profile import (
 )
 from bot.process.rules import classify, deadline_checkpoints, priority_for, update_interval
 from bot.process.terms import Action, Audience, ClassOfService, FollowUpRule, KanbanState, OdooModel, Role, Stage
+from bot.process.validation import ProfileError
 
 __all__ = [
     "CLOSING_STAGES",

@@ -268,14 +268,14 @@ def load_profile(name_or_path: str | PathLike[str] = DEFAULT_PROFILE) -> Process
 
 def parse_profile(text: str, source: str = "<profile>") -> ProcessProfile:
     """Validate the YAML text of a profile; ``source`` names it in error messages."""
-    written: ProfileFile = validate(ProfileFile, text, source)
+    written = validate(ProfileFile, text, source)
     stages = {stage: getattr(written.stages, stage.value) for stage in Stage}
     deadline = written.deadline
     return ProcessProfile(
         name=written.name,
         title=written.title,
         model=written.model,
-        classes=MappingProxyType({cos: _service_class(cos, getattr(written.classes, cos.value))
+        classes=MappingProxyType({cos: ServiceClass(key=cos, **getattr(written.classes, cos.value).model_dump())
                                   for cos in ClassOfService}),
         priority_min_users=written.thresholds.priority_min_users,
         expedite_min_users=written.thresholds.expedite_min_users,
@@ -306,18 +306,4 @@ def parse_profile(text: str, source: str = "<profile>") -> ProcessProfile:
         language=written.language,
         manager_groups=written.manager_groups,
         source=source,
-    )
-
-
-def _service_class(cos: ClassOfService, written: Any) -> ServiceClass:
-    return ServiceClass(
-        key=cos,
-        label=written.label,
-        tag=written.tag,
-        priority=written.priority,
-        update_every=written.update_every,
-        acknowledge_within=written.acknowledge_within,
-        escalation_ack_within=written.escalation_ack_within,
-        alerts=written.alerts,
-        resolve_within=written.resolve_within,
     )

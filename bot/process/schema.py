@@ -70,7 +70,7 @@ def _no_cadence(value: Any) -> None:
 def _team_keys(value: Any) -> dict[str, Any]:
     for key in mapping(value):
         if not re.fullmatch(_SLUG, key):
-            fail("a team key must be lower-case letters, digits, '-' or '_'", key, on_key=True)
+            fail(f"a team key {_SLUG_RULE}", key, on_key=True)
     return value
 
 

@@ -34,6 +34,7 @@ RAW: Final = "\x00raw\x00"
 
 Loc = tuple[str | int, ...]
 _E = TypeVar("_E", bound=StrEnum)
+_M = TypeVar("_M", bound=BaseModel)
 
 _MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 _STR, _INT, _BOOL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool"
@@ -196,10 +197,10 @@ Texts = Annotated[tuple[Text, ...], listed()]
 # Reading the YAML, and telling where a problem is
 
 
-def validate(model: type[BaseModel], text: str, source: str) -> Any:
-    """The YAML ``text`` validated by ``model``, or a :class:`ProfileError` naming ``source`` and the line."""
+def validate(model: type[_M], yaml_text: str, source: str) -> _M:
+    """The YAML text validated by ``model``, or a :class:`ProfileError` naming ``source`` and the line."""
     document = _Document(source)
-    data = document.read(text)
+    data = document.read(yaml_text)
     try:
         return model.model_validate(data)
     except ValidationError as error:
@@ -257,8 +258,10 @@ class _Document:
 
     def value(self, node: Node, loc: Loc, key: Node | None) -> Any:
         self.nodes[loc] = (key, node)
-        if len(self.nodes) > _MOST_VALUES or len(loc) > _DEEPEST:
-            self.refuse(node, loc, "too many values, or nested too deeply: does an alias (*name) repeat itself?")
+        if len(self.nodes) > _MOST_VALUES or len(loc) > _DEEPEST:  # told on the top-level key they are under
+            top_key, top = self.nodes[loc[:1]]
+            self.refuse(top_key or top, loc[:1], "too many values, or nested too deeply: does an alias (*name) "
+                        "repeat itself?")
         if isinstance(node, MappingNode) and node.tag == _MAP:
             return self.mapping(node, loc)
         if isinstance(node, SequenceNode) and node.tag == _SEQ:
