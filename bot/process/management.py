@@ -76,7 +76,7 @@ class _Threshold(Strict):
     open_for: OptionalDuration = None
 
     @model_validator(mode="after")
-    def _something(self) -> Self:
+    def _users_or_open_for(self) -> Self:
         if self.users is None and self.open_for is None:
             fail("give `users`, `open_for` or both")
         return self
