@@ -1,8 +1,10 @@
+import ast
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.process import (
     PROFILES_DIR,
@@ -693,6 +695,48 @@ BAD = [
         "thresholds: expected a mapping of keys to values, got a list",
         id="section-not-a-mapping",
     ),
+    pytest.param(
+        "ticket_types: [incident, request]\n",
+        "ticket_types: [incident, request]\nkanban_states:\n  resolvd: done\n",
+        "resolvd: done",
+        "kanban_states.resolvd: unknown stage; did you mean 'resolved'? (expected 'new', 'in_progress', ",
+        id="kanban-state-for-unknown-stage",
+    ),
+    pytest.param(
+        "ticket_types: [incident, request]\n",
+        "ticket_types: [incident, request]\nstage_emails:\n  2nd line: Escalated\n",
+        "2nd line: Escalated",
+        "stage_emails['2nd line']: not an Odoo stage of this profile (known: 'New', ",
+        id="email-for-unknown-stage-with-a-space",
+    ),
+    pytest.param(
+        "ticket_types: [incident, request]\n",
+        "ticket_types: [incident, request]\nmanagement:\n  priority_threshold:\n",
+        "priority_threshold:",
+        "management.priority_threshold: expected a mapping of keys to values, got nothing",
+        id="management-threshold-null",
+    ),
+    pytest.param(
+        "    escalation_ack_within: 30m\n",
+        "    escalation_ack_within: 30m\n    resolve_within:\n",
+        "resolve_within:",
+        "classes.deadline.resolve_within: '' is not a duration (write 30s, 15m, 24h or 7d",
+        id="optional-duration-null",
+    ),
+    pytest.param(
+        "  urgent_within: 4h\n",
+        "  urgent_within: 4h\n  urgent_priority: [3]\n",
+        "urgent_priority: [3]",
+        "deadline.urgent_priority: expected a priority, got a list",
+        id="priority-not-a-scalar",
+    ),
+    pytest.param(
+        "ticket_types: [incident, request]",
+        "ticket_types: !!python/object/apply:os.getcwd []",
+        "ticket_types: !!python",
+        "ticket_types: expected a list, got a value tagged !!python/object/apply:os.getcwd",
+        id="python-tag-named",
+    ),
 ]
 
 
@@ -726,3 +770,68 @@ def test_python_tags_are_not_executed(tmp_path: Path) -> None:
     text = mutate("title: Test desk", "title: !!python/object/apply:os.getcwd []")
     message = load_error(tmp_path, text)
     assert message.startswith(f"{line_of(text, 'title:')}: title: expected text")
+
+
+def test_of_several_problems_the_first_in_the_file_is_told(tmp_path: Path) -> None:
+    text = mutate("update_every: 24h", "update_every: 24 hours").replace("title: Test desk", "title: 5")
+    assert load_error(tmp_path, text) == "2: title: expected text, got '5' (put it in quotes)"
+
+
+def test_a_value_merged_in_is_told_on_the_line_it_is_written(tmp_path: Path) -> None:
+    text = mutate("  priority:\n    label: Priority\n    tag: priority\n",
+                  "  priority:\n    <<: *std\n    label: Priority\n").replace("  standard:\n", "  standard: &std\n")
+    assert load_error(tmp_path, text) == (f"{line_of(text, 'tag: standard')}: classes.priority.tag: 'standard' is "
+                                          "already the tag of classes.standard")
+
+
+@pytest.mark.parametrize("aliases", [
+    "stage_emails: &loop {New: *loop}\n",  # an alias inside its own anchor
+    "stage_emails:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n"  # a "billion laughs": 10^9 values from 10 lines
+    + "".join(f"  {b}: &{b} [{', '.join([f'*{a}'] * 10)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True)),
+])
+def test_aliases_that_multiply_without_end_are_refused(tmp_path: Path, aliases: str) -> None:
+    text = mutate("ticket_types: [incident, request]\n", f"ticket_types: [incident, request]\n{aliases}")
+    assert load_error(tmp_path, text) == (f"{line_of(text, 'stage_emails')}: stage_emails: too many values, or "
+                                          "nested too deeply: does an alias (*name) repeat itself?")
+
+
+def test_roles_keep_the_order_they_are_written_in() -> None:
+    profile = parse_profile(BASE.replace("  close_force: [lead]\n  cancel: [agent, lead]\n",
+                                         "  cancel: [agent, lead]\n  close_force: [lead]\n"), "x.yaml")
+    assert list(profile.roles) == [Action.REGISTER_CHANNEL, Action.READ_SUMMARY, Action.CANCEL, Action.CLOSE_FORCE]
+
+
+def test_every_section_of_the_schema_refuses_unknown_keys_and_is_frozen() -> None:
+    from pydantic import BaseModel, ValidationError
+
+    from bot.process import management, schema
+    from bot.process.validation import Strict
+
+    models = [value for module in (schema, management) for value in vars(module).values()
+              if isinstance(value, type) and issubclass(value, BaseModel)]
+    assert len(models) > 10 and all(issubclass(model, Strict) for model in models)
+    assert Strict.model_config["extra"] == "forbid" and Strict.model_config["frozen"]
+    with pytest.raises(ValidationError):
+        schema.ProfileFile.model_validate(yaml.safe_load(BASE)).title = "other"  # type: ignore[misc]
+
+
+def test_the_process_modules_import_one_way() -> None:
+    """profile.py and management.py imported each other over the validator; nothing in bot/process does now."""
+    package = Path(__file__).resolve().parents[1] / "bot" / "process"
+    imports: dict[str, set[str]] = {}
+    for path in package.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imports[path.stem] = {node.module.removeprefix("bot.process.") for node in ast.walk(tree)
+                              if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bot.process.")}
+    done: set[str] = set()
+
+    def visit(module: str, trail: tuple[str, ...]) -> None:
+        assert module not in trail, f"import cycle: {' -> '.join([*trail, module])}"
+        if module not in done:
+            for imported in imports[module]:
+                visit(imported, (*trail, module))
+            done.add(module)
+
+    for module in imports:
+        visit(module, ())
+    assert "profile" not in imports["management"] and "profile" not in imports["schema"]

@@ -192,8 +192,9 @@ class JsonRpcTransport(_HttpTransport):
                                   code=reply.status)
         if "error" in answer:
             error = answer["error"] if isinstance(answer["error"], dict) else {}
-            data = error.get("data") if isinstance(error.get("data"), dict) else {"message": error.get("message")}
-            raise error_from_json(data, code=error.get("code"))
+            data = error.get("data")
+            raise error_from_json(data if isinstance(data, dict) else {"message": error.get("message")},
+                                  code=error.get("code"))
         return answer.get("result")  # a method returning None sends no "result" member at all
 
     async def version(self) -> dict[str, Any]:
@@ -317,7 +318,7 @@ def _uid_or_denied(uid: Any, creds: OdooCredentials) -> int:
     return uid
 
 
-_TRANSPORTS: Mapping[str, type[_HttpTransport]] = MappingProxyType({
+_TRANSPORTS: Mapping[str, type[XmlRpcTransport | JsonRpcTransport | Json2Transport]] = MappingProxyType({
     "xmlrpc": XmlRpcTransport, "jsonrpc": JsonRpcTransport, "json2": Json2Transport,
 })
 

@@ -5,24 +5,17 @@ from bot.process.profile import (
     CLOSING_STAGES,
     DEFAULT_PROFILE,
     PROFILES_DIR,
-    Action,
-    Audience,
-    ClassOfService,
     EscalationTeam,
-    FollowUpRule,
-    KanbanState,
     NeededStage,
-    OdooModel,
     ProcessProfile,
-    ProfileError,
-    Role,
     ServiceClass,
-    Stage,
     available_profiles,
     load_profile,
     parse_profile,
 )
 from bot.process.rules import classify, deadline_checkpoints, priority_for, update_interval
+from bot.process.terms import Action, Audience, ClassOfService, FollowUpRule, KanbanState, OdooModel, Role, Stage
+from bot.process.validation import ProfileError
 
 __all__ = [
     "CLOSING_STAGES",

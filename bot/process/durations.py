@@ -30,8 +30,9 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.fullmatch(text.strip())
     if match is None or not any(match.groups()):
         raise ValueError(f"{text!r} is not a duration ({DURATION_FORMS})")
-    parts = [whole_number(part, maximum=_MOST) if part else 0 for part in match.groups()]
-    if None in parts:
+    read = [whole_number(part, maximum=_MOST) if part else 0 for part in match.groups()]
+    parts = [part for part in read if part is not None]
+    if len(parts) != len(read):
         raise ValueError(f"{text!r} is too long a duration")
     days, hours, minutes, seconds = parts
     try:

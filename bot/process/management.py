@@ -13,19 +13,16 @@ management:
 Left out: no Priority threshold (Expedite only) and a daily digest at 08:30; `digest: null` posts none.
 """
 
-from __future__ import annotations
-
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo
 
-from yaml.nodes import Node, ScalarNode
+from pydantic import BeforeValidator, model_validator
 
-if TYPE_CHECKING:
-    from bot.process.profile import _Reader
+from bot.process.validation import OptionalDuration, Strict, choice, count, fail, mapping, text
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
@@ -74,52 +71,55 @@ class ManagementPolicy:
     digest: DigestSchedule | None = field(default_factory=_default_digest)
 
 
-def read_management(reader: _Reader, node: Node | None, *, priority_min_users: int,
-                    expedite_min_users: int) -> ManagementPolicy:
-    """The `management:` section, validated like the rest of the profile (`file:line: key: problem`)."""
-    if node is None:
-        return ManagementPolicy()
-    values = reader.fields(node, "management", (), ("priority_threshold", "digest"))
-    users: int | None = None
-    open_for: timedelta | None = None
-    if "priority_threshold" in values:
-        path = "management.priority_threshold"
-        threshold = reader.fields(values["priority_threshold"], path, (), ("users", "open_for"))
-        if not threshold:
-            reader.fail(values["priority_threshold"], path, "give `users`, `open_for` or both")
-        if "users" in threshold:
-            users = reader.integer(threshold["users"], f"{path}.users", 1)
-            if not priority_min_users <= users < expedite_min_users:
-                reader.fail(threshold["users"], f"{path}.users",
-                            f"must be a Priority ticket's number of users, from thresholds.priority_min_users "
-                            f"({priority_min_users}) to {expedite_min_users - 1}, got {users}")
-        if "open_for" in threshold:
-            open_for = reader.duration(threshold["open_for"], f"{path}.open_for")
-    digest = _default_digest()
-    if "digest" in values:
-        digest = _digest(reader, values["digest"])
-    return ManagementPolicy(priority_users=users, priority_open_for=open_for, digest=digest)
+class _Threshold(Strict):
+    users: Annotated[int | None, BeforeValidator(count)] = None  # in the Priority range: checked by the profile
+    open_for: OptionalDuration = None
+
+    @model_validator(mode="after")
+    def _users_or_open_for(self) -> Self:
+        if self.users is None and self.open_for is None:
+            fail("give `users`, `open_for` or both")
+        return self
 
 
-def _digest(reader: _Reader, node: Node) -> DigestSchedule | None:
-    if isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null":
-        return None
-    values = reader.fields(node, "management.digest", ("at",), ("every", "on"))
-    at_node = values["at"]
-    if not isinstance(at_node, ScalarNode) or at_node.tag != "tag:yaml.org,2002:str":
-        reader.fail(at_node, "management.digest.at", 'expected a time of day in quotes, such as "08:30"')
-    clock = _CLOCK.fullmatch(at_node.value.strip())
+def _clock(value: Any) -> time:
+    if not isinstance(value, str):  # 08:30 unquoted is a number to YAML (sexagesimal 510)
+        fail('expected a time of day in quotes, such as "08:30"')
+    clock = _CLOCK.fullmatch(value.strip())
     if clock is None:
-        reader.fail(at_node, "management.digest.at", f'{at_node.value!r} is not a time of day (write "08:30")')
-    every = DigestEvery.DAY
-    if "every" in values:
-        every = reader.choice(values["every"], "management.digest.every", DigestEvery, "how often")
-    weekday = 0
-    if "on" in values:
-        if every is not DigestEvery.WEEK:
-            reader.fail(values["on"], "management.digest.on", "only a weekly digest (`every: week`) has a day")
-        day = reader.text(values["on"], "management.digest.on").lower()
-        if day not in WEEKDAYS:
-            reader.fail(values["on"], "management.digest.on", f"{day!r} is not a day of the week (write monday)")
-        weekday = WEEKDAYS.index(day)
-    return DigestSchedule(time(int(clock.group(1)), int(clock.group(2))), every, weekday)
+        fail(f'{value!r} is not a time of day (write "08:30")')
+    return time(int(clock.group(1)), int(clock.group(2)))
+
+
+def _weekday(value: Any) -> int:
+    day = text(value).lower()
+    if day not in WEEKDAYS:
+        fail(f"{day!r} is not a day of the week (write monday)")
+    return WEEKDAYS.index(day)
+
+
+class _Digest(Strict):
+    at: Annotated[time, BeforeValidator(_clock)]
+    every: Annotated[DigestEvery, choice(DigestEvery, "how often")] = DigestEvery.DAY
+    on: Annotated[int | None, BeforeValidator(_weekday)] = None
+
+    @model_validator(mode="after")
+    def _weekly(self) -> Self:
+        if self.on is not None and self.every is not DigestEvery.WEEK:
+            fail("only a weekly digest (`every: week`) has a day", "on")
+        return self
+
+
+class ManagementSection(Strict):
+    """The ``management:`` section as written; :meth:`policy` is what the bot uses."""
+
+    priority_threshold: Annotated[_Threshold | None, BeforeValidator(mapping)] = None  # null is an error
+    digest: _Digest | None = _Digest.model_validate({"at": "08:30"})  # null: no digest
+
+    def policy(self) -> ManagementPolicy:
+        threshold, digest = self.priority_threshold or _Threshold.model_construct(), self.digest
+        return ManagementPolicy(
+            priority_users=threshold.users,
+            priority_open_for=threshold.open_for,
+            digest=None if digest is None else DigestSchedule(digest.at, digest.every, digest.on or 0),
+        )

@@ -4,11 +4,13 @@ A profile (``profiles/<name>.yaml``) says which Odoo model the tickets live on, 
 classified (Class of Service), how fast each class must be answered and updated, which real Odoo
 stages the bot's logical stages are, who escalations go to, and who may do what. ``mindx`` is the
 default; ``tmf`` and ``odoo-ps`` ship too. The YAML files are commented for the people who edit
-them; this module holds the model, the loader and the validation.
+them; this module holds the model and the loader. What the YAML may say is the pydantic models of
+``schema.py``; ``validation.py`` reads the YAML and tells a problem's line.
 
 Loading is strict: every error names ``file:line``, the dotted key and what is wrong, in one line,
-e.g. ``profiles/x.yaml:14: classes.priority.update_every: '15 minutes' is not a duration (...)``.
-Unknown keys and duplicate keys are errors. Keys that may be left out, and their defaults:
+e.g. ``profiles/x.yaml:14: classes.priority.update_every: '15 minutes' is not a duration (...)``;
+with several, the first in the file. Unknown keys and duplicate keys are errors. Keys that may be
+left out, and their defaults:
 
 ==============================  ==========================================================
 key                             default when left out
@@ -31,54 +33,35 @@ key                             default when left out
 ==============================  ==========================================================
 """
 
-import difflib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from enum import StrEnum
 from os import PathLike, fspath
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final, NoReturn, TypeVar
+from typing import Any, Final
 
-import yaml
-from yaml.constructor import SafeConstructor
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
-from bot.i18n import ENGLISH, shipped
-from bot.process.durations import format_duration, parse_duration
-from bot.process.management import ManagementPolicy, read_management
+from bot.i18n import ENGLISH
+from bot.process.management import ManagementPolicy
+from bot.process.schema import ProfileFile
+from bot.process.terms import (
+    DEFAULT_ROLES,
+    Action,
+    Audience,
+    ClassOfService,
+    FollowUpRule,
+    KanbanState,
+    OdooModel,
+    Role,
+    Stage,
+)
+from bot.process.validation import ProfileError, validate
 
 PROFILES_DIR: Final = Path(__file__).resolve().parents[2] / "profiles"
 """Where the shipped profiles live (``<repo>/profiles``)."""
 
 DEFAULT_PROFILE: Final = "mindx"
-
-
-class ProfileError(ValueError):
-    """A profile that cannot be used; the message is one line: ``file:line: key: what is wrong``."""
-
-
-class ClassOfService(StrEnum):
-    """How a ticket is treated: decides priority, update cadence and who is alerted."""
-
-    STANDARD = "standard"
-    PRIORITY = "priority"
-    EXPEDITE = "expedite"
-    FIXED_DEADLINE = "deadline"
-
-
-class Stage(StrEnum):
-    """The bot's logical lifecycle stages; each profile maps them to the names of real Odoo stages."""
-
-    NEW = "new"
-    IN_PROGRESS = "in_progress"
-    ON_HOLD = "on_hold"
-    WAITING_CUSTOMER = "waiting_customer"
-    RESOLVED = "resolved"  # fix applied, waiting for the customer's confirmation
-    DONE = "done"
-    CANCELLED = "cancelled"
 
 
 # When several logical stages share one Odoo stage, a ticket seen in that Odoo stage is taken to be
@@ -92,83 +75,6 @@ _READ_BACK_ORDER: Final = (
     Stage.WAITING_CUSTOMER,
     Stage.ON_HOLD,
 )
-
-
-class OdooModel(StrEnum):
-    """The Odoo model a process runs on."""
-
-    HELPDESK_TICKET = "helpdesk.ticket"
-    PROJECT_TASK = "project.task"
-
-    @property
-    def priorities(self) -> tuple[str, ...]:
-        """The values of the model's ``priority`` selection, lowest first."""
-        if self is OdooModel.PROJECT_TASK:
-            return ("0", "1")
-        return ("0", "1", "2", "3")
-
-
-class Audience(StrEnum):
-    """Who is alerted about a ticket of a class."""
-
-    OWNER = "owner"
-    LEAD = "lead"
-    MANAGEMENT = "management"
-    ESCALATION = "escalation"
-    REQUESTER = "requester"
-
-
-class FollowUpRule(StrEnum):
-    """What happens when a resolved ticket gets no confirmation for ``follow_up_give_up_after``."""
-
-    NAG = "nag"  # keep reminding the owner; only a person closes the ticket
-    CLOSE = "close"  # move the ticket to Done and log a note that nobody answered
-
-
-class KanbanState(StrEnum):
-    """The kanban light set when a ticket enters a logical stage (Odoo's kanban_state values)."""
-
-    NORMAL = "normal"  # grey: in progress / not reviewed
-    DONE = "done"  # green: ready
-    BLOCKED = "blocked"  # red: blocked
-
-
-class Role(StrEnum):
-    """What a person is to the process, from their Odoo groups (``bot/roles.py``): a lead and a manager at once
-    may do what either may; an internal user who is neither is an agent."""
-
-    AGENT = "agent"  # any other internal Odoo user
-    LEAD = "lead"  # a member of the Odoo model's manager group (Helpdesk Manager, Project Administrator)
-    MANAGER = "manager"  # a member of a group the profile names under ``manager_groups``
-
-
-class Action(StrEnum):
-    """Actions a profile can restrict to some roles under ``roles``."""
-
-    CREATE = "create"
-    ACKNOWLEDGE = "acknowledge"
-    ASSIGN = "assign"
-    NOTE = "note"
-    UPDATE = "update"
-    ESCALATE = "escalate"
-    HOLD = "hold"
-    RESUME = "resume"
-    RESOLVE = "resolve"
-    CLOSE = "close"
-    CLOSE_FORCE = "close_force"  # close without the customer's confirmation
-    REOPEN = "reopen"
-    CANCEL = "cancel"
-    MERGE = "merge"
-    RECLASSIFY = "reclassify"
-    REGISTER_CHANNEL = "register_channel"  # register or move the channel a team's posts go to (`/ticket channel`)
-    READ_SUMMARY = "read_summary"  # the desk's digest and one ticket's management card (`/ticket summary`)
-
-
-DEFAULT_ROLES: Mapping[Action, tuple[Role, ...]] = MappingProxyType({
-    Action.REGISTER_CHANNEL: (Role.LEAD, Role.MANAGER),  # where escalations and management's cards go
-    Action.READ_SUMMARY: (Role.AGENT, Role.LEAD, Role.MANAGER),  # anyone with an Odoo user, nobody without one
-})
-"""What ``roles`` keeps for some roles when the profile does not list the action (every other action: open to all)."""
 
 
 @dataclass(frozen=True)
@@ -362,550 +268,42 @@ def load_profile(name_or_path: str | PathLike[str] = DEFAULT_PROFILE) -> Process
 
 def parse_profile(text: str, source: str = "<profile>") -> ProcessProfile:
     """Validate the YAML text of a profile; ``source`` names it in error messages."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        problem = error.problem or error.context or "cannot be read"
-        raise ProfileError(f"{source}:{line}: not valid YAML: {problem}") from None
-    except yaml.YAMLError as error:
-        raise ProfileError(f"{source}: not valid YAML: {error}") from None
-    if root is None:
-        raise ProfileError(f"{source}:1: the profile is empty")
-    return _Reader(source).profile(root)
-
-
-# --------------------------------------------------------------------------------------------
-# Validation
-
-_E = TypeVar("_E", bound=StrEnum)
-
-_STR: Final = "tag:yaml.org,2002:str"
-_INT: Final = "tag:yaml.org,2002:int"
-_FLOAT: Final = "tag:yaml.org,2002:float"
-_BOOL: Final = "tag:yaml.org,2002:bool"
-_NULL: Final = "tag:yaml.org,2002:null"
-_MERGE: Final = "tag:yaml.org,2002:merge"
-_SLUG: Final = re.compile(r"[a-z0-9][a-z0-9_-]*")
-_EXTERNAL_ID: Final = re.compile(r"[A-Za-z0-9_]+\.[A-Za-z0-9_]+")  # Odoo's module.name (`__export__.` ones too)
-_FIELD_NAME: Final = re.compile(r"[a-z_][a-z0-9_]*")
-
-_TOP_REQUIRED: Final = (
-    "name",
-    "title",
-    "model",
-    "thresholds",
-    "classes",
-    "deadline",
-    "timers",
-    "follow_up",
-    "stages",
-    "escalation_teams",
-    "ticket_types",
-)
-_TOP_OPTIONAL: Final = (
-    "extra_stages",
-    "stage_emails",
-    "kanban_states",
-    "required_fields",
-    "roles",
-    "manager_groups",
-    "management",
-    "notify_customer_on_cancel",
-    "language",
-)
-_CLASS_KEYS: Final = (
-    "label",
-    "tag",
-    "priority",
-    "update_every",
-    "acknowledge_within",
-    "escalation_ack_within",
-    "alerts",
-)
-
-
-def _join(path: str, key: str) -> str:
-    shown = key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else repr(key)
-    if not path:
-        return shown
-    return f"{path}[{shown}]" if shown.startswith("'") else f"{path}.{shown}"
-
-
-def _one_of(values: Iterable[str]) -> str:
-    quoted = [repr(value) for value in values]
-    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
-
-
-def _kind(node: Node) -> str:
-    if isinstance(node, MappingNode):
-        return "a mapping"
-    if isinstance(node, SequenceNode):
-        return "a list"
-    if node.tag == _NULL:
-        return "nothing"
-    return repr(node.value)
-
-
-@dataclass(frozen=True)
-class _Reader:
-    """Reads the composed YAML node tree, failing with ``source:line: key: message``."""
-
-    source: str
-    constructor: SafeConstructor = field(default_factory=SafeConstructor)
-    # id(value node) -> its key node, so a missing key is reported on the line of its parent key
-    key_nodes: dict[int, ScalarNode] = field(default_factory=dict)
-
-    # -- generic ----------------------------------------------------------------------------
-
-    def fail(self, node: Node, path: str, message: str) -> NoReturn:
-        where = f"{self.source}:{node.start_mark.line + 1}"
-        raise ProfileError(f"{where}: {path}: {message}" if path else f"{where}: {message}")
-
-    def entries(self, node: Node, path: str) -> dict[str, tuple[ScalarNode, Node]]:
-        """A mapping's entries by key, refusing duplicate and non-text keys; merge keys (<<) work."""
-        if not isinstance(node, MappingNode):
-            self.fail(node, path, f"expected a mapping of keys to values, got {_kind(node)}")
-        seen: dict[str, ScalarNode] = {}
-        for key_node, _ in node.value:
-            if isinstance(key_node, ScalarNode) and key_node.tag == _MERGE:
-                continue
-            if not isinstance(key_node, ScalarNode) or key_node.tag not in (_STR, _INT, _BOOL):
-                self.fail(key_node, path, f"keys must be plain text, got {_kind(key_node)}")
-            if key_node.value in seen:
-                first = seen[key_node.value].start_mark.line + 1
-                self.fail(
-                    key_node, _join(path, key_node.value), f"duplicate key (first given on line {first})"
-                )
-            seen[key_node.value] = key_node
-        try:
-            self.constructor.flatten_mapping(node)
-        except yaml.MarkedYAMLError as error:
-            self.fail(node, path, f"bad merge (<<): {error.problem}")
-        entries: dict[str, tuple[ScalarNode, Node]] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode):
-                self.fail(key_node, path, f"keys must be plain text, got {_kind(key_node)}")
-            entries[key_node.value] = (key_node, value_node)
-            self.key_nodes[id(value_node)] = key_node
-        return entries
-
-    def fields(
-        self,
-        node: Node,
-        path: str,
-        required: Sequence[str],
-        optional: Sequence[str] = (),
-        what: str = "key",
-    ) -> dict[str, Node]:
-        """The values of a mapping with a fixed set of keys; unknown and missing keys are errors."""
-        entries = self.entries(node, path)
-        known = [*required, *optional]
-        for name, (key_node, _) in entries.items():
-            if name not in known:
-                close = difflib.get_close_matches(name, known, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                self.fail(key_node, _join(path, name), f"unknown {what}{hint} (expected {_one_of(known)})")
-        for name in required:
-            if name not in entries:
-                self.fail(
-                    self.key_nodes.get(id(node), node), _join(path, name), "missing (this key is required)"
-                )
-        return {name: value for name, (_, value) in entries.items()}
-
-    def scalar(self, node: Node, path: str, expected: str) -> ScalarNode:
-        if not isinstance(node, ScalarNode):
-            self.fail(node, path, f"expected {expected}, got {_kind(node)}")
-        return node
-
-    def text(self, node: Node, path: str) -> str:
-        scalar = self.scalar(node, path, "text")
-        if scalar.tag != _STR:
-            self.fail(node, path, f"expected text, got {_kind(node)} (put it in quotes)")
-        if not scalar.value.strip():
-            self.fail(node, path, "must not be empty")
-        return scalar.value.strip()
-
-    def optional_text(self, node: Node | None, path: str) -> str | None:
-        if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL):
-            return None
-        return self.text(node, path)
-
-    def integer(self, node: Node, path: str, minimum: int) -> int:
-        scalar = self.scalar(node, path, "a whole number")
-        if scalar.tag != _INT:
-            self.fail(node, path, f"expected a whole number, got {_kind(node)}")
-        value = self.constructor.construct_object(scalar)
-        if not isinstance(value, int) or value < minimum:
-            self.fail(node, path, f"must be at least {minimum}, got {scalar.value}")
-        return value
-
-    def number(self, node: Node, path: str) -> float:
-        scalar = self.scalar(node, path, "a number")
-        if scalar.tag not in (_INT, _FLOAT):
-            self.fail(node, path, f"expected a number, got {_kind(node)}")
-        return float(self.constructor.construct_object(scalar))
-
-    def boolean(self, node: Node, path: str) -> bool:
-        scalar = self.scalar(node, path, "true or false")
-        if scalar.tag != _BOOL:
-            self.fail(node, path, f"expected true or false, got {_kind(node)}")
-        return bool(self.constructor.construct_object(scalar))
-
-    def duration(self, node: Node, path: str) -> timedelta:
-        scalar = self.scalar(node, path, "a duration such as 15m")
-        try:
-            value = parse_duration(scalar.value)
-        except ValueError as error:
-            self.fail(node, path, str(error))
-        if value <= timedelta(0):
-            self.fail(node, path, "must be longer than 0s")
-        return value
-
-    def choice(self, node: Node, path: str, kind: type[_E], what: str) -> _E:
-        value = self.text(node, path)
-        try:
-            return kind(value)
-        except ValueError:
-            self.fail(node, path, f"{value!r} is not {what} (use {_one_of(member.value for member in kind)})")
-
-    def text_list(self, node: Node, path: str, *, allow_empty: bool = False) -> list[tuple[Node, str]]:
-        if not isinstance(node, SequenceNode):
-            self.fail(node, path, f"expected a list, got {_kind(node)}")
-        if not node.value and not allow_empty:
-            self.fail(node, path, "must not be an empty list")
-        items: list[tuple[Node, str]] = []
-        seen: set[str] = set()
-        for index, item in enumerate(node.value):
-            value = self.text(item, f"{path}[{index}]")
-            if value in seen:
-                self.fail(item, f"{path}[{index}]", f"{value!r} is listed twice")
-            seen.add(value)
-            items.append((item, value))
-        return items
-
-    def choice_list(self, node: Node, path: str, kind: type[_E], what: str) -> tuple[_E, ...]:
-        items = self.text_list(node, path)
-        return tuple(
-            self.choice(item, f"{path}[{index}]", kind, what) for index, (item, _) in enumerate(items)
-        )
-
-    def priority(self, node: Node, path: str, model: OdooModel) -> str:
-        scalar = self.scalar(node, path, "a priority")
-        value = scalar.value.strip()
-        if scalar.tag not in (_STR, _INT) or value not in model.priorities:
-            self.fail(
-                node, path, f"{scalar.value!r} is not a priority of {model} (use {_one_of(model.priorities)})"
-            )
-        return value
-
-    # -- sections ---------------------------------------------------------------------------
-
-    def profile(self, root: Node) -> ProcessProfile:
-        top = self.fields(root, "", _TOP_REQUIRED, _TOP_OPTIONAL)
-        name = self.text(top["name"], "name")
-        if not _SLUG.fullmatch(name):
-            self.fail(top["name"], "name", f"{name!r} must be lower-case letters, digits, '-' or '_'")
-        model = self.choice(top["model"], "model", OdooModel, "an Odoo model this bot supports")
-        low, high = self.thresholds(top["thresholds"])
-        classes = self.classes(top["classes"], model)
-        min_updates, checkpoints, urgent_within, urgent_priority = self.deadline(
-            top["deadline"], model, classes[ClassOfService.FIXED_DEADLINE].priority
-        )
-        timers = self.fields(
-            top["timers"],
-            "timers",
-            ("reception_within", "customer_reply_within", "min_update_interval", "lead_after_misses"),
-        )
-        follow_up_after, give_up_after, rule = self.follow_up(top["follow_up"])
-        stages = self.stages(top["stages"])
-        extra = self.extra_stages(top.get("extra_stages"), stages)
-        known_names = tuple(dict.fromkeys([*stages.values(), *extra]))
-        odoo_emails = self.stage_emails(top.get("stage_emails"), known_names)
-        teams = self.escalation_teams(top["escalation_teams"], known_names)
-        ticket_types = tuple(value for _, value in self.text_list(top["ticket_types"], "ticket_types"))
-        notify = top.get("notify_customer_on_cancel")
-        return ProcessProfile(
-            name=name,
-            title=self.text(top["title"], "title"),
-            model=model,
-            classes=MappingProxyType(classes),
-            priority_min_users=low,
-            expedite_min_users=high,
-            stages=MappingProxyType(stages),
-            reception_within=self.duration(timers["reception_within"], "timers.reception_within"),
-            follow_up_after=follow_up_after,
-            follow_up_give_up_after=give_up_after,
-            follow_up_rule=rule,
-            customer_reply_within=self.duration(
-                timers["customer_reply_within"], "timers.customer_reply_within"
-            ),
-            lead_after_misses=self.integer(timers["lead_after_misses"], "timers.lead_after_misses", 1),
-            deadline_min_updates=min_updates,
-            deadline_checkpoints=checkpoints,
-            deadline_urgent_within=urgent_within,
-            min_update_interval=self.duration(timers["min_update_interval"], "timers.min_update_interval"),
-            escalation_teams=MappingProxyType(teams),
-            ticket_types=ticket_types,
-            roles=MappingProxyType(self.roles(top.get("roles"))),
-            stage_emails=MappingProxyType(
-                {stage: odoo_emails[name] for stage, name in stages.items() if name in odoo_emails}
-            ),
-            notify_customer_on_cancel=True
-            if notify is None
-            else self.boolean(notify, "notify_customer_on_cancel"),
-            required_fields=MappingProxyType(self.required_fields(top.get("required_fields"))),
-            deadline_urgent_priority=urgent_priority,
-            management=read_management(self, top.get("management"), priority_min_users=low,
-                                       expedite_min_users=high),
-            extra_stages=MappingProxyType(extra),
-            odoo_stage_emails=MappingProxyType(odoo_emails),
-            kanban_states=MappingProxyType(self.kanban_states(top.get("kanban_states"))),
-            language=self.language(top.get("language")),
-            manager_groups=self.manager_groups(top.get("manager_groups")),
-            source=self.source,
-        )
-
-    def language(self, node: Node | None) -> str:
-        value = self.optional_text(node, "language")
-        if value is not None and value not in shipped():
-            assert node is not None
-            self.fail(node, "language", f"{value!r} is not a language the bot speaks (use {_one_of(shipped())})")
-        return value or ENGLISH
-
-    def thresholds(self, node: Node) -> tuple[int, int]:
-        values = self.fields(node, "thresholds", ("priority_min_users", "expedite_min_users"))
-        low = self.integer(values["priority_min_users"], "thresholds.priority_min_users", 1)
-        high = self.integer(values["expedite_min_users"], "thresholds.expedite_min_users", 1)
-        if high <= low:
-            self.fail(
-                values["expedite_min_users"],
-                "thresholds.expedite_min_users",
-                f"must be greater than priority_min_users ({low}), got {high}",
-            )
-        return low, high
-
-    def classes(self, node: Node, model: OdooModel) -> dict[ClassOfService, ServiceClass]:
-        values = self.fields(node, "classes", [cos.value for cos in ClassOfService], what="class of service")
-        classes: dict[ClassOfService, ServiceClass] = {}
-        tags: dict[str, tuple[ClassOfService, Node]] = {}
-        for cos in ClassOfService:
-            path = f"classes.{cos.value}"
-            computed = cos is ClassOfService.FIXED_DEADLINE
-            required = [key for key in _CLASS_KEYS if not (computed and key == "update_every")]
-            optional = ("resolve_within", *(("update_every",) if computed else ()))
-            entry = self.fields(values[cos.value], path, required, optional)
-            update_every: timedelta | None = None
-            if computed:
-                given = entry.get("update_every")
-                if given is not None and not (isinstance(given, ScalarNode) and given.tag == _NULL):
-                    self.fail(
-                        given,
-                        f"{path}.update_every",
-                        "Fixed Deadline updates are spaced by the time left (deadline.min_updates); "
-                        "remove this key",
-                    )
-            else:
-                update_every = self.duration(entry["update_every"], f"{path}.update_every")
-            tag = self.text(entry["tag"], f"{path}.tag")
-            if tag.casefold() in tags:
-                other, _ = tags[tag.casefold()]
-                self.fail(entry["tag"], f"{path}.tag", f"{tag!r} is already the tag of classes.{other.value}")
-            tags[tag.casefold()] = (cos, entry["tag"])
-            classes[cos] = ServiceClass(
-                key=cos,
-                label=self.text(entry["label"], f"{path}.label"),
-                tag=tag,
-                priority=self.priority(entry["priority"], f"{path}.priority", model),
-                update_every=update_every,
-                acknowledge_within=self.duration(entry["acknowledge_within"], f"{path}.acknowledge_within"),
-                escalation_ack_within=self.duration(
-                    entry["escalation_ack_within"], f"{path}.escalation_ack_within"
-                ),
-                resolve_within=(self.duration(entry["resolve_within"], f"{path}.resolve_within")
-                                if "resolve_within" in entry else None),
-                alerts=self.choice_list(
-                    entry["alerts"], f"{path}.alerts", Audience, "someone the bot can alert"
-                ),
-            )
-        return classes
-
-    def deadline(
-        self, node: Node, model: OdooModel, class_priority: str
-    ) -> tuple[int, tuple[float, ...], timedelta, str]:
-        values = self.fields(
-            node, "deadline", ("min_updates", "checkpoints", "urgent_within"), ("urgent_priority",)
-        )
-        min_updates = self.integer(values["min_updates"], "deadline.min_updates", 1)
-        urgent_within = self.duration(values["urgent_within"], "deadline.urgent_within")
-        urgent_priority = model.priorities[-1]
-        if "urgent_priority" in values:
-            urgent_priority = self.priority(values["urgent_priority"], "deadline.urgent_priority", model)
-            if model.priorities.index(urgent_priority) < model.priorities.index(class_priority):
-                self.fail(
-                    values["urgent_priority"],
-                    "deadline.urgent_priority",
-                    f"must not be lower than classes.deadline.priority ({class_priority!r})",
-                )
-        listed = values["checkpoints"]
-        if not isinstance(listed, SequenceNode) or not listed.value:
-            self.fail(
-                listed,
-                "deadline.checkpoints",
-                f"expected a list of fractions such as 0.5, got {_kind(listed)}",
-            )
-        checkpoints: list[float] = []
-        for index, item in enumerate(listed.value):
-            path = f"deadline.checkpoints[{index}]"
-            fraction = self.number(item, path)
-            if not 0 < fraction <= 1:
-                self.fail(
-                    item,
-                    path,
-                    f"{item.value} is not in (0, 1]: a checkpoint is a fraction of the time allowed",
-                )
-            if checkpoints and fraction <= checkpoints[-1]:
-                self.fail(
-                    item, path, f"{item.value} must come after {checkpoints[-1]:g}: list checkpoints in order"
-                )
-            checkpoints.append(fraction)
-        return min_updates, tuple(checkpoints), urgent_within, urgent_priority
-
-    def follow_up(self, node: Node) -> tuple[timedelta, timedelta, FollowUpRule]:
-        values = self.fields(node, "follow_up", ("after", "give_up_after", "rule"))
-        after = self.duration(values["after"], "follow_up.after")
-        give_up_after = self.duration(values["give_up_after"], "follow_up.give_up_after")
-        if give_up_after < after:
-            self.fail(
-                values["give_up_after"],
-                "follow_up.give_up_after",
-                f"must not be shorter than follow_up.after ({format_duration(after)})",
-            )
-        return (
-            after,
-            give_up_after,
-            self.choice(values["rule"], "follow_up.rule", FollowUpRule, "a follow-up rule"),
-        )
-
-    def stages(self, node: Node) -> dict[Stage, str]:
-        values = self.fields(node, "stages", [stage.value for stage in Stage], what="stage")
-        return {stage: self.text(values[stage.value], f"stages.{stage.value}") for stage in Stage}
-
-    def extra_stages(self, node: Node | None, stages: Mapping[Stage, str]) -> dict[str, Stage]:
-        if node is None:
-            return {}
-        extra: dict[str, Stage] = {}
-        for name, (key_node, value_node) in self.entries(node, "extra_stages").items():
-            path = _join("extra_stages", name)
-            if not name.strip():
-                self.fail(key_node, "extra_stages", "an Odoo stage name must not be empty")
-            mapped = [stage.value for stage, odoo_name in stages.items() if odoo_name == name]
-            if mapped:
-                self.fail(key_node, path, f"already the Odoo stage of stages.{mapped[0]}; list it only once")
-            extra[name] = self.choice(value_node, path, Stage, "a stage")
-        return extra
-
-    def stage_emails(self, node: Node | None, known_names: tuple[str, ...]) -> dict[str, str]:
-        if node is None:
-            return {}
-        emails: dict[str, str] = {}
-        for name, (key_node, value_node) in self.entries(node, "stage_emails").items():
-            path = _join("stage_emails", name)
-            if name not in known_names:
-                self.fail(
-                    key_node,
-                    path,
-                    f"not an Odoo stage of this profile (known: {_one_of(known_names)})",
-                )
-            emails[name] = self.text(value_node, path)
-        return emails
-
-    def kanban_states(self, node: Node | None) -> dict[Stage, KanbanState]:
-        if node is None:
-            return {}
-        values = self.fields(node, "kanban_states", (), [stage.value for stage in Stage], what="stage")
-        return {
-            Stage(key): self.choice(value, f"kanban_states.{key}", KanbanState, "a kanban state")
-            for key, value in values.items()
-        }
-
-    def required_fields(self, node: Node | None) -> dict[Stage, tuple[str, ...]]:
-        if node is None:
-            return {}
-        values = self.fields(node, "required_fields", (), [stage.value for stage in Stage], what="stage")
-        required: dict[Stage, tuple[str, ...]] = {}
-        for key, value in values.items():
-            path = f"required_fields.{key}"
-            names = self.text_list(value, path, allow_empty=True)
-            for index, (item, field_name) in enumerate(names):
-                if not _FIELD_NAME.fullmatch(field_name):
-                    self.fail(item, f"{path}[{index}]", f"{field_name!r} is not an Odoo field name")
-            required[Stage(key)] = tuple(field_name for _, field_name in names)
-        return required
-
-    def escalation_teams(self, node: Node, known_names: tuple[str, ...]) -> dict[str, EscalationTeam]:
-        teams: dict[str, EscalationTeam] = {}
-        next_nodes: dict[str, Node] = {}
-        for key, (key_node, value_node) in self.entries(node, "escalation_teams").items():
-            path = _join("escalation_teams", key)
-            if not _SLUG.fullmatch(key):
-                self.fail(key_node, path, "a team key must be lower-case letters, digits, '-' or '_'")
-            values = self.fields(value_node, path, ("label",), ("next", "stage"))
-            stage = self.optional_text(values.get("stage"), f"{path}.stage")
-            if stage is not None and stage not in known_names:
-                self.fail(
-                    values["stage"],
-                    f"{path}.stage",
-                    f"{stage!r} is not an Odoo stage of this profile (use {_one_of(known_names)})",
-                )
-            teams[key] = EscalationTeam(
-                key=key,
-                label=self.text(values["label"], f"{path}.label"),
-                next=self.optional_text(values.get("next"), f"{path}.next"),
-                stage=stage,
-            )
-            next_nodes[key] = values.get("next", value_node)
-        for key, team in teams.items():
-            if team.next is not None and team.next not in teams:
-                self.fail(
-                    next_nodes[key],
-                    f"escalation_teams.{key}.next",
-                    f"{team.next!r} is not an escalation team (teams: {_one_of(teams)})",
-                )
-        for key in teams:
-            chain = [key]
-            following = teams[key].next
-            while following is not None:
-                if following in chain:
-                    # report the link that closes the loop
-                    loop = " -> ".join([*chain[chain.index(following) :], following])
-                    culprit = chain[-1]
-                    self.fail(
-                        next_nodes[culprit],
-                        f"escalation_teams.{culprit}.next",
-                        f"the escalation chain loops: {loop}",
-                    )
-                chain.append(following)
-                following = teams[following].next
-        return teams
-
-    def manager_groups(self, node: Node | None) -> tuple[str, ...]:
-        if node is None:
-            return ()
-        groups = self.text_list(node, "manager_groups", allow_empty=True)
-        for index, (item, xmlid) in enumerate(groups):
-            if not _EXTERNAL_ID.fullmatch(xmlid):
-                self.fail(item, f"manager_groups[{index}]",
-                          f"{xmlid!r} is not an Odoo external id: write module.name, e.g. "
-                          "mindx_support.group_support_manager (Odoo shows a group's external id in debug mode)")
-        return tuple(xmlid for _, xmlid in groups)
-
-    def roles(self, node: Node | None) -> dict[Action, tuple[Role, ...]]:
-        if node is None:
-            return dict(DEFAULT_ROLES)
-        values = self.fields(node, "roles", (), [action.value for action in Action], what="action")
-        return {
-            **DEFAULT_ROLES,
-            **{Action(key): self.choice_list(value, f"roles.{key}", Role, "a role") for key, value in values.items()},
-        }
+    written = validate(ProfileFile, text, source)
+    stages = {stage: getattr(written.stages, stage.value) for stage in Stage}
+    deadline = written.deadline
+    return ProcessProfile(
+        name=written.name,
+        title=written.title,
+        model=written.model,
+        classes=MappingProxyType({cos: ServiceClass(key=cos, **getattr(written.classes, cos.value).model_dump())
+                                  for cos in ClassOfService}),
+        priority_min_users=written.thresholds.priority_min_users,
+        expedite_min_users=written.thresholds.expedite_min_users,
+        stages=MappingProxyType(stages),
+        reception_within=written.timers.reception_within,
+        follow_up_after=written.follow_up.after,
+        follow_up_give_up_after=written.follow_up.give_up_after,
+        follow_up_rule=written.follow_up.rule,
+        customer_reply_within=written.timers.customer_reply_within,
+        lead_after_misses=written.timers.lead_after_misses,
+        deadline_min_updates=deadline.min_updates,
+        deadline_checkpoints=deadline.checkpoints,
+        deadline_urgent_within=deadline.urgent_within,
+        min_update_interval=written.timers.min_update_interval,
+        escalation_teams=MappingProxyType({key: EscalationTeam(key, team.label, team.next, team.stage)
+                                           for key, team in written.escalation_teams.items()}),
+        ticket_types=written.ticket_types,
+        roles=MappingProxyType({**DEFAULT_ROLES, **written.roles}),
+        stage_emails=MappingProxyType({stage: written.stage_emails[name] for stage, name in stages.items()
+                                       if name in written.stage_emails}),
+        notify_customer_on_cancel=written.notify_customer_on_cancel,
+        required_fields=MappingProxyType(dict(written.required_fields)),
+        deadline_urgent_priority=deadline.urgent_priority or written.model.priorities[-1],
+        management=written.management.policy(),
+        extra_stages=MappingProxyType(dict(written.extra_stages)),
+        odoo_stage_emails=MappingProxyType(dict(written.stage_emails)),
+        kanban_states=MappingProxyType(dict(written.kanban_states)),
+        language=written.language,
+        manager_groups=written.manager_groups,
+        source=source,
+    )

@@ -5,7 +5,8 @@ Times must be all timezone-aware or all naive; mixing them is a ``ValueError``.
 
 from datetime import datetime, timedelta
 
-from bot.process.profile import ClassOfService, ProcessProfile
+from bot.process.profile import ProcessProfile
+from bot.process.terms import ClassOfService
 
 
 def classify(users: int | None, deadline: datetime | None, profile: ProcessProfile) -> ClassOfService:

@@ -139,7 +139,7 @@ def _by_name(env: Env, model: str, field: Field, operator: str, value: Any) -> P
     assert field.relation
     comodel = field.relation
     positive = operator.replace("not ", "").replace("!=", "=")
-    names = value if isinstance(value, list | tuple) else [value]
+    names = list(value) if isinstance(value, list | tuple) else [value]
     test = _string_test(positive if positive not in ("in",) else "=", names)
     matching = {r["id"] for r in env.rows(comodel) if test(env.display_name(comodel, r))}
     negative = operator in NEGATIVE

@@ -6,6 +6,7 @@ a many2one sorts by the default order of the related model, as Odoo does.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from bot.odoo.sandbox import faults
@@ -59,8 +60,12 @@ def sort_rows(env: Env, model: str, rows: list[Row], order: str | None) -> list[
     result = list(rows)
     for name, descending in reversed(terms):
         # (is_empty, value): empty last ascending; reverse=True puts it first when descending
-        result.sort(key=lambda row, name=name: _safe(_sort_value(env, model, row, name, 0)), reverse=descending)
+        result.sort(key=functools.partial(_row_key, env, model, name), reverse=descending)
     return result
+
+
+def _row_key(env: Env, model: str, name: str, row: Row) -> tuple[Any, ...]:
+    return _safe(_sort_value(env, model, row, name, 0))
 
 
 def _safe(key: tuple[Any, ...]) -> tuple[Any, ...]:
