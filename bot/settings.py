@@ -168,21 +168,7 @@ _ODOO_HINTS = {
 }
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1
-    if not 1 <= value <= 3600:
-        raise SettingsError(f"{name}: expected a number of seconds between 1 and 3600, got {raw!r}")
-    return value
-
-
-def _deadline(env: Mapping[str, str], name: str, default: float, *, most: float) -> float:
-    """Seconds a turn may run before it is answered; under Teams' own limit (`most`), or Teams gives up first."""
+def _seconds(env: Mapping[str, str], name: str, default: float, *, most: float = 3600, why: str = "") -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -191,9 +177,13 @@ def _deadline(env: Mapping[str, str], name: str, default: float, *, most: float)
     except ValueError:
         value = -1
     if not 1 <= value <= most:
-        raise SettingsError(f"{name}: expected a number of seconds between 1 and {most:g} (Teams waits no longer), "
-                            f"got {raw!r}")
+        raise SettingsError(f"{name}: expected a number of seconds between 1 and {most:g}{why}, got {raw!r}")
     return value
+
+
+def _deadline(env: Mapping[str, str], name: str, default: float, *, most: float) -> float:
+    """Seconds a turn may run before it is answered; under Teams' own limit (`most`), or Teams gives up first."""
+    return _seconds(env, name, default, most=most, why=" (Teams waits no longer)")
 
 
 def _count(env: Mapping[str, str], name: str, default: int, *, least: int, most: int) -> int:

@@ -1,5 +1,6 @@
-"""What landed in a real Odoo, read as its admin over XML-RPC (the way tests/support/odoo_view.py reads the
-double), and the people of a test run: real Odoo users whose e-mail is their Teams roster e-mail."""
+"""What landed in a real Odoo, read as its admin over XML-RPC (the reads of tests/support/odoo_view.py, which
+reads the double the same way), and the people of a test run: real Odoo users whose e-mail is their Teams roster
+e-mail."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import xmlrpc.client
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.support.odoo_view import OdooReads
 from tests.support.teams import TeamsUser
 
 ADMIN_UID = 2
@@ -17,7 +19,7 @@ TASK_FIELDS = ["name", "description", "stage_id", "priority", "partner_id", "use
 
 
 @dataclass
-class RealOdooView:
+class RealOdooView(OdooReads):
     url: str
     db: str
     api_key: str = field(repr=False)
@@ -30,38 +32,11 @@ class RealOdooView:
     def call(self, model: str, method: str, *args: Any, **kwargs: Any) -> Any:
         return self._proxy.execute_kw(self.db, ADMIN_UID, self.api_key, model, method, list(args), kwargs)
 
-    @property
-    def _fields(self) -> list[str]:
-        return TICKET_FIELDS if self.model == "helpdesk.ticket" else TASK_FIELDS
-
-    def ticket(self, ticket_id: int) -> dict[str, Any]:
-        [record] = self.call(self.model, "read", [ticket_id], fields=self._fields)
-        return record  # type: ignore[no-any-return]
-
-    def newest_ticket(self) -> dict[str, Any]:
-        [record] = self.call(self.model, "search_read", [], fields=self._fields, order="id desc", limit=1)
-        return record  # type: ignore[no-any-return]
+    def _fields(self) -> dict[str, list[str]]:
+        return {"fields": TICKET_FIELDS if self.model == "helpdesk.ticket" else TASK_FIELDS}
 
     def tickets_named(self, title: str) -> int:
         return int(self.call(self.model, "search_count", [["name", "=", title]]))
-
-    def messages(self, ticket_id: int, *, subtype: str | None = None) -> list[dict[str, Any]]:
-        """Chatter messages posted as comments ('Discussions' for the customer, 'Note' internal)."""
-        found: list[dict[str, Any]] = self.call(
-            "mail.message", "search_read",
-            [["model", "=", self.model], ["res_id", "=", ticket_id], ["message_type", "=", "comment"]],
-            fields=["body", "subtype_id", "partner_ids", "message_type", "author_id"], order="id")
-        if subtype is not None:
-            found = [m for m in found if m["subtype_id"] and m["subtype_id"][1] == subtype]
-        return found
-
-    def partner_id(self, email: str) -> int:
-        [partner] = self.call("res.partner", "search_read", [["email", "=ilike", email]], fields=["id"])
-        return int(partner["id"])
-
-    def user_id(self, email: str) -> int:
-        [user] = self.call("res.users", "search_read", [["login", "=ilike", email]], fields=["id"])
-        return int(user["id"])
 
     def group(self, xmlid: str) -> int | None:
         module, _, name = xmlid.partition(".")
