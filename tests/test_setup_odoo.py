@@ -23,7 +23,7 @@ from bot.odoo.setup_plan import CreateGroup, CreateStage, OdooStage, OdooState, 
 from bot.process import load_profile
 from bot.server import CannotStart, create_app
 from bot.settings import OdooSettings
-from tests.conftest import FakeClock, bot_settings
+from tests.conftest import FakeClock, bot_settings, series_for
 
 ROOT = Path(__file__).resolve().parents[1]
 API_KEY = "test-api-key"
@@ -52,11 +52,11 @@ class FreshOdoo:
                 for model in (self.stage_model, "res.groups", "ir.model.data")}
 
 
-async def _fresh(flavour: str, clock: FakeClock) -> tuple[FreshOdoo, TestServer]:
+async def _fresh(flavour: str, clock: FakeClock, series: str) -> tuple[FreshOdoo, TestServer]:
     """A new database with only the module installed (no seed): helpdesk_mgmt's six stages, or for project the
     support project an administrator made, without stages."""
     odoo = OdooSandbox(flavour=flavour, db="helpdesk", login="admin", password="admin",  # type: ignore[arg-type]
-                       api_key=API_KEY, clock=clock.now)
+                       api_key=API_KEY, clock=clock.now, series=series)
     if flavour == "project":
         odoo.call(odoo.admin_uid, "project.project", "create", [{"name": "Support"}])
     server = TestServer(create_sandbox_app(odoo), host="127.0.0.1")
@@ -67,7 +67,7 @@ async def _fresh(flavour: str, clock: FakeClock) -> tuple[FreshOdoo, TestServer]
 
 @pytest.fixture
 async def fresh(request: pytest.FixtureRequest, clock: FakeClock) -> AsyncIterator[FreshOdoo]:
-    running, server = await _fresh(getattr(request, "param", "helpdesk_mgmt"), clock)
+    running, server = await _fresh(getattr(request, "param", "helpdesk_mgmt"), clock, series_for(request))
     yield running
     await server.close()
 

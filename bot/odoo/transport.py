@@ -273,6 +273,9 @@ class Json2Transport(_HttpTransport):
             if reply.status == 404 and b"No database is selected" in reply.body:
                 raise OdooAccessDenied(f"Odoo has no database {self._creds.db!r} (or its dbfilter hides it): check "
                                        "ODOO_DB", code=reply.status)
+            if reply.status == 404:  # werkzeug's page: no /json/2 route at all
+                raise OdooProgrammingError("this Odoo has no JSON-2 (Odoo 19 and later have it): set ODOO_PROTOCOL to "
+                                           "xmlrpc or jsonrpc", code=reply.status)
             raise OdooUnavailable(f"Odoo answered HTTP {reply.status} without an Odoo error on {path}",
                                   code=reply.status)
         if answer is None and reply.body.strip() not in (b"null", b""):

@@ -219,6 +219,9 @@ async def jsonrpc_endpoint(request: web.Request) -> web.Response:
 
 # ---- JSON-2 -------------------------------------------------------------------------------------------
 
+NOT_FOUND_PAGE = ("<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>The "
+                  "requested URL was not found on the server. If you entered the URL manually please check your "
+                  "spelling and try again.</p>\n")
 NO_DATABASE_PAGE = ("<!DOCTYPE html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>No database is selected and "
                     "the requested URL was not found in the server-wide controllers.</p>\n<p>Please verify the "
                     "hostname, <a href=/web/login>login</a> and try again.</p>\n\n<!-- Alternatively, use the "
@@ -226,9 +229,9 @@ NO_DATABASE_PAGE = ("<!DOCTYPE html>\n<title>404 Not Found</title>\n<h1>Not Foun
 WERKZEUG_REASONS = {401: "Unauthorized", 404: "Not Found", 422: "Unprocessable Entity"}
 
 
-def _json2_error(fault: faults.OdooFault, status: int | None = None, series: str = "19.0") -> web.Response:
+def _json2_error(fault: faults.OdooFault, status: int | None = None) -> web.Response:
     """Odoo 19's JSON-2 error body: name, message, arguments, context, debug."""
-    return _json(_error_data(fault, series), status=status or fault.json_status)
+    return _json(_error_data(fault, "19.0"), status=status or fault.json_status)
 
 
 def _werkzeug_error(status: int, message: str) -> web.Response:
@@ -246,8 +249,8 @@ MISSING_ARGUMENT = re.compile(r"missing \d+ required positional argument: '(?P<n
 async def json2_endpoint(request: web.Request) -> web.Response:
     """POST /json/2/<model>/<method>, as Odoo 19 answers it (statuses and error bodies as recorded)."""
     sb = request.app[SANDBOX_KEY]
-    if sb.series < "19":
-        return await _json2_before_19(request)
+    if sb.series < "19":  # Odoo 17 and 18 have no JSON-2: werkzeug's own page
+        return web.Response(status=404, text=NOT_FOUND_PAGE, content_type="text/html")
     database = request.headers.get("X-Odoo-Database")
     if database and database != sb.db:
         return web.Response(status=404, text=NO_DATABASE_PAGE, content_type="text/html")
@@ -280,40 +283,6 @@ async def json2_endpoint(request: web.Request) -> web.Response:
         result = list(result.ids)
     elif (method == "create" or method in RETURNS_RECORDS) and isinstance(result, int) \
             and not isinstance(result, bool):
-        result = [result]
-    return _json(result)
-
-
-async def _json2_before_19(request: web.Request) -> web.Response:
-    """The stand-in JSON-2 of a 17/18 sandbox (those Odoo series have no JSON-2): simpler statuses and errors."""
-    sb = request.app[SANDBOX_KEY]
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    uid = sb.uid_for_api_key(key.strip()) if scheme.lower() == "bearer" else None
-    if uid is None:
-        return _json2_error(faults.OdooFault(3, "Invalid apikey", name="odoo.exceptions.AccessDenied",
-                                             message="Invalid apikey"), 401, "17.0")
-    database = request.headers.get("X-Odoo-Database")
-    if database and database != sb.db:
-        return _json2_error(faults.OdooFault(1, f"database {database!r} not found",
-                                             name="werkzeug.exceptions.NotFound",
-                                             message=f"database {database!r} not found"), 404, "17.0")
-    try:
-        body = json.loads(await request.read() or b"{}")
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        return _json2_error(faults.OdooFault(1, "the body must be a JSON object", name="werkzeug.exceptions.BadRequest",
-                                             message="the body must be a JSON object"), 400, "17.0")
-    model, method = request.match_info["model"], request.match_info["method"]
-    if not sb.is_record_method(model, method):
-        body.pop("ids", None)
-    try:
-        result = sb.call(uid, model, method, [], body)
-    except faults.OdooFault as fault:
-        return _json2_error(fault, series="17.0")
-    if isinstance(result, Recordset):
-        result = list(result.ids)
-    elif method == "create" and isinstance(result, int):
         result = [result]
     return _json(result)
 
