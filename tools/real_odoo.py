@@ -347,6 +347,11 @@ print("PROJECT=ok")
 """
 
 
+# What a template holds (modules, the API key in both databases, the support project): part of the templates' name,
+# so that a cache built by an earlier recipe is never taken for this one's. Bump it when template() changes.
+TEMPLATE_RECIPE = 2
+
+
 @dataclass(frozen=True)
 class Template:
     dbs: dict[str, str]  # kind (helpdesk, projects) -> template database
@@ -357,7 +362,8 @@ class Template:
 def template(src: Source, env_path: Path, pg: Postgres, timings: dict[str, float]) -> Template:
     """The two template databases of a series, built once: modules installed, an admin API key (the same in both)
     and the support project."""
-    key = sha(f"{src.ident}:{env_path.name}:{HELPDESK_MGMT[src.series]}:{SUPPORT_PROJECT}".encode(), 8)
+    recipe = f"{TEMPLATE_RECIPE}:{src.ident}:{env_path.name}:{HELPDESK_MGMT[src.series]}:{SUPPORT_PROJECT}"
+    key = sha(recipe.encode(), 8)
     dbs = {kind: f"tmpl_{kind}_{short(src.series)}_{key}" for kind in MODULES}
     data_dir = CACHE / "data"
     meta = CACHE / f"{dbs['helpdesk']}.json"
