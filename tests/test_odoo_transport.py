@@ -202,6 +202,18 @@ async def test_method_returning_none_gives_none_and_commits(protocol: str, sessi
     assert row["user_id"] == 2 and row["assigned_date"]
 
 
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_text_xml_cannot_hold_is_read_whatever_a_field_holds(protocol: str, session: aiohttp.ClientSession,
+                                                                   url: str, sb: OdooSandbox) -> None:
+    """A name typed with C0 controls and U+FFFE/U+FFFF (the portal, an e-mail): over XML-RPC Odoo leaves the controls
+    out and sends the other two as they are, which no XML parser reads; the bot reads them as U+FFFD."""
+    odoo = transport(protocol, session, url)
+    ticket = await new_ticket(odoo)
+    sb.call(2, "helpdesk.ticket", "write", [[ticket], {"name": "a\x14b\ufffec\uffffd"}], {})
+    [row] = await odoo.execute_kw("helpdesk.ticket", "read", [[ticket]], {"fields": ["name"]})
+    assert row["name"] == ("ab\ufffdc\ufffdd" if protocol == "xmlrpc" else "a\x14b\ufffec\uffffd")
+
+
 @pytest.mark.parametrize("protocol", ["json2"])
 async def test_json2_method_returning_none(protocol: str, session: aiohttp.ClientSession, url: str) -> None:
     odoo = transport(protocol, session, url)

@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import json
 import logging
+import re
 import time
 import xmlrpc.client
 from collections.abc import Mapping
@@ -134,6 +135,16 @@ class _HttpTransport:
         return self._uid
 
 
+# U+FFFE and U+FFFF in UTF-8. Odoo's XML-RPC leaves C0 control characters out of its answers but not these two,
+# which XML cannot hold: one ticket whose name holds one (typed in the portal, sent by e-mail) would make every
+# answer that includes it unreadable. Read them as U+FFFD, the replacement character.
+_NOT_XML_CHARACTERS = re.compile(b"\xef\xbf[\xbe\xbf]")
+
+
+def _xml_chars(body: bytes) -> bytes:
+    return _NOT_XML_CHARACTERS.sub(b"\xef\xbf\xbd", body)
+
+
 class XmlRpcTransport(_HttpTransport):
     protocol = "xmlrpc"
 
@@ -144,7 +155,7 @@ class XmlRpcTransport(_HttpTransport):
         if reply.status >= 500:
             raise self._unavailable_status(reply, path)
         try:
-            (result,), _ = xmlrpc.client.loads(reply.body, use_builtin_types=True)
+            (result,), _ = xmlrpc.client.loads(_xml_chars(reply.body), use_builtin_types=True)
         except xmlrpc.client.Fault as fault:
             if is_none_marshal_fault(fault.faultCode, fault.faultString):
                 return None
