@@ -490,23 +490,27 @@ def up(series: str, pg: Postgres) -> dict[str, str]:
         process = subprocess.Popen([*odoo_bin(src, env_path), "-c", str(conf)], stdin=subprocess.DEVNULL,
                                    stdout=subprocess.DEVNULL, stderr=open(here / "odoo.stderr", "w"),
                                    start_new_session=True)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while not answers(url, series):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"real-odoo: {series}: the server did not start; see {here / 'odoo.log'}")
-            time.sleep(0.3)
-        timings["server start"] = round(time.monotonic() - t0, 1)
-        t0 = time.monotonic()
-        support_project(url, dbs["projects"], tmpl.api_key)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            outputs = list(pool.map(lambda kind: setup_odoo(series, url, dbs[kind], tmpl.api_key, DATABASES[kind][1]),
-                                    dbs))
-        (here / "setup-odoo.txt").write_text("\n".join(outputs))
-        timings["setup-odoo --apply"] = round(time.monotonic() - t0, 1)
-        t0 = time.monotonic()
-        bot_key = bot_user(series, url, list(dbs.values()), tmpl.api_key, env_path, pg)
-        timings["bot user"] = round(time.monotonic() - t0, 1)
+        try:  # a server that cannot be made ready is stopped, not left behind (a next `up` starts another)
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 120
+            while not answers(url, series):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"real-odoo: {series}: the server did not start; see {here / 'odoo.log'}")
+                time.sleep(0.3)
+            timings["server start"] = round(time.monotonic() - t0, 1)
+            t0 = time.monotonic()
+            support_project(url, dbs["projects"], tmpl.api_key)
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                outputs = list(pool.map(
+                    lambda kind: setup_odoo(series, url, dbs[kind], tmpl.api_key, DATABASES[kind][1]), dbs))
+            (here / "setup-odoo.txt").write_text("\n".join(outputs))
+            timings["setup-odoo --apply"] = round(time.monotonic() - t0, 1)
+            t0 = time.monotonic()
+            bot_key = bot_user(series, url, list(dbs.values()), tmpl.api_key, env_path, pg)
+            timings["bot user"] = round(time.monotonic() - t0, 1)
+        except BaseException:
+            stop(process.pid)
+            raise
         timings["total"] = round(time.monotonic() - started, 1)
         values = {
             "ODOO_SERIES": series, "ODOO_URL": url, "ODOO_PORT": str(port), "ODOO_PID": str(process.pid),
