@@ -66,40 +66,36 @@ def _wait_until_ready(process: subprocess.Popen[bytes], address: int | str) -> N
 
 
 @contextmanager
-def redis_server(workdir: Path) -> Iterator[str]:
-    binary = _binary()
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=_real_clock_env(),
-    )
+def _serving(arguments: list[str], address: int | str) -> Iterator[None]:
+    """redis-server started with `arguments`, until it answers at `address` (a port or a socket's path); stopped
+    on the way out."""
+    process = subprocess.Popen([_binary(), *arguments], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                               env=_real_clock_env())
     try:
-        _wait_until_ready(process, port)
-        yield f"redis://127.0.0.1:{port}/0"
+        _wait_until_ready(process, address)
+        yield
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
 @contextmanager
+def redis_server(workdir: Path) -> Iterator[str]:
+    port = free_port()
+    with _serving(["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                   "--dir", str(workdir)], port):
+        yield f"redis://127.0.0.1:{port}/0"
+
+
+@contextmanager
 def unix_socket_redis() -> Iterator[str]:
     """A redis-server listening on a unix socket only (no TCP port); its URL, unix:///.../redis.sock. The socket
     is in a short temporary folder of its own: a socket's path may not be longer than 107 bytes."""
-    binary = _binary()
     with tempfile.TemporaryDirectory(prefix="redis-") as workdir:
         path = str(Path(workdir) / "redis.sock")
-        process = subprocess.Popen(
-            [binary, "--port", "0", "--unixsocket", path, "--unixsocketperm", "700", "--save", "",
-             "--appendonly", "no", "--dir", workdir],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=_real_clock_env(),
-        )
-        try:
-            _wait_until_ready(process, path)
+        with _serving(["--port", "0", "--unixsocket", path, "--unixsocketperm", "700", "--save", "",
+                       "--appendonly", "no", "--dir", workdir], path):
             yield f"unix://{path}"
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
 
 
 class RestartableRedis:
