@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -14,10 +15,11 @@ from bot.odoo.gateway import OdooGateway, OdooSetupError
 from bot.odoo.models import HELPDESK_ENTERPRISE, HELPDESK_MGMT, PROJECT_TASK, choose_profile
 from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
 from bot.odoo.transport import OdooCredentials, make_transport
-from bot.process import PROFILES_DIR, load_profile
+from bot.process import PROFILES_DIR, KanbanState, Stage, load_profile
 from bot.server import RUNTIME, create_app
 from bot.settings import SettingsError
 from tests.conftest import AGENT, FakeClock, RunningSandbox, bot_settings
+from tests.odoo_contract import SERIES, entries
 from tests.support.connector import ConnectorStub
 from tests.support.odoo_view import OdooView
 from tests.support.teams import TeamsClient, card_text
@@ -114,6 +116,44 @@ def test_model_profile_detection() -> None:
         is PROJECT_TASK
     with pytest.raises(LookupError, match="install one or set ODOO_PROFILE"):
         choose_profile({"project"}, wanted_model="helpdesk.ticket")
+
+
+def _fields_get(series: str, topic: str, model: str) -> dict[str, Any]:
+    [entry] = [e for e in entries(f"fields_get_{topic}.json", series) if e["id"] == f"fields_get {model}"]
+    return entry["result"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("series", SERIES)
+def test_the_kanban_light_is_the_one_each_real_series_has(series: str) -> None:
+    task = PROJECT_TASK.with_kanban_from(_fields_get(series, "project", "project.task"))
+    assert task.kanban is not None and task.kanban.field_name == "state"
+    assert task.kanban_value(Stage.DONE, None) == "1_done"
+    assert "state" in task.read_fields() and "kanban_state" not in task.read_fields()
+    ticket = HELPDESK_MGMT.with_kanban_from(_fields_get(series, "helpdesk", "helpdesk.ticket"))
+    assert ticket.kanban is not None and ticket.kanban.field_name == "kanban_state"
+    assert ticket.kanban_value(Stage.ON_HOLD, KanbanState.BLOCKED) == "blocked"
+
+
+def test_a_task_model_of_an_older_odoo_gets_its_kanban_state() -> None:
+    """Up to Odoo 16 project.task's light was kanban_state (normal/done/blocked) and no state closed a task."""
+    light = {"type": "selection", "selection": [["normal", "Grey"], ["done", "Green"], ["blocked", "Red"]]}
+    task = PROJECT_TASK.with_kanban_from({"kanban_state": light, "name": {"type": "char"}})
+    assert task.kanban is not None and task.kanban.field_name == "kanban_state"
+    assert task.kanban_value(Stage.DONE, None) is None  # the stage closes it; the light is left alone
+    assert task.kanban_state("blocked") is KanbanState.BLOCKED
+
+
+@pytest.mark.parametrize("fields", [
+    {},
+    {"state": {"type": "char"}},  # not a selection
+    {"state": {"type": "selection", "selection": [["01_in_progress", "In Progress"], ["1_done", "Done"]]}},
+    {"kanban_state": {"type": "selection", "selection": "not a list"}},
+], ids=["none", "not a selection", "values missing", "selection unreadable"])
+def test_a_model_without_a_known_kanban_light_is_left_alone(fields: dict[str, Any]) -> None:
+    task = PROJECT_TASK.with_kanban_from(fields)
+    assert task.kanban is None
+    assert task.kanban_value(Stage.DONE, None) is None and task.kanban_state("1_done") is None
+    assert "state" not in task.read_fields() and "kanban_state" not in task.read_fields()
 
 
 def test_an_odoo_profile_that_cannot_fit_names_the_setting() -> None:

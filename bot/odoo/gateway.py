@@ -24,7 +24,7 @@ from bot.odoo.models import ModelProfile, choose_profile
 from bot.odoo.records import ODOO_TIME, Fields, parse_odoo_time, record_id, shown
 from bot.odoo.transport import OdooTransport
 from bot.parsing import TicketRef
-from bot.process import ClassOfService, ProcessProfile, Role, Stage, classify
+from bot.process import ClassOfService, KanbanState, ProcessProfile, Role, Stage, classify
 from bot.tickets import Customer, OdooUser, Ticket, TicketFacts, description_html, plain_text, read_description
 from cards.elements import literal
 
@@ -116,7 +116,13 @@ class OdooGateway:
                       configured_profile: str = "auto") -> OdooGateway:
         """Log in, pick the model profile, load stages/tags/users, and check the process fits."""
         uid = await transport.authenticate()
-        model = await detect_model(transport, process, configured_profile)
+        detected = await detect_model(transport, process, configured_profile)
+        ticket_fields = await transport.execute_kw(detected.model, "fields_get", [],
+                                                   {"attributes": ["string", "type", "selection"]})
+        model = detected.with_kanban_from(ticket_fields)
+        if detected.kanban and not model.kanban:
+            logger.warning("%s has no kanban light the bot knows (%s): the bot leaves it alone", model.model,
+                           ", ".join(light.field_name for light in detected.kanban_lights))
         stage_fields = ["name", "sequence", *([model.stage_closed_field] if model.stage_closed_field else []),
                         *(["project_ids"] if model.project_field else [])]
         stages = await transport.execute_kw(model.stage_model, "search_read", [model.stage_domain()],
@@ -136,7 +142,7 @@ class OdooGateway:
         users = await _internal_users(transport)
         teams = await _names(transport, model.team_model)
         categories = await _names(transport, model.category_model)
-        required = await _required_fields(transport, model, process)
+        required = _required_fields(ticket_fields, model, process)
         series = await _series(transport)
         groups_field = await _user_groups_field(transport)
         members = await _role_members(transport, _role_groups(model, process), groups_field, warn=True)
@@ -352,8 +358,8 @@ class OdooGateway:
         target = self._stage_by_name[self.process.stages[stage]]
         vals = {"stage_id": target.id, **extra}
         kanban = self.model.kanban_value(stage, self.process.kanban_states.get(stage))
-        if kanban is not None and self.model.kanban_field:
-            vals[self.model.kanban_field] = kanban
+        if kanban is not None and self.model.kanban:
+            vals[self.model.kanban.field_name] = kanban
         if not (running_again() and ticket.stage_key is stage and not extra):  # else moved by an earlier run
             await self.write(ticket, vals)
         return ticket.with_changes(stage=target.name, stage_key=stage,
@@ -487,7 +493,7 @@ class OdooGateway:
             title=fields.text("name"),
             description=description,
             stage=stage,
-            stage_key=self.process.stage_of(stage, self.model.kanban_state(fields.raw(self.model.kanban_field))),
+            stage_key=self.process.stage_of(stage, self._kanban_state(fields)),
             priority=fields.text("priority") or "0",
             cos=self._class_of(tags, facts),
             created=fields.time("create_date") or now,
@@ -512,9 +518,14 @@ class OdooGateway:
     def _closed(self, fields: Fields, stage_id: int) -> bool:
         if self.model.closed_field:
             return fields.flag(self.model.closed_field)
-        if self.model.closing_values and self.model.kanban_field:
-            return fields.raw(self.model.kanban_field) in self.model.closing_values.values()
+        light = self.model.kanban
+        if light and light.closing:
+            return fields.raw(light.field_name) in light.closing.values()
         return stage_id in self._closed_stage_ids
+
+    def _kanban_state(self, fields: Fields) -> KanbanState | None:
+        light = self.model.kanban
+        return self.model.kanban_state(fields.raw(light.field_name)) if light else None
 
     def _class_of(self, tags: tuple[str, ...], facts: TicketFacts) -> ClassOfService:
         for tag in tags:
@@ -764,12 +775,12 @@ def _project_of(stages: list[dict[str, Any]], new_stage: str) -> int | None:
     return None
 
 
-async def _required_fields(transport: OdooTransport, model: ModelProfile,
-                           process: ProcessProfile) -> dict[Stage, dict[str, str]]:
-    """The profile's mandatory fields per stage, with their Odoo labels; fields this Odoo lacks are skipped."""
+def _required_fields(known: Mapping[str, Any], model: ModelProfile,
+                     process: ProcessProfile) -> dict[Stage, dict[str, str]]:
+    """The profile's mandatory fields per stage, with their Odoo labels (`known`: the model's fields_get); fields this
+    Odoo lacks are skipped."""
     if not process.required_fields:
         return {}
-    known = await transport.execute_kw(model.model, "fields_get", [], {"attributes": ["string"]})
     missing = sorted({f for fields in process.required_fields.values() for f in fields} - set(known))
     if missing:
         logger.warning("the '%s' profile requires %s, which %s does not have in this Odoo: not checked",

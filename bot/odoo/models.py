@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -21,6 +21,32 @@ from bot.settings import SettingsError
 
 def _frozen(values: dict[str, str]) -> Mapping[str, str]:
     return MappingProxyType(values)
+
+
+@dataclass(frozen=True)
+class KanbanLight:
+    """The kanban light (grey/green/red) as one selection field holds it."""
+    field_name: str
+    values: Mapping[str, str]  # KanbanState -> the value written
+    # Stage -> a value that also closes the record, whatever its stage (project.task's `state`: '1_done' /
+    # '1_canceled'; any stage write that does not set it resets it to '01_in_progress')
+    closing: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
+
+    def fits(self, fields: Mapping[str, Any]) -> bool:
+        """Whether a model with these `fields_get` answers (type, selection) has this light."""
+        described = fields.get(self.field_name)
+        if not isinstance(described, Mapping) or described.get("type") != "selection":
+            return False
+        offered = {option[0] for option in described.get("selection") or () if isinstance(option, list | tuple)}
+        return {*self.values.values(), *self.closing.values()} <= offered
+
+
+# helpdesk.ticket's, and project.task's up to Odoo 16
+_KANBAN_STATE = KanbanLight("kanban_state", _frozen({"normal": "normal", "done": "done", "blocked": "blocked"}))
+# project.task's since Odoo 17
+_TASK_STATE = KanbanLight(
+    "state", _frozen({"normal": "01_in_progress", "done": "03_approved", "blocked": "02_changes_requested"}),
+    closing=_frozen({Stage.DONE: "1_done", Stage.CANCELLED: "1_canceled"}))
 
 
 @dataclass(frozen=True)
@@ -42,12 +68,8 @@ class ModelProfile:
     deadline_field: str | None = None  # a native deadline field, used beside the facts block
     project_field: str | None = None  # project.task: the project new tasks are created in
     stage_closed_field: str | None = None  # on the stage model: which stages close the ticket
-    # The kanban light (grey/green/red): helpdesk's kanban_state, or project.task's `state` in Odoo 17,
-    # which also closes a task ('1_done' / '1_canceled') independently of its stage and is reset to
-    # '01_in_progress' by any stage write that does not set it.
-    kanban_field: str | None = None
-    kanban_values: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
-    closing_values: Mapping[str, str] = field(default_factory=lambda: _frozen({}))  # Stage -> value
+    # Where the kanban light may live, newest Odoo first; `with_kanban_from` keeps the one this Odoo has.
+    kanban_lights: tuple[KanbanLight, ...] = ()
     lead_group: str = ""  # xml id of the Odoo group whose members are the team leads (managers)
     user_group: str = ""  # xml id of the Odoo group that lets a user read, create and update tickets
     personal_stages: bool = False  # the stage model also holds per-user personal stages (user_id set)
@@ -56,18 +78,30 @@ class ModelProfile:
         """The domain of the stages tickets move through (project.task.type's personal stages left out)."""
         return [["user_id", "=", False]] if self.personal_stages else []
 
+    @property
+    def kanban(self) -> KanbanLight | None:
+        """The kanban light the bot writes and reads (None: it leaves the light alone)."""
+        return self.kanban_lights[0] if self.kanban_lights else None
+
+    def with_kanban_from(self, fields: Mapping[str, Any]) -> ModelProfile:
+        """This profile with the kanban light the model's `fields_get` (type and selection) shows, or none: read
+        from the server, not from its version (project.task's light was `kanban_state` up to 16, `state` since)."""
+        return replace(self, kanban_lights=tuple(light for light in self.kanban_lights if light.fits(fields))[:1])
+
     def kanban_value(self, stage: Stage, wanted: KanbanState | None) -> str | None:
-        """The value to write in `kanban_field` when moving into `stage` (None: leave it alone)."""
-        if self.kanban_field is None:
+        """The value to write in the kanban field when moving into `stage` (None: leave it alone)."""
+        light = self.kanban
+        if light is None:
             return None
-        if stage in self.closing_values:
-            return self.closing_values[stage]
+        if stage in light.closing:
+            return light.closing[stage]
         if wanted is None:
-            return self.kanban_values[KanbanState.NORMAL] if self.closing_values else None
-        return self.kanban_values[wanted]
+            return light.values[KanbanState.NORMAL] if light.closing else None
+        return light.values[wanted]
 
     def kanban_state(self, value: object) -> KanbanState | None:
-        for state, written in self.kanban_values.items():
+        light = self.kanban
+        for state, written in light.values.items() if light else ():
             if written == value:
                 return KanbanState(state)
         return None
@@ -75,7 +109,8 @@ class ModelProfile:
     def read_fields(self) -> list[str]:
         fields = ["name", "description", "stage_id", "priority", "partner_id", "tag_ids", "create_date",
                   "write_date", self.owner_field]
-        for extra in (self.number_field, self.team_field, self.category_field, self.closed_field, self.kanban_field):
+        kanban = self.kanban.field_name if self.kanban else None
+        for extra in (self.number_field, self.team_field, self.category_field, self.closed_field, kanban):
             if extra:
                 fields.append(extra)
         return fields
@@ -87,7 +122,7 @@ HELPDESK_MGMT = ModelProfile(
     team_field="team_id", team_model="helpdesk.ticket.team", category_field="category_id",
     category_model="helpdesk.ticket.category", closed_field="closed",
     priorities=("0", "1", "2", "3"), stage_closed_field="closed",
-    kanban_field="kanban_state", kanban_values=_frozen({"normal": "normal", "done": "done", "blocked": "blocked"}),
+    kanban_lights=(_KANBAN_STATE,),
     lead_group="helpdesk_mgmt.group_helpdesk_manager", user_group="helpdesk_mgmt.group_helpdesk_user",
 )
 
@@ -96,7 +131,7 @@ HELPDESK_ENTERPRISE = ModelProfile(
     tag_model="helpdesk.tag", number_field="ticket_ref", owner_field="user_id", owner_is_many=False,
     team_field="team_id", team_model="helpdesk.team", category_field=None, category_model=None, closed_field=None,
     priorities=("0", "1", "2", "3"), stage_closed_field="fold",
-    kanban_field="kanban_state", kanban_values=_frozen({"normal": "normal", "done": "done", "blocked": "blocked"}),
+    kanban_lights=(_KANBAN_STATE,),
     lead_group="helpdesk.group_helpdesk_manager", user_group="helpdesk.group_helpdesk_user",
 )
 
@@ -105,9 +140,7 @@ PROJECT_TASK = ModelProfile(
     tag_model="project.tags", number_field=None, owner_field="user_ids", owner_is_many=True,
     team_field=None, team_model=None, category_field=None, category_model=None, closed_field=None,
     priorities=("0", "1"), deadline_field="date_deadline", stage_closed_field="fold", project_field="project_id",
-    kanban_field="state",
-    kanban_values=_frozen({"normal": "01_in_progress", "done": "03_approved", "blocked": "02_changes_requested"}),
-    closing_values=_frozen({Stage.DONE: "1_done", Stage.CANCELLED: "1_canceled"}),
+    kanban_lights=(_TASK_STATE, _KANBAN_STATE),
     lead_group="project.group_project_manager", user_group="project.group_project_user", personal_stages=True,
 )
 
