@@ -362,13 +362,18 @@ class Template:
 def template(src: Source, env_path: Path, pg: Postgres, timings: dict[str, float]) -> Template:
     """The two template databases of a series, built once: modules installed, an admin API key (the same in both)
     and the support project."""
-    recipe = f"{TEMPLATE_RECIPE}:{src.ident}:{env_path.name}:{HELPDESK_MGMT[src.series]}:{SUPPORT_PROJECT}"
+    # The cache's own path is part of it: two caches on one machine share the PostgreSQL cluster (an ODOO_CACHE
+    # run had rebuilt the templates of ~/.cache's, whose API key then no longer opened them: 'Access Denied').
+    recipe = f"{TEMPLATE_RECIPE}:{src.ident}:{env_path.name}:{HELPDESK_MGMT[src.series]}:{SUPPORT_PROJECT}:{CACHE}"
     key = sha(recipe.encode(), 8)
     dbs = {kind: f"tmpl_{kind}_{short(src.series)}_{key}" for kind in MODULES}
     data_dir = CACHE / "data"
     meta = CACHE / f"{dbs['helpdesk']}.json"
     if meta.exists() and all(pg.exists(db) for db in dbs.values()):
-        return Template(dbs, json.loads(meta.read_text())["api_key"], data_dir)
+        api_key = json.loads(meta.read_text())["api_key"]
+        if all(_key_index(pg, db) == api_key[:8] for db in dbs.values()):
+            return Template(dbs, api_key, data_dir)
+        log(f"the {src.series} templates' API key is not the one {meta.name} holds: building them again")
     started = time.monotonic()
     log(f"building the {src.series} template databases {', '.join(dbs.values())}")
     pg.drop(*dbs.values())
@@ -404,6 +409,11 @@ def template(src: Source, env_path: Path, pg: Postgres, timings: dict[str, float
     meta.chmod(0o600)
     log(f"{src.series} templates built in {time.monotonic() - started:.0f}s")
     return Template(dbs, api_key, data_dir)
+
+
+def _key_index(pg: Postgres, db: str) -> str:
+    """The index (first 8 characters) of the template's admin API key in `db`, as Odoo stores it."""
+    return pg.sql("SELECT index FROM res_users_apikeys WHERE name = 'ci' ORDER BY id DESC LIMIT 1", db)
 
 
 def copy_filestore(source_dir: Path, target_dir: Path) -> None:
@@ -510,6 +520,7 @@ def up(series: str, pg: Postgres) -> dict[str, str]:
             timings["bot user"] = round(time.monotonic() - t0, 1)
         except BaseException:
             stop(process.pid)
+            log(f"{series}: the server's last words ({here / 'odoo.log'}):\n{_tail(here / 'odoo.log', 30)}")
             raise
         timings["total"] = round(time.monotonic() - started, 1)
         values = {
@@ -521,6 +532,10 @@ def up(series: str, pg: Postgres) -> dict[str, str]:
         }
         write_env(series, values, timings)
         return values
+
+
+def _tail(path: Path, lines: int) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else "(no log)"
 
 
 def support_project(url: str, db: str, admin_key: str) -> None:
