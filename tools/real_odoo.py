@@ -73,6 +73,10 @@ BOT_LOGIN = "ticketbot"
 BOT_GROUPS = {"helpdesk_mgmt": ("helpdesk_mgmt.group_helpdesk_manager", "base.group_erp_manager",
                                 "base.group_partner_manager"),
               "project": ("project.group_project_manager", "base.group_erp_manager", "base.group_partner_manager")}
+# A plain agent: what an Odoo administrator gives a support agent, nothing more (for the tests of the bot logged in
+# with too few rights)
+AGENT_LOGIN = "plainagent"
+AGENT_GROUPS = {"helpdesk_mgmt": ("helpdesk_mgmt.group_helpdesk_user",), "project": ("project.group_project_user",)}
 
 
 def log(message: str) -> None:
@@ -470,7 +474,7 @@ def up(series: str, pg: Postgres) -> dict[str, str]:
         src = source(series)
         known = read_env(series)
         if (known and alive(int(known["ODOO_PID"])) and known.get("ODOO_SOURCE") == str(src.tree)
-                and "ODOO_BOT_API_KEY" in known and answers(known["ODOO_URL"], series)):
+                and "ODOO_PG_PORT" in known and answers(known["ODOO_URL"], series)):
             log(f"{series}: reusing the server at {known['ODOO_URL']} (pid {known['ODOO_PID']})")
             return known
         if known and alive(int(known["ODOO_PID"])):
@@ -516,8 +520,11 @@ def up(series: str, pg: Postgres) -> dict[str, str]:
             (here / "setup-odoo.txt").write_text("\n".join(outputs))
             timings["setup-odoo --apply"] = round(time.monotonic() - t0, 1)
             t0 = time.monotonic()
-            bot_key = bot_user(series, url, list(dbs.values()), tmpl.api_key, env_path, pg)
-            timings["bot user"] = round(time.monotonic() - t0, 1)
+            bot_key = api_user(series, url, list(dbs.values()), tmpl.api_key, env_path, pg,
+                               login=BOT_LOGIN, name="Support bot", groups=BOT_GROUPS)
+            agent_key = api_user(series, url, list(dbs.values()), tmpl.api_key, env_path, pg,
+                                 login=AGENT_LOGIN, name="Plain agent", groups=AGENT_GROUPS)
+            timings["users"] = round(time.monotonic() - t0, 1)
         except BaseException:
             stop(process.pid)
             log(f"{series}: the server's last words ({here / 'odoo.log'}):\n{_tail(here / 'odoo.log', 30)}")
@@ -528,6 +535,10 @@ def up(series: str, pg: Postgres) -> dict[str, str]:
             "ODOO_LOGIN": LOGIN, "ODOO_API_KEY": tmpl.api_key,
             "ODOO_HELPDESK_DB": dbs["helpdesk"], "ODOO_PROJECTS_DB": dbs["projects"], "ODOO_TMF_DB": dbs["tmf"],
             "ODOO_BOT_LOGIN": BOT_LOGIN, "ODOO_BOT_API_KEY": bot_key,
+            "ODOO_AGENT_LOGIN": AGENT_LOGIN, "ODOO_AGENT_API_KEY": agent_key,
+            # the tests take a database away from under Odoo (ALTER DATABASE ... ALLOW_CONNECTIONS)
+            "ODOO_PG_HOST": "127.0.0.1", "ODOO_PG_PORT": str(pg.port), "ODOO_PG_USER": DB_USER,
+            "ODOO_PG_PASSWORD": DB_PASSWORD,
             "ODOO_LOG": str(here / "odoo.log"), "ODOO_CONF": str(conf), "ODOO_SOURCE": str(src.tree),
         }
         write_env(series, values, timings)
@@ -570,8 +581,10 @@ print(key, CryptContext(["pbkdf2_sha512"], pbkdf2_sha512__rounds=6000).hash(key)
 """
 
 
-def bot_user(series: str, url: str, dbs: list[str], admin_key: str, env_path: Path, pg: Postgres) -> str:
-    """The bot's own user in each database (found again if it is there), with a new API key valid in all: the key."""
+def api_user(series: str, url: str, dbs: list[str], admin_key: str, env_path: Path, pg: Postgres, *, login: str,
+             name: str, groups: dict[str, tuple[str, ...]]) -> str:
+    """An internal user in each database (found again if it is there) with the groups of the installed module, and
+    a new API key valid in all: the key."""
     key, hashed = run([str(env_path / "bin" / "python"), "-c", KEY_CODE]).stdout.split()
     models = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/object", allow_none=True)
     for db in dbs:
@@ -579,21 +592,21 @@ def bot_user(series: str, url: str, dbs: list[str], admin_key: str, env_path: Pa
             return models.execute_kw(db, 2, admin_key, model, method, list(args), kwargs)
 
         installed = {m["name"] for m in call("ir.module.module", "search_read",  # type: ignore[union-attr]
-                                             [["name", "in", list(BOT_GROUPS)], ["state", "=", "installed"]],
+                                             [["name", "in", list(groups)], ["state", "=", "installed"]],
                                              fields=["name"])}
-        xmlids = BOT_GROUPS["helpdesk_mgmt" if "helpdesk_mgmt" in installed else "project"]
-        groups = [call("ir.model.data", "check_object_reference", *xmlid.split("."))[1] for xmlid in xmlids]
+        xmlids = ("base.group_user", *groups["helpdesk_mgmt" if "helpdesk_mgmt" in installed else "project"])
+        group_ids = [call("ir.model.data", "check_object_reference", *xmlid.split("."))[1] for xmlid in xmlids]
         field = "group_ids" if "group_ids" in call("res.users", "fields_get", ["group_ids"]) else "groups_id"
-        found = call("res.users", "search", [["login", "=", BOT_LOGIN]])
+        found = call("res.users", "search", [["login", "=", login]])
         uid = found[0] if found else call("res.users", "create", {  # type: ignore[index]
-            "name": "Support bot", "login": BOT_LOGIN, "email": f"{BOT_LOGIN}@example.test"})
-        call("res.users", "write", [uid], {field: [(6, 0, groups)]})
+            "name": name, "login": login, "email": f"{login}@example.test"})
+        call("res.users", "write", [uid], {field: [(6, 0, group_ids)]})
         # 18 and 19 want an expiry on a non-system user's key
         column, expiry = (", expiration_date", ", (now() at time zone 'utc') + interval '30 days'") \
             if series != "17.0" else ("", "")
         pg.sql(f"DELETE FROM res_users_apikeys WHERE user_id = {int(uid)};"  # type: ignore[call-overload]
                f"INSERT INTO res_users_apikeys (name, user_id, scope, index, key{column}) "
-               f"VALUES ('ci bot', {int(uid)}, NULL, '{key[:8]}', '{hashed}'{expiry})", db)  # type: ignore[call-overload]
+               f"VALUES ('ci {login}', {int(uid)}, NULL, '{key[:8]}', '{hashed}'{expiry})", db)  # type: ignore[call-overload]
     return key
 
 
@@ -659,7 +672,8 @@ def main(argv: list[str]) -> int:
     for s in series:
         if up(s, pg):  # the connection file without its API key (CI logs are read by many): `env` prints it whole
             print(f"# {state_dir(s) / 'env'}")
-            sys.stdout.write(re.sub(r"(?m)^(ODOO_(BOT_)?API_KEY=).*$", r"\1***", (state_dir(s) / "env").read_text()))
+            secret = r"(?m)^(ODOO_(\w+_)?(API_KEY|PASSWORD)=).*$"
+            sys.stdout.write(re.sub(secret, r"\1***", (state_dir(s) / "env").read_text()))
     return 0
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from bot.chatter_words import DIAGNOSIS
 from bot.i18n import N_, tr
 from bot.insights.model import ChatterEntry, TicketHistory
-from bot.odoo.errors import OdooError, OdooProgrammingError
+from bot.odoo.errors import OdooAccessDenied, OdooError, OdooProgrammingError, one_line
 from bot.odoo.idempotency import marker, next_tag, running_again, search_term
 from bot.odoo.models import ModelProfile, choose_profile
 from bot.odoo.records import ODOO_TIME, Fields, parse_odoo_time, record_id, shown
@@ -114,8 +114,20 @@ class OdooGateway:
     @classmethod
     async def connect(cls, transport: OdooTransport, process: ProcessProfile, *, base_url: str,
                       configured_profile: str = "auto") -> OdooGateway:
-        """Log in, pick the model profile, load stages/tags/users, and check the process fits."""
+        """Log in, pick the model profile, load stages/tags/users, and check the process fits. A right the bot's
+        Odoo user lacks is an OdooSetupError that says how to find them all."""
         uid = await transport.authenticate()
+        try:
+            return await cls._load(transport, process, uid, base_url=base_url, configured_profile=configured_profile)
+        except OdooAccessDenied as refused:
+            raise OdooSetupError(
+                f"the bot's Odoo user (ODOO_LOGIN) lacks a right the bot needs (Odoo said: "
+                f"{one_line(str(refused)).rstrip('.')}); `python app.py setup-odoo` names every right it lacks and "
+                "the group that grants each") from refused
+
+    @classmethod
+    async def _load(cls, transport: OdooTransport, process: ProcessProfile, uid: int, *, base_url: str,
+                    configured_profile: str) -> OdooGateway:
         detected = await detect_model(transport, process, configured_profile)
         ticket_fields = await transport.execute_kw(detected.model, "fields_get", [],
                                                    {"attributes": ["string", "type", "selection"]})

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
+import sys
 import xmlrpc.client
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,6 +118,39 @@ def connect(real_odoo: RealOdoo, session: aiohttp.ClientSession, protocol: str):
 # kind of database -> (its key in .odoo/<S>/env, the process profile set up on it by `real_odoo.py up`)
 DATABASES = {"helpdesk": ("ODOO_HELPDESK_DB", "mindx"), "projects": ("ODOO_PROJECTS_DB", "odoo-ps"),
              "tmf": ("ODOO_TMF_DB", "tmf")}
+
+
+def setup_odoo(real_odoo: RealOdoo, kind: str, protocol: str, *, as_user: str = "BOT",
+               apply: bool = False) -> subprocess.CompletedProcess[str]:
+    """`python app.py setup-odoo [--apply]` on the `kind` database, logged in as the env's `ODOO_<as_user>_LOGIN`
+    (BOT: the bot's own user; AGENT: a plain agent)."""
+    db, profile = DATABASES[kind]
+    env = {**os.environ, "ODOO_URL": real_odoo.url, "ODOO_DB": real_odoo.env[db],
+           "ODOO_LOGIN": real_odoo.env[f"ODOO_{as_user}_LOGIN"],
+           "ODOO_API_KEY": real_odoo.env[f"ODOO_{as_user}_API_KEY"],
+           "ODOO_PROTOCOL": protocol, "ODOO_PROFILE": "auto", "PROCESS_PROFILE": profile}
+    return subprocess.run([sys.executable, "app.py", "setup-odoo", *(["--apply"] if apply else [])], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+@contextmanager
+def database_away(real_odoo: RealOdoo, kind: str) -> Iterator[None]:
+    """The `kind` database stops taking connections and loses those it has, as in a PostgreSQL restart or a
+    restore; back when the block ends. Odoo itself keeps running."""
+    db = real_odoo.env[DATABASES[kind][0]]
+
+    def sql(query: str) -> None:
+        env = {**os.environ, "PGHOST": real_odoo.env["ODOO_PG_HOST"], "PGPORT": real_odoo.env["ODOO_PG_PORT"],
+               "PGUSER": real_odoo.env["ODOO_PG_USER"], "PGPASSWORD": real_odoo.env["ODOO_PG_PASSWORD"]}
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "postgres", "-tAc", query], env=env,
+                       check=True, capture_output=True, timeout=30)
+
+    sql(f'ALTER DATABASE "{db}" WITH ALLOW_CONNECTIONS false; '
+        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'")
+    try:
+        yield
+    finally:
+        sql(f'ALTER DATABASE "{db}" WITH ALLOW_CONNECTIONS true')
 
 
 @pytest.fixture(scope="session")

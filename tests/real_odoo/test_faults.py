@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.real_odoo.conftest import RealDesk, StartBot
+from tests.real_odoo.conftest import RealDesk, RealOdoo, StartBot, database_away
 
 pytestmark = pytest.mark.real_odoo
 
@@ -103,3 +103,21 @@ async def test_changes_made_while_odoo_is_away_are_kept_and_applied_once_in_orde
     assert [faulty.notes(tid, said) for said in ("Called the AV vendor", "Waiting for the AV vendor", "on Monday")] \
         == [1, 1, 1]
     assert faulty.stage(tid) == "On Hold"
+
+
+async def test_a_database_that_goes_away_keeps_the_changes_and_applies_them_when_back(
+        start_bot: StartBot, real_odoo: RealOdoo, protocol: str, run_tag: str) -> None:
+    """No proxy: the real Odoo keeps answering while its PostgreSQL database refuses connections (a restart, a
+    restore); the bot says Odoo is away, keeps the command, and applies it once when the database is back."""
+    desk = await start_bot("helpdesk", protocol, odoo_timeout=10.0)
+    faulty = Faulty(desk, f"{run_tag}-{protocol}-db")
+    tid = await faulty.new_ticket("Printer queue stuck on floor 2")
+    with database_away(real_odoo, "helpdesk"):
+        assert SAVED in await desk.say(f"/ticket note {tid} Restarted the print spooler")
+        assert await desk.relay.run() == []  # still away: nothing applied, nothing lost
+        assert await desk.relay.waiting() == 1
+    desk.relay.odoo_answers_again()
+    posted = await desk.relay.run()
+    assert [text.splitlines()[0] for text in posted if text.startswith("Odoo is back")] == [APPLIED]
+    assert faulty.notes(tid, "Restarted the print spooler") == 1
+    assert await desk.relay.waiting() == 0

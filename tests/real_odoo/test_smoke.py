@@ -3,14 +3,10 @@ of its series, the stages the profiles need are there, and `python app.py setup-
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from bot.process import load_profile
-from tests.real_odoo.conftest import DATABASES, ROOT, RealOdoo
+from tests.real_odoo.conftest import DATABASES, RealOdoo, setup_odoo
 
 pytestmark = pytest.mark.real_odoo
 
@@ -54,11 +50,7 @@ async def test_support_project_stages(connect, protocol: str) -> None:
 def test_setup_odoo_finds_it_ready_for_the_bots_own_user(real_odoo: RealOdoo, protocol: str, kind: str) -> None:
     """`setup-odoo` (the check) as the bot's own non-admin user: the stages are there and it has every right the
     bot needs (docs/install.md's groups)."""
-    db, profile = DATABASES[kind]
-    env = {**os.environ, "ODOO_URL": real_odoo.url, "ODOO_DB": real_odoo.env[db],
-           "ODOO_LOGIN": real_odoo.env["ODOO_BOT_LOGIN"], "ODOO_API_KEY": real_odoo.env["ODOO_BOT_API_KEY"],
-           "ODOO_PROTOCOL": protocol, "ODOO_PROFILE": "auto", "PROCESS_PROFILE": profile}
-    result = subprocess.run([sys.executable, "app.py", "setup-odoo"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=120)
+    result = setup_odoo(real_odoo, kind, protocol)
+    profile = DATABASES[kind][1]
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"Odoo is ready for the '{profile}' process." in result.stdout
