@@ -73,25 +73,28 @@ def draft_card(draft: Draft, *, tz: ZoneInfo, now: datetime, notice: str = "") -
         body.append(text(tr("Posted to {recipient} by {who}, {when}.", recipient=_recipient(draft),
                             who=literal(draft.posted_by), when=when(draft.posted_at, tz, now)), color="good",
                          weight="Bolder"))
-    elif missing := fill_ins(draft.text):
-        parts = literal(", ".join(dict.fromkeys(missing)))
-        body.append(text(tr("Fill in {parts} with Edit before posting.", parts=parts), color="warning"))
+    blanks = fill_ins(draft.text)
+    if blanks and not posted:
+        body.append(text(tr("Before posting, write {parts}: use Fill in and post.", parts=literal(", ".join(blanks))),
+                         color="warning"))
     actions: list[Element] = []
-    if not posted:
+    if not posted and blanks:  # the draft as it stands cannot be posted: only once its blanks are written
+        actions.append(_edit(draft, title=tr("Fill in and post")))
+    elif not posted:
         post_title = tr("Post to management channel") if draft.rules.recipient is Recipient.MANAGEMENT else \
             tr("Post to customer")
-        actions += [_button(post_title, DraftAction.POST, draft.id, style="positive"), _edit(draft)]
+        actions += [_button(post_title, DraftAction.POST, draft.id, style="positive"), _edit(draft, title=tr("Edit"))]
     if draft.url:
         actions.append(open_url(tr("Open the ticket in Odoo"), draft.url))
     return card(body, actions or None)
 
 
-def _edit(draft: Draft) -> Element:
+def _edit(draft: Draft, *, title: str) -> Element:
     """Edit: the draft in text boxes, and a button that posts what is in them."""
     subject = {**text_input(SUBJECT_INPUT, tr("Subject"), max_length=MAX_SUBJECT), "value": draft.subject}
     body = {**text_input(TEXT_INPUT, tr("Text"), multiline=True, required=True, max_length=MAX_TEXT),
             "value": draft.text}
-    return {"type": "Action.ShowCard", "title": tr("Edit"), "card": card(
+    return {"type": "Action.ShowCard", "title": title, "card": card(
         [subject, body], [_button(tr("Post the edited text"), DraftAction.POST_EDITED, draft.id, style="positive")])}
 
 

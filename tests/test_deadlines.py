@@ -25,7 +25,8 @@ from tests.support.odoo_view import OdooView
 from tests.support.proxied_odoo import Relay, through
 from tests.support.teams import TeamsClient, card_text
 from tests.support.waiting import eventually
-from tests.test_email import customer_messages, draft_id, scenario_1
+from tests.support.drafts import draft_id
+from tests.test_email import customer_messages, scenario_1
 
 MESSAGE_DEADLINE, INVOKE_DEADLINE = 1.5, 1.0
 SLOW = 0.4  # seconds each chunk waits in the proxy, each way: one Odoo call takes about a second

@@ -20,6 +20,7 @@ from bot.insights.timeline import EventKind, events, milestones
 from bot.server import Runtime, create_app
 from tests.conftest import AGENT, LEAD, STRANGER, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub
+from tests.support.drafts import draft_id, edit_box, filled_in
 from tests.support.markdown import visible
 from tests.support.odoo_view import OdooView
 from tests.support.teams import TeamsClient, TeamsUser, card_elements, card_text
@@ -49,11 +50,6 @@ async def say(teams: TeamsClient, text: str, *, locale: str = "en-US", sender: T
     cards = [p.card for p in await teams.send(activity) if p.card and p.conversation_id == chat]
     assert len(cards) == 1, cards
     return cards[0]
-
-
-def draft_id(card: dict[str, Any]) -> str:
-    [post] = [e for e in card_elements(card) if e.get("verb") == DraftAction.POST]
-    return str(post["data"]["draft"])
 
 
 def lines(card: dict[str, Any]) -> list[str]:
@@ -215,11 +211,13 @@ async def test_every_kind_renders_in_both_languages(teams: TeamsClient, odoo: Od
     greeting = {"en": ("Dear Nguyễn Văn A,", "Hello,"),
                 "vi": ("Kính gửi anh/chị Nguyễn Văn A,", "Kính gửi Ban quản lý,")}
     assert lines(card)[0] == greeting[language][kind is DraftKind.MANAGEMENT]
-    if kind in (DraftKind.UPDATE, DraftKind.RESOLUTION):  # filled from the diagnosis note
-        assert "forgotten password" in body
+    if kind is not DraftKind.MANAGEMENT:  # the internal diagnosis note never reaches the customer
+        assert "forgotten password" not in body and "3 failed attempts" not in body
+    if kind is DraftKind.UPDATE:  # it says the cause is found, not what it is
+        assert ("We have found the cause" if language == "en" else "đã xác định được nguyên nhân") in body
     if kind is DraftKind.MANAGEMENT:  # business terms, and the parts only a person can write
-        assert "3 failed attempts" not in body and "Fill in" in card_text(card)
-        assert "[Post to management channel]" in card_text(card)
+        assert "3 failed attempts" not in body
+        assert "[Post to management channel]" not in card_text(card) and "Fill in and post" in card_text(card)
 
 
 async def test_the_language_is_the_option_else_the_customers_else_the_agents(teams: TeamsClient,
@@ -324,11 +322,11 @@ async def test_posting_follows_the_profiles_roles(redis: Redis, redis_url: str, 
 async def test_a_management_summary_goes_to_the_management_channel(teams: TeamsClient, odoo: OdooView) -> None:
     tid = await scenario_1(teams, odoo)
     card = await teams.card(f"/ticket email {tid} management lang:en")
-    refused = card_text(await click(teams, DraftAction.POST, draft_id(card)))
+    refused = card_text(await click(teams, DraftAction.POST_EDITED, draft_id(card), **filled_in(card)))
     assert "No channel is registered for management" in refused and "Nothing was posted." in refused
 
     await teams.say_in_channel("/ticket channel management", MANAGEMENT, sender=LEAD)
-    answer = card_text(await click(teams, DraftAction.POST, draft_id(card)))
+    answer = card_text(await click(teams, DraftAction.POST_EDITED, draft_id(card), **filled_in(card)))
     assert "Posted to the management channel" in answer
     [posted] = teams.connector.cards_in(MANAGEMENT)
     shown = card_text(posted.card or {})
@@ -336,6 +334,72 @@ async def test_a_management_summary_goes_to_the_management_channel(teams: TeamsC
     assert customer_messages(odoo, tid) == []  # nothing to the customer
     note = odoo.messages(tid, subtype="Note")[-1]["body"]
     assert "Management summary posted to the management channel" in note and "Business impact" in note
+
+
+async def test_a_draft_with_blanks_cannot_be_posted_until_they_are_written(teams: TeamsClient,
+                                                                          odoo: OdooView) -> None:
+    """The resolution before `/ticket resolve` recorded what was done: "[what was done]" is the agent's to write.
+    The card offers no Post; a forged Post click, or an edit that leaves the blank as it is, is refused and posts
+    nothing; written in, it is posted."""
+    tid = await scenario_1(teams, odoo)
+    await teams.card(f"/ticket ack {tid}")
+    card = await teams.card(f"/ticket email {tid} resolution lang:en")
+    assert "[what was done]" in "\n".join(lines(card))
+    shown = card_text(card)
+    assert "Before posting, write [what was done]: use Fill in and post." in shown
+    assert "[Fill in and post]" in shown and "[Post to customer]" not in shown
+    before = stage(odoo, tid), len(customer_messages(odoo, tid))  # `/ticket ack` told the customer
+
+    forged = card_text(await click(teams, DraftAction.POST, draft_id(card)))
+    assert "The draft still has [what was done] to fill in" in forged and "Nothing was posted." in forged
+    untouched = card_text(await click(teams, DraftAction.POST_EDITED, draft_id(card), **edit_box(card)))
+    assert "The draft still has [what was done] to fill in" in untouched
+    assert (stage(odoo, tid), len(customer_messages(odoo, tid))) == before
+
+    written = filled_in(card, "We reset your password and unlocked the account.")
+    answer = card_text(await click(teams, DraftAction.POST_EDITED, draft_id(card), **written))
+    assert "Posted to Nguyễn Văn A" in answer
+    message = customer_messages(odoo, tid)[-1]
+    assert "We reset your password and unlocked the account." in message["body"]
+    assert "[what was done]" not in message["body"] and stage(odoo, tid) == "Solved"
+
+
+async def test_brackets_the_agent_writes_are_theirs_to_post(teams: TeamsClient, odoo: OdooView) -> None:
+    tid = await scenario_1(teams, odoo)
+    card = await teams.card(f"/ticket email {tid} update lang:en")
+    box = edit_box(card)
+    box["text"] += "\n\nSee the attached screenshot [login page, 09:05]."
+    assert "Posted to" in card_text(await click(teams, DraftAction.POST_EDITED, draft_id(card), **box))
+    [message] = customer_messages(odoo, tid)
+    assert "[login page, 09:05]" in message["body"]
+
+
+async def test_the_management_draft_starts_from_the_tickets_decision_note(teams: TeamsClient,
+                                                                         odoo: OdooView) -> None:
+    tid = await scenario_1(teams, odoo)
+    await teams.card(f"/ticket note {tid} Decision needed: open the exam again for the 15 teachers tomorrow?")
+    asked = lines(await teams.card(f"/ticket email {tid} management lang:en"))
+    decision = asked.index("Decision needed")
+    assert asked[decision + 1] == "open the exam again for the 15 teachers tomorrow?"
+    await teams.card(f"/ticket note {tid} Decided: yes, 08:00 tomorrow")  # answered: nothing left to decide
+    decided = lines(await teams.card(f"/ticket email {tid} management lang:en"))
+    assert decided[decided.index("Decision needed") + 1].startswith("[what you need decided")
+
+
+async def test_a_customer_template_cannot_read_the_internal_notes(teams: TeamsClient, odoo: OdooView,
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
+    """A team's own update template that tries to quote the diagnosis is an error naming the file and line, not an
+    e-mail carrying the team's internal notes."""
+    copy = _copy_templates(tmp_path)
+    (copy / "mindx" / "update.en.j2").write_text("Hello {{ customer }},\n\nWe found: {{ diagnosis }}\n",
+                                                 encoding="utf-8")
+    monkeypatch.setattr(templates, "TEMPLATES_DIR", copy)
+    tid = await scenario_1(teams, odoo)
+    await teams.card(f"/ticket diag {tid} SlowQueryWarning 28-32s; DB pool 85/100")
+    answer = card_text(await teams.card(f"/ticket email {tid} update lang:en"))
+    assert "update.en.j2 has an error at line 3: 'diagnosis' is undefined" in answer
+    assert "SlowQueryWarning" not in answer
 
 
 def _copy_templates(tmp_path: Path) -> Path:

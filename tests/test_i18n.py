@@ -20,9 +20,10 @@ from bot.router import help_paragraphs
 from bot.server import Runtime, create_app
 from tests.conftest import AGENT, LEAD, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub
+from tests.support.drafts import draft_id, filled_in
 from tests.support.odoo_view import OdooView
 from tests.support.reminders import fire
-from tests.support.teams import TeamsClient, card_elements, card_text
+from tests.support.teams import TeamsClient, card_text
 
 PERSONAL = f"personal-{AGENT.id}"
 SUPPORT = "19:support@thread.tacv2"
@@ -294,8 +295,7 @@ async def test_what_a_vietnamese_agent_causes_in_a_channel_reads_in_the_channels
     await teams.card("/ticket new Exams cannot be submitted users:53 customer:coordinator.ha@mindx.edu.vn")
     tid = int(odoo.newest_ticket()["id"])
     draft = await teams.card(f"/ticket email {tid} management lang:en")
-    [post] = [e for e in card_elements(draft) if e.get("verb") == DraftAction.POST]
-    status, body = await teams.invoke(DraftAction.POST.value, {"draft": post["data"]["draft"]})
+    status, body = await teams.invoke(DraftAction.POST_EDITED.value, {"draft": draft_id(draft), **filled_in(draft)})
     assert status == 200 and "đã gửi cho" in card_text(body["value"])  # the clicker reads their own language
     incident, summary = teams.connector.cards_in(MANAGEMENT)
     assert "Expedite incident" in card_text(incident.card or {})

@@ -73,8 +73,14 @@ def is_draft_id(value: str) -> bool:
 
 
 def fill_ins(text: str) -> list[str]:
-    """The `[...]` parts a template left for the agent to write before posting."""
-    return _FILL_IN.findall(text)
+    """The `[...]` parts a template left for the agent to write before posting, each once, in order."""
+    return list(dict.fromkeys(_FILL_IN.findall(text)))
+
+
+def left_unfilled(draft_text: str, text: str) -> list[str]:
+    """The draft's own `[...]` parts still in `text` as the template wrote them: such a text cannot be posted.
+    Brackets the agent wrote are theirs to keep."""
+    return [part for part in fill_ins(draft_text) if part in text]
 
 
 class DraftState(StrEnum):

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.channels import MANAGEMENT_CHANNEL
 from bot.chatter_words import RESOLVED_STEP
 from bot.context import Services
-from bot.drafts.model import MAX_SUBJECT, MAX_TEXT, RULES, Draft, DraftKind, DraftState, Recipient
+from bot.drafts.model import MAX_SUBJECT, MAX_TEXT, RULES, Draft, DraftKind, DraftState, Recipient, left_unfilled
 from bot.drafts.store import DraftStore
 from bot.drafts.templates import languages, render
 from bot.drafts.values import template_values
@@ -70,7 +70,7 @@ async def make(services: Services, ref: TicketRef, kind: DraftKind, *, language:
     ticket = history.ticket
     check(ticket, RULES[kind].move)
     language = language or await _language(services, ticket, kind, agent_locale)
-    values = template_values(history, services.profile, language=language, agent=agent, tz=tz,
+    values = template_values(history, services.profile, kind, language=language, agent=agent, tz=tz,
                              now=services.clock(), message=message)
     rendered = render(services.profile, kind, language, values)
     draft = Draft(id=DraftStore.new_id(), kind=kind, language=language, ticket_id=ticket.id,
@@ -109,6 +109,9 @@ async def post(services: Services, draft_id: str, *, user: OdooUser, actor: str,
     if rules.stage is not None and ticket.stage_key is not rules.stage:
         check_required_fields(ticket, rules.move, services.odoo.required_fields)
     subject, text = _edited(draft, edited) if edited is not None else (draft.subject, draft.text)
+    if blanks := left_unfilled(draft.text, text):
+        raise Refused(tr("The draft still has {parts} to fill in: write them in the Edit box, then post the edited "
+                         "text.", parts=literal(", ".join(blanks))))
     now = services.clock()
     if not await store.claim(draft.id, actor, now, subject, text):
         current = await store.get(draft.id)

@@ -3,8 +3,9 @@ hears from us, worded in the draft's language. Pure: built from the ticket's his
 
 A template sees these names (profiles/templates/README.md lists them for the people who edit templates):
 `ticket` (number, id, title, description, class_key, class_name, stage, users, deadline, reported, url),
-`customer`, `agent`, `team`, `lang`, `update_every`, `message`, `diagnosis`, `root_cause`, `last_update`,
-`resolution`, `escalated_to` (a list of team names).
+`customer`, `agent`, `team`, `lang`, `update_every`, `message`, `cause_found`, `last_update`, `resolution`,
+`escalated_to` (a list of team names); a draft for management also `diagnosis`, `root_cause` and `decision`.
+Internal notes (the diagnosis, the root cause) never reach a customer's draft: its template has no name for them.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.chatter_words import BOT_AUTHOR
+from bot.drafts.model import RULES, DraftKind, Recipient
 from bot.i18n import speaking, tr
 from bot.insights.findings import root_cause
 from bot.insights.model import TicketHistory
 from bot.insights.timeline import EventKind, escalations, events
+from bot.management.model import open_decision
 from bot.process import ProcessProfile, update_interval
 
 
@@ -37,9 +40,10 @@ class TicketValues:
     url: str
 
 
-def template_values(history: TicketHistory, profile: ProcessProfile, *, language: str, agent: str, tz: ZoneInfo,
-                    now: datetime, message: str = "") -> dict[str, Any]:
-    """The names a template may use. Words the bot adds (durations, dates) are in `language`."""
+def template_values(history: TicketHistory, profile: ProcessProfile, kind: DraftKind, *, language: str, agent: str,
+                    tz: ZoneInfo, now: datetime, message: str = "") -> dict[str, Any]:
+    """The names the template of `kind` may use. Words the bot adds (durations, dates) are in `language`. A draft for
+    the team's own managers may read what the internal notes say; a customer's may not."""
     ticket = history.ticket
     timeline = events(history)
     diagnoses = [e.text for e in timeline if e.kind is EventKind.DIAGNOSIS]
@@ -58,11 +62,15 @@ def template_values(history: TicketHistory, profile: ProcessProfile, *, language
             class_key=ticket.cos.value, class_name=profile.classes[ticket.cos].label, stage=ticket.stage,
             users=ticket.facts.users, deadline=_moment(deadline, tz), reported=_moment(ticket.facts.reported, tz),
             url=ticket.url)
-    return {"ticket": values, "customer": ticket.customer.name if ticket.customer else "", "agent": agent,
-            "team": profile.title, "lang": language, "update_every": cadence, "message": message.strip(),
-            "diagnosis": diagnoses[-1] if diagnoses else "", "root_cause": root_cause(diagnoses),
-            "last_update": updates[-1] if updates else "", "resolution": resolutions[-1] if resolutions else "",
-            "escalated_to": teams}
+    cause = root_cause(diagnoses)
+    shared = {"ticket": values, "customer": ticket.customer.name if ticket.customer else "", "agent": agent,
+              "team": profile.title, "lang": language, "update_every": cadence, "message": message.strip(),
+              "cause_found": bool(cause), "last_update": updates[-1] if updates else "",
+              "resolution": resolutions[-1] if resolutions else "", "escalated_to": teams}
+    if RULES[kind].recipient is not Recipient.MANAGEMENT:
+        return shared
+    return {**shared, "diagnosis": diagnoses[-1] if diagnoses else "", "root_cause": cause,
+            "decision": open_decision(timeline)}
 
 
 def _duration(span: timedelta) -> str:

@@ -307,15 +307,22 @@ def _teams(records: Sequence[EscalationRecord]) -> tuple[list[str], list[str]]:
     return waiting, working
 
 
+def open_decision(timeline: Sequence[Event]) -> str:
+    """What the owner's last "Decision needed:" note asks management, in words for management; "" when there is
+    none, or a "Decided:" note came after it."""
+    for event in reversed(timeline):
+        if event.kind is EventKind.NOTE and event.text.startswith(DECIDED):
+            return ""
+        if event.kind is EventKind.NOTE and event.text.startswith(DECISION_NEEDED):
+            if asked := for_management(event.text.removeprefix(DECISION_NEEDED).strip()):
+                return asked
+    return ""
+
+
 def _decision(timeline: Sequence[Event], steps: Sequence[Step], records: Sequence[EscalationRecord],
               profile: ProcessProfile) -> Decision | None:
-    for event in reversed(timeline):  # the owner's own words win
-        if event.kind is EventKind.NOTE and event.text.startswith(DECIDED):
-            break
-        if event.kind is EventKind.NOTE and event.text.startswith(DECISION_NEEDED):
-            asked = for_management(event.text.removeprefix(DECISION_NEEDED).strip())
-            if asked:
-                return Decision(DecisionKind.ASKED, text=asked)
+    if asked := open_decision(timeline):  # the owner's own words win
+        return Decision(DecisionKind.ASKED, text=asked)
     top = {team.label for team in profile.escalation_teams.values() if team.next is None}
     waiting, working = _teams(records)
     if any(team in top for team in waiting):
