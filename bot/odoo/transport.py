@@ -267,6 +267,10 @@ def json2_body(method: str, args: list[Any], kwargs: dict[str, Any] | None) -> d
 
 class Json2Transport(_HttpTransport):
     protocol = "json2"
+    # Odoo 19 answers the same 404 ("No database is selected") for a database that does not exist and for one whose
+    # PostgreSQL refuses connections (a restart, a restore): measured on a real 19.0. Before the database ever
+    # answered it is a wrong ODOO_DB; once it has, it is away for now.
+    _database_answered = False
 
     def _headers(self) -> dict[str, str]:
         return {"Content-Type": "application/json", "Authorization": f"bearer {self._creds.secret}",
@@ -281,6 +285,9 @@ class Json2Transport(_HttpTransport):
                 raise error_from_json(answer, code=reply.status)
             if reply.status >= 500:
                 raise self._unavailable_status(reply, path)
+            if reply.status == 404 and b"No database is selected" in reply.body and self._database_answered:
+                raise OdooUnavailable(f"Odoo cannot open its database {self._creds.db!r} (it could before)",
+                                      code=reply.status)
             if reply.status == 404 and b"No database is selected" in reply.body:
                 raise OdooAccessDenied(f"Odoo has no database {self._creds.db!r} (or its dbfilter hides it): check "
                                        "ODOO_DB", code=reply.status)
@@ -291,6 +298,7 @@ class Json2Transport(_HttpTransport):
                                   code=reply.status)
         if answer is None and reply.body.strip() not in (b"null", b""):
             raise OdooUnavailable(f"Odoo answered a body that is not JSON on {path}", code=reply.status)
+        self._database_answered = True
         return answer
 
     async def version(self) -> dict[str, Any]:
