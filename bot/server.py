@@ -47,7 +47,7 @@ from bot.store import References, Store, connect_redis
 from bot.timers import Timer, TimerEngine, TimerWorker
 
 if TYPE_CHECKING:
-    from bot.odoo.sandbox import OdooSandbox
+    from odoo_double import OdooSandbox
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +85,8 @@ DEMO_SERIES = "19.0"  # the built-in sandbox Odoo (demo, or no ODOO_URL) speaks 
 
 async def _start_sandbox(settings: Settings, profile: ProcessProfile, clock: Clock
                          ) -> tuple[web.AppRunner, str, OdooSandbox]:
-    from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
-    from bot.odoo.sandbox.history import seed_history
+    from odoo_double import OdooSandbox, create_sandbox_app, seed_scenarios
+    from odoo_double.history import seed_history
 
     flavour: Literal["project", "helpdesk_mgmt"] = "project" if profile.model == "project.task" else "helpdesk_mgmt"
     sandbox = OdooSandbox(flavour=flavour, db=settings.odoo.db, login=settings.odoo.login,

@@ -12,9 +12,9 @@ from aiohttp.test_utils import TestServer
 
 from bot.insights.chart import DATA_URI_PREFIX
 from bot.odoo.gateway import to_odoo_time
-from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
-from bot.odoo.sandbox.history import PAST, seed_history
 from bot.settings import Mode
+from odoo_double import OdooSandbox, create_sandbox_app, seed_scenarios
+from odoo_double.history import PAST, seed_history
 from tests.conftest import START, FakeClock, RunningSandbox
 from tests.support.card_validator import validate_cards
 from tests.support.demo import embedded_bot

@@ -16,14 +16,14 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, Literal
 
-from bot.odoo.sandbox import base_data, faults
-from bot.odoo.sandbox.base_models import base_models, odoo19_users
-from bot.odoo.sandbox.grouping import READ_GROUP
-from bot.odoo.sandbox.helpdesk_models import helpdesk_models, helpdesk_series
-from bot.odoo.sandbox.mail_models import mail_models
-from bot.odoo.sandbox.methods import GENERIC_METHODS, READ_ONLY_METHODS, create_one, execute
-from bot.odoo.sandbox.orm import Env, ModelDef, Row, Store
-from bot.odoo.sandbox.project_models import project_models, project_series
+from odoo_double import base_data, faults
+from odoo_double.base_models import base_models, odoo19_users
+from odoo_double.grouping import READ_GROUP
+from odoo_double.helpdesk_models import helpdesk_models, helpdesk_series
+from odoo_double.mail_models import mail_models
+from odoo_double.methods import GENERIC_METHODS, READ_ONLY_METHODS, create_one, execute
+from odoo_double.orm import Env, ModelDef, Row, Store
+from odoo_double.project_models import project_models, project_series
 
 logger = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ Used by the tests and by the bot's demo mode. See the recorded contract it imita
 tests/contract/odoo-17.0 (helpdesk_mgmt and project flavours).
 """
 
-from bot.odoo.sandbox.sandbox import GROUP_KEYS, OdooSandbox
-from bot.odoo.sandbox.seed import seed_scenarios
-from bot.odoo.sandbox.server import create_sandbox_app
+from odoo_double.sandbox import GROUP_KEYS, OdooSandbox
+from odoo_double.seed import seed_scenarios
+from odoo_double.server import create_sandbox_app
 
 __all__ = ["GROUP_KEYS", "OdooSandbox", "create_sandbox_app", "seed_scenarios"]

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.chatter_words import CONFIRMED, DIAGNOSIS, resolution
-from bot.odoo.sandbox.sandbox import OdooSandbox
-from bot.odoo.sandbox.seed import facts_block, ids_by_name
+from odoo_double.sandbox import OdooSandbox
+from odoo_double.seed import facts_block, ids_by_name
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.odoo.sandbox.sandbox import OdooSandbox
+from odoo_double.sandbox import OdooSandbox
 
 # MindX's own group for the support managers (the profile's manager_groups): (xml id, name, category)
 MANAGERS_GROUP = ("mindx_support.group_support_manager", "Support Manager", "MindX Support")
