@@ -85,8 +85,9 @@ DEMO_SERIES = "19.0"  # the built-in sandbox Odoo (demo, or no ODOO_URL) speaks 
 
 async def _start_sandbox(settings: Settings, profile: ProcessProfile, clock: Clock
                          ) -> tuple[web.AppRunner, str, OdooSandbox]:
-    from odoo_double import OdooSandbox, create_sandbox_app, seed_scenarios
-    from odoo_double.history import seed_history
+    from bot.demo.history import seed_history
+    from bot.demo.seed import seed_scenarios
+    from odoo_double import OdooSandbox, create_sandbox_app
 
     flavour: Literal["project", "helpdesk_mgmt"] = "project" if profile.model == "project.task" else "helpdesk_mgmt"
     sandbox = OdooSandbox(flavour=flavour, db=settings.odoo.db, login=settings.odoo.login,

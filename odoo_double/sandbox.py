@@ -11,7 +11,8 @@ from __future__ import annotations
 import copy
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, Literal
@@ -129,6 +130,21 @@ class OdooSandbox:
         create_one(env, "ir.model.data", {"module": module, "name": external_name, "model": "res.groups",
                                           "res_id": group})
         return group
+
+    def now(self) -> datetime:
+        """The sandbox clock's "now", in UTC: what Odoo stamps a record written now with."""
+        return self.store.clock().astimezone(UTC)
+
+    @contextmanager
+    def at(self, moment: datetime) -> Iterator[None]:
+        """Runs the calls inside as if the sandbox clock said `moment` (a database with a past: records created and
+        changed back then)."""
+        clock = self.store.clock
+        self.store.clock = lambda: moment
+        try:
+            yield
+        finally:
+            self.store.clock = clock
 
     def records(self, model: str) -> list[Row]:
         """Raw stored rows (copies), for assertions."""

@@ -23,10 +23,10 @@ import pytest
 from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
+from bot.demo.seed import CUSTOMERS
 from bot.logs import SECRET_HIDDEN, correlation, log_handler
 from bot.server import RUNTIME, Runtime, create_app
 from bot.settings import Settings
-from odoo_double.seed import CUSTOMERS
 from tests.conftest import AGENT, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub
 from tests.support.odoo_view import OdooView

@@ -14,10 +14,10 @@ import hashlib
 import logging
 from types import MappingProxyType
 
+from bot.demo.seed import add_agent
 from bot.process import Action, ProcessProfile, Role
 from bot.turn import Person
 from odoo_double import OdooSandbox
-from odoo_double.seed import add_agent
 
 logger = logging.getLogger(__name__)
 
