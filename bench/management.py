@@ -25,14 +25,15 @@ from aiohttp.test_utils import TestServer
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.stats import percentile
+from bot.demo.seed import seed_scenarios
 from bot.management.digest import build_digest, window_for
 from bot.management.model import Trigger, summarise
 from bot.odoo.gateway import OdooGateway
-from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
 from bot.odoo.transport import OdooCredentials, make_transport
 from bot.privacy import for_management
 from bot.process import load_profile
 from cards.management import digest_card, incident_card
+from odoo_double import OdooSandbox, create_sandbox_app
 
 START = datetime(2025, 1, 29, 8, 33, tzinfo=UTC)
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -32,7 +32,8 @@ from redis.asyncio import Redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
+from bot.demo.seed import seed_scenarios
+from odoo_double import OdooSandbox, create_sandbox_app
 from tests.support.connector import ConnectorStub
 from tests.support.redis_server import free_port, redis_server
 from tests.support.teams import TeamsClient, TeamsUser

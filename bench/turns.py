@@ -26,9 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.echo_bot import create_echo_app
 from bench.stats import percentile
-from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
+from bot.demo.seed import seed_scenarios
 from bot.server import create_app
 from bot.settings import Mode, OdooSettings, Settings
+from odoo_double import OdooSandbox, create_sandbox_app
 from tests.support.connector import ConnectorStub
 from tests.support.redis_server import redis_server
 from tests.support.teams import TeamsClient, TeamsUser

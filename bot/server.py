@@ -1,7 +1,7 @@
 """The aiohttp application: `create_app(settings)` with every resource in `cleanup_ctx`.
 
 Routes: POST /api/messages (Teams), GET /healthz (process up, background loops running), GET /readyz (Redis and Odoo).
-In dev/demo without ODOO_URL, the built-in sandbox Odoo (the same HTTP double the tests use)
+In dev/demo without ODOO_URL, the built-in sandbox Odoo (odoo_double, the same HTTP double the tests use)
 runs inside the process on a loopback port.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -28,6 +28,9 @@ from bot.channels import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL
 from bot.context import Newcomers, NoNewcomers, Services
 from bot.deadlines import Deadlines
 from bot.deliveries import Deliveries
+from bot.demo import SandboxAgents, demo_profile
+from bot.demo.history import seed_history
+from bot.demo.seed import seed_scenarios
 from bot.escalation import service as escalation
 from bot.escalation.store import EscalationStore
 from bot.lapsed import LapsedTurns
@@ -45,9 +48,7 @@ from bot.rounds import UNHEALTHY_AFTER, failed_in_a_row
 from bot.settings import Mode, Settings, SettingsError, shown_url
 from bot.store import References, Store, connect_redis
 from bot.timers import Timer, TimerEngine, TimerWorker
-
-if TYPE_CHECKING:
-    from bot.odoo.sandbox import OdooSandbox
+from odoo_double import OdooSandbox, create_sandbox_app
 
 logger = logging.getLogger(__name__)
 
@@ -85,9 +86,6 @@ DEMO_SERIES = "19.0"  # the built-in sandbox Odoo (demo, or no ODOO_URL) speaks 
 
 async def _start_sandbox(settings: Settings, profile: ProcessProfile, clock: Clock
                          ) -> tuple[web.AppRunner, str, OdooSandbox]:
-    from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
-    from bot.odoo.sandbox.history import seed_history
-
     flavour: Literal["project", "helpdesk_mgmt"] = "project" if profile.model == "project.task" else "helpdesk_mgmt"
     sandbox = OdooSandbox(flavour=flavour, db=settings.odoo.db, login=settings.odoo.login,
                           password="sandbox", api_key=settings.odoo.api_key, clock=clock, series=DEMO_SERIES)
@@ -108,8 +106,6 @@ def _newcomers(settings: Settings, sandbox: OdooSandbox | None) -> Newcomers:
     """Who may use the bot without an Odoo user: in the demo, anybody (made an agent of its sandbox Odoo); otherwise
     nobody (told to ask their Odoo administrator)."""
     if settings.mode is Mode.DEMO and sandbox is not None:
-        from bot.demo import SandboxAgents
-
         return SandboxAgents(sandbox)
     return NoNewcomers()
 
@@ -189,8 +185,6 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
     try:
         profile = load_profile(settings.process_profile)  # a bad profile stops start-up before anything runs
         if settings.mode is Mode.DEMO:
-            from bot.demo import demo_profile
-
             profile = demo_profile(profile)
     except ProfileError as error:
         raise SettingsError(f"PROCESS_PROFILE: {error}") from None

@@ -294,7 +294,7 @@ scenario('An escalation card in the dev channel, acknowledged from the channel v
 
 scenario('A month of trends: counts, breaches, patterns and the chart drawn in the card', async () => {
   await openChat('Personal Chat');
-  // The demo's Odoo holds four weeks of closed tickets (bot/odoo/sandbox/history.py).
+  // The demo's Odoo holds four weeks of closed tickets (bot/demo/history.py).
   const card = cardOf(await say('/ticket trend month', 'Trends: the last 30 days'));
   const text = await card.innerText();
   assert.match(text, /Breaches \(\d+\)/);

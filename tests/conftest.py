@@ -15,9 +15,10 @@ from aiohttp.test_utils import TestServer
 from hypothesis import settings as hypothesis_settings
 from redis.asyncio import Redis
 
-from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
+from bot.demo.seed import seed_scenarios
 from bot.server import RUNTIME, Runtime, create_app
 from bot.settings import Mode, OdooSettings, Settings
+from odoo_double import OdooSandbox, create_sandbox_app
 from tests.support.connector import ConnectorStub
 from tests.support.faultproxy import FaultProxy
 from tests.support.odoo_view import OdooView

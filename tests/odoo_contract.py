@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.odoo.sandbox import OdooSandbox, create_sandbox_app
+from odoo_double import OdooSandbox, create_sandbox_app
 
 # the recorded contracts, kept with the tests (tests/contract/odoo-<series>/, each README says how it was recorded);
 # ODOO_CONTRACT_DIR names the default one (17.0)

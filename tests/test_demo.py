@@ -8,9 +8,9 @@ from typing import Any
 import aiohttp
 
 from bot.demo import demo_address
-from bot.odoo.sandbox import OdooSandbox
 from bot.settings import Mode
 from bot.turn import Person
+from odoo_double import OdooSandbox
 from tests.conftest import FakeClock
 from tests.support.connector import ConnectorStub
 from tests.support.demo import embedded_bot

@@ -1,4 +1,4 @@
-"""The demo desk's past four weeks (bot/odoo/sandbox/history.py): `/ticket trend month` in `make demo`
+"""The demo desk's past four weeks (bot/demo/history.py): `/ticket trend month` in `make demo`
 has a story to tell, read back by the real bot from the Odoo double like any Odoo's history."""
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from aiohttp.test_utils import TestServer
 
+from bot.demo.history import PAST, seed_history
+from bot.demo.seed import seed_scenarios
 from bot.insights.chart import DATA_URI_PREFIX
 from bot.odoo.gateway import to_odoo_time
-from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
-from bot.odoo.sandbox.history import PAST, seed_history
 from bot.settings import Mode
+from odoo_double import OdooSandbox, create_sandbox_app
 from tests.conftest import START, FakeClock, RunningSandbox
 from tests.support.card_validator import validate_cards
 from tests.support.demo import embedded_bot

@@ -10,9 +10,10 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
+from bot.demo.seed import seed_scenarios
 from bot.server import DEMO_SERIES, RUNTIME
 from bot.settings import Mode
+from odoo_double import OdooSandbox, create_sandbox_app
 from tests.conftest import FakeClock, RunningSandbox
 from tests.support.demo import embedded_bot
 from tests.support.odoo_view import OdooView

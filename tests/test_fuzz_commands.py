@@ -27,10 +27,10 @@ from hypothesis import strategies as st
 
 from bot import server
 from bot.escalation.model import REFRESH, Answer
-from bot.odoo.sandbox.methods import READ_ONLY_METHODS
 from bot.parsing import MAX_COMMAND_LENGTH
 from bot.server import Runtime
 from bot.turn import Outcome, Reply
+from odoo_double.methods import READ_ONLY_METHODS
 from tests.conftest import AGENT, LEAD, STRANGER, RunningSandbox
 from tests.support.inprocess import InProcessTeams, SandboxWire
 from tests.support.teams import card_text

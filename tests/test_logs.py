@@ -23,8 +23,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
+from bot.demo.seed import CUSTOMERS
 from bot.logs import SECRET_HIDDEN, correlation, log_handler
-from bot.odoo.sandbox.seed import CUSTOMERS
 from bot.server import RUNTIME, Runtime, create_app
 from bot.settings import Settings
 from tests.conftest import AGENT, FakeClock, RunningSandbox, bot_settings

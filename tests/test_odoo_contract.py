@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bot.odoo.sandbox import OdooSandbox
 from bot.odoo.transport import json2_body
+from odoo_double import OdooSandbox
 from tests.odoo_contract import (
     API_KEY,
     PASSWORD,

@@ -11,13 +11,14 @@ import pytest
 from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
+from bot.demo.seed import seed_scenarios
 from bot.odoo.gateway import OdooGateway, OdooSetupError
 from bot.odoo.models import HELPDESK_ENTERPRISE, HELPDESK_MGMT, PROJECT_TASK, choose_profile
-from bot.odoo.sandbox import OdooSandbox, create_sandbox_app, seed_scenarios
 from bot.odoo.transport import OdooCredentials, make_transport
 from bot.process import PROFILES_DIR, KanbanState, Stage, load_profile
 from bot.server import RUNTIME, create_app
 from bot.settings import SettingsError
+from odoo_double import OdooSandbox, create_sandbox_app
 from tests.conftest import AGENT, FakeClock, RunningSandbox, bot_settings
 from tests.odoo_contract import SERIES, entries
 from tests.support.connector import ConnectorStub

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.odoo.sandbox import OdooSandbox, seed_scenarios
-from bot.odoo.sandbox.faults import OdooFault
-from bot.odoo.sandbox.seed import AGENTS, CATEGORIES, CUSTOMERS, TAGS, TEAMS
+from bot.demo.seed import AGENTS, CATEGORIES, CUSTOMERS, TAGS, TEAMS, seed_scenarios
+from odoo_double import OdooSandbox
+from odoo_double.faults import OdooFault
 from tests.odoo_contract import StepClock, serve
 
 ADMIN = 2

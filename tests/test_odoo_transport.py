@@ -20,8 +20,8 @@ from bot.odoo.errors import (
     error_from_fault,
     error_from_json,
 )
-from bot.odoo.sandbox import OdooSandbox
 from bot.odoo.transport import OdooCredentials, OdooTransport, json2_body, make_transport
+from odoo_double import OdooSandbox
 from tests.conftest import series_for
 from tests.odoo_contract import API_KEY, serve
 

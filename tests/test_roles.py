@@ -21,9 +21,9 @@ import aiohttp
 import pytest
 
 from bot.bot import build_router
+from bot.demo.seed import AGENTS, MANAGERS_GROUP
 from bot.escalation.model import Answer
 from bot.odoo.gateway import OdooGateway
-from bot.odoo.sandbox.seed import AGENTS, MANAGERS_GROUP
 from bot.odoo.transport import OdooCredentials, make_transport
 from bot.process import PROFILES_DIR, Action, ProcessProfile, Role, Stage, load_profile, parse_profile
 from bot.roles import ANSWER_FROM_ANYWHERE, ROLE_NAMES, WHAT, whom_to_ask

@@ -17,12 +17,12 @@ from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
 from bot.odoo.models import HELPDESK_ENTERPRISE, HELPDESK_MGMT, PROJECT_TASK
-from bot.odoo.sandbox import OdooSandbox, create_sandbox_app
 from bot.odoo.setup import setup_odoo
 from bot.odoo.setup_plan import CreateGroup, CreateStage, OdooStage, OdooState, Project, make_plan, place, report
 from bot.process import load_profile
 from bot.server import CannotStart, create_app
 from bot.settings import OdooSettings
+from odoo_double import OdooSandbox, create_sandbox_app
 from tests.conftest import FakeClock, bot_settings, series_for
 
 ROOT = Path(__file__).resolve().parents[1]

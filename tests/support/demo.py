@@ -11,9 +11,9 @@ from datetime import datetime
 
 from aiohttp.test_utils import TestServer
 
-from bot.odoo.sandbox import OdooSandbox
 from bot.server import RUNTIME, Runtime, create_app
 from bot.settings import Mode, load_settings
+from odoo_double import OdooSandbox
 
 
 @dataclasses.dataclass

@@ -22,10 +22,10 @@ from botbuilder.schema import Activity
 
 from bot.adapter import to_incoming
 from bot.bot import TicketBot
-from bot.odoo.sandbox import OdooSandbox
-from bot.odoo.sandbox.server import xmlrpc_answer
 from bot.odoo.transport import OdooCredentials, XmlRpcTransport, _Reply
 from bot.turn import Conversation, ConversationType, Incoming, Kind, Outcome, Person, Reply
+from odoo_double import OdooSandbox
+from odoo_double.server import xmlrpc_answer
 from tests.support.teams import BOT_ID, BOT_NAME, TENANT, TeamsUser
 
 

@@ -27,9 +27,10 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
-from bot.odoo.sandbox import OdooSandbox, seed_scenarios
+from bot.demo.seed import seed_scenarios
 from bot.outbox import Outbox
 from bot.store import Store
+from odoo_double import OdooSandbox
 from tests.support.bot_process import ODOO_API_KEY, ODOO_DB, ODOO_LOGIN, spawn
 from tests.support.connector import ConnectorStub
 from tests.support.faultproxy import FaultProxy

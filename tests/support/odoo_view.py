@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.odoo.sandbox import OdooSandbox
+from odoo_double import OdooSandbox
 
 ADMIN_UID = 2
 

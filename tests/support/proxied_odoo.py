@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.odoo.sandbox import OdooSandbox, create_sandbox_app
 from bot.server import RUNTIME, Runtime
 from bot.settings import Settings
+from odoo_double import OdooSandbox, create_sandbox_app
 from tests.support.connector import Posted
 from tests.support.faultproxy import FaultProxy, fault_proxy
 from tests.support.teams import TeamsClient, card_text

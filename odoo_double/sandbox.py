@@ -11,19 +11,20 @@ from __future__ import annotations
 import copy
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, Literal
 
-from bot.odoo.sandbox import base_data, faults
-from bot.odoo.sandbox.base_models import base_models, odoo19_users
-from bot.odoo.sandbox.grouping import READ_GROUP
-from bot.odoo.sandbox.helpdesk_models import helpdesk_models, helpdesk_series
-from bot.odoo.sandbox.mail_models import mail_models
-from bot.odoo.sandbox.methods import GENERIC_METHODS, READ_ONLY_METHODS, create_one, execute
-from bot.odoo.sandbox.orm import Env, ModelDef, Row, Store
-from bot.odoo.sandbox.project_models import project_models, project_series
+from odoo_double import base_data, faults
+from odoo_double.base_models import base_models, odoo19_users
+from odoo_double.grouping import READ_GROUP
+from odoo_double.helpdesk_models import helpdesk_models, helpdesk_series
+from odoo_double.mail_models import mail_models
+from odoo_double.methods import GENERIC_METHODS, READ_ONLY_METHODS, create_one, execute
+from odoo_double.orm import Env, ModelDef, Row, Store
+from odoo_double.project_models import project_models, project_series
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +130,21 @@ class OdooSandbox:
         create_one(env, "ir.model.data", {"module": module, "name": external_name, "model": "res.groups",
                                           "res_id": group})
         return group
+
+    def now(self) -> datetime:
+        """The sandbox clock's "now", in UTC: what Odoo stamps a record written now with."""
+        return self.store.clock().astimezone(UTC)
+
+    @contextmanager
+    def at(self, moment: datetime) -> Iterator[None]:
+        """Runs the calls inside as if the sandbox clock said `moment` (a database with a past: records created and
+        changed back then)."""
+        clock = self.store.clock
+        self.store.clock = lambda: moment
+        try:
+            yield
+        finally:
+            self.store.clock = clock
 
     def records(self, model: str) -> list[Row]:
         """Raw stored rows (copies), for assertions."""

@@ -15,13 +15,13 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from bot.odoo.sandbox import faults
-from bot.odoo.sandbox.activities import ACTIVITY_STATES, activities_of, activity_schedule, activity_state
-from bot.odoo.sandbox.fields import Field, to_cache
-from bot.odoo.sandbox.html_body import plaintext_to_html, sanitize_html
-from bot.odoo.sandbox.messages import create_message, is_internal, queue_mail, subtype_id, subtype_id_or_note
-from bot.odoo.sandbox.methods import existing_rows
-from bot.odoo.sandbox.orm import Env, Method, Row
+from odoo_double import faults
+from odoo_double.activities import ACTIVITY_STATES, activities_of, activity_schedule, activity_state
+from odoo_double.fields import Field, to_cache
+from odoo_double.html_body import plaintext_to_html, sanitize_html
+from odoo_double.messages import create_message, is_internal, queue_mail, subtype_id, subtype_id_or_note
+from odoo_double.methods import existing_rows
+from odoo_double.orm import Env, Method, Row
 
 
 def _messages_of(env: Env, model: str, res_id: int) -> list[Row]:

@@ -14,10 +14,10 @@ import hashlib
 import logging
 from types import MappingProxyType
 
-from bot.odoo.sandbox import OdooSandbox
-from bot.odoo.sandbox.seed import add_agent
+from bot.demo.seed import add_agent
 from bot.process import Action, ProcessProfile, Role
 from bot.turn import Person
+from odoo_double import OdooSandbox
 
 logger = logging.getLogger(__name__)
 

@@ -69,7 +69,7 @@ def _traceback(exception_line: str, where: str) -> str:
     return (f"{TRACEBACK_HEAD}\n"
             '  File "<odoo>/odoo/addons/base/controllers/rpc.py", line 147, in xmlrpc_2\n'
             "    response = self._xmlrpc(service)\n"
-            f'  File "<sandbox>/bot/odoo/sandbox", line 1, in {where}\n'
+            f'  File "<sandbox>/odoo_double", line 1, in {where}\n'
             f"{exception_line}\n")
 
 

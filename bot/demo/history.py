@@ -12,14 +12,12 @@ Deterministic: the same history every run.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from bot.chatter_words import CONFIRMED, DIAGNOSIS, resolution
-from bot.odoo.sandbox.sandbox import OdooSandbox
-from bot.odoo.sandbox.seed import facts_block, ids_by_name
+from bot.demo.seed import facts_block, ids_by_name
+from odoo_double import OdooSandbox
 
 
 @dataclass(frozen=True)
@@ -77,7 +75,7 @@ def seed_history(sb: OdooSandbox, *, seed: int = 7) -> int:
     """Adds the past tickets, all closed; returns how many. Call after `seed_scenarios` (it reads its data)."""
     dice = random.Random(seed)
     admin = sb.admin_uid
-    now = sb.store.clock().astimezone(UTC)
+    now = sb.now()
     named = {model: ids_by_name(sb, model) for model in ("helpdesk.ticket.tag", "helpdesk.ticket.category",
                                                          "helpdesk.ticket.stage", "helpdesk.ticket.team")}
     agents = [u["id"] for u in sb.call(admin, "res.users", "search_read",
@@ -106,7 +104,7 @@ def _handle(sb: OdooSandbox, incident: PastIncident, logged: datetime, agent: in
     resolved = diagnosed + timedelta(hours=dice.uniform(*RESOLVE_HOURS[incident.tag]))
     confirmed = resolved + timedelta(hours=dice.uniform(*CONFIRM_HOURS))
     logged = min(logged, now - confirmed - SETTLED)  # Done (the last step) in the past, never after the clock
-    with _at(sb, logged):
+    with sb.at(logged):
         ticket = sb.call(sb.admin_uid, "helpdesk.ticket", "create", [{
             "name": incident.title, "partner_id": customer,
             "description": f"<p>{incident.title}</p>" + facts_block(users=incident.users, kind=incident.kind,
@@ -122,11 +120,11 @@ def _handle(sb: OdooSandbox, incident: PastIncident, logged: datetime, agent: in
         (confirmed, "mail.mt_note", f"{CONFIRMED[0]}."),
     ]
     for after, subtype, text in sorted(steps, key=lambda step: step[0]):
-        with _at(sb, logged + after):
+        with sb.at(logged + after):
             body = "".join(f"<p>{line}</p>" for line in text.split("\n\n"))
             sb.call(agent, "helpdesk.ticket", "message_post", [[ticket]],
                     {"body": body, "body_is_html": True, "message_type": "comment", "subtype_xmlid": subtype})
-    with _at(sb, logged + confirmed):
+    with sb.at(logged + confirmed):
         sb.call(agent, "helpdesk.ticket", "write", [[ticket], {"stage_id": named["helpdesk.ticket.stage"]["Done"]}])
 
 
@@ -138,14 +136,3 @@ def _updates(incident: PastIncident, start: timedelta, end: timedelta, dice: ran
     while (at := at + timedelta(minutes=dice.uniform(*UPDATE_MINUTES[incident.tag]))) < end:
         moments.append(at)
     return moments
-
-
-@contextmanager
-def _at(sb: OdooSandbox, moment: datetime) -> Iterator[None]:
-    """Runs the calls inside as if the sandbox clock said `moment`."""
-    clock = sb.store.clock
-    sb.store.clock = lambda: moment
-    try:
-        yield
-    finally:
-        sb.store.clock = clock

@@ -1,18 +1,20 @@
-"""Demo data: the MindX support desk of the six Week 3 scenarios (seeds/000), or for the
+"""The demo's desk in the Odoo double: the MindX support desk of the six Week 3 scenarios (seeds/000), or for the
 `project` flavour an Odoo PS style "Support" project.
 
-Everything is created through the same ORM calls a client makes (so numbers, followers and
-creation messages exist as in Odoo). Tag names follow the process profiles (`standard`,
-`priority`, `expedite`, `fixed-deadline`).
+Everything is created through the double's public API (odoo_double.OdooSandbox), with the same ORM calls a client
+makes (so numbers, followers and creation messages exist as in Odoo). Tag names follow the process profiles
+(`standard`, `priority`, `expedite`, `fixed-deadline`). The facts block under each description is the bot's own
+(bot.tickets.description_html).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from bot.odoo.sandbox.sandbox import OdooSandbox
+from bot.tickets import TicketFacts, description_html
+from odoo_double import OdooSandbox
 
 # MindX's own group for the support managers (the profile's manager_groups): (xml id, name, category)
 MANAGERS_GROUP = ("mindx_support.group_support_manager", "Support Manager", "MindX Support")
@@ -49,7 +51,6 @@ VIDEO_DESCRIPTION = (
     "<p>Video bài 3 Advanced JavaScript không load được (class JS-ADV-HN-2412, Advanced JavaScript).</p>"
     "<p>12 students affected. Video loading indefinitely, some see \"Cannot load media\" error. "
     "Both web (Chrome 120+) and mobile (iOS Safari/Android Chrome) affected. Started around 19:40.</p>")
-FACTS_FORMAT = "%Y-%m-%d %H:%M UTC"
 
 
 @dataclass(frozen=True)
@@ -91,12 +92,8 @@ TICKETS = (
 
 
 def facts_block(*, users: int, kind: str, reported: datetime, deadline: datetime | None = None) -> str:
-    """The facts block the bot writes under a ticket's description."""
-    lines = ["<b>Support desk</b>", f"Users affected: {users}"]
-    if deadline is not None:
-        lines.append(f"Deadline: {deadline.strftime(FACTS_FORMAT)}")
-    lines += [f"Reported: {reported.strftime(FACTS_FORMAT)}", f"Type: {kind}"]
-    return "<p>" + "<br>".join(lines) + "</p>"
+    """The facts block the bot writes under a ticket's description (the bot's own, bot.tickets.description_html)."""
+    return description_html("", TicketFacts(users=users, deadline=deadline, reported=reported, kind=kind))
 
 
 # Project flavour (Odoo PS support project): stages (name, fold) and tasks (name, description, stage, tags)
@@ -143,7 +140,7 @@ def seed_scenarios(sb: OdooSandbox) -> None:
         sb.call(admin, "helpdesk.ticket.stage", "create", [{"name": name, "sequence": sequence}])
     stages = ids_by_name(sb, "helpdesk.ticket.stage")
     users = {u["login"]: u["id"] for u in sb.call(admin, "res.users", "search_read", [[]], {"fields": ["login"]})}
-    now = sb.store.clock().astimezone(UTC)
+    now = sb.now()
     for demo in TICKETS:
         values: dict[str, Any] = {
             "name": demo.title, "partner_id": partners[demo.customer], "priority": demo.priority,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from bot.odoo.sandbox.orm import Env, Row
+from odoo_double.orm import Env, Row
 
 
 def subtype_id(env: Env, xmlid: str | None) -> int | bool:

@@ -15,11 +15,11 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from bot.odoo.sandbox import faults
-from bot.odoo.sandbox.domain import Predicate, compile_domain
-from bot.odoo.sandbox.fields import RELATIONAL, X2MANY, Field, apply_x2many_commands, to_cache
-from bot.odoo.sandbox.ordering import sort_rows
-from bot.odoo.sandbox.orm import Env, Method, ModelDef, Row
+from odoo_double import faults
+from odoo_double.domain import Predicate, compile_domain
+from odoo_double.fields import RELATIONAL, X2MANY, Field, apply_x2many_commands, to_cache
+from odoo_double.ordering import sort_rows
+from odoo_double.orm import Env, Method, ModelDef, Row
 
 # ---- conversions and checks ----------------------------------------------------------------------
 

@@ -12,11 +12,11 @@ from collections.abc import Iterable
 from types import MappingProxyType
 from typing import Any
 
-from bot.odoo.sandbox.helpdesk_models import CLOSING_TEMPLATE_ID
-from bot.odoo.sandbox.helpdesk_models import STAGE_FIELD_ID as TICKET_STAGE_FIELD_ID
-from bot.odoo.sandbox.orm import Env, Row
-from bot.odoo.sandbox.project_models import STAGE_FIELD_ID as TASK_STAGE_FIELD_ID
-from bot.odoo.sandbox.project_models import STATE_FIELD_ID as TASK_STATE_FIELD_ID
+from odoo_double.helpdesk_models import CLOSING_TEMPLATE_ID
+from odoo_double.helpdesk_models import STAGE_FIELD_ID as TICKET_STAGE_FIELD_ID
+from odoo_double.orm import Env, Row
+from odoo_double.project_models import STAGE_FIELD_ID as TASK_STAGE_FIELD_ID
+from odoo_double.project_models import STATE_FIELD_ID as TASK_STATE_FIELD_ID
 
 ADMIN_UID = 2
 ADMIN_PARTNER = 3

@@ -21,9 +21,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.odoo.sandbox import faults
-from bot.odoo.sandbox.orm import Recordset
-from bot.odoo.sandbox.sandbox import OdooSandbox
+from odoo_double import faults
+from odoo_double.orm import Recordset
+from odoo_double.sandbox import OdooSandbox
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ def _debug(fault: faults.OdooFault, series: str = "17.0") -> str:
         return f"{fault.name}: {fault.message}\n"
     if fault.faultCode == 1:
         return str(fault.faultString)
-    return f"{faults.TRACEBACK_HEAD}\n  File \"<sandbox>/bot/odoo/sandbox\", line 1, in dispatch\n" \
+    return f"{faults.TRACEBACK_HEAD}\n  File \"<sandbox>/odoo_double\", line 1, in dispatch\n" \
            f"{fault.name}: {fault.message}\n"
 
 
@@ -253,7 +253,7 @@ def _json2_error(fault: faults.OdooFault, status: int | None = None) -> web.Resp
 def _werkzeug_error(status: int, message: str) -> web.Response:
     """A werkzeug HTTPException raised by the JSON-2 controller: its arguments carry the status too."""
     name = "werkzeug.exceptions." + WERKZEUG_REASONS[status].replace(" ", "")
-    debug = (f"{faults.TRACEBACK_HEAD}\n  File \"<sandbox>/bot/odoo/sandbox\", line 1, in web_json_2_rpc\n"
+    debug = (f"{faults.TRACEBACK_HEAD}\n  File \"<sandbox>/odoo_double\", line 1, in web_json_2_rpc\n"
              f"{name}: {status} {WERKZEUG_REASONS[status]}: {message}\n")
     return _json({"name": name, "message": message, "arguments": [message, status], "context": {}, "debug": debug},
                  status=status)

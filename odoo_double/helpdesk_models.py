@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.odoo.sandbox import faults
-from bot.odoo.sandbox.chatter import THREAD_METHODS, on_thread_created, subscribe_users, thread_fields
-from bot.odoo.sandbox.domain import Predicate
-from bot.odoo.sandbox.fields import Field
-from bot.odoo.sandbox.html_body import escape_text
-from bot.odoo.sandbox.messages import create_message, queue_mail, subtype_id_or_note, tracking_value
-from bot.odoo.sandbox.methods import existing_rows, write
-from bot.odoo.sandbox.orm import Env, Method, ModelDef, Row, define
+from odoo_double import faults
+from odoo_double.chatter import THREAD_METHODS, on_thread_created, subscribe_users, thread_fields
+from odoo_double.domain import Predicate
+from odoo_double.fields import Field
+from odoo_double.html_body import escape_text
+from odoo_double.messages import create_message, queue_mail, subtype_id_or_note, tracking_value
+from odoo_double.methods import existing_rows, write
+from odoo_double.orm import Env, Method, ModelDef, Row, define
 
 TICKET = "helpdesk.ticket"
 PRIORITIES = (("0", "Low"), ("1", "Medium"), ("2", "High"), ("3", "Very High"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.odoo.sandbox.activities import (
+from odoo_double.activities import (
     ACTIVITY_STATES,
     action_done,
     action_feedback,
@@ -15,9 +15,9 @@ from bot.odoo.sandbox.activities import (
     check_activity_target,
     resolve_activity_model,
 )
-from bot.odoo.sandbox.fields import Field
-from bot.odoo.sandbox.messages import is_internal
-from bot.odoo.sandbox.orm import Env, Method, ModelDef, Row, define
+from odoo_double.fields import Field
+from odoo_double.messages import is_internal
+from odoo_double.orm import Env, Method, ModelDef, Row, define
 
 MESSAGE_TYPES = (("email", "Incoming Email"), ("comment", "Comment"), ("email_outgoing", "Outgoing Email"),
                  ("notification", "System notification"), ("auto_comment", "Automated Targeted Notification"),

@@ -14,11 +14,11 @@ from datetime import date, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from bot.odoo.sandbox import faults
-from bot.odoo.sandbox.fields import X2MANY, Field, parse_date, parse_datetime
+from odoo_double import faults
+from odoo_double.fields import X2MANY, Field, parse_date, parse_datetime
 
 if TYPE_CHECKING:
-    from bot.odoo.sandbox.orm import Env
+    from odoo_double.orm import Env
 
 Row = dict[str, Any]
 Predicate = Callable[[Row], bool]

@@ -9,11 +9,11 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
-from bot.odoo.sandbox import faults
-from bot.odoo.sandbox.fields import X2MANY
+from odoo_double import faults
+from odoo_double.fields import X2MANY
 
 if TYPE_CHECKING:
-    from bot.odoo.sandbox.orm import Env
+    from odoo_double.orm import Env
 
 Row = dict[str, Any]
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.odoo.sandbox import faults
-from bot.odoo.sandbox.html_body import sanitize_html
+from odoo_double import faults
+from odoo_double.html_body import sanitize_html
 
 if TYPE_CHECKING:
-    from bot.odoo.sandbox.orm import Env
+    from odoo_double.orm import Env
 
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 DATE_FORMAT = "%Y-%m-%d"

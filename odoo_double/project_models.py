@@ -14,12 +14,12 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
-from bot.odoo.sandbox import faults
-from bot.odoo.sandbox.chatter import THREAD_METHODS, on_thread_created, subscribe_users, thread_fields
-from bot.odoo.sandbox.domain import Predicate
-from bot.odoo.sandbox.fields import Field
-from bot.odoo.sandbox.messages import create_message, subtype_id, tracking_value
-from bot.odoo.sandbox.orm import Env, ModelDef, Row, define
+from odoo_double import faults
+from odoo_double.chatter import THREAD_METHODS, on_thread_created, subscribe_users, thread_fields
+from odoo_double.domain import Predicate
+from odoo_double.fields import Field
+from odoo_double.messages import create_message, subtype_id, tracking_value
+from odoo_double.orm import Env, ModelDef, Row, define
 
 TASK = "project.task"
 STATES = (("01_in_progress", "In Progress"), ("02_changes_requested", "Changes Requested"),

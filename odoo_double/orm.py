@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from bot.odoo.sandbox import faults
-from bot.odoo.sandbox.domain import Predicate
-from bot.odoo.sandbox.fields import X2MANY, Field, format_scalar
+from odoo_double import faults
+from odoo_double.domain import Predicate
+from odoo_double.fields import X2MANY, Field, format_scalar
 
 Row = dict[str, Any]
 Clock = Callable[[], datetime]

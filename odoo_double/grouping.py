@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.odoo.sandbox import faults
-from bot.odoo.sandbox.domain import normalize
-from bot.odoo.sandbox.fields import DATE_FORMAT, DATETIME_FORMAT, X2MANY, Field
-from bot.odoo.sandbox.methods import search_rows
-from bot.odoo.sandbox.ordering import default_key
-from bot.odoo.sandbox.orm import Env, Method, Row
+from odoo_double import faults
+from odoo_double.domain import normalize
+from odoo_double.fields import DATE_FORMAT, DATETIME_FORMAT, X2MANY, Field
+from odoo_double.methods import search_rows
+from odoo_double.ordering import default_key
+from odoo_double.orm import Env, Method, Row
 
 GRANULARITIES = ("day", "week", "month", "quarter", "year")
 NUMERIC = frozenset({"integer", "float", "monetary"})

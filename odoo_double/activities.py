@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.odoo.sandbox import faults
-from bot.odoo.sandbox.html_body import escape_text
-from bot.odoo.sandbox.messages import create_message, subtype_id
-from bot.odoo.sandbox.methods import create_one, existing_rows
-from bot.odoo.sandbox.orm import Env, Recordset, Row
+from odoo_double import faults
+from odoo_double.html_body import escape_text
+from odoo_double.messages import create_message, subtype_id
+from odoo_double.methods import create_one, existing_rows
+from odoo_double.orm import Env, Recordset, Row
 
 ACTIVITY_STATES = (("overdue", "Overdue"), ("today", "Today"), ("planned", "Planned"), ("done", "Done"))
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.odoo.sandbox import faults
-from bot.odoo.sandbox.domain import Predicate
-from bot.odoo.sandbox.fields import Field
-from bot.odoo.sandbox.methods import create_one, search_rows
-from bot.odoo.sandbox.orm import Env, Method, ModelDef, Row, define
+from odoo_double import faults
+from odoo_double.domain import Predicate
+from odoo_double.fields import Field
+from odoo_double.methods import create_one, search_rows
+from odoo_double.orm import Env, Method, ModelDef, Row, define
 
 _CONTACT = re.compile(r"^\s*\"?(?P<name>[^\"<]*?)\"?\s*<(?P<email>[^>]+)>\s*$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
