@@ -268,7 +268,8 @@ async def json2_endpoint(request: web.Request) -> web.Response:
     if sb.series < "19":  # Odoo 17 and 18 have no JSON-2: werkzeug's own page
         return web.Response(status=404, text=NOT_FOUND_PAGE, content_type="text/html")
     database = request.headers.get("X-Odoo-Database")
-    if database and database != sb.db:
+    # a real 19.0 gives the same page for a database its PostgreSQL refuses (measured: ALLOW_CONNECTIONS false)
+    if (database and database != sb.db) or sb.database_down:
         return web.Response(status=404, text=NO_DATABASE_PAGE, content_type="text/html")
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     uid = sb.uid_for_api_key(key.strip()) if scheme.lower() == "bearer" else None

@@ -20,12 +20,12 @@ from bot.server import RUNTIME, create_app
 from bot.settings import Mode, SettingsError, load_settings
 from tests.conftest import AGENT, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub, Posted
+from tests.support.drafts import draft_id
 from tests.support.faultproxy import FaultProxy
 from tests.support.odoo_view import OdooView
 from tests.support.proxied_odoo import Relay, through
 from tests.support.teams import TeamsClient, card_text
 from tests.support.waiting import eventually
-from tests.support.drafts import draft_id
 from tests.test_email import customer_messages, scenario_1
 
 MESSAGE_DEADLINE, INVOKE_DEADLINE = 1.5, 1.0

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from aiohttp.test_utils import TestServer
 
+from bot.chatter_words import CONFIRMED
 from bot.demo.history import PAST, seed_history
 from bot.demo.seed import seed_scenarios
 from bot.insights.chart import DATA_URI_PREFIX
@@ -59,6 +60,18 @@ def test_the_history_is_the_same_every_run(clock: FakeClock) -> None:
     first = closed_tickets()
     assert len(first) == 16 and first == closed_tickets()
     assert all(created < closed for _, created, closed in first)
+
+
+def test_every_past_ticket_carries_the_customers_confirmation_in_the_bots_words(clock: FakeClock) -> None:
+    """The timeline reads a confirmation by `bot.chatter_words.CONFIRMED` (the history once wrote "C." instead)."""
+    odoo = OdooSandbox(flavour="helpdesk_mgmt", db="helpdesk", login="admin", password="admin", api_key="k",
+                       clock=clock.now)
+    seed_scenarios(odoo)
+    seed_history(odoo)
+    closed = odoo.call(odoo.admin_uid, "helpdesk.ticket", "search", [[["closed_date", "!=", False]]], {})
+    notes = odoo.call(odoo.admin_uid, "mail.message", "search_read",
+                      [[["model", "=", "helpdesk.ticket"], ["body", "ilike", CONFIRMED]]], {"fields": ["res_id"]})
+    assert sorted({note["res_id"] for note in notes}) == sorted(closed) and len(closed) == 16
 
 
 async def test_a_month_of_the_demo_desk_shows_classes_breaches_patterns_and_a_chart(teams: TeamsClient) -> None:

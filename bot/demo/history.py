@@ -117,7 +117,7 @@ def _handle(sb: OdooSandbox, incident: PastIncident, logged: datetime, agent: in
         (diagnosed, "mail.mt_note", f"{DIAGNOSIS} {incident.error}"),
         *((at, "mail.mt_comment", UPDATE) for at in _updates(incident, ack, resolved, dice)),
         (resolved, "mail.mt_comment", resolution(incident.resolution)),
-        (confirmed, "mail.mt_note", f"{CONFIRMED[0]}."),
+        (confirmed, "mail.mt_note", f"{CONFIRMED}."),
     ]
     for after, subtype, text in sorted(steps, key=lambda step: step[0]):
         with sb.at(logged + after):
