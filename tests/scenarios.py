@@ -249,8 +249,8 @@ async def scenario_5_duplicate_video_tickets_merged(desk: Desk) -> None:
     second = odoo.newest_ticket()["id"]
     assert odoo.ticket(first)["priority"] == odoo.ticket(second)["priority"] == "2"
 
-    card = card_text(await teams.card(f"/ticket merge {first} into {second}"))
-    assert "Priority" in card and "Users affected: 12" in card
+    card = card_text(await teams.card(f"/ticket merge {first} into {second} users:12"))  # two classes: 7 + 5
+    assert "Priority" in card and "Users affected: 12" in card and "Users affected: 12, as you wrote." in card
     assert stage(odoo.ticket(first)) == "Cancelled"
     assert f"#{first}" in odoo.messages(second, subtype="Note")[-1]["body"] or \
         odoo.ticket(first)["number"] in odoo.messages(second, subtype="Note")[-1]["body"]

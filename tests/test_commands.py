@@ -257,3 +257,31 @@ async def test_a_channel_is_registered_only_in_a_channel_and_by_a_known_name(tea
     [unnamed] = await teams.say_in_channel("/ticket channel Support!", sender=LEAD)
     assert "Known teams: support, management, dev" in card_text(unnamed.card or {}) + unnamed.text
     assert "No channel is registered yet" in (await teams.say("/ticket channels"))[0].text
+
+
+async def test_merging_two_reports_of_the_same_people_keeps_the_larger_count(teams: TeamsClient,
+                                                                             odoo: OdooView) -> None:
+    """Two reports of the same 12 students: 12, not 24 (which would make it Expedite and alert management)."""
+    first = await new_ticket(teams, odoo, "Exam page blank for class A users:12")
+    second = await new_ticket(teams, odoo, "Students of class A see a blank exam users:12")
+    answer = card_text(await teams.card(f"/ticket merge {first} into {second}"))
+    assert "Users affected: 12, the larger of the two reports (they may be the same people)" in answer
+    assert "merge with `users:<how many in all>`" in answer and "Priority" in answer
+    assert "Users affected: 12" in odoo.ticket(second)["description"]
+    assert "the larger of the two reports" in odoo.messages(second, subtype="Note")[-1]["body"]
+
+
+async def test_merging_with_users_sets_the_total(teams: TeamsClient, odoo: OdooView) -> None:
+    first = await new_ticket(teams, odoo, "Video of lesson 3 does not load users:7")
+    second = await new_ticket(teams, odoo, "Lesson 3 video: cannot load media users:5")
+    answer = card_text(await teams.card(f"/ticket merge {first} into {second} users:12"))
+    assert "Users affected: 12, as you wrote." in answer
+    assert "Users affected: 12" in odoo.ticket(second)["description"]
+
+
+async def test_a_merge_with_a_bad_count_is_refused_and_changes_nothing(teams: TeamsClient, odoo: OdooView) -> None:
+    first = await new_ticket(teams, odoo, "Video of lesson 3 does not load users:7")
+    second = await new_ticket(teams, odoo, "Lesson 3 video: cannot load media users:5")
+    answer = card_text(await teams.card(f"/ticket merge {first} into {second} users:twelve"))
+    assert "`twelve` is not a number of users" in answer and "like `users:15`" in answer
+    assert odoo.ticket(first)["stage_id"][1] == "New" and "Users affected: 5" in odoo.ticket(second)["description"]

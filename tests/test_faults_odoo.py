@@ -234,7 +234,7 @@ HALF_APPLIED = {
                          lambda d, t, _: "Users affected: 12" in d.odoo.ticket(t)["description"]
                          and d.notes(t, "Class of service") == 1),
     "merge": HalfApplied("/ticket merge {other} into {tid}", 2,
-                         lambda d, t, o: "Users affected: 5" in d.odoo.ticket(t)["description"]
+                         lambda d, t, o: "Users affected: 3" in d.odoo.ticket(t)["description"]  # the larger
                          and d.stage(o) == "Cancelled" and d.notes(t, "into this ticket") == 1
                          and d.notes(o, "Duplicate of") == 1),
 }

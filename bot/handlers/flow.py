@@ -9,7 +9,7 @@ from bot.context import Ctx
 from bot.handlers.common import load, require_text, ticket_reply
 from bot.i18n import N_, tr
 from bot.lifecycle import Move, arrived, check
-from bot.parsing import UsageError, ticket_ref
+from bot.parsing import UsageError, ticket_ref, user_count
 from bot.process import Action, ClassOfService, Stage, classify, priority_for
 from bot.roles import check_allowed
 from bot.router import CommandGroup, Request
@@ -127,12 +127,13 @@ async def reopen(ctx: Ctx, req: Request) -> Reply:
     return await _move_with_reason(ctx, req, REOPEN)
 
 
-@commands.command("merge", "/ticket merge <id> into <id>", action=Action.MERGE)
+@commands.command("merge", "/ticket merge <id> into <id> [users:<n>]", options=("users",), action=Action.MERGE)
 async def merge(ctx: Ctx, req: Request) -> Reply:
     """Merge a duplicate into the ticket that survives (same issue reported twice).
 
-    Both get a note linking the other, the users affected are added up (the class follows), and
-    the duplicate is cancelled."""
+    Both get a note linking the other, and the duplicate is cancelled. Two reports are often the same people:
+    the larger count of users affected is kept, unless `users:` says how many they are together (the class
+    follows)."""
     words = [w for w in req.args.words if w.lower() != "into"]
     if len(words) != 2:
         raise UsageError(tr("Write `/ticket merge <duplicate> into <surviving ticket>`, e.g. "
@@ -145,16 +146,25 @@ async def merge(ctx: Ctx, req: Request) -> Reply:
     check(target, Move.MERGE)
     if not (ctx.again and arrived(duplicate, Move.CANCEL)):  # run again after the merge landed: applied
         check(duplicate, Move.MERGE)
-    users = (duplicate.facts.users or 0) + (target.facts.users or 0) or None
+    given = req.args.options.get("users")
+    users = user_count(given) if given is not None else max(duplicate.facts.users or 0, target.facts.users or 0) or None
     facts = replace(target.facts, users=users)
     cos = ClassOfService(classify(users, facts.deadline, ctx.profile))
     target = await ctx.odoo.set_class(target, cos, facts,
                                       priority_for(cos, ctx.profile, now=ctx.now(), deadline=facts.deadline))
+    counted = "as the merge said" if given is not None else "the larger of the two reports"
     await ctx.odoo.note(target, f"Merged {duplicate.label} ({duplicate.title}) into this ticket: {duplicate.url}. "
-                                f"Users affected now {target.facts.users or 'unknown'}.", by=ctx.actor)
+                                f"Users affected now {target.facts.users or 'unknown'} ({counted}).", by=ctx.actor)
     await ctx.odoo.note(duplicate, f"Duplicate of {target.label}: {target.url}. Work continues there.",
                         by=ctx.actor)
     await ctx.odoo.move(duplicate, Stage.CANCELLED)
     await ctx.services.reminders.forget(duplicate.id)
-    return await ticket_reply(ctx, target, tr("Merged {duplicate} into {target}; {duplicate} is cancelled.",
-                                              duplicate=duplicate.label, target=target.label))
+    merged = tr("Merged {duplicate} into {target}; {duplicate} is cancelled.", duplicate=duplicate.label,
+                target=target.label)
+    if given is not None:
+        counted_now = tr("Users affected: {users}, as you wrote.", users=users or 0)
+    else:
+        counted_now = tr("Users affected: {users}, the larger of the two reports (they may be the same people); if "
+                         "they are different people, merge with `users:<how many in all>`.", users=users or 0) \
+            if users else tr("Neither report says how many users are affected.")
+    return await ticket_reply(ctx, target, f"{merged} {counted_now}")
