@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
@@ -82,3 +83,23 @@ def _listed(items: Sequence[str], sentence: str) -> str:
     if len(items) < 2:
         return "".join(items)
     return tr(sentence, items=", ".join(items[:-1]), last=items[-1])
+
+
+def spoken_duration(span: timedelta) -> str:
+    """A duration as people say it, in the current language: `15 minutes`, `2 hours 45 minutes`, `24 hours`,
+    `3 days 4 hours`; to the minute (hours stay hours up to two days, as service levels are said)."""
+    minutes = max(1, round(span.total_seconds() / 60))
+    days, minutes = divmod(minutes, 24 * 60) if minutes >= 48 * 60 else (0, minutes)
+    hours, minutes = divmod(minutes, 60)
+    if days:  # beyond two days, minutes are noise: to the hour
+        hours += round(minutes / 60)
+        minutes = 0
+    parts = [_count(days, N_("1 day"), N_("{count} days")), _count(hours, N_("1 hour"), N_("{count} hours")),
+             _count(minutes, N_("1 minute"), N_("{count} minutes"))]
+    return " ".join(part for part in parts if part)
+
+
+def _count(count: int, one: str, many: str) -> str:
+    if count == 0:
+        return ""
+    return tr(one) if count == 1 else tr(many, count=count)

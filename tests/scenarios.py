@@ -155,7 +155,7 @@ async def scenario_2_performance_priority(desk: Desk) -> None:
 
     acknowledged = clock.advance(minutes=2)
     card = card_text(await teams.card(f"/ticket ack {tid}"))
-    assert "every 15m" in odoo.messages(tid, subtype="Discussions")[0]["body"]
+    assert "at least every 15 minutes." in odoo.messages(tid, subtype="Discussions")[0]["body"]
     # acknowledged at 15:35 on the seeds' day: updates every 15 min, the next by 15:50
     assert f"Send the customer an update by {desk.by(acknowledged + timedelta(minutes=15))}" in card
 

@@ -161,7 +161,7 @@ def test_the_management_summary_asks_for_what_only_a_person_can_write() -> None:
 def test_words_the_bot_adds_follow_the_drafts_language() -> None:
     english = _draft("mindx", DraftKind.ACK, "en").text
     vietnamese = _draft("mindx", DraftKind.ACK, "vi").text
-    # Fixed Deadline, 17 h left, at least 4 updates: every 4 h 15 min, said in whole hours
-    assert "at least every 4 hours" in english and "ít nhất 4 giờ một lần" in vietnamese
+    # Fixed Deadline, 17 h left, at least 4 updates: every 4 h 15 min, said as people say it
+    assert "at least every 4 hours 15 minutes" in english and "ít nhất 4 giờ 15 phút một lần" in vietnamese
     assert "We have noted your deadline: 09:40 on 30/01/2025." in english
     assert "thời hạn anh/chị cần: 09:40 ngày 30/01/2025." in vietnamese

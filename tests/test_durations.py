@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.i18n import speaking, spoken_duration
 from bot.process import DURATION_FORMS, format_duration, parse_duration
 
 
@@ -103,3 +104,18 @@ def test_format_inverts_parse_for_canonical_text(days: int, hours: int, minutes:
     parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s")) if n]
     text = "".join(parts) or "0s"
     assert format_duration(parse_duration(text)) == text
+
+
+@pytest.mark.parametrize(("span", "english", "vietnamese"), [
+    (timedelta(seconds=20), "1 minute", "1 phút"),
+    (timedelta(minutes=15), "15 minutes", "15 phút"),
+    (timedelta(minutes=165), "2 hours 45 minutes", "2 giờ 45 phút"),  # a deadline's cadence once read "165 minutes"
+    (timedelta(hours=1), "1 hour", "1 giờ"),
+    (timedelta(days=1), "24 hours", "24 giờ"),  # service levels are said in hours up to two days
+    (timedelta(days=3, hours=4, minutes=20), "3 days 4 hours", "3 ngày 4 giờ"),
+    (timedelta(days=7), "7 days", "7 ngày"),
+])
+def test_a_duration_is_said_as_people_say_it(span: timedelta, english: str, vietnamese: str) -> None:
+    assert spoken_duration(span) == english
+    with speaking("vi-VN"):
+        assert spoken_duration(span) == vietnamese

@@ -51,7 +51,7 @@ async def test_scenario_2_priority_gets_a_reminder_every_15_minutes(
     assert nags(await fire(runtime, teams), number) == []
     clock.advance(minutes=2)
     [update_nag] = nags(await fire(runtime, teams), number)
-    assert "due an update (Priority: at least every 15m" in update_nag
+    assert "due an update (Priority: at least every 15 minutes, even with no news)" in update_nag
 
     await teams.card(f"/ticket update {tid} Escalated to the dev team; next update in 15 minutes.")
     clock.advance(minutes=14)
@@ -81,7 +81,7 @@ async def test_scenario_4_on_hold_is_never_nagged(teams: TeamsClient, runtime: R
     await teams.card(f"/ticket resume {tid}")
     clock.advance(hours=24, minutes=1)  # Standard: an update a day once it moves again
     [nag] = nags(await fire(runtime, teams), number)
-    assert "due an update (Standard: at least every 1d" in nag
+    assert "due an update (Standard: at least every 24 hours, even with no news)" in nag
 
 
 async def test_scenario_6_deadline_countdown(teams: TeamsClient, runtime: Runtime, odoo: OdooView,
@@ -246,7 +246,8 @@ async def test_a_report_that_came_in_by_email_must_be_logged_within_15_minutes(
     clock.advance(minutes=2)
     posted = await fire(runtime, teams)
     [nag] = nags(posted, number, SUPPORT)
-    assert "is not logged yet: it needs an owner and a class of service (step 1: within 15m" in nag
+    assert ("is not logged yet: it needs an owner and a class of service (step 1: within 15 minutes of the "
+            "report)") in nag
     assert "[Take it]" in nag and "[Post update]" not in nag
     assert nags(posted, number) == []  # nobody's 1:1: it has no owner
 

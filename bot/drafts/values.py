@@ -11,13 +11,13 @@ Internal notes (the diagnosis, the root cause) never reach a customer's draft: i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.chatter_words import BOT_AUTHOR
 from bot.drafts.model import RULES, DraftKind, Recipient
-from bot.i18n import speaking, tr
+from bot.i18n import speaking, spoken_duration, tr
 from bot.insights.findings import root_cause
 from bot.insights.model import TicketHistory
 from bot.insights.timeline import EventKind, escalations, events
@@ -54,7 +54,7 @@ def template_values(history: TicketHistory, profile: ProcessProfile, kind: Draft
     deadline = ticket.facts.deadline
     with speaking(language):
         try:
-            cadence = _duration(update_interval(ticket.cos, profile, now=now, deadline=deadline))
+            cadence = spoken_duration(update_interval(ticket.cos, profile, now=now, deadline=deadline))
         except ValueError:  # a Fixed Deadline ticket without its deadline: no cadence to promise
             cadence = ""
         values = TicketValues(
@@ -71,16 +71,6 @@ def template_values(history: TicketHistory, profile: ProcessProfile, kind: Draft
         return shared
     return {**shared, "diagnosis": diagnoses[-1] if diagnoses else "", "root_cause": cause,
             "decision": open_decision(timeline)}
-
-
-def _duration(span: timedelta) -> str:
-    """`15 minutes`, `24 hours`, `3 days` in the language being spoken (whole units, the largest that fits)."""
-    minutes = max(1, round(span.total_seconds() / 60))
-    if minutes >= 48 * 60 and minutes % (24 * 60) == 0:
-        return tr("{count} days", count=minutes // (24 * 60))
-    if minutes >= 120 and (minutes % 60 == 0 or minutes > 180):
-        return tr("{count} hours", count=round(minutes / 60))
-    return tr("1 minute") if minutes == 1 else tr("{count} minutes", count=minutes)
 
 
 def _moment(moment: datetime | None, tz: ZoneInfo) -> str:

@@ -7,10 +7,10 @@ from dataclasses import replace
 from bot.chatter_words import DIAGNOSIS
 from bot.context import Ctx
 from bot.handlers.common import load, person, require_text, ticket_reply
-from bot.i18n import N_, tr
+from bot.i18n import ENGLISH, N_, speaking, spoken_duration, tr
 from bot.lifecycle import Move
 from bot.parsing import UsageError, user_count, when
-from bot.process import Action, ClassOfService, Stage, classify, format_duration, priority_for
+from bot.process import Action, ClassOfService, Stage, classify, priority_for
 from bot.router import CommandGroup, Request
 from bot.tickets import Ticket, TicketFacts
 from bot.turn import Reply
@@ -21,7 +21,8 @@ commands = CommandGroup()
 
 def _default_ack(ctx: Ctx, ticket: Ticket) -> str:
     interval = ctx.profile.classes[ticket.cos].update_every
-    cadence = f" You will hear from us at least every {format_duration(interval)}." if interval else ""
+    with speaking(ENGLISH):  # the message is English, whatever the agent's Teams speaks
+        cadence = f" You will hear from us at least every {spoken_duration(interval)}." if interval else ""
     return (f"Hello, we have received your request \"{ticket.title}\" ({ticket.label}) and are working on it."
             f"{cadence}")
 

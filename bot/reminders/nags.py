@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.channels import SUPPORT_CHANNEL
 from bot.chatter_words import AUTO_CLOSED, BOT_AUTHOR
 from bot.context import Services
-from bot.i18n import joined, speaking, tr
+from bot.i18n import joined, speaking, spoken_duration, tr
 from bot.lifecycle import next_step
 from bot.management.service import follow
 from bot.odoo.gateway import TicketNotFound
@@ -149,7 +149,7 @@ class Nagger:
             reported = when(ticket.facts.reported or ticket.created, tz, now)
             return tr("{ticket} came in {reported} and is not logged yet: it needs {missing} (step 1: within "
                       "{within} of the report).", ticket=label, reported=reported, missing=missing,
-                      within=format_duration(profile.reception_within))
+                      within=spoken_duration(profile.reception_within))
         if kind is Kind.ACK:
             return tr("{ticket} is not acknowledged yet: the customer is waiting since {since}.", ticket=label,
                       since=when(ticket.created, tz, now))
@@ -157,7 +157,7 @@ class Nagger:
             every = update_interval(ticket.cos, profile, now=now, deadline=ticket.facts.deadline)
             return tr("The customer of {ticket} is due an update ({service_class}: at least every {every}, even with "
                       "no news).", ticket=label, service_class=profile.classes[ticket.cos].label,
-                      every=format_duration(every))
+                      every=spoken_duration(every))
         if kind is Kind.DEADLINE:
             share = round(float(timer.data.get("fraction", 1.0)) * 100)
             deadline = when(ticket.facts.deadline, tz, now)
