@@ -402,6 +402,26 @@ async def test_a_customer_template_cannot_read_the_internal_notes(teams: TeamsCl
     assert "SlowQueryWarning" not in answer
 
 
+@pytest.mark.parametrize("language", ["en", "vi"])
+async def test_a_feature_request_and_a_deadline_request_are_not_worded_as_incidents(
+        teams: TeamsClient, odoo: OdooView, language: str) -> None:
+    incident_words = {"en": ("sorry for the trouble", "checking our systems", "investigating the cause", "the fix"),
+                      "vi": ("xin lỗi vì sự bất tiện", "kiểm tra hệ thống", "xác định nguyên nhân", "khắc phục")}
+    await teams.card(f"/ticket new Export the gradebook to Excel users:3 customer:{CUSTOMER} type:feature")
+    feature = int(odoo.newest_ticket()["id"])
+    await teams.card(f"/ticket new Accounts for 40 new students users:1 customer:{CUSTOMER} type:request "
+                     "deadline:2025-02-03")
+    request = int(odoo.newest_ticket()["id"])
+    drafts = {(tid, kind): "\n".join(lines(await teams.card(f"/ticket email {tid} {kind} lang:{language}")))
+              for tid in (feature, request) for kind in ("ack", "update")}
+    for text in drafts.values():
+        assert not [words for words in incident_words[language] if words in text], text
+    product_team = {"en": "product team", "vi": "bộ phận phát triển sản phẩm"}[language]
+    assert product_team in drafts[feature, "ack"] and product_team in drafts[feature, "update"]
+    planned = {"en": "plan to have it done by", "vi": "dự kiến hoàn thành trước"}[language]
+    assert planned in drafts[request, "update"]
+
+
 def _copy_templates(tmp_path: Path) -> Path:
     copy = tmp_path / "templates"
     shutil.copytree(templates.TEMPLATES_DIR, copy, ignore=shutil.ignore_patterns("mindx", "tmf", "odoo-ps"))

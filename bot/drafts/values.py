@@ -2,7 +2,7 @@
 hears from us, worded in the draft's language. Pure: built from the ticket's history read from Odoo.
 
 A template sees these names (profiles/templates/README.md lists them for the people who edit templates):
-`ticket` (number, id, title, description, class_key, class_name, stage, users, deadline, reported, url),
+`ticket` (number, id, title, description, class_key, class_name, kind, stage, users, deadline, reported, url),
 `customer`, `agent`, `team`, `lang`, `update_every`, `message`, `cause_found`, `last_update`, `resolution`,
 `escalated_to` (a list of team names); a draft for management also `diagnosis`, `root_cause` and `decision`.
 Internal notes (the diagnosis, the root cause) never reach a customer's draft: its template has no name for them.
@@ -33,6 +33,7 @@ class TicketValues:
     description: str  # the report, without the bot's facts block
     class_key: str  # standard | priority | expedite | deadline
     class_name: str  # the profile's label: "Standard"
+    kind: str  # what was reported (the profile's ticket types: incident, bug, request, feature), "" when not said
     stage: str  # the Odoo stage's name
     users: int | None  # users affected, when known
     deadline: str  # in the draft's language and the agent's time zone; "" without one
@@ -59,7 +60,8 @@ def template_values(history: TicketHistory, profile: ProcessProfile, kind: Draft
             cadence = ""
         values = TicketValues(
             id=ticket.id, number=ticket.label, title=ticket.title, description=ticket.description,
-            class_key=ticket.cos.value, class_name=profile.classes[ticket.cos].label, stage=ticket.stage,
+            class_key=ticket.cos.value, class_name=profile.classes[ticket.cos].label, kind=ticket.facts.kind.lower(),
+            stage=ticket.stage,
             users=ticket.facts.users, deadline=_moment(deadline, tz), reported=_moment(ticket.facts.reported, tz),
             url=ticket.url)
     cause = root_cause(diagnoses)
