@@ -8,11 +8,12 @@ runs inside the process on a loopback port.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -30,7 +31,7 @@ from bot.deadlines import Deadlines
 from bot.deliveries import Deliveries
 from bot.demo import SandboxAgents, demo_profile
 from bot.demo.history import seed_history
-from bot.demo.seed import seed_scenarios
+from bot.demo.seed import seed_people, seed_scenarios, seed_tickets
 from bot.escalation import service as escalation
 from bot.escalation.store import EscalationStore
 from bot.lapsed import LapsedTurns
@@ -38,9 +39,10 @@ from bot.management import service as management
 from bot.notify import Outbound
 from bot.odoo.errors import OdooError, OdooUnavailable
 from bot.odoo.gateway import OdooGateway
+from bot.odoo.setup import setup_odoo
 from bot.odoo.transport import OdooCredentials, make_transport
 from bot.outbox import Outbox, OutboxRelay
-from bot.process import ProcessProfile, ProfileError, load_profile
+from bot.process import DEFAULT_PROFILE, ProcessProfile, ProfileError, load_profile
 from bot.reminders.nags import Nagger
 from bot.reminders.poller import OdooPoller, rebuild_reminders
 from bot.reminders.service import Reminders
@@ -86,11 +88,18 @@ DEMO_SERIES = "19.0"  # the built-in sandbox Odoo (demo, or no ODOO_URL) speaks 
 
 async def _start_sandbox(settings: Settings, profile: ProcessProfile, clock: Clock
                          ) -> tuple[web.AppRunner, str, OdooSandbox]:
+    """The built-in Odoo double, seeded with the demo desk for the process profile: the MindX desk (with four weeks
+    of history) or the Odoo PS project as they are; another helpdesk profile (TMF's) gets the same people, its own
+    stages made by `setup-odoo --apply` as an administrator would, then the scenarios' tickets in them."""
     flavour: Literal["project", "helpdesk_mgmt"] = "project" if profile.model == "project.task" else "helpdesk_mgmt"
     sandbox = OdooSandbox(flavour=flavour, db=settings.odoo.db, login=settings.odoo.login,
                           password="sandbox", api_key=settings.odoo.api_key, clock=clock, series=DEMO_SERIES)
-    seed_scenarios(sandbox)
-    if flavour == "helpdesk_mgmt":
+    own_desk = flavour == "project" or profile.name == DEFAULT_PROFILE  # the MindX desk is made for it
+    if own_desk:
+        seed_scenarios(sandbox)
+    else:
+        seed_people(sandbox)
+    if flavour == "helpdesk_mgmt" and own_desk:
         seed_history(sandbox)  # four weeks of closed tickets: `/ticket trend` has something to show
     runner = web.AppRunner(create_sandbox_app(sandbox), access_log=None)
     await runner.setup()
@@ -98,7 +107,15 @@ async def _start_sandbox(settings: Settings, profile: ProcessProfile, clock: Clo
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     url = f"http://127.0.0.1:{port}"
-    logger.warning("using the built-in SANDBOX Odoo at %s (the six MindX scenarios and four weeks of history)", url)
+    if not own_desk:
+        said = io.StringIO()
+        if await setup_odoo(replace(settings.odoo, url=url), profile, apply=True, out=said) != 0:
+            raise SettingsError(f"PROCESS_PROFILE: the demo's Odoo could not be set up for the '{profile.name}' "
+                                f"profile:\n{said.getvalue()}")
+        seed_tickets(sandbox, profile)
+    logger.warning("using the built-in SANDBOX Odoo at %s (the six MindX scenarios%s)", url,
+                   " and four weeks of history" if flavour == "helpdesk_mgmt" and own_desk else
+                   f", in the '{profile.name}' profile's stages" if not own_desk else "")
     return runner, url, sandbox
 
 

@@ -76,3 +76,37 @@ async def test_a_newcomer_teams_gives_no_email_for_gets_a_stable_demo_address(
         listed = card_text(await guest.card("/ticket list", sender=renamed))
         assert "can't find an Odoo user" not in listed and "Wi-Fi drops in the library" in listed
         assert len(users_with(demo.sandbox, address)) == 1
+
+
+async def test_the_demo_runs_the_tmf_profile_in_its_own_stages(clock: FakeClock,
+                                                               connector: tuple[ConnectorStub, str]) -> None:
+    """PROCESS_PROFILE=tmf: the demo's Odoo gets TMF's stages (made by `setup-odoo --apply`) and the scenarios'
+    tickets stand in them; the commands move tickets through TMF's stages."""
+    stub, connector_url = connector
+    async with aiohttp.ClientSession() as session, \
+            embedded_bot(Mode.DEMO, clock.now, {"PROCESS_PROFILE": "tmf"}) as demo:
+        odoo = demo.sandbox
+        stages = [s["name"] for s in odoo.call(odoo.admin_uid, "helpdesk.ticket.stage", "search_read", [[]],
+                                                {"fields": ["name"], "order": "sequence, id"})]
+        assert {"New", "1st line", "3rd line", "Done", "Canceled"} <= set(stages)
+        standing = {t["name"]: t["stage_id"][1] for t in odoo.call(
+            odoo.admin_uid, "helpdesk.ticket", "search_read", [[]], {"fields": ["name", "stage_id"]})}
+        assert standing["Enrollment report for Director presentation"] == "1st line"  # in progress
+        assert standing["Auto-generate PDF progress reports and email to parents weekly"] == "3rd line"  # on hold
+        mai = TeamsClient(demo.url, connector_url, stub, session, MAI)
+        stub.add_member(MAI.id, MAI.name, MAI.email)
+        await mai.card("/ticket new Car 12 does not unlock users:2")
+        [car] = odoo.call(odoo.admin_uid, "helpdesk.ticket", "search", [[["name", "=", "Car 12 does not unlock"]]], {})
+        assert "1st line" in card_text(await mai.card(f"/ticket ack {car}"))
+        assert "3rd line" in card_text(await mai.card(f"/ticket hold {car} Waiting for Invers"))
+
+
+async def test_the_demo_runs_the_odoo_ps_profile_on_its_support_project(
+        clock: FakeClock, connector: tuple[ConnectorStub, str]) -> None:
+    stub, connector_url = connector
+    stub.add_member(MAI.id, MAI.name, MAI.email)
+    async with aiohttp.ClientSession() as session, \
+            embedded_bot(Mode.DEMO, clock.now, {"PROCESS_PROFILE": "odoo-ps"}) as demo:
+        mai = TeamsClient(demo.url, connector_url, stub, session, MAI)
+        listed = card_text(await mai.card("/ticket list open"))
+        assert "Invoices report is empty since the upgrade" in listed and "Add SSO login" in listed

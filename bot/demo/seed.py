@@ -1,5 +1,7 @@
 """The demo's desk in the Odoo double: the MindX support desk of the six Week 3 scenarios (seeds/000), or for the
-`project` flavour an Odoo PS style "Support" project.
+`project` flavour an Odoo PS style "Support" project. Another helpdesk profile (TMF's) gets the same people and
+open tickets, each in the profile's own stage for where it stands (`seed_people`, then `seed_tickets` once the
+profile's stages are there).
 
 Everything is created through the double's public API (odoo_double.OdooSandbox), with the same ORM calls a client
 makes (so numbers, followers and creation messages exist as in Odoo). Tag names follow the process profiles
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.process import ProcessProfile, Stage
 from bot.tickets import TicketFacts, description_html
 from odoo_double import OdooSandbox
 
@@ -60,7 +63,7 @@ class DemoTicket:
     title: str
     description: str
     customer: str
-    stage: str
+    stage: Stage  # where it stands; written as the profile's Odoo stage for it
     tag: str
     category: str
     team: str
@@ -73,20 +76,20 @@ class DemoTicket:
 
 TICKETS = (
     DemoTicket("Video bài 3 Advanced JavaScript không load được", VIDEO_DESCRIPTION, "teacher01@mindx.edu.vn",
-               "New", "priority", "Video", "Support L1", "2", "tien.dd@mindx.edu.vn", 12, "incident"),
+               Stage.NEW, "priority", "Video", "Support L1", "2", "tien.dd@mindx.edu.vn", 12, "incident"),
     DemoTicket("Lesson 3 video: Cannot load media", "<p>Video lesson 3 of Advanced JavaScript (JS-ADV-HN-2412) "
                "shows \"Cannot load media\" on my phone and on Chrome since this evening.</p>",
-               "student01@example.com", "New", "priority", "Video", "Support L1", "2", "tien.dd@mindx.edu.vn", 12,
+               "student01@example.com", Stage.NEW, "priority", "Video", "Support L1", "2", "tien.dd@mindx.edu.vn", 12,
                "incident"),
     DemoTicket("Auto-generate PDF progress reports and email to parents weekly",
                "<p>Request: auto-generate PDF progress reports and email them to parents weekly. Would save the "
                "team time. Feature request, forwarded to the Product Team for roadmap evaluation.</p>",
-               "cxo@company.com", "On Hold", "standard", "Feature Request", "Product", "1", "tien.dd@mindx.edu.vn",
+               "cxo@company.com", Stage.ON_HOLD, "standard", "Feature Request", "Product", "1", "tien.dd@mindx.edu.vn",
                1, "feature"),
     DemoTicket("Enrollment report for Director presentation",
                "<p>Enrollment report for the Director's presentation. Deadline: 09:00 AM tomorrow (hard deadline). "
                "Filter by location + program + time period, breakdown by course. Risks: PII data, heavy query, "
-               "unclear metrics.</p>", "director@mindx.edu.vn", "In Progress", "fixed-deadline", "Reporting",
+               "unclear metrics.</p>", "director@mindx.edu.vn", Stage.IN_PROGRESS, "fixed-deadline", "Reporting",
                "Support L1", "2", "tien.dd@mindx.edu.vn", 1, "request", timedelta(hours=17)),
 )
 
@@ -116,8 +119,24 @@ def ids_by_name(sb: OdooSandbox, model: str) -> dict[str, int]:
     return {r["name"]: r["id"] for r in sb.call(sb.admin_uid, model, "search_read", [[]], {"fields": ["name"]})}
 
 
+# Where the MindX desk's tickets stand, by the names of its stages
+MINDX_STAGE_NAMES = {Stage.NEW: "New", Stage.IN_PROGRESS: "In Progress", Stage.ON_HOLD: "On Hold"}
+
+
 def seed_scenarios(sb: OdooSandbox) -> None:
     """Fill the sandbox with the demo desk (agents, customers, teams, tags, open tickets)."""
+    seed_people(sb)
+    if sb.flavour == "project":
+        _seed_project(sb)
+        return
+    for name, sequence in MINDX_STAGES:
+        sb.call(sb.admin_uid, "helpdesk.ticket.stage", "create", [{"name": name, "sequence": sequence}])
+    _seed_tickets(sb, MINDX_STAGE_NAMES)
+
+
+def seed_people(sb: OdooSandbox) -> None:
+    """The desk's agents, its managers' group and the scenarios' customers; for helpdesk also its tags, teams and
+    categories. No stages, no tickets."""
     project = sb.flavour == "project"
     xmlid, group_name, category = MANAGERS_GROUP
     sb.add_group(xmlid, group_name, category=category)
@@ -125,20 +144,28 @@ def seed_scenarios(sb: OdooSandbox) -> None:
         sb.add_user(name, email, email, groups=project_groups if project else helpdesk_groups)
     admin = sb.admin_uid
     # the scenarios' customers write Vietnamese: their contacts say so, as `/ticket email` drafts follow it
-    partners = {email: sb.call(admin, "res.partner", "create", [{"name": name, "email": email, "lang": "vi_VN"}])
-                for name, email in CUSTOMERS}
+    sb.call(admin, "res.partner", "create", [[{"name": name, "email": email, "lang": "vi_VN"}
+                                              for name, email in CUSTOMERS]])
     if project:
-        _seed_project(sb)
         return
-    tags = dict(zip(TAGS, sb.call(admin, "helpdesk.ticket.tag", "create", [[{"name": t} for t in TAGS]]),
-                    strict=True))
-    teams = dict(zip(TEAMS, sb.call(admin, "helpdesk.ticket.team", "create", [[{"name": t} for t in TEAMS]]),
-                     strict=True))
-    categories = dict(zip(CATEGORIES, sb.call(admin, "helpdesk.ticket.category", "create",
-                                              [[{"name": c} for c in CATEGORIES]]), strict=True))
-    for name, sequence in MINDX_STAGES:
-        sb.call(admin, "helpdesk.ticket.stage", "create", [{"name": name, "sequence": sequence}])
-    stages = ids_by_name(sb, "helpdesk.ticket.stage")
+    for model, names in (("helpdesk.ticket.tag", TAGS), ("helpdesk.ticket.team", TEAMS),
+                         ("helpdesk.ticket.category", CATEGORIES)):
+        sb.call(admin, model, "create", [[{"name": name} for name in names]])
+
+
+def seed_tickets(sb: OdooSandbox, profile: ProcessProfile) -> None:
+    """The scenarios' open tickets, each in `profile`'s Odoo stage for where it stands (the stages must be there:
+    `setup-odoo --apply` makes them)."""
+    _seed_tickets(sb, {stage: profile.stages[stage] for stage in {demo.stage for demo in TICKETS}})
+
+
+def _seed_tickets(sb: OdooSandbox, stage_names: dict[Stage, str]) -> None:
+    admin = sb.admin_uid
+    partners = {email: partner_id for email, partner_id in
+                ((p["email"], p["id"]) for p in sb.call(admin, "res.partner", "search_read", [[]],
+                                                      {"fields": ["email"]}))}
+    tags, teams = ids_by_name(sb, "helpdesk.ticket.tag"), ids_by_name(sb, "helpdesk.ticket.team")
+    categories, stages = ids_by_name(sb, "helpdesk.ticket.category"), ids_by_name(sb, "helpdesk.ticket.stage")
     users = {u["login"]: u["id"] for u in sb.call(admin, "res.users", "search_read", [[]], {"fields": ["login"]})}
     now = sb.now()
     for demo in TICKETS:
@@ -151,8 +178,8 @@ def seed_scenarios(sb: OdooSandbox) -> None:
             "team_id": teams[demo.team], "user_id": users[demo.agent], "channel_id": 2,
         }
         ticket = sb.call(admin, "helpdesk.ticket", "create", [values])
-        if demo.stage != "New":
-            sb.call(admin, "helpdesk.ticket", "write", [[ticket], {"stage_id": stages[demo.stage]}])
+        if demo.stage is not Stage.NEW:
+            sb.call(admin, "helpdesk.ticket", "write", [[ticket], {"stage_id": stages[stage_names[demo.stage]]}])
 
 
 def _seed_project(sb: OdooSandbox) -> None:

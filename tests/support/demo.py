@@ -32,8 +32,10 @@ class EmbeddedBot:
 
 
 @asynccontextmanager
-async def embedded_bot(mode: Mode, clock: Callable[[], datetime]) -> AsyncIterator[EmbeddedBot]:
-    settings = dataclasses.replace(load_settings({}, mode), background_tasks=False)
+async def embedded_bot(mode: Mode, clock: Callable[[], datetime], env: dict[str, str] | None = None
+                       ) -> AsyncIterator[EmbeddedBot]:
+    """`env`: settings beside the empty environment (PROCESS_PROFILE...)."""
+    settings = dataclasses.replace(load_settings(env or {}, mode), background_tasks=False)
     server = TestServer(create_app(settings, clock=clock), host="127.0.0.1")
     await server.start_server()
     try:
