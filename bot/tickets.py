@@ -64,6 +64,7 @@ class Ticket:
     closed: bool = False
     url: str = ""
     filled: frozenset[str] = frozenset()  # the profile's required fields that have a value in Odoo
+    priority_label: str = ""  # "High" (to translate): `priority` on this Odoo's scale (ModelProfile.priority_label)
 
     @property
     def label(self) -> str:

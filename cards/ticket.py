@@ -6,13 +6,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.i18n import N_, tr
+from bot.i18n import tr
 from bot.lifecycle import NextStep
 from bot.process import ClassOfService, ProcessProfile
 from bot.tickets import Ticket
 from cards.elements import card, facts, literal, open_url, text, when
 
-PRIORITY_LABELS = {"0": N_("Low"), "1": N_("Medium"), "2": N_("High"), "3": N_("Urgent")}
 CLASS_COLORS = {
     ClassOfService.STANDARD: "default",
     ClassOfService.PRIORITY: "warning",
@@ -32,7 +31,7 @@ def ticket_card(ticket: Ticket, profile: ProcessProfile, *, tz: ZoneInfo, now: d
     """`alert`: a reminder shown above the ticket; `actions`: buttons before "Open in Odoo". `headline` and
     `alert` are the bot's sentences, with whatever people or Odoo wrote in them already `literal`."""
     service_class = profile.classes[ticket.cos]
-    priority = PRIORITY_LABELS.get(ticket.priority, ticket.priority)
+    priority = ticket.priority_label or ticket.priority
     body = [text(alert, color="attention", weight="Bolder")] if alert else []
     body += [
         text(f"{ticket.label} · {literal(ticket.title)}", size="Large", weight="Bolder"),

@@ -27,6 +27,7 @@ from bot.insights.postmortem import build_postmortem, postmortem_markdown, stamp
 from bot.insights.service_levels import Measure, checks, rounded
 from bot.insights.timeline import EventKind, escalated_teams, escalations, events, longest_silence, milestones
 from bot.insights.trends import KB_CANDIDATE, analyse, spread, trend_period
+from bot.odoo.models import HELPDESK_MGMT
 from bot.process import ClassOfService, Stage, load_profile
 from bot.tickets import Customer, OdooUser, Ticket, TicketFacts
 from cards.insights import postmortem_card, trend_card
@@ -52,7 +53,7 @@ def make_ticket(ticket_id: int = 5, cos: ClassOfService = ClassOfService.EXPEDIT
     return Ticket(
         id=ticket_id, number=f"HT{ticket_id:05d}", title=title, description=description,
         stage=PROFILE.stages[stage], stage_key=stage, priority=PROFILE.classes[cos].priority, cos=cos,
-        created=created, updated=created,
+        priority_label=HELPDESK_MGMT.priority_label(PROFILE.classes[cos].priority), created=created, updated=created,
         facts=TicketFacts(users=users, deadline=deadline, reported=reported or created, kind=kind,
                           logged_by=AGENT_NAME),
         owner=OdooUser(7, AGENT_NAME), customer=Customer(58, "Coordinator Hà"),

@@ -75,7 +75,7 @@ async def test_odoo_ps_process_on_project_tasks(redis: Redis, redis_url: str, pr
     async with aiohttp.ClientSession() as session:
         teams = TeamsClient(url, connector[1], connector[0], session, AGENT)
         card = card_text(await teams.card("/ticket new Invoices report is empty users:12"))
-        assert "Priority" in card
+        assert "Priority · High priority" in card  # a starred task on Odoo 17's two priorities
         [newest] = odoo.call("project.task", "search_read", [], fields=["id"], order="id desc", limit=1)
         tid = newest["id"]
         assert task(tid)["priority"] == "1" and task(tid)["user_ids"] == [odoo.user_id(AGENT.email)]
@@ -126,19 +126,30 @@ def _fields_get(series: str, topic: str, model: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("series", SERIES)
 def test_the_kanban_light_is_the_one_each_real_series_has(series: str) -> None:
-    task = PROJECT_TASK.with_kanban_from(_fields_get(series, "project", "project.task"))
+    task = PROJECT_TASK.fitted_to(_fields_get(series, "project", "project.task"))
     assert task.kanban is not None and task.kanban.field_name == "state"
     assert task.kanban_value(Stage.DONE, None) == "1_done"
     assert "state" in task.read_fields() and "kanban_state" not in task.read_fields()
-    ticket = HELPDESK_MGMT.with_kanban_from(_fields_get(series, "helpdesk", "helpdesk.ticket"))
+    ticket = HELPDESK_MGMT.fitted_to(_fields_get(series, "helpdesk", "helpdesk.ticket"))
     assert ticket.kanban is not None and ticket.kanban.field_name == "kanban_state"
     assert ticket.kanban_value(Stage.ON_HOLD, KanbanState.BLOCKED) == "blocked"
+
+
+@pytest.mark.parametrize(("series", "starred"), [("17.0", "High"), ("18.0", "High"), ("19.0", "Medium")])
+def test_priorities_are_said_on_each_real_series_scale(series: str, starred: str) -> None:
+    """project.task has two priorities up to 18 (a star: High) and four on 19 ('1': Medium priority); tickets four."""
+    task = PROJECT_TASK.fitted_to(_fields_get(series, "project", "project.task"))
+    assert task.priority_label("1") == starred and task.priority_label("0") == "Low"
+    assert task.priorities == (("0", "1") if series != "19.0" else ("0", "1", "2", "3"))
+    ticket = HELPDESK_MGMT.fitted_to(_fields_get(series, "helpdesk", "helpdesk.ticket"))
+    assert [ticket.priority_label(p) for p in ticket.priorities] == ["Low", "Medium", "High", "Urgent"]
+    assert ticket.priority_label("9") == "9"  # not on the scale: said as Odoo wrote it
 
 
 def test_a_task_model_of_an_older_odoo_gets_its_kanban_state() -> None:
     """Up to Odoo 16 project.task's light was kanban_state (normal/done/blocked) and no state closed a task."""
     light = {"type": "selection", "selection": [["normal", "Grey"], ["done", "Green"], ["blocked", "Red"]]}
-    task = PROJECT_TASK.with_kanban_from({"kanban_state": light, "name": {"type": "char"}})
+    task = PROJECT_TASK.fitted_to({"kanban_state": light, "name": {"type": "char"}})
     assert task.kanban is not None and task.kanban.field_name == "kanban_state"
     assert task.kanban_value(Stage.DONE, None) is None  # the stage closes it; the light is left alone
     assert task.kanban_state("blocked") is KanbanState.BLOCKED
@@ -151,7 +162,7 @@ def test_a_task_model_of_an_older_odoo_gets_its_kanban_state() -> None:
     {"kanban_state": {"type": "selection", "selection": "not a list"}},
 ], ids=["none", "not a selection", "values missing", "selection unreadable"])
 def test_a_model_without_a_known_kanban_light_is_left_alone(fields: dict[str, Any]) -> None:
-    task = PROJECT_TASK.with_kanban_from(fields)
+    task = PROJECT_TASK.fitted_to(fields)
     assert task.kanban is None
     assert task.kanban_value(Stage.DONE, None) is None and task.kanban_state("1_done") is None
     assert "state" not in task.read_fields() and "kanban_state" not in task.read_fields()

@@ -26,7 +26,6 @@ from bot.process import ProcessProfile, Stage
 from bot.tickets import Ticket
 from cards.elements import day_and_time
 
-PRIORITY_LABELS = {"0": N_("Low"), "1": N_("Medium"), "2": N_("High"), "3": N_("Urgent")}
 TIMELINE_EXCERPT = 160
 SNOOZES_WORTH_A_LOOK = 2
 
@@ -169,8 +168,7 @@ def _summary(review: PostMortem) -> list[tuple[str, str]]:
     ticket = review.ticket
     users = ticket.facts.users
     return [
-        ("Class of service", f"{review.class_label} ({PRIORITY_LABELS.get(ticket.priority, ticket.priority)} "
-                             "priority)"),
+        ("Class of service", f"{review.class_label} ({ticket.priority_label or ticket.priority} priority)"),
         ("Users affected", str(users) if users is not None else "not recorded"),
         ("Customer", ticket.customer.name if ticket.customer else ""),
         ("Owner", ticket.owner.name if ticket.owner else ""),

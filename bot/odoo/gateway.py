@@ -131,7 +131,7 @@ class OdooGateway:
         detected = await detect_model(transport, process, configured_profile)
         ticket_fields = await transport.execute_kw(detected.model, "fields_get", [],
                                                    {"attributes": ["string", "type", "selection"]})
-        model = detected.with_kanban_from(ticket_fields)
+        model = detected.fitted_to(ticket_fields)
         if detected.kanban and not model.kanban:
             logger.warning("%s has no kanban light the bot knows (%s): the bot leaves it alone", model.model,
                            ", ".join(light.field_name for light in detected.kanban_lights))
@@ -402,7 +402,9 @@ class OdooGateway:
             vals[self.model.deadline_field] = to_odoo_time(facts.deadline) if facts.deadline else False
         await self.write(ticket, vals)
         tags = (*(t for t in ticket.tags if t not in {c.tag for c in self.process.classes.values()}), new_tag)
-        return ticket.with_changes(cos=cos, facts=facts, priority=self._priority(priority), tags=tags)
+        written = self._priority(priority)
+        return ticket.with_changes(cos=cos, facts=facts, priority=written,
+                                   priority_label=self.model.priority_label(written), tags=tags)
 
     async def note(self, ticket: Ticket, text: str, *, by: str, hidden: str = "") -> int:
         """An internal note in the chatter (diagnosis, escalations, who did what); `hidden` goes with it as an HTML
@@ -507,6 +509,7 @@ class OdooGateway:
             stage=stage,
             stage_key=self.process.stage_of(stage, self._kanban_state(fields)),
             priority=fields.text("priority") or "0",
+            priority_label=self.model.priority_label(fields.text("priority") or "0"),
             cos=self._class_of(tags, facts),
             created=fields.time("create_date") or now,
             updated=fields.time("write_date") or now,

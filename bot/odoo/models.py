@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
-from bot.i18n import either, joined
+from bot.i18n import N_, either, joined
 from bot.process import KanbanState, Stage
 from bot.settings import SettingsError
 
@@ -40,6 +40,10 @@ class KanbanLight:
         offered = {option[0] for option in described.get("selection") or () if isinstance(option, list | tuple)}
         return {*self.values.values(), *self.closing.values()} <= offered
 
+
+# How many priorities a model has -> what each is called, lowest first (Odoo's own words differ by series and model)
+PRIORITY_SCALES = {2: (N_("Low"), N_("High")), 3: (N_("Low"), N_("Medium"), N_("High")),
+                   4: (N_("Low"), N_("Medium"), N_("High"), N_("Urgent"))}
 
 # helpdesk.ticket's, and project.task's up to Odoo 16
 _KANBAN_STATE = KanbanLight("kanban_state", _frozen({"normal": "normal", "done": "done", "blocked": "blocked"}))
@@ -68,7 +72,7 @@ class ModelProfile:
     deadline_field: str | None = None  # a native deadline field, used beside the facts block
     project_field: str | None = None  # project.task: the project new tasks are created in
     stage_closed_field: str | None = None  # on the stage model: which stages close the ticket
-    # Where the kanban light may live, newest Odoo first; `with_kanban_from` keeps the one this Odoo has.
+    # Where the kanban light may live, newest Odoo first; `fitted_to` keeps the one this Odoo has.
     kanban_lights: tuple[KanbanLight, ...] = ()
     lead_group: str = ""  # xml id of the Odoo group whose members are the team leads (managers)
     user_group: str = ""  # xml id of the Odoo group that lets a user read, create and update tickets
@@ -83,10 +87,23 @@ class ModelProfile:
         """The kanban light the bot writes and reads (None: it leaves the light alone)."""
         return self.kanban_lights[0] if self.kanban_lights else None
 
-    def with_kanban_from(self, fields: Mapping[str, Any]) -> ModelProfile:
-        """This profile with the kanban light the model's `fields_get` (type and selection) shows, or none: read
-        from the server, not from its version (project.task's light was `kanban_state` up to 16, `state` since)."""
-        return replace(self, kanban_lights=tuple(light for light in self.kanban_lights if light.fits(fields))[:1])
+    def fitted_to(self, fields: Mapping[str, Any]) -> ModelProfile:
+        """This profile as the model's `fields_get` (type and selection) shows it on this Odoo, read from the server
+        and not from its version: the kanban light it has, or none (project.task's was `kanban_state` up to 16,
+        `state` since); the priorities it offers, lowest first (project.task: 2 up to 18, 4 on 19)."""
+        described = fields.get("priority")
+        offered = [option[0] for option in described.get("selection") or ()
+                   if isinstance(option, list | tuple) and option and isinstance(option[0], str)] \
+            if isinstance(described, Mapping) else []
+        return replace(self, kanban_lights=tuple(light for light in self.kanban_lights if light.fits(fields))[:1],
+                       priorities=tuple(offered) if len(offered) in PRIORITY_SCALES else self.priorities)
+
+    def priority_label(self, value: str) -> str:
+        """`value` said on the bot's scale for this model's number of priorities (to translate with `tr`): a
+        starred task is High where a task has two priorities, Medium where it has four."""
+        if value not in self.priorities:
+            return value
+        return PRIORITY_SCALES[len(self.priorities)][self.priorities.index(value)]
 
     def kanban_value(self, stage: Stage, wanted: KanbanState | None) -> str | None:
         """The value to write in the kanban field when moving into `stage` (None: leave it alone)."""
