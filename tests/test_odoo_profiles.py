@@ -74,10 +74,12 @@ async def test_odoo_ps_process_on_project_tasks(redis: Redis, redis_url: str, pr
 
     async with aiohttp.ClientSession() as session:
         teams = TeamsClient(url, connector[1], connector[0], session, AGENT)
-        card = card_text(await teams.card("/ticket new Invoices report is empty users:12"))
+        card = card_text(await teams.card("/ticket new Invoices report is empty users:12 type:call"))
         assert "Priority · High priority" in card  # a starred task on Odoo 17's two priorities
-        [newest] = odoo.call("project.task", "search_read", [], fields=["id"], order="id desc", limit=1)
+        [newest] = odoo.call("project.task", "search_read", [], fields=["id", "tag_ids"], order="id desc", limit=1)
         tid = newest["id"]
+        tags = {t["name"] for t in odoo.call("project.tags", "read", newest["tag_ids"], fields=["name"])}
+        assert tags == {"priority", "Technical Call"}  # the class, and the guide's tag for a call
         assert task(tid)["priority"] == "1" and task(tid)["user_ids"] == [odoo.user_id(AGENT.email)]
         assert task(tid)["stage_id"][1] == "Requirements"  # type: ignore[index]
         refused = card_text(await teams.card(f"/ticket ack {tid} We are looking at it"))

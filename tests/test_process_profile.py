@@ -627,6 +627,13 @@ BAD = [
     ),
     pytest.param(
         "ticket_types: [incident, request]\n",
+        "ticket_types: [incident, request]\ntype_tags:\n  call: Technical Call\n",
+        "call: Technical Call",
+        "type_tags.call: not a ticket type of this profile (ticket_types: 'incident' or 'request')",
+        id="tag-for-unknown-type",
+    ),
+    pytest.param(
+        "ticket_types: [incident, request]\n",
         "ticket_types: [incident, request]\nstage_emails:\n  Closed: Bye\n",
         "Closed: Bye",
         "stage_emails.Closed: not an Odoo stage of this profile",

@@ -273,14 +273,17 @@ def test_odoo_enterprise_helpdesk_closes_by_folding() -> None:
 
 def test_a_project_without_a_support_project_is_reported_not_guessed() -> None:
     profile = load_profile("odoo-ps")
-    none = make_plan(profile, PROJECT_TASK, _state([], fields=frozenset({"name", "sequence", "fold", "project_ids"})))
+    tags = frozenset(profile.tags())  # the classes' and the ticket types' ("Technical Call"): there
+    none = make_plan(profile, PROJECT_TASK, _state([], fields=frozenset({"name", "sequence", "fold", "project_ids"}),
+                                                    tags=tags))
     assert none.changes == () and "Odoo has no project yet" in none.findings[0].text
-    two = make_plan(profile, PROJECT_TASK, _state([], projects=(Project(1, "Internal"), Project(2, "Support"))))
+    two = make_plan(profile, PROJECT_TASK, _state([], projects=(Project(1, "Internal"), Project(2, "Support")),
+                                                  tags=tags))
     assert two.changes == () and "none of the 2 projects uses the profile's stages" in two.findings[0].text
     known = make_plan(profile, PROJECT_TASK, _state(
         [OdooStage(9, "Requirements", 1, closed=False, folded=False, projects=(2,))],
         fields=frozenset({"name", "sequence", "fold", "project_ids"}),
-        projects=(Project(1, "Internal"), Project(2, "Support"))))
+        projects=(Project(1, "Internal"), Project(2, "Support")), tags=tags))
     assert [c.values.get("project_ids") for c in known.changes if isinstance(c, CreateStage)] == [[[6, 0, [2]]]] * 4
 
 

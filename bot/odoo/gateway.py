@@ -147,7 +147,7 @@ class OdooGateway:
                 f"'{process.name}' process profile")
         tags = {t["name"]: t["id"] for t in await transport.execute_kw(model.tag_model, "search_read", [[]],
                                                                          {"fields": ["name"]})}
-        for tag in process.class_tags():
+        for tag in process.tags():
             if tag not in tags:
                 tags[tag] = await transport.execute_kw(model.tag_model, "create", [{"name": tag}])
                 logger.info("created the Odoo tag %r for the class of service", tag)
@@ -326,6 +326,12 @@ class OdooGateway:
         return held or frozenset({Role.AGENT})
 
     # ---- writes -----------------------------------------------------------------------------
+    def _tags_of(self, new: NewTicket) -> list[str]:
+        """A new ticket's tags: its class's, and its type's where the profile tags types (Odoo PS's "Technical
+        Call")."""
+        kind = self.process.type_tags.get(new.facts.kind.lower())
+        return [self.process.classes[new.cos].tag, *([kind] if kind else [])]
+
     async def create(self, new: NewTicket) -> Ticket:
         tag = next_tag("new")
         if tag and tag[1] and (landed := await self._tagged(self.model.model, [], "description", tag[0],
@@ -335,7 +341,7 @@ class OdooGateway:
             "name": new.title,
             "description": description_html(new.description, new.facts) + (marker(tag[0]) if tag else ""),
             "priority": self._priority(new.priority),
-            "tag_ids": [[6, 0, [self._tags[self.process.classes[new.cos].tag]]]],
+            "tag_ids": [[6, 0, [self._tags[tag] for tag in self._tags_of(new)]]],
             "stage_id": self._stage_by_name[self.process.stages[Stage.NEW]].id,
         }
         if self.model.project_field and self._project_id:

@@ -223,7 +223,7 @@ def describe(change: Change) -> str:
 def make_plan(process: ProcessProfile, model: ModelProfile, state: OdooState) -> Plan:
     """What Odoo lacks for the process on this model: the changes setup-odoo can make, and the findings."""
     stages, findings = _stage_plan(process, model, state)
-    tags = [CreateTag(model.tag_model, tag) for tag in process.class_tags() if tag not in state.tags]
+    tags = [CreateTag(model.tag_model, tag) for tag in process.tags() if tag not in state.tags]
     groups, group_findings = _group_plan(process, model, state)
     findings += group_findings
     findings += _rights_findings(runtime_rights(model), state)

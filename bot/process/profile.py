@@ -16,6 +16,7 @@ left out, and their defaults:
 key                             default when left out
 ==============================  ==========================================================
 ``deadline.urgent_priority``    the model's highest priority ('3' helpdesk.ticket, '1' project.task)
+``type_tags``                   none: a ticket's type (``type:``) is written in its facts block only, not as a tag
 ``extra_stages``                none: only the stages under ``stages`` are recognised
 ``stage_emails``                none: entering a stage sends no e-mail from Odoo
 ``kanban_states``               none: the bot leaves the kanban state alone
@@ -147,6 +148,7 @@ class ProcessProfile:
     min_update_interval: timedelta
     escalation_teams: Mapping[str, EscalationTeam]
     ticket_types: tuple[str, ...]
+    type_tags: Mapping[str, str]  # ticket type -> the Odoo tag a ticket of that type gets (Odoo PS: "Technical Call")
     roles: Mapping[Action, tuple[Role, ...]]
     stage_emails: Mapping[Stage, str]  # logical stage -> subject of the e-mail Odoo sends on entering it
     notify_customer_on_cancel: bool
@@ -188,8 +190,13 @@ class ProcessProfile:
         return tuple(stage for stage in self.needed_stages() if stage.name not in have)
 
     def class_tags(self) -> tuple[str, ...]:
-        """The Odoo tags that carry the classes of service (the bot creates a missing one at start-up)."""
+        """The Odoo tags that carry the classes of service."""
         return tuple(dict.fromkeys(service_class.tag for service_class in self.classes.values()))
+
+    def tags(self) -> tuple[str, ...]:
+        """Every Odoo tag the bot writes: the classes', then the ticket types' (a missing one is created at
+        start-up, and by setup-odoo --apply)."""
+        return tuple(dict.fromkeys([*self.class_tags(), *self.type_tags.values()]))
 
     def odoo_stage_names(self) -> tuple[str, ...]:
         """Every Odoo stage name the profile knows, mapped ones first, without repeats."""
@@ -293,6 +300,7 @@ def parse_profile(text: str, source: str = "<profile>") -> ProcessProfile:
         escalation_teams=MappingProxyType({key: EscalationTeam(key, team.label, team.next, team.stage)
                                            for key, team in written.escalation_teams.items()}),
         ticket_types=written.ticket_types,
+        type_tags=MappingProxyType(dict(written.type_tags)),
         roles=MappingProxyType({**DEFAULT_ROLES, **written.roles}),
         stage_emails=MappingProxyType({stage: written.stage_emails[name] for stage, name in stages.items()
                                        if name in written.stage_emails}),

@@ -206,6 +206,7 @@ class ProfileFile(Strict):
     stages: _Stages
     escalation_teams: Annotated[dict[str, _Team], BeforeValidator(_team_keys)]
     ticket_types: Texts
+    type_tags: Annotated[dict[str, Text], BeforeValidator(mapping)] = Field(default_factory=dict)
     extra_stages: Annotated[dict[str, StageName], BeforeValidator(_stage_names)] = Field(default_factory=dict)
     stage_emails: Annotated[dict[str, Text], BeforeValidator(mapping)] = Field(default_factory=dict)
     kanban_states: Annotated[dict[Stage, Kanban], keyed_by(Stage, "stage")] = Field(default_factory=dict)
@@ -233,6 +234,10 @@ class ProfileFile(Strict):
             if name in mapped.values():
                 stage = next(stage for stage, odoo_name in mapped.items() if odoo_name == name)
                 fail(f"already the Odoo stage of stages.{stage}; list it only once", "extra_stages", name, on_key=True)
+        for kind in self.type_tags:
+            if kind not in self.ticket_types:
+                fail(f"not a ticket type of this profile (ticket_types: {one_of(self.ticket_types)})", "type_tags",
+                     kind, on_key=True)
         known = tuple(dict.fromkeys([*mapped.values(), *self.extra_stages]))
         for name in self.stage_emails:
             if name not in known:
