@@ -57,6 +57,12 @@ def command_line(text: str) -> CommandLine | None:
     return CommandLine(name=name.lower(), args=args.strip(), body=body.strip())
 
 
+def option_key(token: str) -> str | None:
+    """The key of a `key:value` token, lower-cased (None for any other word)."""
+    match = _OPTION.match(token)
+    return match.group(1).lower() if match else None
+
+
 def split_arguments(args: str, options: frozenset[str] | set[str] = frozenset()) -> Arguments:
     """Words and `key:value` options (only the keys in `options`; quotes group words)."""
     try:

@@ -17,7 +17,15 @@ from dataclasses import dataclass
 
 from bot.context import Ctx
 from bot.i18n import tr
-from bot.parsing import MAX_COMMAND_LENGTH, Arguments, CommandLine, UsageError, command_line, split_arguments
+from bot.parsing import (
+    MAX_COMMAND_LENGTH,
+    Arguments,
+    CommandLine,
+    UsageError,
+    command_line,
+    option_key,
+    split_arguments,
+)
 from bot.process import Action
 from bot.turn import Incoming, Kind, Reply
 
@@ -143,7 +151,19 @@ class Router:
         command = self.find(line.name or "help")
         if command is None:
             return None, Request(name=line.name, args=Arguments())
-        return command, Request(command.name, split_arguments(line.args, command.options), line.body)
+        args = split_arguments(line.args, command.options)
+        self._refuse_others_options(command, args)
+        return command, Request(command.name, args, line.body)
+
+    def _refuse_others_options(self, command: Command, args: Arguments) -> None:
+        """An option another command takes (`customer:` on `/ticket update`) is refused, never sent as text: the
+        person meant it as an option, and it would reach a customer or Odoo as words."""
+        others = {option for each in self.commands.values() for option in each.options} - command.options
+        for word in args.words:
+            if (key := option_key(word)) in others:
+                raise UsageError(tr("`/ticket {command}` has no `{key}:` option, so I did nothing (it would have been "
+                                    "sent as text). Write it as `{usage}`.", command=command.name, key=key,
+                                    usage=command.usage))
 
     async def dispatch(self, ctx: Ctx, final: Next) -> list[Reply]:
         async def run(index: int, context: Ctx) -> list[Reply]:

@@ -285,3 +285,15 @@ async def test_a_merge_with_a_bad_count_is_refused_and_changes_nothing(teams: Te
     answer = card_text(await teams.card(f"/ticket merge {first} into {second} users:twelve"))
     assert "`twelve` is not a number of users" in answer and "like `users:15`" in answer
     assert odoo.ticket(first)["stage_id"][1] == "New" and "Users affected: 5" in odoo.ticket(second)["description"]
+
+
+async def test_an_option_the_command_does_not_take_is_refused_not_sent_as_text(teams: TeamsClient,
+                                                                               odoo: OdooView) -> None:
+    """`customer:` belongs to `/ticket new`: on `/ticket update` it would have reached the customer as words."""
+    tid = await new_ticket(teams, odoo, "Exam page blank users:3 customer:coordinator.ha@mindx.edu.vn")
+    before = len(odoo.messages(tid))
+    answer = card_text(await teams.card(f"/ticket update {tid} customer:student01@example.com Please try again"))
+    assert "`/ticket update` has no `customer:` option, so I did nothing" in answer
+    assert len(odoo.messages(tid)) == before
+    said = card_text(await teams.card(f"/ticket update {tid} See https://lms.example/x at 10:30"))  # no option
+    assert "has no" not in said and len(odoo.messages(tid)) == before + 1
