@@ -6,9 +6,10 @@ import re
 
 from bot.context import Ctx
 from bot.i18n import tr
-from bot.lifecycle import Move, arrived, check, check_required_fields, next_step
+from bot.lifecycle import Move, arrived, check, check_required_fields
 from bot.management import service as management
 from bot.parsing import UsageError, ticket_ref
+from bot.reminders.policy import next_step
 from bot.router import Request
 from bot.tickets import OdooUser, Ticket
 from bot.turn import Reply, RosterUnavailable

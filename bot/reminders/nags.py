@@ -18,11 +18,10 @@ from bot.channels import SUPPORT_CHANNEL
 from bot.chatter_words import AUTO_CLOSED, BOT_AUTHOR
 from bot.context import Services
 from bot.i18n import joined, speaking, tr
-from bot.lifecycle import next_step
 from bot.management.service import follow
 from bot.odoo.gateway import TicketNotFound
 from bot.process import Audience, FollowUpRule, Stage, format_duration, update_interval
-from bot.reminders.policy import Kind, checkpoint_holds, next_checkpoint, not_logged_yet, reminders_for
+from bot.reminders.policy import Kind, checkpoint_holds, next_checkpoint, next_step, not_logged_yet, reminders_for
 from bot.reminders.posted import FiringPosts
 from bot.reminders.service import since
 from bot.tickets import Ticket
