@@ -12,7 +12,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bot.escalation.model import Answer, Status, id_tag
+from bot.chatter_words import escalation_tag
+from bot.escalation.model import Answer, Status
 from bot.escalation.service import TIMER_KIND
 from bot.insights.model import ChatterEntry, TicketHistory
 from bot.insights.timeline import escalations, events, passed_on
@@ -35,7 +36,7 @@ PROFILE = load_profile("mindx")
 
 def note(minutes: float, text: str, *ids: str, by: str = "Phạm Quốc Huy") -> ChatterEntry:
     return ChatterEntry(T0 + timedelta(minutes=minutes), by, True, False, text,
-                        (id_tag(ids),) if ids else ())
+                        (escalation_tag(ids),) if ids else ())
 
 
 def story(*chatter: ChatterEntry) -> TicketHistory:

@@ -1,9 +1,10 @@
 """Escalations given back from Odoo after Redis lost them (a flush, a restart without an append-only file).
 
 An escalation lives in Redis with its acknowledgment timer; Odoo's chatter has its story: the note written
-when it was posted (its teams, the impact, who escalated, when, and its id, hidden: `model.id_tag`), each
-answer of the team, and the note written when it was passed on. `bot.insights.timeline` reads that story; this
-module turns each escalation still waiting into its Redis record again, when the record is gone.
+when it was posted (its teams, the impact, who escalated, when, and its id, hidden:
+`bot.chatter_words.escalation_tag`), each answer of the team, and the note written when it was passed on.
+`bot.insights.timeline` reads that story; this module turns each escalation still waiting into its Redis record
+again, when the record is gone.
 
 - **Nobody answered yet**: the record comes back open, posted at the note's time, due for acknowledgment the
   class's `escalation_ack_within` later (as `service.escalate` computes it), and its timer is armed to fire

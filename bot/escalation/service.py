@@ -7,7 +7,7 @@ delivered twice never re-posts twice.
 
 An escalation's id is the same for every run of the command that made it (a replay from the outbox, a
 re-delivery after a crash: `bot.odoo.idempotency`), so a run that finds it already saved and posted
-does not post its card again. Every note about an escalation carries its id, hidden (`model.id_tag`),
+does not post its card again. Every note about an escalation carries its id, hidden (`escalation_tag`),
 so `bot.escalation.rebuild` can give it back after Redis lost it.
 
 An escalation to the management team (the end of the chain) has no card of its own: the management channel
@@ -28,7 +28,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.channels import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL
-from bot.chatter_words import BOT_AUTHOR, END_OF_CHAIN, ESCALATED, NOT_ACKNOWLEDGED, PASSED_TO
+from bot.chatter_words import BOT_AUTHOR, END_OF_CHAIN, ESCALATED, NOT_ACKNOWLEDGED, PASSED_TO, escalation_tag
 from bot.context import Services
 from bot.escalation.model import (
     DONE_WORDS,
@@ -40,7 +40,6 @@ from bot.escalation.model import (
     Escalation,
     Status,
     TicketContext,
-    id_tag,
 )
 from bot.i18n import N_, speaking, tr
 from bot.management.service import card_as_it_stands, follow
@@ -128,7 +127,7 @@ async def escalate(services: Services, ticket: Ticket, teams: list[str], reason:
         posted.append(escalation)
     labels = ", ".join(e.team_label for e in posted)
     await services.odoo.note(ticket, f"{ESCALATED}{labels}" + (f": {reason}" if reason else "."), by=by,
-                             hidden=id_tag(e.id for e in posted))
+                             hidden=escalation_tag(e.id for e in posted))
     asked = [e for e in posted if on_incident_card(e)]
     shown = await _tell_management(services, ticket, asked=bool(asked))  # drawn from the note: after it
     for escalation in asked:
@@ -253,7 +252,7 @@ async def answer(services: Services, incoming: Incoming, verb: str,
     await services.reminders.engine.cancel(TIMER_KIND, escalation.id)  # the team answered: no passing on
     what = (f"{who} ({escalation.team_label}) {DONE_WORDS[wanted]} the escalation of {ticket.label}"
             + (f": {said}" if said else "."))
-    await services.odoo.note(ticket, what, by=who, hidden=id_tag([escalation.id]))
+    await services.odoo.note(ticket, what, by=who, hidden=escalation_tag([escalation.id]))
     told = TOLD_OWNER[wanted]
     await tell_owner(services, escalation.ticket, lambda: tr(told, who=literal(who), team=escalation.team_label,
                                                              ticket=ticket.label)
@@ -330,8 +329,8 @@ async def _when_due(services: Services, escalation: Escalation) -> None:
         return
     team, ticket_label = escalation.team_label, escalation.ticket.label
     outcome = f"{PASSED_TO}{label}." if label else f"{END_OF_CHAIN}."
-    await services.odoo.note(ticket, f"{NOT_ACKNOWLEDGED}{team}: {outcome}",
-                             by=BOT_AUTHOR, hidden=id_tag([escalation.id]))  # the words bot.insights.timeline reads
+    await services.odoo.note(ticket, f"{NOT_ACKNOWLEDGED}{team}: {outcome}",  # the words bot.insights.timeline reads
+                             by=BOT_AUTHOR, hidden=escalation_tag([escalation.id]))
     if not label or following is None:
         await tell_owner(services, escalation.ticket, lambda: tr(
             "The {team} did not acknowledge the escalation of {ticket} in time, and there is nobody further up the "
