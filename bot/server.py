@@ -38,13 +38,13 @@ from bot.odoo.gateway import OdooGateway
 from bot.odoo.transport import OdooCredentials, make_transport
 from bot.outbox import Outbox, OutboxRelay
 from bot.process import ProcessProfile, ProfileError, load_profile
-from bot.reminders.nags import Nagger
+from bot.reminders import nags
 from bot.reminders.poller import OdooPoller, rebuild_reminders
 from bot.reminders.service import Reminders
 from bot.rounds import UNHEALTHY_AFTER, failed_in_a_row
 from bot.settings import Mode, Settings, SettingsError, shown_url
 from bot.store import References, Store, connect_redis
-from bot.timers import Timer, TimerEngine, TimerWorker
+from bot.timers import TimerEngine, TimerKinds, TimerWorker
 
 if TYPE_CHECKING:
     from bot.odoo.sandbox import OdooSandbox
@@ -130,21 +130,9 @@ async def _background(runtime: Runtime, *, enabled: bool) -> AsyncIterator[None]
         await asyncio.gather(*runtime.loops, return_exceptions=True)
 
 
-def timer_handler(services: Services, nagger: Nagger) -> Callable[[Timer], Awaitable[None]]:
-    """Escalation timers pass the escalation on, management's go to the management channel (the digest, a
-    Priority ticket open too long); every other timer is a reminder."""
-
-    async def handle(timer: Timer) -> None:
-        if timer.kind == escalation.TIMER_KIND:
-            await escalation.on_timer(services, timer)
-        elif timer.kind == management.DIGEST_KIND:
-            await management.on_digest(services, timer)
-        elif timer.kind == management.TIMER_KIND:
-            await management.on_timer(services, timer)
-        else:
-            await nagger(timer)
-
-    return handle
+# Every kind of timer, handled by the feature that schedules it: escalations pass on, management's go to the
+# management channel (the digest, a Priority ticket open too long), reminders nag.
+TIMERS = TimerKinds[Services](escalation.timers, management.timers, nags.timers)
 
 
 class CannotStart(Exception):
@@ -229,8 +217,7 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
                                   invoke=settings.invoke_deadline)
             turns.append(deadlines)
             relay = OutboxRelay(outbox, bot.replay, outbound, remember_user=store.remember_odoo_user)
-            worker = TimerWorker(reminders.engine, timer_handler(services, Nagger(services)),
-                                 clock=clock)
+            worker = TimerWorker(reminders.engine, TIMERS.handler(services), clock=clock)
             poller = OdooPoller(services, interval=timedelta(seconds=settings.poll_interval))
             sweeper = LapsedTurns(services.deliveries, bot.on_turn, outbound, interval=settings.turn_lease / 2)
             runtime = Runtime(settings, services, bot, adapter, odoo_url, worker, poller, relay, sweeper, deadlines,

@@ -18,9 +18,8 @@ from redis.asyncio import Redis
 
 from bot.escalation.service import escalate
 from bot.notify import Outbound
-from bot.reminders.nags import Nagger
 from bot.reminders.policy import Kind
-from bot.server import Runtime, timer_handler
+from bot.server import TIMERS, Runtime
 from bot.timers import TimerWorker
 from tests.conftest import AGENT, LEAD, FakeClock, RunningSandbox
 from tests.support.connector import ConnectorStub, Posted
@@ -93,7 +92,7 @@ async def test_a_429_storm_then_5xx_while_200_messages_go_out_delivers_each_once
     outbound = Outbound(runtime.adapter, redis, prefix=runtime.services.store.key("rate", ""), clock_ms=time.now_ms,
                         sleep=time.sleep, base_delay=0.01)
     services = dataclasses.replace(runtime.services, outbound=outbound)
-    worker = TimerWorker(engine, timer_handler(services, Nagger(services)), clock=clock.now)
+    worker = TimerWorker(engine, TIMERS.handler(services), clock=clock.now)
     tickets = [await services.odoo.ticket(ticket_id) for ticket_id in escalated]
     stub.failures = list(STORM)
     stub.posted_despite = {500, 502}

@@ -49,7 +49,7 @@ from bot.parsing import UsageError
 from bot.privacy import for_management
 from bot.roles import answer_refused, may_answer_from_anywhere
 from bot.tickets import Ticket
-from bot.timers import Timer
+from bot.timers import Timer, TimerKinds
 from bot.turn import Incoming, Reply, SendFailed, reference_root_id
 from cards.elements import card, literal, text
 from cards.escalation import escalation_card
@@ -57,6 +57,7 @@ from cards.escalation import escalation_card
 logger = logging.getLogger(__name__)
 
 TIMER_KIND = "escalation"
+timers: TimerKinds[Services] = TimerKinds()
 CHANNEL_RETRY = timedelta(minutes=1)  # a card waiting for its team's channel to be registered again looks this often
 REPOSTED = N_("Posted again: I lost this escalation when my storage restarted, and found it again in Odoo. Answer "
               "on this card (the earlier one is no longer kept up to date).")
@@ -282,6 +283,7 @@ def _why_not(escalation: Escalation, wanted: Answer, who: str) -> str:
     return tr("It is already {status} ({who}).", status=tr(status), who=literal(escalation.answered_by))
 
 
+@timers.on(TIMER_KIND)
 async def on_timer(services: Services, timer: Timer) -> None:
     """The escalation's timer: post its card if it still waits for one (an escalation given back from Odoo after
     Redis lost it: `bot.escalation.rebuild`), and when its acknowledgment is due and nobody acknowledged, pass it

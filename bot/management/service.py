@@ -40,7 +40,7 @@ from bot.reminders.policy import Kind
 from bot.reminders.posted import FiringPosts
 from bot.store import redis_result
 from bot.tickets import Ticket
-from bot.timers import MAX_ATTEMPTS, Timer
+from bot.timers import MAX_ATTEMPTS, Timer, TimerKinds
 from bot.turn import Reply, SendFailed, reference_root_id
 from cards.management import digest_card, incident_card
 
@@ -52,6 +52,7 @@ DIGEST_KEY = "management"
 CARD_TTL_SECONDS = 90 * 24 * 3600  # a card is still redrawn if its ticket is reopened within this
 POSTING_SECONDS = 60  # one turn or replica posts a ticket's first card; the others wait for the next change
 DIGEST_TICKETS = 500  # read for one digest (two Odoo calls whatever the number); past it the card says so
+timers: TimerKinds[Services] = TimerKinds()
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,7 @@ def _fingerprint(card: dict[str, Any] | None) -> str:
     return hashlib.sha256(json.dumps(card, sort_keys=True).encode()).hexdigest()[:32]
 
 
+@timers.on(TIMER_KIND)
 async def on_timer(services: Services, timer: Timer) -> None:
     """A Priority ticket reached the profile's `open_for`: management hears of it if it is still unresolved."""
     try:
@@ -218,6 +220,7 @@ async def ensure_digest(services: Services) -> datetime | None:
     return due
 
 
+@timers.on(DIGEST_KIND)
 async def on_digest(services: Services, timer: Timer) -> None:
     """The digest is due: post it once for this due time (like every post a timer makes: `FiringPosts`),
     then schedule the next one."""

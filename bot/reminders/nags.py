@@ -25,12 +25,13 @@ from bot.reminders.policy import Kind, checkpoint_holds, next_checkpoint, next_s
 from bot.reminders.posted import FiringPosts
 from bot.reminders.service import since
 from bot.tickets import Ticket
-from bot.timers import Timer
+from bot.timers import Timer, TimerKinds
 from bot.turn import Reply
 from cards.elements import when
 from cards.nag import nag_card
 
 logger = logging.getLogger(__name__)
+timers: TimerKinds[Services] = TimerKinds()
 
 # the moment each kind of reminder counts from, as `reminders_for` names it
 _MOMENT = {Kind.UPDATE: "last_update", Kind.CUSTOMER_REPLY: "customer_waiting_since", Kind.FOLLOW_UP: "resolved_at"}
@@ -41,14 +42,17 @@ async def _management_card(services: Services, ticket: Ticket, missed: datetime)
     return await follow(services, ticket, missed=missed)
 
 
+@timers.on(*Kind)
+async def remind(services: Services, timer: Timer) -> None:
+    """A reminder is due (every kind of `Kind`)."""
+    await Nagger(services)(timer)
+
+
 class Nagger:
     def __init__(self, services: Services) -> None:
         self._services = services
 
     async def __call__(self, timer: Timer) -> None:
-        if timer.kind not in {k.value for k in Kind}:
-            logger.warning("ignoring a timer of unknown kind %s", timer.kind)
-            return
         kind = Kind(timer.kind)
         services = self._services
         now = services.clock()
