@@ -135,6 +135,14 @@ async def _background(runtime: Runtime, *, enabled: bool) -> AsyncIterator[None]
 TIMERS = TimerKinds[Services](escalation.timers, management.timers, nags.timers)
 
 
+async def rebuild(services: Services) -> None:
+    """What Redis lost (a flush, a restart without persistence) or never had (a first deployment), from Odoo and the
+    profile: every open ticket's reminders and waiting escalations, and management's digest timer. Every replica at
+    start-up (what is pending is kept, not doubled), and the Odoo poller when it finds Redis lost them."""
+    await rebuild_reminders(services)
+    await management.ensure_digest(services)
+
+
 class CannotStart(Exception):
     """Redis or Odoo did not answer at start-up, or refused the bot: one line for each, naming the setting to
     check (app.py prints them, without a traceback)."""
@@ -211,20 +219,20 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
                                 escalations=EscalationStore(redis, store.key("escalation", "")), outbox=outbox,
                                 deliveries=Deliveries(redis, store.key("delivery", ""), lease=settings.turn_lease),
                                 outbound=outbound, profile=profile, clock=clock, timezone=ZoneInfo(settings.timezone),
-                                newcomers=_newcomers(settings, sandbox), tenants=settings.tenants)
+                                newcomers=_newcomers(settings, sandbox), tenants=settings.tenants,
+                                followers={MANAGEMENT_CHANNEL: management.follow})
             bot = TicketBot(services)
             deadlines = Deadlines(bot.on_turn, outbound, message=settings.message_deadline,
                                   invoke=settings.invoke_deadline)
             turns.append(deadlines)
             relay = OutboxRelay(outbox, bot.replay, outbound, remember_user=store.remember_odoo_user)
             worker = TimerWorker(reminders.engine, TIMERS.handler(services), clock=clock)
-            poller = OdooPoller(services, interval=timedelta(seconds=settings.poll_interval))
+            poller = OdooPoller(services, rebuild=rebuild, interval=timedelta(seconds=settings.poll_interval))
             sweeper = LapsedTurns(services.deliveries, bot.on_turn, outbound, interval=settings.turn_lease / 2)
             runtime = Runtime(settings, services, bot, adapter, odoo_url, worker, poller, relay, sweeper, deadlines,
                               sandbox)
             app[RUNTIME] = runtime
-            await rebuild_reminders(services)
-            await management.ensure_digest(services)  # every replica: a pending digest is kept, not doubled
+            await rebuild(services)
             try:
                 async with _background(runtime, enabled=settings.background_tasks):
                     yield

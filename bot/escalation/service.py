@@ -15,7 +15,7 @@ already has the ticket's incident card (`bot.management`), and management expect
 the same incident twice, once with a team's technical buttons. So the incident card is its card: it says
 management is asked to take it on and carries Acknowledge and Decline, which answer this same escalation (its
 id, its compare-and-set, its notes, its timer). A ticket whose class would not bring an incident card gets one
-for it (`follow(..., asked=True)`): it is then the only card, as it is for every incident.
+for it (`TicketChanged(..., asked=True)`): it is then the only card, as it is for every incident.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from bot.changes import TicketChanged
 from bot.channels import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL
 from bot.chatter_words import BOT_AUTHOR, END_OF_CHAIN, ESCALATED, NOT_ACKNOWLEDGED, PASSED_TO, escalation_tag
 from bot.context import Services
@@ -42,7 +43,6 @@ from bot.escalation.model import (
     TicketContext,
 )
 from bot.i18n import N_, speaking, tr
-from bot.management.service import card_as_it_stands, follow
 from bot.odoo import idempotency
 from bot.odoo.gateway import TicketNotFound
 from bot.parsing import UsageError
@@ -65,6 +65,11 @@ TOLD_OWNER = {Answer.ACKNOWLEDGE: N_("{who} ({team}) acknowledged the escalation
               Answer.NEED_INFO: N_("{who} ({team}) needs more information on the escalation of {ticket}"),
               Answer.RESOLVED: N_("{who} ({team}) resolved the escalation of {ticket}"),
               Answer.DECLINE: N_("{who} ({team}) declined the escalation of {ticket}")}
+
+
+IncidentCard = Callable[[int, str], Awaitable[dict[str, Any]]]
+"""The incident card of a ticket (its id) as it stands, with a notice above it: what someone who answered the
+management team's escalation on it sees (`bot.management.service.card_as_it_stands`)."""
 
 
 class Refused(Exception):
@@ -179,16 +184,17 @@ async def post_card(services: Services, reference: dict[str, Any], escalation: E
 
 
 async def _tell_management(services: Services, ticket: Ticket, *, asked: bool = False) -> bool:
-    """The ticket's card in the management channel, posted or redrawn (`asked`: escalated to the management team,
-    which answers there); whether it is in the channel."""
-    return await follow(services, ticket, asked=asked)
+    """The ticket changed: its card in the management channel posted or redrawn (`asked`: escalated to the
+    management team, which answers there); whether it is in the channel as the ticket stands."""
+    return MANAGEMENT_CHANNEL in await services.ticket_changed(TicketChanged(ticket, asked=asked))
 
 
-async def _shown(services: Services, escalation: Escalation, notice: str = "") -> dict[str, Any]:
+async def _shown(services: Services, escalation: Escalation, incident_card: IncidentCard,
+                 notice: str = "") -> dict[str, Any]:
     """The card whoever clicked sees, in their language (`notice`, said to them, above it): the escalation's card
     as it stands, or the incident card for the management team's."""
     if on_incident_card(escalation):
-        return await card_as_it_stands(services, escalation.ticket.ticket_id, notice=notice)
+        return await incident_card(escalation.ticket.ticket_id, notice)
     return escalation_card(escalation, tz=services.timezone, now=services.clock(), notice=notice)
 
 
@@ -217,16 +223,17 @@ async def redraw(services: Services, escalation: Escalation) -> dict[str, Any]:
 
 
 async def answer(services: Services, incoming: Incoming, verb: str,
-                 clicker: Callable[[], Awaitable[int | None]]) -> dict[str, Any]:
+                 clicker: Callable[[], Awaitable[int | None]], incident_card: IncidentCard) -> dict[str, Any]:
     """A team member clicked a button on the card: the card to show them (refusals included). `clicker` finds
-    the Odoo user of whoever clicked (None: they have none), asked only when the click is from elsewhere."""
+    the Odoo user of whoever clicked (None: they have none), asked only when the click is from elsewhere;
+    `incident_card` draws the ticket's incident card, shown for an answer on it (the management team's)."""
     data = incoming.value or {}
     escalation = await services.escalations.get(str(data.get("escalation") or ""))
     if escalation is None:
         raise Refused(tr("This escalation is not known (any more). Ask the ticket's owner to escalate it again."))
     now = services.clock()
     if verb not in {a.value for a in Answer}:  # refresh: just the current state
-        return await _shown(services, escalation)
+        return await _shown(services, escalation, incident_card)
     wanted = Answer(verb)
     if incoming.conversation.root_id != await _team_conversation(services, escalation):
         user_id = await clicker()
@@ -236,7 +243,8 @@ async def answer(services: Services, incoming: Incoming, verb: str,
     said = typed.strip() if isinstance(typed, str) else ""  # the card's text box sends a string; nothing else is text
     if wanted in NEEDS_TEXT and not said:
         needed = NEEDS_TEXT[wanted]
-        return await _shown(services, escalation, notice=tr("Please write {what} before sending.", what=tr(needed)))
+        return await _shown(services, escalation, incident_card,
+                            notice=tr("Please write {what} before sending.", what=tr(needed)))
     try:
         ticket = await services.odoo.ticket(escalation.ticket.ticket_id)
     except TicketNotFound:
@@ -247,7 +255,7 @@ async def answer(services: Services, incoming: Incoming, verb: str,
     if not await services.escalations.answer(escalation.id, wanted, who, now, said):
         current = await services.escalations.get(escalation.id)
         assert current is not None
-        return await _shown(services, current, notice=_why_not(current, wanted, who))
+        return await _shown(services, current, incident_card, notice=_why_not(current, wanted, who))
     current = await services.escalations.get(escalation.id)
     assert current is not None
     await services.reminders.engine.cancel(TIMER_KIND, escalation.id)  # the team answered: no passing on
@@ -260,7 +268,7 @@ async def answer(services: Services, incoming: Incoming, verb: str,
                      + (f": {literal(said)}" if said else "."))
     shown = await redraw(services, current)  # the management team's: its incident card, redrawn just below
     await _tell_management(services, ticket)
-    return await _shown(services, current) if on_incident_card(current) else shown
+    return await _shown(services, current, incident_card) if on_incident_card(current) else shown
 
 
 async def _team_conversation(services: Services, escalation: Escalation) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
+from bot.changes import TicketChanged
 from bot.context import Ctx
 from bot.i18n import tr
 from bot.lifecycle import Move, arrived, check, check_required_fields
-from bot.management import service as management
 from bot.parsing import UsageError, ticket_ref
 from bot.reminders.policy import next_step
 from bot.router import Request
@@ -82,6 +82,6 @@ async def ticket_reply(ctx: Ctx, ticket: Ticket, headline: str = "", *, customer
     `customer_updated`: the command just told the customer something (ack, update, resolution)."""
     now = ctx.now()
     reminders = await ctx.services.reminders.sync(ticket, customer_updated=customer_updated)
-    await management.follow(ctx.services, ticket)  # its card in the management channel, if it has one
+    await ctx.services.ticket_changed(TicketChanged(ticket))  # its card in the management channel, if it has one
     step = next_step(ticket, ctx.profile, now, reminders)
     return Reply(card=ticket_card(ticket, ctx.profile, tz=ctx.tz, now=now, step=step, headline=headline))

@@ -1,12 +1,12 @@
 """Management hears of incidents in the management channel: one card per ticket, updated in place, and a
 periodic digest of the desk.
 
-`follow(services, ticket)` runs after anything happens to a ticket (a command, an escalation and its
-answers, a change seen in Odoo, a reminder). A ticket that deserves management's attention (its class
-alerts management, or a Priority ticket past the profile's threshold) gets its card posted once; the
-card's activity id is kept in Redis and every later change redraws that same card, up to the closing
-summary. The card is rebuilt from the ticket's own history in Odoo (two calls), so it never disagrees
-with the chatter. Management's cards never make a command fail: a problem is logged, and the next
+`follow(services, change)` runs after anything happens to a ticket (a command, an escalation and its answers, a
+change seen in Odoo, a reminder), told to it as the management channel's follower (`Services.ticket_changed`). A
+ticket that deserves management's attention (its class alerts management, or a Priority ticket past the profile's
+threshold) gets its card posted once; the card's activity id is kept in Redis and every later change redraws that
+same card, up to the closing summary. The card is rebuilt from the ticket's own history in Odoo (two calls), so it
+never disagrees with the chatter. Management's cards never make a command fail: a problem is logged, and the next
 change redraws the card.
 
 When the escalation chain reaches the management team itself, the card is where management answers it
@@ -29,6 +29,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from bot.changes import TicketChanged
 from bot.channels import MANAGEMENT_CHANNEL
 from bot.context import Services
 from bot.management.digest import Digest, Window, build_digest
@@ -107,14 +108,15 @@ async def summary_of(services: Services, ticket: TicketRef | int, *, remembered:
                      trigger=trigger(history.ticket, services.profile, now) or remembered)
 
 
-async def follow(services: Services, ticket: Ticket, *, missed: datetime | None = None, asked: bool = False) -> bool:
-    """After anything happened to `ticket`: its management card posted or redrawn, when it deserves one
-    (`missed`: an update the owner missed, shown as overdue; `asked`: it was escalated to the management team
-    itself, which answers on this card, so it deserves one whatever its class). True when the card is in the
-    channel as the ticket stands. Never raises (a failure is logged, and the next change redraws the card): a
-    command is never refused because management could not be told."""
+async def follow(services: Services, change: TicketChanged) -> bool:
+    """After anything happened to a ticket: its management card posted or redrawn, when it deserves one
+    (`change.missed`: an update the owner missed, shown as overdue; `change.asked`: it was escalated to the
+    management team itself, which answers on this card, so it deserves one whatever its class). True when the card
+    is in the channel as the ticket stands. Never raises (a failure is logged, and the next change redraws the
+    card): a command is never refused because management could not be told."""
+    ticket = change.ticket
     try:
-        return await _follow(services, ticket, missed, asked)
+        return await _follow(services, ticket, change.missed, change.asked)
     except (OdooError, SendFailed, RedisError) as error:
         logger.warning("management card for ticket %s not updated (%s: %s)", ticket.id, type(error).__name__, error)
     except Exception:
@@ -167,7 +169,8 @@ async def _follow(services: Services, ticket: Ticket, missed: datetime | None, a
 
 async def card_as_it_stands(services: Services, ticket_id: int, *, notice: str = "") -> dict[str, Any]:
     """The ticket's incident card as it stands, in the language being spoken: what someone who answered the
-    escalation on it sees (`notice`: why their click changed nothing); the channel's copy is redrawn by `follow`."""
+    escalation on it sees (`notice`: why their click changed nothing; bot.handlers.escalation hands it to the
+    escalation's answer); the channel's copy is redrawn by `follow`."""
     posted = await IncidentCards(services).get(ticket_id)
     summary = await summary_of(services, ticket_id, remembered=posted.trigger if posted else Trigger.ESCALATED)
     return incident_card(summary, tz=services.timezone, now=services.clock(), notice=notice)
@@ -191,7 +194,7 @@ async def on_timer(services: Services, timer: Timer) -> None:
         ticket = await services.odoo.ticket(int(timer.key))
     except TicketNotFound:
         return
-    await follow(services, ticket)
+    await follow(services, TicketChanged(ticket))
 
 
 # ---- the digest ---------------------------------------------------------------------------------
@@ -204,8 +207,9 @@ async def desk_digest(services: Services, window: Window) -> Digest:
 
 
 async def ensure_digest(services: Services) -> datetime | None:
-    """At start-up: the digest timer pending, at the profile's schedule. Every replica may call it: a pending
-    digest at the same schedule is kept (a late one still fires), a changed schedule replaces it."""
+    """At start-up, and after Redis lost its data (`bot.server.rebuild`): the digest timer pending, at the profile's
+    schedule. Every replica may call it: a pending digest at the same schedule is kept (a late one still fires), a
+    changed schedule replaces it."""
     schedule = services.profile.management.digest
     engine = services.reminders.engine
     if schedule is None:

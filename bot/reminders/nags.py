@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
+from bot.changes import TicketChanged
 from bot.channels import SUPPORT_CHANNEL
 from bot.chatter_words import AUTO_CLOSED, BOT_AUTHOR
 from bot.context import Services
 from bot.i18n import joined, speaking, tr
-from bot.management.service import follow
 from bot.odoo.gateway import TicketNotFound
 from bot.process import Audience, FollowUpRule, Stage, format_duration, update_interval
 from bot.reminders.policy import Kind, checkpoint_holds, next_checkpoint, next_step, not_logged_yet, reminders_for
@@ -35,11 +35,6 @@ timers: TimerKinds[Services] = TimerKinds()
 
 # the moment each kind of reminder counts from, as `reminders_for` names it
 _MOMENT = {Kind.UPDATE: "last_update", Kind.CUSTOMER_REPLY: "customer_waiting_since", Kind.FOLLOW_UP: "resolved_at"}
-
-
-async def _management_card(services: Services, ticket: Ticket, missed: datetime) -> bool:
-    """Management sees a missed update on the ticket's own card, redrawn, rather than on a second card."""
-    return await follow(services, ticket, missed=missed)
 
 
 @timers.on(*Kind)
@@ -108,8 +103,9 @@ class Nagger:
                                         partial(services.outbound.send_to, lead_ref, to_lead)):
                         targets.append(f"lead {lead.name}")
         channels = [SUPPORT_CHANNEL] if owner_missed or owner_ref is None or kind is Kind.RECEPTION else []
-        if kind is Kind.UPDATE and await _management_card(services, ticket, timer.due):  # shows it overdue
-            targets.append("management card")
+        if kind is Kind.UPDATE:  # shown overdue where the ticket is followed (management: on its own card, redrawn)
+            shown = await services.ticket_changed(TicketChanged(ticket, missed=timer.due))
+            targets += [f"{name} card" for name in sorted(shown)]
         for name in channels:
             if await posts.post(f"channel:{name}", partial(services.post_to_channel, name,
                                                                    lambda: reply_for(services.timezone))):

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from redis.exceptions import RedisError
 
+from bot.changes import TicketChanged
 from bot.context import Services
 from bot.escalation.rebuild import rebuild_escalations
-from bot.management import service as management
 from bot.odoo.errors import OdooError
 from bot.odoo.gateway import TicketNotFound, to_odoo_time
 from bot.rounds import in_rounds
@@ -54,8 +55,12 @@ async def rebuild_reminders(services: Services) -> int:
 
 
 class OdooPoller:
-    def __init__(self, services: Services, *, interval: timedelta = timedelta(seconds=30)) -> None:
+    def __init__(self, services: Services, *, rebuild: Callable[[Services], Awaitable[object]],
+                 interval: timedelta = timedelta(seconds=30)) -> None:
+        """`rebuild`: run when a poll finds `rebuilt_marker` gone, to give back what Redis lost (`rebuild_reminders`
+        and the other features' timers: bot.server's)."""
         self._services = services
+        self._rebuild = rebuild
         self._interval = interval
         store = services.store
         self._cursor_key = store.key("poll", "write_date")
@@ -67,8 +72,7 @@ class OdooPoller:
         services, redis = self._services, self._services.store.redis
         if not await redis.exists(rebuilt_marker(services)):
             logger.warning("Redis has lost the reminders (flushed, or restarted without persistence): rebuilding")
-            await rebuild_reminders(services)
-            await management.ensure_digest(services)  # the digest timer was lost with them
+            await self._rebuild(services)
         cursor = await redis.get(self._cursor_key)
         last_message = await redis.get(self._message_key)
         if cursor is None or last_message is None:  # first poll ever: start from now
@@ -91,7 +95,7 @@ class OdooPoller:
             page = await services.odoo.changed_since(cursor, skip=seen, limit=POLL_PAGE)
             for ticket, _ in page:
                 await services.reminders.sync(ticket)
-                await management.follow(services, ticket)  # moved in Odoo: its management card follows
+                await services.ticket_changed(TicketChanged(ticket))  # moved in Odoo: its management card follows
             synced += len(page)
             if page:
                 newest = page[-1][1]  # ordered by write_date
@@ -119,7 +123,7 @@ class OdooPoller:
                 continue
             if message.by_agent:  # an agent answered the customer in Odoo: it counts as an update
                 await services.reminders.sync(ticket, customer_updated=True, agent_answered=True)
-                await management.follow(services, ticket)
+                await services.ticket_changed(TicketChanged(ticket))
             else:  # the customer wrote: somebody has to answer
                 await services.reminders.sync(ticket, customer_wrote=True)
             synced += 1
