@@ -12,14 +12,13 @@ from zoneinfo import ZoneInfo
 
 from bot.changes import TicketChanged
 from bot.deliveries import Claim, Deliveries
-from bot.escalation.store import EscalationStore
 from bot.i18n import speaking
 from bot.odoo.gateway import OdooGateway
 from bot.outbox import Outbox
 from bot.process import ProcessProfile
-from bot.reminders.service import Reminders
 from bot.store import References, Store
 from bot.tickets import OdooUser
+from bot.timers import TimerEngine
 from bot.turn import Incoming, Person, Reply, TeamsChannel
 
 logger = logging.getLogger(__name__)
@@ -71,11 +70,14 @@ True when it shows the ticket as it now stands. Never raises: a failure is its o
 
 @dataclass(frozen=True)
 class Services:
+    """What the handlers and the features work with, wired by bot.server: Odoo, Redis, the timers, posting, the
+    process, the clock, and who follows a ticket's changes. No feature's store: each feature makes its own from
+    these (as `EscalationStore(services.store)`), so this module imports no feature."""
+
     odoo: OdooGateway
     store: Store
     references: References
-    reminders: Reminders
-    escalations: EscalationStore
+    timers: TimerEngine  # every feature's timers (reminders, escalations, management's), each kind its handler's
     outbox: Outbox
     deliveries: Deliveries
     outbound: Poster

@@ -29,7 +29,6 @@ from bot.context import Newcomers, NoNewcomers, Services
 from bot.deadlines import Deadlines
 from bot.deliveries import Deliveries
 from bot.escalation import service as escalation
-from bot.escalation.store import EscalationStore
 from bot.lapsed import LapsedTurns
 from bot.management import service as management
 from bot.notify import Outbound
@@ -40,7 +39,6 @@ from bot.outbox import Outbox, OutboxRelay
 from bot.process import ProcessProfile, ProfileError, load_profile
 from bot.reminders import nags
 from bot.reminders.poller import OdooPoller, rebuild_reminders
-from bot.reminders.service import Reminders
 from bot.rounds import UNHEALTHY_AFTER, failed_in_a_row
 from bot.settings import Mode, Settings, SettingsError, shown_url
 from bot.store import References, Store, connect_redis
@@ -210,13 +208,11 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
             store = Store(redis)
             references = References(store)
             engine = TimerEngine(redis, prefix=store.key("timers"), lease=timedelta(seconds=settings.timer_lease))
-            reminders = Reminders(engine, profile, clock)
             turns: list[Deadlines] = []  # the adapter is built first: the bot's services post through it
             adapter = TeamsAdapter(settings, lambda incoming, teams: turns[0].on_turn(incoming, teams))
             outbound = Outbound(adapter, redis, prefix=store.key("rate", ""), clock_ms=lambda: time.time() * 1000)
             outbox = Outbox(redis, store.key("outbox", ""))
-            services = Services(odoo=gateway, store=store, references=references, reminders=reminders,
-                                escalations=EscalationStore(redis, store.key("escalation", "")), outbox=outbox,
+            services = Services(odoo=gateway, store=store, references=references, timers=engine, outbox=outbox,
                                 deliveries=Deliveries(redis, store.key("delivery", ""), lease=settings.turn_lease),
                                 outbound=outbound, profile=profile, clock=clock, timezone=ZoneInfo(settings.timezone),
                                 newcomers=_newcomers(settings, sandbox), tenants=settings.tenants,
@@ -226,7 +222,7 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
                                   invoke=settings.invoke_deadline)
             turns.append(deadlines)
             relay = OutboxRelay(outbox, bot.replay, outbound, remember_user=store.remember_odoo_user)
-            worker = TimerWorker(reminders.engine, TIMERS.handler(services), clock=clock)
+            worker = TimerWorker(engine, TIMERS.handler(services), clock=clock)
             poller = OdooPoller(services, rebuild=rebuild, interval=timedelta(seconds=settings.poll_interval))
             sweeper = LapsedTurns(services.deliveries, bot.on_turn, outbound, interval=settings.turn_lease / 2)
             runtime = Runtime(settings, services, bot, adapter, odoo_url, worker, poller, relay, sweeper, deadlines,

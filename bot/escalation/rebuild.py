@@ -37,6 +37,7 @@ from bot.chatter_words import DIAGNOSIS
 from bot.context import Services
 from bot.escalation.model import ANSWERS, DONE_WORDS, Answer, Escalation, Status, id_from_notes
 from bot.escalation.service import TIMER_KIND, ticket_context
+from bot.escalation.store import EscalationStore
 from bot.insights.model import TicketHistory
 from bot.insights.timeline import EscalationRecord, EventKind, escalations, events
 from bot.privacy import for_management
@@ -70,8 +71,8 @@ async def _restore(services: Services, ticket: Ticket, record: EscalationRecord,
                        ticket.id, record.team)
         return False
     wanted = given_back(services, ticket, team, record, findings)
-    escalation, created = await services.escalations.create(wanted)
-    engine = services.reminders.engine
+    escalation, created = await EscalationStore(services.store).create(wanted)
+    engine = services.timers
     if not created:  # there, or given back by another run: only a timer lost between two writes is armed again
         if escalation.card_pending or escalation.status is Status.OPEN:
             if (await engine.get_all(escalation.id, [TIMER_KIND], claimed=True))[TIMER_KIND] is None:

@@ -42,6 +42,7 @@ from bot.escalation.model import (
     Status,
     TicketContext,
 )
+from bot.escalation.store import EscalationStore
 from bot.i18n import N_, speaking, tr
 from bot.odoo import idempotency
 from bot.odoo.gateway import TicketNotFound
@@ -116,11 +117,11 @@ async def escalate(services: Services, ticket: Ticket, teams: list[str], reason:
     context = await context_of(services, ticket)
     now = services.clock()
     ack_within = services.profile.classes[ticket.cos].escalation_ack_within
-    posted = []
+    escalations, posted = EscalationStore(services.store), []
     for team, reference in references.items():
         assert reference is not None
         business = team == MANAGEMENT_CHANNEL  # the management channel reads business words only
-        escalation, _ = await services.escalations.create(Escalation(  # saved first: a click can come before the post
+        escalation, _ = await escalations.create(Escalation(  # saved first: a click can come before the post
             id=_new_id(ticket.id, team), team=team, team_label=services.profile.escalation_teams[team].label,
             ticket=context.for_management_channel() if business else context,
             reason=for_management(reason) if business else reason,
@@ -129,7 +130,7 @@ async def escalate(services: Services, ticket: Ticket, teams: list[str], reason:
         if escalation.card_pending and not on_incident_card(escalation):  # else an earlier run of this command
             escalation = await post_card(services, reference, escalation)  # posted it
         if escalation.status is Status.OPEN:
-            await services.reminders.engine.schedule(TIMER_KIND, escalation.id, escalation.ack_due)
+            await services.timers.schedule(TIMER_KIND, escalation.id, escalation.ack_due)
         posted.append(escalation)
     labels = ", ".join(e.team_label for e in posted)
     await services.odoo.note(ticket, f"{ESCALATED}{labels}" + (f": {reason}" if reason else "."), by=by,
@@ -153,9 +154,8 @@ async def _incident_card_shown(services: Services, escalation: Escalation, shown
     not yet (Teams or Odoo failed, the channel is gone, another replica is posting the card): the escalation's
     timer tries again in a minute (`_when_due`), until its acknowledgment is due."""
     if shown:
-        return await services.escalations.posted(escalation, "", escalation.conversation_id)
-    await services.reminders.engine.schedule(TIMER_KIND, escalation.id,
-                                             min(services.clock() + CHANNEL_RETRY, escalation.ack_due))
+        return await EscalationStore(services.store).posted(escalation, "", escalation.conversation_id)
+    await services.timers.schedule(TIMER_KIND, escalation.id, min(services.clock() + CHANNEL_RETRY, escalation.ack_due))
     return escalation
 
 
@@ -180,7 +180,7 @@ async def post_card(services: Services, reference: dict[str, Any], escalation: E
         logger.warning("escalation card %s for the %s channel may or may not have been posted (%s)",
                        escalation.id, escalation.team, failure)
         activity_id = ""
-    return await services.escalations.posted(escalation, activity_id, reference_root_id(reference))
+    return await EscalationStore(services.store).posted(escalation, activity_id, reference_root_id(reference))
 
 
 async def _tell_management(services: Services, ticket: Ticket, *, asked: bool = False) -> bool:
@@ -228,7 +228,8 @@ async def answer(services: Services, incoming: Incoming, verb: str,
     the Odoo user of whoever clicked (None: they have none), asked only when the click is from elsewhere;
     `incident_card` draws the ticket's incident card, shown for an answer on it (the management team's)."""
     data = incoming.value or {}
-    escalation = await services.escalations.get(str(data.get("escalation") or ""))
+    escalations = EscalationStore(services.store)
+    escalation = await escalations.get(str(data.get("escalation") or ""))
     if escalation is None:
         raise Refused(tr("This escalation is not known (any more). Ask the ticket's owner to escalate it again."))
     now = services.clock()
@@ -252,13 +253,13 @@ async def answer(services: Services, incoming: Incoming, verb: str,
     if ticket.closed and wanted is not Answer.RESOLVED:
         raise Refused(tr("{ticket} is already closed ({stage}).", ticket=ticket.label, stage=literal(ticket.stage)))
     who = incoming.sender.name or "Someone in Teams"
-    if not await services.escalations.answer(escalation.id, wanted, who, now, said):
-        current = await services.escalations.get(escalation.id)
+    if not await escalations.answer(escalation.id, wanted, who, now, said):
+        current = await escalations.get(escalation.id)
         assert current is not None
         return await _shown(services, current, incident_card, notice=_why_not(current, wanted, who))
-    current = await services.escalations.get(escalation.id)
+    current = await escalations.get(escalation.id)
     assert current is not None
-    await services.reminders.engine.cancel(TIMER_KIND, escalation.id)  # the team answered: no passing on
+    await services.timers.cancel(TIMER_KIND, escalation.id)  # the team answered: no passing on
     what = (f"{who} ({escalation.team_label}) {DONE_WORDS[wanted]} the escalation of {ticket.label}"
             + (f": {said}" if said else "."))
     await services.odoo.note(ticket, what, by=who, hidden=escalation_tag([escalation.id]))
@@ -301,7 +302,7 @@ async def on_timer(services: Services, timer: Timer) -> None:
     is done again if this delivery fails half-way (the timer comes back; `successor` says if the
     next team's card was posted). Its writes carry a key of their own (`bot.odoo.idempotency`), looked for
     before writing, and the next team's escalation gets the same id each time: done again, it lands once."""
-    escalation = await services.escalations.get(timer.key)
+    escalation = await EscalationStore(services.store).get(timer.key)
     if escalation is None:
         return
     with idempotency.applying(f"escalation-timer:{escalation.id}", again=True):
@@ -319,17 +320,18 @@ async def _when_due(services: Services, escalation: Escalation) -> None:
     waiting = escalation.card_pending and not escalation.finished  # for its team's channel to be registered again
     if escalation.status is Status.OPEN and now < escalation.ack_due:
         again = min(now + CHANNEL_RETRY, escalation.ack_due) if waiting else escalation.ack_due
-        await services.reminders.engine.schedule(TIMER_KIND, escalation.id, again)
+        await services.timers.schedule(TIMER_KIND, escalation.id, again)
         return
     if waiting and escalation.status is not Status.OPEN:
-        await services.reminders.engine.schedule(TIMER_KIND, escalation.id, now + CHANNEL_RETRY)
+        await services.timers.schedule(TIMER_KIND, escalation.id, now + CHANNEL_RETRY)
     following = services.profile.escalation_teams[escalation.team].next
     reachable = following is not None and await services.references.channel(following) is not None
     label = services.profile.escalation_teams[following].label if reachable and following else ""
+    escalations = EscalationStore(services.store)
     if escalation.status is Status.OPEN:
-        if not await services.escalations.pass_on(escalation.id, label, now):  # "": nobody further
+        if not await escalations.pass_on(escalation.id, label, now):  # "": nobody further
             return  # answered at the last moment
-        escalation = await services.escalations.get(escalation.id) or escalation
+        escalation = await escalations.get(escalation.id) or escalation
         await redraw(services, escalation)
     elif escalation.status is not Status.PASSED_ON or escalation.successor:
         return  # answered in time, or already handed over
@@ -349,7 +351,7 @@ async def _when_due(services: Services, escalation: Escalation) -> None:
         return
     [successor] = await escalate(services, ticket, [following], escalation.reason, by=escalation.escalated_by,
                                  previous=escalation.team_label)
-    await services.escalations.handed_over(escalation.id, successor.id)
+    await escalations.handed_over(escalation.id, successor.id)
     await tell_owner(services, escalation.ticket, lambda: tr(
         "The {team} did not acknowledge the escalation of {ticket} in time: passed on to the {next}.", team=team,
         ticket=ticket_label, next=label))

@@ -13,7 +13,7 @@ When the escalation chain reaches the management team itself, the card is where 
 (Acknowledge, Decline: `bot.escalation.service`, `on_incident_card`), so the ticket gets its card then whatever
 its class (`Trigger.ESCALATED`): management sees each incident once, with the question on it.
 
-The digest is a timer ("digest", "management") in the reminders' Redis timer engine: claimed by one
+The digest is a timer ("digest", "management") in the bot's Redis timer engine (`Services.timers`): claimed by one
 replica at a time, marked as posted per due time (so a claim delivered again after its lease does not
 post twice), and rescheduled by itself from the profile's `management.digest`.
 """
@@ -102,7 +102,7 @@ async def summary_of(services: Services, ticket: TicketRef | int, *, remembered:
     `remembered`: why its card was posted, kept when the ticket no longer qualifies (e.g. downgraded)."""
     history = await services.odoo.history(ticket)
     now = services.clock()
-    pending = await services.reminders.engine.get_all(str(history.ticket.id), [Kind.UPDATE, Kind.ACK])
+    pending = await services.timers.get_all(str(history.ticket.id), [Kind.UPDATE, Kind.ACK])
     due = pending[Kind.UPDATE] or pending[Kind.ACK]
     return summarise(history, services.profile, now=now, next_update=missed or (due.due if due else None),
                      trigger=trigger(history.ticket, services.profile, now) or remembered)
@@ -180,7 +180,7 @@ async def _plan_open_for(services: Services, ticket: Ticket, now: datetime) -> N
     """A Priority ticket gets a timer for the moment it passes `open_for` (it may be resolved by then)."""
     due = open_for_due(ticket, services.profile)
     if due is not None and due > now and not ticket.closed:
-        await services.reminders.engine.schedule(TIMER_KIND, str(ticket.id), due)
+        await services.timers.schedule(TIMER_KIND, str(ticket.id), due)
 
 
 def _fingerprint(card: dict[str, Any] | None) -> str:
@@ -211,7 +211,7 @@ async def ensure_digest(services: Services) -> datetime | None:
     schedule. Every replica may call it: a pending digest at the same schedule is kept (a late one still fires), a
     changed schedule replaces it."""
     schedule = services.profile.management.digest
-    engine = services.reminders.engine
+    engine = services.timers
     if schedule is None:
         await engine.cancel(DIGEST_KIND, DIGEST_KEY)
         return None
@@ -240,8 +240,8 @@ async def on_digest(services: Services, timer: Timer) -> None:
         logger.error("the management digest due %s was given up after %d attempts", timer.due.isoformat(),
                      timer.attempt)
     following = schedule.next_after(max(services.clock(), timer.due), services.timezone)
-    await services.reminders.engine.schedule(DIGEST_KIND, DIGEST_KEY, following,
-                                             {"schedule": schedule.describe(), "timezone": services.timezone.key})
+    await services.timers.schedule(DIGEST_KIND, DIGEST_KEY, following,
+                                   {"schedule": schedule.describe(), "timezone": services.timezone.key})
 
 
 async def post_digest(services: Services, window: Window) -> bool:

@@ -23,7 +23,7 @@ from bot.odoo.gateway import TicketNotFound
 from bot.process import Audience, FollowUpRule, Stage, format_duration, update_interval
 from bot.reminders.policy import Kind, checkpoint_holds, next_checkpoint, next_step, not_logged_yet, reminders_for
 from bot.reminders.posted import FiringPosts
-from bot.reminders.service import since
+from bot.reminders.service import Reminders, since
 from bot.tickets import Ticket
 from bot.timers import Timer, TimerKinds
 from bot.turn import Reply
@@ -46,6 +46,7 @@ async def remind(services: Services, timer: Timer) -> None:
 class Nagger:
     def __init__(self, services: Services) -> None:
         self._services = services
+        self._reminders = Reminders(services.timers, services.profile, services.clock)
 
     async def __call__(self, timer: Timer) -> None:
         kind = Kind(timer.kind)
@@ -54,7 +55,7 @@ class Nagger:
         try:
             ticket = await services.odoo.ticket(int(timer.key))
         except TicketNotFound:
-            await services.reminders.forget(int(timer.key))
+            await self._reminders.forget(int(timer.key))
             return
         moments: dict[str, datetime | None] = {"last_update": None}
         if kind in _MOMENT:
@@ -62,13 +63,13 @@ class Nagger:
         wanted = {due.kind: due for due in reminders_for(ticket, services.profile, now=now, **moments)}
         if kind is Kind.DEADLINE:
             if not checkpoint_holds(ticket, services.profile, timer.due):  # delivered, closed, deadline moved
-                await services.reminders.sync(ticket)
+                await self._reminders.sync(ticket)
                 return
         elif kind not in wanted:  # stale: the ticket moved on (closed, paused, acknowledged...)
-            await services.reminders.sync(ticket)
+            await self._reminders.sync(ticket)
             return
         if kind is not Kind.DEADLINE and wanted[kind].at > now + timedelta(seconds=1) and not timer.data.get("misses"):
-            await services.reminders.engine.schedule(kind, timer.key, wanted[kind].at, timer.data)
+            await services.timers.schedule(kind, timer.key, wanted[kind].at, timer.data)
             return
         misses = int(timer.data.get("misses", 0)) + 1
         if kind is Kind.FOLLOW_UP and await self._give_up(ticket, timer, now):
@@ -175,7 +176,7 @@ class Nagger:
         if kind is Kind.DEADLINE:
             following = next_checkpoint(ticket, profile, now)
             if following is not None:
-                await services.reminders.engine.schedule(kind, timer.key, following.at, following.data)
+                await services.timers.schedule(kind, timer.key, following.at, following.data)
             return
         repeat = {
             Kind.RECEPTION: profile.reception_within,
@@ -184,7 +185,7 @@ class Nagger:
             Kind.FOLLOW_UP: profile.follow_up_after,
             Kind.CUSTOMER_REPLY: profile.customer_reply_within,
         }[kind]
-        await services.reminders.engine.schedule(kind, timer.key, now + repeat, data)
+        await services.timers.schedule(kind, timer.key, now + repeat, data)
 
     async def _give_up(self, ticket: Ticket, timer: Timer, now: datetime) -> bool:
         """Follow-up past the profile's limit: apply its rule (Odoo PS closes; MindX keeps asking)."""
@@ -197,5 +198,5 @@ class Nagger:
         await services.odoo.note(closed, f"{AUTO_CLOSED}: no answer from the customer "
                                          f"{format_duration(profile.follow_up_give_up_after)} after the resolution "
                                          f"(process rule).", by=BOT_AUTHOR)
-        await services.reminders.forget(ticket.id)
+        await self._reminders.forget(ticket.id)
         return True

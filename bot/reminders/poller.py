@@ -24,6 +24,7 @@ from bot.context import Services
 from bot.escalation.rebuild import rebuild_escalations
 from bot.odoo.errors import OdooError
 from bot.odoo.gateway import TicketNotFound, to_odoo_time
+from bot.reminders.service import Reminders
 from bot.rounds import in_rounds
 from bot.store import redis_result
 
@@ -44,9 +45,10 @@ async def rebuild_reminders(services: Services) -> int:
     a Redis flush or a first deployment loses nothing; reminders already pending, and escalations
     Redis still has, are kept as they are."""
     checked = restored = 0
+    reminders = Reminders(services.timers, services.profile, services.clock)
     async for page in services.odoo.all_tickets(services.odoo.open_domain()):
         for ticket in page:
-            await services.reminders.sync(ticket)
+            await reminders.sync(ticket)
         restored += await rebuild_escalations(services, page)
         checked += len(page)
     await services.store.redis.set(rebuilt_marker(services), "1")
@@ -60,6 +62,7 @@ class OdooPoller:
         """`rebuild`: run when a poll finds `rebuilt_marker` gone, to give back what Redis lost (`rebuild_reminders`
         and the other features' timers: bot.server's)."""
         self._services = services
+        self._reminders = Reminders(services.timers, services.profile, services.clock)
         self._rebuild = rebuild
         self._interval = interval
         store = services.store
@@ -94,7 +97,7 @@ class OdooPoller:
         while True:
             page = await services.odoo.changed_since(cursor, skip=seen, limit=POLL_PAGE)
             for ticket, _ in page:
-                await services.reminders.sync(ticket)
+                await self._reminders.sync(ticket)
                 await services.ticket_changed(TicketChanged(ticket))  # moved in Odoo: its management card follows
             synced += len(page)
             if page:
@@ -122,10 +125,10 @@ class OdooPoller:
             except TicketNotFound:
                 continue
             if message.by_agent:  # an agent answered the customer in Odoo: it counts as an update
-                await services.reminders.sync(ticket, customer_updated=True, agent_answered=True)
+                await self._reminders.sync(ticket, customer_updated=True, agent_answered=True)
                 await services.ticket_changed(TicketChanged(ticket))
             else:  # the customer wrote: somebody has to answer
-                await services.reminders.sync(ticket, customer_wrote=True)
+                await self._reminders.sync(ticket, customer_wrote=True)
             synced += 1
         if messages:
             await services.store.redis.set(self._message_key, str(messages[-1].id))
