@@ -5,11 +5,14 @@ management cards; bot.escalation.rebuild). Changing a wording here changes both 
 Notes stay in English whatever language the agent speaks: the chatter is the team's shared record, and the
 reading depends on these words. A customer-visible message is written in the customer's language, so the step
 it stands for is also hidden in it (`RESOLVED_STEP`), to be recognised whatever its words.
-
-The verbs of a team's answer to an escalation are beside the answers they name (bot.escalation.model.DONE_WORDS).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from bot.i18n import N_
 
 BOT_AUTHOR = "Support bot"  # who signs what the bot writes on its own (a reminder to the customer, an automatic close)
 
@@ -35,6 +38,36 @@ ESCALATED = "Escalated to the "
 NOT_ACKNOWLEDGED = "Escalation not acknowledged in time by the "
 PASSED_TO = "passed on to the "
 END_OF_CHAIN = "nobody further up the chain to pass it to"
+
+
+class AnswerVerb(StrEnum):
+    """What a team did, as the note of its answer on an escalation card says it (bot/escalation/service.py: "Ann
+    (Dev team) acknowledged the escalation of HD-42: ..."; the answer each verb stands for:
+    bot.escalation.model.DONE_WORDS). Marked N_: a review that quotes them translates them."""
+
+    ACKNOWLEDGED = N_("acknowledged")
+    NEEDS_INFO = N_("needs more information on")
+    RESOLVED = N_("resolved")
+    DECLINED = N_("declined")
+
+
+ESCALATION_TAG = "escalation:"  # what notes about escalations hide in their html: `<!-- escalation:42-1a2b...-dev -->`
+
+
+def escalation_tag(ids: Iterable[str]) -> str:
+    """The comment a note about these escalations carries (in the order the note names their teams): their ids,
+    so that a rebuild from Odoo after Redis lost them gives them back under the same ids, and the cards already in
+    the channels keep working."""
+    return ESCALATION_TAG + " ".join(ids)
+
+
+def tagged_escalations(hidden: Iterable[str]) -> list[str]:
+    """The escalation ids among a chatter message's hidden comments (`escalation_tag`); [] in notes written
+    without."""
+    for comment in hidden:
+        if comment.startswith(ESCALATION_TAG):
+            return comment.removeprefix(ESCALATION_TAG).split()
+    return []
 
 POSTMORTEM_HEADING = "# Post-mortem"  # the post-mortem's own note, left out of later post-mortems
 

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
+from bot.changes import TicketChanged
 from bot.deliveries import Claim, Deliveries
-from bot.escalation.store import EscalationStore
 from bot.i18n import speaking
 from bot.odoo.gateway import OdooGateway
 from bot.outbox import Outbox
 from bot.process import ProcessProfile
-from bot.reminders.service import Reminders
 from bot.store import References, Store
 from bot.tickets import OdooUser
+from bot.timers import TimerEngine
 from bot.turn import Incoming, Person, Reply, TeamsChannel
 
 logger = logging.getLogger(__name__)
@@ -63,14 +63,21 @@ class NoNewcomers:
 ReplyBuilder = Callable[[], Reply | Awaitable[Reply]]
 """Builds what the bot says in a channel, with `tr`, in whatever language is being spoken when it is called."""
 
+Follower = Callable[["Services", TicketChanged], Awaitable[bool]]
+"""Hears that a ticket changed (`Services.ticket_changed`) and shows it (management's card: bot.management);
+True when it shows the ticket as it now stands. Never raises: a failure is its own to log."""
+
 
 @dataclass(frozen=True)
 class Services:
+    """What the handlers and the features work with, wired by bot.server: Odoo, Redis, the timers, posting, the
+    process, the clock, and who follows a ticket's changes. No feature's store: each feature makes its own from
+    these (as `EscalationStore(services.store)`), so this module imports no feature."""
+
     odoo: OdooGateway
     store: Store
     references: References
-    reminders: Reminders
-    escalations: EscalationStore
+    timers: TimerEngine  # every feature's timers (reminders, escalations, management's), each kind its handler's
     outbox: Outbox
     deliveries: Deliveries
     outbound: Poster
@@ -79,6 +86,13 @@ class Services:
     timezone: ZoneInfo  # the team's default; a user's own Teams timezone wins when Teams sends it
     newcomers: Newcomers = field(default_factory=NoNewcomers)  # a Teams user with no Odoo user: refused
     tenants: frozenset[str] = frozenset()  # the Microsoft 365 tenants served (bot.tenants); empty: any (dev, demo)
+    followers: Mapping[str, Follower] = field(default_factory=dict)  # who hears a ticket changed, by name (bot.server)
+
+    async def ticket_changed(self, change: TicketChanged) -> set[str]:
+        """Tell every follower that a ticket changed; the names of those that show it as it now stands (management:
+        its card is in the channel). Never raises (nor do they): a command is never refused because a follower
+        could not be told."""
+        return {name for name, follower in self.followers.items() if await follower(self, change)}
 
     async def in_channel_language(self, build: Callable[[], T | Awaitable[T]]) -> T:
         """What `build` makes (a reply, or what a reply is drawn from, e.g. masked text), in the channels' language

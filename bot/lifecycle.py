@@ -1,18 +1,16 @@
-"""The 7-step lifecycle as pure rules: which moves are allowed, and what is due next.
+"""The 7-step lifecycle as pure rules: which moves are allowed from where a ticket stands, and where they take it.
 
-No I/O: handlers ask these functions, then write to Odoo.
+No I/O: handlers ask these functions, then write to Odoo. What is due next, and by when, is the reminders' policy
+(`bot.reminders.policy.next_step`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Mapping
 from enum import StrEnum
 
-from bot.i18n import N_, joined, tr
-from bot.process import ClassOfService, ProcessProfile, Stage, update_interval
-from bot.reminders.policy import Due, Kind, not_logged_yet
+from bot.i18n import N_, tr
+from bot.process import Stage
 from bot.tickets import Ticket
 from cards.elements import literal
 
@@ -89,44 +87,3 @@ def check_required_fields(ticket: Ticket, move: Move, required: Mapping[Stage, M
         stage = STAGE_NAMES[target]
         raise NotAllowed(tr("{ticket} cannot move to {stage} yet: fill in {fields} in Odoo first.",
                             ticket=ticket.label, stage=tr(stage), fields=", ".join(missing)))
-
-
-@dataclass(frozen=True)
-class NextStep:
-    what: str
-    due: datetime | None = None
-
-    def overdue(self, now: datetime) -> bool:
-        return self.due is not None and self.due < now
-
-
-def next_step(ticket: Ticket, profile: ProcessProfile, now: datetime,
-              reminders: Sequence[Due] = ()) -> NextStep | None:
-    """What the owner has to do next, and by when (None once the ticket is closed).
-
-    `reminders`: the ticket's pending reminders, whose due times win over the estimates made
-    from Odoo's dates (Odoo does not date the last customer update on the ticket itself).
-    Said in the language being spoken."""
-    stage = ticket.stage_key
-    if ticket.closed or stage in _CLOSED:
-        return None
-    planned = {due.kind: due.at for due in reminders}
-    service_class = profile.classes[ticket.cos]
-    if stage is Stage.NEW or stage is None:
-        if missing := not_logged_yet(ticket, profile):
-            return NextStep(tr("Finish logging it: give it {missing}", missing=joined([tr(m) for m in missing])),
-                            planned.get(Kind.RECEPTION, (ticket.facts.reported or ticket.created)
-                                        + profile.reception_within))
-        return NextStep(tr("Acknowledge the customer"),
-                        planned.get(Kind.ACK, ticket.created + service_class.acknowledge_within))
-    if stage is Stage.ON_HOLD:
-        return NextStep(tr("On hold: no reminders until it is resumed"))
-    if stage is Stage.WAITING_CUSTOMER:
-        return NextStep(tr("Waiting for the customer"))
-    if stage is Stage.RESOLVED:
-        return NextStep(tr("Get the customer's confirmation"),
-                        planned.get(Kind.FOLLOW_UP, ticket.updated + profile.follow_up_after))
-    if ticket.cos is ClassOfService.FIXED_DEADLINE and ticket.facts.deadline is None:
-        return NextStep(tr("Record the deadline: `/ticket class {id} deadline deadline:<when>`", id=ticket.id))
-    interval: timedelta = update_interval(ticket.cos, profile, now=now, deadline=ticket.facts.deadline)
-    return NextStep(tr("Send the customer an update"), planned.get(Kind.UPDATE, ticket.updated + interval))

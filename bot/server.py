@@ -33,7 +33,6 @@ from bot.demo import SandboxAgents, demo_profile
 from bot.demo.history import seed_history
 from bot.demo.seed import seed_people, seed_scenarios, seed_tickets
 from bot.escalation import service as escalation
-from bot.escalation.store import EscalationStore
 from bot.lapsed import LapsedTurns
 from bot.management import service as management
 from bot.notify import Outbound
@@ -43,13 +42,12 @@ from bot.odoo.setup import setup_odoo
 from bot.odoo.transport import OdooCredentials, make_transport
 from bot.outbox import Outbox, OutboxRelay
 from bot.process import DEFAULT_PROFILE, ProcessProfile, ProfileError, load_profile
-from bot.reminders.nags import Nagger
+from bot.reminders import nags
 from bot.reminders.poller import OdooPoller, rebuild_reminders
-from bot.reminders.service import Reminders
 from bot.rounds import UNHEALTHY_AFTER, failed_in_a_row
 from bot.settings import Mode, Settings, SettingsError, shown_url
 from bot.store import References, Store, connect_redis
-from bot.timers import Timer, TimerEngine, TimerWorker
+from bot.timers import TimerEngine, TimerKinds, TimerWorker
 from odoo_double import OdooSandbox, create_sandbox_app
 
 logger = logging.getLogger(__name__)
@@ -143,21 +141,17 @@ async def _background(runtime: Runtime, *, enabled: bool) -> AsyncIterator[None]
         await asyncio.gather(*runtime.loops, return_exceptions=True)
 
 
-def timer_handler(services: Services, nagger: Nagger) -> Callable[[Timer], Awaitable[None]]:
-    """Escalation timers pass the escalation on, management's go to the management channel (the digest, a
-    Priority ticket open too long); every other timer is a reminder."""
+# Every kind of timer, handled by the feature that schedules it: escalations pass on, management's go to the
+# management channel (the digest, a Priority ticket open too long), reminders nag.
+TIMERS = TimerKinds[Services](escalation.timers, management.timers, nags.timers)
 
-    async def handle(timer: Timer) -> None:
-        if timer.kind == escalation.TIMER_KIND:
-            await escalation.on_timer(services, timer)
-        elif timer.kind == management.DIGEST_KIND:
-            await management.on_digest(services, timer)
-        elif timer.kind == management.TIMER_KIND:
-            await management.on_timer(services, timer)
-        else:
-            await nagger(timer)
 
-    return handle
+async def rebuild(services: Services) -> None:
+    """What Redis lost (a flush, a restart without persistence) or never had (a first deployment), from Odoo and the
+    profile: every open ticket's reminders and waiting escalations, and management's digest timer. Every replica at
+    start-up (what is pending is kept, not doubled), and the Odoo poller when it finds Redis lost them."""
+    await rebuild_reminders(services)
+    await management.ensure_digest(services)
 
 
 class CannotStart(Exception):
@@ -225,30 +219,27 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
             store = Store(redis)
             references = References(store)
             engine = TimerEngine(redis, prefix=store.key("timers"), lease=timedelta(seconds=settings.timer_lease))
-            reminders = Reminders(engine, profile, clock)
             turns: list[Deadlines] = []  # the adapter is built first: the bot's services post through it
             adapter = TeamsAdapter(settings, lambda incoming, teams: turns[0].on_turn(incoming, teams))
             outbound = Outbound(adapter, redis, prefix=store.key("rate", ""), clock_ms=lambda: time.time() * 1000)
             outbox = Outbox(redis, store.key("outbox", ""))
-            services = Services(odoo=gateway, store=store, references=references, reminders=reminders,
-                                escalations=EscalationStore(redis, store.key("escalation", "")), outbox=outbox,
+            services = Services(odoo=gateway, store=store, references=references, timers=engine, outbox=outbox,
                                 deliveries=Deliveries(redis, store.key("delivery", ""), lease=settings.turn_lease),
                                 outbound=outbound, profile=profile, clock=clock, timezone=ZoneInfo(settings.timezone),
-                                newcomers=_newcomers(settings, sandbox), tenants=settings.tenants)
+                                newcomers=_newcomers(settings, sandbox), tenants=settings.tenants,
+                                followers={MANAGEMENT_CHANNEL: management.follow})
             bot = TicketBot(services)
             deadlines = Deadlines(bot.on_turn, outbound, message=settings.message_deadline,
                                   invoke=settings.invoke_deadline)
             turns.append(deadlines)
             relay = OutboxRelay(outbox, bot.replay, outbound, remember_user=store.remember_odoo_user)
-            worker = TimerWorker(reminders.engine, timer_handler(services, Nagger(services)),
-                                 clock=clock)
-            poller = OdooPoller(services, interval=timedelta(seconds=settings.poll_interval))
+            worker = TimerWorker(engine, TIMERS.handler(services), clock=clock)
+            poller = OdooPoller(services, rebuild=rebuild, interval=timedelta(seconds=settings.poll_interval))
             sweeper = LapsedTurns(services.deliveries, bot.on_turn, outbound, interval=settings.turn_lease / 2)
             runtime = Runtime(settings, services, bot, adapter, odoo_url, worker, poller, relay, sweeper, deadlines,
                               sandbox)
             app[RUNTIME] = runtime
-            await rebuild_reminders(services)
-            await management.ensure_digest(services)  # every replica: a pending digest is kept, not doubled
+            await rebuild(services)
             try:
                 async with _background(runtime, enabled=settings.background_tasks):
                     yield

@@ -7,8 +7,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.i18n import tr
-from bot.lifecycle import NextStep
 from bot.process import ClassOfService, ProcessProfile
+from bot.reminders.policy import NextStep
 from bot.tickets import Ticket
 from cards.elements import card, facts, literal, open_url, text, when
 

@@ -19,8 +19,9 @@ import pytest
 
 from bot.bot import build_router
 from bot.escalation.model import TEXT_INPUT, Escalation, Status, TicketContext
-from bot.lifecycle import Move, NextStep, NotAllowed, check, next_step
+from bot.lifecycle import Move, NotAllowed, check
 from bot.process import ClassOfService, ProcessProfile, Stage, load_profile
+from bot.reminders.policy import NextStep, next_step
 from bot.tickets import Customer, OdooUser, Ticket, TicketFacts, split_description
 from cards.escalation import escalation_card, escalation_summary_card
 from cards.forms import new_ticket_form

@@ -25,10 +25,10 @@ from bot.insights.postmortem import build_postmortem, postmortem_markdown
 from bot.insights.service_levels import Measure
 from bot.insights.timeline import Waiting
 from bot.insights.trends import Breach, Pattern, analyse, trend_period
-from bot.lifecycle import NextStep
 from bot.management.digest import Listed, build_digest, window_for
 from bot.management.model import Asked, Decision, DecisionKind, IncidentSummary, Phase, Step, StepKind, Trigger
 from bot.process import ClassOfService, Stage, load_profile
+from bot.reminders.policy import NextStep
 from bot.tickets import Customer, OdooUser, Ticket, TicketFacts
 from cards.drafts import draft_card, management_post_card
 from cards.escalation import escalation_card

@@ -12,8 +12,10 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bot.escalation.model import Answer, Status, id_tag
+from bot.chatter_words import escalation_tag
+from bot.escalation.model import Answer, Status
 from bot.escalation.service import TIMER_KIND
+from bot.escalation.store import EscalationStore
 from bot.insights.model import ChatterEntry, TicketHistory
 from bot.insights.timeline import escalations, events, passed_on
 from bot.process import ClassOfService, Stage, load_profile
@@ -35,7 +37,7 @@ PROFILE = load_profile("mindx")
 
 def note(minutes: float, text: str, *ids: str, by: str = "Phạm Quốc Huy") -> ChatterEntry:
     return ChatterEntry(T0 + timedelta(minutes=minutes), by, True, False, text,
-                        (id_tag(ids),) if ids else ())
+                        (escalation_tag(ids),) if ids else ())
 
 
 def story(*chatter: ChatterEntry) -> TicketHistory:
@@ -119,7 +121,7 @@ async def test_an_unanswered_escalation_comes_back_with_one_new_card_that_works(
     clock.advance(minutes=5)
 
     await redis_loses_everything(redis, runtime)
-    assert await runtime.services.escalations.get(escalation_id(first.card or {})) is not None  # given back
+    assert await EscalationStore(runtime.services.store).get(escalation_id(first.card or {})) is not None  # given back
     await runtime.worker.run_once()
     assert teams.connector.cards_in(DEV) == [first]  # its channel is not registered again yet: it waits
 
@@ -203,9 +205,9 @@ async def test_answered_escalations_are_not_posted_again_and_an_acknowledged_car
     clock.advance(hours=1)
     await runtime.worker.run_once()
     assert len(teams.connector.cards_in(DEV)) == 1 and len(teams.connector.cards_in(DEVOPS)) == 1
-    assert await runtime.services.reminders.engine.pending(TIMER_KIND) == []
+    assert await runtime.services.timers.pending(TIMER_KIND) == []
 
-    back = await runtime.services.escalations.get(escalation_id(dev_card.card or {}))
+    back = await EscalationStore(runtime.services.store).get(escalation_id(dev_card.card or {}))
     assert back is not None and back.status is Status.ACKNOWLEDGED and back.acknowledged_by == DUC.name
     shown = await click(teams, Answer.RESOLVED, dev_card.card or {}, DEV, resolution="Index added")
     assert "Resolved by Võ Minh Đức" in shown and "Acknowledged by Võ Minh Đức" in shown
@@ -235,7 +237,7 @@ async def test_an_escalation_noted_before_ids_were_kept_comes_back_with_a_card_o
     [card] = teams.connector.cards_in(DEV)
     shown = card_text(card.card or {})
     assert POSTED_AGAIN in shown and "Acknowledged by Đức" in shown and "[Acknowledge]" not in shown
-    assert await runtime.services.reminders.engine.pending(TIMER_KIND) == []
+    assert await runtime.services.timers.pending(TIMER_KIND) == []
     assert "Resolved by Võ Minh Đức" in await click(teams, Answer.RESOLVED, card.card or {}, DEV, resolution="Done")
     assert notes_saying(odoo, tid, "(Dev team) resolved the escalation") == 1
 
@@ -267,7 +269,7 @@ async def test_managements_escalation_comes_back_on_an_incident_card_whose_butto
                                       sender=DUC)
     assert status == 200 and f"{DUC.name} (Management) took it on" in card_text(body["value"])
     assert notes_saying(odoo, tid, f"{DUC.name} (Management) acknowledged the escalation") == 1
-    back = await runtime.services.escalations.get(asked)
+    back = await EscalationStore(runtime.services.store).get(asked)
     assert back is not None and back.status is Status.ACKNOWLEDGED
 
 
@@ -284,4 +286,4 @@ async def test_the_rebuild_reads_the_chatter_of_a_page_of_tickets_in_one_call(
     await rebuild_reminders(runtime.services)
     read = sandbox.odoo.calls - before
     assert read[("mail.message", "search_read")] == 1
-    assert len(await runtime.services.reminders.engine.pending(TIMER_KIND)) == 3
+    assert len(await runtime.services.timers.pending(TIMER_KIND)) == 3

@@ -300,5 +300,5 @@ async def test_a_replayed_escalation_does_not_post_its_cards_again(start_desk: S
     assert [len(desk.teams.connector.cards_in(channel)) for channel in (DEV, DEVOPS)] == [1, 1]
     assert desk.notes(tid, "Escalated to the Dev team, DevOps team: 16 teachers blocked") == 1
     ids = sorted(str((posted[0].card or {})["refresh"]["action"]["data"]["escalation"]) for posted in cards)
-    timers = await desk.relay.runtime.services.reminders.engine.pending(TIMER_KIND)
+    timers = await desk.relay.runtime.services.timers.pending(TIMER_KIND)
     assert sorted(timer.key for timer in timers) == ids

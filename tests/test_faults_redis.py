@@ -27,6 +27,7 @@ from aiohttp.test_utils import TestServer
 from redis import Redis as SyncRedis
 
 from bot.escalation.model import Answer
+from bot.escalation.store import EscalationStore
 from bot.reminders.policy import Kind
 from bot.server import RUNTIME, Runtime, create_app
 from tests.conftest import AGENT, LEAD, FakeClock, RunningSandbox, bot_settings
@@ -79,7 +80,7 @@ def reminders_about(posted: list[Posted], number: str) -> list[tuple[str, str]]:
 
 async def reminders_pending(runtime: Runtime) -> set[tuple[str, str]]:
     """(kind, ticket id) of each pending ticket reminder."""
-    return {(t.kind, t.key) for t in await runtime.services.reminders.engine.pending() if t.kind in set(Kind)}
+    return {(t.kind, t.key) for t in await runtime.services.timers.pending() if t.kind in set(Kind)}
 
 
 async def fire(runtime: Runtime, stub: ConnectorStub) -> list[Posted]:
@@ -182,7 +183,7 @@ async def test_a_restart_with_an_append_only_file_brings_everything_back(
             assert reminders_about(stub.posted, second_number) == []
 
             kept = everything_in(redis_server.url)
-            escalation = await runtime.services.escalations.get(escalation_id)
+            escalation = await EscalationStore(runtime.services.store).get(escalation_id)
             assert escalation is not None and escalation.activity_id == dev_card.id
             if how == "crash":
                 redis_server.crash()  # SIGKILL: nothing more is written; appendfsync always has it all
@@ -191,7 +192,7 @@ async def test_a_restart_with_an_append_only_file_brings_everything_back(
             redis_server.start()  # a new process on the same port, loading the append-only file
             assert everything_in(redis_server.url) == kept
 
-            assert await runtime.services.escalations.get(escalation_id) == escalation
+            assert await EscalationStore(runtime.services.store).get(escalation_id) == escalation
             ready = await readiness(teams)
             assert ready["redis"] is True and ready["channels_missing"] == []
             await runtime.poller.poll_once()  # the rebuilt marker came back too: nothing to rebuild
@@ -300,7 +301,7 @@ async def test_the_timer_worker_and_the_poller_live_through_an_outage(
                           poll_interval=0.2) as (teams, runtime):
             acked, _ = await new_ticket(teams, odoo, "Login loop users:1")
             _, number = await new_ticket(teams, odoo, "Projector broken users:2")
-            engine = runtime.services.reminders.engine
+            engine = runtime.services.timers
             await eventually(lambda: redis.exists(runtime.services.store.key("poll", "write_date")), 10,
                              "the poller's first look")
 

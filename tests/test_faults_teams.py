@@ -18,9 +18,9 @@ from redis.asyncio import Redis
 
 from bot.escalation.service import escalate
 from bot.notify import Outbound
-from bot.reminders.nags import Nagger
 from bot.reminders.policy import Kind
-from bot.server import Runtime, timer_handler
+from bot.reminders.service import Reminders
+from bot.server import TIMERS, Runtime
 from bot.timers import TimerWorker
 from tests.conftest import AGENT, LEAD, FakeClock, RunningSandbox
 from tests.support.connector import ConnectorStub, Posted
@@ -71,9 +71,10 @@ async def test_a_429_storm_then_5xx_while_200_messages_go_out_delivers_each_once
     for name, channel in (("support", SUPPORT), ("dev", DEV), ("devops", DEVOPS)):
         await teams.say_in_channel(f"/ticket channel {name}", channel, sender=LEAD)
     await teams.say("/ticket list mine", sender=LEAD)  # the lead's 1:1 chat is known
+    ticket_reminders = Reminders(runtime.services.timers, runtime.services.profile, runtime.services.clock)
     for ticket_id in odoo.call("helpdesk.ticket", "search", runtime.services.odoo.open_domain()):
-        await runtime.services.reminders.forget(ticket_id)  # the seeded desk stays quiet
-    engine = runtime.services.reminders.engine
+        await ticket_reminders.forget(ticket_id)  # the seeded desk stays quiet
+    engine = runtime.services.timers
     nagged, escalated = [], []
     for n in range(NAGGED + ESCALATED):
         await teams.card(f"/ticket new Lab PC {n} does not boot users:{1 + n % 5}")
@@ -85,7 +86,7 @@ async def test_a_429_storm_then_5xx_while_200_messages_go_out_delivers_each_once
             await engine.schedule(Kind.ACK, ack.key, ack.due, {"misses": 1})
         else:
             escalated.append(int(ticket["id"]))
-            await runtime.services.reminders.forget(int(ticket["id"]))
+            await ticket_reminders.forget(int(ticket["id"]))
     expected_reminders = {(chat, number) for number in nagged
                           for chat in (f"personal-{AGENT.id}", f"personal-{LEAD.id}", SUPPORT)}
 
@@ -93,7 +94,7 @@ async def test_a_429_storm_then_5xx_while_200_messages_go_out_delivers_each_once
     outbound = Outbound(runtime.adapter, redis, prefix=runtime.services.store.key("rate", ""), clock_ms=time.now_ms,
                         sleep=time.sleep, base_delay=0.01)
     services = dataclasses.replace(runtime.services, outbound=outbound)
-    worker = TimerWorker(engine, timer_handler(services, Nagger(services)), clock=clock.now)
+    worker = TimerWorker(engine, TIMERS.handler(services), clock=clock.now)
     tickets = [await services.odoo.ticket(ticket_id) for ticket_id in escalated]
     stub.failures = list(STORM)
     stub.posted_despite = {500, 502}

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from bot.reminders.policy import Kind
+from bot.reminders.service import Reminders
 from bot.server import Runtime
 from tests.conftest import AGENT, LEAD, FakeClock, RunningSandbox
 from tests.support.connector import ConnectorStub, Posted
@@ -78,8 +79,8 @@ async def desk_with_due_reminders(teams: TeamsClient, runtime: Runtime, odoo: Od
     [cancelled] = odoo.call("helpdesk.ticket.stage", "search", [["name", "=", "Cancelled"]])
     odoo.call("helpdesk.ticket", "write", seeded, {"stage_id": cancelled})
     for ticket_id in seeded:
-        await runtime.services.reminders.forget(ticket_id)
-    engine = runtime.services.reminders.engine
+        await Reminders(runtime.services.timers, runtime.services.profile, runtime.services.clock).forget(ticket_id)
+    engine = runtime.services.timers
     numbers = []
     for n in range(TICKETS):
         await teams.card(f"/ticket new Lab PC {n} does not boot users:1")
@@ -137,7 +138,7 @@ async def test_a_replica_killed_mid_post_loses_no_reminder_and_nags_nobody_twice
 
         survivor = await start_replica("survivor", redis_url, sandbox, tmp_path)
         replicas.append(survivor)
-        engine = runtime.services.reminders.engine
+        engine = runtime.services.timers
 
         async def all_fired() -> bool:  # each ticket's next reminder planned, nothing claimed any more
             timers = [await engine.get(Kind.ACK, str(key)) for key in await ticket_ids(odoo, numbers)]

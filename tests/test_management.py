@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 
 from bot.drafts.model import DraftAction
 from bot.escalation.model import Answer, Status
+from bot.escalation.store import EscalationStore
 from bot.management import service as management
 from bot.process import PROFILES_DIR, ProfileError, load_profile
 from bot.process.management import DigestEvery
@@ -164,7 +165,7 @@ async def test_becoming_expedite_and_priority_thresholds_bring_a_card(teams: Tea
     assert "Priority ticket with many users affected" in card_text(second.card or {})
     assert "Users affected: 21" in card_text(second.card or {})
 
-    pending = await runtime.services.reminders.engine.get(management.TIMER_KIND, str(slow))
+    pending = await runtime.services.timers.get(management.TIMER_KIND, str(slow))
     assert pending is not None and pending.due == reported + timedelta(hours=4)
     clock.advance(hours=3, minutes=59)
     await runtime.worker.run_once()
@@ -250,7 +251,7 @@ async def test_scenario_3_escalated_up_to_management_is_answered_on_the_one_inci
     [redrawn] = [u for u in teams.connector.updated if u.id == card.id][-1:]
     acknowledge = (redrawn.card or {})["actions"][0]
     escalation_id = acknowledge["data"]["escalation"]
-    escalation = await runtime.services.escalations.get(escalation_id)  # the very escalation the chain made
+    escalation = await EscalationStore(runtime.services.store).get(escalation_id)  # the very escalation the chain made
     assert escalation is not None and escalation.team == "management" and escalation.status is Status.OPEN
     assert "Management (passed on: the Senior engineers did not answer in time)" in \
         card_text(await teams.card("/ticket summary"))
@@ -262,7 +263,7 @@ async def test_scenario_3_escalated_up_to_management_is_answered_on_the_one_inci
     answered = card_text(body["value"])  # the incident card, as it stands now
     assert f"15:47 · {MANAGER.name} (Management) took it on" in answered and "[Acknowledge]" not in answered
     assert "The Management is working on it." in latest(teams, card) and "[Decline]" not in latest(teams, card)
-    taken = await runtime.services.escalations.get(escalation_id)
+    taken = await EscalationStore(runtime.services.store).get(escalation_id)
     assert taken is not None and taken.status is Status.ACKNOWLEDGED and taken.acknowledged_by == MANAGER.name
     assert f"{MANAGER.name} (Management) acknowledged the escalation" in odoo.messages(tid, subtype="Note")[-1]["body"]
     [told] = [p for p in teams.connector.posted[before:] if p.conversation_id.startswith(f"personal-{AGENT.id}")]
@@ -302,7 +303,7 @@ async def test_a_priority_ticket_escalated_to_management_gets_the_one_card_to_an
     declined = latest(teams, card)
     assert "The Management declined it" in declined and "actions" not in (teams.connector.updated[-1].card or {})
     assert management_cards(teams) == [card]
-    escalation = await runtime.services.escalations.get(decline["data"]["escalation"])
+    escalation = await EscalationStore(runtime.services.store).get(decline["data"]["escalation"])
     assert escalation is not None and escalation.status is Status.DECLINED
 
 
@@ -424,7 +425,7 @@ async def test_bad_summary_requests_are_answered_kindly_and_change_nothing(
 async def test_the_digest_is_posted_by_the_timer_worker_every_morning(teams: TeamsClient, odoo: OdooView,
                                                                        runtime: Runtime, clock: FakeClock) -> None:
     await register(teams, management=MANAGEMENT)
-    engine = runtime.services.reminders.engine
+    engine = runtime.services.timers
     pending = await engine.get(management.DIGEST_KIND, management.DIGEST_KEY)
     assert pending is not None  # scheduled at start-up: 08:30 in the team's time zone (Asia/Ho_Chi_Minh)
     assert pending.due.astimezone(runtime.services.timezone).strftime("%a %H:%M") == "Thu 08:30"
@@ -448,7 +449,7 @@ async def test_the_digest_is_posted_by_the_timer_worker_every_morning(teams: Tea
 
 
 async def test_the_digest_comes_back_after_redis_lost_its_data(runtime: Runtime, redis: Redis) -> None:
-    engine = runtime.services.reminders.engine
+    engine = runtime.services.timers
     pending = await engine.get(management.DIGEST_KIND, management.DIGEST_KEY)
     assert pending is not None
     await redis.flushall()  # a restart without persistence
@@ -488,7 +489,7 @@ async def test_a_digest_maybe_posted_is_not_posted_again(teams: TeamsClient, run
     await management.on_digest(runtime.services, timer)  # done with: no retry
     await management.on_digest(runtime.services, Timer(timer.kind, timer.key, timer.due, token="claim-2", attempt=2))
     assert management_cards(teams) == []
-    following = await runtime.services.reminders.engine.get(management.DIGEST_KIND, management.DIGEST_KEY)
+    following = await runtime.services.timers.get(management.DIGEST_KIND, management.DIGEST_KEY)
     assert following is not None and following.due > timer.due  # the next one is planned all the same
 
 
@@ -513,7 +514,7 @@ async def test_three_replicas_post_one_digest(replicas: list[TestServer], connec
         teams = TeamsClient(str(replicas[0].make_url("/api/messages")), connector_url, stub, session, AGENT)
         await register(teams, management=MANAGEMENT)
     runtimes = [server.app[RUNTIME] for server in replicas]
-    engines = [runtime.services.reminders.engine for runtime in runtimes]
+    engines = [runtime.services.timers for runtime in runtimes]
     pending = [await engine.get(management.DIGEST_KIND, management.DIGEST_KEY) for engine in engines]
     assert pending[0] is not None and all(timer == pending[0] for timer in pending)  # one digest, kept by each
     clock.current = pending[0].due

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.escalation.model import Answer, id_tag
+from bot.chatter_words import escalation_tag
+from bot.escalation.model import Answer
 from bot.i18n import speaking, tr
 from bot.insights.model import ChatterEntry, TicketHistory
 from bot.insights.service_levels import Measure
@@ -88,7 +89,7 @@ TO_MANAGEMENT = noted(15, "Escalation not acknowledged in time by the Senior eng
                       "Support bot")
 ASKED_ID = "7-1a2b3c-management"
 MANAGEMENT = ChatterEntry(minutes(15), AGENT, True, False, f"Escalated to the Management: {REASON}",
-                          (id_tag([ASKED_ID]),))
+                          (escalation_tag([ASKED_ID]),))
 MANAGER_TOOK = noted(17, "Trần Thu Hà (Management) acknowledged the escalation of HT00007.", "Trần Thu Hà")
 NOBODY_LEFT = noted(21, "Escalation not acknowledged in time by the Management: nobody further up the chain to pass "
                         "it to.", "Support bot")

@@ -46,7 +46,7 @@ async def test_scenario_2_priority_gets_a_reminder_every_15_minutes(
     assert "is not acknowledged yet" in ack_nag and "[Post update]" in ack_nag and "[Snooze 15 min]" in ack_nag
 
     await teams.card(f"/ticket ack {tid}")
-    assert await runtime.services.reminders.engine.get(Kind.ACK, str(tid)) is None
+    assert await runtime.services.timers.get(Kind.ACK, str(tid)) is None
     clock.advance(minutes=14)
     assert nags(await fire(runtime, teams), number) == []
     clock.advance(minutes=2)
@@ -66,8 +66,8 @@ async def test_scenario_2_priority_gets_a_reminder_every_15_minutes(
     assert len(nags(posted, number, f"personal-{LEAD.id}")) == 1
 
     await teams.card(f"/ticket resolve {tid} Index added; response time back to 2s.")
-    assert await runtime.services.reminders.engine.get(Kind.UPDATE, str(tid)) is None
-    assert await runtime.services.reminders.engine.get(Kind.FOLLOW_UP, str(tid)) is not None
+    assert await runtime.services.timers.get(Kind.UPDATE, str(tid)) is None
+    assert await runtime.services.timers.get(Kind.FOLLOW_UP, str(tid)) is not None
 
 
 async def test_scenario_4_on_hold_is_never_nagged(teams: TeamsClient, runtime: Runtime, odoo: OdooView,
@@ -123,7 +123,7 @@ async def test_work_done_in_odoo_moves_the_timers(teams: TeamsClient, runtime: R
     await runtime.poller.poll_once()  # the first poll sets the cursors
     tid, _ = await new_ticket(teams, odoo, "Wi-Fi drops users:3 customer:teacher01@mindx.edu.vn")
     await teams.card(f"/ticket ack {tid}")
-    engine = runtime.services.reminders.engine
+    engine = runtime.services.timers
     clock.advance(minutes=5)
 
     # the customer answers by e-mail in Odoo: somebody must reply within 30 minutes
@@ -160,7 +160,7 @@ async def test_a_stale_reminder_is_dropped_before_sending(teams: TeamsClient, ru
     odoo.call("helpdesk.ticket", "write", [tid], {"stage_id": in_progress})  # in Odoo, not yet polled
     clock.advance(minutes=31)
     assert nags(await fire(runtime, teams), number) == []  # the ack reminder no longer applies
-    assert await runtime.services.reminders.engine.get(Kind.FOLLOW_UP, str(tid)) is not None
+    assert await runtime.services.timers.get(Kind.FOLLOW_UP, str(tid)) is not None
 
 
 async def test_reminders_are_rebuilt_from_odoo_after_a_redis_flush(
@@ -173,10 +173,10 @@ async def test_reminders_are_rebuilt_from_odoo_after_a_redis_flush(
 
     tid, _ = await new_ticket(teams, odoo, "Login loop users:1")
     await runtime.services.store.redis.flushall()
-    assert await runtime.services.reminders.engine.pending() == []
+    assert await runtime.services.timers.pending() == []
     server = TestServer(create_app(bot_settings(redis_url, sandbox.url), clock=clock.now), host="127.0.0.1")
     await server.start_server()
-    pending = await server.app[RUNTIME].services.reminders.engine.pending()
+    pending = await server.app[RUNTIME].services.timers.pending()
     await server.close()
     assert any(t.kind == Kind.ACK and t.key == str(tid) for t in pending)
     seeded = {r["name"]: str(r["id"]) for r in odoo.call("helpdesk.ticket", "search_read", [], fields=["name"])}
@@ -230,7 +230,7 @@ async def test_a_report_that_came_in_by_email_must_be_logged_within_15_minutes(
         teams: TeamsClient, runtime: Runtime, odoo: OdooView, clock: FakeClock) -> None:
     await teams.say_in_channel("/ticket channel support", SUPPORT, sender=LEAD)
     await runtime.poller.poll_once()  # the first poll sets the cursors
-    engine = runtime.services.reminders.engine
+    engine = runtime.services.timers
     # the mail gateway turns a teacher's e-mail into a ticket: no owner, no class of service
     [partner] = odoo.call("res.partner", "search", [["email", "=", "teacher01@mindx.edu.vn"]])
     tid = odoo.call("helpdesk.ticket", "create", {"name": "Cannot print report cards", "partner_id": partner,
@@ -279,6 +279,6 @@ async def test_reminders_come_back_at_the_next_poll_when_redis_loses_its_data(
     await runtime.poller.poll_once()
     tid, _ = await new_ticket(teams, odoo, "Login loop users:1")
     await runtime.services.store.redis.flushall()  # e.g. Redis restarted without persistence
-    assert await runtime.services.reminders.engine.get(Kind.ACK, str(tid)) is None
+    assert await runtime.services.timers.get(Kind.ACK, str(tid)) is None
     await runtime.poller.poll_once()
-    assert await runtime.services.reminders.engine.get(Kind.ACK, str(tid)) is not None
+    assert await runtime.services.timers.get(Kind.ACK, str(tid)) is not None

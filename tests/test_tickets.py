@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.lifecycle import Move, NotAllowed, check, next_step
+from bot.lifecycle import Move, NotAllowed, check
 from bot.process import ClassOfService, Stage, load_profile
-from bot.reminders.policy import Kind, not_logged_yet, reminders_for
+from bot.reminders.policy import Kind, next_step, not_logged_yet, reminders_for
 from bot.tickets import OdooUser, Ticket, TicketFacts, description_html, split_description
 
 NOW = datetime(2025, 1, 29, 8, 33, tzinfo=UTC)

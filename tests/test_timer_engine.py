@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
-from bot.timers import MAX_ATTEMPTS, Timer, TimerEngine, TimerWorker
+from bot.timers import MAX_ATTEMPTS, Timer, TimerEngine, TimerKinds, TimerWorker
 from tests.support.waiting import eventually
 
 T0 = datetime(2025, 1, 29, 8, 33, tzinfo=UTC)
@@ -576,3 +576,24 @@ async def test_three_processes_one_killed_fire_every_timer_exactly_once(redis: R
         for process in processes[1:]:
             assert await asyncio.wait_for(process.wait(), 10) == 0  # SIGTERM: a clean stop
         await asyncio.wait_for(victim.wait(), 10)
+
+
+async def test_each_kind_of_timer_goes_to_the_handler_its_feature_registered(caplog: pytest.LogCaptureFixture) -> None:
+    fired: list[tuple[str, str]] = []
+    reminders, escalations = TimerKinds[str](), TimerKinds[str]()
+
+    @reminders.on("ack", "update")
+    async def remind(services: str, timer: Timer) -> None:
+        fired.append((services, f"reminder {timer.kind}"))
+
+    @escalations.on("escalation")
+    async def pass_on(services: str, timer: Timer) -> None:
+        fired.append((services, f"escalation {timer.key}"))
+
+    handle = TimerKinds(reminders, escalations).handler("services")
+    for kind in ("update", "escalation", "retired"):
+        await handle(Timer(kind, "42", T0))
+    assert fired == [("services", "reminder update"), ("services", "escalation 42")]
+    assert "ignoring a timer of unknown kind retired" in caplog.text  # a timer left by another version: completed
+    with pytest.raises(ValueError, match="'ack' is registered twice"):
+        TimerKinds(reminders, reminders)

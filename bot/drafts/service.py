@@ -22,6 +22,7 @@ from bot.i18n import ENGLISH, language_of, tr
 from bot.lifecycle import check, check_required_fields
 from bot.parsing import TicketRef, UsageError
 from bot.process import Stage
+from bot.reminders.service import Reminders
 from bot.roles import check_allowed
 from bot.tickets import OdooUser, Ticket
 from bot.turn import Reply
@@ -126,7 +127,7 @@ async def post(services: Services, draft_id: str, *, user: OdooUser, actor: str,
         raise
     await store.posted(draft.id)
     if rules.recipient is Recipient.CUSTOMER:
-        await services.reminders.sync(ticket, customer_updated=True)
+        await Reminders(services.timers, services.profile, services.clock).sync(ticket, customer_updated=True)
     logger.info("draft %s (%s) of ticket %s posted", draft.id[:6], draft.kind, draft.ticket_id)
     return Outcome(replace(draft, subject=subject, text=text, state=DraftState.POSTED, posted_by=actor,
                            posted_at=now))

@@ -5,12 +5,12 @@ Pure data and rules; `store.py` keeps it in Redis, `service.py` posts and answer
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.chatter_words import AnswerVerb
 from bot.i18n import N_
 from bot.privacy import for_management
 
@@ -42,39 +42,22 @@ ANSWERS: dict[Answer, tuple[Status, frozenset[Status]]] = {
     Answer.RESOLVED: (Status.RESOLVED, frozenset({Status.OPEN, Status.ACKNOWLEDGED, Status.NEED_INFO})),
     Answer.DECLINE: (Status.DECLINED, frozenset({Status.OPEN, Status.ACKNOWLEDGED, Status.NEED_INFO})),
 }
-# the verb of the chatter note an answer writes, "Ann (Dev team) acknowledged the escalation of HD-42" (in English,
-# like every chatter word: bot.chatter_words; read back by bot.insights.timeline and bot.escalation.rebuild; a
-# review that quotes them translates them)
-DONE_WORDS = {Answer.ACKNOWLEDGE: N_("acknowledged"), Answer.NEED_INFO: N_("needs more information on"),
-              Answer.RESOLVED: N_("resolved"), Answer.DECLINE: N_("declined")}
+# the verb of the chatter note an answer writes, "Ann (Dev team) acknowledged the escalation of HD-42"
+DONE_WORDS = {Answer.ACKNOWLEDGE: AnswerVerb.ACKNOWLEDGED, Answer.NEED_INFO: AnswerVerb.NEEDS_INFO,
+              Answer.RESOLVED: AnswerVerb.RESOLVED, Answer.DECLINE: AnswerVerb.DECLINED}
 NEEDS_TEXT = {Answer.NEED_INFO: N_("what you need"), Answer.RESOLVED: N_("what was done"), Answer.DECLINE: N_("why")}
 STATUS_NAMES = {Status.OPEN: N_("open"), Status.ACKNOWLEDGED: N_("acknowledged"), Status.NEED_INFO: N_("need info"),
                 Status.RESOLVED: N_("resolved"), Status.DECLINED: N_("declined"), Status.PASSED_ON: N_("passed on")}
 NOBODY_FURTHER = N_("nobody (end of the chain)")  # who an escalation is passed on to at the end of the chain
 TEXT_INPUT = {Answer.NEED_INFO: "info", Answer.RESOLVED: "resolution", Answer.DECLINE: "why"}  # input ids on the card
 FINISHED = frozenset({Status.RESOLVED, Status.DECLINED, Status.PASSED_ON})
-ID_TAG = "escalation:"  # what the notes about escalations hide in their html: `<!-- escalation:42-1a2b...-dev -->`
-
-
-def id_tag(ids: Iterable[str]) -> str:
-    """The comment a note about these escalations carries (in the order the note names their teams): their ids,
-    so that a rebuild from Odoo after Redis lost them gives them back under the same ids, and the cards already in
-    the channels keep working."""
-    return ID_TAG + " ".join(ids)
-
-
-def tagged_ids(hidden: Iterable[str]) -> list[str]:
-    """The escalation ids among a chatter message's hidden comments (`id_tag`); [] in notes written without."""
-    for comment in hidden:
-        if comment.startswith(ID_TAG):
-            return comment.removeprefix(ID_TAG).split()
-    return []
 
 
 def id_from_notes(ticket_id: int, tagged: str, at: datetime, team: str) -> str:
-    """An escalation's id as its notes in Odoo give it: the id they carry (`tagged`), else, for notes written
-    before ids were kept, one made of the ticket, the time of the escalation note and the team's key, the same
-    for every reader (the rebuild gives the escalation back under it; the management card's buttons carry it)."""
+    """An escalation's id as its notes in Odoo give it: the id they carry (`tagged`: bot.chatter_words'
+    `escalation_tag`), else, for notes written before ids were kept, one made of the ticket, the time of the
+    escalation note and the team's key, the same for every reader (the rebuild gives the escalation back under it;
+    the management card's buttons carry it)."""
     return tagged or f"{ticket_id}-{int(at.timestamp())}-{team}"
 
 

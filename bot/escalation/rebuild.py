@@ -1,9 +1,10 @@
 """Escalations given back from Odoo after Redis lost them (a flush, a restart without an append-only file).
 
 An escalation lives in Redis with its acknowledgment timer; Odoo's chatter has its story: the note written
-when it was posted (its teams, the impact, who escalated, when, and its id, hidden: `model.id_tag`), each
-answer of the team, and the note written when it was passed on. `bot.insights.timeline` reads that story; this
-module turns each escalation still waiting into its Redis record again, when the record is gone.
+when it was posted (its teams, the impact, who escalated, when, and its id, hidden:
+`bot.chatter_words.escalation_tag`), each answer of the team, and the note written when it was passed on.
+`bot.insights.timeline` reads that story; this module turns each escalation still waiting into its Redis record
+again, when the record is gone.
 
 - **Nobody answered yet**: the record comes back open, posted at the note's time, due for acknowledgment the
   class's `escalation_ack_within` later (as `service.escalate` computes it), and its timer is armed to fire
@@ -36,6 +37,7 @@ from bot.chatter_words import DIAGNOSIS
 from bot.context import Services
 from bot.escalation.model import ANSWERS, DONE_WORDS, Answer, Escalation, Status, id_from_notes
 from bot.escalation.service import TIMER_KIND, ticket_context
+from bot.escalation.store import EscalationStore
 from bot.insights.model import TicketHistory
 from bot.insights.timeline import EscalationRecord, EventKind, escalations, events
 from bot.privacy import for_management
@@ -69,8 +71,8 @@ async def _restore(services: Services, ticket: Ticket, record: EscalationRecord,
                        ticket.id, record.team)
         return False
     wanted = given_back(services, ticket, team, record, findings)
-    escalation, created = await services.escalations.create(wanted)
-    engine = services.reminders.engine
+    escalation, created = await EscalationStore(services.store).create(wanted)
+    engine = services.timers
     if not created:  # there, or given back by another run: only a timer lost between two writes is armed again
         if escalation.card_pending or escalation.status is Status.OPEN:
             if (await engine.get_all(escalation.id, [TIMER_KIND], claimed=True))[TIMER_KIND] is None:

@@ -7,7 +7,7 @@ delivered twice never re-posts twice.
 
 An escalation's id is the same for every run of the command that made it (a replay from the outbox, a
 re-delivery after a crash: `bot.odoo.idempotency`), so a run that finds it already saved and posted
-does not post its card again. Every note about an escalation carries its id, hidden (`model.id_tag`),
+does not post its card again. Every note about an escalation carries its id, hidden (`escalation_tag`),
 so `bot.escalation.rebuild` can give it back after Redis lost it.
 
 An escalation to the management team (the end of the chain) has no card of its own: the management channel
@@ -15,7 +15,7 @@ already has the ticket's incident card (`bot.management`), and management expect
 the same incident twice, once with a team's technical buttons. So the incident card is its card: it says
 management is asked to take it on and carries Acknowledge and Decline, which answer this same escalation (its
 id, its compare-and-set, its notes, its timer). A ticket whose class would not bring an incident card gets one
-for it (`follow(..., asked=True)`): it is then the only card, as it is for every incident.
+for it (`TicketChanged(..., asked=True)`): it is then the only card, as it is for every incident.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from bot.changes import TicketChanged
 from bot.channels import MANAGEMENT_CHANNEL, SUPPORT_CHANNEL
-from bot.chatter_words import BOT_AUTHOR, END_OF_CHAIN, ESCALATED, NOT_ACKNOWLEDGED, PASSED_TO
+from bot.chatter_words import BOT_AUTHOR, END_OF_CHAIN, ESCALATED, NOT_ACKNOWLEDGED, PASSED_TO, escalation_tag
 from bot.context import Services
 from bot.escalation.model import (
     DONE_WORDS,
@@ -40,17 +41,16 @@ from bot.escalation.model import (
     Escalation,
     Status,
     TicketContext,
-    id_tag,
 )
+from bot.escalation.store import EscalationStore
 from bot.i18n import N_, speaking, tr
-from bot.management.service import card_as_it_stands, follow
 from bot.odoo import idempotency
 from bot.odoo.gateway import TicketNotFound
 from bot.parsing import UsageError
 from bot.privacy import for_management
 from bot.roles import answer_refused, may_answer_from_anywhere
 from bot.tickets import Ticket
-from bot.timers import Timer
+from bot.timers import Timer, TimerKinds
 from bot.turn import Incoming, Reply, SendFailed, reference_root_id
 from cards.elements import card, literal, text
 from cards.escalation import escalation_card
@@ -58,6 +58,7 @@ from cards.escalation import escalation_card
 logger = logging.getLogger(__name__)
 
 TIMER_KIND = "escalation"
+timers: TimerKinds[Services] = TimerKinds()
 CHANNEL_RETRY = timedelta(minutes=1)  # a card waiting for its team's channel to be registered again looks this often
 REPOSTED = N_("Posted again: I lost this escalation when my storage restarted, and found it again in Odoo. Answer "
               "on this card (the earlier one is no longer kept up to date).")
@@ -65,6 +66,11 @@ TOLD_OWNER = {Answer.ACKNOWLEDGE: N_("{who} ({team}) acknowledged the escalation
               Answer.NEED_INFO: N_("{who} ({team}) needs more information on the escalation of {ticket}"),
               Answer.RESOLVED: N_("{who} ({team}) resolved the escalation of {ticket}"),
               Answer.DECLINE: N_("{who} ({team}) declined the escalation of {ticket}")}
+
+
+IncidentCard = Callable[[int, str], Awaitable[dict[str, Any]]]
+"""The incident card of a ticket (its id) as it stands, with a notice above it: what someone who answered the
+management team's escalation on it sees (`bot.management.service.card_as_it_stands`)."""
 
 
 class Refused(Exception):
@@ -111,11 +117,11 @@ async def escalate(services: Services, ticket: Ticket, teams: list[str], reason:
     context = await context_of(services, ticket)
     now = services.clock()
     ack_within = services.profile.classes[ticket.cos].escalation_ack_within
-    posted = []
+    escalations, posted = EscalationStore(services.store), []
     for team, reference in references.items():
         assert reference is not None
         business = team == MANAGEMENT_CHANNEL  # the management channel reads business words only
-        escalation, _ = await services.escalations.create(Escalation(  # saved first: a click can come before the post
+        escalation, _ = await escalations.create(Escalation(  # saved first: a click can come before the post
             id=_new_id(ticket.id, team), team=team, team_label=services.profile.escalation_teams[team].label,
             ticket=context.for_management_channel() if business else context,
             reason=for_management(reason) if business else reason,
@@ -124,11 +130,11 @@ async def escalate(services: Services, ticket: Ticket, teams: list[str], reason:
         if escalation.card_pending and not on_incident_card(escalation):  # else an earlier run of this command
             escalation = await post_card(services, reference, escalation)  # posted it
         if escalation.status is Status.OPEN:
-            await services.reminders.engine.schedule(TIMER_KIND, escalation.id, escalation.ack_due)
+            await services.timers.schedule(TIMER_KIND, escalation.id, escalation.ack_due)
         posted.append(escalation)
     labels = ", ".join(e.team_label for e in posted)
     await services.odoo.note(ticket, f"{ESCALATED}{labels}" + (f": {reason}" if reason else "."), by=by,
-                             hidden=id_tag(e.id for e in posted))
+                             hidden=escalation_tag(e.id for e in posted))
     asked = [e for e in posted if on_incident_card(e)]
     shown = await _tell_management(services, ticket, asked=bool(asked))  # drawn from the note: after it
     for escalation in asked:
@@ -148,9 +154,8 @@ async def _incident_card_shown(services: Services, escalation: Escalation, shown
     not yet (Teams or Odoo failed, the channel is gone, another replica is posting the card): the escalation's
     timer tries again in a minute (`_when_due`), until its acknowledgment is due."""
     if shown:
-        return await services.escalations.posted(escalation, "", escalation.conversation_id)
-    await services.reminders.engine.schedule(TIMER_KIND, escalation.id,
-                                             min(services.clock() + CHANNEL_RETRY, escalation.ack_due))
+        return await EscalationStore(services.store).posted(escalation, "", escalation.conversation_id)
+    await services.timers.schedule(TIMER_KIND, escalation.id, min(services.clock() + CHANNEL_RETRY, escalation.ack_due))
     return escalation
 
 
@@ -175,20 +180,21 @@ async def post_card(services: Services, reference: dict[str, Any], escalation: E
         logger.warning("escalation card %s for the %s channel may or may not have been posted (%s)",
                        escalation.id, escalation.team, failure)
         activity_id = ""
-    return await services.escalations.posted(escalation, activity_id, reference_root_id(reference))
+    return await EscalationStore(services.store).posted(escalation, activity_id, reference_root_id(reference))
 
 
 async def _tell_management(services: Services, ticket: Ticket, *, asked: bool = False) -> bool:
-    """The ticket's card in the management channel, posted or redrawn (`asked`: escalated to the management team,
-    which answers there); whether it is in the channel."""
-    return await follow(services, ticket, asked=asked)
+    """The ticket changed: its card in the management channel posted or redrawn (`asked`: escalated to the
+    management team, which answers there); whether it is in the channel as the ticket stands."""
+    return MANAGEMENT_CHANNEL in await services.ticket_changed(TicketChanged(ticket, asked=asked))
 
 
-async def _shown(services: Services, escalation: Escalation, notice: str = "") -> dict[str, Any]:
+async def _shown(services: Services, escalation: Escalation, incident_card: IncidentCard,
+                 notice: str = "") -> dict[str, Any]:
     """The card whoever clicked sees, in their language (`notice`, said to them, above it): the escalation's card
     as it stands, or the incident card for the management team's."""
     if on_incident_card(escalation):
-        return await card_as_it_stands(services, escalation.ticket.ticket_id, notice=notice)
+        return await incident_card(escalation.ticket.ticket_id, notice)
     return escalation_card(escalation, tz=services.timezone, now=services.clock(), notice=notice)
 
 
@@ -217,16 +223,18 @@ async def redraw(services: Services, escalation: Escalation) -> dict[str, Any]:
 
 
 async def answer(services: Services, incoming: Incoming, verb: str,
-                 clicker: Callable[[], Awaitable[int | None]]) -> dict[str, Any]:
+                 clicker: Callable[[], Awaitable[int | None]], incident_card: IncidentCard) -> dict[str, Any]:
     """A team member clicked a button on the card: the card to show them (refusals included). `clicker` finds
-    the Odoo user of whoever clicked (None: they have none), asked only when the click is from elsewhere."""
+    the Odoo user of whoever clicked (None: they have none), asked only when the click is from elsewhere;
+    `incident_card` draws the ticket's incident card, shown for an answer on it (the management team's)."""
     data = incoming.value or {}
-    escalation = await services.escalations.get(str(data.get("escalation") or ""))
+    escalations = EscalationStore(services.store)
+    escalation = await escalations.get(str(data.get("escalation") or ""))
     if escalation is None:
         raise Refused(tr("This escalation is not known (any more). Ask the ticket's owner to escalate it again."))
     now = services.clock()
     if verb not in {a.value for a in Answer}:  # refresh: just the current state
-        return await _shown(services, escalation)
+        return await _shown(services, escalation, incident_card)
     wanted = Answer(verb)
     if incoming.conversation.root_id != await _team_conversation(services, escalation):
         user_id = await clicker()
@@ -236,7 +244,8 @@ async def answer(services: Services, incoming: Incoming, verb: str,
     said = typed.strip() if isinstance(typed, str) else ""  # the card's text box sends a string; nothing else is text
     if wanted in NEEDS_TEXT and not said:
         needed = NEEDS_TEXT[wanted]
-        return await _shown(services, escalation, notice=tr("Please write {what} before sending.", what=tr(needed)))
+        return await _shown(services, escalation, incident_card,
+                            notice=tr("Please write {what} before sending.", what=tr(needed)))
     try:
         ticket = await services.odoo.ticket(escalation.ticket.ticket_id)
     except TicketNotFound:
@@ -244,23 +253,23 @@ async def answer(services: Services, incoming: Incoming, verb: str,
     if ticket.closed and wanted is not Answer.RESOLVED:
         raise Refused(tr("{ticket} is already closed ({stage}).", ticket=ticket.label, stage=literal(ticket.stage)))
     who = incoming.sender.name or "Someone in Teams"
-    if not await services.escalations.answer(escalation.id, wanted, who, now, said):
-        current = await services.escalations.get(escalation.id)
+    if not await escalations.answer(escalation.id, wanted, who, now, said):
+        current = await escalations.get(escalation.id)
         assert current is not None
-        return await _shown(services, current, notice=_why_not(current, wanted, who))
-    current = await services.escalations.get(escalation.id)
+        return await _shown(services, current, incident_card, notice=_why_not(current, wanted, who))
+    current = await escalations.get(escalation.id)
     assert current is not None
-    await services.reminders.engine.cancel(TIMER_KIND, escalation.id)  # the team answered: no passing on
+    await services.timers.cancel(TIMER_KIND, escalation.id)  # the team answered: no passing on
     what = (f"{who} ({escalation.team_label}) {DONE_WORDS[wanted]} the escalation of {ticket.label}"
             + (f": {said}" if said else "."))
-    await services.odoo.note(ticket, what, by=who, hidden=id_tag([escalation.id]))
+    await services.odoo.note(ticket, what, by=who, hidden=escalation_tag([escalation.id]))
     told = TOLD_OWNER[wanted]
     await tell_owner(services, escalation.ticket, lambda: tr(told, who=literal(who), team=escalation.team_label,
                                                              ticket=ticket.label)
                      + (f": {literal(said)}" if said else "."))
     shown = await redraw(services, current)  # the management team's: its incident card, redrawn just below
     await _tell_management(services, ticket)
-    return await _shown(services, current) if on_incident_card(current) else shown
+    return await _shown(services, current, incident_card) if on_incident_card(current) else shown
 
 
 async def _team_conversation(services: Services, escalation: Escalation) -> str:
@@ -283,6 +292,7 @@ def _why_not(escalation: Escalation, wanted: Answer, who: str) -> str:
     return tr("It is already {status} ({who}).", status=tr(status), who=literal(escalation.answered_by))
 
 
+@timers.on(TIMER_KIND)
 async def on_timer(services: Services, timer: Timer) -> None:
     """The escalation's timer: post its card if it still waits for one (an escalation given back from Odoo after
     Redis lost it: `bot.escalation.rebuild`), and when its acknowledgment is due and nobody acknowledged, pass it
@@ -292,7 +302,7 @@ async def on_timer(services: Services, timer: Timer) -> None:
     is done again if this delivery fails half-way (the timer comes back; `successor` says if the
     next team's card was posted). Its writes carry a key of their own (`bot.odoo.idempotency`), looked for
     before writing, and the next team's escalation gets the same id each time: done again, it lands once."""
-    escalation = await services.escalations.get(timer.key)
+    escalation = await EscalationStore(services.store).get(timer.key)
     if escalation is None:
         return
     with idempotency.applying(f"escalation-timer:{escalation.id}", again=True):
@@ -310,17 +320,18 @@ async def _when_due(services: Services, escalation: Escalation) -> None:
     waiting = escalation.card_pending and not escalation.finished  # for its team's channel to be registered again
     if escalation.status is Status.OPEN and now < escalation.ack_due:
         again = min(now + CHANNEL_RETRY, escalation.ack_due) if waiting else escalation.ack_due
-        await services.reminders.engine.schedule(TIMER_KIND, escalation.id, again)
+        await services.timers.schedule(TIMER_KIND, escalation.id, again)
         return
     if waiting and escalation.status is not Status.OPEN:
-        await services.reminders.engine.schedule(TIMER_KIND, escalation.id, now + CHANNEL_RETRY)
+        await services.timers.schedule(TIMER_KIND, escalation.id, now + CHANNEL_RETRY)
     following = services.profile.escalation_teams[escalation.team].next
     reachable = following is not None and await services.references.channel(following) is not None
     label = services.profile.escalation_teams[following].label if reachable and following else ""
+    escalations = EscalationStore(services.store)
     if escalation.status is Status.OPEN:
-        if not await services.escalations.pass_on(escalation.id, label, now):  # "": nobody further
+        if not await escalations.pass_on(escalation.id, label, now):  # "": nobody further
             return  # answered at the last moment
-        escalation = await services.escalations.get(escalation.id) or escalation
+        escalation = await escalations.get(escalation.id) or escalation
         await redraw(services, escalation)
     elif escalation.status is not Status.PASSED_ON or escalation.successor:
         return  # answered in time, or already handed over
@@ -330,8 +341,8 @@ async def _when_due(services: Services, escalation: Escalation) -> None:
         return
     team, ticket_label = escalation.team_label, escalation.ticket.label
     outcome = f"{PASSED_TO}{label}." if label else f"{END_OF_CHAIN}."
-    await services.odoo.note(ticket, f"{NOT_ACKNOWLEDGED}{team}: {outcome}",
-                             by=BOT_AUTHOR, hidden=id_tag([escalation.id]))  # the words bot.insights.timeline reads
+    await services.odoo.note(ticket, f"{NOT_ACKNOWLEDGED}{team}: {outcome}",  # the words bot.insights.timeline reads
+                             by=BOT_AUTHOR, hidden=escalation_tag([escalation.id]))
     if not label or following is None:
         await tell_owner(services, escalation.ticket, lambda: tr(
             "The {team} did not acknowledge the escalation of {ticket} in time, and there is nobody further up the "
@@ -340,7 +351,7 @@ async def _when_due(services: Services, escalation: Escalation) -> None:
         return
     [successor] = await escalate(services, ticket, [following], escalation.reason, by=escalation.escalated_by,
                                  previous=escalation.team_label)
-    await services.escalations.handed_over(escalation.id, successor.id)
+    await escalations.handed_over(escalation.id, successor.id)
     await tell_owner(services, escalation.ticket, lambda: tr(
         "The {team} did not acknowledge the escalation of {ticket} in time: passed on to the {next}.", team=team,
         ticket=ticket_label, next=label))

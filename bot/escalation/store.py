@@ -8,10 +8,8 @@ import json
 from dataclasses import replace
 from datetime import datetime
 
-from redis.asyncio import Redis
-
 from bot.escalation.model import ANSWERS, Answer, Escalation, Status, TicketContext
-from bot.store import redis_result
+from bot.store import Store, redis_result
 
 TTL_SECONDS = 90 * 24 * 3600  # an escalation card can still be clicked months later: it says where it stands
 
@@ -48,11 +46,11 @@ def _time(value: str | None) -> datetime | None:
 
 
 class EscalationStore:
-    def __init__(self, redis: Redis, prefix: str) -> None:
-        self._redis = redis
-        self._prefix = prefix
-        self._answer = redis.register_script(_ANSWER)
-        self._create = redis.register_script(_CREATE)
+    def __init__(self, store: Store) -> None:
+        self._redis = store.redis
+        self._prefix = store.key("escalation", "")
+        self._answer = self._redis.register_script(_ANSWER)
+        self._create = self._redis.register_script(_CREATE)
 
     def _key(self, escalation_id: str) -> str:
         return f"{self._prefix}{escalation_id}"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
+from bot.changes import TicketChanged
 from bot.context import Ctx
 from bot.i18n import tr
-from bot.lifecycle import Move, arrived, check, check_required_fields, next_step
-from bot.management import service as management
+from bot.lifecycle import Move, arrived, check, check_required_fields
 from bot.parsing import UsageError, ticket_ref
+from bot.reminders.policy import next_step
+from bot.reminders.service import Reminders
 from bot.router import Request
 from bot.tickets import OdooUser, Ticket
 from bot.turn import Reply, RosterUnavailable
@@ -75,12 +77,17 @@ async def person(ctx: Ctx, who: str) -> OdooUser:
     return found
 
 
+def reminders(ctx: Ctx) -> Reminders:
+    """The tickets' reminders, kept in the services' timers."""
+    return Reminders(ctx.services.timers, ctx.profile, ctx.services.clock)
+
+
 async def ticket_reply(ctx: Ctx, ticket: Ticket, headline: str = "", *, customer_updated: bool = False) -> Reply:
     """Bring the ticket's reminders in line with it, then show the card with what is due next.
 
     `customer_updated`: the command just told the customer something (ack, update, resolution)."""
     now = ctx.now()
-    reminders = await ctx.services.reminders.sync(ticket, customer_updated=customer_updated)
-    await management.follow(ctx.services, ticket)  # its card in the management channel, if it has one
-    step = next_step(ticket, ctx.profile, now, reminders)
+    pending = await reminders(ctx).sync(ticket, customer_updated=customer_updated)
+    await ctx.services.ticket_changed(TicketChanged(ticket))  # its card in the management channel, if it has one
+    step = next_step(ticket, ctx.profile, now, pending)
     return Reply(card=ticket_card(ticket, ctx.profile, tz=ctx.tz, now=now, step=step, headline=headline))

@@ -11,6 +11,7 @@ from bot.escalation.model import REFRESH, Answer
 from bot.handlers.common import load
 from bot.i18n import tr
 from bot.lifecycle import Move
+from bot.management.service import card_as_it_stands
 from bot.parsing import UsageError
 from bot.people import odoo_user_id
 from bot.process import Action
@@ -46,7 +47,9 @@ async def escalate(ctx: Ctx, req: Request) -> Reply:
 @commands.card_action(*(answer.value for answer in Answer), REFRESH)
 async def answer(ctx: Ctx, req: Request) -> Reply:
     """An answer from an escalation card (or the card asking for its current state)."""
-    task = asyncio.ensure_future(service.answer(ctx.services, ctx.incoming, req.name, lambda: odoo_user_id(ctx)))
+    task = asyncio.ensure_future(service.answer(  # the management team's answers on the ticket's incident card
+        ctx.services, ctx.incoming, req.name, lambda: odoo_user_id(ctx),
+        lambda ticket_id, notice: card_as_it_stands(ctx.services, ticket_id, notice=notice)))
     try:
         current = await asyncio.wait_for(asyncio.shield(task), ANSWER_WITHIN)
     except service.Refused as refusal:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from bot import chatter_words as words
 from bot.context import Ctx
-from bot.handlers.common import load, require_text, ticket_reply
+from bot.handlers.common import load, reminders, require_text, ticket_reply
 from bot.i18n import N_, tr
 from bot.lifecycle import Move, arrived, check
 from bot.parsing import UsageError, ticket_ref, user_count
@@ -158,7 +158,7 @@ async def merge(ctx: Ctx, req: Request) -> Reply:
     await ctx.odoo.note(duplicate, f"Duplicate of {target.label}: {target.url}. Work continues there.",
                         by=ctx.actor)
     await ctx.odoo.move(duplicate, Stage.CANCELLED)
-    await ctx.services.reminders.forget(duplicate.id)
+    await reminders(ctx).forget(duplicate.id)
     merged = tr("Merged {duplicate} into {target}; {duplicate} is cancelled.", duplicate=duplicate.label,
                 target=target.label)
     if given is not None:

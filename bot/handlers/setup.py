@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.chatter_words import SNOOZED
 from bot.context import Ctx
-from bot.handlers.common import load, ticket_reply
+from bot.handlers.common import load, reminders, ticket_reply
 from bot.i18n import tr
 from bot.lifecycle import Move
 from bot.parsing import UsageError
@@ -101,7 +101,7 @@ async def snooze(ctx: Ctx, req: Request) -> Reply:
     if not timedelta(0) < delay <= MAX_SNOOZE:
         raise UsageError(tr("Snooze for at most {most}.", most=format_duration(MAX_SNOOZE)))
     until = ctx.now() + delay
-    moved = await ctx.services.reminders.snooze(ticket.id, until)
+    moved = await reminders(ctx).snooze(ticket.id, until)
     await ctx.odoo.note(ticket, f"{SNOOZED} for {format_duration(delay)}.", by=ctx.actor)
     names = [REMINDER_NAMES[kind] for kind in moved]
     what = ", ".join(tr(name) for name in names) or tr("nothing was due before then")

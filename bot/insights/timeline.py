@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot import chatter_words as words
-from bot.escalation.model import DONE_WORDS, Answer, tagged_ids
 from bot.i18n import N_
 from bot.insights.model import ChatterEntry, TicketHistory
 from bot.process import Stage
@@ -28,9 +27,9 @@ RESUMED = (words.RESUMED, words.REOPENED + ":")
 CLOSED = (words.CLOSED_UNCONFIRMED, words.AUTO_CLOSED, words.CANCELLED + ":")
 
 _ESCALATION_ANSWER = re.compile(
-    r"^(?P<who>.+?) \((?P<team>[^()]+)\) (?P<verb>" + "|".join(re.escape(w) for w in DONE_WORDS.values())
+    r"^(?P<who>.+?) \((?P<team>[^()]+)\) (?P<verb>" + "|".join(re.escape(verb) for verb in words.AnswerVerb)
     + r") the escalation of ")
-_FINAL_ANSWERS = frozenset({DONE_WORDS[Answer.RESOLVED], DONE_WORDS[Answer.DECLINE]})  # the team is done with it
+_FINAL_ANSWERS = frozenset({words.AnswerVerb.RESOLVED, words.AnswerVerb.DECLINED})  # the team is done with it
 REPORTED_APART = timedelta(minutes=1)  # a report this much older than the ticket is shown on its own
 
 
@@ -89,7 +88,7 @@ class Milestones:
 class TeamAnswer:
     at: datetime
     who: str
-    verb: str  # "acknowledged", "declined"... (bot.escalation.model.DONE_WORDS)
+    verb: words.AnswerVerb  # "acknowledged", "declined"...
     text: str = ""  # what they wrote with it (what they need, what was done, why they decline)
 
 
@@ -174,12 +173,12 @@ def milestones(history: TicketHistory, timeline: Sequence[Event]) -> Milestones:
 
 def escalations(timeline: Sequence[Event]) -> list[EscalationRecord]:
     """Each team escalated to, with the team's answers after it and whether it was passed on. A note carrying
-    the escalation's id (`bot.escalation.model.id_tag`) goes with that escalation; one without (written before
+    the escalation's id (`words.escalation_tag`) goes with that escalation; one without (written before
     the bot kept ids there) with the team's latest escalation still waiting."""
     records: list[EscalationRecord] = []
     handed: dict[str, str] = {}  # a team an escalation was passed on to -> the team that did not acknowledge
     for event in timeline:
-        ids = tagged_ids(event.hidden)
+        ids = words.tagged_escalations(event.hidden)
         if event.kind is EventKind.ESCALATED:
             teams = escalated_teams(event.text)
             ids = ids if len(ids) == len(teams) else [""] * len(teams)
@@ -190,7 +189,7 @@ def escalations(timeline: Sequence[Event]) -> list[EscalationRecord]:
             index = _waiting(records, match.group("team"), ids)
             if index is not None:
                 said = event.text[match.end():].partition(": ")[2].strip()
-                answered = TeamAnswer(event.at, match.group("who"), match.group("verb"), said)
+                answered = TeamAnswer(event.at, match.group("who"), words.AnswerVerb(match.group("verb")), said)
                 records[index] = replace(records[index], answers=(*records[index].answers, answered))
         elif event.kind is EventKind.ESCALATION_PASSED_ON and (passed := passed_on(event.text)):
             team, following = passed

@@ -1,19 +1,19 @@
 """Management hears of incidents in the management channel: one card per ticket, updated in place, and a
 periodic digest of the desk.
 
-`follow(services, ticket)` runs after anything happens to a ticket (a command, an escalation and its
-answers, a change seen in Odoo, a reminder). A ticket that deserves management's attention (its class
-alerts management, or a Priority ticket past the profile's threshold) gets its card posted once; the
-card's activity id is kept in Redis and every later change redraws that same card, up to the closing
-summary. The card is rebuilt from the ticket's own history in Odoo (two calls), so it never disagrees
-with the chatter. Management's cards never make a command fail: a problem is logged, and the next
+`follow(services, change)` runs after anything happens to a ticket (a command, an escalation and its answers, a
+change seen in Odoo, a reminder), told to it as the management channel's follower (`Services.ticket_changed`). A
+ticket that deserves management's attention (its class alerts management, or a Priority ticket past the profile's
+threshold) gets its card posted once; the card's activity id is kept in Redis and every later change redraws that
+same card, up to the closing summary. The card is rebuilt from the ticket's own history in Odoo (two calls), so it
+never disagrees with the chatter. Management's cards never make a command fail: a problem is logged, and the next
 change redraws the card.
 
 When the escalation chain reaches the management team itself, the card is where management answers it
 (Acknowledge, Decline: `bot.escalation.service`, `on_incident_card`), so the ticket gets its card then whatever
 its class (`Trigger.ESCALATED`): management sees each incident once, with the question on it.
 
-The digest is a timer ("digest", "management") in the reminders' Redis timer engine: claimed by one
+The digest is a timer ("digest", "management") in the bot's Redis timer engine (`Services.timers`): claimed by one
 replica at a time, marked as posted per due time (so a claim delivered again after its lease does not
 post twice), and rescheduled by itself from the profile's `management.digest`.
 """
@@ -29,6 +29,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from bot.changes import TicketChanged
 from bot.channels import MANAGEMENT_CHANNEL
 from bot.context import Services
 from bot.management.digest import Digest, Window, build_digest
@@ -40,7 +41,7 @@ from bot.reminders.policy import Kind
 from bot.reminders.posted import FiringPosts
 from bot.store import redis_result
 from bot.tickets import Ticket
-from bot.timers import MAX_ATTEMPTS, Timer
+from bot.timers import MAX_ATTEMPTS, Timer, TimerKinds
 from bot.turn import Reply, SendFailed, reference_root_id
 from cards.management import digest_card, incident_card
 
@@ -52,6 +53,7 @@ DIGEST_KEY = "management"
 CARD_TTL_SECONDS = 90 * 24 * 3600  # a card is still redrawn if its ticket is reopened within this
 POSTING_SECONDS = 60  # one turn or replica posts a ticket's first card; the others wait for the next change
 DIGEST_TICKETS = 500  # read for one digest (two Odoo calls whatever the number); past it the card says so
+timers: TimerKinds[Services] = TimerKinds()
 
 
 @dataclass(frozen=True)
@@ -100,20 +102,21 @@ async def summary_of(services: Services, ticket: TicketRef | int, *, remembered:
     `remembered`: why its card was posted, kept when the ticket no longer qualifies (e.g. downgraded)."""
     history = await services.odoo.history(ticket)
     now = services.clock()
-    pending = await services.reminders.engine.get_all(str(history.ticket.id), [Kind.UPDATE, Kind.ACK])
+    pending = await services.timers.get_all(str(history.ticket.id), [Kind.UPDATE, Kind.ACK])
     due = pending[Kind.UPDATE] or pending[Kind.ACK]
     return summarise(history, services.profile, now=now, next_update=missed or (due.due if due else None),
                      trigger=trigger(history.ticket, services.profile, now) or remembered)
 
 
-async def follow(services: Services, ticket: Ticket, *, missed: datetime | None = None, asked: bool = False) -> bool:
-    """After anything happened to `ticket`: its management card posted or redrawn, when it deserves one
-    (`missed`: an update the owner missed, shown as overdue; `asked`: it was escalated to the management team
-    itself, which answers on this card, so it deserves one whatever its class). True when the card is in the
-    channel as the ticket stands. Never raises (a failure is logged, and the next change redraws the card): a
-    command is never refused because management could not be told."""
+async def follow(services: Services, change: TicketChanged) -> bool:
+    """After anything happened to a ticket: its management card posted or redrawn, when it deserves one
+    (`change.missed`: an update the owner missed, shown as overdue; `change.asked`: it was escalated to the
+    management team itself, which answers on this card, so it deserves one whatever its class). True when the card
+    is in the channel as the ticket stands. Never raises (a failure is logged, and the next change redraws the
+    card): a command is never refused because management could not be told."""
+    ticket = change.ticket
     try:
-        return await _follow(services, ticket, missed, asked)
+        return await _follow(services, ticket, change.missed, change.asked)
     except (OdooError, SendFailed, RedisError) as error:
         logger.warning("management card for ticket %s not updated (%s: %s)", ticket.id, type(error).__name__, error)
     except Exception:
@@ -166,7 +169,8 @@ async def _follow(services: Services, ticket: Ticket, missed: datetime | None, a
 
 async def card_as_it_stands(services: Services, ticket_id: int, *, notice: str = "") -> dict[str, Any]:
     """The ticket's incident card as it stands, in the language being spoken: what someone who answered the
-    escalation on it sees (`notice`: why their click changed nothing); the channel's copy is redrawn by `follow`."""
+    escalation on it sees (`notice`: why their click changed nothing; bot.handlers.escalation hands it to the
+    escalation's answer); the channel's copy is redrawn by `follow`."""
     posted = await IncidentCards(services).get(ticket_id)
     summary = await summary_of(services, ticket_id, remembered=posted.trigger if posted else Trigger.ESCALATED)
     return incident_card(summary, tz=services.timezone, now=services.clock(), notice=notice)
@@ -176,20 +180,21 @@ async def _plan_open_for(services: Services, ticket: Ticket, now: datetime) -> N
     """A Priority ticket gets a timer for the moment it passes `open_for` (it may be resolved by then)."""
     due = open_for_due(ticket, services.profile)
     if due is not None and due > now and not ticket.closed:
-        await services.reminders.engine.schedule(TIMER_KIND, str(ticket.id), due)
+        await services.timers.schedule(TIMER_KIND, str(ticket.id), due)
 
 
 def _fingerprint(card: dict[str, Any] | None) -> str:
     return hashlib.sha256(json.dumps(card, sort_keys=True).encode()).hexdigest()[:32]
 
 
+@timers.on(TIMER_KIND)
 async def on_timer(services: Services, timer: Timer) -> None:
     """A Priority ticket reached the profile's `open_for`: management hears of it if it is still unresolved."""
     try:
         ticket = await services.odoo.ticket(int(timer.key))
     except TicketNotFound:
         return
-    await follow(services, ticket)
+    await follow(services, TicketChanged(ticket))
 
 
 # ---- the digest ---------------------------------------------------------------------------------
@@ -202,10 +207,11 @@ async def desk_digest(services: Services, window: Window) -> Digest:
 
 
 async def ensure_digest(services: Services) -> datetime | None:
-    """At start-up: the digest timer pending, at the profile's schedule. Every replica may call it: a pending
-    digest at the same schedule is kept (a late one still fires), a changed schedule replaces it."""
+    """At start-up, and after Redis lost its data (`bot.server.rebuild`): the digest timer pending, at the profile's
+    schedule. Every replica may call it: a pending digest at the same schedule is kept (a late one still fires), a
+    changed schedule replaces it."""
     schedule = services.profile.management.digest
-    engine = services.reminders.engine
+    engine = services.timers
     if schedule is None:
         await engine.cancel(DIGEST_KIND, DIGEST_KEY)
         return None
@@ -218,6 +224,7 @@ async def ensure_digest(services: Services) -> datetime | None:
     return due
 
 
+@timers.on(DIGEST_KIND)
 async def on_digest(services: Services, timer: Timer) -> None:
     """The digest is due: post it once for this due time (like every post a timer makes: `FiringPosts`),
     then schedule the next one."""
@@ -233,8 +240,8 @@ async def on_digest(services: Services, timer: Timer) -> None:
         logger.error("the management digest due %s was given up after %d attempts", timer.due.isoformat(),
                      timer.attempt)
     following = schedule.next_after(max(services.clock(), timer.due), services.timezone)
-    await services.reminders.engine.schedule(DIGEST_KIND, DIGEST_KEY, following,
-                                             {"schedule": schedule.describe(), "timezone": services.timezone.key})
+    await services.timers.schedule(DIGEST_KIND, DIGEST_KEY, following,
+                                   {"schedule": schedule.describe(), "timezone": services.timezone.key})
 
 
 async def post_digest(services: Services, window: Window) -> bool:

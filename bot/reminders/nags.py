@@ -14,49 +14,48 @@ from datetime import datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
+from bot.changes import TicketChanged
 from bot.channels import SUPPORT_CHANNEL
 from bot.chatter_words import AUTO_CLOSED, BOT_AUTHOR
 from bot.context import Services
 from bot.i18n import joined, speaking, spoken_duration, tr
-from bot.lifecycle import next_step
-from bot.management.service import follow
 from bot.odoo.gateway import TicketNotFound
 from bot.process import Audience, FollowUpRule, Stage, format_duration, update_interval
-from bot.reminders.policy import Kind, checkpoint_holds, next_checkpoint, not_logged_yet, reminders_for
+from bot.reminders.policy import Kind, checkpoint_holds, next_checkpoint, next_step, not_logged_yet, reminders_for
 from bot.reminders.posted import FiringPosts
-from bot.reminders.service import since
+from bot.reminders.service import Reminders, since
 from bot.tickets import Ticket
-from bot.timers import Timer
+from bot.timers import Timer, TimerKinds
 from bot.turn import Reply
 from cards.elements import when
 from cards.nag import nag_card
 
 logger = logging.getLogger(__name__)
+timers: TimerKinds[Services] = TimerKinds()
 
 # the moment each kind of reminder counts from, as `reminders_for` names it
 _MOMENT = {Kind.UPDATE: "last_update", Kind.CUSTOMER_REPLY: "customer_waiting_since", Kind.FOLLOW_UP: "resolved_at"}
 
 
-async def _management_card(services: Services, ticket: Ticket, missed: datetime) -> bool:
-    """Management sees a missed update on the ticket's own card, redrawn, rather than on a second card."""
-    return await follow(services, ticket, missed=missed)
+@timers.on(*Kind)
+async def remind(services: Services, timer: Timer) -> None:
+    """A reminder is due (every kind of `Kind`)."""
+    await Nagger(services)(timer)
 
 
 class Nagger:
     def __init__(self, services: Services) -> None:
         self._services = services
+        self._reminders = Reminders(services.timers, services.profile, services.clock)
 
     async def __call__(self, timer: Timer) -> None:
-        if timer.kind not in {k.value for k in Kind}:
-            logger.warning("ignoring a timer of unknown kind %s", timer.kind)
-            return
         kind = Kind(timer.kind)
         services = self._services
         now = services.clock()
         try:
             ticket = await services.odoo.ticket(int(timer.key))
         except TicketNotFound:
-            await services.reminders.forget(int(timer.key))
+            await self._reminders.forget(int(timer.key))
             return
         moments: dict[str, datetime | None] = {"last_update": None}
         if kind in _MOMENT:
@@ -64,13 +63,13 @@ class Nagger:
         wanted = {due.kind: due for due in reminders_for(ticket, services.profile, now=now, **moments)}
         if kind is Kind.DEADLINE:
             if not checkpoint_holds(ticket, services.profile, timer.due):  # delivered, closed, deadline moved
-                await services.reminders.sync(ticket)
+                await self._reminders.sync(ticket)
                 return
         elif kind not in wanted:  # stale: the ticket moved on (closed, paused, acknowledged...)
-            await services.reminders.sync(ticket)
+            await self._reminders.sync(ticket)
             return
         if kind is not Kind.DEADLINE and wanted[kind].at > now + timedelta(seconds=1) and not timer.data.get("misses"):
-            await services.reminders.engine.schedule(kind, timer.key, wanted[kind].at, timer.data)
+            await services.timers.schedule(kind, timer.key, wanted[kind].at, timer.data)
             return
         misses = int(timer.data.get("misses", 0)) + 1
         if kind is Kind.FOLLOW_UP and await self._give_up(ticket, timer, now):
@@ -105,8 +104,9 @@ class Nagger:
                                         partial(services.outbound.send_to, lead_ref, to_lead)):
                         targets.append(f"lead {lead.name}")
         channels = [SUPPORT_CHANNEL] if owner_missed or owner_ref is None or kind is Kind.RECEPTION else []
-        if kind is Kind.UPDATE and await _management_card(services, ticket, timer.due):  # shows it overdue
-            targets.append("management card")
+        if kind is Kind.UPDATE:  # shown overdue where the ticket is followed (management: on its own card, redrawn)
+            shown = await services.ticket_changed(TicketChanged(ticket, missed=timer.due))
+            targets += [f"{name} card" for name in sorted(shown)]
         for name in channels:
             if await posts.post(f"channel:{name}", partial(services.post_to_channel, name,
                                                                    lambda: reply_for(services.timezone))):
@@ -176,7 +176,7 @@ class Nagger:
         if kind is Kind.DEADLINE:
             following = next_checkpoint(ticket, profile, now)
             if following is not None:
-                await services.reminders.engine.schedule(kind, timer.key, following.at, following.data)
+                await services.timers.schedule(kind, timer.key, following.at, following.data)
             return
         repeat = {
             Kind.RECEPTION: profile.reception_within,
@@ -185,7 +185,7 @@ class Nagger:
             Kind.FOLLOW_UP: profile.follow_up_after,
             Kind.CUSTOMER_REPLY: profile.customer_reply_within,
         }[kind]
-        await services.reminders.engine.schedule(kind, timer.key, now + repeat, data)
+        await services.timers.schedule(kind, timer.key, now + repeat, data)
 
     async def _give_up(self, ticket: Ticket, timer: Timer, now: datetime) -> bool:
         """Follow-up past the profile's limit: apply its rule (Odoo PS closes; MindX keeps asking)."""
@@ -198,5 +198,5 @@ class Nagger:
         await services.odoo.note(closed, f"{AUTO_CLOSED}: no answer from the customer "
                                          f"{format_duration(profile.follow_up_give_up_after)} after the resolution "
                                          f"(process rule).", by=BOT_AUTHOR)
-        await services.reminders.forget(ticket.id)
+        await self._reminders.forget(ticket.id)
         return True

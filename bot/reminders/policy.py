@@ -1,18 +1,21 @@
-"""Which reminders a ticket needs right now: a pure function of the ticket and the process.
+"""Which reminders a ticket needs right now, and what its owner has to do next: pure functions of the ticket and
+the process.
 
 Every change (a command in Teams, a change seen in Odoo, a fired timer) ends with the same
 question, "what timers should this ticket have now?", answered here in one place. The timer
-engine then makes Redis match the answer: one pending timer per (kind, ticket).
+engine then makes Redis match the answer: one pending timer per (kind, ticket). The same rules said to
+people are the next step the ticket and reminder cards show (`next_step`), due when its reminder is.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.i18n import N_
+from bot.i18n import N_, joined, tr
 from bot.process import ClassOfService, ProcessProfile, Stage, deadline_checkpoints, update_interval
 from bot.tickets import Ticket
 
@@ -104,3 +107,46 @@ def checkpoint_holds(ticket: Ticket, profile: ProcessProfile, due: datetime) -> 
     if ticket.closed or ticket.stage_key in _CLOSED or ticket.stage_key is Stage.RESOLVED:
         return False
     return any(abs((point.at - due).total_seconds()) < 1 for point in checkpoints(ticket, profile))
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What the owner has to do next (said in the language being spoken), and by when."""
+
+    what: str
+    due: datetime | None = None
+
+    def overdue(self, now: datetime) -> bool:
+        return self.due is not None and self.due < now
+
+
+def next_step(ticket: Ticket, profile: ProcessProfile, now: datetime,
+              reminders: Sequence[Due] = ()) -> NextStep | None:
+    """What the owner has to do next, and by when (None once the ticket is closed).
+
+    `reminders`: the ticket's pending reminders, whose due times win over the estimates made
+    from Odoo's dates (Odoo does not date the last customer update on the ticket itself).
+    Said in the language being spoken."""
+    stage = ticket.stage_key
+    if ticket.closed or stage in _CLOSED:
+        return None
+    planned = {due.kind: due.at for due in reminders}
+    service_class = profile.classes[ticket.cos]
+    if stage is Stage.NEW or stage is None:
+        if missing := not_logged_yet(ticket, profile):
+            return NextStep(tr("Finish logging it: give it {missing}", missing=joined([tr(m) for m in missing])),
+                            planned.get(Kind.RECEPTION, (ticket.facts.reported or ticket.created)
+                                        + profile.reception_within))
+        return NextStep(tr("Acknowledge the customer"),
+                        planned.get(Kind.ACK, ticket.created + service_class.acknowledge_within))
+    if stage is Stage.ON_HOLD:
+        return NextStep(tr("On hold: no reminders until it is resumed"))
+    if stage is Stage.WAITING_CUSTOMER:
+        return NextStep(tr("Waiting for the customer"))
+    if stage is Stage.RESOLVED:
+        return NextStep(tr("Get the customer's confirmation"),
+                        planned.get(Kind.FOLLOW_UP, ticket.updated + profile.follow_up_after))
+    if ticket.cos is ClassOfService.FIXED_DEADLINE and ticket.facts.deadline is None:
+        return NextStep(tr("Record the deadline: `/ticket class {id} deadline deadline:<when>`", id=ticket.id))
+    interval: timedelta = update_interval(ticket.cos, profile, now=now, deadline=ticket.facts.deadline)
+    return NextStep(tr("Send the customer an update"), planned.get(Kind.UPDATE, ticket.updated + interval))

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from redis.exceptions import RedisError
 
+from bot.changes import TicketChanged
 from bot.context import Services
 from bot.escalation.rebuild import rebuild_escalations
-from bot.management import service as management
 from bot.odoo.errors import OdooError
 from bot.odoo.gateway import TicketNotFound, to_odoo_time
+from bot.reminders.service import Reminders
 from bot.rounds import in_rounds
 from bot.store import redis_result
 
@@ -43,9 +45,10 @@ async def rebuild_reminders(services: Services) -> int:
     a Redis flush or a first deployment loses nothing; reminders already pending, and escalations
     Redis still has, are kept as they are."""
     checked = restored = 0
+    reminders = Reminders(services.timers, services.profile, services.clock)
     async for page in services.odoo.all_tickets(services.odoo.open_domain()):
         for ticket in page:
-            await services.reminders.sync(ticket)
+            await reminders.sync(ticket)
         restored += await rebuild_escalations(services, page)
         checked += len(page)
     await services.store.redis.set(rebuilt_marker(services), "1")
@@ -54,8 +57,13 @@ async def rebuild_reminders(services: Services) -> int:
 
 
 class OdooPoller:
-    def __init__(self, services: Services, *, interval: timedelta = timedelta(seconds=30)) -> None:
+    def __init__(self, services: Services, *, rebuild: Callable[[Services], Awaitable[object]],
+                 interval: timedelta = timedelta(seconds=30)) -> None:
+        """`rebuild`: run when a poll finds `rebuilt_marker` gone, to give back what Redis lost (`rebuild_reminders`
+        and the other features' timers: bot.server's)."""
         self._services = services
+        self._reminders = Reminders(services.timers, services.profile, services.clock)
+        self._rebuild = rebuild
         self._interval = interval
         store = services.store
         self._cursor_key = store.key("poll", "write_date")
@@ -67,8 +75,7 @@ class OdooPoller:
         services, redis = self._services, self._services.store.redis
         if not await redis.exists(rebuilt_marker(services)):
             logger.warning("Redis has lost the reminders (flushed, or restarted without persistence): rebuilding")
-            await rebuild_reminders(services)
-            await management.ensure_digest(services)  # the digest timer was lost with them
+            await self._rebuild(services)
         cursor = await redis.get(self._cursor_key)
         last_message = await redis.get(self._message_key)
         if cursor is None or last_message is None:  # first poll ever: start from now
@@ -90,8 +97,8 @@ class OdooPoller:
         while True:
             page = await services.odoo.changed_since(cursor, skip=seen, limit=POLL_PAGE)
             for ticket, _ in page:
-                await services.reminders.sync(ticket)
-                await management.follow(services, ticket)  # moved in Odoo: its management card follows
+                await self._reminders.sync(ticket)
+                await services.ticket_changed(TicketChanged(ticket))  # moved in Odoo: its management card follows
             synced += len(page)
             if page:
                 newest = page[-1][1]  # ordered by write_date
@@ -118,10 +125,10 @@ class OdooPoller:
             except TicketNotFound:
                 continue
             if message.by_agent:  # an agent answered the customer in Odoo: it counts as an update
-                await services.reminders.sync(ticket, customer_updated=True, agent_answered=True)
-                await management.follow(services, ticket)
+                await self._reminders.sync(ticket, customer_updated=True, agent_answered=True)
+                await services.ticket_changed(TicketChanged(ticket))
             else:  # the customer wrote: somebody has to answer
-                await services.reminders.sync(ticket, customer_wrote=True)
+                await self._reminders.sync(ticket, customer_wrote=True)
             synced += 1
         if messages:
             await services.store.redis.set(self._message_key, str(messages[-1].id))
