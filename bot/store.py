@@ -95,7 +95,7 @@ def connect_redis(url: str | None, *, timeout: float = REDIS_TIMEOUT_SECONDS,
             health_check_interval=HEALTH_CHECK_SECONDS, retry=Reconnecting(), retry_on_error=[RedisConnectionError],
             **tcp)
         return Redis.from_pool(pool)  # closing the client closes the pool
-    from fakeredis import FakeAsyncRedis
+    from fakeredis import FakeAsyncRedis  # only without REDIS_URL (the demo, --dev): production never loads it
 
     logger.warning("REDIS_URL is not set: using an in-process Redis stand-in; nothing persists across restarts")
     return FakeAsyncRedis(decode_responses=True)

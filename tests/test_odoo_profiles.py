@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,13 @@ async def test_odoo_ps_process_on_project_tasks(redis: Redis, redis_url: str, pr
         assert task(tid)["state"] == "01_in_progress"
         await teams.card(f"/ticket resolve {tid} Fixed the report domain")
         assert task(tid)["stage_id"][1] == "UAT"  # type: ignore[index]
+        # the guide's "Set Activity to follow up": a To-Do for the owner, due when the follow-up is (7 days)
+        [activity] = odoo.call("mail.activity", "search_read",
+                               [["res_model", "=", "project.task"], ["res_id", "=", tid]],
+                               fields=["summary", "date_deadline", "user_id", "activity_type_id"])
+        assert activity["summary"] == "Follow up with the customer"
+        assert activity["date_deadline"] == (clock.now() + timedelta(days=7)).date().isoformat()
+        assert activity["user_id"][0] == odoo.user_id(AGENT.email) and activity["activity_type_id"][1] == "To-Do"
         await teams.card(f"/ticket confirm {tid}")
     leads = {user.name for user in server.app[RUNTIME].services.odoo.leads()}
     await server.close()

@@ -260,6 +260,9 @@ def test_odoo_ps_profile() -> None:
     ]
     assert profile.stages[Stage.CANCELLED] == "Canceled"
     assert profile.follow_up_rule is FollowUpRule.CLOSE
+    assert profile.follow_up_activity is True and load_profile("mindx").follow_up_activity is False
+    assert dict(profile.type_tags) == {"call": "Technical Call", "email": "Technical Email",
+                                       "change-request": "Change Request"}
     assert profile.follow_up_after == profile.follow_up_give_up_after == timedelta(days=7)
     assert profile.required_fields[Stage.IN_PROGRESS] == ("sale_line_id", "parent_id", "subscription_id")
     assert "sale_line_id" in profile.required_fields[Stage.DONE]

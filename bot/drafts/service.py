@@ -149,6 +149,7 @@ async def _deliver(services: Services, draft: Draft, ticket: Ticket, actor: str)
         ticket = await services.odoo.move(ticket, Stage.IN_PROGRESS)
     elif resolves and ticket.stage_key is not Stage.RESOLVED:  # as `/ticket resolve` does
         ticket = await services.odoo.move(ticket, Stage.RESOLVED)
+        await services.odoo.follow_up_in_odoo(ticket, now=services.clock())
     return ticket
 
 

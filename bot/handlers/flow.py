@@ -81,6 +81,7 @@ async def resolve(ctx: Ctx, req: Request) -> Reply:
                               f"/ticket resolve {ticket.id} Reset the password and sent a temporary one")
     await ctx.odoo.tell_customer(ticket, words.resolution(resolution), by=ctx.actor, hidden=words.RESOLVED_STEP)
     ticket = await ctx.odoo.move(ticket, Stage.RESOLVED)
+    await ctx.odoo.follow_up_in_odoo(ticket, now=ctx.now())
     return await ticket_reply(ctx, ticket, tr("Resolved; the customer was asked to confirm."), customer_updated=True)
 
 

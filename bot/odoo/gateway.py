@@ -39,6 +39,9 @@ class TicketNotFound(OdooError):
                             ticket=ref if isinstance(ref, TicketRef) else f"#{ref}"))
 
 
+FOLLOW_UP_SUMMARY = "Follow up with the customer"  # the Odoo activity a resolved ticket gets (follow_up.activity)
+
+
 class OdooSetupError(OdooError):
     """Odoo is reachable but not set up the way the process profile needs (stages missing...)."""
 
@@ -382,6 +385,23 @@ class OdooGateway:
             await self.write(ticket, vals)
         return ticket.with_changes(stage=target.name, stage_key=stage,
                                    closed=target.id in self._closed_stage_ids or stage in (Stage.DONE, Stage.CANCELLED))
+
+    async def follow_up_in_odoo(self, ticket: Ticket, *, now: datetime) -> None:
+        """Where the profile says so (`follow_up.activity`), a resolved ticket gets its follow-up as an Odoo
+        activity too: a To-Do for its owner (else the bot's user), due when the bot's follow-up is, so it shows in
+        Odoo's own views. Once per resolution, a replayed command included."""
+        if not self.process.follow_up_activity:
+            return
+        summary = FOLLOW_UP_SUMMARY
+        if running_again() and await self._rpc.execute_kw("mail.activity", "search_count", [[
+                ["res_model", "=", self.model.model], ["res_id", "=", ticket.id], ["summary", "=", summary]]]):
+            return  # scheduled by the earlier run of this command
+        due = (now + self.process.follow_up_after).date()
+        owner = ticket.owner.id if ticket.owner else self._bot_uid
+        await self._rpc.execute_kw(self.model.model, "activity_schedule", [[ticket.id]], {
+            "act_type_xmlid": "mail.mail_activity_data_todo", "summary": summary, "date_deadline": due.isoformat(),
+            "note": "<p>No answer yet? Follow up with the customer; the support bot reminds the owner too.</p>",
+            "user_id": owner})
 
     async def write(self, ticket: Ticket, vals: dict[str, Any]) -> None:
         await self._rpc.execute_kw(self.model.model, "write", [[ticket.id], vals])

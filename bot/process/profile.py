@@ -26,6 +26,7 @@ key                             default when left out
 ``manager_groups``              none: nobody is a manager
 ``management``                  no Priority threshold, a daily digest at 08:30 (``bot/process/management.py``)
 ``classes.<c>.resolve_within``  none: closing summaries do not measure the time to resolve
+``follow_up.activity``          false: the follow-up is the bot's reminder only, not also an Odoo activity
 ``notify_customer_on_cancel``   true
 ``language``                    ``en``: what the bot posts in channels on its own is in English
 ``escalation_teams.<t>.next``   null: the end of the chain
@@ -140,6 +141,7 @@ class ProcessProfile:
     follow_up_after: timedelta
     follow_up_give_up_after: timedelta
     follow_up_rule: FollowUpRule
+    follow_up_activity: bool  # resolving schedules the follow-up as an Odoo activity too (Odoo PS: "Set Activity")
     customer_reply_within: timedelta
     lead_after_misses: int
     deadline_min_updates: int
@@ -291,6 +293,7 @@ def parse_profile(text: str, source: str = "<profile>") -> ProcessProfile:
         follow_up_after=written.follow_up.after,
         follow_up_give_up_after=written.follow_up.give_up_after,
         follow_up_rule=written.follow_up.rule,
+        follow_up_activity=written.follow_up.activity,
         customer_reply_within=written.timers.customer_reply_within,
         lead_after_misses=written.timers.lead_after_misses,
         deadline_min_updates=deadline.min_updates,

@@ -167,6 +167,7 @@ class _FollowUp(Strict):
     after: Duration
     give_up_after: Duration
     rule: Annotated[FollowUpRule, choice(FollowUpRule, "a follow-up rule")]
+    activity: Flag = False  # resolving also schedules the follow-up as an Odoo activity (a To-Do) for the owner
 
     @model_validator(mode="after")
     def _not_before(self) -> Self:
