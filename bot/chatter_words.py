@@ -72,6 +72,7 @@ def tagged_escalations(hidden: Iterable[str]) -> list[str]:
 POSTMORTEM_HEADING = "# Post-mortem"  # the post-mortem's own note, left out of later post-mortems
 
 
-def resolution(text: str) -> str:
-    """The message `/ticket resolve` sends the customer: the fix, and the question that asks them to confirm."""
-    return f"{text}\n\n{RESOLUTION_QUESTION} for you now?"
+def resolution(text: str, *, ask_to_confirm: bool = True) -> str:
+    """The message `/ticket resolve` sends the customer: the fix, and the question that asks them to confirm (not
+    where the process closes a resolved ticket at once: TMF's Done)."""
+    return f"{text}\n\n{RESOLUTION_QUESTION} for you now?" if ask_to_confirm else text

@@ -99,6 +99,19 @@ async def test_the_demo_runs_the_tmf_profile_in_its_own_stages(clock: FakeClock,
         [car] = odoo.call(odoo.admin_uid, "helpdesk.ticket", "search", [[["name", "=", "Car 12 does not unlock"]]], {})
         assert "1st line" in card_text(await mai.card(f"/ticket ack {car}"))
         assert "3rd line" in card_text(await mai.card(f"/ticket hold {car} Waiting for Invers"))
+        await mai.card(f"/ticket resume {car}")
+        await mai.say_in_channel("/ticket channel second-line", "19:second-line@thread.tacv2")
+        told = card_text(await mai.card(f"/ticket escalate {car} second-line Needs a script to reset the box"))
+        assert "2nd line (TMF team): must acknowledge by" in told  # the profile's escalation_teams.second-line
+        [record] = odoo.call(odoo.admin_uid, "helpdesk.ticket", "read", [[car]], {"fields": ["stage_id"]})
+        assert record["stage_id"][1] == "2nd line"  # the team's own stage (escalation_teams.second-line.stage)
+        resolved = card_text(await mai.card(f"/ticket resolve {car} The box was reset; the car unlocks"))
+        assert ("Resolved and closed (this process has no confirmation step); Odoo sends the customer its "
+                "\u201cclosing ticket\u201d e-mail.") in resolved  # TMF closes to Done: nobody is asked to confirm
+        told = odoo.call(odoo.admin_uid, "mail.message", "search_read", [[
+            ["model", "=", "helpdesk.ticket"], ["res_id", "=", car], ["body", "ilike", "box was reset"]]],
+                         {"fields": ["body"]})
+        assert told and not any("Could you please confirm" in message["body"] for message in told)
 
 
 async def test_the_demo_runs_the_odoo_ps_profile_on_its_support_project(

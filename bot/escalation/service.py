@@ -135,6 +135,9 @@ async def escalate(services: Services, ticket: Ticket, teams: list[str], reason:
     labels = ", ".join(e.team_label for e in posted)
     await services.odoo.note(ticket, f"{ESCALATED}{labels}" + (f": {reason}" if reason else "."), by=by,
                              hidden=escalation_tag(e.id for e in posted))
+    moves_to = [stage for team in teams if (stage := services.profile.escalation_teams[team].stage)]
+    if moves_to:  # the team's own stage (TMF: 2nd line, 3rd line); with several, the last one named
+        ticket = await services.odoo.move_into(ticket, moves_to[-1])
     asked = [e for e in posted if on_incident_card(e)]
     shown = await _tell_management(services, ticket, asked=bool(asked))  # drawn from the note: after it
     for escalation in asked:

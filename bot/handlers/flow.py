@@ -79,10 +79,19 @@ async def resolve(ctx: Ctx, req: Request) -> Reply:
     ticket = await load(ctx, req, Move.RESOLVE)
     resolution = require_text(req, 1, N_("what was done"),
                               f"/ticket resolve {ticket.id} Reset the password and sent a temporary one")
-    await ctx.odoo.tell_customer(ticket, words.resolution(resolution), by=ctx.actor, hidden=words.RESOLVED_STEP)
+    confirms = ctx.profile.stages[Stage.RESOLVED] != ctx.profile.stages[Stage.DONE]  # TMF: resolved is Done
+    await ctx.odoo.tell_customer(ticket, words.resolution(resolution, ask_to_confirm=confirms), by=ctx.actor,
+                                 hidden=words.RESOLVED_STEP)
     ticket = await ctx.odoo.move(ticket, Stage.RESOLVED)
     await ctx.odoo.follow_up_in_odoo(ticket, now=ctx.now())
-    return await ticket_reply(ctx, ticket, tr("Resolved; the customer was asked to confirm."), customer_updated=True)
+    if confirms:
+        said = tr("Resolved; the customer was asked to confirm.")
+    elif closing_email := ctx.profile.stage_emails.get(Stage.DONE):
+        said = tr("Resolved and closed (this process has no confirmation step); Odoo sends the customer its "
+                  "\u201c{email}\u201d e-mail.", email=closing_email)
+    else:
+        said = tr("Resolved and closed (this process has no confirmation step).")
+    return await ticket_reply(ctx, ticket, said, customer_updated=True)
 
 
 @commands.command("confirm", "/ticket confirm <id> [what the customer said]", aliases=("confirmed",),

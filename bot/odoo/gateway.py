@@ -376,12 +376,22 @@ class OdooGateway:
 
     async def move(self, ticket: Ticket, stage: Stage, **extra: Any) -> Ticket:
         """Write the Odoo stage the process profile maps `stage` to (plus other fields)."""
-        target = self._stage_by_name[self.process.stages[stage]]
+        return await self._enter(ticket, self._stage_by_name[self.process.stages[stage]], stage, extra)
+
+    async def move_into(self, ticket: Ticket, odoo_stage: str) -> Ticket:
+        """Write an Odoo stage by its name (an escalation team's: TMF's "2nd line"), the ticket then standing at
+        the logical stage the profile reads it as; the start-up check made sure Odoo has it."""
+        stage = self.process.stage_of(odoo_stage)
+        assert stage is not None, odoo_stage  # the profile's schema: an escalation team's stage is one of its own
+        return await self._enter(ticket, self._stage_by_name[odoo_stage], stage, {})
+
+    async def _enter(self, ticket: Ticket, target: Named, stage: Stage, extra: dict[str, Any]) -> Ticket:
         vals = {"stage_id": target.id, **extra}
         kanban = self.model.kanban_value(stage, self.process.kanban_states.get(stage))
         if kanban is not None and self.model.kanban:
             vals[self.model.kanban.field_name] = kanban
-        if not (running_again() and ticket.stage_key is stage and not extra):  # else moved by an earlier run
+        moved = ticket.stage_key is stage and ticket.stage == target.name
+        if not (running_again() and moved and not extra):  # else moved by an earlier run
             await self.write(ticket, vals)
         return ticket.with_changes(stage=target.name, stage_key=stage,
                                    closed=target.id in self._closed_stage_ids or stage in (Stage.DONE, Stage.CANCELLED))

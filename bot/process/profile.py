@@ -180,11 +180,18 @@ class ProcessProfile:
 
     def needed_stages(self) -> tuple[NeededStage, ...]:
         """The Odoo stages the process needs, each once, in lifecycle order (new first, done and cancelled
-        last): the one place that says which stages must exist, for the start-up check and ``setup-odoo``."""
+        last): the one place that says which stages must exist, for the start-up check and ``setup-odoo``. An
+        escalation team's stage (TMF's "2nd line") is one too, after the stage serving the same logical stage."""
         serving: dict[str, list[Stage]] = {}
         for stage in Stage:
             serving.setdefault(self.stages[stage], []).append(stage)
-        return tuple(NeededStage(name, tuple(stages)) for name, stages in serving.items())
+        needed = [NeededStage(name, tuple(stages)) for name, stages in serving.items()]
+        for team in self.escalation_teams.values():
+            if team.stage is not None and team.stage not in {need.name for need in needed}:
+                logical = self.extra_stages[team.stage]  # the schema checked it is one of the profile's stages
+                after = max(index for index, need in enumerate(needed) if logical in need.serves)
+                needed.insert(after + 1, NeededStage(team.stage, (logical,)))
+        return tuple(needed)
 
     def missing_stages(self, present: Iterable[str]) -> tuple[NeededStage, ...]:
         """The needed stages whose names are not among ``present`` (the Odoo stages' names)."""
