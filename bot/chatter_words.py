@@ -34,6 +34,7 @@ SNOOZED = "Reminders snoozed"  # bot/handlers/setup.py: "Reminders snoozed for 2
 
 # bot/escalation/service.py: "Escalated to the Dev team: <impact>"; "Escalation not acknowledged in time by the
 # Dev team: passed on to the Senior engineers." or "...: nobody further up the chain to pass it to."
+ON_STANDBY = "On standby: "  # bot/escalation/standby.py: "On standby: Dev team: <why>" (no acknowledgment clock)
 ESCALATED = "Escalated to the "
 NOT_ACKNOWLEDGED = "Escalation not acknowledged in time by the "
 PASSED_TO = "passed on to the "

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.escalation.model import NOBODY_FURTHER, REFRESH, TEXT_INPUT, Answer, Escalation, Status
+from bot.escalation.model import NOBODY_FURTHER, REFRESH, TEXT_INPUT, Answer, Escalation, Status, TicketContext
 from bot.i18n import tr
 from bot.process import format_duration
 from cards.elements import Element, card, facts, literal, open_url, text, text_input, when
@@ -126,4 +126,26 @@ def escalation_summary_card(escalations: list[Escalation], *, tz: ZoneInfo, now:
     body += [text(tr("{team}: must acknowledge by {when}", team=e.team_label, when=when(e.ack_due, tz, now)))
              for e in escalations]
     body.append(text(tr("I will tell you when they answer, and pass it on if nobody does."), subtle=True))
+    return card(body, [open_url(tr("Open in Odoo"), ticket.url)] if ticket.url else None)
+
+
+def standby_card(ticket: TicketContext, *, team: str, by: str, note: str, at: datetime, tz: ZoneInfo,
+                 now: datetime) -> dict[str, Any]:
+    """A heads-up in a team's channel: a ticket it may be asked to take. No buttons to answer and no clock: an
+    escalation would come as its own card."""
+    body: list[Element] = [
+        text(tr("Heads-up for the {team}: on standby", team=team), weight="Bolder", color="warning"),
+        text(f"{ticket.label} · {literal(ticket.title)}", size="Large", weight="Bolder"),
+        facts([
+            (tr("Class of service"), ticket.service_class),
+            (tr("Users affected"), str(ticket.users) if ticket.users is not None else tr("not known")),
+            (tr("Owner"), ticket.owner or tr("nobody yet")),
+            (tr("Stage"), ticket.stage),
+            (tr("Put on standby by"), f"{literal(by)}, {when(at, tz, now)}"),
+        ]),
+    ]
+    if note:
+        body.append(text(literal(note)))
+    body.append(text(tr("Nothing to do yet: if support needs you, an escalation comes as its own card, with a time "
+                        "to acknowledge it."), subtle=True))
     return card(body, [open_url(tr("Open in Odoo"), ticket.url)] if ticket.url else None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.i18n import tr
-from cards.elements import card, literal, text
+from cards.elements import card, literal, open_url, text
 
 
 def problem_card(message: str, *, hint: str = "", reference: str = "") -> dict[str, Any]:
@@ -31,3 +31,10 @@ def queued_card(command: str, *, landed: bool | None = None, waiting: int = 0) -
         tr("Odoo is not answering right now. Your command is saved and will be applied as soon as Odoo is back; I "
            "will tell you here.")
     return card([text(saved, color="warning", weight="Bolder"), text(f"`{literal(command)}`", subtle=True)])
+
+
+def alert_card(headline: str, detail: str, *, url: str = "") -> dict[str, Any]:
+    """An alert the bot posts on its own (a team lead told of a new Priority ticket); `detail` has what came from
+    Odoo in it already `literal`."""
+    return card([text(headline, color="warning", weight="Bolder"), text(detail)],
+                [open_url(tr("Open in Odoo"), url)] if url else None)

@@ -15,7 +15,7 @@ from bot.server import Runtime
 from tests.conftest import AGENT, LEAD, STRANGER, FakeClock, RunningSandbox
 from tests.support.markdown import card_constructs, card_visible
 from tests.support.odoo_view import OdooView
-from tests.support.teams import TeamsClient, TeamsUser, card_text
+from tests.support.teams import TeamsClient, TeamsUser, card_elements, card_text
 
 DEV = "19:dev@thread.tacv2"
 SENIOR = "19:senior@thread.tacv2"
@@ -282,3 +282,56 @@ async def test_a_team_lead_may_answer_from_anywhere(teams: TeamsClient, odoo: Od
     status, body = await teams.invoke(Answer.DECLINE.value, {"escalation": escalation_id(posted.card or {}),
                                                              "why": "not ours"}, sender=AGENT)  # not a lead
     assert "elsewhere only a team lead or a manager may (Trần Thị Lan" in card_text(body["value"])
+
+
+async def test_a_team_on_standby_gets_a_heads_up_with_no_clock(teams: TeamsClient, odoo: OdooView,
+                                                               clock: FakeClock, runtime: Runtime) -> None:
+    """Seed 5: "requested standby for potential escalation". A card to read, nothing to answer, nothing that
+    passes it on: an escalation would come as its own card."""
+    await register(teams, devops=DEVOPS, senior=SENIOR)
+    tid = await priority_ticket(teams, odoo)
+    answer = card_text(await teams.card(f"/ticket standby {tid} devops The CDN may have to re-sign lesson 3"))
+    assert "DevOps team: on standby (a heads-up in their channel, no clock)." in answer
+    [heads_up] = teams.connector.cards_in(DEVOPS)
+    shown = card_text(heads_up.card or {})
+    assert "Heads-up for the DevOps team: on standby" in shown and "The CDN may have to re-sign lesson 3" in shown
+    assert not [e for e in card_elements(heads_up.card or {}) if e["type"] in ("Action.Execute", "Action.Submit")]
+    assert "On standby: DevOps team: The CDN may have to re-sign lesson 3" in odoo.messages(tid, subtype="Note")[-1][
+        "body"]
+    clock.advance(hours=5)  # far past any acknowledgment time
+    await runtime.worker.run_once()
+    assert teams.connector.cards_in(SENIOR) == []  # nothing climbed: there was no clock
+
+
+async def test_standby_for_a_team_without_a_channel_or_unknown_is_refused(teams: TeamsClient,
+                                                                          odoo: OdooView) -> None:
+    tid = await priority_ticket(teams, odoo)
+    before = len(odoo.messages(tid))
+    assert "No channel is registered for devops" in card_text(await teams.card(f"/ticket standby {tid} devops"))
+    assert "`plumbers` is not an escalation team" in card_text(await teams.card(f"/ticket standby {tid} plumbers"))
+    assert len(odoo.messages(tid)) == before
+
+
+async def test_a_new_tickets_class_alerts_the_leads_and_puts_the_first_team_on_standby(teams: TeamsClient,
+                                                                                       odoo: OdooView) -> None:
+    """The profile's alerts: Priority tells the leads (in their 1:1 chat with the bot), Expedite also puts the Dev
+    team on standby at once (seed 3: "alert the Dev team immediately"); Standard tells nobody beyond the owner."""
+    await register(teams, dev=DEV)
+    await teams.card("/ticket list open", sender=LEAD)  # the lead has a 1:1 chat with the bot
+    lead_chat = teams.personal(LEAD)["id"]
+
+    def alerts_to_lead() -> list[str]:
+        return [card_text(p.card or {}) for p in teams.connector.posted if p.conversation_id == lead_chat
+                and "New " in card_text(p.card or {}) and " ticket: " in card_text(p.card or {})]
+
+    standard = card_text(await teams.card("/ticket new Printer jams in room 2 users:1"))
+    assert "Alerted" not in standard and alerts_to_lead() == [] and teams.connector.cards_in(DEV) == []
+    priority = card_text(await teams.card("/ticket new Attendance report times out users:16"))
+    assert "Alerted: the team leads." in priority
+    [alert] = alerts_to_lead()
+    assert f"New Priority ticket: {odoo.newest_ticket()['number']}" in alert and AGENT.name in alert
+    assert teams.connector.cards_in(DEV) == []
+    expedite = card_text(await teams.card("/ticket new Exam submissions fail users:53"))
+    assert "Alerted: the team leads and Dev team on standby." in expedite
+    [heads_up] = teams.connector.cards_in(DEV)
+    assert "Heads-up for the Dev team: on standby" in card_text(heads_up.card or {})

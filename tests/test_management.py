@@ -98,7 +98,8 @@ async def test_scenario_3_manager_summary_from_alert_to_closing(teams: TeamsClie
     assert "15:36 · The Dev team was called in" in escalated
 
     clock.advance(minutes=2)  # 15:38: the dev team acknowledges from its card
-    [dev_card] = teams.connector.cards_in(DEV)
+    [heads_up, dev_card] = teams.connector.cards_in(DEV)  # put on standby as it was logged, then the escalation
+    assert "Heads-up for the Dev team: on standby" in card_text(heads_up.card or {})  # "alert the Dev team at once"
     status, _ = await teams.invoke(Answer.ACKNOWLEDGE.value, (dev_card.card or {})["refresh"]["action"]["data"],
                                    channel=DEV, sender=DUC)
     assert status == 200
@@ -211,7 +212,7 @@ async def test_a_declined_escalation_asks_management_to_decide(teams: TeamsClien
     await register(teams, dev=DEV, management=MANAGEMENT)
     tid = await new_ticket(teams, odoo, "/ticket new Certificates not generated for graduates users:80")
     await teams.card(f"/ticket escalate {tid} dev Graduation ceremony tomorrow")
-    [dev_card] = teams.connector.cards_in(DEV)
+    [_, dev_card] = teams.connector.cards_in(DEV)  # the heads-up as it was logged, then the escalation
     data = {**(dev_card.card or {})["refresh"]["action"]["data"], "why": "Content issue, not code"}
     status, _ = await teams.invoke(Answer.DECLINE.value, data, channel=DEV, sender=DUC)
     assert status == 200

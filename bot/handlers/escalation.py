@@ -8,7 +8,8 @@ import logging
 from bot.context import Ctx
 from bot.escalation import service
 from bot.escalation.model import REFRESH, Answer
-from bot.handlers.common import load
+from bot.escalation.standby import put_on_standby
+from bot.handlers.common import load, ticket_reply
 from bot.i18n import tr
 from bot.lifecycle import Move
 from bot.management.service import card_as_it_stands
@@ -42,6 +43,22 @@ async def escalate(ctx: Ctx, req: Request) -> Reply:
     reason = "\n".join(part for part in (req.args.text(2), req.body) if part).strip()
     posted = await service.escalate(ctx.services, ticket, teams, reason, by=ctx.actor)
     return Reply(card=escalation_summary_card(posted, tz=ctx.tz, now=ctx.now()))
+
+
+@commands.command("standby", "/ticket standby <id> <team[,team]> [why]", action=Action.ESCALATE)
+async def standby(ctx: Ctx, req: Request) -> Reply:
+    """Put a team on standby: a heads-up in its channel that it may be asked to take the ticket, with no time to
+    acknowledge. Escalate when you need them to act."""
+    ticket = await load(ctx, req, Move.EDIT)
+    if len(req.args.words) < 2:
+        raise UsageError(tr("Which team? e.g. `/ticket standby {id} devops 12 students cannot watch lesson 3`.",
+                            id=ticket.id))
+    teams = service.team_keys(ctx.services, req.args.words[1])
+    note = "\n".join(part for part in (req.args.text(2), req.body) if part).strip()
+    told = await put_on_standby(ctx.services, ticket, teams, note, by=ctx.actor)
+    return await ticket_reply(ctx, ticket, tr("{teams}: on standby (a heads-up in their channel, no clock).",
+                                              teams=", ".join(told)) if told else
+                              tr("The heads-up could not be posted; try again in a moment."))
 
 
 @commands.card_action(*(answer.value for answer in Answer), REFRESH)

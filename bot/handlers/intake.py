@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.context import Ctx
+from bot.escalation.standby import alert_new
 from bot.handlers.common import email, person, ticket_reply
-from bot.i18n import N_, tr
+from bot.i18n import N_, joined, tr
 from bot.odoo.gateway import NewTicket
 from bot.parsing import UsageError, ticket_ref, user_count, when
 from bot.process import Action, ClassOfService, classify, priority_for
@@ -65,7 +66,10 @@ async def new(ctx: Ctx, req: Request) -> Reply:
         team=options.get("team"),
         category=options.get("category"),
     ))
-    return await ticket_reply(ctx, ticket, tr("Logged as {label}.", label=ctx.profile.classes[cos].label))
+    logged = tr("Logged as {label}.", label=ctx.profile.classes[cos].label)
+    if alerted := await alert_new(ctx.services, ticket, by=ctx.actor):  # the class's alerts (profile: alerts)
+        logged += " " + tr("Alerted: {who}.", who=joined(alerted))
+    return await ticket_reply(ctx, ticket, logged)
 
 
 @commands.command("show", "/ticket show <id>", aliases=("get", "view"), changes=False)
