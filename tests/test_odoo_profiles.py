@@ -92,8 +92,7 @@ async def test_odoo_ps_process_on_project_tasks(redis: Redis, redis_url: str, pr
         assert task(tid)["state"] == "01_in_progress"
         refused = card_text(await teams.card(f"/ticket resolve {tid} Fixed the report domain"))
         assert "fill in Timesheets (timesheet_ids) in Odoo first" in refused  # "log all your time spent here"
-        odoo.call("account.analytic.line", "create", {"name": "Investigation", "task_id": tid, "unit_amount": 1.5,
-                                                      "user_id": odoo.user_id(AGENT.email)})
+        assert "Logged 1h30m" in card_text(await teams.card(f"/ticket time {tid} 1h30m Investigation"))
         await teams.card(f"/ticket resolve {tid} Fixed the report domain")
         assert task(tid)["stage_id"][1] == "UAT"  # type: ignore[index]
         await teams.card(f"/ticket confirm {tid}")
