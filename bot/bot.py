@@ -90,7 +90,7 @@ class TicketBot:
         elif command.action is not None:  # a read the profile keeps for some roles (summary): who asks decides
             ctx.user = await odoo_user_if_any(ctx)
         check_allowed(ctx.profile, ctx.odoo, ctx.user, command.action)
-        keeps = command.changes and ctx.user is not None and ctx.incoming.kind is Kind.MESSAGE
+        keeps = command.changes_with(request) and ctx.user is not None and ctx.incoming.kind is Kind.MESSAGE
         if keeps and await ctx.services.outbox.waiting():
             return await _keep(ctx)  # behind the commands kept earlier, so they land in the order typed
         try:

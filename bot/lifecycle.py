@@ -77,13 +77,17 @@ def arrived(ticket: Ticket, move: Move) -> bool:
     return target is not None and ticket.stage_key is target
 
 
-def check_required_fields(ticket: Ticket, move: Move, required: Mapping[Stage, Mapping[str, str]]) -> None:
-    """Refuse a move into a stage whose mandatory Odoo fields (field -> label) are still empty."""
+def check_required_fields(ticket: Ticket, move: Move, required: Mapping[Stage, Mapping[str, str]], *,
+                          time_field: str | None = None) -> None:
+    """Refuse a move into a stage whose mandatory Odoo fields (field -> label) are still empty. `time_field`: the
+    field of the ticket's timesheets, which `/ticket time` fills."""
     target = TARGET_STAGE.get(move)
     if target is None or (move is Move.ACK and ticket.stage_key not in (None, Stage.NEW)):
         return
-    missing = [label for field, label in required.get(target, {}).items() if field not in ticket.filled]
-    if missing:
-        stage = STAGE_NAMES[target]
-        raise NotAllowed(tr("{ticket} cannot move to {stage} yet: fill in {fields} in Odoo first.",
-                            ticket=ticket.label, stage=tr(stage), fields=", ".join(missing)))
+    empty = [field for field in required.get(target, {}) if field not in ticket.filled]
+    if empty:
+        said = tr("{ticket} cannot move to {stage} yet: fill in {fields} in Odoo first.", ticket=ticket.label,
+                  stage=tr(STAGE_NAMES[target]), fields=", ".join(required[target][field] for field in empty))
+        if time_field in empty:
+            said += " " + tr("Log the time spent with `/ticket time {id} <duration> <what was done>`.", id=ticket.id)
+        raise NotAllowed(said)

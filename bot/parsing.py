@@ -173,3 +173,39 @@ def when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     if moment <= now:
         raise UsageError(tr("`{text}` is already past. Give a time in the future.", text=literal(text)))
     return moment.astimezone(ZoneInfo("UTC"))
+
+
+MOST_TIME_SPENT = timedelta(hours=24)
+_HOURS_MINUTES = re.compile(r"([0-9]{1,2})h([0-9]{2})")  # 1h30, 2h05: the minutes after the hours, without `m`
+_DECIMAL_HOURS = re.compile(r"([0-9]{1,2})[.,]([0-9]{1,2})h")  # 1.5h, 0,25h: hours with a decimal point or comma
+
+
+def time_spent(text: str) -> timedelta:
+    """Time spent on a ticket as people log it: a duration (`1h30m`, `90m`, `2h`), the hours and minutes written
+    `1h30`, or decimal hours (`1.5h`, `1,5h`); in whole minutes, more than none and at most MOST_TIME_SPENT in one
+    timesheet line."""
+    typed = text.strip()
+    if (match := _HOURS_MINUTES.fullmatch(typed)) and int(match.group(2)) < 60:
+        spent = timedelta(hours=int(match.group(1)), minutes=int(match.group(2)))
+    elif match := _DECIMAL_HOURS.fullmatch(typed):
+        hundredths = int(match.group(1)) * 100 + int(match.group(2).ljust(2, "0"))
+        minutes, rest = divmod(hundredths * 60, 100)
+        if rest:
+            raise UsageError(tr("`{text}` is not a whole number of minutes; write it in hours and minutes, like "
+                                "`1h20m`.", text=literal(typed)))
+        spent = timedelta(minutes=minutes)
+    else:
+        try:
+            spent = parse_duration(typed)
+        except ValueError:
+            raise UsageError(tr("`{text}` is not a time spent. Write it like `1h30m`, `90m`, `1h30` or `1.5h`.",
+                                text=literal(_shortened(text)))) from None
+    if spent > MOST_TIME_SPENT:
+        raise UsageError(tr("`{text}` is more than 24 hours. Log at most `24h` in one line: one line for each day's "
+                            "work.", text=literal(_shortened(typed))))
+    if spent % timedelta(minutes=1):
+        raise UsageError(tr("`{text}` is not a whole number of minutes; write it in hours and minutes, like "
+                            "`1h20m`.", text=literal(typed)))
+    if not spent:
+        raise UsageError(tr("`{text}` is no time at all. Log at least `1m`.", text=literal(typed)))
+    return spent

@@ -57,6 +57,11 @@ class Command:
     needs_user: bool = True  # False: works for people not mapped to an Odoo user (help)
     changes: bool = True  # False: only reads; when Odoo is down a change is kept in the outbox, a read is not
     action: Action | None = None  # what the process profile's `roles` may restrict
+    reads: Callable[[Request], bool] | None = None  # a command that changes: which of its requests only read
+
+    def changes_with(self, request: Request) -> bool:
+        """Whether this request changes Odoo (kept in the outbox while Odoo is down) or only reads."""
+        return self.changes and not (self.reads is not None and self.reads(request))
 
     @property
     def doc(self) -> str:
@@ -95,13 +100,13 @@ class CommandGroup:
         return register
 
     def command(self, name: str, usage: str, *, options: Sequence[str] = (), aliases: Sequence[str] = (),
-                needs_user: bool = True, changes: bool = True, action: Action | None = None
-                ) -> Callable[[Handler], Handler]:
+                needs_user: bool = True, changes: bool = True, action: Action | None = None,
+                reads: Callable[[Request], bool] | None = None) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             if not handler.__doc__:
                 raise ValueError(f"command {name!r} needs a docstring: it is the command's help text")
             self.commands.append(Command(name, usage, handler, frozenset(options), tuple(aliases), needs_user,
-                                         changes, action))
+                                         changes, action, reads))
             return handler
 
         return register

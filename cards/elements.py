@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -161,6 +161,12 @@ def day_and_time(local: datetime) -> str:
     """`Thu 30 Jan 09:00` (`T5, 30 thg 1 09:00`)."""
     return tr("{weekday} {day} {month} {time}", weekday=tr(WEEKDAYS[local.weekday()]), day=local.strftime("%d"),
               month=tr(MONTHS[local.month - 1]), time=local.strftime("%H:%M"))
+
+
+def day(value: date) -> str:
+    """`Thu 30 Jan` (`T5, 30 thg 1`)."""
+    return tr("{weekday} {day} {month}", weekday=tr(WEEKDAYS[value.weekday()]), day=value.strftime("%d"),
+              month=tr(MONTHS[value.month - 1]))
 
 
 def _relative(delta: timedelta) -> str:

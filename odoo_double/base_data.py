@@ -17,6 +17,10 @@ from odoo_double.helpdesk_models import STAGE_FIELD_ID as TICKET_STAGE_FIELD_ID
 from odoo_double.orm import Env, Row
 from odoo_double.project_models import STAGE_FIELD_ID as TASK_STAGE_FIELD_ID
 from odoo_double.project_models import STATE_FIELD_ID as TASK_STATE_FIELD_ID
+from odoo_double.timesheet_models import ADMIN_GROUPS as TIMESHEET_ADMIN_GROUPS
+from odoo_double.timesheet_models import GROUPS as TIMESHEET_GROUPS
+from odoo_double.timesheet_models import TIMESHEET_APPROVER
+from odoo_double.timesheet_models import install as install_timesheets
 
 ADMIN_UID = 2
 ADMIN_PARTNER = 3
@@ -48,7 +52,9 @@ HELPDESK_GROUPS = (
 )
 PROJECT_GROUPS = (
     ("project.group_project_user", "User", "Project", ("base.group_user",), 20),
-    ("project.group_project_manager", "Administrator", "Project", ("project.group_project_user",), 21),
+    # hr_timesheet makes the Administrator a 'User: all timesheets' too
+    ("project.group_project_manager", "Administrator", "Project", ("project.group_project_user", TIMESHEET_APPROVER),
+     21),
     ("project.group_project_stages", "Use Stages on Project", "Technical", (), 22),
 )
 # (xmlid, name, internal, default, res_model)
@@ -95,7 +101,8 @@ FIXED_MODEL_IDS = MappingProxyType({"res.partner": 85, "helpdesk.ticket": 346})
 MODULES = MappingProxyType({
     "helpdesk_mgmt": (("helpdesk_mgmt", "Helpdesk Management", "17.0.1.11.0", True),
                       ("project", "Project", False, True)),
-    "project": (("project", "Project", "17.0.1.3", True),),
+    "project": (("project", "Project", "17.0.1.3", True), ("analytic", "Analytic Accounting", "17.0.1.1", False),
+                ("hr", "Employees", "17.0.1.1", True), ("hr_timesheet", "Task Logs", "17.0.1.0", False)),
 })
 
 
@@ -142,8 +149,8 @@ def install(env: Env, flavour: str, *, login: str, password: str, groups_field: 
         _groups(env, HELPDESK_GROUPS)
         manager_groups.append("helpdesk_mgmt.group_helpdesk_manager")
     else:
-        _groups(env, PROJECT_GROUPS)
-        manager_groups.append("project.group_project_manager")
+        _groups(env, TIMESHEET_GROUPS + PROJECT_GROUPS)
+        manager_groups += ["project.group_project_manager", *TIMESHEET_ADMIN_GROUPS]
     env.insert("res.users", {"login": "__system__", "name": "OdooBot", "email": "odoobot@example.com",
                              "partner_id": 2, "active": False, groups_field: [env.ref("base.group_system")]},
                record_id=1)
@@ -197,3 +204,4 @@ def _helpdesk(env: Env) -> None:
 def _project(env: Env) -> None:
     _field(env, TASK_STAGE_FIELD_ID, "project.task", "stage_id", "Stage", "many2one")
     _field(env, TASK_STATE_FIELD_ID, "project.task", "state", "State", "selection")
+    install_timesheets(env)

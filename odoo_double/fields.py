@@ -39,6 +39,7 @@ class Field:
     compute: Compute | None = None  # not stored: computed from the row on read/search
     groups: str | None = None  # readable only by the group with this label
     missing_is_fault: bool = False  # many2one: a missing target raises MissingError (else the FK error)
+    inverse: str | None = None  # one2many: the many2one pointing back (fields_get's `relation_field`)
 
     @property
     def stored(self) -> bool:
@@ -58,6 +59,8 @@ class Field:
                                 "readonly": self.readonly or not self.stored}
         if self.relation:
             info["relation"] = self.relation
+        if self.inverse:
+            info["relation_field"] = self.inverse
         if self.selection is not None:
             info["selection"] = [list(pair) for pair in self.selection]
         return {k: v for k, v in info.items() if not attributes or k in attributes}

@@ -72,10 +72,13 @@ def check_references(env: Env, model: str, changes: Row) -> None:
             raise faults.foreign_key(model, definition.description, name, f.string)
 
 
+_NUMBERS = frozenset({"boolean", "integer", "float", "monetary"})  # False and 0 are values of theirs (NOT NULL holds)
+
+
 def check_required(env: Env, model: str, row: Row) -> None:
     definition = env.model_def(model)
     for name, f in definition.fields.items():
-        if f.required and f.stored and f.type not in ("boolean",) and row.get(name) in (False, None, "", []):
+        if f.required and f.stored and f.type not in _NUMBERS and row.get(name) in (False, None, "", []):
             raise faults.mandatory_field(model, definition.description, name, f.string)
 
 

@@ -25,6 +25,7 @@ from odoo_double.mail_models import mail_models
 from odoo_double.methods import GENERIC_METHODS, READ_ONLY_METHODS, create_one, execute
 from odoo_double.orm import Env, ModelDef, Row, Store
 from odoo_double.project_models import project_models, project_series
+from odoo_double.timesheet_models import timesheet_models, with_timesheets
 
 logger = logging.getLogger(__name__)
 
@@ -44,12 +45,13 @@ def _models(flavour: str, series: str = "17.0") -> list[ModelDef]:
     if flavour not in ("helpdesk_mgmt", "project"):
         raise ValueError(f"unknown sandbox flavour {flavour!r}: use 'helpdesk_mgmt' or 'project'")
     definitions = base_models() + mail_models() + (helpdesk_models() if flavour == "helpdesk_mgmt"
-                                                   else project_models())
+                                                   else project_models() + timesheet_models())
     for definition in definitions:
         definition.methods.setdefault("read_group", READ_GROUP)
         if definition.name == "res.users" and major(series) >= 19:
             odoo19_users(definition)
     project_series(definitions, major(series))
+    with_timesheets(definitions, major(series))
     helpdesk_series(definitions, major(series))
     return definitions
 
@@ -63,7 +65,7 @@ def major(series: str) -> int:
 
 class OdooSandbox:
     """An Odoo 17, 18 or 19 stand-in (`series`): `flavour` 'helpdesk_mgmt' (OCA helpdesk) or 'project'
-    (Community project)."""
+    (Community project with hr_timesheet, as the real projects database has it)."""
 
     def __init__(self, flavour: Flavour = "helpdesk_mgmt", db: str = "helpdesk", login: str = "admin",
                  password: str = "admin", api_key: str = "sandbox-key",

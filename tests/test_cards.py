@@ -23,12 +23,14 @@ from bot.lifecycle import Move, NotAllowed, check
 from bot.process import ClassOfService, ProcessProfile, Stage, load_profile
 from bot.reminders.policy import NextStep, next_step
 from bot.tickets import Customer, OdooUser, Ticket, TicketFacts, split_description
+from bot.timesheets import TimeLine
 from cards.escalation import escalation_card, escalation_summary_card
 from cards.forms import new_ticket_form
 from cards.help import command_help_card, help_card
 from cards.nag import nag_card
 from cards.notices import problem_card
 from cards.ticket import ticket_card, ticket_list_card
+from cards.timesheets import SHOWN, own_time_card, ticket_time_card
 from tests.support import card_validator
 from tests.support.card_validator import CardValidatorUnavailable, validate_cards
 from tests.support.teams import card_elements
@@ -175,6 +177,19 @@ def _escalation_cases(profile_name: str, profile: ProcessProfile, tickets: list[
     return cases
 
 
+def _time_cases(ticket: Ticket) -> list[Case]:
+    """Time spent: more lines than a ticket's card shows, people's text that looks like markup, a line on a project
+    only, a day Odoo's answer did not say."""
+    lines = [TimeLine(None if i == 3 else NOW.date() - timedelta(days=i % 6), AGENT.name, timedelta(minutes=15 * i + 5),
+                      DESCRIPTIONS[ClassOfService.EXPEDITE][:60 + i], None if i == 2 else ticket.id,
+                      "Support" if i == 2 else ticket.title) for i in range(SHOWN + 5)]
+    return [Case("time/ticket", ticket_time_card(ticket, lines, headline="Logged 1h30m in your timesheet."), ticket,
+                 "time"),
+            Case("time/ticket-empty", ticket_time_card(ticket, []), ticket, "time"),
+            Case("time/mine", own_time_card("Your time this week (Mon 27 Jan to Wed 29 Jan)", lines), kind="time"),
+            Case("time/mine-empty", own_time_card("Your time today (Wed 29 Jan)", []), kind="time")]
+
+
 def _commands() -> list[Any]:
     return list(build_router().commands.values())
 
@@ -213,6 +228,7 @@ def _build_cases() -> list[Case]:
         for index, (message, hint, reference) in enumerate(_problem_messages(profile)):
             cases.append(Case(f"{profile_name}/problem/{index}", problem_card(message, hint=hint, reference=reference),
                               kind="problem"))
+    cases += _time_cases(next(ticket for _, ticket in _tickets(load_profile("odoo-ps"))))
     commands = _commands()
     cases.append(Case("help/all", help_card([(c.usage, c.summary) for c in commands]), kind="help"))
     for command in commands:
@@ -299,6 +315,15 @@ def test_list_rows_open_their_ticket() -> None:
         else:
             assert "selectAction" not in row
         assert ticket.label in row["items"][0]["text"]
+
+
+def test_a_tickets_time_shows_the_newest_lines_and_counts_them_all() -> None:
+    texts = _texts(BY_NAME["time/ticket"].card)
+    assert texts[2] == f"Total: 77h5m ({SHOWN + 5} lines)"  # 5 + 20 + ... + 365 minutes
+    assert texts[-1] == "5 earlier lines are in Odoo."
+    assert "?" in texts[3 + 2 * 3]  # the line whose day Odoo did not say
+    assert "No time logged on this ticket yet." in _texts(BY_NAME["time/ticket-empty"].card)
+    assert _texts(BY_NAME["time/mine"].card)[3].endswith(" · Support")  # time on the project, not a ticket
 
 
 def test_empty_list_says_so() -> None:

@@ -87,7 +87,8 @@ PREFIXES = st.sampled_from(["/ticket ", "ticket ", "/TICKET ", "  /ticket   ", "
 # every command but `trend` (a chart: tests/test_insights), aliases included, a few typos
 COMMANDS = ("new", "create", "show", "view", "list", "ls", "ack", "note", "diag", "update", "assign", "take",
             "class", "users", "hold", "block", "resume", "resolve", "confirm", "close", "cancel", "reopen",
-            "merge", "escalate", "snooze", "postmortem", "channel", "channels", "help", "?", "shw", "notes", "")
+            "merge", "escalate", "snooze", "postmortem", "channel", "channels", "time", "log", "help", "?", "shw",
+            "notes", "")
 # the ones that keep a ticket open, to exercise stored text on live tickets
 ON_OPEN_TICKETS = ("ack", "note", "diag", "update", "hold", "block", "resume", "resolve", "reopen", "assign",
                    "snooze", "users", "class", "escalate", "postmortem")

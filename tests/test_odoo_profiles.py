@@ -93,6 +93,9 @@ async def test_odoo_ps_process_on_project_tasks(redis: Redis, redis_url: str, pr
         assert task(tid)["state"] == "02_changes_requested"  # red: blocked in Development
         await teams.card(f"/ticket resume {tid}")
         assert task(tid)["state"] == "01_in_progress"
+        refused = card_text(await teams.card(f"/ticket resolve {tid} Fixed the report domain"))
+        assert "fill in Timesheets (timesheet_ids) in Odoo first" in refused  # "log all your time spent here"
+        assert "Logged 1h30m" in card_text(await teams.card(f"/ticket time {tid} 1h30m Investigation"))
         await teams.card(f"/ticket resolve {tid} Fixed the report domain")
         assert task(tid)["stage_id"][1] == "UAT"  # type: ignore[index]
         # the guide's "Set Activity to follow up": a To-Do for the owner, due when the follow-up is (7 days)

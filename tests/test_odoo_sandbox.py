@@ -400,6 +400,44 @@ def test_project_state_resets_on_stage_moves_except_closed_states() -> None:
         call(sb, "project.task", "read", [task], fields=["kanban_state"])
 
 
+@pytest.mark.parametrize(("series", "account"), [("17.0", "analytic_account_id"), ("19.0", "account_id")])
+def test_timesheet_lines_as_hr_timesheet_makes_them(series: str, account: str) -> None:
+    sb = OdooSandbox(flavour="project", db="projects", series=series)
+    project = call(sb, "project.project", "create", {"name": "Support"})
+    [support] = call(sb, "project.project", "read", [project], fields=["allow_timesheets", account])
+    assert support["allow_timesheets"] is True and support[account][1] == "Support"  # made with the project
+    task = call(sb, "project.task", "create", {"name": "SSO", "project_id": project})
+    huy = sb.add_user("Huy", "huy@x.com", "huy@x.com", groups=("project_user",))
+    line = {"task_id": task, "unit_amount": 1.5, "name": "Research", "user_id": huy}
+    with pytest.raises(OdooFault, match="Timesheets must be created with an active employee") as refused:
+        call(sb, "account.analytic.line", "create", line)  # a user made over the API has no employee
+    assert refused.value.faultCode == 2
+    with pytest.raises(OdooFault, match="You are not allowed to create 'Employee'"):
+        sb.call(huy, "hr.employee", "create", [{"name": "Huy", "user_id": huy}])
+    employee = call(sb, "hr.employee", "create", {"name": "Huy", "user_id": huy})
+    assert sb.call(huy, "hr.employee.public", "search_read", [[["user_id", "=", huy]]], {"fields": ["name"]}) == [
+        {"id": employee, "name": "Huy"}]
+    created = call(sb, "account.analytic.line", "create", line)
+    [read] = call(sb, "account.analytic.line", "read", [created],
+                  fields=["project_id", "employee_id", "user_id", "account_id", "unit_amount"])
+    assert (read["project_id"][0], read["employee_id"][0], read["user_id"][0], read["account_id"][0],
+            read["unit_amount"]) == (project, employee, huy, support[account][0], 1.5)
+    [done] = call(sb, "project.task", "read", [task], fields=["timesheet_ids", "effective_hours"])
+    assert done == {"id": task, "timesheet_ids": [created], "effective_hours": 1.5}
+    assert call(sb, "project.task", "fields_get", ["timesheet_ids"], attributes=["relation", "relation_field"]) == {
+        "timesheet_ids": {"relation": "account.analytic.line", "relation_field": "task_id"}}
+    private = call(sb, "project.task", "create", {"name": "Private"})
+    with pytest.raises(OdooFault, match="Timesheets cannot be created on a private task"):
+        call(sb, "account.analytic.line", "create", {**line, "task_id": private})
+    with pytest.raises(OdooFault, match="You are not allowed to create 'Analytic Line'"):  # no timesheet group
+        sb.call(huy, "account.analytic.line", "create", [{**line, "name": "Own"}])
+    timesheets = sb.add_user("Lan", "lan@x.com", "lan@x.com", groups=("hr_timesheet.group_hr_timesheet_user",))
+    call(sb, "hr.employee", "create", {"name": "Lan", "user_id": timesheets})
+    with pytest.raises(OdooFault, match="top-secret"):  # a timesheet user logs their own time only
+        sb.call(timesheets, "account.analytic.line", "create", [{**line, "employee_id": employee}])
+    assert call(sb, "account.analytic.line", "search_count", []) == 1
+
+
 def test_access_for_users_without_rights_and_portal_users() -> None:
     sb = OdooSandbox()
     portal = sb.add_user("Portal", "portal@x.com", "portal@x.com", groups=("portal",))
@@ -509,9 +547,9 @@ def test_seed_builds_the_support_project() -> None:
     assert [(s["name"], s["fold"]) for s in stages] == [("Requirements", False), ("Development", False),
                                                          ("UAT", False), ("Done", True), ("Canceled", True)]
     installed = call(sb, "ir.module.module", "search_read",
-                     [["name", "in", ["helpdesk", "helpdesk_mgmt", "project"]], ["state", "=", "installed"]],
-                     fields=["name"])
-    assert [m["name"] for m in installed] == ["project"]
+                     [["name", "in", ["helpdesk", "helpdesk_mgmt", "project", "hr_timesheet"]],
+                      ["state", "=", "installed"]], fields=["name"], order="name")
+    assert [m["name"] for m in installed] == ["hr_timesheet", "project"]
     with pytest.raises(OdooFault, match=r"Object helpdesk\.ticket doesn't exist"):
         call(sb, "helpdesk.ticket", "search", [])
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,6 +16,7 @@ from bot.parsing import (
     command_line,
     split_arguments,
     ticket_ref,
+    time_spent,
     user_count,
     when,
 )
@@ -151,3 +152,32 @@ def test_time_parser_never_crashes(text: str) -> None:
     except UsageError:
         return
     assert moment > NOW and moment.tzinfo is not None
+
+
+@pytest.mark.parametrize(("text", "minutes"), [
+    ("1h30m", 90), ("90m", 90), ("2h", 120), ("1h30", 90), ("2h05", 125), ("1.5h", 90), ("1,5h", 90), ("0.25h", 15),
+    ("1.05h", 63), ("24h", 1440), ("1d", 1440), ("1m", 1), (" 45m ", 45)])
+def test_time_spent_as_people_log_it(text: str, minutes: int) -> None:
+    assert time_spent(text) == timedelta(minutes=minutes)
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("research", "is not a time spent"), ("1h5", "is not a time spent"), ("1h60", "is not a time spent"),
+    ("-1h", "is not a time spent"), ("1.h", "is not a time spent"), (".5h", "is not a time spent"),
+    ("1.5", "is not a time spent"), ("1H30M", "is not a time spent"), ("1 h", "is not a time spent"),
+    ("25h", "is more than 24 hours"), ("1d1m", "is more than 24 hours"), ("9" * 30 + "h", "is not a time spent"),
+    ("0m", "is no time at all"), ("0.0h", "is no time at all"), ("30s", "is not a whole number of minutes"),
+    ("1h30m15s", "is not a whole number of minutes"), ("1.33h", "is not a whole number of minutes")])
+def test_time_spent_that_cannot_be_logged_says_how_to_write_it(text: str, said: str) -> None:
+    with pytest.raises(UsageError, match=said):
+        time_spent(text)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(max_size=30))
+def test_time_spent_is_whole_minutes_within_a_day_or_refused(text: str) -> None:
+    try:
+        spent = time_spent(text)
+    except UsageError:
+        return
+    assert timedelta(0) < spent <= timedelta(hours=24) and spent % timedelta(minutes=1) == timedelta(0)

@@ -1,7 +1,7 @@
 """The demo's desk in the Odoo double: the MindX support desk of the six Week 3 scenarios (seeds/000), or for the
-`project` flavour an Odoo PS style "Support" project. Another helpdesk profile (TMF's) gets the same people and
-open tickets, each in the profile's own stage for where it stands (`seed_people`, then `seed_tickets` once the
-profile's stages are there).
+`project` flavour an Odoo PS style "Support" project whose people are employees (they log their time on tasks).
+Another helpdesk profile (TMF's) gets the same people and open tickets, each in the profile's own stage for where
+it stands (`seed_people`, then `seed_tickets` once the profile's stages are there).
 
 Everything is created through the double's public API (odoo_double.OdooSandbox), with the same ORM calls a client
 makes (so numbers, followers and creation messages exist as in Odoo). Tag names follow the process profiles
@@ -112,7 +112,17 @@ PROJECT_TASKS = (
 def add_agent(sb: OdooSandbox, name: str, email: str) -> int:
     """An agent of the demo desk (an internal user with the groups the desk's agents have, like Alex Wilber's); the
     email is the login. Its uid."""
-    return sb.add_user(name, email, email, groups=("project_user",) if sb.flavour == "project" else ("helpdesk_user",))
+    if sb.flavour != "project":
+        return sb.add_user(name, email, email, groups=("helpdesk_user",))
+    uid = sb.add_user(name, email, email, groups=("project_user",))
+    add_employee(sb, uid, name)
+    return uid
+
+
+def add_employee(sb: OdooSandbox, uid: int, name: str) -> None:
+    """The employee an Odoo administrator links to a user (Employees > New, Related User): Odoo logs time on tasks
+    for employees only, and makes none for a user created over the API."""
+    sb.call(sb.admin_uid, "hr.employee", "create", [{"name": name, "user_id": uid}])
 
 
 def ids_by_name(sb: OdooSandbox, model: str) -> dict[str, int]:
@@ -141,7 +151,9 @@ def seed_people(sb: OdooSandbox) -> None:
     xmlid, group_name, category = MANAGERS_GROUP
     sb.add_group(xmlid, group_name, category=category)
     for name, email, helpdesk_groups, project_groups in AGENTS:
-        sb.add_user(name, email, email, groups=project_groups if project else helpdesk_groups)
+        uid = sb.add_user(name, email, email, groups=project_groups if project else helpdesk_groups)
+        if project:  # the desk's people log their time on tasks
+            add_employee(sb, uid, name)
     admin = sb.admin_uid
     # the scenarios' customers write Vietnamese: their contacts say so, as `/ticket email` drafts follow it
     sb.call(admin, "res.partner", "create", [[{"name": name, "email": email, "lang": "vi_VN"}

@@ -27,7 +27,7 @@ MAX_TITLE = 200
     "/ticket new <title> [users:<n>] [customer:<email>] [deadline:<when>] [type:<type>] [category:<name>] "
     "[team:<name>] [assignee:<@user|me>]",
     options=("users", "customer", "deadline", "type", "category", "team", "assignee"),
-    aliases=("create", "log"),
+    aliases=("create",),
     action=Action.CREATE,
 )
 async def new(ctx: Ctx, req: Request) -> Reply:

@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.chatter_words import DIAGNOSIS
@@ -21,11 +21,12 @@ from bot.insights.model import ChatterEntry, TicketHistory
 from bot.odoo.errors import OdooAccessDenied, OdooError, OdooProgrammingError, one_line
 from bot.odoo.idempotency import marker, next_tag, running_again, search_term
 from bot.odoo.models import ModelProfile, choose_profile
-from bot.odoo.records import ODOO_TIME, Fields, parse_odoo_time, record_id, shown
+from bot.odoo.records import ODOO_DATE, ODOO_TIME, Fields, parse_odoo_time, record_id, shown
 from bot.odoo.transport import OdooTransport
 from bot.parsing import TicketRef
 from bot.process import ClassOfService, KanbanState, ProcessProfile, Role, Stage, classify
 from bot.tickets import Customer, OdooUser, Ticket, TicketFacts, description_html, plain_text, read_description
+from bot.timesheets import TimeLine, hours_and_minutes
 from cards.elements import literal
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,17 @@ FOLLOW_UP_SUMMARY = "Follow up with the customer"  # the Odoo activity a resolve
 
 class OdooSetupError(OdooError):
     """Odoo is reachable but not set up the way the process profile needs (stages missing...)."""
+
+
+class CannotLogTime(LookupError):
+    """Odoo cannot take time spent here: it keeps no timesheets on these records, the ticket's project keeps none, or
+    the person is no employee. The message says what to ask the Odoo administrator for; nothing was written."""
+
+
+TIMESHEET_LINE = "account.analytic.line"
+TIMESHEETS = "timesheet_ids"  # a ticket's (or task's) lines, where a timesheet module adds them
+# what the bot calls each ticket model's records when it says this Odoo keeps no timesheets on them
+_RECORDS = {"helpdesk.ticket": N_("helpdesk tickets"), "project.task": N_("tasks")}
 
 
 def like_literal(text: str) -> str:
@@ -91,7 +103,7 @@ class OdooGateway:
                  users: list[dict[str, Any]], teams: dict[str, int], categories: dict[str, int],
                  required_fields: Mapping[Stage, Mapping[str, str]], bot_partner_id: int = 0,
                  role_members: Mapping[Role, Iterable[int]] | None = None, bot_uid: int = 0,
-                 groups_field: str = "groups_id") -> None:
+                 groups_field: str = "groups_id", timesheet_link: str | None = None) -> None:
         self._rpc = transport
         self.model = model
         self.process = process
@@ -111,6 +123,8 @@ class OdooGateway:
         self._teams = teams
         self._categories = categories
         self.required_fields = required_fields  # stage -> {field: label}, only fields this Odoo has
+        self._timesheet_link = timesheet_link  # the timesheet line's field naming its ticket; None: no timesheets
+        self.timesheet_field = TIMESHEETS if timesheet_link else None  # the ticket's field listing its time spent
         self._read_fields = model.read_fields() + sorted({f for fields in required_fields.values() for f in fields})
 
     # ---- start-up ---------------------------------------------------------------------------
@@ -132,8 +146,9 @@ class OdooGateway:
     async def _load(cls, transport: OdooTransport, process: ProcessProfile, uid: int, *, base_url: str,
                     configured_profile: str) -> OdooGateway:
         detected = await detect_model(transport, process, configured_profile)
-        ticket_fields = await transport.execute_kw(detected.model, "fields_get", [],
-                                                   {"attributes": ["string", "type", "selection"]})
+        ticket_fields = await transport.execute_kw(
+            detected.model, "fields_get", [], {"attributes": ["string", "type", "selection", "relation",
+                                                              "relation_field"]})
         model = detected.fitted_to(ticket_fields)
         if detected.kanban and not model.kanban:
             logger.warning("%s has no kanban light the bot knows (%s): the bot leaves it alone", model.model,
@@ -158,6 +173,10 @@ class OdooGateway:
         teams = await _names(transport, model.team_model)
         categories = await _names(transport, model.category_model)
         required = _required_fields(ticket_fields, model, process)
+        timesheet_link = _timesheet_link(ticket_fields)
+        if timesheet_link is None:
+            logger.info("%s has no timesheets here (Odoo's %s module is not installed): /ticket time refuses",
+                        model.model, model.timesheet_module)
         series = await _series(transport)
         groups_field = await _user_groups_field(transport)
         members = await _role_members(transport, _role_groups(model, process), groups_field, warn=True)
@@ -170,7 +189,7 @@ class OdooGateway:
         bot_partner = next((u["partner_id"][0] for u in users if u["id"] == uid and u.get("partner_id")), 0)
         return cls(transport, model, process, base_url=base_url, stages=stages, tags=tags, users=users,
                    teams=teams, categories=categories, required_fields=required, bot_partner_id=bot_partner,
-                   role_members=members, bot_uid=uid, groups_field=groups_field)
+                   role_members=members, bot_uid=uid, groups_field=groups_field, timesheet_link=timesheet_link)
 
     async def ping(self) -> None:
         """One cheap call; raises OdooUnavailable when Odoo does not answer."""
@@ -490,6 +509,98 @@ class OdooGateway:
         found = await self._rpc.execute_kw(model, "search_read", [[*domain, [field, "ilike", search_term(tag)]]],
                                            {"fields": fields or ["id"], "limit": 1})
         return found[0] if found else None
+
+    # ---- timesheets (account.analytic.line) ------------------------------------------------------
+    async def log_time(self, ticket: Ticket, user: OdooUser, spent: timedelta, what: str, day: date, *,
+                       by: str) -> None:
+        """A timesheet line on the ticket for `user`'s employee (`spent` on `day`: `what` was done), and an internal
+        note saying so. CannotLogTime, with nothing written, when this Odoo, the ticket's project or the person
+        cannot have time logged."""
+        link = self._timesheets()
+        project = await self._timesheet_project(ticket)
+        employee = await self._employee(user)
+        # The note goes first and carries the command's tag (bot.odoo.idempotency), which a line has no field to
+        # hold: a run of the command again finds the note, then looks for its line written after it.
+        noted = await self.note(ticket, f"Time logged: {hours_and_minutes(spent)} on {day.isoformat()}: {what}",
+                                by=by)
+        line = {link: ticket.id, "project_id": project, "employee_id": employee, "name": what}
+        if running_again() and await self._logged_after(noted, line):
+            return
+        await self._rpc.execute_kw(TIMESHEET_LINE, "create", [{**line, "unit_amount": spent.total_seconds() / 3600,
+                                                                "date": day.strftime(ODOO_DATE)}])
+
+    async def time_logged(self, ticket: Ticket) -> list[TimeLine]:
+        """The ticket's timesheet lines, newest first."""
+        link = self._timesheets()
+        return await self._time_lines([[link, "=", ticket.id]], link)
+
+    async def time_of(self, user: OdooUser, first: date, last: date) -> list[TimeLine]:
+        """The time `user` logged from `first` to `last` (days, both included) on any ticket or project, newest
+        first."""
+        link = self._timesheets()
+        return await self._time_lines([["user_id", "=", user.id], ["project_id", "!=", False],
+                                       ["date", ">=", first.strftime(ODOO_DATE)],
+                                       ["date", "<=", last.strftime(ODOO_DATE)]], link)
+
+    def _timesheets(self) -> str:
+        """The timesheet line's field naming its ticket; CannotLogTime when this Odoo keeps no timesheets on them."""
+        if self._timesheet_link is None:
+            records = tr(_RECORDS[self.model.model])
+            raise CannotLogTime(tr("This Odoo keeps no timesheets on {records}: ask your Odoo administrator to install "
+                                   "the `{module}` module.", records=records, module=self.model.timesheet_module))
+        return self._timesheet_link
+
+    async def _timesheet_project(self, ticket: Ticket) -> int:
+        """The project the ticket's time goes to (Odoo keeps timesheets by project), if it takes timesheets."""
+        records = await self._rpc.execute_kw(self.model.model, "read", [[ticket.id]], {"fields": ["project_id"]})
+        fields = Fields(records[0] if isinstance(records, list) and records else {}, f"ticket {ticket.id}")
+        project = fields.many2one("project_id")
+        if project is None:
+            raise CannotLogTime(tr("{ticket} is in no project, and Odoo keeps time spent by project: set its project "
+                                   "in Odoo first.", ticket=ticket.label))
+        settings = await self._rpc.execute_kw("project.project", "read", [[project[0]]],
+                                              {"fields": ["allow_timesheets"]})
+        if not (isinstance(settings, list) and settings and Fields(settings[0], "project").flag("allow_timesheets")):
+            raise CannotLogTime(tr("The project {project} keeps no timesheets: ask your Odoo administrator to turn on "
+                                   "Timesheets in its settings.", project=literal(project[1])))
+        return project[0]
+
+    async def _employee(self, user: OdooUser) -> int:
+        """The employee linked to `user`: Odoo logs time for employees, and makes none for a user on its own.
+        hr.employee.public: every internal user may read it (hr.employee is HR's)."""
+        found = await self._rpc.execute_kw("hr.employee.public", "search_read", [[["user_id", "=", user.id]]],
+                                           {"fields": ["id"], "limit": 1})
+        employee = record_id(found[0].get("id")) if isinstance(found, list) and found else None
+        if employee is None:
+            raise CannotLogTime(tr("{name} is no employee in Odoo, and Odoo logs time for employees only: ask your "
+                                   "Odoo administrator to create one in Employees (or open theirs) with {name} as its "
+                                   "Related User.", name=literal(user.name)))
+        return employee
+
+    async def _logged_after(self, message_id: int, line: dict[str, Any]) -> bool:
+        """Whether the line was written after the note with `message_id` (by an earlier run of the command)."""
+        [message] = await self._rpc.execute_kw("mail.message", "read", [[message_id]], {"fields": ["date"]})
+        found = await self._rpc.execute_kw(
+            TIMESHEET_LINE, "search", [[*([key, "=", value] for key, value in line.items()),
+                                        ["create_date", ">=", message["date"]]]], {"limit": 1})
+        return bool(found)
+
+    async def _time_lines(self, domain: list[Any], link: str) -> list[TimeLine]:
+        records = await self._rpc.execute_kw(
+            TIMESHEET_LINE, "search_read", [domain],
+            {"fields": ["date", "employee_id", "user_id", "unit_amount", "name", "project_id", link],
+             "order": "date desc, id desc"})
+        lines = []
+        for record in _with_ids(records, "timesheet line"):
+            fields = Fields(record, f"timesheet line {record['id']}")
+            ticket, project = fields.many2one(link), fields.many2one("project_id")
+            who = fields.many2one("employee_id") or fields.many2one("user_id")
+            lines.append(TimeLine(day=fields.day("date"), who=who[1] if who else "",
+                                  spent=timedelta(minutes=round(fields.number("unit_amount") * 60)),
+                                  what=fields.text("name"), ticket_id=ticket[0] if ticket else None,
+                                  where=(ticket or project or (0, ""))[1]))
+            fields.warn()
+        return lines
 
     # ---- helpers ----------------------------------------------------------------------------
     def url(self, ticket_id: int) -> str:
@@ -838,6 +949,17 @@ def _required_fields(known: Mapping[str, Any], model: ModelProfile,
                        process.name, ", ".join(missing), model.model)
     return {stage: {f: f"{known[f]['string']} ({f})" for f in fields if f in known}
             for stage, fields in process.required_fields.items()}
+
+
+def _timesheet_link(known: Mapping[str, Any]) -> str | None:
+    """The field of a timesheet line naming its ticket, from the ticket model's `timesheet_ids` (`known`: its
+    fields_get, with `relation_field`): hr_timesheet's `task_id` on tasks, helpdesk_mgmt_timesheet's `ticket_id` on
+    helpdesk tickets. None when the model has no timesheets in this Odoo."""
+    described = known.get(TIMESHEETS)
+    if isinstance(described, Mapping) and described.get("relation") == TIMESHEET_LINE:
+        link = described.get("relation_field")
+        return link if isinstance(link, str) and link else None
+    return None
 
 
 async def _names(transport: OdooTransport, model: str | None) -> dict[str, int]:

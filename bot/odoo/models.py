@@ -77,6 +77,7 @@ class ModelProfile:
     lead_group: str = ""  # xml id of the Odoo group whose members are the team leads (managers)
     user_group: str = ""  # xml id of the Odoo group that lets a user read, create and update tickets
     personal_stages: bool = False  # the stage model also holds per-user personal stages (user_id set)
+    timesheet_module: str = ""  # the Odoo module that puts timesheets (account.analytic.line) on these records
 
     def stage_domain(self) -> list[Any]:
         """The domain of the stages tickets move through (project.task.type's personal stages left out)."""
@@ -141,6 +142,7 @@ HELPDESK_MGMT = ModelProfile(
     priorities=("0", "1", "2", "3"), stage_closed_field="closed",
     kanban_lights=(_KANBAN_STATE,),
     lead_group="helpdesk_mgmt.group_helpdesk_manager", user_group="helpdesk_mgmt.group_helpdesk_user",
+    timesheet_module="helpdesk_mgmt_timesheet",
 )
 
 HELPDESK_ENTERPRISE = ModelProfile(
@@ -150,6 +152,7 @@ HELPDESK_ENTERPRISE = ModelProfile(
     priorities=("0", "1", "2", "3"), stage_closed_field="fold",
     kanban_lights=(_KANBAN_STATE,),
     lead_group="helpdesk.group_helpdesk_manager", user_group="helpdesk.group_helpdesk_user",
+    timesheet_module="helpdesk_timesheet",
 )
 
 PROJECT_TASK = ModelProfile(
@@ -159,6 +162,7 @@ PROJECT_TASK = ModelProfile(
     priorities=("0", "1"), deadline_field="date_deadline", stage_closed_field="fold", project_field="project_id",
     kanban_lights=(_TASK_STATE, _KANBAN_STATE),
     lead_group="project.group_project_manager", user_group="project.group_project_user", personal_stages=True,
+    timesheet_module="hr_timesheet",
 )
 
 PROFILES = {p.key: p for p in (HELPDESK_ENTERPRISE, HELPDESK_MGMT, PROJECT_TASK)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.tickets import within_reason
@@ -18,6 +18,7 @@ from bot.tickets import within_reason
 logger = logging.getLogger(__name__)
 
 ODOO_TIME = "%Y-%m-%d %H:%M:%S"
+ODOO_DATE = "%Y-%m-%d"
 
 
 def parse_odoo_time(value: object) -> datetime | None:
@@ -116,6 +117,27 @@ class Fields:
         if found is None and value not in (None, False):
             self.note(str(field), value)
         return found
+
+    def day(self, field: str) -> date | None:
+        """A date field, Odoo's 'YYYY-MM-DD'."""
+        value = self._get(field)
+        if isinstance(value, str):
+            try:
+                return datetime.strptime(value, ODOO_DATE).date()
+            except ValueError:
+                pass
+        if value not in (None, False):
+            self.note(field, value)
+        return None
+
+    def number(self, field: str) -> float:
+        """A float or integer field (hours spent...); 0 when empty or unreadable."""
+        value = self._get(field)
+        if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < 1e12:
+            return float(value)
+        if value not in (None, False):
+            self.note(field, value)
+        return 0.0
 
     def warn(self, *also: str) -> None:
         """One warning line naming the record and what could not be read in it (`also`: found by other readers,
