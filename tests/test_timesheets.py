@@ -260,7 +260,10 @@ async def test_a_helpdesk_without_its_timesheet_module_refuses(teams: TeamsClien
                   "/ticket log 1 1h30 research"):
         said = card_text(await teams.card(typed))
         assert refusal in said, (typed, said)
-    assert card_text(await teams.card("/ticket log Cannot log in users:1")).startswith("`Cannot` is not a ticket id")
+    # the old alias of `new`: refused, nothing created (`users:` is new's option, not time's)
+    assert card_text(await teams.card("/ticket log Cannot log in users:1")).startswith(
+        "`/ticket time` has no `users:` option, so I did nothing")
+    assert card_text(await teams.card("/ticket log Cannot log in")).startswith("`Cannot` is not a ticket id")
     assert odoo.call("helpdesk.ticket", "search_count", []) == tickets
     assert odoo.call("mail.message", "search_count", []) == messages
 

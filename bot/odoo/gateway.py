@@ -120,6 +120,7 @@ class OdooGateway:
         self._bot_uid = bot_uid
         self._role_members = _without(role_members or {}, bot_uid)
         self._groups_field = groups_field  # res.users' groups with the implied ones (_user_groups_field)
+        self._activity_keys: tuple[int, int] | None = None  # _activity_ids
         self._teams = teams
         self._categories = categories
         self.required_fields = required_fields  # stage -> {field: label}, only fields this Odoo has
@@ -425,12 +426,28 @@ class OdooGateway:
         if running_again() and await self._rpc.execute_kw("mail.activity", "search_count", [[
                 ["res_model", "=", self.model.model], ["res_id", "=", ticket.id], ["summary", "=", summary]]]):
             return  # scheduled by the earlier run of this command
-        due = (now + self.process.follow_up_after).date()
-        owner = ticket.owner.id if ticket.owner else self._bot_uid
-        await self._rpc.execute_kw(self.model.model, "activity_schedule", [[ticket.id]], {
-            "act_type_xmlid": "mail.mail_activity_data_todo", "summary": summary, "date_deadline": due.isoformat(),
+        model_id, todo_id = await self._activity_ids()
+        # mail.activity's create, not the record's activity_schedule: that returns a recordset, which Odoo 17 and 18
+        # cannot marshal over XML-RPC (a fault after the commit: recorded)
+        await self._rpc.execute_kw("mail.activity", "create", [{
+            "res_model_id": model_id, "res_id": ticket.id, "activity_type_id": todo_id, "summary": summary,
+            "date_deadline": (now + self.process.follow_up_after).date().isoformat(),
             "note": "<p>No answer yet? Follow up with the customer; the support bot reminds the owner too.</p>",
-            "user_id": owner})
+            "user_id": ticket.owner.id if ticket.owner else self._bot_uid}])
+
+    async def _activity_ids(self) -> tuple[int, int]:
+        """The ticket model's ir.model id and the To-Do activity type's id (mail.mail_activity_data_todo), read
+        the first time an activity is made."""
+        if self._activity_keys is None:
+            models = await self._rpc.execute_kw("ir.model", "search_read", [[["model", "=", self.model.model]]],
+                                                {"fields": ["id"]})
+            todo = await self._rpc.execute_kw("ir.model.data", "search_read", [[
+                ["module", "=", "mail"], ["name", "=", "mail_activity_data_todo"]]], {"fields": ["res_id"]})
+            if not models or not todo:
+                raise OdooSetupError(f"Odoo has no {'model ' + self.model.model if not models else 'To-Do activity'}"
+                                     " to schedule the follow-up with")
+            self._activity_keys = (int(models[0]["id"]), int(todo[0]["res_id"]))
+        return self._activity_keys
 
     async def write(self, ticket: Ticket, vals: dict[str, Any]) -> None:
         await self._rpc.execute_kw(self.model.model, "write", [[ticket.id], vals])

@@ -5,6 +5,7 @@ a task left in UAT is closed by the follow-up rule."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -50,6 +51,12 @@ async def test_odoo_ps_on_project_tasks(start_bot: StartBot, protocol: str, run_
                                                   "project_id": task(tid)["project_id"][0]})
     await desk.say(f"/ticket resolve {tid} Fixed the report domain")
     assert task(tid)["stage_id"][1] == "UAT"
+    # the guide's "Set Activity to follow up": a To-Do in Odoo for the owner, due when the follow-up is
+    [activity] = odoo.call("mail.activity", "search_read", [["res_model", "=", "project.task"], ["res_id", "=", tid]],
+                           fields=["summary", "date_deadline", "user_id"])
+    assert activity["summary"] == "Follow up with the customer"
+    assert activity["date_deadline"] == (desk.clock.now() + timedelta(days=7)).date().isoformat()
+    assert activity["user_id"][0] == odoo.user_id(desk.cast.agent.email)
 
     # no answer from the customer in UAT for 7 days: the follow-up rule closes it
     desk.clock.advance(days=7, minutes=1)
