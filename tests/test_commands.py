@@ -297,3 +297,32 @@ async def test_an_option_the_command_does_not_take_is_refused_not_sent_as_text(t
     assert len(odoo.messages(tid)) == before
     said = card_text(await teams.card(f"/ticket update {tid} See https://lms.example/x at 10:30"))  # no option
     assert "has no" not in said and len(odoo.messages(tid)) == before + 1
+
+
+async def test_the_priority_is_set_by_hand_and_the_class_stays(teams: TeamsClient, odoo: OdooView) -> None:
+    tid = await new_ticket(teams, odoo, "Exam page blank users:3")  # Standard: Medium on the helpdesk's scale
+    answer = card_text(await teams.card(f"/ticket priority {tid} urgent"))
+    assert "Priority: Medium → Urgent; the class of service stays." in answer and "Standard" in answer
+    assert odoo.ticket(tid)["priority"] == "3"
+    assert "Priority: Medium → Urgent (set by hand" in odoo.messages(tid, subtype="Note")[-1]["body"]
+    refused = card_text(await teams.card(f"/ticket priority {tid} asap"))
+    assert "This Odoo's helpdesk.ticket has: low, medium, high, urgent" in refused
+    assert odoo.ticket(tid)["priority"] == "3"
+
+
+async def test_tags_are_added_and_taken_off_but_the_class_tag_is_the_class_commands(teams: TeamsClient,
+                                                                                  odoo: OdooView) -> None:
+    tid = await new_ticket(teams, odoo, "Exam page blank users:3")
+
+    def tags() -> set[str]:
+        return {t["name"] for t in odoo.call("helpdesk.ticket.tag", "read", odoo.ticket(tid)["tag_ids"],
+                                             fields=["name"])}
+
+    answer = card_text(await teams.card(f'/ticket tag {tid} vip "Exam week"'))
+    assert tags() == {"standard", "vip", "Exam week"} and "Tags: standard, vip, Exam week." in answer
+    await teams.card(f"/ticket tag {tid} -vip")
+    assert tags() == {"standard", "Exam week"}
+    assert "Tags: -vip." in odoo.messages(tid, subtype="Note")[-1]["body"]
+    refused = card_text(await teams.card(f"/ticket tag {tid} -standard"))
+    assert "`standard` is the class of service's tag: change it with `/ticket class" in refused
+    assert tags() == {"standard", "Exam week"}

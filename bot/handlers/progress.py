@@ -18,6 +18,8 @@ from cards.elements import literal
 
 commands = CommandGroup()
 
+MAX_TAG = 64  # characters of a tag typed in Teams (Odoo's own has no limit: a typo or an attack, not a tag)
+
 
 def _default_ack(ctx: Ctx, ticket: Ticket) -> str:
     interval = ctx.profile.classes[ticket.cos].update_every
@@ -131,3 +133,44 @@ async def users(ctx: Ctx, req: Request) -> Reply:
     return await _reclassify(ctx, ticket, cos, facts, f"users affected {previous if previous is not None else '?'}"
                              f" → {count}")
 
+
+
+@commands.command("priority", "/ticket priority <id> <low|medium|high|urgent>", action=Action.RECLASSIFY)
+async def priority(ctx: Ctx, req: Request) -> Reply:
+    """Set the priority by hand; the class of service stays (it follows the users affected and the deadline)."""
+    ticket = await load(ctx, req, Move.EDIT)
+    offered = [ctx.odoo.model.priority_label(value).lower() for value in ctx.odoo.model.priorities]
+    wanted = req.args.words[1] if len(req.args.words) > 1 else ""
+    value = ctx.odoo.model.priority_named(wanted)
+    if value is None:
+        raise UsageError(tr("Which priority? This Odoo's {model} has: {offered}, e.g. `/ticket priority {id} {last}`.",
+                            model=ctx.odoo.model.model, offered=", ".join(offered), id=ticket.id, last=offered[-1]))
+    before = ticket.priority_label or ticket.priority
+    ticket = await ctx.odoo.set_priority(ticket, value)
+    await ctx.odoo.note(ticket, f"Priority: {before} → {ticket.priority_label} (set by hand; the class of service "
+                                "stays).", by=ctx.actor)
+    return await ticket_reply(ctx, ticket, tr("Priority: {before} → {after}; the class of service stays.",
+                                              before=tr(before), after=tr(ticket.priority_label)))
+
+
+@commands.command("tag", "/ticket tag <id> <tag> [-<tag>] ...", aliases=("tags",), action=Action.UPDATE)
+async def tag(ctx: Ctx, req: Request) -> Reply:
+    """Add tags to the ticket, or take them off with a minus (`-spanish`); quote a tag with spaces
+    (`"Technical Call"`). The class of service's tags are changed with `/ticket class`."""
+    ticket = await load(ctx, req, Move.EDIT)
+    words = list(req.args.words[1:])
+    if not words:
+        raise UsageError(tr("Which tags? e.g. `/ticket tag {id} vip -spanish`.", id=ticket.id))
+    added = [w for w in words if not w.startswith("-")]
+    removed = [w[1:] for w in words if w.startswith("-") and len(w) > 1]
+    if class_tags := [t for t in (*added, *removed) if t in ctx.profile.class_tags()]:
+        raise UsageError(tr("`{tag}` is the class of service's tag: change it with `/ticket class {id} <class>`.",
+                            tag=literal(class_tags[0]), id=ticket.id))
+    if too_long := [t for t in (*added, *removed) if len(t) > MAX_TAG]:
+        raise UsageError(tr("A tag is at most {most} characters; `{tag}` is longer.", most=MAX_TAG,
+                            tag=literal(too_long[0][:MAX_TAG]) + "…"))
+    tags = [t for t in dict.fromkeys((*ticket.tags, *added)) if t not in removed]
+    ticket = await ctx.odoo.set_tags(ticket, tags)
+    changes = ", ".join([*(f"+{t}" for t in added), *(f"-{t}" for t in removed)])
+    await ctx.odoo.note(ticket, f"Tags: {changes}.", by=ctx.actor)
+    return await ticket_reply(ctx, ticket, tr("Tags: {tags}.", tags=literal(", ".join(ticket.tags)) or "-"))

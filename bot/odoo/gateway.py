@@ -457,6 +457,20 @@ class OdooGateway:
         await self.write(ticket, {self.model.owner_field: value})
         return ticket.with_changes(owner=owner)
 
+    async def set_priority(self, ticket: Ticket, priority: str) -> Ticket:
+        """Write the priority alone (by hand: the class of service stays)."""
+        await self.write(ticket, {"priority": priority})
+        return ticket.with_changes(priority=priority, priority_label=self.model.priority_label(priority))
+
+    async def set_tags(self, ticket: Ticket, tags: Sequence[str]) -> Ticket:
+        """The ticket's tags become `tags` (names), a tag Odoo does not have yet created first."""
+        for name in tags:
+            if name not in self._tags:
+                self._tags[name] = int(await self._rpc.execute_kw(self.model.tag_model, "create", [{"name": name}]))
+                self._tag_names[self._tags[name]] = name
+        await self.write(ticket, {"tag_ids": [[6, 0, [self._tags[name] for name in tags]]]})
+        return ticket.with_changes(tags=tuple(tags))
+
     async def set_class(self, ticket: Ticket, cos: ClassOfService, facts: TicketFacts, priority: str) -> Ticket:
         """Rewrite the class tag, priority and facts block in one write."""
         class_tag_ids = {self._tags[c.tag] for c in self.process.classes.values()}

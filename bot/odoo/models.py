@@ -99,6 +99,14 @@ class ModelProfile:
         return replace(self, kanban_lights=tuple(light for light in self.kanban_lights if light.fits(fields))[:1],
                        priorities=tuple(offered) if len(offered) in PRIORITY_SCALES else self.priorities)
 
+    def priority_named(self, word: str) -> str | None:
+        """The priority value a person names (`high`, as `priority_label` says them; any case), on this model's
+        scale; None when the scale has no such priority (a task on Odoo 17 has no `medium`)."""
+        labels = PRIORITY_SCALES.get(len(self.priorities), ())
+        wanted = word.strip().lower()
+        return next((value for value, label in zip(self.priorities, labels, strict=False) if label.lower() == wanted),
+                    None)
+
     def priority_label(self, value: str) -> str:
         """`value` said on the bot's scale for this model's number of priorities (to translate with `tr`): a
         starred task is High where a task has two priorities, Medium where it has four."""
