@@ -282,3 +282,23 @@ async def test_reminders_come_back_at_the_next_poll_when_redis_loses_its_data(
     assert await runtime.services.timers.get(Kind.ACK, str(tid)) is None
     await runtime.poller.poll_once()
     assert await runtime.services.timers.get(Kind.ACK, str(tid)) is not None
+
+
+async def test_a_fixed_deadline_tickets_priority_rises_on_its_own_timer(teams: TeamsClient, odoo: OdooView,
+                                                                       runtime: Runtime, clock: FakeClock) -> None:
+    """Scenario 6: 17 h to the deadline, High; when less than deadline.urgent_within (4h) is left the priority rises
+    to Urgent in Odoo by itself (nobody reclassifies), once, with a note saying why."""
+    tid, _ = await new_ticket(teams, odoo, "Enrollment report for the Director users:1 deadline:17h")
+    assert odoo.ticket(tid)["priority"] == "2"
+    clock.advance(hours=12, minutes=59)  # 4h01 left: not yet
+    await fire(runtime, teams)
+    assert odoo.ticket(tid)["priority"] == "2"
+    clock.advance(minutes=2)  # 3h59 left
+    await fire(runtime, teams)
+    assert odoo.ticket(tid)["priority"] == "3"
+    notes = [m["body"] for m in odoo.messages(tid, subtype="Note") if "Priority:" in m["body"]]
+    assert len(notes) == 1 and "Priority: High → Urgent: the deadline is less than 4h away." in notes[0]
+    assert "Fixed Deadline · Urgent priority" in card_text(await teams.card(f"/ticket show {tid}"))
+    clock.advance(hours=1)
+    await fire(runtime, teams)
+    assert len([m for m in odoo.messages(tid, subtype="Note") if "Priority:" in m["body"]]) == 1

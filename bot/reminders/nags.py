@@ -20,7 +20,7 @@ from bot.chatter_words import AUTO_CLOSED, BOT_AUTHOR
 from bot.context import Services
 from bot.i18n import joined, speaking, spoken_duration, tr
 from bot.odoo.gateway import TicketNotFound
-from bot.process import Audience, FollowUpRule, Stage, format_duration, update_interval
+from bot.process import Audience, FollowUpRule, Stage, format_duration, priority_for, update_interval
 from bot.reminders.policy import Kind, checkpoint_holds, next_checkpoint, next_step, not_logged_yet, reminders_for
 from bot.reminders.posted import FiringPosts
 from bot.reminders.service import Reminders, since
@@ -71,11 +71,28 @@ class Nagger:
         if kind is not Kind.DEADLINE and wanted[kind].at > now + timedelta(seconds=1) and not timer.data.get("misses"):
             await services.timers.schedule(kind, timer.key, wanted[kind].at, timer.data)
             return
+        if kind is Kind.URGENT:
+            await self._rise(ticket, now)
+            return
         misses = int(timer.data.get("misses", 0)) + 1
         if kind is Kind.FOLLOW_UP and await self._give_up(ticket, timer, now):
             return
         await self._send(ticket, kind, timer, misses, now)  # what a killed or failed firing posted is not re-posted
         await self._plan_next(ticket, kind, timer, misses, now)
+
+    async def _rise(self, ticket: Ticket, now: datetime) -> None:
+        """The deadline is near: the priority rises in Odoo (a note says why), and whoever follows the ticket is told
+        (management's card); no reminder card, the owner's next update reminder is due anyway."""
+        services = self._services
+        urgent = priority_for(ticket.cos, services.profile, now=now, deadline=ticket.facts.deadline)
+        if urgent != ticket.priority:
+            before = ticket.priority_label or ticket.priority
+            ticket = await services.odoo.set_priority(ticket, urgent)
+            await services.odoo.note(ticket, f"Priority: {before} → {ticket.priority_label}: the deadline is less than "
+                                             f"{format_duration(services.profile.deadline_urgent_within)} away.",
+                                     by=BOT_AUTHOR)
+            await services.ticket_changed(TicketChanged(ticket))
+        await self._reminders.sync(ticket)
 
     async def _send(self, ticket: Ticket, kind: Kind, timer: Timer, misses: int, now: datetime) -> None:
         services = self._services

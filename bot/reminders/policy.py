@@ -27,12 +27,13 @@ class Kind(StrEnum):
     DEADLINE = "deadline"  # a Fixed Deadline checkpoint (50/75/90/100 %)
     FOLLOW_UP = "follow_up"  # resolved, waiting for the customer's confirmation (step 6)
     CUSTOMER_REPLY = "customer_reply"  # a customer message nobody answered yet
+    URGENT = "urgent"  # a Fixed Deadline ticket's priority rises to urgent (deadline.urgent_within before it)
 
 
 TICKET_KINDS = tuple(Kind)
 REMINDER_NAMES = {Kind.RECEPTION: N_("reception"), Kind.ACK: N_("ack"), Kind.UPDATE: N_("update"),
                   Kind.DEADLINE: N_("deadline"), Kind.FOLLOW_UP: N_("follow up"),
-                  Kind.CUSTOMER_REPLY: N_("customer reply")}  # as people read them
+                  Kind.CUSTOMER_REPLY: N_("customer reply"), Kind.URGENT: N_("priority rise")}  # as people read them
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,20 @@ def reminders_for(ticket: Ticket, profile: ProcessProfile, *, now: datetime, las
     checkpoint = next_checkpoint(ticket, profile, now)
     if checkpoint is not None and stage is not Stage.RESOLVED:
         found.append(checkpoint)
+    if rise := priority_rise(ticket, profile):
+        found.append(rise)
     return found
+
+
+def priority_rise(ticket: Ticket, profile: ProcessProfile) -> Due | None:
+    """When a Fixed Deadline ticket's priority rises to the profile's urgent one (`deadline.urgent_within` before
+    its deadline, as `priority_for` says), while it has not risen yet."""
+    deadline = ticket.facts.deadline
+    if ticket.cos is not ClassOfService.FIXED_DEADLINE or deadline is None:
+        return None
+    if ticket.priority == profile.urgent_priority:
+        return None
+    return Due(Kind.URGENT, deadline - profile.deadline_urgent_within)
 
 
 def not_logged_yet(ticket: Ticket, profile: ProcessProfile) -> list[str]:
