@@ -335,3 +335,22 @@ async def test_a_new_tickets_class_alerts_the_leads_and_puts_the_first_team_on_s
     assert "Alerted: the team leads and Dev team on standby." in expedite
     [heads_up] = teams.connector.cards_in(DEV)
     assert "Heads-up for the Dev team: on standby" in card_text(heads_up.card or {})
+
+
+async def test_an_escalation_does_not_climb_while_its_ticket_is_on_hold(teams: TeamsClient, odoo: OdooView,
+                                                                        runtime: Runtime, clock: FakeClock) -> None:
+    """Scenario 4: the feature request waits on the product team, on hold; its unanswered escalation climbed to
+    the senior engineers and management. On Hold pauses the chain; resumed, it climbs again."""
+    await register(teams, product=DEVOPS, senior=SENIOR)
+    tid = await priority_ticket(teams, odoo)
+    await teams.card(f"/ticket escalate {tid} product Parents want weekly PDF reports")
+    await teams.card(f"/ticket hold {tid} Waiting for the product roadmap")
+    for _ in range(4):  # an hour past its 15 minutes to acknowledge, looked at again and again
+        clock.advance(minutes=16)
+        await runtime.worker.run_once()
+    assert teams.connector.cards_in(SENIOR) == []
+    await teams.card(f"/ticket resume {tid}")
+    clock.advance(minutes=16)
+    await runtime.worker.run_once()
+    [senior_card] = teams.connector.cards_in(SENIOR)
+    assert "The Product team did not acknowledge it in time" in card_text(senior_card.card or {})

@@ -48,6 +48,7 @@ from bot.odoo import idempotency
 from bot.odoo.gateway import TicketNotFound
 from bot.parsing import UsageError
 from bot.privacy import for_management
+from bot.process import Stage
 from bot.roles import answer_refused, may_answer_from_anywhere
 from bot.tickets import Ticket
 from bot.timers import Timer, TimerKinds
@@ -327,6 +328,9 @@ async def _when_due(services: Services, escalation: Escalation) -> None:
         return
     if waiting and escalation.status is not Status.OPEN:
         await services.timers.schedule(TIMER_KIND, escalation.id, now + CHANNEL_RETRY)
+    if escalation.status is Status.OPEN and (paused := await _paused_for(services, escalation)):
+        await services.timers.schedule(TIMER_KIND, escalation.id, now + paused)  # looked at again after a while
+        return
     following = services.profile.escalation_teams[escalation.team].next
     reachable = following is not None and await services.references.channel(following) is not None
     label = services.profile.escalation_teams[following].label if reachable and following else ""
@@ -358,6 +362,18 @@ async def _when_due(services: Services, escalation: Escalation) -> None:
     await tell_owner(services, escalation.ticket, lambda: tr(
         "The {team} did not acknowledge the escalation of {ticket} in time: passed on to the {next}.", team=team,
         ticket=ticket_label, next=label))
+
+
+async def _paused_for(services: Services, escalation: Escalation) -> timedelta | None:
+    """While its ticket is on hold an escalation's clock is paused (On Hold means nobody is chased, the chain does
+    not climb): how long to wait before looking again (the class's time to acknowledge); None when it runs."""
+    try:
+        ticket = await services.odoo.ticket(escalation.ticket.ticket_id)
+    except TicketNotFound:
+        return None
+    if ticket.stage_key is not Stage.ON_HOLD:
+        return None
+    return services.profile.classes[ticket.cos].escalation_ack_within
 
 
 async def _on_incident_card_again(services: Services, escalation: Escalation, reference: dict[str, Any]) -> Escalation:
