@@ -97,6 +97,13 @@ async def test_the_demo_runs_the_tmf_profile_in_its_own_stages(clock: FakeClock,
         stub.add_member(MAI.id, MAI.name, MAI.email)
         await mai.card("/ticket new Car 12 does not unlock users:2")
         [car] = odoo.call(odoo.admin_uid, "helpdesk.ticket", "search", [[["name", "=", "Car 12 does not unlock"]]], {})
+        assert {"Triage", "2nd line"} <= set(stages)  # the stages the bot moves tickets into, made by setup-odoo
+        triaged = card_text(await mai.card(f"/ticket triage {car} 2"))
+        assert ("Triaged: Priority (2 stars), owner Nguyễn Thị Mai, in Triage. Odoo sends the customer \u201cTeam "
+                "member is addressing your support request\u201d.") in triaged
+        [record] = odoo.call(odoo.admin_uid, "helpdesk.ticket", "read", [[car]], {"fields": ["stage_id", "priority"]})
+        assert record["stage_id"][1] == "Triage" and record["priority"] == "2"
+        assert "How many stars?" in card_text(await mai.card(f"/ticket triage {car} 5"))
         assert "1st line" in card_text(await mai.card(f"/ticket ack {car}"))
         assert "3rd line" in card_text(await mai.card(f"/ticket hold {car} Waiting for Invers"))
         await mai.card(f"/ticket resume {car}")

@@ -285,8 +285,8 @@ def test_the_stages_a_profile_needs_in_odoo() -> None:
     assert needed("mindx") == [("New", False), ("In Progress", False), ("On Hold", False), ("Awaiting", False),
                                ("Solved", False), ("Done", True), ("Cancelled", True)]
     # 2nd line: escalating to TMF's second line moves the ticket there (an extra stage, read as in progress)
-    assert needed("tmf") == [("New", False), ("1st line", False), ("2nd line", False), ("3rd line", False),
-                             ("Done", True), ("Canceled", True)]
+    assert needed("tmf") == [("New", False), ("Triage", False), ("1st line", False), ("2nd line", False),
+                             ("3rd line", False), ("Done", True), ("Canceled", True)]  # Triage: /ticket triage's
     [_, development, *_] = load_profile("odoo-ps").needed_stages()
     assert development.serves == (Stage.IN_PROGRESS, Stage.ON_HOLD, Stage.WAITING_CUSTOMER)
     mindx = load_profile("mindx")

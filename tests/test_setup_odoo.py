@@ -95,8 +95,8 @@ async def _bot_starts(redis_url: str, odoo: FreshOdoo, profile: str, clock: Fake
 CASES = [
     ("helpdesk_mgmt", "mindx", ["On Hold", "Solved"],
      ["New", "In Progress", "On Hold", "Awaiting", "Solved", "Done", "Cancelled"], {"Done", "Cancelled"}),
-    ("helpdesk_mgmt", "tmf", ["1st line", "2nd line", "3rd line", "Canceled"],  # 2nd line: an escalation team's
-     ["New", "1st line", "2nd line", "3rd line", "Done", "Canceled"], {"Done", "Canceled"}),
+    ("helpdesk_mgmt", "tmf", ["Triage", "1st line", "2nd line", "3rd line", "Canceled"],  # Triage: /ticket triage's,
+     ["New", "Triage", "1st line", "2nd line", "3rd line", "Done", "Canceled"], {"Done", "Canceled"}),  # 2nd: a team's
     ("project", "odoo-ps", ["Requirements", "Development", "UAT", "Done", "Canceled"],
      ["Requirements", "Development", "UAT", "Done", "Canceled"], {"Done", "Canceled"}),
 ]

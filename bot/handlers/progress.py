@@ -38,7 +38,7 @@ async def ack(ctx: Ctx, req: Request) -> Reply:
     ticket = await load(ctx, req, Move.ACK)
     message = "\n".join(p for p in (req.args.text(1), req.body) if p) or _default_ack(ctx, ticket)
     await ctx.odoo.tell_customer(ticket, message, by=ctx.actor)
-    if ticket.stage_key in (None, Stage.NEW):
+    if ticket.stage_key in (None, Stage.NEW) or ticket.stage == ctx.profile.triage_stage:  # triaged: now handled
         ticket = await ctx.odoo.move(ticket, Stage.IN_PROGRESS)
     who = ticket.customer.name if ticket.customer else tr("the ticket's followers (no customer set)")
     return await ticket_reply(ctx, ticket, tr("Acknowledged; sent to {who}.", who=literal(who)), customer_updated=True)
@@ -89,14 +89,20 @@ async def assign(ctx: Ctx, req: Request) -> Reply:
 
 
 async def _reclassify(ctx: Ctx, ticket: Ticket, cos: ClassOfService, facts: TicketFacts, why: str) -> Reply:
+    ticket_after, said = await _set_class(ctx, ticket, cos, facts, why)
+    return await ticket_reply(ctx, ticket_after, tr("Class of service: {change}.", change=said))
+
+
+async def _set_class(ctx: Ctx, ticket: Ticket, cos: ClassOfService, facts: TicketFacts,
+                     why: str) -> tuple[Ticket, str]:
+    """The class (its tag, priority and facts) written and noted; the ticket after, and the change as said."""
     before = ctx.profile.classes[ticket.cos].label
     priority = priority_for(cos, ctx.profile, now=ctx.now(), deadline=facts.deadline)
     ticket_after = await ctx.odoo.set_class(ticket, cos, facts, priority)
     after = ctx.profile.classes[cos].label
     change = f"{before} → {after}" if before != after else f"still {after}"
     await ctx.odoo.note(ticket, f"Class of service: {change} ({why}).", by=ctx.actor)
-    said = f"{before} → {after}" if before != after else tr("still {label}", label=after)
-    return await ticket_reply(ctx, ticket_after, tr("Class of service: {change}.", change=said))
+    return ticket_after, f"{before} → {after}" if before != after else tr("still {label}", label=after)
 
 
 @commands.command("class", "/ticket class <id> <standard|priority|expedite|deadline> [deadline:<when>]",
@@ -174,3 +180,35 @@ async def tag(ctx: Ctx, req: Request) -> Reply:
     changes = ", ".join([*(f"+{t}" for t in added), *(f"-{t}" for t in removed)])
     await ctx.odoo.note(ticket, f"Tags: {changes}.", by=ctx.actor)
     return await ticket_reply(ctx, ticket, tr("Tags: {tags}.", tags=literal(", ".join(ticket.tags)) or "-"))
+
+
+@commands.command("triage", "/ticket triage <id> <1|2|3 stars> [assignee:<@user|me>]", options=("assignee",),
+                  action=Action.RECLASSIFY)
+async def triage(ctx: Ctx, req: Request) -> Reply:
+    """Triage where the process has the step (TMF): the priority assessment in stars, which is the class of
+    service (1 star: within 2-5 business days, 2: within a day, 3: at once), the ticket assigned (to you unless
+    `assignee:` says), and moved into the triage stage, whose e-mail Odoo sends the customer."""
+    ticket = await load(ctx, req, Move.EDIT)
+    stage = ctx.profile.triage_stage
+    if stage is None:
+        raise UsageError(tr("This process has no triage step: acknowledge the ticket with `/ticket ack {id}`.",
+                            id=ticket.id))
+    starred = {service_class.priority: cos for cos, service_class in ctx.profile.classes.items()
+               if cos is not ClassOfService.FIXED_DEADLINE}
+    stars = req.args.words[1].removesuffix("*") if len(req.args.words) > 1 else ""
+    if stars not in starred:
+        raise UsageError(tr("How many stars? e.g. `/ticket triage {id} 2`: {choices}.", id=ticket.id,
+                            choices=", ".join(f"{value} ({ctx.profile.classes[cos].label})"
+                                              for value, cos in sorted(starred.items()))))
+    owner = await person(ctx, req.args.options.get("assignee", "me"))
+    if ticket.owner is None or ticket.owner.id != owner.id:
+        ticket = await ctx.odoo.set_owner(ticket, owner)
+    cos = starred[stars]
+    ticket, _ = await _set_class(ctx, ticket, cos, ticket.facts, f"triaged: {stars} star(s)")
+    ticket = await ctx.odoo.move_into(ticket, stage)
+    email = ctx.profile.odoo_stage_emails.get(stage)
+    said = tr("Triaged: {service_class}, owner {owner}, in {stage}.", service_class=ctx.profile.classes[cos].label,
+              owner=literal(owner.name), stage=literal(stage))
+    if email:
+        said += " " + tr("Odoo sends the customer \u201c{email}\u201d.", email=email)
+    return await ticket_reply(ctx, ticket, said)

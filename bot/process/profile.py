@@ -29,6 +29,7 @@ key                             default when left out
 ``follow_up.activity``          false: the follow-up is the bot's reminder only, not also an Odoo activity
 ``notify_customer_on_cancel``   true
 ``language``                    ``en``: what the bot posts in channels on its own is in English
+``triage_stage``                none: there is no triage step (``/ticket triage`` says so)
 ``escalation_teams.<t>.next``   null: the end of the chain
 ``escalation_teams.<t>.stage``  null: escalating does not move the ticket
 ``classes.deadline.update_every``  must be left out (or null): computed from the time left
@@ -162,6 +163,7 @@ class ProcessProfile:
     odoo_stage_emails: Mapping[str, str] = field(default_factory=_empty)  # Odoo stage name -> subject
     kanban_states: Mapping[Stage, KanbanState] = field(default_factory=_empty)
     language: str = ENGLISH  # of the bot's own channel posts (a person's 1:1 chat is in their Teams language)
+    triage_stage: str | None = None  # the Odoo stage `/ticket triage` moves a ticket into (TMF: Triage)
     # Odoo external ids (module.name) of the res.groups whose members are managers (bot/roles.py)
     manager_groups: tuple[str, ...] = ()
     source: str = ""  # the file the profile was loaded from
@@ -180,17 +182,24 @@ class ProcessProfile:
 
     def needed_stages(self) -> tuple[NeededStage, ...]:
         """The Odoo stages the process needs, each once, in lifecycle order (new first, done and cancelled
-        last): the one place that says which stages must exist, for the start-up check and ``setup-odoo``. An
-        escalation team's stage (TMF's "2nd line") is one too, after the stage serving the same logical stage."""
+        last): the one place that says which stages must exist, for the start-up check and ``setup-odoo``. A stage
+        the bot moves tickets into beyond those is one too, beside the stage serving the same logical stage: the
+        triage stage before it, an escalation team's after it (TMF: New, Triage, 1st line, 2nd line)."""
         serving: dict[str, list[Stage]] = {}
         for stage in Stage:
             serving.setdefault(self.stages[stage], []).append(stage)
         needed = [NeededStage(name, tuple(stages)) for name, stages in serving.items()]
+
+        def insert(name: str | None, *, before: bool) -> None:
+            if name is None or name in {need.name for need in needed}:
+                return
+            logical = self.extra_stages[name]  # the schema checked it is one of the profile's stages
+            serving_it = [index for index, need in enumerate(needed) if logical in need.serves]
+            needed.insert(serving_it[0] if before else serving_it[-1] + 1, NeededStage(name, (logical,)))
+
+        insert(self.triage_stage, before=True)  # triage comes before the work (TMF: New, Triage, 1st line)
         for team in self.escalation_teams.values():
-            if team.stage is not None and team.stage not in {need.name for need in needed}:
-                logical = self.extra_stages[team.stage]  # the schema checked it is one of the profile's stages
-                after = max(index for index, need in enumerate(needed) if logical in need.serves)
-                needed.insert(after + 1, NeededStage(team.stage, (logical,)))
+            insert(team.stage, before=False)  # an escalation after it (1st line, 2nd line)
         return tuple(needed)
 
     def missing_stages(self, present: Iterable[str]) -> tuple[NeededStage, ...]:
@@ -322,6 +331,7 @@ def parse_profile(text: str, source: str = "<profile>") -> ProcessProfile:
         odoo_stage_emails=MappingProxyType(dict(written.stage_emails)),
         kanban_states=MappingProxyType(dict(written.kanban_states)),
         language=written.language,
+        triage_stage=written.triage_stage,
         manager_groups=written.manager_groups,
         source=source,
     )

@@ -217,6 +217,7 @@ class ProfileFile(Strict):
     management: ManagementSection = ManagementSection()
     notify_customer_on_cancel: Flag = True
     language: Annotated[str, BeforeValidator(_language)] = ENGLISH
+    triage_stage: OptionalText = None  # `/ticket triage` moves the ticket into it (TMF: Triage); none: no triage step
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -243,6 +244,8 @@ class ProfileFile(Strict):
         for name in self.stage_emails:
             if name not in known:
                 fail(f"not an Odoo stage of this profile (known: {one_of(known)})", "stage_emails", name, on_key=True)
+        if self.triage_stage is not None and self.triage_stage not in known:
+            fail(f"{self.triage_stage!r} is not an Odoo stage of this profile (use {one_of(known)})", "triage_stage")
         self._escalation_chains(known)
         users = self.management.policy().priority_users
         low, high = self.thresholds.priority_min_users, self.thresholds.expedite_min_users
