@@ -18,6 +18,7 @@ from bot.odoo.errors import OdooAccessDenied, OdooError, OdooUnavailable
 from bot.odoo.gateway import TicketNotFound
 from bot.odoo.idempotency import applying
 from bot.parsing import UsageError
+from bot.payloads import ClickRefused, unknown_button
 from bot.people import UnknownUser, odoo_user, odoo_user_if_any
 from bot.roles import check_allowed
 from bot.router import Command, Next, Request, Router, as_replies
@@ -76,10 +77,7 @@ class TicketBot:
                                     name=literal(request.name)))
             if ctx.incoming.kind is Kind.CARD_ACTION or ctx.incoming.value:  # Action.Execute, or Action.Submit's data
                 data = ctx.incoming.value or {}
-                clicked = ctx.incoming.verb or str(data.get("verb") or data.get("command") or "")
-                return _problem(tr("This button ({action}) is not something I can do.",
-                                   action=clicked or tr("no action")),
-                                tr("Type `/ticket help` to see what I do."))
+                raise unknown_button(ctx.incoming.verb or str(data.get("verb") or data.get("command") or ""))
             # In channels the bot only hears messages that @mention it, so an answer is always wanted.
             return [Reply(text=tr(NOT_A_COMMAND))]
         if command.needs_user:
@@ -185,6 +183,8 @@ def problem_for(ctx: Ctx, error: Exception) -> list[Reply]:
     if isinstance(error, UsageError):
         message, _, usage = str(error).partition("\n\n")
         return _problem(message, usage)
+    if isinstance(error, ClickRefused):  # a card's button or form the bot does not act on
+        return _problem(str(error), error.hint)
     if isinstance(error, NotAllowed | TicketNotFound | UnknownUser | LookupError):
         return _problem(str(error))
     if isinstance(error, OdooUnavailable):  # a read, or a change from someone Odoo could not name yet

@@ -3,6 +3,8 @@
 Handlers register with `@router.command("name", usage=...)`; the first paragraph of a
 handler's docstring is its line in `/ticket help`, the whole docstring its `/ticket help name`.
 Each paragraph is a sentence of the catalogue (`bot/i18n.py`), translated where help is shown.
+A card's button registers with `@commands.card_action(verb, payload=Model)`: the router parses the
+button's data into that model once, as it finds the command (`request_for`), and the handler gets it.
 Cross-cutting work (dedupe, correlation id, errors, user mapping) is middleware:
 `async def middleware(ctx, call_next) -> Outcome`.
 """
@@ -12,8 +14,9 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from bot.context import Ctx
 from bot.i18n import tr
@@ -26,23 +29,29 @@ from bot.parsing import (
     option_key,
     split_arguments,
 )
+from bot.payloads import CardPayload, CommandForm
 from bot.process import Action
 from bot.turn import Incoming, Kind, Reply
 
 logger = logging.getLogger(__name__)
+P = TypeVar("P")
+C = TypeVar("C", bound=CardPayload)
 
 
 @dataclass(frozen=True)
-class Request:
-    """A parsed command: what the handler works from, whether typed or sent from a form."""
+class Request(Generic[P]):
+    """A parsed command: what the handler works from, whether typed or sent from a form (then `payload` is None),
+    or a card's button, whose data the router parsed into the model the button registered (`payload`)."""
 
-    name: str
+    name: str  # the command's, or the button's verb
     args: Arguments
-    body: str = ""  # the lines after the first (descriptions, long notes)
+    body: str  # the lines after the first (descriptions, long notes)
+    payload: P
 
 
 HandlerResult = Reply | Sequence[Reply]
-Handler = Callable[[Ctx, Request], Awaitable[HandlerResult]]
+Handler = Callable[[Ctx, Request[Any]], Awaitable[HandlerResult]]
+CardHandler = Callable[[Ctx, Request[C]], Awaitable[HandlerResult]]
 Next = Callable[[Ctx], Awaitable[list[Reply]]]
 Middleware = Callable[[Ctx, Next], Awaitable[list[Reply]]]
 
@@ -57,6 +66,7 @@ class Command:
     needs_user: bool = True  # False: works for people not mapped to an Odoo user (help)
     changes: bool = True  # False: only reads; when Odoo is down a change is kept in the outbox, a read is not
     action: Action | None = None  # what the process profile's `roles` may restrict
+    payload: type[CardPayload] | None = None  # a button's: the model of its data
 
     @property
     def doc(self) -> str:
@@ -83,13 +93,16 @@ class CommandGroup:
         self.commands: list[Command] = []
         self.card_actions: list[Command] = []
 
-    def card_action(self, *verbs: str, needs_user: bool = False) -> Callable[[Handler], Handler]:
-        """A button on a card (Action.Execute verb, or an Action.Submit fallback carrying `verb`);
-        open to people without an Odoo user (the teams answering escalations) unless `needs_user`."""
-        def register(handler: Handler) -> Handler:
+    def card_action(self, *verbs: str, payload: type[C], needs_user: bool = False
+                    ) -> Callable[[CardHandler[C]], CardHandler[C]]:
+        """A button on a card (Action.Execute verb, or an Action.Submit fallback carrying `verb`) whose data is a
+        `payload` (the handler gets it as `req.payload`); open to people without an Odoo user (the teams answering
+        escalations) unless `needs_user`."""
+        def register(handler: CardHandler[C]) -> CardHandler[C]:
             if not handler.__doc__:
                 raise ValueError(f"card action {verbs!r} needs a docstring")
-            self.card_actions += [Command(verb, "", handler, frozenset(), needs_user=needs_user) for verb in verbs]
+            self.card_actions += [Command(verb, "", handler, frozenset(), needs_user=needs_user, payload=payload)
+                                  for verb in verbs]
             return handler
 
         return register
@@ -132,28 +145,37 @@ class Router:
     def find(self, name: str) -> Command | None:
         return self._by_alias.get(name.lower())
 
-    def request_for(self, ctx: Ctx) -> tuple[Command | None, Request | None]:
-        """The command a turn asks for: typed text, or the data of a submitted form."""
+    def request_for(self, ctx: Ctx) -> tuple[Command | None, Request[Any] | None]:
+        """The command a turn asks for: typed text, the data of a submitted form (`CommandForm`), or a card's button,
+        its data parsed into the model the button registered (ClickRefused when it does not parse)."""
         incoming = ctx.incoming
         check_size(incoming)
-        verb = incoming.verb if incoming.kind is Kind.CARD_ACTION else str((incoming.value or {}).get("verb") or "")
+        data = incoming.value or {}
+        verb = incoming.verb if incoming.kind is Kind.CARD_ACTION else str(data.get("verb") or "")
         if verb:
-            action = self._card_actions.get(verb)
-            return (action, Request(verb, Arguments())) if action else (None, None)
-        if incoming.kind is Kind.MESSAGE and incoming.value and incoming.value.get("command"):
-            command = self.find(str(incoming.value["command"]))
+            return self._clicked(verb, data)
+        if incoming.kind is Kind.MESSAGE and data.get("command"):
+            form = CommandForm.parsed(data)
+            command = self.find(form.command)
             if command is None:
                 return None, None
-            return command, _request_from_form(command, incoming.value)
+            return command, Request(command.name, Arguments(form.words, form.options(command.options)), form.lines,
+                                    payload=None)
         line: CommandLine | None = command_line(incoming.text)
         if line is None:
             return None, None
         command = self.find(line.name or "help")
         if command is None:
-            return None, Request(name=line.name, args=Arguments())
+            return None, Request(line.name, Arguments(), "", payload=None)
         args = split_arguments(line.args, command.options)
         self._refuse_others_options(command, args)
-        return command, Request(command.name, args, line.body)
+        return command, Request(command.name, args, line.body, payload=None)
+
+    def _clicked(self, verb: str, data: Mapping[str, Any]) -> tuple[Command | None, Request[Any] | None]:
+        action = self._card_actions.get(verb)
+        if action is None or action.payload is None:  # (every button registers the model of its data)
+            return None, None
+        return action, Request(verb, Arguments(), "", payload=action.payload.parsed(data))
 
     def _refuse_others_options(self, command: Command, args: Arguments) -> None:
         """An option another command takes (`customer:` on `/ticket update`) is refused, never sent as text: the
@@ -182,14 +204,6 @@ def check_size(incoming: Incoming) -> None:
         raise UsageError(tr("This message is {size} characters long; I take at most {limit} at a time. Split it "
                             "over several notes (`/ticket note <id> ...`), or attach long logs to the ticket in "
                             "Odoo.", size=f"{size:,}", limit=f"{MAX_COMMAND_LENGTH:,}"))
-
-
-def _request_from_form(command: Command, value: dict[str, object]) -> Request:
-    options = {k: str(v).strip() for k, v in value.items() if k in command.options and str(v or "").strip()}
-    words = tuple(str(value.get("text") or value.get("title") or "").split())
-    ticket = str(value.get("ticket") or "").strip()
-    return Request(command.name, Arguments((ticket, *words) if ticket else words, options),
-                   str(value.get("description") or value.get("body") or "").strip())
 
 
 def as_replies(result: HandlerResult) -> list[Reply]:

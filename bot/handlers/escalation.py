@@ -7,7 +7,7 @@ import logging
 
 from bot.context import Ctx
 from bot.escalation import service
-from bot.escalation.model import REFRESH, Answer
+from bot.escalation.model import REFRESH, Answer, EscalationClick
 from bot.handlers.common import load
 from bot.i18n import tr
 from bot.lifecycle import Move
@@ -44,12 +44,14 @@ async def escalate(ctx: Ctx, req: Request) -> Reply:
     return Reply(card=escalation_summary_card(posted, tz=ctx.tz, now=ctx.now()))
 
 
-@commands.card_action(*(answer.value for answer in Answer), REFRESH)
-async def answer(ctx: Ctx, req: Request) -> Reply:
+@commands.card_action(*(answer.value for answer in Answer), REFRESH, payload=EscalationClick)
+async def answer(ctx: Ctx, req: Request[EscalationClick]) -> Reply:
     """An answer from an escalation card (or the card asking for its current state)."""
-    task = asyncio.ensure_future(service.answer(  # the management team's answers on the ticket's incident card
-        ctx.services, ctx.incoming, req.name, lambda: odoo_user_id(ctx),
-        lambda ticket_id, notice: card_as_it_stands(ctx.services, ticket_id, notice=notice)))
+    task = asyncio.ensure_future(service.answer(
+        ctx.services, req.name, req.payload, where=ctx.incoming.conversation.root_id, who=ctx.actor,
+        clicker=lambda: odoo_user_id(ctx),
+        incident_card=lambda ticket_id, notice: card_as_it_stands(  # the management team's answers are on it
+            ctx.services, ticket_id, notice=notice)))
     try:
         current = await asyncio.wait_for(asyncio.shield(task), ANSWER_WITHIN)
     except service.Refused as refusal:
