@@ -3,7 +3,7 @@ and a form's command.
 
 Each card action registers the model of its data (`CommandGroup.card_action(..., payload=...)`, the models beside
 their feature's verbs: `bot.drafts.model`, `bot.escalation.model`); the router parses the data once, as it finds the
-turn's command (`Router.request_for`), and the handler gets the model on its request, never the raw dict. Data that does
+turn's command (`Router.asked`), and the handler gets the model on its request, never the raw dict. Data that does
 not parse is refused before anything runs, as the bot refuses a stale or forged click (`ClickRefused`: what the
 model says, e.g. that the draft is not known), and nothing changes. A form (`CommandForm`) becomes the command as if
 typed.

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.context import Ctx
+from bot.context import Ctx, Request
 from bot.drafts import service
 from bot.drafts.model import NOTHING_POSTED, DraftAction, DraftClick, EditedDraft
 from bot.drafts.templates import TemplateProblem
 from bot.i18n import tr
 from bot.parsing import ticket_ref
-from bot.router import CommandGroup, Request
+from bot.router import CommandGroup
 from bot.turn import Reply
 from cards.drafts import draft_card
 from cards.notices import problem_card

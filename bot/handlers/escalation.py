@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.context import Ctx
+from bot.context import Ctx, Request
 from bot.escalation import service
 from bot.escalation.model import REFRESH, Answer, EscalationClick
 from bot.handlers.common import load
@@ -15,7 +15,7 @@ from bot.management.service import card_as_it_stands
 from bot.parsing import UsageError
 from bot.people import odoo_user_id
 from bot.process import Action
-from bot.router import CommandGroup, Request
+from bot.router import CommandGroup
 from bot.turn import Reply
 from cards.elements import card, text
 from cards.escalation import escalation_summary_card
