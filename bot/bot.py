@@ -1,4 +1,11 @@
-"""The turn pipeline: the tenant check, correlation id, friendly errors, dedupe, user mapping, then the command."""
+"""The turn pipeline: what every Teams turn goes through, in order (`build_router`), then the command's handler.
+
+The turn: the tenant check, its correlation id in the logs, friendly errors, running each activity once (dedupe).
+The command: what the turn asks for (the router's `resolve`: a card's data parsed into its button's model), who is
+asking in Odoo (`identify`), an agent's 1:1 chat remembered for their reminders (`remember_chat`), the profile's
+roles (`authorize`), the change kept in the outbox while Odoo is away (`keep_while_odoo_is_away`), and the handler
+(`run_command`). A kept command is replayed (`TicketBot.replay`) through the same resolution, user and handler.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +25,10 @@ from bot.odoo.errors import OdooAccessDenied, OdooError, OdooUnavailable
 from bot.odoo.gateway import TicketNotFound
 from bot.odoo.idempotency import applying
 from bot.parsing import UsageError
+from bot.payloads import ClickRefused
 from bot.people import UnknownUser, odoo_user, odoo_user_if_any
 from bot.roles import check_allowed
-from bot.router import Command, Next, Request, Router, as_replies
+from bot.router import Next, Router, as_replies
 from bot.tenants import tenant_gate
 from bot.turn import ConversationType, Incoming, Kind, Outcome, Reply, TeamsChannel
 from bot.untrusted import cleaned
@@ -31,7 +39,6 @@ logger = logging.getLogger(__name__)
 
 WELCOME = N_("Hi! I keep your support tickets in Odoo moving. Type `/ticket new` followed by a title to log one, "
              "or `/ticket help` to see everything I do.")
-NOT_A_COMMAND = N_("I only understand ticket commands. Try `/ticket help`.")
 
 
 def build_router() -> Router:
@@ -43,7 +50,12 @@ def build_router() -> Router:
     router.use(log_turn)
     router.use(friendly_errors)  # outside dedupe: Redis failing at the dedupe check gets a clear answer too
     router.use(dedupe)
-    return router
+    router.use(router.resolve)  # what the turn asks for, and with what: read once, here
+    router.use(identify)
+    router.use(remember_chat)
+    router.use(authorize)
+    router.use(keep_while_odoo_is_away)
+    return router  # then the command's handler: run_command
 
 
 class TicketBot:
@@ -62,68 +74,83 @@ class TicketBot:
             return Outcome()
         ctx = Ctx(incoming, teams, self.services, correlation_id=uuid.uuid4().hex[:12], claim=claim)
         with speaking(incoming.locale):
-            replies = await self.router.dispatch(ctx, self._run_command)
+            replies = await self.router.dispatch(ctx, run_command)
         if incoming.kind is Kind.CARD_ACTION:  # Action.Execute: the answer replaces the card
             card = next((r.card for r in replies if r.card), None)
             return Outcome(card=card)
         return Outcome(replies=tuple(replies))
 
-    async def _run_command(self, ctx: Ctx) -> list[Reply]:
-        command, request = self.router.request_for(ctx)
-        if command is None or request is None:
-            if request is not None:  # `/ticket something-unknown`
-                raise UsageError(tr("I don't know the command `{name}`. `/ticket help` lists them.",
-                                    name=literal(request.name)))
-            if ctx.incoming.kind is Kind.CARD_ACTION or ctx.incoming.value:  # Action.Execute, or Action.Submit's data
-                data = ctx.incoming.value or {}
-                clicked = ctx.incoming.verb or str(data.get("verb") or data.get("command") or "")
-                return _problem(tr("This button ({action}) is not something I can do.",
-                                   action=clicked or tr("no action")),
-                                tr("Type `/ticket help` to see what I do."))
-            # In channels the bot only hears messages that @mention it, so an answer is always wanted.
-            return [Reply(text=tr(NOT_A_COMMAND))]
-        if command.needs_user:
-            ctx.user = await odoo_user(ctx)
-            if ctx.incoming.conversation.type is ConversationType.PERSONAL:  # where this agent's reminders go
-                await ctx.services.references.remember_personal(ctx.user.id, ctx.incoming.reference,
-                                                                ctx.incoming.timezone, ctx.incoming.locale)
-        elif command.action is not None:  # a read the profile keeps for some roles (summary): who asks decides
-            ctx.user = await odoo_user_if_any(ctx)
-        check_allowed(ctx.profile, ctx.odoo, ctx.user, command.action)
-        keeps = command.changes_with(request) and ctx.user is not None and ctx.incoming.kind is Kind.MESSAGE
-        if keeps and await ctx.services.outbox.waiting():
-            return await _keep(ctx)  # behind the commands kept earlier, so they land in the order typed
-        try:
-            return await _apply(ctx, command, request)
-        except UsageError as error:
-            raise _with_usage(error, command) from None
-        except OdooUnavailable:
-            if not keeps:
-                raise
-            return await _keep(ctx)
-
     async def replay(self, incoming: Incoming, teams: TeamsChannel) -> tuple[list[Reply], bool]:
-        """A kept command, run again (the outbox relay): its answer, and whether it was applied.
-        Raises OdooUnavailable when Odoo is still not answering."""
-        ctx = Ctx(incoming, teams, self.services, correlation_id=uuid.uuid4().hex[:12])
-        command, request = self.router.request_for(ctx)
-        if command is None or request is None:
-            return [], False
-        ctx.again = True  # its first attempt may have reached Odoo before the connection broke
+        """A kept command, run again (the outbox relay): its answer, and whether it was applied. It is resolved and
+        its user found again; the other steps ran when it was kept. Raises OdooUnavailable when Odoo is still not
+        answering."""
+        ctx = Ctx(incoming, teams, self.services, correlation_id=uuid.uuid4().hex[:12],
+                  again=True)  # its first attempt may have reached Odoo before the connection broke
         with speaking(incoming.locale), correlation(ctx.correlation_id):
             try:
+                ctx.asked = self.router.asked(incoming)
+                if ctx.asked is None:
+                    return [], False
                 ctx.user = await odoo_user(ctx)
-                return await _apply(ctx, command, request), True
+                return await _apply(ctx), True
             except OdooUnavailable:
                 raise
             except Exception as error:
                 return problem_for(ctx, error), False
 
 
-async def _apply(ctx: Ctx, command: Command, request: Request) -> list[Reply]:
+async def identify(ctx: Ctx, call_next: Next) -> list[Reply]:
+    """Who is asking, as an Odoo user: a command that needs one is refused without (saying what to do); a read the
+    profile keeps for some roles (summary) asks who it is, as who asks decides; the others do not ask (help, a
+    team's answer on an escalation card)."""
+    if ctx.command.needs_user:
+        ctx.user = await odoo_user(ctx)
+    elif ctx.command.action is not None:
+        ctx.user = await odoo_user_if_any(ctx)
+    return await call_next(ctx)
+
+
+async def remember_chat(ctx: Ctx, call_next: Next) -> list[Reply]:
+    """An agent's 1:1 chat with the bot is where their reminders go: remembered, with their timezone and language,
+    whenever they use a command there that needs their Odoo user."""
+    if ctx.command.needs_user and ctx.user is not None and ctx.incoming.conversation.type is ConversationType.PERSONAL:
+        await ctx.services.references.remember_personal(ctx.user.id, ctx.incoming.reference, ctx.incoming.timezone,
+                                                        ctx.incoming.locale)
+    return await call_next(ctx)
+
+
+async def authorize(ctx: Ctx, call_next: Next) -> list[Reply]:
+    """The process profile's roles: a command it keeps for some roles is refused to others, saying whom to ask."""
+    check_allowed(ctx.profile, ctx.odoo, ctx.user, ctx.command.action)
+    return await call_next(ctx)
+
+
+async def keep_while_odoo_is_away(ctx: Ctx, call_next: Next) -> list[Reply]:
+    """Nothing typed is lost (bot.outbox): a change typed by a known user while Odoo is not answering is kept and
+    applied when it is back, and one typed while earlier ones are still kept waits behind them, so they land in
+    the order typed. A read is not kept (it fails fast), nor a card's click (its card is answered now)."""
+    if not (ctx.command.changes_with(ctx.request) and ctx.user is not None and ctx.incoming.kind is Kind.MESSAGE):
+        return await call_next(ctx)
+    if await ctx.services.outbox.waiting():
+        return await _keep(ctx)
+    try:
+        return await call_next(ctx)
+    except OdooUnavailable:
+        return await _keep(ctx)
+
+
+async def run_command(ctx: Ctx) -> list[Reply]:
+    """The last step: the command's handler; a usage error from it is shown with the command's usage."""
+    try:
+        return await _apply(ctx)
+    except UsageError as error:
+        raise UsageError(f"{error}\n\n" + tr("Usage: `{usage}`", usage=ctx.command.usage)) from None
+
+
+async def _apply(ctx: Ctx) -> list[Reply]:
     """Run the command's handler, its writes carrying the activity's key (bot.odoo.idempotency)."""
     with applying(ctx.incoming.dedupe_key, again=ctx.again):
-        return as_replies(await command.handler(ctx, request))
+        return as_replies(await ctx.command.handler(ctx, ctx.request))
 
 
 async def _keep(ctx: Ctx) -> list[Reply]:
@@ -133,10 +160,6 @@ async def _keep(ctx: Ctx) -> list[Reply]:
     typed = ctx.incoming.text.strip() or tr("(a form)")
     logger.warning("turn %s: Odoo unavailable, command kept in the outbox", ctx.correlation_id)
     return [Reply(card=queued_card(typed, waiting=await outbox.waiting() - 1))]
-
-
-def _with_usage(error: UsageError, command: Command) -> UsageError:
-    return UsageError(f"{error}\n\n" + tr("Usage: `{usage}`", usage=command.usage))
 
 
 async def log_turn(ctx: Ctx, call_next: Next) -> list[Reply]:
@@ -185,6 +208,8 @@ def problem_for(ctx: Ctx, error: Exception) -> list[Reply]:
     if isinstance(error, UsageError):
         message, _, usage = str(error).partition("\n\n")
         return _problem(message, usage)
+    if isinstance(error, ClickRefused):  # a card's button or form the bot does not act on
+        return _problem(str(error), error.hint)
     if isinstance(error, NotAllowed | TicketNotFound | UnknownUser | LookupError):
         return _problem(str(error))
     if isinstance(error, OdooUnavailable):  # a read, or a change from someone Odoo could not name yet

@@ -1,13 +1,14 @@
-"""The explicit context a handler receives: the turn, the services, and who is asking."""
+"""The explicit context a handler receives: the turn, the services, who is asking, and what for (the command the
+router found for the turn, and its request)."""
 
 from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.changes import TicketChanged
@@ -15,7 +16,9 @@ from bot.deliveries import Claim, Deliveries
 from bot.i18n import speaking
 from bot.odoo.gateway import OdooGateway
 from bot.outbox import Outbox
-from bot.process import ProcessProfile
+from bot.parsing import Arguments
+from bot.payloads import CardPayload
+from bot.process import Action, ProcessProfile
 from bot.store import References, Store
 from bot.tickets import OdooUser
 from bot.timers import TimerEngine
@@ -23,6 +26,7 @@ from bot.turn import Incoming, Person, Reply, TeamsChannel
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+P = TypeVar("P")
 
 
 class Poster(Protocol):
@@ -125,13 +129,31 @@ class Services:
 
 @dataclass
 class Ctx:
+    """One turn, as the pipeline's steps and the handler see it: what came in, the services, and what the steps
+    found (what is asked, by whom)."""
+
     incoming: Incoming
     teams: TeamsChannel
     services: Services
     correlation_id: str
-    user: OdooUser | None = None  # set by the user-mapping middleware
+    asked: Asked | None = None  # what the turn asks for: found by the first of the command's steps (Router.resolve)
+    user: OdooUser | None = None  # who is asking, in Odoo: found by the `identify` step (bot.bot)
     again: bool = False  # it may have run before (kept and replayed, re-delivered after a crash)
     claim: Claim | None = None  # its activity claimed already: a lapsed turn a sweeper took over (bot.lapsed)
+
+    @property
+    def command(self) -> Command:
+        """The command the turn asks for, read by the steps after the router's `resolve`."""
+        return self._asked().command
+
+    @property
+    def request(self) -> Request[Any]:
+        return self._asked().request
+
+    def _asked(self) -> Asked:
+        if self.asked is None:
+            raise RuntimeError("the turn's command is read before the router resolved it")
+        return self.asked
 
     @property
     def odoo(self) -> OdooGateway:
@@ -157,3 +179,64 @@ class Ctx:
     def actor(self) -> str:
         """Who did it, as the chatter names them."""
         return self.user.name if self.user else (self.incoming.sender.name or "Someone in Teams")
+
+
+@dataclass(frozen=True)
+class Request(Generic[P]):
+    """A parsed command: what the handler works from, whether typed or sent from a form (then `payload` is None),
+    or a card's button, whose data the router parsed into the model the button registered (`payload`)."""
+
+    name: str  # the command's, or the button's verb
+    args: Arguments
+    body: str  # the lines after the first (descriptions, long notes)
+    payload: P
+
+
+HandlerResult = Reply | Sequence[Reply]
+Handler = Callable[[Ctx, Request[Any]], Awaitable[HandlerResult]]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command (or a card's button), as the router registered it: its handler, and what the turn's steps check
+    before running it (bot.bot.build_router)."""
+
+    name: str
+    usage: str
+    handler: Handler
+    options: frozenset[str]
+    aliases: tuple[str, ...] = ()
+    needs_user: bool = True  # False: works for people not mapped to an Odoo user (help)
+    changes: bool = True  # False: only reads; when Odoo is down a change is kept in the outbox, a read is not
+    action: Action | None = None  # what the process profile's `roles` may restrict
+    payload: type[CardPayload] | None = None  # a button's: the model of its data
+    reads: Callable[[Request[Any]], bool] | None = None  # a command that changes: which of its requests only read
+
+    def changes_with(self, request: Request[Any]) -> bool:
+        """Whether this request changes Odoo (kept in the outbox while Odoo is down) or only reads."""
+        return self.changes and not (self.reads is not None and self.reads(request))
+
+    @property
+    def doc(self) -> str:
+        return inspect.cleandoc(self.handler.__doc__ or "")
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return help_paragraphs(self.doc)
+
+    @property
+    def summary(self) -> str:
+        return self.paragraphs[0]
+
+
+def help_paragraphs(doc: str) -> list[str]:
+    """A help text's paragraphs, each on one line: the keys its translations are kept under."""
+    return [paragraph.replace("\n", " ") for paragraph in doc.split("\n\n")]
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a turn asks for, as the router found it: the command (or button), and its request."""
+
+    command: Command
+    request: Request[Any]

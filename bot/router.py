@@ -1,22 +1,23 @@
-"""Command registry and middleware chain.
+"""Command registry, what a turn asks for, and the middleware chain.
 
-Handlers register with `@router.command("name", usage=...)`; the first paragraph of a
+Handlers register with `@commands.command("name", usage=...)`; the first paragraph of a
 handler's docstring is its line in `/ticket help`, the whole docstring its `/ticket help name`.
 Each paragraph is a sentence of the catalogue (`bot/i18n.py`), translated where help is shown.
-Cross-cutting work (dedupe, correlation id, errors, user mapping) is middleware:
-`async def middleware(ctx, call_next) -> Outcome`.
+A card's button registers with `@commands.card_action(verb, payload=Model)`: the router parses the
+button's data into that model once, as it finds the command (`Router.asked`), and the handler gets it.
+The steps of a turn are middleware, `async def step(ctx, call_next) -> list[Reply]`, run in the
+order `bot.bot.build_router` uses them, then the command's handler.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
-from bot.context import Ctx
-from bot.i18n import tr
+from bot.context import Asked, Command, Ctx, Handler, HandlerResult, Request
+from bot.i18n import N_, tr
 from bot.parsing import (
     MAX_COMMAND_LENGTH,
     Arguments,
@@ -26,59 +27,20 @@ from bot.parsing import (
     option_key,
     split_arguments,
 )
+from bot.payloads import CardPayload, CommandForm, unknown_button
 from bot.process import Action
 from bot.turn import Incoming, Kind, Reply
+from cards.elements import literal
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Request:
-    """A parsed command: what the handler works from, whether typed or sent from a form."""
-
-    name: str
-    args: Arguments
-    body: str = ""  # the lines after the first (descriptions, long notes)
-
-
-HandlerResult = Reply | Sequence[Reply]
-Handler = Callable[[Ctx, Request], Awaitable[HandlerResult]]
 Next = Callable[[Ctx], Awaitable[list[Reply]]]
 Middleware = Callable[[Ctx, Next], Awaitable[list[Reply]]]
+C = TypeVar("C", bound=CardPayload)
+CardHandler = Callable[[Ctx, Request[C]], Awaitable[HandlerResult]]
 
 
-@dataclass(frozen=True)
-class Command:
-    name: str
-    usage: str
-    handler: Handler
-    options: frozenset[str]
-    aliases: tuple[str, ...] = ()
-    needs_user: bool = True  # False: works for people not mapped to an Odoo user (help)
-    changes: bool = True  # False: only reads; when Odoo is down a change is kept in the outbox, a read is not
-    action: Action | None = None  # what the process profile's `roles` may restrict
-    reads: Callable[[Request], bool] | None = None  # a command that changes: which of its requests only read
-
-    def changes_with(self, request: Request) -> bool:
-        """Whether this request changes Odoo (kept in the outbox while Odoo is down) or only reads."""
-        return self.changes and not (self.reads is not None and self.reads(request))
-
-    @property
-    def doc(self) -> str:
-        return inspect.cleandoc(self.handler.__doc__ or "")
-
-    @property
-    def paragraphs(self) -> list[str]:
-        return help_paragraphs(self.doc)
-
-    @property
-    def summary(self) -> str:
-        return self.paragraphs[0]
-
-
-def help_paragraphs(doc: str) -> list[str]:
-    """A help text's paragraphs, each on one line: the keys its translations are kept under."""
-    return [paragraph.replace("\n", " ") for paragraph in doc.split("\n\n")]
+NOT_A_COMMAND = N_("I only understand ticket commands. Try `/ticket help`.")
 
 
 class CommandGroup:
@@ -88,13 +50,16 @@ class CommandGroup:
         self.commands: list[Command] = []
         self.card_actions: list[Command] = []
 
-    def card_action(self, *verbs: str, needs_user: bool = False) -> Callable[[Handler], Handler]:
-        """A button on a card (Action.Execute verb, or an Action.Submit fallback carrying `verb`);
-        open to people without an Odoo user (the teams answering escalations) unless `needs_user`."""
-        def register(handler: Handler) -> Handler:
+    def card_action(self, *verbs: str, payload: type[C], needs_user: bool = False
+                    ) -> Callable[[CardHandler[C]], CardHandler[C]]:
+        """A button on a card (Action.Execute verb, or an Action.Submit fallback carrying `verb`) whose data is a
+        `payload` (the handler gets it as `req.payload`); open to people without an Odoo user (the teams answering
+        escalations) unless `needs_user`."""
+        def register(handler: CardHandler[C]) -> CardHandler[C]:
             if not handler.__doc__:
                 raise ValueError(f"card action {verbs!r} needs a docstring")
-            self.card_actions += [Command(verb, "", handler, frozenset(), needs_user=needs_user) for verb in verbs]
+            self.card_actions += [Command(verb, "", handler, frozenset(), needs_user=needs_user, payload=payload)
+                                  for verb in verbs]
             return handler
 
         return register
@@ -106,7 +71,7 @@ class CommandGroup:
             if not handler.__doc__:
                 raise ValueError(f"command {name!r} needs a docstring: it is the command's help text")
             self.commands.append(Command(name, usage, handler, frozenset(options), tuple(aliases), needs_user,
-                                         changes, action, reads))
+                                         changes, action, reads=reads))
             return handler
 
         return register
@@ -137,28 +102,54 @@ class Router:
     def find(self, name: str) -> Command | None:
         return self._by_alias.get(name.lower())
 
-    def request_for(self, ctx: Ctx) -> tuple[Command | None, Request | None]:
-        """The command a turn asks for: typed text, or the data of a submitted form."""
-        incoming = ctx.incoming
+    def asked(self, incoming: Incoming) -> Asked | None:
+        """What a turn asks for: a card's button (its data parsed into the model the button registered), a form's
+        command, or a typed command; None when it is none of these (a message not addressed to `/ticket`). Raises
+        ClickRefused for a button or form the bot does not know, or whose data does not parse, and UsageError for
+        an unknown typed command or a message too long to read."""
         check_size(incoming)
-        verb = incoming.verb if incoming.kind is Kind.CARD_ACTION else str((incoming.value or {}).get("verb") or "")
+        data = incoming.value or {}
+        verb = incoming.verb if incoming.kind is Kind.CARD_ACTION else str(data.get("verb") or "")
         if verb:
-            action = self._card_actions.get(verb)
-            return (action, Request(verb, Arguments())) if action else (None, None)
-        if incoming.kind is Kind.MESSAGE and incoming.value and incoming.value.get("command"):
-            command = self.find(str(incoming.value["command"]))
-            if command is None:
-                return None, None
-            return command, _request_from_form(command, incoming.value)
-        line: CommandLine | None = command_line(incoming.text)
-        if line is None:
-            return None, None
+            return self._clicked(verb, data)
+        if incoming.kind is Kind.MESSAGE and data.get("command"):
+            return self._submitted(CommandForm.parsed(data))
+        line = command_line(incoming.text)
+        if line is not None:
+            return self._typed(line)
+        if incoming.kind is Kind.CARD_ACTION or data:  # a button that asks for nothing
+            raise unknown_button(str(data.get("command") or ""))
+        return None
+
+    async def resolve(self, ctx: Ctx, call_next: Next) -> list[Reply]:
+        """The first step of a command: what the turn asks for (`asked`), put in the context for the steps after it.
+        In channels the bot only hears messages that @mention it, so one that asks for nothing is answered too."""
+        ctx.asked = self.asked(ctx.incoming)
+        if ctx.asked is None:
+            return [Reply(text=tr(NOT_A_COMMAND))]
+        return await call_next(ctx)
+
+    def _clicked(self, verb: str, data: Mapping[str, Any]) -> Asked:
+        action = self._card_actions.get(verb)
+        if action is None or action.payload is None:  # (every button registers the model of its data)
+            raise unknown_button(verb)
+        return Asked(action, Request(verb, Arguments(), "", payload=action.payload.parsed(data)))
+
+    def _submitted(self, form: CommandForm) -> Asked:
+        command = self.find(form.command)
+        if command is None:
+            raise unknown_button(form.command)
+        return Asked(command, Request(command.name, Arguments(form.words, form.options(command.options)), form.lines,
+                                      payload=None))
+
+    def _typed(self, line: CommandLine) -> Asked:
         command = self.find(line.name or "help")
         if command is None:
-            return None, Request(name=line.name, args=Arguments())
+            raise UsageError(tr("I don't know the command `{name}`. `/ticket help` lists them.",
+                                name=literal(line.name)))
         args = split_arguments(line.args, command.options)
         self._refuse_others_options(command, args)
-        return command, Request(command.name, args, line.body)
+        return Asked(command, Request(command.name, args, line.body, payload=None))
 
     def _refuse_others_options(self, command: Command, args: Arguments) -> None:
         """An option another command takes (`customer:` on `/ticket update`) is refused, never sent as text: the
@@ -187,14 +178,6 @@ def check_size(incoming: Incoming) -> None:
         raise UsageError(tr("This message is {size} characters long; I take at most {limit} at a time. Split it "
                             "over several notes (`/ticket note <id> ...`), or attach long logs to the ticket in "
                             "Odoo.", size=f"{size:,}", limit=f"{MAX_COMMAND_LENGTH:,}"))
-
-
-def _request_from_form(command: Command, value: dict[str, object]) -> Request:
-    options = {k: str(v).strip() for k, v in value.items() if k in command.options and str(v or "").strip()}
-    words = tuple(str(value.get("text") or value.get("title") or "").split())
-    ticket = str(value.get("ticket") or "").strip()
-    return Request(command.name, Arguments((ticket, *words) if ticket else words, options),
-                   str(value.get("description") or value.get("body") or "").strip())
 
 
 def as_replies(result: HandlerResult) -> list[Reply]:

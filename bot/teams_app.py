@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from bot.context import Command
 from bot.i18n import N_, speaking, tr
-from bot.router import Command
 
 NAME_SHORT = N_("Ticket Desk")
 NAME_FULL = N_("Ticket Desk: the IT support desk on Odoo, run from Teams")

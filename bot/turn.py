@@ -64,7 +64,7 @@ class Incoming:
     conversation: Conversation
     sender: Person
     text: str = ""  # mentions already removed
-    value: dict[str, Any] | None = None  # card data (Action.Submit / Action.Execute)
+    value: dict[str, Any] | None = None  # card data (Action.Submit / Action.Execute), as sent: the router parses it
     verb: str = ""  # Action.Execute verb
     reply_to_id: str = ""  # the card message an action came from
     locale: str = "en-US"

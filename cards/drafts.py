@@ -15,6 +15,7 @@ from bot.drafts.model import (
     TEXT_INPUT,
     Draft,
     DraftAction,
+    DraftClick,
     DraftState,
     Recipient,
     fill_ins,
@@ -28,7 +29,7 @@ LANGUAGE_NAMES = {"en": N_("English"), "vi": N_("Vietnamese")}
 
 def _button(title: str, verb: DraftAction, draft_id: str, *, style: str | None = None) -> Element:
     """Action.Execute (Universal Actions), falling back to Action.Submit on clients without it."""
-    data = {"draft": draft_id}
+    data = DraftClick.on_buttons(draft_id)
     action: Element = {"type": "Action.Execute", "title": title, "verb": verb.value, "data": data,
                        "fallback": {"type": "Action.Submit", "title": title, "data": {**data, "verb": verb.value}}}
     if style:

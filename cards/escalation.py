@@ -7,7 +7,16 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.escalation.model import NOBODY_FURTHER, REFRESH, TEXT_INPUT, Answer, Escalation, Status, TicketContext
+from bot.escalation.model import (
+    NOBODY_FURTHER,
+    REFRESH,
+    TEXT_INPUT,
+    Answer,
+    Escalation,
+    EscalationClick,
+    Status,
+    TicketContext,
+)
 from bot.i18n import tr
 from bot.process import format_duration
 from cards.elements import Element, card, facts, literal, open_url, text, text_input, when
@@ -18,7 +27,7 @@ FINDINGS_SHOWN = 6
 def execute(title: str, answer: Answer | str, escalation_id: str, *, style: str | None = None) -> Element:
     """Action.Execute (Universal Actions), falling back to Action.Submit on clients without it."""
     verb = str(answer)
-    data = {"escalation": escalation_id}
+    data = EscalationClick.on_buttons(escalation_id)
     action: Element = {"type": "Action.Execute", "title": title, "verb": verb, "data": data,
                        "fallback": {"type": "Action.Submit", "title": title, "data": {**data, "verb": verb}}}
     if style:
@@ -114,8 +123,8 @@ def escalation_card(escalation: Escalation, *, tz: ZoneInfo, now: datetime, noti
         actions.append(open_url(tr("Open in Odoo"), ticket.url))
     result = card(body, actions or None)
     # every viewer's client asks for the current state when it shows the card (Universal Actions)
-    result["refresh"] = {"action": {"type": "Action.Execute", "verb": REFRESH, "data": {"escalation": escalation.id}},
-                         "userIds": []}
+    result["refresh"] = {"action": {"type": "Action.Execute", "verb": REFRESH,
+                                    "data": EscalationClick.on_buttons(escalation.id)}, "userIds": []}
     return result
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.i18n import tr
+from bot.payloads import CommandForm
 from bot.process import ProcessProfile
 from cards.elements import card, submit, text, text_input
 
@@ -24,5 +25,5 @@ def new_ticket_form(profile: ProcessProfile) -> dict[str, Any]:
             text_input("deadline", tr("Deadline (if any)"), placeholder=tr("tomorrow@09:00 or 2025-01-30 09:00")),
             text_input("type", tr("Type"), placeholder=types),
         ],
-        [submit(tr("Log ticket"), {"command": "new"}, style="positive")],
+        [submit(tr("Log ticket"), CommandForm(command="new").data(), style="positive")],
     )

@@ -14,9 +14,9 @@ import yaml
 from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
+from bot.context import help_paragraphs
 from bot.drafts.model import DraftAction
 from bot.i18n import ENGLISH, LOCALES, catalogue, current, joined, language_of, speaking, tr
-from bot.router import help_paragraphs
 from bot.server import Runtime, create_app
 from tests.conftest import AGENT, LEAD, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub

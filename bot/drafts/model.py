@@ -7,10 +7,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from bot.i18n import N_
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
+
+from bot.i18n import N_, tr
 from bot.lifecycle import Move
+from bot.payloads import CardPayload, ClickRefused
 from bot.process import Action, Stage
 
 
@@ -70,6 +73,72 @@ _FILL_IN = re.compile(r"\[[^\]\n]{3,}\]")  # "[what you need decided]": a part o
 def is_draft_id(value: str) -> bool:
     """Whether a card's draft id has the shape the bot makes (anything else is refused unread)."""
     return bool(_ID.match(value))
+
+
+NOT_KNOWN = N_("This draft is no longer known: drafts are kept for a day. Make a new one with "
+               "`/ticket email <id> <kind>`.")
+NOTHING_POSTED = N_("Nothing was posted.")
+
+
+def _draft_id(value: str) -> str:
+    if not is_draft_id(value):
+        raise ValueError("not a draft id the bot makes")
+    return value
+
+
+DraftId = Annotated[str, AfterValidator(_draft_id)]
+
+
+class DraftClick(CardPayload):
+    """Post, on a draft's card: which draft (the card shows it, but the draft as stored is what is posted)."""
+
+    draft: DraftId
+
+    @classmethod
+    def refusal(cls, problem: ValidationError) -> ClickRefused:
+        return ClickRefused(tr(NOT_KNOWN), tr(NOTHING_POSTED))  # an id the bot never made: no draft has it
+
+    @classmethod
+    def on_buttons(cls, draft_id: str) -> dict[str, Any]:
+        """What a draft card's buttons carry: the bot's own id, checked when it comes back."""
+        return cls.model_construct(draft=draft_id).data()
+
+
+def _nothing_as_empty(value: object) -> object:
+    return "" if value is None else value  # an Edit box left empty may be sent as null
+
+
+def _one_line(value: str) -> str:
+    return " ".join(value.split())
+
+
+EditedSubject = Annotated[str, BeforeValidator(_nothing_as_empty), AfterValidator(_one_line),
+                          Field(max_length=MAX_SUBJECT)]
+EditedText = Annotated[str, BeforeValidator(_nothing_as_empty), AfterValidator(str.strip),
+                       Field(min_length=1, max_length=MAX_TEXT)]
+
+
+class EditedDraft(DraftClick):
+    """Post edited, on a draft's card: the draft, and its subject and text as written in the card's Edit box. Text
+    only: a list, an object or a number is refused, never posted as Python's rendering of it; bounded as the box is,
+    once the subject is on one line and the text trimmed."""
+
+    subject: EditedSubject = Field("", validation_alias=SUBJECT_INPUT)  # empty: the draft's own
+    text: EditedText = Field("", validation_alias=TEXT_INPUT, validate_default=True)  # missing: empty, refused
+
+    @classmethod
+    def refusal(cls, problem: ValidationError) -> ClickRefused:
+        wrong = {str(error["loc"][0]): error["type"] for error in problem.errors() if error["loc"]}
+        if "draft" in wrong:
+            return super().refusal(problem)
+        if "string_type" in wrong.values():
+            said = tr("The edited draft is not text: edit it in the card's box, then post it.")
+        elif wrong.get(TEXT_INPUT) == "too_short":
+            said = tr("The edited draft is empty: write the text in the box, then post it.")
+        else:
+            said = tr("The edited draft is too long: at most {text} characters of text and {subject} of subject.",
+                      text=MAX_TEXT, subject=MAX_SUBJECT)
+        return ClickRefused(said, tr(NOTHING_POSTED))
 
 
 def fill_ins(text: str) -> list[str]:

@@ -2,7 +2,8 @@
 
 Posting is checked again when the button is clicked (the card may be hours old, and card data comes from
 the client): the draft must still be known, the ticket open, the person an Odoo user the profile lets do
-it; what is posted is the stored draft (or the text typed into the card's Edit box), once.
+it; what is posted is the stored draft (or the text typed into the card's Edit box, read by `EditedDraft` as the
+click came in), once.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.channels import MANAGEMENT_CHANNEL
 from bot.chatter_words import RESOLVED_STEP
 from bot.context import Services
-from bot.drafts.model import MAX_SUBJECT, MAX_TEXT, RULES, Draft, DraftKind, DraftState, Recipient, left_unfilled
+from bot.drafts.model import NOT_KNOWN, RULES, Draft, DraftKind, DraftState, Recipient, left_unfilled
 from bot.drafts.store import DraftStore
 from bot.drafts.templates import languages, render
 from bot.drafts.values import template_values
@@ -93,14 +94,13 @@ async def _language(services: Services, ticket: Ticket, kind: DraftKind, agent_l
 
 
 async def post(services: Services, draft_id: str, *, user: OdooUser, actor: str,
-               edited: tuple[object, object] | None = None) -> Outcome:
-    """Post the draft (or its edited `(subject, text)`, as the card's client sent them) once; an Outcome with a
-    notice when it was not this click."""
+               edited: tuple[str, str] | None = None) -> Outcome:
+    """Post the draft (or its edited `(subject, text)`: `EditedDraft`'s, an empty subject for the draft's own) once;
+    an Outcome with a notice when it was not this click."""
     store = DraftStore(services.store)
     draft = await store.get(draft_id)
     if draft is None:
-        raise Refused(tr("This draft is no longer known: drafts are kept for a day. Make a new one with "
-                         "`/ticket email <id> <kind>`."))
+        raise Refused(tr(NOT_KNOWN))
     if draft.state is not DraftState.OPEN:
         return Outcome(draft, _why_not(draft))
     rules = draft.rules
@@ -109,7 +109,7 @@ async def post(services: Services, draft_id: str, *, user: OdooUser, actor: str,
     check(ticket, rules.move)
     if rules.stage is not None and ticket.stage_key is not rules.stage:
         check_required_fields(ticket, rules.move, services.odoo.required_fields)
-    subject, text = _edited(draft, edited) if edited is not None else (draft.subject, draft.text)
+    subject, text = (edited[0] or draft.subject, edited[1]) if edited is not None else (draft.subject, draft.text)
     if blanks := left_unfilled(draft.text, text):
         raise Refused(tr("The draft still has {parts} to fill in: write them in the Edit box, then post the edited "
                          "text.", parts=literal(", ".join(blanks))))
@@ -117,8 +117,7 @@ async def post(services: Services, draft_id: str, *, user: OdooUser, actor: str,
     if not await store.claim(draft.id, actor, now, subject, text):
         current = await store.get(draft.id)
         if current is None:
-            raise Refused(tr("This draft is no longer known: drafts are kept for a day. Make a new one with "
-                             "`/ticket email <id> <kind>`."))
+            raise Refused(tr(NOT_KNOWN))
         return Outcome(current, _why_not(current))
     try:
         ticket = await _deliver(services, replace(draft, subject=subject, text=text), ticket, actor)
@@ -151,20 +150,6 @@ async def _deliver(services: Services, draft: Draft, ticket: Ticket, actor: str)
         ticket = await services.odoo.move(ticket, Stage.RESOLVED)
         await services.odoo.follow_up_in_odoo(ticket, now=services.clock())
     return ticket
-
-
-def _edited(draft: Draft, edited: tuple[object, object]) -> tuple[str, str]:
-    """The edited subject and text; the Edit box sends text (or nothing): a list, an object or a number from the
-    client is refused, never posted as Python's rendering of it."""
-    if not all(part is None or isinstance(part, str) for part in edited):
-        raise Refused(tr("The edited draft is not text: edit it in the card's box, then post it."))
-    subject, text = " ".join(str(edited[0] or "").split()), str(edited[1] or "").replace("\r\n", "\n").strip()
-    if not text:
-        raise Refused(tr("The edited draft is empty: write the text in the box, then post it."))
-    if len(text) > MAX_TEXT or len(subject) > MAX_SUBJECT:
-        raise Refused(tr("The edited draft is too long: at most {text} characters of text and {subject} of "
-                         "subject.", text=MAX_TEXT, subject=MAX_SUBJECT))
-    return subject or draft.subject, text
 
 
 def _why_not(draft: Draft) -> str:

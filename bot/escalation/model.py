@@ -5,13 +5,18 @@ Pure data and rules; `store.py` keeps it in Redis, `service.py` posts and answer
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
 
 from bot.chatter_words import AnswerVerb
-from bot.i18n import N_
+from bot.i18n import N_, tr
+from bot.parsing import MAX_COMMAND_LENGTH
+from bot.payloads import CardPayload, ClickRefused
 from bot.privacy import for_management
 
 
@@ -51,6 +56,54 @@ STATUS_NAMES = {Status.OPEN: N_("open"), Status.ACKNOWLEDGED: N_("acknowledged")
 NOBODY_FURTHER = N_("nobody (end of the chain)")  # who an escalation is passed on to at the end of the chain
 TEXT_INPUT = {Answer.NEED_INFO: "info", Answer.RESOLVED: "resolution", Answer.DECLINE: "why"}  # input ids on the card
 FINISHED = frozenset({Status.RESOLVED, Status.DECLINED, Status.PASSED_ON})
+NOT_KNOWN = N_("This escalation is not known (any more). Ask the ticket's owner to escalate it again.")
+NOTHING_CHANGED = N_("Nothing was changed.")
+# The ticket, the key of the command that escalated it (or the time of its note: `id_from_notes`), the team.
+_ID = re.compile(r"[0-9]{1,12}-[0-9a-f]{1,32}-[a-z0-9][a-z0-9_-]{0,99}")
+
+
+def is_escalation_id(value: str) -> bool:
+    """Whether a card's escalation id has the shape the bot makes (anything else is refused unread)."""
+    return bool(_ID.fullmatch(value))
+
+
+def _escalation_id(value: str) -> str:
+    if not is_escalation_id(value):
+        raise ValueError("not an escalation id the bot makes")
+    return value
+
+
+def _written(value: object) -> str:
+    """What was written in an answer's box. The box sends text; anything else is nothing written, so the card asks
+    for it again (as for a box left empty) rather than refusing the click."""
+    return value.strip() if isinstance(value, str) else ""
+
+
+Written = Annotated[str, BeforeValidator(_written), Field(max_length=MAX_COMMAND_LENGTH)]
+
+
+class EscalationClick(CardPayload):
+    """A button on an escalation card (an answer, or the card asking for its state; management's incident card
+    carries Acknowledge and Decline): which escalation, and what was written in the answer's box (TEXT_INPUT)."""
+
+    escalation: Annotated[str, AfterValidator(_escalation_id)]
+    info: Written = ""
+    resolution: Written = ""
+    why: Written = ""
+
+    @classmethod
+    def refusal(cls, problem: ValidationError) -> ClickRefused:
+        return ClickRefused(tr(NOT_KNOWN), tr(NOTHING_CHANGED))  # an id the bot never made: no escalation has it
+
+    @classmethod
+    def on_buttons(cls, escalation_id: str) -> dict[str, Any]:
+        """What an escalation's buttons carry: the bot's own id, checked when it comes back."""
+        return cls.model_construct(escalation=escalation_id).data()
+
+    def said(self, answer: Answer) -> str:
+        """What was written in `answer`'s box ("" for Acknowledge, which has none)."""
+        box = TEXT_INPUT.get(answer)
+        return str(getattr(self, box)) if box else ""  # the boxes' input ids are the fields' names
 
 
 def id_from_notes(ticket_id: int, tagged: str, at: datetime, team: str) -> str:

@@ -35,10 +35,11 @@ from bot.escalation.model import (
     DONE_WORDS,
     NEEDS_TEXT,
     NOBODY_FURTHER,
+    NOT_KNOWN,
     STATUS_NAMES,
-    TEXT_INPUT,
     Answer,
     Escalation,
+    EscalationClick,
     Status,
     TicketContext,
 )
@@ -52,7 +53,7 @@ from bot.process import Stage
 from bot.roles import answer_refused, may_answer_from_anywhere
 from bot.tickets import Ticket
 from bot.timers import Timer, TimerKinds
-from bot.turn import Incoming, Reply, SendFailed, reference_root_id
+from bot.turn import Reply, SendFailed, reference_root_id
 from cards.elements import card, literal, text
 from cards.escalation import escalation_card
 
@@ -226,26 +227,25 @@ async def redraw(services: Services, escalation: Escalation) -> dict[str, Any]:
     return escalation_card(escalation, tz=services.timezone, now=now)
 
 
-async def answer(services: Services, incoming: Incoming, verb: str,
+async def answer(services: Services, verb: str, click: EscalationClick, *, where: str, who: str,
                  clicker: Callable[[], Awaitable[int | None]], incident_card: IncidentCard) -> dict[str, Any]:
-    """A team member clicked a button on the card: the card to show them (refusals included). `clicker` finds
-    the Odoo user of whoever clicked (None: they have none), asked only when the click is from elsewhere;
-    `incident_card` draws the ticket's incident card, shown for an answer on it (the management team's)."""
-    data = incoming.value or {}
+    """A team member clicked a button on the card: the card to show them (refusals included). `where`: the root id
+    of the conversation the click came from; `who`: who clicked, as the chatter names them. `clicker` finds the Odoo
+    user of whoever clicked (None: they have none), asked only when the click is from elsewhere; `incident_card`
+    draws the ticket's incident card, shown for an answer on it (the management team's)."""
     escalations = EscalationStore(services.store)
-    escalation = await escalations.get(str(data.get("escalation") or ""))
+    escalation = await escalations.get(click.escalation)
     if escalation is None:
-        raise Refused(tr("This escalation is not known (any more). Ask the ticket's owner to escalate it again."))
+        raise Refused(tr(NOT_KNOWN))
     now = services.clock()
     if verb not in {a.value for a in Answer}:  # refresh: just the current state
         return await _shown(services, escalation, incident_card)
     wanted = Answer(verb)
-    if incoming.conversation.root_id != await _team_conversation(services, escalation):
+    if where != await _team_conversation(services, escalation):
         user_id = await clicker()
         if not may_answer_from_anywhere(services.odoo, user_id):
             raise Refused(answer_refused(services.odoo, escalation.team_label, known=user_id is not None))
-    typed = data.get(TEXT_INPUT.get(wanted, ""))
-    said = typed.strip() if isinstance(typed, str) else ""  # the card's text box sends a string; nothing else is text
+    said = click.said(wanted)
     if wanted in NEEDS_TEXT and not said:
         needed = NEEDS_TEXT[wanted]
         return await _shown(services, escalation, incident_card,
@@ -256,7 +256,6 @@ async def answer(services: Services, incoming: Incoming, verb: str,
         raise Refused(tr("{ticket} no longer exists in Odoo.", ticket=escalation.ticket.label)) from None
     if ticket.closed and wanted is not Answer.RESOLVED:
         raise Refused(tr("{ticket} is already closed ({stage}).", ticket=ticket.label, stage=literal(ticket.stage)))
-    who = incoming.sender.name or "Someone in Teams"
     if not await escalations.answer(escalation.id, wanted, who, now, said):
         current = await escalations.get(escalation.id)
         assert current is not None

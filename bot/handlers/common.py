@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 
 from bot.changes import TicketChanged
-from bot.context import Ctx
+from bot.context import Ctx, Request
 from bot.i18n import tr
 from bot.lifecycle import Move, arrived, check, check_required_fields
 from bot.parsing import UsageError, ticket_ref
 from bot.reminders.policy import next_step
 from bot.reminders.service import Reminders
-from bot.router import Request
 from bot.tickets import OdooUser, Ticket
 from bot.turn import Reply, RosterUnavailable
 from cards.elements import literal

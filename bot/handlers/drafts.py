@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.context import Ctx
+from bot.context import Ctx, Request
 from bot.drafts import service
-from bot.drafts.model import SUBJECT_INPUT, TEXT_INPUT, DraftAction
+from bot.drafts.model import NOTHING_POSTED, DraftAction, DraftClick, EditedDraft
 from bot.drafts.templates import TemplateProblem
 from bot.i18n import tr
 from bot.parsing import ticket_ref
-from bot.router import CommandGroup, Request
+from bot.router import CommandGroup
 from bot.turn import Reply
 from cards.drafts import draft_card
 from cards.notices import problem_card
@@ -39,17 +39,22 @@ async def email(ctx: Ctx, req: Request) -> Reply:
     return Reply(card=draft_card(draft, tz=ctx.tz, now=ctx.now()))
 
 
-@commands.card_action(DraftAction.POST, DraftAction.POST_EDITED, needs_user=True)
-async def post(ctx: Ctx, req: Request) -> Reply:
-    """Post a draft from its card: as it is shown, or as edited in its Edit box."""
-    assert ctx.user is not None  # needs_user: the router found the clicking person's Odoo user
-    data = ctx.incoming.value or {}
-    edited = None
-    if req.name == DraftAction.POST_EDITED:
-        edited = (data.get(SUBJECT_INPUT), data.get(TEXT_INPUT))  # as the client sent them: checked as text
+@commands.card_action(DraftAction.POST, needs_user=True, payload=DraftClick)
+async def post(ctx: Ctx, req: Request[DraftClick]) -> Reply:
+    """Post a draft from its card, as it is shown."""
+    return await _posted(ctx, req.payload.draft)
+
+
+@commands.card_action(DraftAction.POST_EDITED, needs_user=True, payload=EditedDraft)
+async def post_edited(ctx: Ctx, req: Request[EditedDraft]) -> Reply:
+    """Post a draft from its card, as edited in its Edit box."""
+    return await _posted(ctx, req.payload.draft, edited=(req.payload.subject, req.payload.text))
+
+
+async def _posted(ctx: Ctx, draft_id: str, *, edited: tuple[str, str] | None = None) -> Reply:
+    assert ctx.user is not None  # needs_user: the pipeline found the clicking person's Odoo user
     try:
-        outcome = await service.post(ctx.services, str(data.get("draft") or ""), user=ctx.user, actor=ctx.actor,
-                                     edited=edited)
+        outcome = await service.post(ctx.services, draft_id, user=ctx.user, actor=ctx.actor, edited=edited)
     except service.Refused as refusal:
-        return Reply(card=problem_card(str(refusal), hint=tr("Nothing was posted.")))
+        return Reply(card=problem_card(str(refusal), hint=tr(NOTHING_POSTED)))
     return Reply(card=draft_card(outcome.draft, tz=ctx.tz, now=ctx.now(), notice=outcome.notice))

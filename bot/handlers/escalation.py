@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.context import Ctx
+from bot.context import Ctx, Request
 from bot.escalation import service
-from bot.escalation.model import REFRESH, Answer
+from bot.escalation.model import REFRESH, Answer, EscalationClick
 from bot.escalation.standby import put_on_standby
 from bot.handlers.common import load, ticket_reply
 from bot.i18n import tr
@@ -16,7 +16,7 @@ from bot.management.service import card_as_it_stands
 from bot.parsing import UsageError
 from bot.people import odoo_user_id
 from bot.process import Action
-from bot.router import CommandGroup, Request
+from bot.router import CommandGroup
 from bot.turn import Reply
 from cards.elements import card, text
 from cards.escalation import escalation_summary_card
@@ -61,12 +61,14 @@ async def standby(ctx: Ctx, req: Request) -> Reply:
                               tr("The heads-up could not be posted; try again in a moment."))
 
 
-@commands.card_action(*(answer.value for answer in Answer), REFRESH)
-async def answer(ctx: Ctx, req: Request) -> Reply:
+@commands.card_action(*(answer.value for answer in Answer), REFRESH, payload=EscalationClick)
+async def answer(ctx: Ctx, req: Request[EscalationClick]) -> Reply:
     """An answer from an escalation card (or the card asking for its current state)."""
-    task = asyncio.ensure_future(service.answer(  # the management team's answers on the ticket's incident card
-        ctx.services, ctx.incoming, req.name, lambda: odoo_user_id(ctx),
-        lambda ticket_id, notice: card_as_it_stands(ctx.services, ticket_id, notice=notice)))
+    task = asyncio.ensure_future(service.answer(
+        ctx.services, req.name, req.payload, where=ctx.incoming.conversation.root_id, who=ctx.actor,
+        clicker=lambda: odoo_user_id(ctx),
+        incident_card=lambda ticket_id, notice: card_as_it_stands(  # the management team's answers are on it
+            ctx.services, ticket_id, notice=notice)))
     try:
         current = await asyncio.wait_for(asyncio.shield(task), ANSWER_WITHIN)
     except service.Refused as refusal:

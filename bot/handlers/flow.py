@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from bot import chatter_words as words
-from bot.context import Ctx
+from bot.context import Ctx, Request
 from bot.handlers.common import load, reminders, require_text, ticket_reply
 from bot.i18n import N_, tr
 from bot.lifecycle import Move, arrived, check
 from bot.parsing import UsageError, ticket_ref, user_count
 from bot.process import Action, ClassOfService, Stage, classify, priority_for
 from bot.roles import check_allowed
-from bot.router import CommandGroup, Request
+from bot.router import CommandGroup
 from bot.turn import Reply
 
 commands = CommandGroup()

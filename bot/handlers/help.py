@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.context import Ctx
+from bot.context import Command, Ctx, Request
 from bot.i18n import tr
 from bot.parsing import UsageError
-from bot.router import Command, CommandGroup, Request
+from bot.router import CommandGroup
 from bot.turn import Reply
 from cards.elements import literal
 from cards.help import command_help_card, help_card

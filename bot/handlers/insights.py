@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.context import Ctx
+from bot.context import Ctx, Request
 from bot.i18n import ENGLISH, speaking, tr
 from bot.insights.chart import trend_chart
 from bot.insights.postmortem import build_postmortem, postmortem_markdown
 from bot.insights.trends import PERIODS, analyse, trend_period
 from bot.parsing import UsageError, ticket_ref
-from bot.router import CommandGroup, Request
+from bot.router import CommandGroup
 from bot.turn import Reply
 from cards.insights import postmortem_card, trend_card
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.context import Ctx
+from bot.context import Ctx, Request
 from bot.escalation.standby import alert_new
 from bot.handlers.common import email, person, ticket_reply
 from bot.i18n import N_, joined, tr
@@ -10,7 +10,7 @@ from bot.odoo.gateway import NewTicket
 from bot.parsing import UsageError, ticket_ref, user_count, when
 from bot.process import Action, ClassOfService, classify, priority_for
 from bot.reminders.policy import next_step
-from bot.router import CommandGroup, Request
+from bot.router import CommandGroup
 from bot.tickets import TicketFacts
 from bot.turn import Reply
 from cards.elements import literal

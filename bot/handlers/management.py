@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.context import Ctx
+from bot.context import Ctx, Request
 from bot.i18n import tr
 from bot.management import service
 from bot.management.digest import WINDOWS, window_for
 from bot.parsing import UsageError, ticket_ref
 from bot.process import Action
-from bot.router import CommandGroup, Request
+from bot.router import CommandGroup
 from bot.turn import Reply
 from cards.management import digest_card, incident_card
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.chatter_words import DIAGNOSIS
-from bot.context import Ctx
+from bot.context import Ctx, Request
 from bot.handlers.common import load, person, require_text, ticket_reply
 from bot.i18n import ENGLISH, N_, speaking, spoken_duration, tr
 from bot.lifecycle import Move
 from bot.parsing import UsageError, user_count, when
 from bot.process import Action, ClassOfService, Stage, classify, priority_for
-from bot.router import CommandGroup, Request
+from bot.router import CommandGroup
 from bot.tickets import Ticket, TicketFacts
 from bot.turn import Reply
 from cards.elements import literal

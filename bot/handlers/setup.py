@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.chatter_words import SNOOZED
-from bot.context import Ctx
+from bot.context import Ctx, Request
 from bot.handlers.common import load, reminders, ticket_reply
 from bot.i18n import tr
 from bot.lifecycle import Move
 from bot.parsing import UsageError
 from bot.process import Action, format_duration, parse_duration
 from bot.reminders.policy import REMINDER_NAMES
-from bot.router import CommandGroup, Request
+from bot.router import CommandGroup
 from bot.turn import ConversationType, Reply, root_conversation_id
 from cards.elements import literal, when
 
