@@ -89,7 +89,7 @@ def _minutes(value: Any) -> float:
 
 def _with_palette(png: bytes) -> bytes:
     """The same picture with a 32-colour palette: about a quarter of the bytes, no visible change."""
-    from PIL import Image  # matplotlib's own dependency
+    from PIL import Image  # matplotlib's own dependency: deferred with it (only a trend command pays for it)
 
     image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=PALETTE_COLOURS)
     out = io.BytesIO()
