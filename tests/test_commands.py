@@ -326,3 +326,20 @@ async def test_tags_are_added_and_taken_off_but_the_class_tag_is_the_class_comma
     refused = card_text(await teams.card(f"/ticket tag {tid} -standard"))
     assert "`standard` is the class of service's tag: change it with `/ticket class" in refused
     assert tags() == {"standard", "Exam week"}
+
+
+async def test_an_update_can_go_to_other_contacts_who_then_follow_the_ticket(teams: TeamsClient,
+                                                                              odoo: OdooView) -> None:
+    """Seed 000: verification by sample users (student01@...) and an update to a CXO, not to the main customer."""
+    tid = await new_ticket(teams, odoo, "Exam page blank users:3 customer:coordinator.ha@mindx.edu.vn")
+    answer = card_text(await teams.card(
+        f"/ticket update {tid} to:student01@example.com,cxo@company.com Could you try submitting again?"))
+    assert "Update sent to student01@example.com and cxo@company.com; they now follow the ticket." in answer
+    [message] = [m for m in odoo.messages(tid, subtype="Discussions") if "try submitting again" in m["body"]]
+    contacts = {odoo.partner_id("student01@example.com"), odoo.partner_id("cxo@company.com")}
+    assert set(message["partner_ids"]) == contacts  # addressed to them, not to the coordinator
+    followers = odoo.call("helpdesk.ticket", "read", [tid], fields=["message_partner_ids"])[0]["message_partner_ids"]
+    assert contacts <= set(followers)
+    refused = card_text(await teams.card(f"/ticket update {tid} to:not-an-address Hello"))
+    assert "`not-an-address` is not an email address" in refused
+    assert len([m for m in odoo.messages(tid, subtype="Discussions") if "Hello" in m["body"]]) == 0

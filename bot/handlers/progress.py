@@ -6,8 +6,8 @@ from dataclasses import replace
 
 from bot.chatter_words import DIAGNOSIS
 from bot.context import Ctx, Request
-from bot.handlers.common import load, person, require_text, ticket_reply
-from bot.i18n import ENGLISH, N_, speaking, spoken_duration, tr
+from bot.handlers.common import email, load, person, require_text, ticket_reply
+from bot.i18n import ENGLISH, N_, joined, speaking, spoken_duration, tr
 from bot.lifecycle import Move
 from bot.parsing import UsageError, user_count, when
 from bot.process import Action, ClassOfService, Stage, classify, priority_for
@@ -18,6 +18,7 @@ from cards.elements import literal
 
 commands = CommandGroup()
 
+MAX_CONTACTS = 10  # addresses on one `to:`: a handful of sample users or managers, not a mailing list
 MAX_TAG = 64  # characters of a tag typed in Teams (Odoo's own has no limit: a typo or an attack, not a tag)
 
 
@@ -64,14 +65,27 @@ async def diag(ctx: Ctx, req: Request) -> Reply:
     return await ticket_reply(ctx, ticket, tr("Diagnosis recorded."))
 
 
-@commands.command("update", "/ticket update <id> <text>", action=Action.UPDATE)
+@commands.command("update", "/ticket update <id> [to:<email>[,<email>]] <text>", options=("to",),
+                  action=Action.UPDATE)
 async def update(ctx: Ctx, req: Request) -> Reply:
-    """Send the customer an update (step 5), even when there is no news; restarts the update cadence."""
+    """Send the customer an update (step 5), even when there is no news; restarts the update cadence.
+
+    `to:` writes to other contacts instead (sample users asked to verify, a CXO): they get the message and follow
+    the ticket from then on, so their replies land on it."""
     ticket = await load(ctx, req, Move.UPDATE)
     text = require_text(req, 1, N_("the update for the customer"),
                         f"/ticket update {ticket.id} We found the cause and are fixing it")
-    await ctx.odoo.tell_customer(ticket, text, by=ctx.actor)
-    return await ticket_reply(ctx, ticket, tr("Update sent to the customer."), customer_updated=True)
+    if "to" not in req.args.options:
+        await ctx.odoo.tell_customer(ticket, text, by=ctx.actor)
+        return await ticket_reply(ctx, ticket, tr("Update sent to the customer."), customer_updated=True)
+    addresses = list(dict.fromkeys(email(a) for a in req.args.options["to"].split(",") if a.strip()))
+    if not addresses or len(addresses) > MAX_CONTACTS:
+        raise UsageError(tr("Write one to {most} addresses after `to:`, separated by commas, e.g. "
+                            "`to:student01@example.com,student02@example.com`.", most=MAX_CONTACTS))
+    partners = await ctx.odoo.tell_contacts(ticket, text, addresses, by=ctx.actor)
+    told_customer = ticket.customer is not None and ticket.customer.id in partners
+    return await ticket_reply(ctx, ticket, tr("Update sent to {who}; they now follow the ticket.",
+                                              who=literal(joined(addresses))), customer_updated=told_customer)
 
 
 @commands.command("assign", "/ticket assign <id> <@user|me>", aliases=("take",), action=Action.ASSIGN)

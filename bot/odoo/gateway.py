@@ -504,6 +504,15 @@ class OdooGateway:
         return await self._post(ticket, text, by=by, subtype="mail.mt_comment", partner_ids=partners,
                                 subject=subject, hidden=hidden)
 
+    async def tell_contacts(self, ticket: Ticket, text: str, emails: Sequence[str], *, by: str) -> list[int]:
+        """A customer-visible chatter message addressed to other contacts of the ticket (sample users, a CXO), each
+        found by their exact address or created, and made followers so that their replies land on the ticket;
+        their partner ids."""
+        partners = [await self._customer(address) for address in emails]
+        await self._rpc.execute_kw(self.model.model, "message_subscribe", [[ticket.id]], {"partner_ids": partners})
+        await self._post(ticket, text, by=by, subtype="mail.mt_comment", partner_ids=partners)
+        return partners
+
     async def customer_language(self, ticket: Ticket) -> str:
         """The customer's language as Odoo keeps it on the partner (`vi_VN`), or "" when unknown."""
         if ticket.customer is None:
