@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from tests.conftest import AGENT, LEAD, STRANGER, RunningSandbox
+from tests.conftest import AGENT, LEAD, STRANGER, FakeClock, RunningSandbox
 from tests.support.markdown import constructs, visible
 from tests.support.odoo_view import OdooView
 from tests.support.teams import BOT_ID, BOT_NAME, TeamsClient, card_text
@@ -343,3 +345,20 @@ async def test_an_update_can_go_to_other_contacts_who_then_follow_the_ticket(tea
     refused = card_text(await teams.card(f"/ticket update {tid} to:not-an-address Hello"))
     assert "`not-an-address` is not an email address" in refused
     assert len([m for m in odoo.messages(tid, subtype="Discussions") if "Hello" in m["body"]]) == 0
+
+
+async def test_a_todo_is_an_odoo_activity_for_that_person(teams: TeamsClient, odoo: OdooView,
+                                                          clock: FakeClock) -> None:
+    """TMF: "create a TODO in Odoo within that ticket for that person"."""
+    tid = await new_ticket(teams, odoo, "Car 12 does not unlock users:1")
+    answer = card_text(await teams.card(f"/ticket todo {tid} {LEAD.email} Check the box's logbook due:tomorrow@09:00"))
+    assert f"To-Do for {LEAD.name}, due" in answer and "Check the box's logbook" in answer
+    [activity] = odoo.call("mail.activity", "search_read",
+                           [["res_model", "=", "helpdesk.ticket"], ["res_id", "=", tid]],
+                           fields=["summary", "user_id", "activity_type_id", "date_deadline"])
+    assert activity["date_deadline"] == (clock.now() + timedelta(days=1)).date().isoformat()
+    assert activity["summary"] == "Check the box's logbook" and activity["user_id"][0] == odoo.user_id(LEAD.email)
+    assert activity["activity_type_id"][1] == "To-Do"
+    refused = card_text(await teams.card(f"/ticket todo {tid} me"))
+    assert "Who, and what?" in refused
+    assert len(odoo.call("mail.activity", "search", [["res_id", "=", tid], ["res_model", "=", "helpdesk.ticket"]])) == 1

@@ -19,6 +19,7 @@ from cards.elements import literal
 commands = CommandGroup()
 
 MAX_CONTACTS = 10  # addresses on one `to:`: a handful of sample users or managers, not a mailing list
+MAX_TODO = 200  # characters of a To-Do's summary (Odoo shows it on one line)
 MAX_TAG = 64  # characters of a tag typed in Teams (Odoo's own has no limit: a typo or an attack, not a tag)
 
 
@@ -226,3 +227,23 @@ async def triage(ctx: Ctx, req: Request) -> Reply:
     if email:
         said += " " + tr("Odoo sends the customer \u201c{email}\u201d.", email=email)
     return await ticket_reply(ctx, ticket, said)
+
+
+@commands.command("todo", "/ticket todo <id> <@user|me> <what to do> [due:<when>]", options=("due",),
+                  action=Action.NOTE)
+async def todo(ctx: Ctx, req: Request) -> Reply:
+    """Give someone of the team a To-Do on the ticket: an Odoo activity in their own Odoo views, due today unless
+    `due:` says (TMF: "create a TODO in Odoo within that ticket for that person")."""
+    ticket = await load(ctx, req, Move.EDIT)
+    if len(req.args.words) < 3:
+        raise UsageError(tr("Who, and what? e.g. `/ticket todo {id} @Lan Check the backend logs for the car due:"
+                            "tomorrow@09:00`.", id=ticket.id))
+    who = await person(ctx, req.args.words[1])
+    what = req.args.text(2)
+    if len(what) > MAX_TODO:
+        raise UsageError(tr("Keep the To-Do under {most} characters; put the details in a note.", most=MAX_TODO))
+    due = when(req.args.options["due"], ctx.now(), ctx.tz) if "due" in req.args.options else ctx.now()
+    day = due.astimezone(ctx.tz).date()
+    await ctx.odoo.todo(ticket, who.id, what, due=day)
+    return await ticket_reply(ctx, ticket, tr("To-Do for {who}, due {day}: {what}", who=literal(who.name),
+                                              day=day.strftime("%d/%m/%Y"), what=literal(what)))

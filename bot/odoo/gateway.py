@@ -422,18 +422,24 @@ class OdooGateway:
         Odoo's own views. Once per resolution, a replayed command included."""
         if not self.process.follow_up_activity:
             return
-        summary = FOLLOW_UP_SUMMARY
+        await self.todo(ticket, ticket.owner.id if ticket.owner else self._bot_uid, FOLLOW_UP_SUMMARY,
+                        due=(now + self.process.follow_up_after).date(),
+                        note="No answer yet? Follow up with the customer; the support bot reminds the owner too.")
+
+    async def todo(self, ticket: Ticket, user_id: int, summary: str, *, due: date, note: str = "") -> None:
+        """A To-Do on the ticket for an Odoo user, due that day: an Odoo activity, in their own Odoo views. Once per
+        command, a replayed one included (an activity with that summary for them is looked for first)."""
         if running_again() and await self._rpc.execute_kw("mail.activity", "search_count", [[
-                ["res_model", "=", self.model.model], ["res_id", "=", ticket.id], ["summary", "=", summary]]]):
+                ["res_model", "=", self.model.model], ["res_id", "=", ticket.id], ["summary", "=", summary],
+                ["user_id", "=", user_id]]]):
             return  # scheduled by the earlier run of this command
         model_id, todo_id = await self._activity_ids()
         # mail.activity's create, not the record's activity_schedule: that returns a recordset, which Odoo 17 and 18
         # cannot marshal over XML-RPC (a fault after the commit: recorded)
         await self._rpc.execute_kw("mail.activity", "create", [{
             "res_model_id": model_id, "res_id": ticket.id, "activity_type_id": todo_id, "summary": summary,
-            "date_deadline": (now + self.process.follow_up_after).date().isoformat(),
-            "note": "<p>No answer yet? Follow up with the customer; the support bot reminds the owner too.</p>",
-            "user_id": ticket.owner.id if ticket.owner else self._bot_uid}])
+            "date_deadline": due.isoformat(), "note": f"<p>{html.escape(note)}</p>" if note else False,
+            "user_id": user_id}])
 
     async def _activity_ids(self) -> tuple[int, int]:
         """The ticket model's ir.model id and the To-Do activity type's id (mail.mail_activity_data_todo), read
