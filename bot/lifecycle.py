@@ -6,7 +6,7 @@ No I/O: handlers ask these functions, then write to Odoo. What is due next, and 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from enum import StrEnum
 
 from bot.i18n import N_, tr
@@ -78,9 +78,9 @@ def arrived(ticket: Ticket, move: Move) -> bool:
 
 
 def check_required_fields(ticket: Ticket, move: Move, required: Mapping[Stage, Mapping[str, str]], *,
-                          time_field: str | None = None) -> None:
+                          time_field: str | None = None, links: Collection[str] = ()) -> None:
     """Refuse a move into a stage whose mandatory Odoo fields (field -> label) are still empty. `time_field`: the
-    field of the ticket's timesheets, which `/ticket time` fills."""
+    field of the ticket's timesheets, which `/ticket time` fills; `links`: those `/ticket set` fills."""
     target = TARGET_STAGE.get(move)
     if target is None or (move is Move.ACK and ticket.stage_key not in (None, Stage.NEW)):
         return
@@ -90,4 +90,7 @@ def check_required_fields(ticket: Ticket, move: Move, required: Mapping[Stage, M
                   stage=tr(STAGE_NAMES[target]), fields=", ".join(required[target][field] for field in empty))
         if time_field in empty:
             said += " " + tr("Log the time spent with `/ticket time {id} <duration> <what was done>`.", id=ticket.id)
+        if settable := [field.removesuffix("_id") for field in empty if field in links]:
+            said += " " + tr("Fill in {fields} from here with `/ticket set {id} <field> <name>`.",
+                             fields=", ".join(f"`{field}`" for field in settable), id=ticket.id)
         raise NotAllowed(said)

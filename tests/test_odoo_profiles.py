@@ -85,8 +85,19 @@ async def test_odoo_ps_process_on_project_tasks(redis: Redis, redis_url: str, pr
         assert task(tid)["stage_id"][1] == "Requirements"  # type: ignore[index]
         refused = card_text(await teams.card(f"/ticket ack {tid} We are looking at it"))
         assert "fill in Parent Task (parent_id) in Odoo first" in refused  # Odoo PS: mandatory before Development
+        assert "Fill in `parent` from here with `/ticket set" in refused
         [parent] = odoo.call("project.task", "search", [["name", "=", "Add SSO login"]])
-        odoo.call("project.task", "write", [tid], {"parent_id": parent})
+        [project] = odoo.call("project.task", "read", [tid], fields=["project_id"])
+        odoo.call("project.task", "create", [{"name": "Add SSO logout", "project_id": project["project_id"][0]}])
+        several = card_text(await teams.card(f"/ticket set {tid} parent Add SSO"))  # two tasks match
+        assert "Several match `Add SSO`: " in several and f"`#{parent}` Add SSO login" in several
+        assert "Add SSO logout" in several and "#<id>" in several
+        assert "Odoo has nothing named `nothing like this`" in card_text(
+            await teams.card(f"/ticket set {tid} parent nothing like this"))
+        assert "`color` is not a field I fill in here" in card_text(await teams.card(f"/ticket set {tid} color red"))
+        set_it = card_text(await teams.card(f"/ticket set {tid} parent #{parent}"))
+        assert "Parent Task (parent_id): Add SSO login." in set_it
+        assert odoo.call("project.task", "read", [tid], fields=["parent_id"])[0]["parent_id"][0] == parent
         await teams.card(f"/ticket ack {tid} We are looking at it")
         assert task(tid)["stage_id"][1] == "Development"  # type: ignore[index]
         await teams.card(f"/ticket block {tid} Need the customer's database dump")

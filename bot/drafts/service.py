@@ -108,7 +108,8 @@ async def post(services: Services, draft_id: str, *, user: OdooUser, actor: str,
     ticket = await services.odoo.ticket(draft.ticket_id)
     check(ticket, rules.move)
     if rules.stage is not None and ticket.stage_key is not rules.stage:
-        check_required_fields(ticket, rules.move, services.odoo.required_fields)
+        check_required_fields(ticket, rules.move, services.odoo.required_fields,
+                              time_field=services.odoo.timesheet_field, links=services.odoo.links)
     subject, text = (edited[0] or draft.subject, edited[1]) if edited is not None else (draft.subject, draft.text)
     if blanks := left_unfilled(draft.text, text):
         raise Refused(tr("The draft still has {parts} to fill in: write them in the Edit box, then post the edited "

@@ -25,7 +25,8 @@ async def load(ctx: Ctx, req: Request, move: Move, *, position: int = 0) -> Tick
     ticket = await ctx.odoo.ticket(ticket_ref(words[position] if len(words) > position else None))
     if not (ctx.again and arrived(ticket, move)):  # run again after its move landed: carry on, writes are idempotent
         check(ticket, move)
-    check_required_fields(ticket, move, ctx.odoo.required_fields, time_field=ctx.odoo.timesheet_field)
+    check_required_fields(ticket, move, ctx.odoo.required_fields, time_field=ctx.odoo.timesheet_field,
+                          links=ctx.odoo.links)
     return ticket
 
 

@@ -247,3 +247,43 @@ async def todo(ctx: Ctx, req: Request) -> Reply:
     await ctx.odoo.todo(ticket, who.id, what, due=day)
     return await ticket_reply(ctx, ticket, tr("To-Do for {who}, due {day}: {what}", who=literal(who.name),
                                               day=day.strftime("%d/%m/%Y"), what=literal(what)))
+
+
+@commands.command("set", "/ticket set <id> <field> <name or #id>", action=Action.UPDATE)
+async def set_(ctx: Ctx, req: Request) -> Reply:
+    """Fill in a field the process requires before a stage (Odoo PS: the parent task, the sale order line, the
+    subscription), choosing among what Odoo has: by name, or `#id` when several match. `/ticket set <id>` lists
+    them."""
+    ticket = await load(ctx, req, Move.EDIT)
+    links = ctx.odoo.links
+    labels = {field: label for fields in ctx.odoo.required_fields.values() for field, label in fields.items()}
+    if not links:
+        raise UsageError(tr("This process requires no field I can fill in from Teams."))
+    names = {_short(field): field for field in links}
+    listed = ", ".join(f"`{short}` ({labels[field]})" for short, field in names.items())
+    if len(req.args.words) < 3:
+        raise UsageError(tr("Which field, and what? {fields}; e.g. `/ticket set {id} {first} <name>`.",
+                            fields=listed, id=ticket.id, first=next(iter(names))))
+    field = names.get(req.args.words[1].lower()) or (req.args.words[1] if req.args.words[1] in links else None)
+    if field is None:
+        raise UsageError(tr("`{field}` is not a field I fill in here: {fields}.", field=literal(req.args.words[1]),
+                            fields=listed))
+    wanted = req.args.text(2)
+    found = await ctx.odoo.link_choices(field, wanted)
+    if not found:
+        raise UsageError(tr("Odoo has nothing named `{wanted}` for {label}.", wanted=literal(wanted),
+                            label=labels[field]))
+    if len(found) > 1:
+        choices = "; ".join(f"`#{record.id}` {literal(record.name)}" for record in found)
+        raise UsageError(tr("Several match `{wanted}`: {choices}. Write the one you mean as `/ticket set {id} "
+                            "{field} #<id>`.", wanted=literal(wanted), choices=choices, id=ticket.id,
+                            field=_short(field)))
+    [record] = found
+    ticket = await ctx.odoo.set_link(ticket, field, record)
+    await ctx.odoo.note(ticket, f"{labels[field]}: {record.name} (#{record.id}).", by=ctx.actor)
+    return await ticket_reply(ctx, ticket, tr("{label}: {name}.", label=labels[field], name=literal(record.name)))
+
+
+def _short(field: str) -> str:
+    """What people type for an Odoo field: `parent` for parent_id, `sale_line` for sale_line_id."""
+    return field.removesuffix("_id")

@@ -103,7 +103,8 @@ class OdooGateway:
                  users: list[dict[str, Any]], teams: dict[str, int], categories: dict[str, int],
                  required_fields: Mapping[Stage, Mapping[str, str]], bot_partner_id: int = 0,
                  role_members: Mapping[Role, Iterable[int]] | None = None, bot_uid: int = 0,
-                 groups_field: str = "groups_id", timesheet_link: str | None = None) -> None:
+                 groups_field: str = "groups_id", timesheet_link: str | None = None,
+                 links: Mapping[str, str] | None = None) -> None:
         self._rpc = transport
         self.model = model
         self.process = process
@@ -127,6 +128,8 @@ class OdooGateway:
         self._timesheet_link = timesheet_link  # the timesheet line's field naming its ticket; None: no timesheets
         self.timesheet_field = TIMESHEETS if timesheet_link else None  # the ticket's field listing its time spent
         self._read_fields = model.read_fields() + sorted({f for fields in required_fields.values() for f in fields})
+        # the required fields that point at one record of another model (parent_id -> project.task): set from Teams
+        self.links: Mapping[str, str] = dict(links or {})
 
     # ---- start-up ---------------------------------------------------------------------------
     @classmethod
@@ -174,6 +177,8 @@ class OdooGateway:
         teams = await _names(transport, model.team_model)
         categories = await _names(transport, model.category_model)
         required = _required_fields(ticket_fields, model, process)
+        links = {name: str(ticket_fields[name]["relation"]) for fields in required.values() for name in fields
+                 if ticket_fields[name].get("type") == "many2one" and ticket_fields[name].get("relation")}
         timesheet_link = _timesheet_link(ticket_fields)
         if timesheet_link is None:
             logger.info("%s has no timesheets here (Odoo's %s module is not installed): /ticket time refuses",
@@ -190,7 +195,8 @@ class OdooGateway:
         bot_partner = next((u["partner_id"][0] for u in users if u["id"] == uid and u.get("partner_id")), 0)
         return cls(transport, model, process, base_url=base_url, stages=stages, tags=tags, users=users,
                    teams=teams, categories=categories, required_fields=required, bot_partner_id=bot_partner,
-                   role_members=members, bot_uid=uid, groups_field=groups_field, timesheet_link=timesheet_link)
+                   role_members=members, bot_uid=uid, groups_field=groups_field, timesheet_link=timesheet_link,
+                   links=links)
 
     async def ping(self) -> None:
         """One cheap call; raises OdooUnavailable when Odoo does not answer."""
@@ -462,6 +468,22 @@ class OdooGateway:
         value = [[6, 0, [owner.id]]] if self.model.owner_is_many else owner.id
         await self.write(ticket, {self.model.owner_field: value})
         return ticket.with_changes(owner=owner)
+
+    async def link_choices(self, field: str, wanted: str, *, limit: int = 6) -> list[Named]:
+        """The records a required link field (`links`) could point at: by id (`#12`) or by Odoo's name search."""
+        relation = self.links[field]
+        if wanted.startswith("#") and wanted[1:].isdigit():
+            records = await self._rpc.execute_kw(relation, "read", [[int(wanted[1:])]], {"fields": ["display_name"]})
+        else:
+            records = await self._rpc.execute_kw(relation, "search_read", [[["display_name", "ilike", wanted]]],
+                                                 {"fields": ["display_name"], "limit": limit})
+        return [Named(int(record["id"]), name if isinstance(name := record.get("display_name"), str) else "")
+                for record in _with_ids(records, relation)]
+
+    async def set_link(self, ticket: Ticket, field: str, record: Named) -> Ticket:
+        """Point a required link field at `record`; the ticket as it now stands (the field filled)."""
+        await self.write(ticket, {field: record.id})
+        return ticket.with_changes(filled=ticket.filled | {field})
 
     async def set_priority(self, ticket: Ticket, priority: str) -> Ticket:
         """Write the priority alone (by hand: the class of service stays)."""
