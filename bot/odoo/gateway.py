@@ -474,11 +474,11 @@ class OdooGateway:
         relation = self.links[field]
         if wanted.startswith("#") and wanted[1:].isdigit():
             records = await self._rpc.execute_kw(relation, "read", [[int(wanted[1:])]], {"fields": ["display_name"]})
-        else:
-            records = await self._rpc.execute_kw(relation, "search_read", [[["display_name", "ilike", wanted]]],
-                                                 {"fields": ["display_name"], "limit": limit})
-        return [Named(int(record["id"]), name if isinstance(name := record.get("display_name"), str) else "")
-                for record in _with_ids(records, relation)]
+            return [Named(int(record["id"]), name if isinstance(name := record.get("display_name"), str) else "")
+                    for record in _with_ids(records, relation)]
+        pairs = await self._rpc.execute_kw(relation, "name_search", [wanted], {"limit": limit})  # Odoo's own lookup
+        return [Named(pair[0], pair[1] if isinstance(pair[1], str) else "") for pair in pairs or []
+                if isinstance(pair, list | tuple) and len(pair) == 2 and record_id(pair[0]) is not None]
 
     async def set_link(self, ticket: Ticket, field: str, record: Named) -> Ticket:
         """Point a required link field at `record`; the ticket as it now stands (the field filled)."""

@@ -36,7 +36,8 @@ async def test_odoo_ps_on_project_tasks(start_bot: StartBot, protocol: str, run_
     assert "(parent_id) in Odoo first" in refused and task(tid)["stage_id"][1] == "Requirements", refused
     parent = odoo.call("project.task", "create", {"name": f"Customer project {run_tag}-{protocol}",
                                                   "project_id": task(tid)["project_id"][0]})
-    odoo.call("project.task", "write", [tid], {"parent_id": parent})
+    assert "Parent Task (parent_id): Customer project" in await desk.say(f"/ticket set {tid} parent #{parent}")
+    assert odoo.call("project.task", "read", [tid], fields=["parent_id"])[0]["parent_id"][0] == parent
     await desk.say(f"/ticket ack {tid} We are looking at it")
     assert task(tid)["stage_id"][1] == "Development" and task(tid)["state"] == "01_in_progress"
 
