@@ -1,6 +1,7 @@
 """The TMF profile (profiles/tmf.yaml) on helpdesk_mgmt, against a real Odoo of the series over every protocol it
 speaks, in a database of its own set up by `setup-odoo --apply` with PROCESS_PROFILE=tmf: its stages (New,
-1st line, 3rd line, Done, Canceled) and the stage e-mails Odoo sends: entering Done sends helpdesk_mgmt's closing
+Triage, 1st line, 2nd line, 3rd line, Done, Canceled), triage by stars, a To-Do for a colleague, and the stage
+e-mails Odoo sends: entering Done sends helpdesk_mgmt's closing
 e-mail to the customer; a cancelled ticket closes without notifying them (notify_customer_on_cancel: false)."""
 
 from __future__ import annotations
@@ -30,6 +31,14 @@ async def test_tmf_stages_and_stage_emails(start_bot: StartBot, protocol: str, r
     await desk.say(f"/ticket new Car 12 does not unlock {run_tag} users:2 customer:{customer}")
     tid = odoo.newest_ticket()["id"]
     assert stage(tid) == "New"
+    triaged = await desk.say(f"/ticket triage {tid} 2")  # stars: the class; assigned; Triage, with its e-mail
+    assert "Triaged: Priority (2 stars)" in triaged and stage(tid) == "Triage", triaged
+    assert odoo.ticket(tid)["priority"] == "2"
+    await desk.say(f"/ticket todo {tid} {desk.cast.colleague.email} Check the car's logbook in the backend")
+    [todo] = odoo.call("mail.activity", "search_read", [["res_model", "=", "helpdesk.ticket"], ["res_id", "=", tid]],
+                       fields=["summary", "user_id"])
+    assert todo["summary"] == "Check the car's logbook in the backend"
+    assert todo["user_id"][0] == odoo.user_id(desk.cast.colleague.email)
     await desk.say(f"/ticket ack {tid} We are on it")
     assert stage(tid) == "1st line"
     await desk.say(f"/ticket hold {tid} Waiting for Invers")
