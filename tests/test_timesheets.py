@@ -6,6 +6,7 @@ Teams-shaped activities, against the Odoo double of a projects database (and of 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -280,19 +281,26 @@ class Lost:
 LOST = {"the note's reply": Lost(4, "the note"), "the line's reply": Lost(5, "the note and the line")}
 
 
-@pytest.mark.parametrize("case", list(LOST))
-async def test_a_time_log_whose_reply_was_lost_lands_once(redis_url: str, clock: FakeClock, start_desk: Any,
-                                                          case: str) -> None:
+@asynccontextmanager
+async def _behind_a_proxy(redis_url: str, clock: FakeClock,
+                          start_desk: Any) -> AsyncIterator[tuple[Desk, TestServer, FaultProxy, int]]:
+    """The Odoo PS desk on Monday, its Odoo reached through a fault proxy, and a task of it."""
     clock.current = MONDAY
     sandbox = _projects(clock)
     async with served_like_odoo(sandbox) as url:
         with proxy_in_front_of(url) as proxy:
             settings = through(bot_settings(redis_url, url, process_profile="odoo-ps"), proxy, timeout=2.0)
             desk, server = await start_desk(settings, sandbox)
-            task = await desk.new_task("Invoices report is empty")
-            await desk.say(f"/ticket time {task}")
-            await _lose_a_reply(desk, proxy, LOST[case].spare, f"/ticket time {task} 1h30m Reproduced the report")
-            assert await _heal(Relay(server, desk.teams), proxy) == ["Odoo is back: your command was applied."]
+            yield desk, server, proxy, await desk.new_task("Invoices report is empty")
+
+
+@pytest.mark.parametrize("case", list(LOST))
+async def test_a_time_log_whose_reply_was_lost_lands_once(redis_url: str, clock: FakeClock, start_desk: Any,
+                                                          case: str) -> None:
+    async with _behind_a_proxy(redis_url, clock, start_desk) as (desk, server, proxy, task):
+        await desk.say(f"/ticket time {task}")
+        await _lose_a_reply(desk, proxy, LOST[case].spare, f"/ticket time {task} 1h30m Reproduced the report")
+        assert await _heal(Relay(server, desk.teams), proxy) == ["Odoo is back: your command was applied."]
     assert [line["unit_amount"] for line in desk.lines(task_id=task)] == [1.5]
     assert sum("Time logged: 1h30m" in note for note in desk.notes(task)) == 1
 
@@ -312,16 +320,10 @@ async def _heal(relay: Relay, proxy: FaultProxy) -> list[str]:
 
 async def test_while_odoo_is_away_a_time_log_is_kept_and_a_read_is_not(redis_url: str, clock: FakeClock,
                                                                        start_desk: Any) -> None:
-    clock.current = MONDAY
-    sandbox = _projects(clock)
-    async with served_like_odoo(sandbox) as url:
-        with proxy_in_front_of(url) as proxy:
-            settings = through(bot_settings(redis_url, url, process_profile="odoo-ps"), proxy, timeout=2.0)
-            desk, server = await start_desk(settings, sandbox)
-            task = await desk.new_task("Invoices report is empty")
-            proxy.refuse()
-            assert "Odoo is not answering right now" in await desk.say(f"/ticket time {task}")
-            assert "Odoo is not answering right now" in await desk.say("/ticket time mine week")
-            assert "Your command is saved" in await desk.say(f"/ticket time {task} 1h Reproduced the report")
-            assert await _heal(Relay(server, desk.teams), proxy) == ["Odoo is back: your command was applied."]
+    async with _behind_a_proxy(redis_url, clock, start_desk) as (desk, server, proxy, task):
+        proxy.refuse()
+        assert "Odoo is not answering right now" in await desk.say(f"/ticket time {task}")
+        assert "Odoo is not answering right now" in await desk.say("/ticket time mine week")
+        assert "Your command is saved" in await desk.say(f"/ticket time {task} 1h Reproduced the report")
+        assert await _heal(Relay(server, desk.teams), proxy) == ["Odoo is back: your command was applied."]
     assert [line["name"] for line in desk.lines(task_id=task)] == ["Reproduced the report"]

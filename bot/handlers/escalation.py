@@ -36,13 +36,19 @@ async def escalate(ctx: Ctx, req: Request) -> Reply:
     Decline. Several teams at once: `dev,devops`. If nobody acknowledges within the class's time, it
     goes up the chain (senior engineers, then management) and you are told."""
     ticket = await load(ctx, req, Move.EDIT)
-    if len(req.args.words) < 2:
-        raise UsageError(tr("Which team? e.g. `/ticket escalate {id} dev Report page times out for 16 users`.",
-                            id=ticket.id))
-    teams = service.team_keys(ctx.services, req.args.words[1])
-    reason = "\n".join(part for part in (req.args.text(2), req.body) if part).strip()
+    teams, reason = _teams_and_words(ctx, req, tr(
+        "Which team? e.g. `/ticket escalate {id} dev Report page times out for 16 users`.", id=ticket.id))
     posted = await service.escalate(ctx.services, ticket, teams, reason, by=ctx.actor)
     return Reply(card=escalation_summary_card(posted, tz=ctx.tz, now=ctx.now()))
+
+
+def _teams_and_words(ctx: Ctx, req: Request, which_team: str) -> tuple[list[str], str]:
+    """The escalation teams named after the ticket (`dev`, `dev,devops`) and what is written after them (the next
+    lines too); `which_team`: the answer when no team is named."""
+    if len(req.args.words) < 2:
+        raise UsageError(which_team)
+    words = "\n".join(part for part in (req.args.text(2), req.body) if part).strip()
+    return service.team_keys(ctx.services, req.args.words[1]), words
 
 
 @commands.command("standby", "/ticket standby <id> <team[,team]> [why]", action=Action.ESCALATE)
@@ -50,11 +56,8 @@ async def standby(ctx: Ctx, req: Request) -> Reply:
     """Put a team on standby: a heads-up in its channel that it may be asked to take the ticket, with no time to
     acknowledge. Escalate when you need them to act."""
     ticket = await load(ctx, req, Move.EDIT)
-    if len(req.args.words) < 2:
-        raise UsageError(tr("Which team? e.g. `/ticket standby {id} devops 12 students cannot watch lesson 3`.",
-                            id=ticket.id))
-    teams = service.team_keys(ctx.services, req.args.words[1])
-    note = "\n".join(part for part in (req.args.text(2), req.body) if part).strip()
+    teams, note = _teams_and_words(ctx, req, tr(
+        "Which team? e.g. `/ticket standby {id} devops 12 students cannot watch lesson 3`.", id=ticket.id))
     told = await put_on_standby(ctx.services, ticket, teams, note, by=ctx.actor)
     return await ticket_reply(ctx, ticket, tr("{teams}: on standby (a heads-up in their channel, no clock).",
                                               teams=", ".join(told)) if told else
