@@ -30,10 +30,10 @@ async def gitlab(ctx: Ctx, req: Request) -> Reply:
 
     Where the process closes incidents into a stage of their own (TMF: 1st line: incident), an incident moves the
     ticket there, and Odoo sends that stage's e-mail."""
-    gitlab = configured(ctx.services)
+    tracker = configured(ctx.services)  # before anything else: without GitLab, say what to set
     words = req.args.words
     ref = ticket_ref(words[0] if words else None)
-    order = read_order(words[1:], req.args.options, gitlab.settings.url)
+    order = read_order(words[1:], req.args.options, tracker.settings.url)
     ticket = await ctx.odoo.ticket(ref)
     if not (ctx.again and closed_as_incident(ctx.profile, ticket)):  # else a run that landed closed it: carry on
         check(ticket, Move.EDIT)
