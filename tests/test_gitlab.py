@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -17,6 +18,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
+from bot.process import PROFILES_DIR
 from bot.server import create_app
 from bot.settings import GitLabSettings, Mode
 from tests.conftest import AGENT, FakeClock, RunningSandbox, bot_settings
@@ -331,3 +333,23 @@ async def test_tmf_files_a_bug_without_moving_the_ticket(tmf: tuple[TeamsClient,
     assert f"Bug report {PROJECT}#1 filed in GitLab." in said and "closed as an incident" not in said
     assert _stage(odoo, tid) == "1st line"
     assert gitlab.issues_in(PROJECT)[0]["labels"] == ["bug"]
+
+
+async def test_an_incident_that_cannot_close_yet_is_refused_before_gitlab(
+        tmp_path: Path, clock: FakeClock, connector: tuple[ConnectorStub, str]) -> None:
+    """A process whose closing needs a field (here TMF's, wanting a category) refuses the incident that would close
+    the ticket while the field is empty, before GitLab files anything; a bug, which does not close it, is filed."""
+    profile = tmp_path / "tmf-categorised.yaml"
+    profile.write_text((PROFILES_DIR / "tmf.yaml").read_text() + "\nrequired_fields:\n  done: [category_id]\n")
+    stub, connector_url = connector
+    stub.add_member(MAI.id, MAI.name, MAI.email)
+    double = GitLabDouble()
+    async with aiohttp.ClientSession() as session, served(double) as url, embedded_bot(
+            Mode.DEMO, clock.now, {"PROCESS_PROFILE": str(profile), "GITLAB_URL": url, "GITLAB_TOKEN": TOKEN,
+                                   "GITLAB_PROJECT": PROJECT}) as demo:
+        teams = TeamsClient(demo.url, connector_url, stub, session, MAI)
+        tid = await _tmf_ticket(teams, demo.sandbox, "Car 14 does not lock")
+        said = card_text(await teams.card(f"/ticket gitlab {tid} incident severity:2"))
+        assert "cannot move to done yet: fill in Category (category_id) in Odoo first." in said
+        assert double.received == [] and _stage(demo.sandbox, tid) == "1st line"
+        assert "Bug report" in card_text(await teams.card(f"/ticket gitlab {tid} bug"))

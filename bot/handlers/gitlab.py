@@ -8,7 +8,7 @@ from bot.gitlab import IssueKind
 from bot.gitlab_issues import Logged, Order, closed_as_incident, configured, log_in_gitlab, read_order
 from bot.handlers.common import ticket_reply
 from bot.i18n import tr
-from bot.lifecycle import Move, check
+from bot.lifecycle import Move, check, check_required_fields
 from bot.parsing import ticket_ref
 from bot.process import Action, ProcessProfile
 from bot.router import CommandGroup, Request
@@ -37,6 +37,8 @@ async def gitlab(ctx: Ctx, req: Request) -> Reply:
     ticket = await ctx.odoo.ticket(ref)
     if not (ctx.again and closed_as_incident(ctx.profile, ticket)):  # else a run that landed closed it: carry on
         check(ticket, Move.EDIT)
+        if order.kind is IssueKind.INCIDENT and ctx.profile.incident_stage:  # it will close: what closing needs
+            check_required_fields(ticket, Move.CLOSE, ctx.odoo.required_fields, time_field=ctx.odoo.timesheet_field)
     logged = await log_in_gitlab(ctx.services, ticket, order, by=ctx.actor)
     return await ticket_reply(ctx, logged.ticket, headline(logged, order, ctx.profile),
                               actions=[open_url(tr("Open in GitLab"), logged.issue.web_url)])
