@@ -3,7 +3,7 @@ chatter and on the card; TMF's incident path (the ticket closed into "1st line: 
 answered clearly with nothing changed in Odoo; a command replayed after Odoo's answer was lost filing nothing twice.
 
 Through the bot's HTTP endpoint with Teams-shaped activities, against the Odoo double (MindX's seeded desk, or the
-demo's on the TMF profile) and the GitLab double (tests/support/gitlab.py) over real HTTP.
+demo's on the TMF profile) and the GitLab double (tests/support/gitlab_double.py) over real HTTP.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tests.conftest import AGENT, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub
 from tests.support.demo import embedded_bot
 from tests.support.faultproxy import FaultProxy
-from tests.support.gitlab import TOKEN, GitLabDouble, served
+from tests.support.gitlab_double import TOKEN, GitLabDouble, served
 from tests.support.odoo_view import OdooView
 from tests.support.proxied_odoo import Relay, through
 from tests.support.teams import TeamsClient, TeamsUser, card_elements, card_text
