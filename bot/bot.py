@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 
 from bot.context import Ctx, Services
 from bot.deliveries import Claim, Delivery
+from bot.gitlab import GitLabError, explain
 from bot.handlers import GROUPS
 from bot.handlers.help import help_command
 from bot.i18n import N_, speaking, tr
@@ -212,6 +213,9 @@ def problem_for(ctx: Ctx, error: Exception) -> list[Reply]:
         return _problem(str(error), error.hint)
     if isinstance(error, NotAllowed | TicketNotFound | UnknownUser | LookupError):
         return _problem(str(error))
+    if isinstance(error, GitLabError):  # raised before anything is written in Odoo
+        logger.info("turn %s: %s", ctx.correlation_id, error)
+        return _problem(*explain(error))
     if isinstance(error, OdooUnavailable):  # a read, or a change from someone Odoo could not name yet
         logger.warning("turn %s: Odoo unavailable", ctx.correlation_id)
         typed = ctx.incoming.text.strip()

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.changes import TicketChanged
 from bot.deliveries import Claim, Deliveries
+from bot.gitlab import GitLab
 from bot.i18n import speaking
 from bot.odoo.gateway import OdooGateway
 from bot.outbox import Outbox
@@ -75,8 +76,8 @@ True when it shows the ticket as it now stands. Never raises: a failure is its o
 @dataclass(frozen=True)
 class Services:
     """What the handlers and the features work with, wired by bot.server: Odoo, Redis, the timers, posting, the
-    process, the clock, and who follows a ticket's changes. No feature's store: each feature makes its own from
-    these (as `EscalationStore(services.store)`), so this module imports no feature."""
+    process, the clock, who follows a ticket's changes, and GitLab when it is configured. No feature's store: each
+    feature makes its own from these (as `EscalationStore(services.store)`), so this module imports no feature."""
 
     odoo: OdooGateway
     store: Store
@@ -91,6 +92,7 @@ class Services:
     newcomers: Newcomers = field(default_factory=NoNewcomers)  # a Teams user with no Odoo user: refused
     tenants: frozenset[str] = frozenset()  # the Microsoft 365 tenants served (bot.tenants); empty: any (dev, demo)
     followers: Mapping[str, Follower] = field(default_factory=dict)  # who hears a ticket changed, by name (bot.server)
+    gitlab: GitLab | None = None  # where `/ticket gitlab` files issues; None: GitLab is not configured
 
     async def ticket_changed(self, change: TicketChanged) -> set[str]:
         """Tell every follower that a ticket changed; the names of those that show it as it now stands (management:

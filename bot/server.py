@@ -33,6 +33,7 @@ from bot.demo import SandboxAgents, demo_profile
 from bot.demo.history import seed_history
 from bot.demo.seed import seed_people, seed_scenarios, seed_tickets
 from bot.escalation import service as escalation
+from bot.gitlab import GitLab
 from bot.lapsed import LapsedTurns
 from bot.management import service as management
 from bot.notify import Outbound
@@ -227,7 +228,8 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
                                 deliveries=Deliveries(redis, store.key("delivery", ""), lease=settings.turn_lease),
                                 outbound=outbound, profile=profile, clock=clock, timezone=ZoneInfo(settings.timezone),
                                 newcomers=_newcomers(settings, sandbox), tenants=settings.tenants,
-                                followers={MANAGEMENT_CHANNEL: management.follow})
+                                followers={MANAGEMENT_CHANNEL: management.follow},
+                                gitlab=GitLab(settings.gitlab) if settings.gitlab else None)
             bot = TicketBot(services)
             deadlines = Deadlines(bot.on_turn, outbound, message=settings.message_deadline,
                                   invoke=settings.invoke_deadline)

@@ -34,6 +34,8 @@ APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 ODOO_URL_FORMS = ("https://odoo.example.com", "http://localhost:8069")
 REDIS_URL_FORMS = ("redis://localhost:6379/0", "rediss://:password@redis.example.com:6380/0",
                    "unix:///run/redis/redis.sock")
+GITLAB_URL_FORMS = ("https://gitlab.example.com", "http://gitlab.internal:8080")
+GITLAB_SETTINGS = ("GITLAB_URL", "GITLAB_TOKEN", "GITLAB_PROJECT")  # all three, or none: GitLab is not used
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,16 @@ class OdooSettings:
     protocol: str = "xmlrpc"
     profile: str = "auto"
     timeout: float = 10.0  # seconds per call: a turn that finds Odoo silent still answers within Teams' 15 s
+
+
+@dataclass(frozen=True)
+class GitLabSettings:
+    """Where `/ticket gitlab` files and finds issues (bot.gitlab)."""
+
+    url: str  # GitLab's address, e.g. https://gitlab.example.com (a path when GitLab is served under one)
+    token: str = field(repr=False)  # an access token with the api scope
+    project: str  # the project issues are filed in: its id (42) or its path (tmf/platform)
+    bug_labels: tuple[str, ...] = ("bug",)  # what a bug report is labelled
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,7 @@ class Settings:
     redis_max_connections: int = 50  # connections to Redis at most; past them a command waits for a free one
     message_deadline: float = 10.0  # seconds a message's turn runs before the sender is told it is still being done
     invoke_deadline: float = 4.0  # the same for a card action (Teams waits about 5 s for those)
+    gitlab: GitLabSettings | None = None  # None: `/ticket gitlab` says GitLab is not configured
 
     @property
     def auth_enabled(self) -> bool:
@@ -84,10 +97,11 @@ class Settings:
     @property
     def named_secrets(self) -> tuple[tuple[str, str], ...]:
         """Each secret that is set, with the setting it came from: the Odoo API key, the app password, a
-        password in REDIS_URL."""
+        password in REDIS_URL, the GitLab token."""
         redis_passwords = _url_passwords(self.redis_url) if self.redis_url else ()
         named = (("ODOO_API_KEY", self.odoo.api_key), ("MICROSOFT_APP_PASSWORD", self.app_password),
-                 *(("REDIS_URL", password) for password in redis_passwords))
+                 *(("REDIS_URL", password) for password in redis_passwords),
+                 ("GITLAB_TOKEN", self.gitlab.token if self.gitlab else ""))
         return tuple((name, secret) for name, secret in named if secret)
 
     @property
@@ -166,6 +180,40 @@ _ODOO_HINTS = {
     "ODOO_LOGIN": "the login of the bot's Odoo user",
     "ODOO_API_KEY": "an API key of the bot's Odoo user (Preferences > Account Security)",
 }
+
+
+_GITLAB_HINTS = {
+    "GITLAB_URL": "GitLab's address, e.g. https://gitlab.example.com",
+    "GITLAB_TOKEN": "an access token with the api scope, of a GitLab user who is at least Reporter in "
+                    "GITLAB_PROJECT",
+    "GITLAB_PROJECT": "the id or path of the project issues are filed in, e.g. tmf/platform",
+}
+_GITLAB_PROJECT = re.compile(r"[0-9]+|[A-Za-z0-9_.][A-Za-z0-9_.-]*(/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+")
+_GITLAB_LABEL = re.compile(r"[^,\s][^,]*")
+
+
+def _gitlab(env: Mapping[str, str]) -> GitLabSettings | None:
+    """GITLAB_URL, GITLAB_TOKEN and GITLAB_PROJECT together, or none of them (GitLab is optional); GITLAB_BUG_LABELS
+    (comma-separated, `bug` when unset)."""
+    given = {name: env.get(name, "").strip() for name in GITLAB_SETTINGS}
+    raw_labels = env.get("GITLAB_BUG_LABELS", "").strip()
+    if not any(given.values()):
+        return None
+    missing = [name for name in GITLAB_SETTINGS if not given[name]]
+    if missing:
+        named = next(name for name in GITLAB_SETTINGS if given[name])
+        raise SettingsError(f"{missing[0]}: required when {named} is set ({_GITLAB_HINTS[missing[0]]}); "
+                            f"leave all of {', '.join(GITLAB_SETTINGS)} unset to run without GitLab")
+    url = _url(env, "GITLAB_URL", GITLAB_URL_FORMS)
+    assert url is not None  # given, so a URL or refused by _url
+    if not _GITLAB_PROJECT.fullmatch(given["GITLAB_PROJECT"]):
+        raise SettingsError(f"GITLAB_PROJECT: expected the project's id or path, e.g. 42 or tmf/platform, got "
+                            f"{given['GITLAB_PROJECT']!r}")
+    labels = tuple(label.strip() for label in raw_labels.split(",")) if raw_labels else ("bug",)
+    if not all(_GITLAB_LABEL.fullmatch(label) for label in labels):
+        raise SettingsError(f"GITLAB_BUG_LABELS: expected label names separated by commas, e.g. bug or "
+                            f"type::bug,support, got {raw_labels!r}")
+    return GitLabSettings(url=url, token=given["GITLAB_TOKEN"], project=given["GITLAB_PROJECT"], bug_labels=labels)
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float, *, most: float = 3600, why: str = "") -> float:
@@ -273,6 +321,7 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.PRODUCTION) -> Setti
         redis_max_connections=_count(env, "REDIS_MAX_CONNECTIONS", 50, least=2, most=10_000),
         message_deadline=_deadline(env, "MESSAGE_DEADLINE_SECONDS", 10.0, most=14.0),
         invoke_deadline=_deadline(env, "INVOKE_DEADLINE_SECONDS", 4.0, most=4.5),
+        gitlab=_gitlab(env),
     )
     if mode is Mode.PRODUCTION:
         _long_secrets(settings)

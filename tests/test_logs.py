@@ -26,7 +26,7 @@ from redis.asyncio import Redis
 from bot.demo.seed import CUSTOMERS
 from bot.logs import SECRET_HIDDEN, correlation, log_handler
 from bot.server import RUNTIME, Runtime, create_app
-from bot.settings import Settings
+from bot.settings import GitLabSettings, Settings
 from tests.conftest import AGENT, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub
 from tests.support.odoo_view import OdooView
@@ -169,6 +169,9 @@ def test_the_secrets_to_hide_come_from_the_settings() -> None:
     assert bot_settings("redis://127.0.0.1:6379/0", "http://odoo:8069").secrets == (settings.odoo.api_key,)
     unix = bot_settings("unix:///run/redis/redis.sock?db=0&password=r3dis-pw", "http://odoo:8069")  # redis-py's form
     assert unix.secrets == (settings.odoo.api_key, "r3dis-pw")
+    gitlab = GitLabSettings("https://gitlab.internal", "glpat-s3cret-token", "tmf/platform")
+    assert bot_settings("redis://127.0.0.1:6379/0", "http://odoo:8069", gitlab=gitlab).secrets == (
+        settings.odoo.api_key, "glpat-s3cret-token")  # GITLAB_TOKEN, hidden like the others
 
 
 # ---- whole scenarios ---------------------------------------------------------------------------------------

@@ -243,6 +243,7 @@ def test_tmf_profile() -> None:
     assert profile.stage_of("Done") is Stage.DONE
     assert profile.stage_of("Triage") is Stage.IN_PROGRESS
     assert profile.stage_of("1st line: incident") is Stage.DONE
+    assert profile.incident_stage == "1st line: incident"
     assert profile.escalation_teams["second-line"].stage == "2nd line"
     assert profile.escalation_teams["third-party"].stage == "3rd line"
 
@@ -285,8 +286,10 @@ def test_the_stages_a_profile_needs_in_odoo() -> None:
     assert needed("mindx") == [("New", False), ("In Progress", False), ("On Hold", False), ("Awaiting", False),
                                ("Solved", False), ("Done", True), ("Cancelled", True)]
     # 2nd line: escalating to TMF's second line moves the ticket there (an extra stage, read as in progress)
+    # 1st line: incident: an incident logged in GitLab closes the ticket there (incident_stage, read as done)
     assert needed("tmf") == [("New", False), ("Triage", False), ("1st line", False), ("2nd line", False),
-                             ("3rd line", False), ("Done", True), ("Canceled", True)]  # Triage: /ticket triage's
+                             ("3rd line", False), ("Done", True), ("1st line: incident", True),
+                             ("Canceled", True)]  # Triage: /ticket triage's
     [_, development, *_] = load_profile("odoo-ps").needed_stages()
     assert development.serves == (Stage.IN_PROGRESS, Stage.ON_HOLD, Stage.WAITING_CUSTOMER)
     mindx = load_profile("mindx")
@@ -307,6 +310,7 @@ def test_base_profile_is_valid_and_defaults_apply() -> None:
     assert dict(profile.extra_stages) == {}
     assert profile.escalation_teams["management"].next is None
     assert profile.escalation_teams["dev"].stage is None
+    assert profile.incident_stage is None  # an incident logged in GitLab leaves the ticket where it is
     assert profile.classes[ClassOfService.EXPEDITE].update_every == timedelta(minutes=10)
     assert profile.language == "en"  # the bot's own channel posts
 
@@ -649,6 +653,21 @@ BAD = [
         "Done: cancelled",
         "extra_stages.Done: already the Odoo stage of stages.done",
         id="extra-stage-already-mapped",
+    ),
+    pytest.param(
+        "ticket_types: [incident, request]\n",
+        "ticket_types: [incident, request]\nincident_stage: Incident closed\n",
+        "incident_stage: Incident closed",
+        "incident_stage: 'Incident closed' is not an Odoo stage of this profile (use 'New', ",
+        id="incident-stage-unknown",
+    ),
+    pytest.param(
+        "ticket_types: [incident, request]\n",
+        "ticket_types: [incident, request]\nextra_stages:\n  Incident: in_progress\nincident_stage: Incident\n",
+        "incident_stage: Incident",
+        "incident_stage: 'Incident' must be read as done (the incident closes the ticket): list it under "
+        "extra_stages as 'Incident': done",
+        id="incident-stage-not-closing",
     ),
     pytest.param(
         "ticket_types: [incident, request]\n",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,9 @@ PRODUCTION = {
     "REDIS_URL": "redis://localhost:6379/0",
     "ALLOWED_TENANT_IDS": "72f988bf-86f1-41af-91ab-2d7cd011db47",
 }
+
+GITLAB = {"GITLAB_URL": "https://gitlab.example.com/", "GITLAB_TOKEN": "gitlab-secret-token",
+          "GITLAB_PROJECT": "tmf/platform"}
 
 
 def test_production_settings_from_the_environment() -> None:
@@ -54,8 +58,19 @@ def test_a_choice_may_have_spaces_around_it() -> None:
 
 
 def test_secrets_stay_out_of_repr() -> None:
-    text = repr(load_settings(PRODUCTION, Mode.PRODUCTION))
-    assert "app-secret-value" not in text and "odoo-secret-key" not in text
+    text = repr(load_settings({**PRODUCTION, **GITLAB}, Mode.PRODUCTION))
+    assert "app-secret-value" not in text and "odoo-secret-key" not in text and "gitlab-secret-token" not in text
+
+
+def test_gitlab_is_optional_and_its_token_a_secret_like_the_others() -> None:
+    """All three GitLab settings, or none: then `/ticket gitlab` says GitLab is not configured."""
+    assert load_settings(PRODUCTION, Mode.PRODUCTION).gitlab is None
+    settings = load_settings({**PRODUCTION, **GITLAB, "GITLAB_BUG_LABELS": "type::bug, support"}, Mode.PRODUCTION)
+    assert settings.gitlab is not None
+    assert (settings.gitlab.url, settings.gitlab.project) == ("https://gitlab.example.com", "tmf/platform")
+    assert settings.gitlab.bug_labels == ("type::bug", "support")
+    assert ("GITLAB_TOKEN", "gitlab-secret-token") in settings.named_secrets
+    assert load_settings({**GITLAB, "GITLAB_PROJECT": "42"}, Mode.DEMO).gitlab is not None  # the tests' demo too
 
 
 @pytest.mark.parametrize(("change", "named"), [
@@ -77,6 +92,12 @@ def test_secrets_stay_out_of_repr() -> None:
     ({"MICROSOFT_APP_TYPE": "SingleTenant", "MICROSOFT_APP_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47",
       "ALLOWED_TENANT_IDS": "0b2b6e3e-0a3c-4a8e-9d7e-5f1c2b3a4d5e"}, "ALLOWED_TENANT_IDS"),
     ({"TIMEZONE": "Mars/Olympus"}, "TIMEZONE"),
+    ({"GITLAB_URL": "https://gitlab.example.com"}, "GITLAB_TOKEN"),
+    ({"GITLAB_TOKEN": "gitlab-secret-token", "GITLAB_PROJECT": "tmf/platform"}, "GITLAB_URL"),
+    ({"GITLAB_URL": "gitlab.example.com", "GITLAB_TOKEN": "gitlab-secret-token", "GITLAB_PROJECT": "7"}, "GITLAB_URL"),
+    ({**GITLAB, "GITLAB_PROJECT": "tmf platform"}, "GITLAB_PROJECT"),
+    ({**GITLAB, "GITLAB_BUG_LABELS": "bug,,support"}, "GITLAB_BUG_LABELS"),
+    ({**GITLAB, "GITLAB_TOKEN": "glpat"}, "GITLAB_TOKEN"),  # shorter than 8 characters
 ])
 def test_a_bad_setting_is_named(change: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError) as error:
@@ -221,6 +242,17 @@ def test_env_example_lists_every_setting_the_bot_reads_and_nothing_else() -> Non
     assert listed == read
     assert "(soon)" not in example
     assert load_settings(_env_file(example), Mode.DEV).uses_sandbox_odoo  # a copy not filled in yet runs --dev
+
+
+def test_the_settings_table_names_every_setting_in_env_example() -> None:
+    """docs/install.md's table (the README's link for the settings) and .env.example say the same settings."""
+    example = (ROOT / ".env.example").read_text()
+    listed = {line.partition("=")[0] for line in example.splitlines() if line and not line.startswith("#")}
+    install = (ROOT / "docs" / "install.md").read_text()
+    table = install[install.index("## Settings"):install.index("## The Teams app package")]
+    rows = [line.split("|")[1] for line in table.splitlines() if line.startswith("| `")]
+    named = {name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row)}
+    assert named == listed
 
 
 def _env_file(text: str) -> dict[str, str]:

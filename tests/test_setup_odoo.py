@@ -95,8 +95,11 @@ async def _bot_starts(redis_url: str, odoo: FreshOdoo, profile: str, clock: Fake
 CASES = [
     ("helpdesk_mgmt", "mindx", ["On Hold", "Solved"],
      ["New", "In Progress", "On Hold", "Awaiting", "Solved", "Done", "Cancelled"], {"Done", "Cancelled"}),
-    ("helpdesk_mgmt", "tmf", ["Triage", "1st line", "2nd line", "3rd line", "Canceled"],  # Triage: /ticket triage's,
-     ["New", "Triage", "1st line", "2nd line", "3rd line", "Done", "Canceled"], {"Done", "Canceled"}),  # 2nd: a team's
+    # Triage: /ticket triage's; 2nd line: an escalation team's; 1st line: incident: where an incident logged in GitLab
+    # closes the ticket
+    ("helpdesk_mgmt", "tmf", ["Triage", "1st line", "2nd line", "3rd line", "1st line: incident", "Canceled"],
+     ["New", "Triage", "1st line", "2nd line", "3rd line", "Done", "1st line: incident", "Canceled"],
+     {"Done", "1st line: incident", "Canceled"}),
     ("project", "odoo-ps", ["Requirements", "Development", "UAT", "Done", "Canceled"],
      ["Requirements", "Development", "UAT", "Done", "Canceled"], {"Done", "Canceled"}),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from bot.changes import TicketChanged
 from bot.context import Ctx, Request
@@ -82,12 +83,15 @@ def reminders(ctx: Ctx) -> Reminders:
     return Reminders(ctx.services.timers, ctx.profile, ctx.services.clock)
 
 
-async def ticket_reply(ctx: Ctx, ticket: Ticket, headline: str = "", *, customer_updated: bool = False) -> Reply:
+async def ticket_reply(ctx: Ctx, ticket: Ticket, headline: str = "", *, customer_updated: bool = False,
+                       actions: list[dict[str, Any]] | None = None) -> Reply:
     """Bring the ticket's reminders in line with it, then show the card with what is due next.
 
-    `customer_updated`: the command just told the customer something (ack, update, resolution)."""
+    `customer_updated`: the command just told the customer something (ack, update, resolution); `actions`: buttons
+    before "Open in Odoo" (the ticket's GitLab issue)."""
     now = ctx.now()
     pending = await reminders(ctx).sync(ticket, customer_updated=customer_updated)
     await ctx.services.ticket_changed(TicketChanged(ticket))  # its card in the management channel, if it has one
     step = next_step(ticket, ctx.profile, now, pending)
-    return Reply(card=ticket_card(ticket, ctx.profile, tz=ctx.tz, now=now, step=step, headline=headline))
+    return Reply(card=ticket_card(ticket, ctx.profile, tz=ctx.tz, now=now, step=step, headline=headline,
+                                  actions=actions))

@@ -30,6 +30,7 @@ key                             default when left out
 ``notify_customer_on_cancel``   true
 ``language``                    ``en``: what the bot posts in channels on its own is in English
 ``triage_stage``                none: there is no triage step (``/ticket triage`` says so)
+``incident_stage``              none: an incident logged in GitLab (``/ticket gitlab``) leaves the ticket where it is
 ``escalation_teams.<t>.next``   null: the end of the chain
 ``escalation_teams.<t>.stage``  null: escalating does not move the ticket
 ``classes.deadline.update_every``  must be left out (or null): computed from the time left
@@ -166,6 +167,7 @@ class ProcessProfile:
     triage_stage: str | None = None  # the Odoo stage `/ticket triage` moves a ticket into (TMF: Triage)
     # Odoo external ids (module.name) of the res.groups whose members are managers (bot/roles.py)
     manager_groups: tuple[str, ...] = ()
+    incident_stage: str | None = None  # the Odoo stage an incident logged in GitLab closes the ticket into (TMF's)
     source: str = ""  # the file the profile was loaded from
 
     def __hash__(self) -> int:  # the mappings are unhashable; equal profiles share these fields
@@ -184,7 +186,8 @@ class ProcessProfile:
         """The Odoo stages the process needs, each once, in lifecycle order (new first, done and cancelled
         last): the one place that says which stages must exist, for the start-up check and ``setup-odoo``. A stage
         the bot moves tickets into beyond those is one too, beside the stage serving the same logical stage: the
-        triage stage before it, an escalation team's after it (TMF: New, Triage, 1st line, 2nd line)."""
+        triage stage before it, an escalation team's and the incident stage after it (TMF: New, Triage, 1st line,
+        2nd line; Done, 1st line: incident)."""
         serving: dict[str, list[Stage]] = {}
         for stage in Stage:
             serving.setdefault(self.stages[stage], []).append(stage)
@@ -200,6 +203,7 @@ class ProcessProfile:
         insert(self.triage_stage, before=True)  # triage comes before the work (TMF: New, Triage, 1st line)
         for team in self.escalation_teams.values():
             insert(team.stage, before=False)  # an escalation after it (1st line, 2nd line)
+        insert(self.incident_stage, before=False)  # an incident closes after the work (Done, 1st line: incident)
         return tuple(needed)
 
     def missing_stages(self, present: Iterable[str]) -> tuple[NeededStage, ...]:
@@ -333,5 +337,6 @@ def parse_profile(text: str, source: str = "<profile>") -> ProcessProfile:
         language=written.language,
         triage_stage=written.triage_stage,
         manager_groups=written.manager_groups,
+        incident_stage=written.incident_stage,
         source=source,
     )

@@ -218,6 +218,7 @@ class ProfileFile(Strict):
     notify_customer_on_cancel: Flag = True
     language: Annotated[str, BeforeValidator(_language)] = ENGLISH
     triage_stage: OptionalText = None  # `/ticket triage` moves the ticket into it (TMF: Triage); none: no triage step
+    incident_stage: OptionalText = None  # null: an incident logged in GitLab leaves the ticket where it is
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -247,6 +248,7 @@ class ProfileFile(Strict):
         if self.triage_stage is not None and self.triage_stage not in known:
             fail(f"{self.triage_stage!r} is not an Odoo stage of this profile (use {one_of(known)})", "triage_stage")
         self._escalation_chains(known)
+        self._incident_stage(known)
         users = self.management.policy().priority_users
         low, high = self.thresholds.priority_min_users, self.thresholds.expedite_min_users
         if users is not None and not low <= users < high:
@@ -257,6 +259,16 @@ class ProfileFile(Strict):
     def _priority(self, value: str, *at: str) -> None:
         if value not in self.model.priorities:
             fail(f"'{RAW}' is not a priority of {self.model} (use {one_of(self.model.priorities)})", *at)
+
+    def _incident_stage(self, stages: tuple[str, ...]) -> None:
+        name = self.incident_stage
+        if name is None:
+            return
+        if name not in stages:
+            fail(f"{name!r} is not an Odoo stage of this profile (use {one_of(stages)})", "incident_stage")
+        if name != self.stages.done and self.extra_stages.get(name) is not Stage.DONE:
+            fail(f"{name!r} must be read as done (the incident closes the ticket): list it under extra_stages as "
+                 f"'{name}': done", "incident_stage")
 
     def _escalation_chains(self, stages: tuple[str, ...]) -> None:
         teams = self.escalation_teams
