@@ -31,7 +31,7 @@ from bot.deadlines import Deadlines
 from bot.deliveries import Deliveries
 from bot.demo import SandboxAgents, demo_profile
 from bot.demo.history import seed_history
-from bot.demo.seed import seed_people, seed_scenarios, seed_tickets
+from bot.demo.seed import fits_the_desk, seed_people, seed_scenarios, seed_tickets
 from bot.escalation import service as escalation
 from bot.gitlab import GitLab
 from bot.lapsed import LapsedTurns
@@ -42,7 +42,7 @@ from bot.odoo.gateway import OdooGateway
 from bot.odoo.setup import setup_odoo
 from bot.odoo.transport import OdooCredentials, make_transport
 from bot.outbox import Outbox, OutboxRelay
-from bot.process import DEFAULT_PROFILE, ProcessProfile, ProfileError, load_profile
+from bot.process import ProcessProfile, ProfileError, load_profile
 from bot.reminders import nags
 from bot.reminders.poller import OdooPoller, rebuild_reminders
 from bot.rounds import UNHEALTHY_AFTER, failed_in_a_row
@@ -93,7 +93,7 @@ async def _start_sandbox(settings: Settings, profile: ProcessProfile, clock: Clo
     flavour: Literal["project", "helpdesk_mgmt"] = "project" if profile.model == "project.task" else "helpdesk_mgmt"
     sandbox = OdooSandbox(flavour=flavour, db=settings.odoo.db, login=settings.odoo.login,
                           password="sandbox", api_key=settings.odoo.api_key, clock=clock, series=DEMO_SERIES)
-    own_desk = flavour == "project" or profile.name == DEFAULT_PROFILE  # the MindX desk is made for it
+    own_desk = fits_the_desk(sandbox, profile)
     if own_desk:
         seed_scenarios(sandbox)
     else:

@@ -3,11 +3,13 @@ agents on first contact, where production and --dev refuse them."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from bot.demo import demo_address
+from bot.demo.history import PAST
 from bot.settings import Mode
 from bot.turn import Person
 from odoo_double import OdooSandbox
@@ -130,3 +132,13 @@ async def test_the_demo_runs_the_odoo_ps_profile_on_its_support_project(
         mai = TeamsClient(demo.url, connector_url, stub, session, MAI)
         listed = card_text(await mai.card("/ticket list open"))
         assert "Invoices report is empty since the upgrade" in listed and "Add SSO login" in listed
+
+
+async def test_a_copy_of_the_mindx_profile_gets_the_whole_desk_with_its_history(clock: FakeClock) -> None:
+    """The end-to-end run's faster MindX profile (another name, the same stages): the scenarios and the four weeks
+    of history its `/ticket trend` shows (it once got the scenarios' tickets only, the way TMF does)."""
+    fast = Path(__file__).resolve().parents[1] / "e2e" / "fast-profile.yaml"
+    async with embedded_bot(Mode.DEMO, clock.now, {"PROCESS_PROFILE": str(fast)}) as demo:
+        odoo = demo.sandbox
+        closed = odoo.call(odoo.admin_uid, "helpdesk.ticket", "search_count", [[["closed", "=", True]]], {})
+        assert closed == sum(incident.times for incident in PAST)

@@ -144,6 +144,15 @@ def seed_scenarios(sb: OdooSandbox) -> None:
     _seed_tickets(sb, MINDX_STAGE_NAMES)
 
 
+def fits_the_desk(sb: OdooSandbox, profile: ProcessProfile) -> bool:
+    """Whether the MindX desk (`seed_scenarios`) serves the process profile as it is: a project, or a helpdesk whose
+    profile names only the desk's stages (MindX's own, or a copy of it such as the end-to-end run's faster one)."""
+    if sb.flavour == "project":
+        return True
+    stages = {row["name"] for row in sb.records("helpdesk.ticket.stage")} | {name for name, _ in MINDX_STAGES}
+    return not profile.missing_stages(stages)
+
+
 def seed_people(sb: OdooSandbox) -> None:
     """The desk's agents, its managers' group and the scenarios' customers; for helpdesk also its tags, teams and
     categories. No stages, no tickets."""
