@@ -41,6 +41,7 @@ LEASE = 2.0  # seconds the dead process's claim outlives it
 GRACE = 2 * LEASE  # then a sweeper takes it over (a re-delivery had that long to come)
 SWEEP_EVERY = 0.2
 UNIT_LEASE = 0.2  # the in-process tests' lease (their grace: 0.4 s)
+RACE_LEASE = 1.0  # the race's: its ten racers must all have run before the winner's lease could lapse
 DELIVERIES = "ticketbot:delivery:"  # the bot's keys (bot.server: store.key("delivery", ""))
 RESTARTED = "I was restarted in the middle of"
 
@@ -316,12 +317,14 @@ async def test_a_lapsed_claim_is_taken_over_once_after_the_grace_with_the_turn_i
 
 async def test_a_redelivery_and_sweepers_at_the_same_moment_run_it_once(redis: Redis) -> None:
     """Twenty lapsed turns, each raced by five re-deliveries and five takeovers sent at once in a shuffled
-    order: one winner each, and both kinds win some."""
-    deliveries = Deliveries(redis, "test:delivery:", lease=UNIT_LEASE)
+    order: one winner each, and both kinds win some. The winner holds its lease without renewing it, so the race
+    must end within one lease: 1 s, not UNIT_LEASE (a 0.2 s lease lapsed once mid-race on a loaded machine under
+    faketime, and a later racer rightly took the turn of a winner that looked dead)."""
+    deliveries = Deliveries(redis, "test:delivery:", lease=RACE_LEASE)
     turns = [incoming(f"activity-{n}") for n in range(20)]
     for turn in turns:
         await deliveries.claim(turn)  # all their processes die
-    await eventually(lambda: _all_lapsed(deliveries, turns), 5, "the claims to lapse past the grace", every=0.01)
+    await eventually(lambda: _all_lapsed(deliveries, turns), 10, "the claims to lapse past the grace", every=0.01)
     order = random.Random(7)
     kinds: list[str] = []
     for turn in turns:
