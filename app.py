@@ -14,10 +14,10 @@ from aiohttp import web
 from dotenv import load_dotenv
 
 from bot.logs import configure_logging
-from bot.odoo.errors import OdooError
+from bot.odoo.errors import OdooError, OdooUnavailable
 from bot.odoo.setup import setup_odoo
 from bot.process import ProfileError, load_profile
-from bot.server import RUNTIME, CannotStart, create_app
+from bot.server import RUNTIME, CannotStart, create_app, odoo_unreachable
 from bot.settings import Mode, Settings, SettingsError, load_odoo_settings, load_settings, process_profile_name
 
 logger = logging.getLogger("ticketbot")
@@ -59,9 +59,15 @@ def setup_command(apply: bool) -> int:
         configure_logging(json_logs=False, secrets=(odoo.api_key,))
         profile = load_profile(process_profile_name(os.environ))
         return asyncio.run(setup_odoo(odoo, profile, apply=apply, out=sys.stdout))
-    except (SettingsError, ProfileError) as error:
+    except SettingsError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
+    except ProfileError as error:
+        print(f"configuration error: PROCESS_PROFILE: {error}", file=sys.stderr)
+        return 2
+    except OdooUnavailable as error:
+        print(f"cannot check Odoo: {odoo_unreachable(error)}", file=sys.stderr)
+        return 1
     except OdooError as error:
         print(f"cannot check Odoo: {error}", file=sys.stderr)
         return 1

@@ -173,7 +173,7 @@ async def _reach(settings: Settings, redis: Redis, connecting: Awaitable[OdooGat
     elif isinstance(pinged, BaseException):
         raise pinged
     if isinstance(gateway, OdooUnavailable) and settings.odoo.url is not None:
-        problems.append(f"ODOO_URL: {gateway} (is Odoo running there, and is the address right?)")
+        problems.append(odoo_unreachable(gateway))
     elif isinstance(gateway, OdooError):
         problems.append(f"Odoo: {gateway}")
     elif isinstance(gateway, BaseException):
@@ -182,6 +182,11 @@ async def _reach(settings: Settings, redis: Redis, connecting: Awaitable[OdooGat
         raise CannotStart(problems)
     assert isinstance(gateway, OdooGateway)  # every other outcome is a problem, or raised, above
     return gateway
+
+
+def odoo_unreachable(error: OdooUnavailable) -> str:
+    """The one line saying that ODOO_URL does not answer (at start-up, and in `setup-odoo`)."""
+    return f"ODOO_URL: {error} (is Odoo running there, and is the address right?)"
 
 
 def _redis_problem(url: str, error: RedisError | OSError) -> str:

@@ -24,6 +24,7 @@ from bot.server import CannotStart, create_app
 from bot.settings import OdooSettings
 from odoo_double import OdooSandbox, create_sandbox_app
 from tests.conftest import FakeClock, bot_settings, series_for
+from tests.support.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 API_KEY = "test-api-key"
@@ -245,7 +246,10 @@ async def test_the_command_line(fresh: FreshOdoo) -> None:
     code, out, err = await _app("setup-odoo", env={**env, "ODOO_API_KEY": "wrong"})
     assert code == 1 and err.startswith("cannot check Odoo: ") and "wrong" not in err
     code, out, err = await _app("setup-odoo", env={**env, "PROCESS_PROFILE": "nope"})
-    assert code == 2 and err.startswith("configuration error: ")
+    assert code == 2 and err.startswith("configuration error: PROCESS_PROFILE: no profile 'nope'"), err
+    code, out, err = await _app("setup-odoo", env={**env, "ODOO_URL": f"http://127.0.0.1:{free_port()}"})
+    assert code == 1 and err.startswith("cannot check Odoo: ODOO_URL: cannot reach Odoo at http://127.0.0.1:"), err
+    assert len(err.strip().splitlines()) == 1, err
 
 
 # ---- the plan alone: the models the double does not serve, and the corner cases ------------------------------
