@@ -24,6 +24,7 @@ from bot.odoo.models import HELPDESK_MGMT, PROJECT_TASK
 from bot.odoo.transport import OdooCredentials, OdooTransport, make_transport
 from bot.process import load_profile
 from bot.server import RUNTIME, Runtime, create_app
+from bot.settings import GitLabSettings
 from tests.conftest import FakeClock, bot_settings
 from tests.real_odoo.view import Cast, RealOdooView, cast
 from tests.scenarios import DEVELOPER, Desk
@@ -218,15 +219,16 @@ StartBot = Callable[..., Awaitable[RealDesk]]
 @pytest.fixture
 async def start_bot(real_odoo: RealOdoo, redis: Redis, redis_url: str, clock: FakeClock,
                     casts: Callable[[str], Cast]) -> AsyncIterator[StartBot]:
-    """start_bot(kind, protocol, proxied=False, odoo_timeout=None, login=<the bot's own user>): the bot as
-    production builds it (create_app; dev mode, no auth), logged in to the `kind` database as the bot's own
-    non-admin user, with that database's process profile; `proxied`: through a fault proxy."""
+    """start_bot(kind, protocol, proxied=False, odoo_timeout=None, login=<the bot's own user>, gitlab=None): the bot
+    as production builds it (create_app; dev mode, no auth), logged in to the `kind` database as the bot's own
+    non-admin user, with that database's process profile; `proxied`: through a fault proxy; `gitlab`: where
+    `/ticket gitlab` files issues (GitLab cannot run here: the tests' GitLab double)."""
     servers: list[TestServer] = []
     async with AsyncExitStack() as stack:
         session = await stack.enter_async_context(aiohttp.ClientSession())
 
         async def start(kind: str, protocol: str, *, proxied: bool = False, odoo_timeout: float | None = None,
-                        login: str = "", api_key: str = "") -> RealDesk:
+                        login: str = "", api_key: str = "", gitlab: GitLabSettings | None = None) -> RealDesk:
             people = casts(kind)
             stub = ConnectorStub()
             for person in (*people.everyone(), DEVELOPER):
@@ -234,7 +236,8 @@ async def start_bot(real_odoo: RealOdoo, redis: Redis, redis_url: str, clock: Fa
             connector = TestServer(stub.app(), host="127.0.0.1")
             await connector.start_server()
             servers.append(connector)
-            settings = bot_settings(redis_url, real_odoo.url, protocol=protocol, process_profile=DATABASES[kind][1])
+            settings = bot_settings(redis_url, real_odoo.url, protocol=protocol, process_profile=DATABASES[kind][1],
+                                    gitlab=gitlab)
             settings = replace(settings, odoo=replace(
                 settings.odoo, db=real_odoo.env[DATABASES[kind][0]], login=login or real_odoo.env["ODOO_BOT_LOGIN"],
                 api_key=api_key or real_odoo.env["ODOO_BOT_API_KEY"], timeout=odoo_timeout or 30.0))

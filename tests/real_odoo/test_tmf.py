@@ -2,13 +2,19 @@
 speaks, in a database of its own set up by `setup-odoo --apply` with PROCESS_PROFILE=tmf: its stages (New,
 Triage, 1st line, 2nd line, 3rd line, Done, Canceled), triage by stars, a To-Do for a colleague, and the stage
 e-mails Odoo sends: entering Done sends helpdesk_mgmt's closing
-e-mail to the customer; a cancelled ticket closes without notifying them (notify_customer_on_cancel: false)."""
+e-mail to the customer; a cancelled ticket closes without notifying them (notify_customer_on_cancel: false). An
+escalation to TMF's 2nd line moves the ticket into that stage, and an incident filed in GitLab (the tests' GitLab
+double: GitLab cannot run here) closes it into "1st line: incident"."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
+from bot.settings import GitLabSettings
 from tests.real_odoo.conftest import StartBot
+from tests.support.gitlab_double import TOKEN, GitLabDouble, served
 
 pytestmark = pytest.mark.real_odoo
 
@@ -58,3 +64,35 @@ async def test_tmf_stages_and_stage_emails(start_bot: StartBot, protocol: str, r
     await desk.say(f"/ticket cancel {other} Outdated")
     assert stage(other) == "Canceled" and odoo.ticket(other)["closed"] is True
     assert emails_to_customer(other) == before  # closed without notifying the customer
+
+
+@pytest.fixture
+async def gitlab() -> AsyncIterator[tuple[GitLabDouble, GitLabSettings]]:
+    double = GitLabDouble()
+    async with served(double) as url:
+        yield double, GitLabSettings(url, TOKEN, "tmf/platform")
+
+
+async def test_tmf_escalation_stage_and_the_incident_path(start_bot: StartBot, protocol: str, run_tag: str,
+                                                          gitlab: tuple[GitLabDouble, GitLabSettings]) -> None:
+    double, settings = gitlab
+    desk = await start_bot("tmf", protocol, gitlab=settings)
+    odoo = desk.odoo
+
+    await desk.say(f"/ticket new Car 7 beeps all night {run_tag} users:2")
+    tid = odoo.newest_ticket()["id"]
+    await desk.say(f"/ticket ack {tid} We are on it")
+    assert odoo.ticket(tid)["stage_id"][1] == "1st line"
+    await desk.teams.say_in_channel("/ticket channel second-line", f"19:second-line-{run_tag}@thread.tacv2",
+                                    sender=desk.cast.lead)  # registering a team's channel is a lead's
+    told = await desk.say(f"/ticket escalate {tid} second-line Needs a script to reset the box")
+    assert "2nd line (TMF team): must acknowledge by" in told, told
+    assert odoo.ticket(tid)["stage_id"][1] == "2nd line"  # escalation_teams.second-line.stage
+
+    said = await desk.say(f"/ticket gitlab {tid} incident severity:2")
+    assert "Incident tmf/platform#1 filed in GitLab." in said, said
+    closed = odoo.ticket(tid)
+    assert closed["stage_id"][1] == "1st line: incident" and closed["closed"] is True
+    [issue] = double.issues_in("tmf/platform")
+    assert f"Car 7 beeps all night {run_tag}" in str(issue["title"])
+    assert any(str(issue["web_url"]) in str(message["body"]) for message in odoo.messages(tid))  # in the chatter
