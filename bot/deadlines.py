@@ -31,7 +31,7 @@ from bot.i18n import speaking, tr
 from bot.lapsed import first_line
 from bot.outbox import Poster
 from bot.turn import Incoming, Kind, Outcome, Reply, TeamsChannel, TurnHandler
-from cards.elements import literal
+from bot.wording import literal
 from cards.notices import problem_card
 
 logger = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from bot.i18n import speaking, tr
 from bot.outbox import Poster
 from bot.rounds import in_rounds
 from bot.turn import Incoming, Outcome, Reply, TeamsChannel
-from cards.elements import literal
+from bot.wording import literal
 from cards.notices import problem_card
 
 logger = logging.getLogger(__name__)

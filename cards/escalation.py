@@ -19,7 +19,8 @@ from bot.escalation.model import (
 )
 from bot.i18n import tr
 from bot.process import format_duration
-from cards.elements import Element, card, facts, literal, open_url, text, text_input, when
+from bot.wording import literal, when
+from cards.elements import Element, card, facts, open_url, text, text_input
 
 FINDINGS_SHOWN = 6
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.i18n import tr
-from cards.elements import card, literal, open_url, text
+from bot.wording import literal
+from cards.elements import card, open_url, text
 
 
 def problem_card(message: str, *, hint: str = "", reference: str = "") -> dict[str, Any]:

@@ -27,8 +27,8 @@ from bot.reminders.service import Reminders
 from bot.roles import check_allowed
 from bot.tickets import OdooUser, Ticket
 from bot.turn import Reply
+from bot.wording import literal
 from cards.drafts import management_post_card
-from cards.elements import literal
 
 logger = logging.getLogger(__name__)
 

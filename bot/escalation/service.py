@@ -54,7 +54,8 @@ from bot.roles import answer_refused, may_answer_from_anywhere
 from bot.tickets import Ticket
 from bot.timers import Timer, TimerKinds
 from bot.turn import Reply, SendFailed, reference_root_id
-from cards.elements import card, literal, text
+from bot.wording import literal
+from cards.elements import card, text
 from cards.escalation import escalation_card
 
 logger = logging.getLogger(__name__)

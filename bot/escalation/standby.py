@@ -17,7 +17,7 @@ from bot.parsing import UsageError
 from bot.process import Audience
 from bot.tickets import Ticket
 from bot.turn import Reply, SendFailed
-from cards.elements import literal
+from bot.wording import literal
 from cards.escalation import standby_card
 from cards.notices import alert_card
 

@@ -27,7 +27,7 @@ from bot.reminders.service import Reminders, since
 from bot.tickets import Ticket
 from bot.timers import Timer, TimerKinds
 from bot.turn import Reply
-from cards.elements import when
+from bot.wording import when
 from cards.nag import nag_card
 
 logger = logging.getLogger(__name__)
