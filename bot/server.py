@@ -49,6 +49,7 @@ from bot.rounds import UNHEALTHY_AFTER, failed_in_a_row
 from bot.settings import Mode, Settings, SettingsError, shown_url
 from bot.store import References, Store, connect_redis
 from bot.timers import TimerEngine, TimerKinds, TimerWorker
+from cards.posts import render
 from odoo_double import OdooSandbox, create_sandbox_app
 
 logger = logging.getLogger(__name__)
@@ -227,6 +228,7 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
             services = Services(odoo=gateway, store=store, references=references, timers=engine, outbox=outbox,
                                 deliveries=Deliveries(redis, store.key("delivery", ""), lease=settings.turn_lease),
                                 outbound=outbound, profile=profile, clock=clock, timezone=ZoneInfo(settings.timezone),
+                                render=render,
                                 newcomers=_newcomers(settings, sandbox), tenants=settings.tenants,
                                 followers={MANAGEMENT_CHANNEL: management.follow},
                                 gitlab=GitLab(settings.gitlab) if settings.gitlab else None)
