@@ -9,6 +9,7 @@ sentence was said in the reader's language already."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -27,6 +28,11 @@ class Render(Protocol):
     as of `now`."""
 
     def __call__(self, post: Post, *, tz: ZoneInfo, now: datetime) -> Reply: ...
+
+
+Draw = Callable[[Post], Reply]
+"""A post drawn as its card in the language being spoken, in the team's zone, as of now (`Services.draw`): what the
+turn's own machinery (bot.deadlines, bot.lapsed, bot.outbox) is given, to say what it says."""
 
 
 @dataclass(frozen=True)

@@ -233,13 +233,15 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
                                 followers={MANAGEMENT_CHANNEL: management.follow},
                                 gitlab=GitLab(settings.gitlab) if settings.gitlab else None)
             bot = TicketBot(services)
-            deadlines = Deadlines(bot.on_turn, outbound, message=settings.message_deadline,
+            deadlines = Deadlines(bot.on_turn, outbound, draw=services.draw, message=settings.message_deadline,
                                   invoke=settings.invoke_deadline)
             turns.append(deadlines)
-            relay = OutboxRelay(outbox, bot.replay, outbound, remember_user=store.remember_odoo_user)
+            relay = OutboxRelay(outbox, bot.replay, outbound, draw=services.draw,
+                                remember_user=store.remember_odoo_user)
             worker = TimerWorker(engine, TIMERS.handler(services), clock=clock)
             poller = OdooPoller(services, rebuild=rebuild, interval=timedelta(seconds=settings.poll_interval))
-            sweeper = LapsedTurns(services.deliveries, bot.on_turn, outbound, interval=settings.turn_lease / 2)
+            sweeper = LapsedTurns(services.deliveries, bot.on_turn, outbound, draw=services.draw,
+                                  interval=settings.turn_lease / 2)
             runtime = Runtime(settings, services, bot, adapter, odoo_url, worker, poller, relay, sweeper, deadlines,
                               sandbox)
             app[RUNTIME] = runtime
