@@ -33,7 +33,7 @@ from bot.router import Next, Router, as_replies
 from bot.tenants import tenant_gate
 from bot.turn import ConversationType, Incoming, Kind, Outcome, Reply, TeamsChannel
 from bot.untrusted import cleaned
-from cards.elements import literal
+from bot.wording import literal
 from cards.notices import problem_card, queued_card
 
 logger = logging.getLogger(__name__)

@@ -19,6 +19,7 @@ from bot.odoo.gateway import OdooGateway
 from bot.outbox import Outbox
 from bot.parsing import Arguments
 from bot.payloads import CardPayload
+from bot.posts import Post, Render
 from bot.process import Action, ProcessProfile
 from bot.store import References, Store
 from bot.tickets import OdooUser
@@ -65,9 +66,6 @@ class NoNewcomers:
         return None
 
 
-ReplyBuilder = Callable[[], Reply | Awaitable[Reply]]
-"""Builds what the bot says in a channel, with `tr`, in whatever language is being spoken when it is called."""
-
 Follower = Callable[["Services", TicketChanged], Awaitable[bool]]
 """Hears that a ticket changed (`Services.ticket_changed`) and shows it (management's card: bot.management);
 True when it shows the ticket as it now stands. Never raises: a failure is its own to log."""
@@ -89,6 +87,7 @@ class Services:
     profile: ProcessProfile
     clock: Callable[[], datetime]
     timezone: ZoneInfo  # the team's default; a user's own Teams timezone wins when Teams sends it
+    render: Render  # the one renderer of what the bot posts (cards.posts.render): no feature builds a card
     newcomers: Newcomers = field(default_factory=NoNewcomers)  # a Teams user with no Odoo user: refused
     tenants: frozenset[str] = frozenset()  # the Microsoft 365 tenants served (bot.tenants); empty: any (dev, demo)
     followers: Mapping[str, Follower] = field(default_factory=dict)  # who hears a ticket changed, by name (bot.server)
@@ -101,32 +100,45 @@ class Services:
         return {name for name, follower in self.followers.items() if await follower(self, change)}
 
     async def in_channel_language(self, build: Callable[[], T | Awaitable[T]]) -> T:
-        """What `build` makes (a reply, or what a reply is drawn from, e.g. masked text), in the channels' language
-        (the profile's `language`), whatever the turn that caused it speaks: a channel is read by the whole team.
-        Every post in a channel is built through here (the three methods below)."""
+        """What `build` makes (a post whose data is said in words, e.g. masked text), in the channels' language (the
+        profile's `language`), whatever the turn that caused it speaks: a channel is read by the whole team. Every
+        post in a channel is drawn in it (the methods below)."""
         with speaking(self.profile.language):
             built = build()
             return await built if inspect.isawaitable(built) else built
 
-    async def post_to_channel(self, name: str, build: ReplyBuilder) -> bool:
-        """Post in the channel registered for `name` (support, management, a team) what `build` says, in the
-        channel's language; False when no channel is registered."""
+    def draw(self, post: Post, *, tz: ZoneInfo | None = None) -> Reply:
+        """`post` as its card (`render`), in the language being spoken, its times in `tz` (the team's by default), as
+        of now."""
+        return self.render(post, tz=tz or self.timezone, now=self.clock())
+
+    async def post_to_channel(self, name: str, post: Post) -> bool:
+        """Post `post` in the channel registered for `name` (support, management, a team), in the channel's
+        language; False when no channel is registered."""
         reference = await self.references.channel(name)
         if reference is None:
             logger.warning("no %s channel registered: a message for it was not posted", name)
             return False
-        await self.send_to_channel(reference, build)
+        await self.send_to_channel(reference, post)
         return True
 
-    async def send_to_channel(self, reference: dict[str, Any], build: ReplyBuilder) -> str:
-        """Post in the channel `reference` points to what `build` says, in the channel's language: its activity id
-        (to redraw it in place)."""
-        return await self.outbound.send_to(reference, await self.in_channel_language(build))
+    async def send_to_channel(self, reference: dict[str, Any], post: Post) -> str:
+        """Post `post` in the channel `reference` points to, in the channel's language: its activity id (to redraw it
+        in place)."""
+        return await self.outbound.send_to(reference, await self.in_channel_language(lambda: self.draw(post)))
 
-    async def update_in_channel(self, reference: dict[str, Any], activity_id: str, build: ReplyBuilder) -> str:
-        """Redraw a post of the bot's in the channel `reference` points to with what `build` says, in the channel's
-        language."""
-        return await self.outbound.update_in(reference, activity_id, await self.in_channel_language(build))
+    async def update_in_channel(self, reference: dict[str, Any], activity_id: str, post: Post) -> str:
+        """Redraw a post of the bot's in the channel `reference` points to as `post`, in the channel's language."""
+        return await self.outbound.update_in(reference, activity_id,
+                                             await self.in_channel_language(lambda: self.draw(post)))
+
+    async def send_to_person(self, odoo_user_id: int, reference: dict[str, Any], post: Post) -> str:
+        """Post `post` in a person's 1:1 chat with the bot (`reference`), in their language and time zone as their
+        last message to the bot said them (else the team's: the profile's language, the default zone)."""
+        tz = await self.references.timezone(odoo_user_id) or self.timezone
+        with speaking(await self.references.locale(odoo_user_id) or self.profile.language):
+            reply = self.draw(post, tz=tz)
+        return await self.outbound.send_to(reference, reply)
 
 
 @dataclass

@@ -30,9 +30,9 @@ from typing import Any
 from bot.i18n import speaking, tr
 from bot.lapsed import first_line
 from bot.outbox import Poster
+from bot.posts import Draw, Problem
 from bot.turn import Incoming, Kind, Outcome, Reply, TeamsChannel, TurnHandler
-from cards.elements import literal
-from cards.notices import problem_card
+from bot.wording import literal
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +45,13 @@ def still_working(incoming: Incoming) -> Reply:
 
 class Deadlines:
     """Runs each Teams turn (`run_turn`: the bot's pipeline) against its deadline; a late turn's answer is
-    posted through `outbound` (bot.notify.Outbound) when it is done."""
+    posted through `outbound` (bot.notify.Outbound) when it is done; `draw`: a problem said in the chat, as a card
+    (`Services.draw`)."""
 
-    def __init__(self, run_turn: TurnHandler, outbound: Any, *, message: float, invoke: float) -> None:
+    def __init__(self, run_turn: TurnHandler, outbound: Any, *, draw: Draw, message: float, invoke: float) -> None:
         self._run_turn = run_turn
         self._outbound = outbound
+        self._draw = draw
         self._deadlines = {Kind.MESSAGE: message, Kind.CARD_ACTION: invoke}
         self._late: set[asyncio.Task[None]] = set()
 
@@ -88,8 +90,8 @@ class Deadlines:
             except Exception:  # the adapter would have said sorry in the turn: say it in the chat
                 logger.exception("a turn that went past its deadline failed")
                 with speaking(incoming.locale):
-                    sorry = Reply(card=problem_card(tr("Sorry, something went wrong on my side."),
-                                                    hint=tr("Please try again in a minute.")))
+                    sorry = self._draw(Problem(tr("Sorry, something went wrong on my side."),
+                                               hint=tr("Please try again in a minute.")))
                 outcome = Outcome(replies=(sorry,), card=sorry.card)
             if incoming.kind is Kind.CARD_ACTION:
                 if outcome.card is not None:  # the clicked card, redrawn with the answer

@@ -22,7 +22,7 @@ from bot.odoo import idempotency
 from bot.parsing import UsageError
 from bot.process import ProcessProfile
 from bot.tickets import Ticket
-from cards.elements import literal
+from bot.wording import literal
 
 logger = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from typing import Any, Protocol
 from bot.deliveries import Claim, Deliveries, Lapsed
 from bot.i18n import speaking, tr
 from bot.outbox import Poster
+from bot.posts import Draw, Problem
 from bot.rounds import in_rounds
 from bot.turn import Incoming, Outcome, Reply, TeamsChannel
-from cards.elements import literal
-from cards.notices import problem_card
+from bot.wording import literal
 
 logger = logging.getLogger(__name__)
 
@@ -50,21 +50,24 @@ def first_line(incoming: Incoming) -> str:
     return next(iter(incoming.text.strip().splitlines()), "") or tr("(a form)")
 
 
-def given_up(incoming: Incoming) -> Reply:
+def given_up(incoming: Incoming) -> Problem:
     """What the agent is told when their command stopped every replica that ran it."""
     typed = first_line(incoming)
-    return Reply(card=problem_card(
-        tr("I could not finish `{typed}`: I was stopped each time I tried it.", typed=literal(typed)),
-        hint=tr("Check the ticket in Odoo: what is not there did not happen. Type it again if it is still needed.")))
+    return Problem(tr("I could not finish `{typed}`: I was stopped each time I tried it.", typed=literal(typed)),
+                   hint=tr("Check the ticket in Odoo: what is not there did not happen. Type it again if it is still "
+                           "needed."))
 
 
 class LapsedTurns:
-    """The sweeper: finishes the turns whose replica died, in every replica, every `interval` seconds."""
+    """The sweeper: finishes the turns whose replica died, in every replica, every `interval` seconds. `draw`: what
+it says when it gives a turn up, as a card (`Services.draw`)."""
 
-    def __init__(self, deliveries: Deliveries, run_turn: RunTurn, outbound: Any, *, interval: float) -> None:
+    def __init__(self, deliveries: Deliveries, run_turn: RunTurn, outbound: Any, *, draw: Draw,
+                 interval: float) -> None:
         self._deliveries = deliveries
         self._run_turn = run_turn
         self._outbound = outbound
+        self._draw = draw
         self._interval = interval
 
     async def run_once(self) -> int:
@@ -85,7 +88,7 @@ class LapsedTurns:
             logger.error("turn of %s in %s given up: it stopped every replica that ran it", incoming.sender.name,
                          lapsed.claim.activity_key)
             with speaking(incoming.locale):
-                replies = [given_up(incoming)]
+                replies = [self._draw(given_up(incoming))]
         else:
             logger.warning("finishing the turn of %s in %s: its replica stopped and Teams did not deliver it again",
                            incoming.sender.name, lapsed.claim.activity_key)

@@ -12,7 +12,7 @@ from enum import StrEnum
 from bot.i18n import N_, tr
 from bot.process import Stage
 from bot.tickets import Ticket
-from cards.elements import literal
+from bot.wording import literal
 
 
 class Move(StrEnum):

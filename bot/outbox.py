@@ -34,9 +34,9 @@ from redis.asyncio import Redis
 from bot.i18n import speaking, tr
 from bot.leases import renew_until
 from bot.odoo.errors import OdooUnavailable
+from bot.posts import Draw, Queued
 from bot.rounds import in_rounds
 from bot.turn import Conversation, ConversationType, Incoming, Kind, Person, Reply, RosterUnavailable, TeamsChannel
-from cards.notices import queued_card
 
 logger = logging.getLogger(__name__)
 
@@ -155,12 +155,13 @@ class Tellers:
 
 
 class OutboxRelay:
-    def __init__(self, outbox: Outbox, replay: Replay, outbound: Any, *,
+    def __init__(self, outbox: Outbox, replay: Replay, outbound: Any, *, draw: Draw,
                  remember_user: Callable[[str, int], Awaitable[None]], interval: float = 5.0,
                  lease: float = 60.0) -> None:
         self._outbox = outbox
         self._replay = replay
         self._outbound = outbound
+        self._draw = draw  # the notice of a kept command, as a card (Services.draw)
         self._remember_user = remember_user
         self._interval = interval
         self._lease = lease
@@ -194,11 +195,10 @@ class OutboxRelay:
             await self._outbox.unlock(token)
         return applied
 
-    @staticmethod
-    async def _tell(telling: Telling) -> None:
+    async def _tell(self, telling: Telling) -> None:
         incoming = telling.incoming
         with speaking(incoming.locale):  # in the language the command was typed in, like its answer
-            notice = Reply(card=queued_card(incoming.text or tr("(a form)"), landed=telling.landed))
+            notice = self._draw(Queued(incoming.text or tr("(a form)"), landed=telling.landed))
         try:
             await telling.poster.send(notice)
             for reply in telling.replies:

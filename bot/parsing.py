@@ -16,7 +16,7 @@ from bot.i18n import tr
 from bot.numbers import whole_number
 from bot.process.durations import parse_duration
 from bot.tickets import MAX_USERS
-from cards.elements import literal
+from bot.wording import literal
 
 
 class UsageError(ValueError):

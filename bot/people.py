@@ -20,7 +20,7 @@ from bot.context import Ctx
 from bot.i18n import tr
 from bot.tickets import OdooUser
 from bot.turn import RosterUnavailable
-from cards.elements import literal
+from bot.wording import literal
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from bot.lifecycle import NotAllowed
 from bot.odoo.gateway import OdooGateway
 from bot.process import Action, ProcessProfile, Role
 from bot.tickets import OdooUser
-from cards.elements import literal
+from bot.wording import literal
 
 WHAT = {Action.CREATE: N_("logging tickets"), Action.ACKNOWLEDGE: N_("acknowledging"),
         Action.ASSIGN: N_("assigning"), Action.NOTE: N_("adding internal notes"),

@@ -30,7 +30,7 @@ from bot.parsing import (
 from bot.payloads import CardPayload, CommandForm, unknown_button
 from bot.process import Action
 from bot.turn import Incoming, Kind, Reply
-from cards.elements import literal
+from bot.wording import literal
 
 logger = logging.getLogger(__name__)
 

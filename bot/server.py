@@ -49,6 +49,7 @@ from bot.rounds import UNHEALTHY_AFTER, failed_in_a_row
 from bot.settings import Mode, Settings, SettingsError, shown_url
 from bot.store import References, Store, connect_redis
 from bot.timers import TimerEngine, TimerKinds, TimerWorker
+from cards.posts import render
 from odoo_double import OdooSandbox, create_sandbox_app
 
 logger = logging.getLogger(__name__)
@@ -232,17 +233,20 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
             services = Services(odoo=gateway, store=store, references=references, timers=engine, outbox=outbox,
                                 deliveries=Deliveries(redis, store.key("delivery", ""), lease=settings.turn_lease),
                                 outbound=outbound, profile=profile, clock=clock, timezone=ZoneInfo(settings.timezone),
+                                render=render,
                                 newcomers=_newcomers(settings, sandbox), tenants=settings.tenants,
                                 followers={MANAGEMENT_CHANNEL: management.follow},
                                 gitlab=GitLab(settings.gitlab) if settings.gitlab else None)
             bot = TicketBot(services)
-            deadlines = Deadlines(bot.on_turn, outbound, message=settings.message_deadline,
+            deadlines = Deadlines(bot.on_turn, outbound, draw=services.draw, message=settings.message_deadline,
                                   invoke=settings.invoke_deadline)
             turns.append(deadlines)
-            relay = OutboxRelay(outbox, bot.replay, outbound, remember_user=store.remember_odoo_user)
+            relay = OutboxRelay(outbox, bot.replay, outbound, draw=services.draw,
+                                remember_user=store.remember_odoo_user)
             worker = TimerWorker(engine, TIMERS.handler(services), clock=clock)
             poller = OdooPoller(services, rebuild=rebuild, interval=timedelta(seconds=settings.poll_interval))
-            sweeper = LapsedTurns(services.deliveries, bot.on_turn, outbound, interval=settings.turn_lease / 2)
+            sweeper = LapsedTurns(services.deliveries, bot.on_turn, outbound, draw=services.draw,
+                                  interval=settings.turn_lease / 2)
             runtime = Runtime(settings, services, bot, adapter, odoo_url, worker, poller, relay, sweeper, deadlines,
                               sandbox)
             app[RUNTIME] = runtime

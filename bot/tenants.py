@@ -14,9 +14,9 @@ import logging
 
 from bot.context import Ctx
 from bot.i18n import tr
+from bot.posts import Problem
 from bot.router import Next
 from bot.turn import Conversation, Reply
-from cards.notices import problem_card
 
 logger = logging.getLogger(__name__)
 
@@ -45,5 +45,5 @@ async def tenant_gate(ctx: Ctx, call_next: Next) -> list[Reply]:
     logger.warning("turn %s: refused a %s from tenant %r (conversation.tenantId %r): not a tenant this bot serves "
                    "(ALLOWED_TENANT_IDS / MICROSOFT_APP_TENANT_ID)", ctx.correlation_id, ctx.incoming.kind,
                    conversation.tenant_id[:100], conversation.named_tenant_id[:100])
-    return [Reply(card=problem_card(tr("This bot works for another organisation, so nothing was done."),
-                                    hint=tr("If your organisation should use it, ask your IT administrator.")))]
+    return [ctx.services.draw(Problem(tr("This bot works for another organisation, so nothing was done."),
+                                      hint=tr("If your organisation should use it, ask your IT administrator.")))]

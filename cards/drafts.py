@@ -22,7 +22,8 @@ from bot.drafts.model import (
 )
 from bot.i18n import N_, tr
 from bot.privacy import for_management
-from cards.elements import Element, card, facts, literal, open_url, text, text_input, when
+from bot.wording import literal, when
+from cards.elements import Element, card, facts, open_url, text, text_input
 
 LANGUAGE_NAMES = {"en": N_("English"), "vi": N_("Vietnamese")}
 

@@ -17,11 +17,16 @@ from bot.escalation.model import (
     Status,
     TicketContext,
 )
-from bot.i18n import tr
+from bot.i18n import N_, tr
 from bot.process import format_duration
-from cards.elements import Element, card, facts, literal, open_url, text, text_input, when
+from bot.wording import literal, when
+from cards.elements import Element, card, facts, open_url, text, text_input
 
 FINDINGS_SHOWN = 6
+TOLD_OWNER = {Answer.ACKNOWLEDGE: N_("{who} ({team}) acknowledged the escalation of {ticket}"),
+              Answer.NEED_INFO: N_("{who} ({team}) needs more information on the escalation of {ticket}"),
+              Answer.RESOLVED: N_("{who} ({team}) resolved the escalation of {ticket}"),
+              Answer.DECLINE: N_("{who} ({team}) declined the escalation of {ticket}")}
 
 
 def execute(title: str, answer: Answer | str, escalation_id: str, *, style: str | None = None) -> Element:
@@ -136,6 +141,23 @@ def escalation_summary_card(escalations: list[Escalation], *, tz: ZoneInfo, now:
              for e in escalations]
     body.append(text(tr("I will tell you when they answer, and pass it on if nobody does."), subtle=True))
     return card(body, [open_url(tr("Open in Odoo"), ticket.url)] if ticket.url else None)
+
+
+def answered_card(*, ticket: str, team: str, who: str, answer: Answer, said: str) -> dict[str, Any]:
+    """What the owner of `ticket` (its label) is told when `who` of the `team` answered its escalation (`said`: what
+    they wrote)."""
+    return card([text(tr(TOLD_OWNER[answer], who=literal(who), team=team, ticket=ticket)
+                      + (f": {literal(said)}" if said else "."))])
+
+
+def not_acknowledged_card(*, ticket: str, team: str, passed_to: str) -> dict[str, Any]:
+    """What the owner of `ticket` (its label) is told when the `team` let its escalation's time to acknowledge go
+    by: passed on to `passed_to`, or nobody is left up the chain ("")."""
+    if passed_to:
+        return card([text(tr("The {team} did not acknowledge the escalation of {ticket} in time: passed on to the "
+                             "{next}.", team=team, ticket=ticket, next=passed_to))])
+    return card([text(tr("The {team} did not acknowledge the escalation of {ticket} in time, and there is nobody "
+                         "further up the chain to pass it to: please chase them.", team=team, ticket=ticket))])
 
 
 def standby_card(ticket: TicketContext, *, team: str, by: str, note: str, at: datetime, tz: ZoneInfo,

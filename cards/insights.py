@@ -15,7 +15,8 @@ from bot.insights.postmortem import PostMortem, event_line, stamps
 from bot.insights.service_levels import rounded
 from bot.insights.timeline import Event
 from bot.insights.trends import KB_CANDIDATE, ClassTimes, Counts, Pattern, Spread, Trend
-from cards.elements import Element, card, facts, literal, open_url, text
+from bot.wording import literal
+from cards.elements import Element, card, facts, open_url, text
 
 LIST_SHOWN = 8
 TIMELINE_SHOWN = 30

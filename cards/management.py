@@ -28,7 +28,8 @@ from bot.management.model import (
     StepKind,
     Trigger,
 )
-from cards.elements import Element, card, facts, literal, text, when
+from bot.wording import literal, when
+from cards.elements import Element, card, facts, text
 from cards.escalation import acknowledge_button, decline_button
 
 STEP_SAYS = {

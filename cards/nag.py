@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.i18n import tr
+from bot.i18n import joined, spoken_duration, tr
 from bot.payloads import CommandForm
-from bot.process import ProcessProfile
-from bot.reminders.policy import NextStep
+from bot.process import ProcessProfile, update_interval
+from bot.reminders.policy import Kind, NextStep, not_logged_yet
 from bot.tickets import Ticket
+from bot.wording import when
 from cards.elements import card, submit, text_input
 from cards.ticket import ticket_card
 
@@ -37,3 +38,40 @@ def nag_card(ticket: Ticket, profile: ProcessProfile, *, reason: str, tz: ZoneIn
         ),
     }
     return ticket_card(ticket, profile, tz=tz, now=now, step=step, alert=reason, actions=[post_update, snooze])
+
+
+def nag_reason(ticket: Ticket, profile: ProcessProfile, kind: Kind, *, misses: int, since: datetime | None, share: int,
+               tz: ZoneInfo, now: datetime) -> str:
+    """Why a reminder of `kind` is due, the `misses`-th in a row (`since`: the moment it counts from; `share`: the
+    percentage of the time to the deadline passed), its times in the reader's zone and language."""
+    reason = _reason(ticket, profile, kind, since=since, share=share, tz=tz, now=now)
+    return tr("{reason} (reminder {count})", reason=reason, count=misses) if misses > 1 else reason
+
+
+def _reason(ticket: Ticket, profile: ProcessProfile, kind: Kind, *, since: datetime | None, share: int, tz: ZoneInfo,
+            now: datetime) -> str:
+    label = ticket.label
+    if kind is Kind.RECEPTION:
+        missing = joined([tr(what) for what in not_logged_yet(ticket, profile)])
+        reported = when(ticket.facts.reported or ticket.created, tz, now)
+        return tr("{ticket} came in {reported} and is not logged yet: it needs {missing} (step 1: within "
+                  "{within} of the report).", ticket=label, reported=reported, missing=missing,
+                  within=spoken_duration(profile.reception_within))
+    if kind is Kind.ACK:
+        return tr("{ticket} is not acknowledged yet: the customer is waiting since {since}.", ticket=label,
+                  since=when(ticket.created, tz, now))
+    if kind is Kind.UPDATE:
+        every = update_interval(ticket.cos, profile, now=now, deadline=ticket.facts.deadline)
+        return tr("The customer of {ticket} is due an update ({service_class}: at least every {every}, even with "
+                  "no news).", ticket=label, service_class=profile.classes[ticket.cos].label,
+                  every=spoken_duration(every))
+    if kind is Kind.DEADLINE:
+        deadline = when(ticket.facts.deadline, tz, now)
+        return (tr("{ticket}: the deadline {deadline} has come.", ticket=label, deadline=deadline) if share >= 100
+                else tr("{ticket}: {share}% of the time to the deadline ({deadline}) has passed.", ticket=label,
+                        share=share, deadline=deadline))
+    if kind is Kind.FOLLOW_UP:
+        return tr("{ticket} was resolved {when}: has the customer confirmed it works?", ticket=label,
+                  when=when(since, tz, now))
+    return tr("The customer wrote on {ticket} {when} and nobody has answered yet.", ticket=label,
+              when=when(since, tz, now))

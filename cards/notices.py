@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.i18n import tr
-from cards.elements import card, literal, open_url, text
+from bot.tickets import Ticket
+from bot.wording import literal
+from cards.elements import card, open_url, text
 
 
 def problem_card(message: str, *, hint: str = "", reference: str = "") -> dict[str, Any]:
@@ -33,8 +35,10 @@ def queued_card(command: str, *, landed: bool | None = None, waiting: int = 0) -
     return card([text(saved, color="warning", weight="Bolder"), text(f"`{literal(command)}`", subtle=True)])
 
 
-def alert_card(headline: str, detail: str, *, url: str = "") -> dict[str, Any]:
-    """An alert the bot posts on its own (a team lead told of a new Priority ticket); `detail` has what came from
-    Odoo in it already `literal`."""
+def alert_card(ticket: Ticket, *, service_class: str, by: str) -> dict[str, Any]:
+    """An alert the bot posts on its own: a team lead told of a new ticket whose class alerts them (`service_class`:
+    its label), logged by `by`."""
+    headline = tr("New {service_class} ticket: {ticket}", service_class=service_class, ticket=ticket.label)
+    detail = tr("{title} · logged by {who}", title=literal(ticket.title), who=literal(by))
     return card([text(headline, color="warning", weight="Bolder"), text(detail)],
-                [open_url(tr("Open in Odoo"), url)] if url else None)
+                [open_url(tr("Open in Odoo"), ticket.url)] if ticket.url else None)

@@ -10,7 +10,8 @@ from bot.i18n import tr
 from bot.process import ClassOfService, ProcessProfile
 from bot.reminders.policy import NextStep
 from bot.tickets import Ticket
-from cards.elements import card, facts, literal, open_url, text, when
+from bot.wording import literal, when
+from cards.elements import card, facts, open_url, text
 
 CLASS_COLORS = {
     ClassOfService.STANDARD: "default",

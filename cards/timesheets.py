@@ -8,7 +8,8 @@ from typing import Any
 from bot.i18n import tr
 from bot.tickets import Ticket
 from bot.timesheets import TimeLine, by_ticket, hours_and_minutes, total
-from cards.elements import card, day, literal, open_url, text
+from bot.wording import day, literal
+from cards.elements import card, open_url, text
 
 SHOWN = 20  # the newest lines shown on a ticket's card; the total counts them all
 

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.odoo.records import parse_odoo_time
-from cards.elements import day_and_time
+from bot.wording import day_and_time
 from tests.support.connector import Posted
 from tests.support.teams import TeamsClient, TeamsUser, card_text
 

@@ -1,4 +1,4 @@
-"""`cards.elements.literal`: what people or Odoo wrote shows on a card as typed, never as Markdown.
+"""`bot.wording.literal`: what people or Odoo wrote shows on a card as typed, never as Markdown.
 
 Checked with the readers of tests/support/markdown.py: markdown-it as Microsoft's `adaptivecards` library
 uses it (desktop and web), with code spans on too, and the mobile parser's triggers.
@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cards.elements import WORD_JOINER, facts, literal
+from bot.wording import WORD_JOINER, literal
+from cards.elements import facts
 from tests.support.markdown import HOSTILE, constructs, folded, mobile_constructs, plain, visible
 
 ORDINARY = ("Cannot log in to LMS", "Máy chiếu phòng 302 không nhận tín hiệu HDMI", "srv_db01 down since 08:05",

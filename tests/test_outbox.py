@@ -4,7 +4,9 @@ is back; reads fail fast while it is down (circuit breaker)."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from redis.asyncio import Redis
@@ -12,8 +14,10 @@ from redis.asyncio import Redis
 from bot.odoo.breaker import CircuitBreaker
 from bot.odoo.errors import OdooUnavailable
 from bot.outbox import Outbox, OutboxRelay
+from bot.posts import Post
 from bot.server import Runtime
 from bot.turn import Conversation, ConversationType, Incoming, Kind, Person, Reply
+from cards.posts import render
 from tests.conftest import AGENT, RunningSandbox
 from tests.support.connector import Posted
 from tests.support.odoo_view import OdooView
@@ -143,13 +147,17 @@ async def replayed(incoming: Incoming, channel: object) -> tuple[list[Reply], bo
     return [Reply(text=f"done: {incoming.text}")], True
 
 
+def drawn(post: Post) -> Reply:
+    return render(post, tz=ZoneInfo("UTC"), now=datetime.now(UTC))
+
+
 async def test_a_chat_waiting_for_its_budget_does_not_hold_up_telling_the_others(redis: Redis) -> None:
     """Figures: 2 chats x 3 kept commands; the held chat's 6 posts come after the other's 6, each chat in order."""
     outbox, outbound = Outbox(redis, "test:outbox:"), HeldChat("chat-a")
     for n in range(3):
         for chat in ("chat-a", "chat-b"):
             assert await outbox.keep(kept_command(chat, n), odoo_user_id=7)
-    relay = OutboxRelay(outbox, replayed, outbound, remember_user=lambda *_: asyncio.sleep(0))
+    relay = OutboxRelay(outbox, replayed, outbound, draw=drawn, remember_user=lambda *_: asyncio.sleep(0))
     running = asyncio.create_task(relay.run_once())
     await eventually(lambda: len(outbound.posted) == 6, 5, "chat-b told")
     assert {chat for chat, _ in outbound.posted} == {"chat-b"}  # told while chat-a waits
@@ -167,8 +175,8 @@ async def test_the_relay_keeps_its_lock_while_a_round_outlasts_the_lease(redis: 
     """Figures: a round held 3 leases long; a second replica's round meanwhile relays 0 and posts nothing."""
     outbox, outbound = Outbox(redis, "test:lease:"), HeldChat("chat-a")
     assert await outbox.keep(kept_command("chat-a", 0), odoo_user_id=7)
-    first = OutboxRelay(outbox, replayed, outbound, remember_user=lambda *_: asyncio.sleep(0), lease=0.3)
-    second = OutboxRelay(outbox, replayed, outbound, remember_user=lambda *_: asyncio.sleep(0), lease=0.3)
+    first = OutboxRelay(outbox, replayed, outbound, draw=drawn, remember_user=lambda *_: asyncio.sleep(0), lease=0.3)
+    second = OutboxRelay(outbox, replayed, outbound, draw=drawn, remember_user=lambda *_: asyncio.sleep(0), lease=0.3)
     running = asyncio.create_task(first.run_once())
     await asyncio.sleep(0.9)  # three leases: without renewal the lock would have lapsed
     assert await outbox.keep(kept_command("chat-b", 1), odoo_user_id=7)

@@ -16,6 +16,7 @@ from bot.channels import MANAGEMENT_CHANNEL
 from bot.chatter_words import RESOLVED_STEP
 from bot.context import Services
 from bot.drafts.model import NOT_KNOWN, RULES, Draft, DraftKind, DraftState, Recipient, left_unfilled
+from bot.drafts.posts import ForManagement
 from bot.drafts.store import DraftStore
 from bot.drafts.templates import languages, render
 from bot.drafts.values import template_values
@@ -26,9 +27,7 @@ from bot.process import Stage
 from bot.reminders.service import Reminders
 from bot.roles import check_allowed
 from bot.tickets import OdooUser, Ticket
-from bot.turn import Reply
-from cards.drafts import management_post_card
-from cards.elements import literal
+from bot.wording import literal
 
 logger = logging.getLogger(__name__)
 
@@ -136,8 +135,7 @@ async def post(services: Services, draft_id: str, *, user: OdooUser, actor: str,
 async def _deliver(services: Services, draft: Draft, ticket: Ticket, actor: str) -> Ticket:
     rules = draft.rules
     if rules.recipient is Recipient.MANAGEMENT:
-        if not await services.post_to_channel(MANAGEMENT_CHANNEL,
-                                             lambda: Reply(card=management_post_card(draft, by=actor))):
+        if not await services.post_to_channel(MANAGEMENT_CHANNEL, ForManagement(draft, by=actor)):
             raise Refused(tr("No channel is registered for management. In the management channel, type "
                              "`@Bot /ticket channel management`, then post the draft again."))
         await services.odoo.note(ticket, f"{NOTED_AS}:\n{draft.subject}\n\n{draft.text}".strip(), by=actor)

@@ -43,19 +43,20 @@ from bot.escalation.model import (
     Status,
     TicketContext,
 )
+from bot.escalation.posts import EscalationAnswered, EscalationPost, NotAcknowledged
 from bot.escalation.store import EscalationStore
-from bot.i18n import N_, speaking, tr
+from bot.i18n import N_, tr
 from bot.odoo import idempotency
 from bot.odoo.gateway import TicketNotFound
 from bot.parsing import UsageError
+from bot.posts import Post
 from bot.privacy import for_management
 from bot.process import Stage
 from bot.roles import answer_refused, may_answer_from_anywhere
 from bot.tickets import Ticket
 from bot.timers import Timer, TimerKinds
-from bot.turn import Reply, SendFailed, reference_root_id
-from cards.elements import card, literal, text
-from cards.escalation import escalation_card
+from bot.turn import SendFailed, reference_root_id
+from bot.wording import literal
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +65,9 @@ timers: TimerKinds[Services] = TimerKinds()
 CHANNEL_RETRY = timedelta(minutes=1)  # a card waiting for its team's channel to be registered again looks this often
 REPOSTED = N_("Posted again: I lost this escalation when my storage restarted, and found it again in Odoo. Answer "
               "on this card (the earlier one is no longer kept up to date).")
-TOLD_OWNER = {Answer.ACKNOWLEDGE: N_("{who} ({team}) acknowledged the escalation of {ticket}"),
-              Answer.NEED_INFO: N_("{who} ({team}) needs more information on the escalation of {ticket}"),
-              Answer.RESOLVED: N_("{who} ({team}) resolved the escalation of {ticket}"),
-              Answer.DECLINE: N_("{who} ({team}) declined the escalation of {ticket}")}
 
 
-IncidentCard = Callable[[int, str], Awaitable[dict[str, Any]]]
+IncidentCard = Callable[[int, str], Awaitable[Post]]
 """The incident card of a ticket (its id) as it stands, with a notice above it: what someone who answered the
 management team's escalation on it sees (`bot.management.service.card_as_it_stands`)."""
 
@@ -176,9 +173,9 @@ async def post_card(services: Services, reference: dict[str, Any], escalation: E
     """Post its card in the team's channel (in the profile's language; `notice`, a sentence marked N_, above it)
     and mark it posted. A Teams failure that may have posted it counts as posted: never twice; its clicks still
     work (the escalation is saved), only redrawing it in place cannot (no activity id)."""
+    said = await services.in_channel_language(lambda: tr(notice)) if notice else ""
     try:
-        activity_id = await services.send_to_channel(reference, lambda: Reply(card=escalation_card(
-            escalation, tz=services.timezone, now=services.clock(), notice=tr(notice) if notice else "")))
+        activity_id = await services.send_to_channel(reference, EscalationPost(escalation, notice=said))
     except SendFailed as failure:
         if not failure.ambiguous:
             raise
@@ -194,52 +191,47 @@ async def _tell_management(services: Services, ticket: Ticket, *, asked: bool = 
     return MANAGEMENT_CHANNEL in await services.ticket_changed(TicketChanged(ticket, asked=asked))
 
 
-async def _shown(services: Services, escalation: Escalation, incident_card: IncidentCard,
-                 notice: str = "") -> dict[str, Any]:
+async def _shown(escalation: Escalation, incident_card: IncidentCard, notice: str = "") -> Post:
     """The card whoever clicked sees, in their language (`notice`, said to them, above it): the escalation's card
     as it stands, or the incident card for the management team's."""
     if on_incident_card(escalation):
         return await incident_card(escalation.ticket.ticket_id, notice)
-    return escalation_card(escalation, tz=services.timezone, now=services.clock(), notice=notice)
+    return EscalationPost(escalation, notice=notice)
 
 
-async def tell_owner(services: Services, context: TicketContext, message: Callable[[], str]) -> None:
-    """The ticket's owner hears of it in their 1:1 chat, in their language (or the support channel, in the
-    profile's, if they have none); `message` says it in the language being spoken, what people wrote in it
-    shown as written (`literal`)."""
+async def tell_owner(services: Services, context: TicketContext, post: Post) -> None:
+    """The ticket's owner hears of it (`post`) in their 1:1 chat, in their language (or the support channel, in the
+    profile's, if they have none)."""
     reference = await services.references.personal(context.owner_id) if context.owner_id else None
     if reference is not None and context.owner_id is not None:
-        with speaking(await services.references.locale(context.owner_id) or services.profile.language):
-            reply = Reply(card=card([text(message(), wrap=True)]))
-        await services.outbound.send_to(reference, reply)
+        await services.send_to_person(context.owner_id, reference, post)
     else:
-        await services.post_to_channel(SUPPORT_CHANNEL, lambda: Reply(card=card([text(message(), wrap=True)])))
+        await services.post_to_channel(SUPPORT_CHANNEL, post)
 
 
-async def redraw(services: Services, escalation: Escalation) -> dict[str, Any]:
+async def redraw(services: Services, escalation: Escalation) -> Post:
     """The card as it stands now, replaced in the team's channel for everyone (in the profile's language);
-    returned in the language being spoken, for the person who clicked."""
-    now = services.clock()
+    returned for the person who clicked, to be drawn in the language they speak."""
     reference = await services.references.channel(escalation.team)
     if reference is not None and escalation.activity_id and reference_root_id(reference) == escalation.conversation_id:
-        await services.update_in_channel(reference, escalation.activity_id,
-                                         lambda: Reply(card=escalation_card(escalation, tz=services.timezone, now=now)))
-    return escalation_card(escalation, tz=services.timezone, now=now)
+        await services.update_in_channel(reference, escalation.activity_id, EscalationPost(escalation))
+    return EscalationPost(escalation)
 
 
 async def answer(services: Services, verb: str, click: EscalationClick, *, where: str, who: str,
-                 clicker: Callable[[], Awaitable[int | None]], incident_card: IncidentCard) -> dict[str, Any]:
-    """A team member clicked a button on the card: the card to show them (refusals included). `where`: the root id
-    of the conversation the click came from; `who`: who clicked, as the chatter names them. `clicker` finds the Odoo
-    user of whoever clicked (None: they have none), asked only when the click is from elsewhere; `incident_card`
-    draws the ticket's incident card, shown for an answer on it (the management team's)."""
+                 clicker: Callable[[], Awaitable[int | None]], incident_card: IncidentCard) -> Post:
+    """A team member clicked a button on the card: the card to show them (refusals included), as a post to draw in
+    their language. `where`: the root id of the conversation the click came from; `who`: who clicked, as the chatter
+    names them. `clicker` finds the Odoo user of whoever clicked (None: they have none), asked only when the click is
+    from elsewhere; `incident_card` finds the ticket's incident card, shown for an answer on it (the management
+    team's)."""
     escalations = EscalationStore(services.store)
     escalation = await escalations.get(click.escalation)
     if escalation is None:
         raise Refused(tr(NOT_KNOWN))
     now = services.clock()
     if verb not in {a.value for a in Answer}:  # refresh: just the current state
-        return await _shown(services, escalation, incident_card)
+        return await _shown(escalation, incident_card)
     wanted = Answer(verb)
     if where != await _team_conversation(services, escalation):
         user_id = await clicker()
@@ -248,7 +240,7 @@ async def answer(services: Services, verb: str, click: EscalationClick, *, where
     said = click.said(wanted)
     if wanted in NEEDS_TEXT and not said:
         needed = NEEDS_TEXT[wanted]
-        return await _shown(services, escalation, incident_card,
+        return await _shown(escalation, incident_card,
                             notice=tr("Please write {what} before sending.", what=tr(needed)))
     try:
         ticket = await services.odoo.ticket(escalation.ticket.ticket_id)
@@ -259,20 +251,18 @@ async def answer(services: Services, verb: str, click: EscalationClick, *, where
     if not await escalations.answer(escalation.id, wanted, who, now, said):
         current = await escalations.get(escalation.id)
         assert current is not None
-        return await _shown(services, current, incident_card, notice=_why_not(current, wanted, who))
+        return await _shown(current, incident_card, notice=_why_not(current, wanted, who))
     current = await escalations.get(escalation.id)
     assert current is not None
     await services.timers.cancel(TIMER_KIND, escalation.id)  # the team answered: no passing on
     what = (f"{who} ({escalation.team_label}) {DONE_WORDS[wanted]} the escalation of {ticket.label}"
             + (f": {said}" if said else "."))
     await services.odoo.note(ticket, what, by=who, hidden=escalation_tag([escalation.id]))
-    told = TOLD_OWNER[wanted]
-    await tell_owner(services, escalation.ticket, lambda: tr(told, who=literal(who), team=escalation.team_label,
-                                                             ticket=ticket.label)
-                     + (f": {literal(said)}" if said else "."))
+    await tell_owner(services, escalation.ticket, EscalationAnswered(ticket=ticket.label, team=escalation.team_label,
+                                                                     who=who, answer=wanted, said=said))
     shown = await redraw(services, current)  # the management team's: its incident card, redrawn just below
     await _tell_management(services, ticket)
-    return await _shown(services, current, incident_card) if on_incident_card(current) else shown
+    return await _shown(current, incident_card) if on_incident_card(current) else shown
 
 
 async def _team_conversation(services: Services, escalation: Escalation) -> str:
@@ -350,17 +340,13 @@ async def _when_due(services: Services, escalation: Escalation) -> None:
     await services.odoo.note(ticket, f"{NOT_ACKNOWLEDGED}{team}: {outcome}",  # the words bot.insights.timeline reads
                              by=BOT_AUTHOR, hidden=escalation_tag([escalation.id]))
     if not label or following is None:
-        await tell_owner(services, escalation.ticket, lambda: tr(
-            "The {team} did not acknowledge the escalation of {ticket} in time, and there is nobody further up the "
-            "chain to pass it to: please chase them.", team=team, ticket=ticket_label))
+        await tell_owner(services, escalation.ticket, NotAcknowledged(ticket=ticket_label, team=team))
         await _tell_management(services, ticket)  # its card says nobody took it on (the next team's escalate does)
         return
     [successor] = await escalate(services, ticket, [following], escalation.reason, by=escalation.escalated_by,
                                  previous=escalation.team_label)
     await escalations.handed_over(escalation.id, successor.id)
-    await tell_owner(services, escalation.ticket, lambda: tr(
-        "The {team} did not acknowledge the escalation of {ticket} in time: passed on to the {next}.", team=team,
-        ticket=ticket_label, next=label))
+    await tell_owner(services, escalation.ticket, NotAcknowledged(ticket=ticket_label, team=team, passed_to=label))
 
 
 async def _paused_for(services: Services, escalation: Escalation) -> timedelta | None:

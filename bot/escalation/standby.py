@@ -11,15 +11,13 @@ import logging
 from bot.channels import SUPPORT_CHANNEL
 from bot.chatter_words import ON_STANDBY
 from bot.context import Services
+from bot.escalation.posts import NewTicketAlert, StandbyPost
 from bot.escalation.service import context_of
 from bot.i18n import tr
 from bot.parsing import UsageError
 from bot.process import Audience
 from bot.tickets import Ticket
-from bot.turn import Reply, SendFailed
-from cards.elements import literal
-from cards.escalation import standby_card
-from cards.notices import alert_card
+from bot.turn import SendFailed
 
 logger = logging.getLogger(__name__)
 
@@ -63,12 +61,8 @@ async def _standby_cards(services: Services, ticket: Ticket, teams: list[str], n
     told = []
     for team in teams:
         label = services.profile.escalation_teams[team].label
-
-        def heads_up(label: str = label) -> Reply:
-            return Reply(card=standby_card(context, team=label, by=by, note=note, at=now, tz=services.timezone,
-                                           now=now))
         try:
-            posted = await services.post_to_channel(team, heads_up)
+            posted = await services.post_to_channel(team, StandbyPost(context, team=label, by=by, note=note, at=now))
         except SendFailed:
             logger.warning("the heads-up for the %s could not be posted", team, exc_info=True)
             continue
@@ -78,21 +72,16 @@ async def _standby_cards(services: Services, ticket: Ticket, teams: list[str], n
 
 
 async def _alert_leads(services: Services, ticket: Ticket, *, by: str) -> bool:
-    """Each lead who has a 1:1 chat with the bot gets the alert there; with none, the support channel does."""
-    label = services.profile.classes[ticket.cos].label
-
-    def alert() -> Reply:
-        return Reply(card=alert_card(
-            tr("New {service_class} ticket: {ticket}", service_class=label, ticket=ticket.label),
-            tr("{title} · logged by {who}", title=literal(ticket.title), who=literal(by)), url=ticket.url))
-
+    """Each lead who has a 1:1 chat with the bot gets the alert there (in their language); with none, the support
+    channel does."""
+    alert = NewTicketAlert(ticket, service_class=services.profile.classes[ticket.cos].label, by=by)
     reached = False
     for lead in services.odoo.leads():
         reference = await services.references.personal(lead.id)
         if reference is None:
             continue
         try:
-            await services.outbound.send_to(reference, alert())
+            await services.send_to_person(lead.id, reference, alert)
             reached = True
         except SendFailed:
             logger.warning("a team lead could not be alerted in their chat", exc_info=True)

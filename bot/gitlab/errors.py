@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bot.i18n import tr
-from cards.elements import literal
+from bot.wording import literal
 
 
 class Problem(StrEnum):

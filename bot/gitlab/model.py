@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.i18n import N_, tr
 from bot.parsing import UsageError
-from cards.elements import literal
+from bot.wording import literal
 
 
 class IssueKind(StrEnum):

@@ -14,7 +14,7 @@ from bot.reminders.policy import next_step
 from bot.reminders.service import Reminders
 from bot.tickets import OdooUser, Ticket
 from bot.turn import Reply, RosterUnavailable
-from cards.elements import literal
+from bot.wording import literal
 from cards.ticket import ticket_card
 
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")

@@ -81,7 +81,7 @@ async def answer(ctx: Ctx, req: Request[EscalationClick]) -> Reply:
         task.add_done_callback(_finished)
         return Reply(card=card([text(tr("Working on it: Odoo is slow right now. This card updates itself when "
                                         "your answer is recorded."), color="warning", weight="Bolder")]))
-    return Reply(card=current)
+    return ctx.services.draw(current)  # in the clicker's language
 
 
 def _finished(task: asyncio.Task[object]) -> None:

@@ -13,7 +13,8 @@ from bot.parsing import ticket_ref
 from bot.process import Action, ProcessProfile
 from bot.router import CommandGroup, Request
 from bot.turn import Reply
-from cards.elements import literal, open_url
+from bot.wording import literal
+from cards.elements import open_url
 
 commands = CommandGroup()
 

@@ -9,7 +9,7 @@ from bot.i18n import tr
 from bot.parsing import UsageError
 from bot.router import CommandGroup
 from bot.turn import Reply
-from cards.elements import literal
+from bot.wording import literal
 from cards.help import command_help_card, help_card
 
 

@@ -13,7 +13,7 @@ from bot.reminders.policy import next_step
 from bot.router import CommandGroup
 from bot.tickets import TicketFacts
 from bot.turn import Reply
-from cards.elements import literal
+from bot.wording import literal
 from cards.forms import new_ticket_form
 from cards.ticket import ticket_list_card
 

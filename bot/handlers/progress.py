@@ -14,7 +14,7 @@ from bot.process import Action, ClassOfService, Stage, classify, priority_for
 from bot.router import CommandGroup
 from bot.tickets import Ticket, TicketFacts
 from bot.turn import Reply
-from cards.elements import literal
+from bot.wording import literal
 
 commands = CommandGroup()
 

@@ -17,7 +17,7 @@ from bot.process import Action, format_duration, parse_duration
 from bot.reminders.policy import REMINDER_NAMES
 from bot.router import CommandGroup
 from bot.turn import ConversationType, Reply, root_conversation_id
-from cards.elements import literal, when
+from bot.wording import literal, when
 
 logger = logging.getLogger(__name__)
 commands = CommandGroup()

@@ -13,7 +13,7 @@ from bot.parsing import UsageError, ticket_ref, time_spent
 from bot.router import CommandGroup, Request
 from bot.timesheets import hours_and_minutes
 from bot.turn import Reply
-from cards.elements import day, literal
+from bot.wording import day, literal
 from cards.timesheets import own_time_card, ticket_time_card
 
 commands = CommandGroup()

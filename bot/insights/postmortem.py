@@ -24,7 +24,7 @@ from bot.insights.service_levels import Check, Measure, checks, rounded
 from bot.insights.timeline import Event, EventKind, Milestones, events, milestones
 from bot.process import ProcessProfile, Stage
 from bot.tickets import Ticket
-from cards.elements import day_and_time
+from bot.wording import day_and_time
 
 TIMELINE_EXCERPT = 160
 SNOOZES_WORTH_A_LOOK = 2

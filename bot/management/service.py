@@ -25,7 +25,6 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -34,6 +33,7 @@ from bot.channels import MANAGEMENT_CHANNEL
 from bot.context import Services
 from bot.management.digest import Digest, Window, build_digest
 from bot.management.model import IncidentSummary, Trigger, open_for_due, summarise, trigger
+from bot.management.posts import DigestPost, IncidentPost
 from bot.odoo.errors import OdooError
 from bot.odoo.gateway import TicketNotFound
 from bot.parsing import TicketRef
@@ -42,8 +42,7 @@ from bot.reminders.posted import FiringPosts
 from bot.store import redis_result
 from bot.tickets import Ticket
 from bot.timers import MAX_ATTEMPTS, Timer, TimerKinds
-from bot.turn import Reply, SendFailed, reference_root_id
-from cards.management import digest_card, incident_card
+from bot.turn import SendFailed, reference_root_id
 
 logger = logging.getLogger(__name__)
 
@@ -140,23 +139,22 @@ async def _follow(services: Services, ticket: Ticket, missed: datetime | None, a
         return False
     conversation = reference_root_id(reference)
 
-    async def draw() -> tuple[IncidentSummary, Reply]:  # in the channel's language, masks included
-        summary = await summary_of(services, ticket.id, remembered=remembered, missed=missed)
-        return summary, Reply(card=incident_card(summary, tz=services.timezone, now=now))
+    async def summary() -> IncidentSummary:  # in the channel's language, masks included
+        return await summary_of(services, ticket.id, remembered=remembered, missed=missed)
 
-    drawn: tuple[IncidentSummary, Reply] = await services.in_channel_language(draw)
-    summary, reply = drawn  # drawn once: posted, redrawn, or left unchanged
-    shown = summary.trigger
-    fingerprint = _fingerprint(reply.card)
+    post = IncidentPost(await services.in_channel_language(summary))  # read once: posted, redrawn, or left unchanged
+    shown = post.summary.trigger
+    # the card as the channel reads it, to tell whether it changed (its times too: "overdue" comes with the clock)
+    fingerprint = _fingerprint(await services.in_channel_language(lambda: services.draw(post).card))
     if posted is not None and posted.conversation_id == conversation:
         if posted.fingerprint != fingerprint:
-            await services.update_in_channel(reference, posted.activity_id, lambda: reply)
+            await services.update_in_channel(reference, posted.activity_id, post)
             await cards.posted(ticket.id, PostedCard(conversation, posted.activity_id, fingerprint, shown))
         return True
     if not await cards.claim(ticket.id):
         return False  # being posted right now by another turn or replica
     try:
-        activity_id = await services.send_to_channel(reference, lambda: reply)
+        activity_id = await services.send_to_channel(reference, post)
     except BaseException:
         # Not posted, or (an ambiguous answer) maybe posted without an id to redraw: the next change posts
         # the card as it stands then; an incident management cannot see is worse than a card twice.
@@ -167,13 +165,13 @@ async def _follow(services: Services, ticket: Ticket, missed: datetime | None, a
     return True
 
 
-async def card_as_it_stands(services: Services, ticket_id: int, *, notice: str = "") -> dict[str, Any]:
+async def card_as_it_stands(services: Services, ticket_id: int, *, notice: str = "") -> IncidentPost:
     """The ticket's incident card as it stands, in the language being spoken: what someone who answered the
     escalation on it sees (`notice`: why their click changed nothing; bot.handlers.escalation hands it to the
     escalation's answer); the channel's copy is redrawn by `follow`."""
     posted = await IncidentCards(services).get(ticket_id)
     summary = await summary_of(services, ticket_id, remembered=posted.trigger if posted else Trigger.ESCALATED)
-    return incident_card(summary, tz=services.timezone, now=services.clock(), notice=notice)
+    return IncidentPost(summary, notice=notice)
 
 
 async def _plan_open_for(services: Services, ticket: Ticket, now: datetime) -> None:
@@ -183,7 +181,7 @@ async def _plan_open_for(services: Services, ticket: Ticket, now: datetime) -> N
         await services.timers.schedule(TIMER_KIND, str(ticket.id), due)
 
 
-def _fingerprint(card: dict[str, Any] | None) -> str:
+def _fingerprint(card: dict[str, object] | None) -> str:
     return hashlib.sha256(json.dumps(card, sort_keys=True).encode()).hexdigest()[:32]
 
 
@@ -251,11 +249,10 @@ async def post_digest(services: Services, window: Window) -> bool:
         logger.warning("no management channel registered: the digest was not posted")
         return False
 
-    async def draw() -> Reply:  # read and masked in the channel's language
-        digest = await desk_digest(services, window)
-        return Reply(card=digest_card(digest, tz=services.timezone, now=services.clock()))
+    async def digest() -> Digest:  # read and masked in the channel's language
+        return await desk_digest(services, window)
 
-    await services.send_to_channel(reference, draw)
+    await services.send_to_channel(reference, DigestPost(await services.in_channel_language(digest)))
     logger.info("management digest of %s posted", window.name)
     return True
 

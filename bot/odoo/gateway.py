@@ -27,7 +27,7 @@ from bot.parsing import TicketRef
 from bot.process import ClassOfService, KanbanState, ProcessProfile, Role, Stage, classify
 from bot.tickets import Customer, OdooUser, Ticket, TicketFacts, description_html, plain_text, read_description
 from bot.timesheets import TimeLine, hours_and_minutes
-from cards.elements import literal
+from bot.wording import literal
 
 logger = logging.getLogger(__name__)
 

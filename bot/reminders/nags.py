@@ -9,26 +9,22 @@ runs again (a killed replica, a failed post) from nagging anyone twice (`bot.rem
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
-from zoneinfo import ZoneInfo
 
 from bot.changes import TicketChanged
 from bot.channels import SUPPORT_CHANNEL
 from bot.chatter_words import AUTO_CLOSED, BOT_AUTHOR
 from bot.context import Services
-from bot.i18n import joined, speaking, spoken_duration, tr
 from bot.odoo.gateway import TicketNotFound
 from bot.process import Audience, FollowUpRule, Stage, format_duration, priority_for, update_interval
-from bot.reminders.policy import Kind, checkpoint_holds, next_checkpoint, next_step, not_logged_yet, reminders_for
+from bot.reminders.policy import Kind, checkpoint_holds, next_checkpoint, reminders_for
 from bot.reminders.posted import FiringPosts
+from bot.reminders.posts import NagPost
 from bot.reminders.service import Reminders, since
 from bot.tickets import Ticket
 from bot.timers import Timer, TimerKinds
-from bot.turn import Reply
-from cards.elements import when
-from cards.nag import nag_card
+from bot.wording import when
 
 logger = logging.getLogger(__name__)
 timers: TimerKinds[Services] = TimerKinds()
@@ -96,37 +92,28 @@ class Nagger:
 
     async def _send(self, ticket: Ticket, kind: Kind, timer: Timer, misses: int, now: datetime) -> None:
         services = self._services
-
-        def reply_for(tz: ZoneInfo) -> Reply:  # times as the reader reads them, in the language being spoken
-            reason = self._reason(ticket, kind, timer, now, tz)
-            if misses > 1:
-                reason = tr("{reason} (reminder {count})", reason=reason, count=misses)
-            return Reply(card=nag_card(ticket, services.profile, reason=reason, tz=tz, now=now,
-                                       step=next_step(ticket, services.profile, now), take_it=kind is Kind.RECEPTION))
-
+        nag = NagPost(ticket, services.profile, kind, misses=misses, since=since(timer),
+                      share=round(float(timer.data.get("fraction", 1.0)) * 100))  # each reader's zone and language
         targets: list[str] = []
         posts = FiringPosts(services.store, timer)  # each target once per firing, however often it runs
         owner_ref = await self._services.references.personal(ticket.owner.id) if ticket.owner else None
         if owner_ref is not None and ticket.owner and kind is not Kind.RECEPTION:  # logging it is the desk's job
-            to_owner = await self._reply_to(ticket.owner.id, reply_for)
-            if await posts.post(f"user:{ticket.owner.id}", lambda: services.outbound.send_to(owner_ref, to_owner)):
+            if await posts.post(f"user:{ticket.owner.id}",
+                                partial(services.send_to_person, ticket.owner.id, owner_ref, nag)):
                 targets.append("owner")
         owner_missed = misses >= services.profile.lead_after_misses and kind is not Kind.RECEPTION
         if owner_missed:  # the team leads (Odoo's manager group) hear of it in their 1:1 chats
             for lead in services.odoo.leads():
                 lead_ref = await self._services.references.personal(lead.id)
                 if lead_ref is not None and lead_ref != owner_ref:
-                    to_lead = await self._reply_to(lead.id, reply_for)
-                    if await posts.post(f"user:{lead.id}",
-                                        partial(services.outbound.send_to, lead_ref, to_lead)):
+                    if await posts.post(f"user:{lead.id}", partial(services.send_to_person, lead.id, lead_ref, nag)):
                         targets.append(f"lead {lead.name}")
         channels = [SUPPORT_CHANNEL] if owner_missed or owner_ref is None or kind is Kind.RECEPTION else []
         if kind is Kind.UPDATE:  # shown overdue where the ticket is followed (management: on its own card, redrawn)
             shown = await services.ticket_changed(TicketChanged(ticket, missed=timer.due))
             targets += [f"{name} card" for name in sorted(shown)]
         for name in channels:
-            if await posts.post(f"channel:{name}", partial(services.post_to_channel, name,
-                                                                   lambda: reply_for(services.timezone))):
+            if await posts.post(f"channel:{name}", partial(services.post_to_channel, name, nag)):
                 targets.append(name)
         if kind is Kind.DEADLINE and await posts.post("requester", lambda: self._tell_requester(ticket, timer, now)):
             targets.append("requester")
@@ -149,43 +136,6 @@ class Nagger:
                    f"{owner} is working on it and will keep you posted.")
         await services.odoo.tell_customer(ticket, message, by=BOT_AUTHOR)
         return True
-
-    async def _reply_to(self, odoo_user_id: int, reply_for: Callable[[ZoneInfo], Reply]) -> Reply:
-        """The reminder in the person's own Teams time zone and language, as their last message to the bot
-        said; else the team's (the profile's language)."""
-        references = self._services.references
-        tz = await references.timezone(odoo_user_id) or self._services.timezone
-        with speaking(await references.locale(odoo_user_id) or self._services.profile.language):
-            return reply_for(tz)
-
-    def _reason(self, ticket: Ticket, kind: Kind, timer: Timer, now: datetime, tz: ZoneInfo) -> str:
-        profile = self._services.profile
-        label = ticket.label
-        if kind is Kind.RECEPTION:
-            missing = joined([tr(what) for what in not_logged_yet(ticket, profile)])
-            reported = when(ticket.facts.reported or ticket.created, tz, now)
-            return tr("{ticket} came in {reported} and is not logged yet: it needs {missing} (step 1: within "
-                      "{within} of the report).", ticket=label, reported=reported, missing=missing,
-                      within=spoken_duration(profile.reception_within))
-        if kind is Kind.ACK:
-            return tr("{ticket} is not acknowledged yet: the customer is waiting since {since}.", ticket=label,
-                      since=when(ticket.created, tz, now))
-        if kind is Kind.UPDATE:
-            every = update_interval(ticket.cos, profile, now=now, deadline=ticket.facts.deadline)
-            return tr("The customer of {ticket} is due an update ({service_class}: at least every {every}, even with "
-                      "no news).", ticket=label, service_class=profile.classes[ticket.cos].label,
-                      every=spoken_duration(every))
-        if kind is Kind.DEADLINE:
-            share = round(float(timer.data.get("fraction", 1.0)) * 100)
-            deadline = when(ticket.facts.deadline, tz, now)
-            return (tr("{ticket}: the deadline {deadline} has come.", ticket=label, deadline=deadline) if share >= 100
-                    else tr("{ticket}: {share}% of the time to the deadline ({deadline}) has passed.", ticket=label,
-                            share=share, deadline=deadline))
-        if kind is Kind.FOLLOW_UP:
-            return tr("{ticket} was resolved {when}: has the customer confirmed it works?", ticket=label,
-                      when=when(since(timer), tz, now))
-        return tr("The customer wrote on {ticket} {when} and nobody has answered yet.", ticket=label,
-                  when=when(since(timer), tz, now))
 
     async def _plan_next(self, ticket: Ticket, kind: Kind, timer: Timer, misses: int, now: datetime) -> None:
         services, profile = self._services, self._services.profile

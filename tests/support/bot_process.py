@@ -45,10 +45,12 @@ async def main(args: argparse.Namespace) -> None:
     background: list[asyncio.Task[None]] = []
     if args.relay_every:
         relay = OutboxRelay(runtime.services.outbox, runtime.bot.replay, runtime.services.outbound,
+                            draw=runtime.services.draw,
                             remember_user=runtime.services.store.remember_odoo_user, interval=args.relay_every)
         background.append(asyncio.create_task(relay.run(stop)))
     if args.sweep_every:
         sweeper = LapsedTurns(runtime.services.deliveries, runtime.bot.on_turn, runtime.services.outbound,
+                              draw=runtime.services.draw,
                               interval=args.sweep_every)
         background.append(asyncio.create_task(sweeper.run(stop)))
     print("ready", flush=True)

@@ -24,7 +24,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from cards.elements import WORD_JOINER
+from bot.wording import WORD_JOINER
 
 # Text people could write to make a card render something: one of each construct either reader knows.
 HOSTILE = {
