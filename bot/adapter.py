@@ -14,6 +14,7 @@ Known botbuilder 4.17.1 pitfalls handled here:
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +31,12 @@ from botbuilder.schema import (
     Attachment,
     ConversationReference,
 )
+from botbuilder.schema.teams import (
+    MessagingExtensionActionResponse,
+    TaskModuleContinueResponse,
+    TaskModuleMessageResponse,
+    TaskModuleTaskInfo,
+)
 from msrest.exceptions import ClientRequestError, HttpOperationError
 from msrest.universal_http.requests import ClientRetryPolicy
 
@@ -43,6 +50,7 @@ from bot.turn import (
     Kind,
     Outcome,
     Person,
+    Quoted,
     Reply,
     RosterUnavailable,
     SendFailed,
@@ -177,10 +185,18 @@ class TeamsAdapter:
         incoming = to_incoming(context.activity)
         outcome = await self._on_turn(incoming, TeamsTurn(context))
         for reply in outcome.replies:
-            await context.send_activity(to_activity(reply))
-        if incoming.kind is Kind.CARD_ACTION:
+            try:
+                await context.send_activity(to_activity(reply))
+            except HttpOperationError as error:
+                if not incoming.is_invoke:
+                    raise
+                # a message action in a chat the bot is no member of: Teams refuses the post (403); the dialog
+                # showed the answer to whoever asked
+                logger.warning("could not post a message action's answer in its conversation (HTTP %s)",
+                               error.response.status_code)
+        if incoming.is_invoke:
             with speaking(incoming.locale):
-                body = _invoke_body(outcome)
+                body = _invoke_body(outcome) if incoming.kind is Kind.CARD_ACTION else _dialog_body(outcome)
             await context.send_activity(Activity(type=ActivityTypes.invoke_response, value=body))
 
     async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
@@ -205,17 +221,39 @@ def _invoke_body(outcome: Outcome) -> InvokeResponse:
     return InvokeResponse(status=200, body=body)
 
 
+def _dialog_body(outcome: Outcome) -> InvokeResponse:
+    """A message action's answer: its dialog showing the card (opened, or shown again after a submit), or closed
+    with a short message."""
+    if outcome.card is not None:
+        task: TaskModuleContinueResponse | TaskModuleMessageResponse = TaskModuleContinueResponse(
+            value=TaskModuleTaskInfo(title=_dialog_title(outcome.card), width="medium", height="large",
+                                     card=Attachment(content_type=CARD_CONTENT_TYPE, content=outcome.card)))
+    else:
+        task = TaskModuleMessageResponse(value=outcome.message or tr("Done."))
+    return InvokeResponse(status=200, body=MessagingExtensionActionResponse(task=task))
+
+
+def _dialog_title(card: dict[str, Any]) -> str:
+    """The dialog's title: the card's own first line of text (a dialog's title bar takes no markdown)."""
+    first = next((element for element in card.get("body", []) if element.get("type") == "TextBlock"), None)
+    return str(first["text"]).replace("*", "")[:80] if first else tr("Ticket Desk")
+
+
 def to_activity(reply: Reply) -> Activity:
     attachments = [Attachment(content_type=CARD_CONTENT_TYPE, content=reply.card)] if reply.card else None
     return Activity(type=ActivityTypes.message, text=reply.text or None, attachments=attachments,
                     text_format="markdown")
 
 
+_INVOKES = {"adaptiveCard/action": Kind.CARD_ACTION, "composeExtension/fetchTask": Kind.MESSAGE_ACTION_OPEN,
+            "composeExtension/submitAction": Kind.MESSAGE_ACTION}
+
+
 def _kind(activity: Activity) -> Kind:
     if activity.type == ActivityTypes.message:
         return Kind.MESSAGE
-    if activity.type == ActivityTypes.invoke and activity.name == "adaptiveCard/action":
-        return Kind.CARD_ACTION
+    if activity.type == ActivityTypes.invoke and activity.name in _INVOKES:
+        return _INVOKES[activity.name]
     # Teams sends both an installationUpdate and a conversationUpdate when the bot is added: welcome once,
     # on the conversationUpdate that adds the bot (an installationUpdate may also be a removal).
     if activity.type == ActivityTypes.conversation_update and activity.members_added and any(
@@ -281,11 +319,17 @@ def to_incoming(activity: Activity) -> Incoming:
     kind = _kind(activity)
     value: dict[str, Any] | None = activity.value if isinstance(activity.value, dict) else None
     verb = ""
+    quoted = None
     if kind is Kind.CARD_ACTION and value:
         sent = value.get("action")
         action: dict[str, Any] = sent if isinstance(sent, dict) else {}  # client data: any shape
         verb = str(action.get("verb") or "")
         value = action.get("data") if isinstance(action.get("data"), dict) else {}
+    elif kind in (Kind.MESSAGE_ACTION_OPEN, Kind.MESSAGE_ACTION):
+        sent_value = value or {}
+        verb = str(sent_value.get("commandId") or "")
+        quoted = _quoted(sent_value.get("messagePayload"))
+        value = sent_value.get("data") if isinstance(sent_value.get("data"), dict) else {}
     sender = activity.from_property
     return Incoming(
         kind=kind,
@@ -301,4 +345,28 @@ def to_incoming(activity: Activity) -> Incoming:
         timezone=_timezone(activity),
         reference=TurnContext.get_conversation_reference(activity).serialize(),
         mentions=_mentioned_people(activity),
+        quoted=quoted,
     )
+
+
+_BREAKS = re.compile(r"<br\s*/?>|</p>|</div>|</li>", re.IGNORECASE)
+_TAGS = re.compile(r"<[^>]*>")
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """`value` when it is a JSON object, else an empty one (client data: any shape)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _quoted(payload: Any) -> Quoted | None:
+    """A message action's `messagePayload` (client data: any shape) as the message it quotes; None without one."""
+    if not isinstance(payload, dict):
+        return None
+    body, user = _object(payload.get("body")), _object(_object(payload.get("from")).get("user"))
+    content = str(body.get("content") or "")
+    if str(body.get("contentType") or "html").lower() == "html":
+        content = html.unescape(_TAGS.sub("", _BREAKS.sub("\n", content)))
+    author_id = str(user.get("id") or "")
+    return Quoted(text="\n".join(line.strip() for line in content.strip().splitlines()).strip(),
+                  author=Person(id=author_id, name=str(user.get("displayName") or ""), aad_object_id=author_id),
+                  link=str(payload.get("linkToMessage") or ""), sent=str(payload.get("createdDateTime") or ""))

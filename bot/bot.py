@@ -76,9 +76,11 @@ class TicketBot:
         ctx = Ctx(incoming, teams, self.services, correlation_id=uuid.uuid4().hex[:12], claim=claim)
         with speaking(incoming.locale):
             replies = await self.router.dispatch(ctx, run_command)
-        if incoming.kind is Kind.CARD_ACTION:  # Action.Execute: the answer replaces the card
-            card = next((r.card for r in replies if r.card), None)
-            return Outcome(card=card)
+        card = next((r.card for r in replies if r.card), None)
+        if incoming.kind in (Kind.CARD_ACTION, Kind.MESSAGE_ACTION_OPEN):  # the answer replaces the card, or is the
+            return Outcome(card=card)  # dialog the message action opens
+        if incoming.kind is Kind.MESSAGE_ACTION:  # the dialog shows the answer; the conversation sees what was done
+            return Outcome(card=card, replies=tuple(r for r in replies if not r.private))
         return Outcome(replies=tuple(replies))
 
     async def replay(self, incoming: Incoming, teams: TeamsChannel) -> tuple[list[Reply], bool]:
@@ -130,7 +132,8 @@ async def keep_while_odoo_is_away(ctx: Ctx, call_next: Next) -> list[Reply]:
     """Nothing typed is lost (bot.outbox): a change typed by a known user while Odoo is not answering is kept and
     applied when it is back, and one typed while earlier ones are still kept waits behind them, so they land in
     the order typed. A read is not kept (it fails fast), nor a card's click (its card is answered now)."""
-    if not (ctx.command.changes_with(ctx.request) and ctx.user is not None and ctx.incoming.kind is Kind.MESSAGE):
+    if not (ctx.command.changes_with(ctx.request) and ctx.user is not None
+            and ctx.incoming.kind in (Kind.MESSAGE, Kind.MESSAGE_ACTION)):
         return await call_next(ctx)
     if await ctx.services.outbox.waiting():
         return await _keep(ctx)
@@ -160,7 +163,7 @@ async def _keep(ctx: Ctx) -> list[Reply]:
     await outbox.keep(ctx.incoming, ctx.user.id)
     typed = ctx.incoming.text.strip() or tr("(a form)")
     logger.warning("turn %s: Odoo unavailable, command kept in the outbox", ctx.correlation_id)
-    return [Reply(card=queued_card(typed, waiting=await outbox.waiting() - 1))]
+    return [Reply(card=queued_card(typed, waiting=await outbox.waiting() - 1), private=True)]
 
 
 async def log_turn(ctx: Ctx, call_next: Next) -> list[Reply]:
@@ -193,7 +196,7 @@ async def dedupe(ctx: Ctx, call_next: Next) -> list[Reply]:
 
 
 def _problem(message: str, hint: str = "", reference: str = "") -> list[Reply]:
-    return [Reply(card=problem_card(message, hint=hint, reference=reference))]
+    return [Reply(card=problem_card(message, hint=hint, reference=reference), private=True)]
 
 
 async def friendly_errors(ctx: Ctx, call_next: Next) -> list[Reply]:

@@ -52,7 +52,8 @@ class Deadlines:
         self._run_turn = run_turn
         self._outbound = outbound
         self._draw = draw
-        self._deadlines = {Kind.MESSAGE: message, Kind.CARD_ACTION: invoke}
+        self._deadlines = {Kind.MESSAGE: message, Kind.CARD_ACTION: invoke, Kind.MESSAGE_ACTION_OPEN: invoke,
+                           Kind.MESSAGE_ACTION: invoke}
         self._late: set[asyncio.Task[None]] = set()
 
     async def on_turn(self, incoming: Incoming, teams: TeamsChannel) -> Outcome:
@@ -68,9 +69,15 @@ class Deadlines:
         late = asyncio.create_task(self._finish(incoming, turn))
         self._late.add(late)
         late.add_done_callback(self._late.discard)
-        if incoming.kind is Kind.CARD_ACTION:
-            with speaking(incoming.locale):
+        with speaking(incoming.locale):
+            if incoming.kind is Kind.CARD_ACTION:
                 return Outcome(message=tr("Still working on it: this card will show the result when it is done."))
+            if incoming.kind is Kind.MESSAGE_ACTION_OPEN:  # a dialog cannot open later: nothing was done yet
+                return Outcome(message=tr("Odoo is slow to answer right now, so I could not open this. Please try "
+                                          "again in a minute."))
+            if incoming.kind is Kind.MESSAGE_ACTION:
+                return Outcome(message=tr("Still working on it: this takes longer than usual (Odoo is slow to "
+                                          "answer). I will post the answer in this conversation when it is done."))
         return Outcome()  # the notice is posted by `_finish`, before the answer: always in that order
 
     @property
@@ -93,6 +100,12 @@ class Deadlines:
                     sorry = self._draw(Problem(tr("Sorry, something went wrong on my side."),
                                                hint=tr("Please try again in a minute.")))
                 outcome = Outcome(replies=(sorry,), card=sorry.card)
+            if incoming.kind is Kind.MESSAGE_ACTION_OPEN:  # its dialog was never opened: nothing to show
+                return
+            if incoming.kind is Kind.MESSAGE_ACTION:  # what its dialog would have shown, done or refused
+                if outcome.card is not None:
+                    await self._post(poster.send(Reply(card=outcome.card)), incoming)
+                return
             if incoming.kind is Kind.CARD_ACTION:
                 if outcome.card is not None:  # the clicked card, redrawn with the answer
                     reply = Reply(card=outcome.card)

@@ -36,7 +36,17 @@ from bot.leases import renew_until
 from bot.odoo.errors import OdooUnavailable
 from bot.posts import Draw, Queued
 from bot.rounds import in_rounds
-from bot.turn import Conversation, ConversationType, Incoming, Kind, Person, Reply, RosterUnavailable, TeamsChannel
+from bot.turn import (
+    Conversation,
+    ConversationType,
+    Incoming,
+    Kind,
+    Person,
+    Quoted,
+    Reply,
+    RosterUnavailable,
+    TeamsChannel,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -70,11 +80,13 @@ def to_fields(incoming: Incoming, odoo_user_id: int) -> dict[str, str]:
 
 def from_fields(fields: dict[str, str]) -> tuple[Incoming, int]:
     raw = json.loads(fields["incoming"])
+    quoted = raw.get("quoted")
     incoming = Incoming(**{
         **raw, "kind": Kind(raw["kind"]),
         "conversation": Conversation(**{**raw["conversation"], "type": ConversationType(raw["conversation"]["type"])}),
         "sender": Person(**raw["sender"]),
-        "mentions": tuple(Person(**person) for person in raw.get("mentions") or ())})
+        "mentions": tuple(Person(**person) for person in raw.get("mentions") or ()),
+        "quoted": Quoted(**{**quoted, "author": Person(**quoted["author"])}) if quoted else None})
     return incoming, int(fields["odoo_user_id"])
 
 

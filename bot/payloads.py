@@ -105,3 +105,47 @@ class CommandForm(CardPayload):
     def options(self, names: frozenset[str]) -> dict[str, str]:
         """The inputs that are among the command's options (`names`); an empty one is not given."""
         return {name: value for name, value in self if name in names and value}
+
+
+class TicketFromMessage(CardPayload):
+    """The dialog a message's "Create ticket" opens: the new-ticket form, filled in from the message. `check`: the
+    agent asked for the class of service these inputs give, before logging the ticket."""
+
+    title: FormText = ""
+    description: FormText = ""
+    users: FormText = ""
+    customer: FormText = ""
+    deadline: FormText = ""
+    type: FormText = ""
+    check: FormText = ""
+
+    @classmethod
+    def refusal(cls, problem: ValidationError) -> ClickRefused:
+        return unknown_button("createTicket")  # every input reads as text: only one longer than a message gets here
+
+    def options(self) -> dict[str, str]:
+        """The inputs that are `/ticket new`'s options, as typed ones (an empty one is not given)."""
+        given = {"users": self.users, "customer": self.customer, "deadline": self.deadline, "type": self.type}
+        return {name: value for name, value in given.items() if value}
+
+
+class AddToTicket(CardPayload):
+    """The dialog a message's "Add to ticket" opens: the open ticket picked (`ticket`) or its number typed
+    (`number`, which wins), and whether the customer sees the message (`visible`: "true") or it is an internal
+    note."""
+
+    ticket: FormText = ""
+    number: FormText = ""
+    visible: FormText = ""
+
+    @classmethod
+    def refusal(cls, problem: ValidationError) -> ClickRefused:
+        return unknown_button("addToTicket")
+
+    @property
+    def chosen(self) -> str:
+        return self.number or self.ticket
+
+    @property
+    def to_customer(self) -> bool:
+        return self.visible.lower() == "true"

@@ -27,7 +27,7 @@ from bot.parsing import (
     option_key,
     split_arguments,
 )
-from bot.payloads import CardPayload, CommandForm, unknown_button
+from bot.payloads import CardPayload, ClickRefused, CommandForm, unknown_button
 from bot.process import Action
 from bot.turn import Incoming, Kind, Reply
 from bot.wording import literal
@@ -49,6 +49,7 @@ class CommandGroup:
     def __init__(self) -> None:
         self.commands: list[Command] = []
         self.card_actions: list[Command] = []
+        self.message_actions: dict[tuple[str, bool], Command] = {}
 
     def card_action(self, *verbs: str, payload: type[C], needs_user: bool = False
                     ) -> Callable[[CardHandler[C]], CardHandler[C]]:
@@ -60,6 +61,20 @@ class CommandGroup:
                 raise ValueError(f"card action {verbs!r} needs a docstring")
             self.card_actions += [Command(verb, "", handler, frozenset(), needs_user=needs_user, payload=payload)
                                   for verb in verbs]
+            return handler
+
+        return register
+
+    def message_action(self, command_id: str, *, opens: bool, payload: type[C] | None = None,
+                       action: Action | None = None) -> Callable[[Handler], Handler]:
+        """A message action of the app's manifest (`composeExtensions`: a message's "..." menu): the handler that
+        `opens` its dialog (fetchTask, a read), or the one its dialog is submitted to (submitAction: a change, the
+        dialog's inputs parsed into `payload`). Both need an Odoo user and the quoted message."""
+        def register(handler: Handler) -> Handler:
+            if not handler.__doc__:
+                raise ValueError(f"message action {command_id!r} needs a docstring")
+            self.message_actions[command_id, opens] = Command(command_id, "", handler, frozenset(), changes=not opens,
+                                                              action=action, payload=payload)
             return handler
 
         return register
@@ -82,6 +97,7 @@ class Router:
         self.commands: dict[str, Command] = {}
         self._by_alias: dict[str, Command] = {}
         self._card_actions: dict[str, Command] = {}
+        self._message_actions: dict[tuple[str, bool], Command] = {}
         self._middleware: list[Middleware] = []
 
     def include(self, group: CommandGroup) -> None:
@@ -95,6 +111,10 @@ class Router:
             if action.name in self._card_actions:
                 raise ValueError(f"card action {action.name!r} is registered twice")
             self._card_actions[action.name] = action
+        for opening, message_action in group.message_actions.items():
+            if opening in self._message_actions:
+                raise ValueError(f"message action {opening!r} is registered twice")
+            self._message_actions[opening] = message_action
 
     def use(self, middleware: Middleware) -> None:
         self._middleware.append(middleware)
@@ -108,6 +128,8 @@ class Router:
         ClickRefused for a button or form the bot does not know, or whose data does not parse, and UsageError for
         an unknown typed command or a message too long to read."""
         check_size(incoming)
+        if incoming.kind in (Kind.MESSAGE_ACTION_OPEN, Kind.MESSAGE_ACTION):
+            return self._message_action(incoming)
         data = incoming.value or {}
         verb = incoming.verb if incoming.kind is Kind.CARD_ACTION else str(data.get("verb") or "")
         if verb:
@@ -134,6 +156,16 @@ class Router:
         if action is None or action.payload is None:  # (every button registers the model of its data)
             raise unknown_button(verb)
         return Asked(action, Request(verb, Arguments(), "", payload=action.payload.parsed(data)))
+
+    def _message_action(self, incoming: Incoming) -> Asked:
+        action = self._message_actions.get((incoming.verb, incoming.kind is Kind.MESSAGE_ACTION_OPEN))
+        if action is None:
+            raise unknown_button(incoming.verb)
+        if incoming.quoted is None:  # Teams always sends the message: a forged or broken invoke
+            raise ClickRefused(tr("This action needs the message it was started from, and Teams sent none."),
+                               tr("Open it again from the message's ... menu. Nothing was changed."))
+        payload = action.payload.parsed(incoming.value or {}) if action.payload is not None else None
+        return Asked(action, Request(action.name, Arguments(), "", payload=payload))
 
     def _submitted(self, form: CommandForm) -> Asked:
         command = self.find(form.command)

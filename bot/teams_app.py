@@ -1,5 +1,5 @@
-"""What Teams shows about the app before anyone talks to the bot: its name, its descriptions and the
-command menu, in each language the bot speaks.
+"""What Teams shows about the app before anyone talks to the bot: its name, its descriptions, the
+command menu and the message actions (a message's "..." menu), in each language the bot speaks.
 
 The menu's descriptions are the commands' own help summaries (`/ticket help` says the same), so the menu
 never drifts from the code and is translated where the help is. `manifest/write_texts.py` writes them into
@@ -23,6 +23,11 @@ DESCRIPTION_FULL = N_(
     "confirmation. Type 'ticket help' for every command.")
 # The commands in the menu, in its order (Teams shows at most 10 per scope).
 MENU = ("new", "show", "list", "ack", "note", "update", "assign", "resolve", "confirm", "help")
+# The message actions (the manifest's composeExtensions, bot/handlers/messages.py): id -> title, description.
+MESSAGE_ACTIONS = {
+    "createTicket": (N_("Create ticket"), N_("Log a ticket in Odoo from this message, filled in from it.")),
+    "addToTicket": (N_("Add to ticket"), N_("Add this message to an open ticket's chatter in Odoo, with a link back.")),
+}
 
 
 def menu_title(name: str) -> str:
@@ -32,9 +37,12 @@ def menu_title(name: str) -> str:
 
 def listing(commands: Mapping[str, Command], language: str) -> dict[str, str]:
     """The app's texts in `language`: `name.short`, `name.full`, `description.short`, `description.full`,
-    and `menu.<command>` for each command of MENU (its help summary as plain text: a menu shows no Markdown)."""
+    `menu.<command>` for each command of MENU (its help summary as plain text: a menu shows no Markdown), and
+    `action.<id>.title` and `.description` for each message action."""
     with speaking(language):
         texts = {"name.short": tr(NAME_SHORT), "name.full": tr(NAME_FULL),
                  "description.short": tr(DESCRIPTION_SHORT), "description.full": tr(DESCRIPTION_FULL)}
         texts |= {f"menu.{name}": tr(commands[name].summary).replace("`", "") for name in MENU}
+        for action, (title, description) in MESSAGE_ACTIONS.items():
+            texts |= {f"action.{action}.title": tr(title), f"action.{action}.description": tr(description)}
     return texts

@@ -16,6 +16,8 @@ from typing import Any, Protocol
 class Kind(StrEnum):
     MESSAGE = "message"  # typed text, or an Action.Submit (then `value` holds the card data)
     CARD_ACTION = "card_action"  # Action.Execute invoke (adaptiveCard/action)
+    MESSAGE_ACTION_OPEN = "message_action_open"  # a message's "..." menu opened one of the bot's dialogs (fetchTask)
+    MESSAGE_ACTION = "message_action"  # that dialog submitted (composeExtension/submitAction)
     INSTALL = "install"  # the bot was added to a chat, team or channel
     OTHER = "other"
 
@@ -58,6 +60,17 @@ def reference_root_id(reference: dict[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
+class Quoted:
+    """The Teams message a message action was started from (its `messagePayload`), as plain text: what Teams says
+    it holds, which anyone in the conversation may have written."""
+
+    text: str  # the message's body as plain text (Teams sends HTML)
+    author: Person  # id and aad_object_id: the author's AAD object id (Teams gives no 29: id here)
+    link: str = ""  # linkToMessage: opens the message in Teams
+    sent: str = ""  # createdDateTime, as Teams wrote it
+
+
+@dataclass(frozen=True)
 class Incoming:
     kind: Kind
     activity_id: str
@@ -71,6 +84,12 @@ class Incoming:
     timezone: str = ""  # IANA name from Teams' clientInfo entity, when Teams sends it
     reference: dict[str, Any] = field(default_factory=dict)  # serialized conversation reference
     mentions: tuple[Person, ...] = ()  # people @mentioned in the text (not the bot), shown there as `@Name`
+    quoted: Quoted | None = None  # a message action's message (MESSAGE_ACTION_OPEN, MESSAGE_ACTION)
+
+    @property
+    def is_invoke(self) -> bool:
+        """Teams waits for this turn's answer in the HTTP response (a card's button, a message action's dialog)."""
+        return self.kind in (Kind.CARD_ACTION, Kind.MESSAGE_ACTION_OPEN, Kind.MESSAGE_ACTION)
 
     @property
     def dedupe_key(self) -> str:
@@ -83,6 +102,7 @@ class Reply:
 
     text: str = ""
     card: dict[str, Any] | None = None
+    private: bool = False  # for whoever asked only (a refusal, a kept command): never posted where others read
 
 
 class RosterUnavailable(Exception):
@@ -127,8 +147,8 @@ class Outcome:
     """What the bot answers to one turn: messages to post, and for a card action the card to show."""
 
     replies: tuple[Reply, ...] = ()
-    card: dict[str, Any] | None = None  # Action.Execute: replaces the card in place
-    message: str = ""  # Action.Execute without a card: what the client shows instead (a short message)
+    card: dict[str, Any] | None = None  # Action.Execute: replaces the card in place; a message action: the dialog's
+    message: str = ""  # an invoke answered without a card: what the client shows instead (a short message)
 
 
 TurnHandler = Callable[[Incoming, TeamsChannel], Coroutine[Any, Any, Outcome]]  # runs a turn: what the bot answers

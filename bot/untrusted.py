@@ -40,7 +40,12 @@ def clean_data(value: Any, *, depth: int = 0) -> Any:
 
 
 def cleaned(incoming: Incoming) -> Incoming:
-    """The turn with its typed text, card data, verb and sender's name cleaned."""
+    """The turn with its typed text, card data, verb, sender's name and quoted message cleaned."""
+    quoted = incoming.quoted
+    if quoted is not None:
+        quoted = replace(quoted, text=clean_text(quoted.text), link=clean_text(quoted.link),
+                         author=replace(quoted.author, name=clean_text(quoted.author.name)))
     return replace(incoming, text=clean_text(incoming.text), value=clean_data(incoming.value),
                    verb=clean_text(incoming.verb), sender=replace(incoming.sender,
-                                                                  name=clean_text(incoming.sender.name)))
+                                                                  name=clean_text(incoming.sender.name)),
+                   quoted=quoted)

@@ -50,8 +50,10 @@ def submit(title: str, data: dict[str, Any], *, style: str | None = None) -> Ele
 
 
 def text_input(id_: str, label: str, *, placeholder: str = "", multiline: bool = False, required: bool = False,
-               max_length: int | None = None) -> Element:
+               max_length: int | None = None, value: str = "") -> Element:
     element: Element = {"type": "Input.Text", "id": id_, "label": label, "isMultiline": multiline}
+    if value:
+        element["value"] = value
     if placeholder:
         element["placeholder"] = placeholder
     if required:
@@ -62,6 +64,12 @@ def text_input(id_: str, label: str, *, placeholder: str = "", multiline: bool =
     return element
 
 
+def toggle(id_: str, title: str, *, on: bool = False) -> Element:
+    """A yes/no input: its value is "true" or "false"."""
+    return {"type": "Input.Toggle", "id": id_, "title": title, "value": "true" if on else "false",
+            "valueOn": "true", "valueOff": "false"}
+
+
 def number_input(id_: str, label: str, *, minimum: int = 0, placeholder: str = "") -> Element:
     element: Element = {"type": "Input.Number", "id": id_, "label": label, "min": minimum}
     if placeholder:
@@ -69,8 +77,11 @@ def number_input(id_: str, label: str, *, minimum: int = 0, placeholder: str = "
     return element
 
 
-def choice_input(id_: str, label: str, choices: list[tuple[str, str]], *, value: str = "") -> Element:
-    element: Element = {"type": "Input.ChoiceSet", "id": id_, "label": label, "style": "compact",
+def choice_input(id_: str, label: str, choices: list[tuple[str, str]], *, value: str = "",
+                 filtered: bool = False) -> Element:
+    """A choice among `choices` (title, value); `filtered`: a box the person types in to narrow them down."""
+    element: Element = {"type": "Input.ChoiceSet", "id": id_, "label": label,
+                        "style": "filtered" if filtered else "compact",
                         "choices": [{"title": title, "value": val} for title, val in choices]}
     if value:
         element["value"] = value

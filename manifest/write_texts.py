@@ -2,12 +2,13 @@
 
     .venv/bin/python manifest/write_texts.py
 
-The name, the descriptions and the command menu are the bot's (`bot/teams_app.py`: the menu's descriptions
-are the commands' help summaries), translated by the bot's catalogue (`bot/locales/<language>/`). This writes
-them into `manifest.template.json` (English, with `localizationInfo` naming one file per other language the
-bot speaks) and `<language>.json` beside it, keyed as Microsoft's localization schema keys them
-(`bots[0].commandLists[1].commands[3].description`). Run it after changing a command's summary or its
-translation; tests/test_manifest.py fails while the committed files differ from what it writes.
+The name, the descriptions, the command menu and the message actions are the bot's (`bot/teams_app.py`: the
+menu's descriptions are the commands' help summaries), translated by the bot's catalogue
+(`bot/locales/<language>/`). This writes them into `manifest.template.json` (English, with `localizationInfo`
+naming one file per other language the bot speaks) and `<language>.json` beside it, keyed as Microsoft's
+localization schema keys them (`bots[0].commandLists[1].commands[3].description`). Run it after changing a
+command's summary or its translation; tests/test_manifest.py fails while the committed files differ from what it
+writes.
 
 It needs the bot's packages (the venv); `build.py` then packages the files with the standard library only.
 """
@@ -24,7 +25,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from bot.bot import build_router  # noqa: E402
 from bot.i18n import ENGLISH, shipped  # noqa: E402
-from bot.teams_app import MENU, listing, menu_title  # noqa: E402
+from bot.teams_app import MENU, MESSAGE_ACTIONS, listing, menu_title  # noqa: E402
 
 TEMPLATE = HERE / "manifest.template.json"
 DEFAULT_LANGUAGE_TAG = "en-us"
@@ -45,6 +46,10 @@ def english_manifest(template: dict[str, Any], english: dict[str, str], language
     bot = manifest["bots"][0]
     bot["commandLists"] = [{**entry, "commands": [{"title": menu_title(name), "description": english[f"menu.{name}"]}
                                                   for name in MENU]} for entry in bot["commandLists"]]
+    manifest["composeExtensions"] = [{"botId": bot["botId"], "commands": [
+        {"id": action, "type": "action", "title": english[f"action.{action}.title"],
+         "description": english[f"action.{action}.description"], "context": ["message"], "fetchTask": True}
+        for action in MESSAGE_ACTIONS]}]
     manifest["localizationInfo"] = {
         "defaultLanguageTag": DEFAULT_LANGUAGE_TAG,
         "additionalLanguages": [{"languageTag": language, "file": f"{language}.json"} for language in languages],
@@ -60,6 +65,9 @@ def localization(manifest: dict[str, Any], said: dict[str, str]) -> dict[str, An
         for position, command in enumerate(entry["commands"]):
             name = command["title"].removeprefix(menu_title(""))
             found[f"bots[0].commandLists[{index}].commands[{position}].description"] = said[f"menu.{name}"]
+    for position, command in enumerate(manifest["composeExtensions"][0]["commands"]):
+        for text in ("title", "description"):
+            found[f"composeExtensions[0].commands[{position}].{text}"] = said[f"action.{command['id']}.{text}"]
     return found
 
 

@@ -374,7 +374,18 @@ def test_the_menu_says_what_the_help_says_in_english_and_vietnamese(package: Pat
     assert strings["name.short"] == manifest["name"]["short"] == "Ticket Desk"  # a name, kept
     assert strings["$schema"].endswith("/v1.30/MicrosoftTeams.Localization.schema.json")
     assert all(isinstance(build_module._text_at(manifest, key), str) for key in strings if key != "$schema")
-    assert len(strings) == 1 + 4 + 3 * 10  # nothing left in English: every command of every scope
+    [extension] = manifest["composeExtensions"]
+    assert extension["botId"] == manifest["bots"][0]["botId"]
+    registered = {action for action, opens in build_router()._message_actions}
+    assert [c["id"] for c in extension["commands"]] == ["createTicket", "addToTicket"] and registered == {
+        "createTicket", "addToTicket"}  # each message action of the manifest has its handlers, and no other
+    for position, command in enumerate(extension["commands"]):
+        assert command["type"] == "action" and command["context"] == ["message"] and command["fetchTask"] is True
+        for text in ("title", "description"):
+            localized = strings[f"composeExtensions[0].commands[{position}].{text}"]
+            assert localized == vietnamese[command[text]] != command[text]
+    assert len(strings) == 1 + 4 + 3 * 10 + 2 * 2  # nothing left in English: every command of every scope, and
+    # every message action
 
 
 def _icons_with(folder: Path, vi: dict[str, Any] | None) -> Path:

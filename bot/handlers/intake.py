@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+
 from bot.context import Ctx, Request
 from bot.escalation.standby import alert_new
 from bot.handlers.common import email, person, ticket_reply
@@ -46,15 +49,9 @@ async def new(ctx: Ctx, req: Request) -> Reply:
                             "next lines as the description.", length=len(title), most=MAX_TITLE))
     options = req.args.options
     now = ctx.now()
-    users = user_count(options["users"]) if "users" in options else None
-    deadline = when(options["deadline"], now, ctx.tz) if "deadline" in options else None
-    kind = options.get("type", "").lower()
-    if kind and kind not in ctx.profile.ticket_types:
-        raise UsageError(tr("`type:{kind}` is not a ticket type here. Use one of: {types}.", kind=literal(kind),
-                            types=", ".join(ctx.profile.ticket_types)))
+    users, deadline, kind, cos = classified(ctx, options)
     customer = email(options["customer"]) if "customer" in options else None
     owner = await person(ctx, options.get("assignee", "me"))
-    cos = ClassOfService(classify(users, deadline, ctx.profile))
     ticket = await ctx.odoo.create(NewTicket(
         title=title,
         description=req.body or title,
@@ -70,6 +67,18 @@ async def new(ctx: Ctx, req: Request) -> Reply:
     if alerted := await alert_new(ctx.services, ticket, by=ctx.actor):  # the class's alerts (profile: alerts)
         logged += " " + tr("Alerted: {who}.", who=joined(alerted))
     return await ticket_reply(ctx, ticket, logged)
+
+
+def classified(ctx: Ctx, options: Mapping[str, str]) -> tuple[int | None, datetime | None, str, ClassOfService]:
+    """What `/ticket new`'s options say of a ticket: the users affected, the deadline, the type, and the class of
+    service they make; a UsageError for one that does not read."""
+    users = user_count(options["users"]) if "users" in options else None
+    deadline = when(options["deadline"], ctx.now(), ctx.tz) if "deadline" in options else None
+    kind = options.get("type", "").lower()
+    if kind and kind not in ctx.profile.ticket_types:
+        raise UsageError(tr("`type:{kind}` is not a ticket type here. Use one of: {types}.", kind=literal(kind),
+                            types=", ".join(ctx.profile.ticket_types)))
+    return users, deadline, kind, ClassOfService(classify(users, deadline, ctx.profile))
 
 
 @commands.command("show", "/ticket show <id>", aliases=("get", "view"), changes=False)

@@ -390,6 +390,14 @@ class OdooGateway:
         ticket_id = await self._rpc.execute_kw(self.model.model, "create", [vals])
         return await self.ticket(ticket_id)
 
+    async def is_customer(self, email: str) -> bool:
+        """Whether Odoo has a contact with exactly this e-mail address who is none of its users (a customer)."""
+        if self.user_by_email(email) is not None:
+            return False
+        found = await self._rpc.execute_kw("res.partner", "search", [[["email", "=ilike", like_literal(email)]]],
+                                           {"limit": 1})
+        return bool(found)
+
     async def _customer(self, email: str) -> int:
         """The partner with exactly this e-mail address, created when there is none. Not Odoo's
         `find_or_create`: it looks the address up with `=ilike` as typed, where a `%` or `_` in it is a

@@ -1,6 +1,8 @@
 """A Bot Connector stub: the part of Teams' REST API the bot calls, over real HTTP.
 
-It records every activity the bot posts or updates, answers member lookups from a roster,
+It records every activity the bot posts or updates, answers member lookups from a roster (by the member's Teams
+id or AAD object id, as Teams does), refuses posts in conversations the bot is no member of (403, as Teams does
+for a message action in a chat without the bot),
 and can be told to answer 429 a number of times (Teams throttling), to post a message and still
 answer an error (a gateway that took it, then failed), or to hold posts (`before_post`).
 """
@@ -45,6 +47,7 @@ class ConnectorStub:
     # called before each post is recorded (conversation id, activity); may wait; False: not posted (504)
     before_post: Callable[[str, dict[str, Any]], Awaitable[bool]] | None = None
     attempts: int = 0  # posts received, failed ones included
+    not_a_member: set[str] = field(default_factory=set)  # conversations whose posts are refused (403)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
 
     def cards_in(self, conversation: str) -> list[Posted]:
@@ -72,6 +75,10 @@ class ConnectorStub:
             return web.json_response({"error": {"code": "Throttled" if status == 429 else "Failed"}},
                                      status=status, headers=headers)
         activity = await request.json()
+        if request.match_info["cid"] in self.not_a_member:
+            return web.json_response({"error": {"code": "BotNotInConversationRoster",
+                                                "message": "The bot is not part of the conversation roster."}},
+                                     status=403)
         if self.before_post is not None and not await self.before_post(request.match_info["cid"], activity):
             return web.json_response({"error": {"code": "GatewayTimeout"}}, status=504)
         return web.json_response({"id": self._record(request, activity).id})
@@ -89,7 +96,9 @@ class ConnectorStub:
         return web.json_response({"id": posted.id})
 
     async def _member(self, request: web.Request) -> web.Response:
-        member = self.roster.get(request.match_info["mid"])
+        wanted = request.match_info["mid"]
+        member = self.roster.get(wanted) or next(
+            (known for known in self.roster.values() if known["aadObjectId"] == wanted), None)
         if member is None:
             return web.json_response({"error": {"code": "MemberNotFoundInConversation"}}, status=404)
         return web.json_response(member)

@@ -99,6 +99,27 @@ class TeamsClient:
         async with self.session.post(self.bot_url, json=activity, headers=self.headers) as response:
             return response.status, await response.json()
 
+    def group_chat(self) -> dict[str, Any]:
+        return {"id": "19:group-chat@unq.gbl.spaces", "conversationType": "groupChat", "isGroup": True,
+                "tenantId": self.tenant}
+
+    async def message_action(self, command_id: str, message: Message, *, data: dict[str, Any] | None = None,
+                             where: str = "personal", channel: str = "19:support@thread.tacv2",
+                             sender: TeamsUser | None = None) -> tuple[int, dict[str, Any]]:
+        """A message's "..." menu: `command_id` opened on `message` (composeExtension/fetchTask), or, with `data`,
+        its dialog submitted (composeExtension/submitAction); `where`: personal, groupChat or channel. The HTTP
+        status and the invoke response body."""
+        conversation = (self._in_channel(channel, sender) if where == "channel" else
+                        self._base(self.group_chat() if where == "groupChat" else self.personal(sender), sender=sender))
+        value: dict[str, Any] = {"commandId": command_id, "commandContext": "message",
+                                 "context": {"theme": "default"}, "messagePayload": message.payload()}
+        if data is not None:
+            value["data"] = data
+        name = "composeExtension/submitAction" if data is not None else "composeExtension/fetchTask"
+        activity = {**conversation, "type": "invoke", "name": name, "value": value}
+        async with self.session.post(self.bot_url, json=activity, headers=self.headers) as response:
+            return response.status, await response.json()
+
     async def send(self, activity: dict[str, Any]) -> list[Posted]:
         before = len(self.connector.posted)
         response = await self.post(activity)
@@ -113,6 +134,22 @@ class TeamsClient:
         cards = [r.card for r in replies if r.card and r.conversation_id == chat]
         assert len(cards) == 1, f"expected one card for {text!r}, got {[r.activity for r in replies]}"
         return cards[0]
+
+
+@dataclass(frozen=True)
+class Message:
+    """A Teams message someone wrote, as a message action's `messagePayload` carries it (its body in HTML)."""
+
+    html: str
+    author: TeamsUser
+    id: str = "1733000000000"
+
+    def payload(self) -> dict[str, Any]:
+        return {"id": self.id, "messageType": "message", "createdDateTime": "2026-12-07T09:30:00.000Z",
+                "linkToMessage": f"https://teams.microsoft.com/l/message/19:chat/{self.id}",
+                "from": {"user": {"id": f"aad-{self.author.id}", "displayName": self.author.name,
+                                  "userIdentityType": "aadUser"}},
+                "body": {"contentType": "html", "content": self.html}, "attachments": [], "mentions": []}
 
 
 def card_text(card: dict[str, Any]) -> str:
