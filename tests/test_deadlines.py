@@ -24,7 +24,7 @@ from tests.support.drafts import draft_id
 from tests.support.faultproxy import FaultProxy
 from tests.support.odoo_view import OdooView
 from tests.support.proxied_odoo import Relay, through
-from tests.support.teams import TeamsClient, card_text
+from tests.support.teams import Message, TeamsClient, card_text
 from tests.support.waiting import eventually
 from tests.test_email import customer_messages, scenario_1
 
@@ -195,3 +195,45 @@ def test_the_deadlines_are_settings_under_teams_limits() -> None:
                         ("INVOKE_DEADLINE_SECONDS", "5"), ("INVOKE_DEADLINE_SECONDS", "soon")):
         with pytest.raises(SettingsError, match=f"^{name}: expected a number of seconds between 1 and"):
             load_settings({name: wrong}, Mode.DEV)
+
+
+async def test_a_slow_message_action_is_answered_in_time_then_posted_once(desk: SlowDesk) -> None:
+    """A message's Create ticket, sent while Odoo is slow: the dialog closes within the invoke deadline saying the
+    answer will follow, and the ticket's card is posted in the conversation once, when it is logged."""
+    report = Message("<p>Wi-Fi drops every ten minutes on floor 3</p>", AGENT)
+    desk.proxy.delay(SLOW)
+    before = len(desk.teams.connector.posted)
+    started = time.monotonic()
+    status, body = await desk.teams.message_action("createTicket", report, data={
+        "title": "Wi-Fi drops every ten minutes on floor 3", "users": "8"})
+    assert status == 200 and time.monotonic() - started < INVOKE_DEADLINE + 0.5
+    assert body["task"] == {"type": "message", "value": "Still working on it: this takes longer than usual (Odoo is "
+                            "slow to answer). I will post the answer in this conversation when it is done."}
+    runtime = desk.server.app[RUNTIME]
+    await eventually(lambda: runtime.deadlines.late == 0, 30, "the late turn ended", every=0.05)
+    said = desk.said(before)
+    assert len(said) == 1 and "Logged as Priority." in said[0], said
+    desk.proxy.heal()
+    assert desk.odoo.tickets_named("Wi-Fi drops every ten minutes on floor 3") == 1
+
+
+async def test_a_message_action_sent_while_odoo_is_down_is_kept_and_applied_once(desk: SlowDesk) -> None:
+    """Nothing typed is lost: a dialog sent while Odoo refuses connections is kept in the outbox (the dialog says
+    so) and logged once Odoo is back, its link to the message included."""
+    report = Message("<p>Badge readers at the main door are offline</p>", AGENT)
+    desk.proxy.refuse()
+    status, body = await desk.teams.message_action("createTicket", report, data={
+        "title": "Badge readers at the main door are offline", "users": "2"})
+    assert status == 200
+    shown = card_text(body["task"]["value"]["card"]["content"])
+    assert "Your command is saved" in shown, shown
+    assert await desk.server.app[RUNTIME].services.outbox.waiting() == 1
+    desk.proxy.heal()
+    relay = Relay(desk.server, desk.teams)
+    relay.odoo_answers_again()
+    told = await relay.run()
+    assert told[0].startswith("Odoo is back: your command was applied."), told
+    assert desk.odoo.tickets_named("Badge readers at the main door are offline") == 1
+    ticket = desk.odoo.newest_ticket()
+    assert ticket["name"] == "Badge readers at the main door are offline"
+    assert "https://teams.microsoft.com/l/message/19:chat/" in ticket["description"]  # the quoted message, kept

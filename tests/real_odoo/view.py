@@ -35,9 +35,6 @@ class RealOdooView(OdooReads):
     def _fields(self) -> dict[str, list[str]]:
         return {"fields": TICKET_FIELDS if self.model == "helpdesk.ticket" else TASK_FIELDS}
 
-    def tickets_named(self, title: str) -> int:
-        return int(self.call(self.model, "search_count", [["name", "=", title]]))
-
     def group(self, xmlid: str) -> int | None:
         module, _, name = xmlid.partition(".")
         rows = self.call("ir.model.data", "search_read", [["module", "=", module], ["name", "=", name]],

@@ -27,6 +27,9 @@ class OdooReads:
         [record] = self.call(self.model, "read", [ticket_id], **self._fields())
         return record  # type: ignore[no-any-return]
 
+    def tickets_named(self, title: str) -> int:
+        return int(self.call(self.model, "search_count", [["name", "=", title]]))
+
     def newest_ticket(self) -> dict[str, Any]:
         [record] = self.call(self.model, "search_read", [], order="id desc", limit=1, **self._fields())
         return record  # type: ignore[no-any-return]
