@@ -492,7 +492,16 @@ class OdooGateway:
         return ticket.with_changes(priority=priority, priority_label=self.model.priority_label(priority))
 
     async def set_tags(self, ticket: Ticket, tags: Sequence[str]) -> Ticket:
-        """The ticket's tags become `tags` (names), a tag Odoo does not have yet created first."""
+        """The ticket's tags become `tags` (names), a tag Odoo does not have yet created first. The tags known
+        since start-up are looked for first: one deleted in Odoo since (by its administrator) is made again, not
+        written by its old id (Odoo refuses that: the record is gone)."""
+        known = {self._tags[name] for name in tags if name in self._tags}
+        if known:
+            there = await self._rpc.execute_kw(self.model.tag_model, "search", [[["id", "in", sorted(known)]]],
+                                               {"context": {"active_test": False}})
+            for gone in known - {found for found in there or [] if record_id(found) is not None}:
+                logger.warning("tag %r (id %d) is gone from Odoo: made again", self._tag_names.get(gone), gone)
+                self._tags.pop(self._tag_names.pop(gone, ""), None)
         for name in tags:
             if name not in self._tags:
                 self._tags[name] = int(await self._rpc.execute_kw(self.model.tag_model, "create", [{"name": name}]))
