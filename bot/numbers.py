@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 _DIGITS = re.compile(r"[0-9]+")
+MAX_RECORD_ID = 2**31 - 1  # an Odoo record's id is a PostgreSQL integer (and XML-RPC's <int> holds no more)
 
 
 def whole_number(text: object, *, maximum: int) -> int | None:

@@ -113,11 +113,11 @@ def user_count(text: str) -> int:
     count = whole_number(text.strip().replace(",", "").rstrip("+"), maximum=MAX_USERS)
     if count is None:
         raise UsageError(tr("`{text}` is not a number of users. Write a whole number from 0 to {most} in the "
-                            "digits 0-9, like `users:15`.", text=literal(_shortened(text)), most=f"{MAX_USERS:,}"))
+                            "digits 0-9, like `users:15`.", text=literal(shortened(text)), most=f"{MAX_USERS:,}"))
     return count
 
 
-def _shortened(text: str, most: int = 40) -> str:
+def shortened(text: str, most: int = 40) -> str:
     """What was typed, quoted back no longer than `most` characters (a 4,301-digit number is not read back whole)."""
     return text if len(text) <= most else text[:most - 1] + "…"
 
@@ -199,10 +199,10 @@ def time_spent(text: str) -> timedelta:
             spent = parse_duration(typed)
         except ValueError:
             raise UsageError(tr("`{text}` is not a time spent. Write it like `1h30m`, `90m`, `1h30` or `1.5h`.",
-                                text=literal(_shortened(text)))) from None
+                                text=literal(shortened(text)))) from None
     if spent > MOST_TIME_SPENT:
         raise UsageError(tr("`{text}` is more than 24 hours. Log at most `24h` in one line: one line for each day's "
-                            "work.", text=literal(_shortened(typed))))
+                            "work.", text=literal(shortened(typed))))
     if spent % timedelta(minutes=1):
         raise UsageError(tr("`{text}` is not a whole number of minutes; write it in hours and minutes, like "
                             "`1h20m`.", text=literal(typed)))

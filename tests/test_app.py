@@ -9,6 +9,7 @@ import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp.test_utils import TestServer
@@ -17,6 +18,7 @@ from redis.asyncio import Redis
 from bot.rounds import UNHEALTHY_AFTER
 from bot.server import RUNTIME, create_app
 from bot.settings import Mode, load_settings
+from odoo_double import faults
 from tests.conftest import LEAD, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub
 from tests.support.redis_server import free_port, unix_socket_redis
@@ -104,6 +106,73 @@ async def test_liveness_fails_when_a_background_loop_fails_its_last_rounds(
             async with session.get(server.make_url("/healthz")) as response:
                 assert response.status == 200 and (await response.json())["status"] == "ok"
     finally:
+        await server.close()
+
+
+async def test_a_poller_refused_by_odoo_round_after_round_fails_liveness(
+        redis: Redis, redis_url: str, sandbox: RunningSandbox, clock: FakeClock) -> None:
+    """Odoo answering, but refusing the bot's user what the poller reads (an access right taken away): the
+    cursors never move, so no reminder follows Odoo. It used to be warned about as if Odoo were away, every round
+    counted as a success, and /healthz stayed 200; only an outage (OdooUnavailable) is a quiet round."""
+    app = create_app(bot_settings(redis_url, sandbox.url, background_tasks=True, poll_interval=0.05), clock=clock.now)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    call = sandbox.odoo.call
+    polls: list[str] = []
+
+    def refusing(uid: int, model: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        if model == "mail.message":  # what the poller reads for the chatter (and for its first cursor)
+            polls.append(method)
+            raise faults.access_error(f"You are not allowed to access 'Message' ({model}) records.")
+        return call(uid, model, method, *args, **kwargs)
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(server.make_url("/healthz")) as response:
+                assert response.status == 200
+            sandbox.odoo.call = refusing  # type: ignore[method-assign]
+            async with asyncio.timeout(20):
+                while True:
+                    async with session.get(server.make_url("/healthz")) as response:
+                        if response.status == 503:
+                            assert await response.json() == {"status": "loops failing", "failing": ["odoo-poller"]}
+                            break
+                    await asyncio.sleep(0.05)
+            assert len(polls) >= UNHEALTHY_AFTER
+            sandbox.odoo.call = call  # type: ignore[method-assign]
+            async with asyncio.timeout(20):  # the right given back: the next round works and clears it
+                while True:
+                    async with session.get(server.make_url("/healthz")) as response:
+                        if response.status == 200:
+                            break
+                    await asyncio.sleep(0.05)
+    finally:
+        sandbox.odoo.call = call  # type: ignore[method-assign]
+        await server.close()
+
+
+async def test_odoo_away_is_a_quiet_round_for_the_poller(redis: Redis, redis_url: str, sandbox: RunningSandbox,
+                                                         clock: FakeClock) -> None:
+    """Odoo away is /readyz's business: the poller's rounds that meet it do not count towards /healthz."""
+    app = create_app(bot_settings(redis_url, sandbox.url, background_tasks=True, poll_interval=0.05), clock=clock.now)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        poller = app[RUNTIME].poller
+        poll_once, rounds = poller.poll_once, asyncio.Queue[None]()
+
+        async def counted() -> int:
+            rounds.put_nowait(None)
+            return await poll_once()
+        poller.poll_once = counted  # type: ignore[method-assign]
+        async with aiohttp.ClientSession() as session:
+            sandbox.odoo.down = True
+            async with asyncio.timeout(20):
+                for _ in range(UNHEALTHY_AFTER + 2):
+                    await rounds.get()
+            async with session.get(server.make_url("/healthz")) as response:
+                assert response.status == 200, await response.text()
+    finally:
+        sandbox.odoo.down = False
         await server.close()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -328,6 +329,33 @@ async def test_tags_are_added_and_taken_off_but_the_class_tag_is_the_class_comma
     refused = card_text(await teams.card(f"/ticket tag {tid} -standard"))
     assert "`standard` is the class of service's tag: change it with `/ticket class" in refused
     assert tags() == {"standard", "Exam week"}
+
+
+@pytest.mark.parametrize("kind", ["ack", "escalation"])
+async def test_a_draft_with_a_long_text_to_add_is_refused_before_it_outgrows_a_teams_message(
+        teams: TeamsClient, kind: str) -> None:
+    """The draft card shows the draft twice (as it is, and in its Edit box): 8,000 characters added (what a message
+    may hold) made a 28,233-byte card, which Teams refuses (the command fuzzer found it)."""
+    card = await teams.card(f"/ticket email 1 {kind} lang:vi " + "Lỗi " * 1_990)
+    assert len(json.dumps(card, ensure_ascii=False).encode()) < 28_000
+    text = card_text(card)
+    assert card["body"][0].get("color") == "attention" and "Keep the text to add under 2,000 characters" in text
+    fits = await teams.card(f"/ticket email 1 {kind} lang:vi " + "Lỗi " * 499)
+    assert len(json.dumps(fits, ensure_ascii=False).encode()) < 28_000 and "Draft" in card_text(fits)
+
+
+async def test_a_tag_deleted_in_odoo_since_is_made_again(teams: TeamsClient, odoo: OdooView) -> None:
+    """The bot knows the tags' ids from start-up (and those it made); Odoo's administrator may delete one since.
+    Writing the old id was "Odoo did not accept this" (the command fuzzer found it)."""
+    tid = await new_ticket(teams, odoo, "Exam page blank users:3")
+    await teams.card(f"/ticket tag {tid} vip")
+    [vip] = odoo.call("helpdesk.ticket.tag", "search", [["name", "=", "vip"]])
+    odoo.call("helpdesk.ticket", "write", [tid], {"tag_ids": [[3, vip]]})
+    odoo.call("helpdesk.ticket.tag", "unlink", [vip])
+    answer = card_text(await teams.card(f"/ticket tag {tid} vip"))
+    assert "Tags: standard, vip." in answer and "did not accept" not in answer, answer
+    [again] = odoo.call("helpdesk.ticket.tag", "search", [["name", "=", "vip"]])
+    assert again != vip and again in odoo.ticket(tid)["tag_ids"]
 
 
 async def test_an_update_can_go_to_other_contacts_who_then_follow_the_ticket(teams: TeamsClient,

@@ -1,4 +1,4 @@
-"""Commands fuzzed with hypothesis through the real bot: 10,400 generated `/ticket ...` commands,
+"""Commands fuzzed with hypothesis through the real bot: 11,400 generated `/ticket ...` commands,
 forms (Action.Submit) and card clicks (Action.Execute) in realistic shapes: known commands and
 aliases, ids good and bad, quotes, unicode, markdown, HTML, Odoo domain syntax, texts at and past
 the length limits, options with hostile values, card data of any JSON shape.
@@ -9,7 +9,9 @@ XML-RPC without sockets (tests/support/inprocess.py: the whole run takes about 2
 a minute over loopback HTTP). Every input must get exactly one clear answer that fits in a Teams
 message, never the crash card nor an Odoo refusal (bad input is caught before it reaches Odoo),
 and a refusal must leave Odoo untouched. After each batch, what the bot stored in Odoo holds
-people's text as text: no markup but the bot's own.
+people's text as text: no markup but the bot's own. One run writes hostile text into the desk's Odoo
+records first (tests/test_hostile_odoo.py's `spoil`: fake facts blocks, Unicode digits, HTML, huge,
+control characters) and plays the commands that change a ticket, e-mail drafts included, over it.
 """
 
 from __future__ import annotations
@@ -33,10 +35,11 @@ from bot.turn import Outcome, Reply
 from odoo_double.methods import READ_ONLY_METHODS
 from tests.conftest import AGENT, LEAD, STRANGER, RunningSandbox
 from tests.support.inprocess import InProcessTeams, SandboxWire
+from tests.support.odoo_view import OdooView
 from tests.support.teams import card_text
 
-# inputs per test: 10,400 generated commands, forms and card clicks in all
-TYPED, ON_OPEN, NEW, SUBMITTED, CLICKED = 2_600, 2_000, 1_400, 2_200, 2_200
+# inputs per test: 11,400 generated commands, forms and card clicks in all
+TYPED, ON_OPEN, NEW, SUBMITTED, CLICKED, ON_SPOILED = 2_600, 2_000, 1_400, 2_200, 2_200, 1_000
 BATCH = 100  # inputs per Hypothesis example: its cost per example (a few ms) is paid once per batch
 TEAMS_MESSAGE_LIMIT = 28_000  # bytes: Teams refuses a bigger message, and the agent would see nothing
 BROKEN = ("Sorry, something went wrong on my side", "Odoo did not accept this", "Odoo refused this",
@@ -80,6 +83,9 @@ OPTION_VALUES = {
     "team": ("Dev", "Support L1", "Nowhere", "_"),
     "assignee": ("me", "@Trần Thị Lan", "lan.tt@mindx.edu.vn", "Phạm Quốc Huy", "nobody", "%"),
     "force": ("yes", "no", "true", "", "YES"),
+    "due": ("tomorrow@09:00", "17:00", "yesterday", "²", "9999999d"),
+    "lang": ("en", "vi", "fr", "²", ""),
+    "to": ("a@b.example", "x@y", "a@b.example,c@d.example", "%", ""),
 }
 OPTION_POOL = tuple(f"{key}:{value}" for key, values in OPTION_VALUES.items() for value in (*values, *HOSTILE[:12]))
 OPTIONS = st.tuples(*[st.sampled_from(("",) * 40 + OPTION_POOL)] * 3).map(" ".join)
@@ -87,14 +93,25 @@ OPTIONS = st.tuples(*[st.sampled_from(("",) * 40 + OPTION_POOL)] * 3).map(" ".jo
 NEW_OPTION_POOL = tuple(option for option in OPTION_POOL if not option.startswith("force:"))
 NEW_OPTIONS = st.tuples(*[st.sampled_from(("",) * 40 + NEW_OPTION_POOL)] * 3).map(" ".join)
 PREFIXES = st.sampled_from(["/ticket ", "ticket ", "/TICKET ", "  /ticket   ", "Ticket "])
-# every command but `trend` (a chart: tests/test_insights), aliases included, a few typos
+# every command but `trend` (a chart: tests/test_insights), aliases included, a few typos; `set` answers that the
+# mindx process has no field to fill, `gitlab` that GitLab is not configured here (tests/test_gitlab.py fuzzes
+# nothing, it plays each answer)
 COMMANDS = ("new", "create", "show", "view", "list", "ls", "ack", "note", "diag", "update", "assign", "take",
             "class", "users", "hold", "block", "resume", "resolve", "confirm", "close", "cancel", "reopen",
             "merge", "escalate", "snooze", "postmortem", "channel", "channels", "time", "log", "help", "?", "shw",
-            "notes", "")
+            "notes", "set", "triage", "todo", "priority", "tag", "tags", "standby", "email", "draft", "summary",
+            "digest", "gitlab", "")
 # the ones that keep a ticket open, to exercise stored text on live tickets
 ON_OPEN_TICKETS = ("ack", "note", "diag", "update", "hold", "block", "resume", "resolve", "reopen", "assign",
-                   "snooze", "users", "class", "escalate", "postmortem")
+                   "snooze", "users", "class", "escalate", "postmortem", "triage", "todo", "priority", "tag",
+                   "standby", "email", "set")
+# the ones that change a ticket (or draft an e-mail about it), run over a desk whose Odoo records are spoiled: in the
+# shapes that get carried out, on the seeded tickets, with some free text
+CHANGING = ("note {id} {text}", "hold {id} {text}", "resume {id}", "resolve {id} {text}", "escalate {id} dev {text}",
+            "standby {id} dev {text}", "ack {id} {text}", "update {id} {text}", "users {id} 12", "class {id} {text}",
+            "priority {id} high", "tag {id} {word}", "triage {id} 2", "todo {id} me {text}", "diag {id} {text}",
+            "email {id} {kind} {text}", "email {id} {kind} lang:{lang} {text}", "show {id}", "postmortem {id}")
+EMAIL_KINDS = ("ack", "update", "resolution", "escalation", "management", "wish", "")
 BODY = st.one_of(st.just(""), FREE_TEXT.map("\n".__add__))  # the lines after the first
 
 
@@ -103,6 +120,12 @@ def command(names: tuple[str, ...]) -> st.SearchStrategy[str]:
                      PREFIXES, st.sampled_from(names), IDS, FREE_TEXT, OPTIONS, BODY)
 
 
+CHANGES_MADE = st.builds(
+    lambda prefix, form, ref, text, word, kind, lang: prefix + form.format(id=ref, text=text, word=word, kind=kind,
+                                                                           lang=lang),
+    PREFIXES, st.sampled_from(CHANGING), st.sampled_from(("1", "2", "3", "4", "#2", "HT00003")),
+    st.one_of(WORDS, WORDS, WORD, FREE_TEXT), WORD, st.sampled_from(EMAIL_KINDS),
+    st.sampled_from(("en", "vi", "fr", "²")))
 NEW_TICKETS = st.builds(lambda prefix, title, options, lines: f"{prefix}new {title} {options}{lines}",
                         PREFIXES, st.one_of(WORDS, WORD, LONG), NEW_OPTIONS, BODY)
 SENDERS = st.sampled_from([AGENT, AGENT, AGENT, LEAD, STRANGER])
@@ -176,6 +199,17 @@ class Batch(list[Any]):
         printer.text(repr(self))
 
 
+class Spoils(list[Any]):
+    """Hostile changes to the desk's records, shown short (a text can be 30,000 characters)."""
+
+    def __repr__(self) -> str:
+        return "Spoils(" + ", ".join(f"({what!r}, {tid}, {text[:40]!r}{'...' if len(text) > 40 else ''})"
+                                     for what, tid, text in self) + ")"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
 class Fuzz:
     """Runs Hypothesis over one kind of input, sends each one to the bot and checks its answer."""
 
@@ -185,32 +219,47 @@ class Fuzz:
         self.sent = 0
         self.refused = 0
         self.odoo_writes = Counter[tuple[str, str]]()  # over the whole run
+        self.spoiled = 0  # hostile changes written into the desk's records
         self._desk = sandbox.odoo.store.snapshot()  # the seeded desk, put back after each batch
 
     async def run(self, count: int, strategy: st.SearchStrategy[Any], send: Callable[[Any], Awaitable[Outcome]], *,
-                  invoke: bool = False) -> None:
+                  invoke: bool = False, spoils: st.SearchStrategy[list[Any]] | None = None) -> None:
         """Hypothesis in a worker thread, BATCH inputs an example; each batch runs on this event loop, where
         the bot lives, one input after the other. No shrinking: the bot's state moves on between runs, and
-        the failure message already names the one input that failed."""
+        the failure message already names the one input that failed. `spoils`: hostile text written into the
+        desk's Odoo records before each batch (tests/test_hostile_odoo.py's `spoil`)."""
         loop = asyncio.get_running_loop()
 
-        async def batch(values: list[Any]) -> None:
+        async def batch(values: list[Any], spoiled: list[Any]) -> None:
+            for ticket_id in {change[1] for change in spoiled}:  # their write_date moves (before any field is
+                self.sandbox.odoo.call(2, "helpdesk.ticket", "write", [[ticket_id], {"priority": "1"}], {})  # spoiled)
+            self.spoil(spoiled)
+            self.sandbox.odoo.calls.clear()  # the spoiling's own calls are not the bot's writes
             for value in values:
                 await self.check(value, send, invoke=invoke)
-            self._next_batch()
+            self._next_batch(check_markup=not spoiled)
 
         @settings(max_examples=count // BATCH, deadline=None, database=None, phases=[Phase.generate],
                   suppress_health_check=list(HealthCheck))
-        @given(st.lists(strategy, min_size=BATCH, max_size=BATCH).map(Batch))
-        def example(values: list[Any]) -> None:
-            asyncio.run_coroutine_threadsafe(batch(values), loop).result(timeout=300)
+        @given(st.lists(strategy, min_size=BATCH, max_size=BATCH).map(Batch),
+               (st.just([]) if spoils is None else spoils).map(Spoils))
+        def example(values: list[Any], spoiled: list[Any]) -> None:
+            asyncio.run_coroutine_threadsafe(batch(values, spoiled), loop).result(timeout=300)
 
         await asyncio.to_thread(example)
 
-    def _next_batch(self) -> None:
-        """Everything the batch stored in Odoo is text; then the seeded desk comes back, so that every batch
-        meets open tickets and the double's per-call cost does not grow with thousands of new records."""
-        assert_no_live_markup_in_odoo(self.sandbox)
+    def spoil(self, changes: list[tuple[str, int, str]]) -> None:
+        from tests.test_hostile_odoo import spoil_all  # that module imports this one's BROKEN
+
+        spoil_all(self.sandbox, OdooView(self.sandbox.odoo), changes)
+        self.spoiled += len(changes)
+
+    def _next_batch(self, *, check_markup: bool = True) -> None:
+        """Everything the batch stored in Odoo is text (on a spoiled desk, Odoo's records hold others' markup:
+        not checked); then the seeded desk comes back, so that every batch meets open tickets and the double's
+        per-call cost does not grow with thousands of new records."""
+        if check_markup:
+            assert_no_live_markup_in_odoo(self.sandbox)
         self.odoo_writes += _writes(self.sandbox)
         self.sandbox.odoo.calls.clear()
         self.sandbox.odoo.store.restore(self._desk)
@@ -276,6 +325,25 @@ async def test_new_tickets_with_hostile_titles_and_options(fuzz: Fuzz) -> None:
     assert fuzz.sent >= NEW
     # many reached Odoo (about 1 in 20: most draws carry a bad option; the draws vary outside CI, hence 1 in 40)
     assert fuzz.odoo_writes[("helpdesk.ticket", "create")] > NEW // 40
+
+
+async def test_ticket_changing_commands_on_a_spoiled_desk(fuzz: Fuzz) -> None:
+    """What the bot reads back before it changes a ticket (its description's facts, name, stage, partner,
+    chatter) written by anyone in Odoo: notes, holds, resolutions, escalations, e-mail drafts and the rest still
+    get one clear answer, never the crash card."""
+    from tests.test_hostile_odoo import FACT_VALUES, FAKE_FACTS, HOSTILE  # that module imports this one's BROKEN
+
+    # drawn from fixed pools: a few bytes of Hypothesis' budget each (free text there left the commands bare)
+    texts = (*HOSTILE, FAKE_FACTS, "<p>Attendance</p>" + FAKE_FACTS, "Lỗi <b>x</b> ²" * 3_000,
+             *(f"<p><b>Support desk</b><br>{name}: {value}</p>" for name in ("Users affected", "Deadline", "Reported")
+               for value in FACT_VALUES))
+    spoils = st.lists(st.tuples(st.sampled_from(("description", "name", "partner", "stage", "category",
+                                                 "customer wrote", "note")),
+                                st.integers(1, 4), st.sampled_from(texts)), min_size=1, max_size=4)
+    await fuzz.run(ON_SPOILED, st.tuples(CHANGES_MADE, st.sampled_from([AGENT, LEAD])),
+                   lambda example: fuzz.teams.say(*example), spoils=spoils)
+    assert fuzz.sent >= ON_SPOILED and fuzz.spoiled >= ON_SPOILED // BATCH
+    assert fuzz.odoo_writes[("helpdesk.ticket", "message_post")] > ON_SPOILED // 20  # many reached the chatter
 
 
 async def test_forms_with_tampered_data(fuzz: Fuzz) -> None:

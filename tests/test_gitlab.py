@@ -246,6 +246,18 @@ async def test_a_short_rate_limit_is_waited_out_once(desk: Desk) -> None:
     assert len(desk.gitlab.issues) == 1
 
 
+@pytest.mark.parametrize("retry_after", ["²", "9" * 4_301, "99999999", "-1", "Wed, 21 Oct 2015 07:28:00 GMT"],
+                         ids=["superscript", "4,301 digits", "years", "negative", "a date"])
+async def test_a_retry_after_in_other_digits_or_too_big_is_read_as_unsaid(desk: Desk, retry_after: str) -> None:
+    """`'²'.isdigit()` is true and `int('²')` raises (as does int() of 4,301 digits): this was the crash card."""
+    tid = await desk.ticket()
+    notes = desk.notes(tid)
+    desk.gitlab.throttle(retry_after)
+    said = await desk.say(f"/ticket gitlab {tid} bug")
+    assert "GitLab is busy; try again in 60 s." in said and "Sorry, something went wrong" not in said
+    assert desk.notes(tid) == notes and desk.gitlab.issues == []
+
+
 async def test_a_vietnamese_agent_is_refused_in_vietnamese(start_desk: StartDesk) -> None:
     desk = await start_desk(token="glpat-revoked-token")
     tid = await desk.ticket()

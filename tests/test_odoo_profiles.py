@@ -124,6 +124,39 @@ async def test_odoo_ps_process_on_project_tasks(redis: Redis, redis_url: str, pr
     assert {"Trần Thị Lan", "Megan Bowen"} <= leads and AGENT.name not in leads  # Project Administrators
 
 
+HUGE = "9" * 4_301  # one digit past what int() reads from text
+
+
+@pytest.mark.parametrize("wanted", ["#²", "#①", "#٣", "#2147483648", "#99999999999", f"#{HUGE}"],
+                         ids=lambda wanted: wanted.replace(HUGE, "<4,301 digits>"))
+async def test_a_record_id_in_other_digits_or_too_big_is_refused_and_changes_nothing(
+        wanted: str, redis: Redis, redis_url: str, project_sandbox: RunningSandbox,
+        connector: tuple[ConnectorStub, str], clock: FakeClock) -> None:
+    """`/ticket set <id> parent #²` raised in the gateway (`'²'.isdigit()` is true, `int('²')` raises; so does
+    int() of 4,301 digits) and an id past 2**31-1 overflowed XML-RPC: both were the crash card."""
+    server, url = await _bot(redis_url, project_sandbox.url, connector, clock, process_profile="odoo-ps")
+    odoo = OdooView(project_sandbox.odoo)
+    try:
+        async with aiohttp.ClientSession() as session:
+            teams = TeamsClient(url, connector[1], connector[0], session, AGENT)
+            await teams.card("/ticket new Invoices report is empty users:12 type:call")
+            [newest] = odoo.call("project.task", "search_read", [], fields=["id"], order="id desc", limit=1)
+            tid = newest["id"]
+
+            def state() -> tuple[object, ...]:
+                return (odoo.call("project.task", "read", [tid], fields=["parent_id", "write_date"]),
+                        odoo.call("mail.message", "search_count", []))
+            before = state()
+            card = await teams.card(f"/ticket set {tid} parent {wanted}")
+            text = card_text(card)
+            assert card["body"][0].get("color") == "attention", text
+            assert "is not a record id" in text and "digits 0-9, up to 2,147,483,647" in text, text
+            assert "went wrong" not in text and len(text) < 1_000  # what was typed is quoted back shortened
+            assert state() == before
+    finally:
+        await server.close()
+
+
 async def test_a_missing_stage_is_reported_at_start_up(sandbox: RunningSandbox) -> None:
     [solved] = sandbox.odoo.call(2, "helpdesk.ticket.stage", "search", [[["name", "=", "Solved"]]], {})
     sandbox.odoo.call(2, "helpdesk.ticket.stage", "unlink", [[solved]], {})

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from bot.gitlab.errors import GitLabError, Problem
 from bot.gitlab.model import Issue, IssueRef, NewIssue, Severity
+from bot.numbers import whole_number
 from bot.settings import GitLabSettings
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ CALL_TIMEOUT = 10.0  # seconds one HTTP call to GitLab may take
 OPERATION_TIMEOUT = 45.0  # seconds a whole operation may take (its calls, and a short wait after a 429)
 SHORT_WAIT = 5  # seconds: a Retry-After this short is waited out once; a longer one is said to the person
 UNSAID_WAIT = 60  # seconds to wait when a 429 does not say (GitLab's own limits reset within a minute)
+LONGEST_WAIT = 86_400  # seconds: a Retry-After past a day (or not in the digits 0-9: `²`) is read as unsaid
 SEVERITY_NOTE = "Severity {severity}, as the support desk assessed it.\n{quick_action}"
 
 
@@ -79,7 +81,8 @@ def _on_429(response: requests.Response, *args: Any, **kwargs: Any) -> None:
     """A response hook: a 429 stops the call with what its Retry-After says, before python-gitlab would sleep on it."""
     if response.status_code == 429:
         said = response.headers.get("Retry-After", "").strip()
-        raise _RateLimited(int(said) if said.isdigit() else UNSAID_WAIT)
+        wait = whole_number(said, maximum=LONGEST_WAIT)
+        raise _RateLimited(UNSAID_WAIT if wait is None else wait)
 
 
 class _Calls:

@@ -7,13 +7,15 @@ from bot.drafts import service
 from bot.drafts.model import NOTHING_POSTED, DraftAction, DraftClick, EditedDraft
 from bot.drafts.templates import TemplateProblem
 from bot.i18n import tr
-from bot.parsing import ticket_ref
+from bot.parsing import UsageError, ticket_ref
 from bot.router import CommandGroup
 from bot.turn import Reply
 from cards.drafts import draft_card
 from cards.notices import problem_card
 
 commands = CommandGroup()
+MAX_ADDED = 2_000  # characters added to a draft: the card shows the draft twice (as it is, and in its Edit box), and
+# Teams refuses a message past 28 KB
 USAGE = "/ticket email <id> <ack|update|resolution|escalation|management> [lang:en|vi] [text to add]"
 
 
@@ -30,6 +32,9 @@ async def email(ctx: Ctx, req: Request) -> Reply:
     kind = service.draft_kind(words[1] if len(words) > 1 else "")
     language = service.checked_language(ctx.services, kind, req.args.options.get("lang", ""))
     message = "\n".join(part for part in (req.args.text(2), req.body) if part)
+    if len(message) > MAX_ADDED:
+        raise UsageError(tr("Keep the text to add under {most} characters; put the details in a note, or edit the "
+                            "draft on its card.", most=f"{MAX_ADDED:,}"))
     try:
         draft = await service.make(ctx.services, ref, kind, language=language, agent=ctx.actor,
                                    agent_locale=ctx.incoming.locale, tz=ctx.tz, message=message)

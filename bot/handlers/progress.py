@@ -9,7 +9,8 @@ from bot.context import Ctx, Request
 from bot.handlers.common import email, load, person, require_text, ticket_reply
 from bot.i18n import ENGLISH, N_, joined, speaking, spoken_duration, tr
 from bot.lifecycle import Move
-from bot.parsing import UsageError, user_count, when
+from bot.numbers import MAX_RECORD_ID, whole_number
+from bot.parsing import UsageError, shortened, user_count, when
 from bot.process import Action, ClassOfService, Stage, classify, priority_for
 from bot.router import CommandGroup
 from bot.tickets import Ticket, TicketFacts
@@ -269,6 +270,11 @@ async def set_(ctx: Ctx, req: Request) -> Reply:
         raise UsageError(tr("`{field}` is not a field I fill in here: {fields}.", field=literal(req.args.words[1]),
                             fields=listed))
     wanted = req.args.text(2)
+    # str.isdigit() only tells what was meant (`#²`, `#①`, `#` and thousands of digits): never read by int()
+    if wanted.startswith("#") and wanted[1:].isdigit() and whole_number(wanted[1:], maximum=MAX_RECORD_ID) is None:
+        raise UsageError(tr("`{wanted}` is not a record id: write it in the digits 0-9, up to {most}, like "
+                            "`/ticket set {id} {field} #42`.", wanted=literal(shortened(wanted)),
+                            most=f"{MAX_RECORD_ID:,}", id=ticket.id, field=_short(field)))
     found = await ctx.odoo.link_choices(field, wanted)
     if not found:
         raise UsageError(tr("Odoo has nothing named `{wanted}` for {label}.", wanted=literal(wanted),

@@ -18,6 +18,7 @@ from typing import Any
 from bot.chatter_words import DIAGNOSIS
 from bot.i18n import N_, tr
 from bot.insights.model import ChatterEntry, TicketHistory
+from bot.numbers import MAX_RECORD_ID, whole_number
 from bot.odoo.errors import OdooAccessDenied, OdooError, OdooProgrammingError, one_line
 from bot.odoo.idempotency import marker, next_tag, running_again, search_term
 from bot.odoo.models import ModelProfile, choose_profile
@@ -480,8 +481,8 @@ class OdooGateway:
     async def link_choices(self, field: str, wanted: str, *, limit: int = 6) -> list[Named]:
         """The records a required link field (`links`) could point at: by id (`#12`) or by Odoo's name search."""
         relation = self.links[field]
-        if wanted.startswith("#") and wanted[1:].isdigit():
-            records = await self._rpc.execute_kw(relation, "read", [[int(wanted[1:])]], {"fields": ["display_name"]})
+        if wanted.startswith("#") and (wanted_id := whole_number(wanted[1:], maximum=MAX_RECORD_ID)) is not None:
+            records = await self._rpc.execute_kw(relation, "read", [[wanted_id]], {"fields": ["display_name"]})
             return [Named(int(record["id"]), name if isinstance(name := record.get("display_name"), str) else "")
                     for record in _with_ids(records, relation)]
         pairs = await self._rpc.execute_kw(relation, "name_search", [wanted], {"limit": limit})  # Odoo's own lookup
@@ -499,7 +500,16 @@ class OdooGateway:
         return ticket.with_changes(priority=priority, priority_label=self.model.priority_label(priority))
 
     async def set_tags(self, ticket: Ticket, tags: Sequence[str]) -> Ticket:
-        """The ticket's tags become `tags` (names), a tag Odoo does not have yet created first."""
+        """The ticket's tags become `tags` (names), a tag Odoo does not have yet created first. The tags known
+        since start-up are looked for first: one deleted in Odoo since (by its administrator) is made again, not
+        written by its old id (Odoo refuses that: the record is gone)."""
+        known = {self._tags[name] for name in tags if name in self._tags}
+        if known:
+            there = await self._rpc.execute_kw(self.model.tag_model, "search", [[["id", "in", sorted(known)]]],
+                                               {"context": {"active_test": False}})
+            for gone in known - {found for found in there or [] if record_id(found) is not None}:
+                logger.warning("tag %r (id %d) is gone from Odoo: made again", self._tag_names.get(gone), gone)
+                self._tags.pop(self._tag_names.pop(gone, ""), None)
         for name in tags:
             if name not in self._tags:
                 self._tags[name] = int(await self._rpc.execute_kw(self.model.tag_model, "create", [{"name": name}]))
@@ -954,7 +964,7 @@ async def _series(transport: OdooTransport) -> str:
 def _major(series: str) -> int:
     """17 for '17.0' or '17.0+e', 18 for 'saas~18.2'; 0 when unknown."""
     digits = series.removeprefix("saas~").partition(".")[0]
-    return int(digits) if digits.isascii() and digits.isdigit() else 0
+    return whole_number(digits, maximum=9_999) or 0
 
 
 # res.users' groups with the implied ones: Odoo 19 calls them all_group_ids (group_ids holds only those set on

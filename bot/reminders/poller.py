@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from bot.changes import TicketChanged
 from bot.context import Services
 from bot.escalation.rebuild import rebuild_escalations
-from bot.odoo.errors import OdooError
+from bot.odoo.errors import OdooUnavailable
 from bot.odoo.gateway import TicketNotFound, to_odoo_time
 from bot.reminders.service import Reminders
 from bot.rounds import in_rounds
@@ -138,10 +138,13 @@ class OdooPoller:
         await in_rounds(stop, self._poll_or_warn, every=self._interval.total_seconds(), what="polling Odoo")
 
     async def _poll_or_warn(self) -> None:
-        """A poll; Odoo or Redis away is expected now and then (a warning: the cursors wait in Redis)."""
+        """A poll; Odoo or Redis away is expected now and then (a warning: the cursors wait in Redis). Any other
+        failure (Odoo refusing the bot's user, a value it would not take, a call it does not know) fails the
+        round: the cursors stop until it is mended, so it counts towards /healthz's failed rounds
+        (bot.rounds)."""
         try:
             await self.poll_once()
-        except OdooError as error:
+        except OdooUnavailable as error:
             logger.warning("polling Odoo failed: %s", error)
         except RedisError as error:  # Redis restarting or cut off: the cursors wait there, the next poll goes on
             logger.warning("polling Odoo: Redis failed (%s); trying again at the next poll", type(error).__name__)

@@ -54,9 +54,9 @@ class GitLabDouble:
     issues: list[dict[str, Any]] = field(default_factory=list)
     notes: list[dict[str, Any]] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
-    _throttled: list[int] = field(default_factory=list)  # Retry-After of the next requests answered 429
+    _throttled: list[int | str] = field(default_factory=list)  # Retry-After of the next requests answered 429
 
-    def throttle(self, retry_after: int, *, times: int = 1) -> None:
+    def throttle(self, retry_after: int | str, *, times: int = 1) -> None:
         """The next `times` requests are answered 429 with this Retry-After."""
         self._throttled += [retry_after] * times
 
