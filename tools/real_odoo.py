@@ -6,9 +6,10 @@
     python3 tools/real_odoo.py env [SERIES ...]    # print the connection file of a running server
     python3 tools/real_odoo.py purge [SERIES ...]  # down, and drop the template databases (venvs stay)
 
-`up` gives each series a server on a free loopback port with two databases: helpdesk (`helpdesk_mgmt`) and
-projects (`project`, `hr_timesheet`, plus a "Support" project), an `admin` API key valid in both, and the stages
-the process profiles need, applied by `python app.py setup-odoo --apply` (mindx on helpdesk, odoo-ps on projects).
+`up` gives each series a server on a free loopback port with two databases: helpdesk (`helpdesk_mgmt`; on 18.0
+also OCA's `helpdesk_mgmt_timesheet`, which PyPI has for 18.0 only) and projects (`project`, `hr_timesheet`, plus a
+"Support" project), an `admin` API key valid in both, and the stages the process profiles need, applied by
+`python app.py setup-odoo --apply` (mindx on helpdesk, odoo-ps on projects).
 It writes what a client needs (URL, databases, login, API key, series, port, pid) to `.odoo/<S>/env` and prints it.
 
 Everything slow happens once and is cached (ODOO_CACHE, default ~/.cache/ticketbot-odoo, shared by checkouts):
@@ -54,6 +55,12 @@ BOT_PYTHON = os.environ.get("BOT_PYTHON") or str(ROOT / ".venv" / "bin" / "pytho
 
 # OCA helpdesk_mgmt from PyPI, pinned to the versions checked in ../shared/odoo/README.md.
 HELPDESK_MGMT = {"17.0": "17.0.1.11.0.3", "18.0": "18.0.1.19.5", "19.0": "19.0.1.3.2"}
+# OCA helpdesk_mgmt_timesheet (timesheets on helpdesk tickets) and the OCA modules it depends on, pinned: PyPI has it
+# for 18.0 only, so only 18.0's helpdesk database has it (17.0 and 19.0 show the bot without it). Its other
+# dependencies, project and hr_timesheet, are in the tarball.
+HELPDESK_TIMESHEET = {"18.0": {"odoo-addon-helpdesk-mgmt-timesheet": "18.0.1.2.1.1",
+                               "odoo-addon-helpdesk-mgmt-project": "18.0.1.3.0.9",
+                               "odoo-addon-project-timesheet-time-control": "18.0.1.0.7.3"}}
 # Debian packages: the build dependencies of the pinned sdists (psycopg2, python-ldap, ...) and the database.
 APT_PACKAGES = ("python3-venv", "python3-dev", "build-essential", "libpq-dev", "libldap2-dev", "libsasl2-dev",
                 "libxml2-dev", "libxslt1-dev", "libjpeg-dev", "zlib1g-dev", "postgresql", "postgresql-client")
@@ -68,11 +75,13 @@ DATABASES = {"helpdesk": ("helpdesk", "mindx"), "projects": ("projects", "odoo-p
 # The bot's own Odoo user, as docs/install.md says to make it: not an administrator, the helpdesk's (or Project's)
 # manager group, Administration: Access Rights and Extra Rights: Contact Creation (which a user made in Odoo's form
 # has by default; one made over RPC with its groups named has only those); an API key of its own (the same in every
-# database).
+# database). Where helpdesk_mgmt_timesheet is installed, also Timesheets: User: all timesheets (the bot logs time for
+# each agent's employee; Project: Administrator implies it on a projects database).
 BOT_LOGIN = "ticketbot"
 BOT_GROUPS = {"helpdesk_mgmt": ("helpdesk_mgmt.group_helpdesk_manager", "base.group_erp_manager",
                                 "base.group_partner_manager"),
-              "project": ("project.group_project_manager", "base.group_erp_manager", "base.group_partner_manager")}
+              "project": ("project.group_project_manager", "base.group_erp_manager", "base.group_partner_manager"),
+              "helpdesk_mgmt_timesheet": ("hr_timesheet.group_hr_timesheet_approver",)}
 # A plain agent: what an Odoo administrator gives a support agent, nothing more (for the tests of the bot logged in
 # with too few rights)
 AGENT_LOGIN = "plainagent"
@@ -220,10 +229,24 @@ def source(series: str) -> Source:
     return Source(series, tree, ident)
 
 
+def oca_addons(series: str) -> list[str]:
+    """The OCA addons pip installs for the series, pinned."""
+    pins = {"odoo-addon-helpdesk-mgmt": HELPDESK_MGMT[series], **HELPDESK_TIMESHEET.get(series, {})}
+    return [f"{name}=={version}" for name, version in pins.items()]
+
+
+def modules(series: str) -> dict[str, str]:
+    """What `-i` installs in each template database of the series."""
+    if series in HELPDESK_TIMESHEET:
+        return {**MODULES, "helpdesk": f"{MODULES['helpdesk']},helpdesk_mgmt_timesheet"}
+    return MODULES
+
+
 def venv(src: Source) -> Path:
-    """A venv per series, keyed by requirements.txt (and the helpdesk_mgmt pin); pip's own cache is shared, so the
+    """A venv per series, keyed by requirements.txt (and the OCA addons' pins); pip's own cache is shared, so the
     wheels built for one series serve the others."""
-    key = sha((src.tree / "requirements.txt").read_bytes() + HELPDESK_MGMT[src.series].encode() + PYTHON.encode())
+    key = sha((src.tree / "requirements.txt").read_bytes() + HELPDESK_MGMT[src.series].encode() + PYTHON.encode()
+              + "".join(oca_addons(src.series)[1:]).encode())  # 17.0, 19.0: the key they had before
     path = CACHE / f"venv-{src.series}-{key}"
     if (path / ".complete").exists():
         return path
@@ -241,9 +264,9 @@ def venv(src: Source) -> Path:
     build_env = {"PIP_BUILD_CONSTRAINT": str(constraints), "PIP_CONSTRAINT": str(constraints)}
     run([*pip, "install", "--upgrade", "pip", "wheel", "setuptools<81"], env=build_env)
     run([*pip, "install", "-r", str(src.tree / "requirements.txt")], env=build_env)
-    # pitfall: helpdesk_mgmt requires the `odoo` distribution, which is not pip-installed: --no-deps, and the
-    # venv's site-packages/odoo/addons goes last in addons_path.
-    run([*pip, "install", "--no-deps", f"odoo-addon-helpdesk-mgmt=={HELPDESK_MGMT[src.series]}"])
+    # pitfall: the OCA addons require the `odoo` distribution, which is not pip-installed: --no-deps (their OCA
+    # dependencies are pinned in oca_addons), and the venv's site-packages/odoo/addons goes last in addons_path.
+    run([*pip, "install", "--no-deps", *oca_addons(src.series)])
     (path / ".complete").touch()
     log(f"venv for {src.series} built in {time.monotonic() - started:.0f}s")
     return path
@@ -368,9 +391,12 @@ def template(src: Source, env_path: Path, pg: Postgres, timings: dict[str, float
     and the support project."""
     # The cache's own path is part of it: two caches on one machine share the PostgreSQL cluster (an ODOO_CACHE
     # run had rebuilt the templates of ~/.cache's, whose API key then no longer opened them: 'Access Denied').
+    installed = modules(src.series)
     recipe = f"{TEMPLATE_RECIPE}:{src.ident}:{env_path.name}:{HELPDESK_MGMT[src.series]}:{SUPPORT_PROJECT}:{CACHE}"
+    if installed != MODULES:  # the modules too (left out where they are the default: those templates keep their key)
+        recipe += ":" + json.dumps(installed, sort_keys=True)
     key = sha(recipe.encode(), 8)
-    dbs = {kind: f"tmpl_{kind}_{short(src.series)}_{key}" for kind in MODULES}
+    dbs = {kind: f"tmpl_{kind}_{short(src.series)}_{key}" for kind in installed}
     data_dir = CACHE / "data"
     meta = CACHE / f"{dbs['helpdesk']}.json"
     if meta.exists() and all(pg.exists(db) for db in dbs.values()):
@@ -388,15 +414,15 @@ def template(src: Source, env_path: Path, pg: Postgres, timings: dict[str, float
 
     def install(kind: str) -> float:
         t0 = time.monotonic()
-        run([*odoo_bin(src, env_path), "-c", str(conf), "-d", dbs[kind], "-i", MODULES[kind],
+        run([*odoo_bin(src, env_path), "-c", str(conf), "-d", dbs[kind], "-i", installed[kind],
              "--stop-after-init", "--no-http", "--log-level=warn"])
         return time.monotonic() - t0
 
     jobs = int(os.environ.get("ODOO_JOBS", "1"))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for kind, seconds in zip(MODULES, pool.map(install, MODULES), strict=True):
+        for kind, seconds in zip(installed, pool.map(install, installed), strict=True):
             timings[f"install {kind}"] = round(seconds, 1)
-            log(f"{src.series}: {dbs[kind]} (-i {MODULES[kind]}) in {seconds:.0f}s")
+            log(f"{src.series}: {dbs[kind]} (-i {installed[kind]}) in {seconds:.0f}s")
     t0 = time.monotonic()
     out = shell(src, env_path, conf, dbs["helpdesk"], api_key_code(src.series))
     api_key = re.findall(r"^APIKEY=(\S+)$", out, re.M)[-1]
@@ -594,7 +620,8 @@ def api_user(series: str, url: str, dbs: list[str], admin_key: str, env_path: Pa
         installed = {m["name"] for m in call("ir.module.module", "search_read",  # type: ignore[union-attr]
                                              [["name", "in", list(groups)], ["state", "=", "installed"]],
                                              fields=["name"])}
-        xmlids = ("base.group_user", *groups["helpdesk_mgmt" if "helpdesk_mgmt" in installed else "project"])
+        xmlids = ("base.group_user", *groups["helpdesk_mgmt" if "helpdesk_mgmt" in installed else "project"],
+                  *(groups.get("helpdesk_mgmt_timesheet", ()) if "helpdesk_mgmt_timesheet" in installed else ()))
         group_ids = [call("ir.model.data", "check_object_reference", *xmlid.split("."))[1] for xmlid in xmlids]
         field = "group_ids" if "group_ids" in call("res.users", "fields_get", ["group_ids"]) else "groups_id"
         found = call("res.users", "search", [["login", "=", login]])
