@@ -4,7 +4,8 @@ Moving to the Microsoft 365 Agents SDK later means rewriting this module and not
 Known botbuilder 4.17.1 pitfalls handled here:
 - an invoke response body must be a msrest model (a dict is serialized twice -> HTTP 500);
 - `conversation.tenant_id` is never filled (it reads `tenantID`; Teams sends `conversation.tenantId`, and
-  `channelData.tenant.id`: both are read);
+  `channelData.tenant.id`: both are read), nor kept in a conversation reference: `Incoming.reference` gets it back
+  (`conversation.tenantId`), for Teams' budget per tenant (bot.notify);
 - token validation raises PyJWT / lookup errors, not PermissionError: every failure is a 401;
 - msrest builds the retry policy of every Bot Connector client (one or two per message sent) by testing 999
   status codes against a 500-item list, 7 ms each time: a third of the bot's CPU under load. The list is
@@ -331,10 +332,15 @@ def to_incoming(activity: Activity) -> Incoming:
         quoted = _quoted(sent_value.get("messagePayload"))
         value = sent_value.get("data") if isinstance(sent_value.get("data"), dict) else {}
     sender = activity.from_property
+    conversation = _conversation(activity)
+    reference = TurnContext.get_conversation_reference(activity).serialize()
+    tenant = conversation.tenant_id or conversation.named_tenant_id
+    if tenant and isinstance(reference.get("conversation"), dict):  # botbuilder drops it: kept for Teams' tenant budget
+        reference["conversation"]["tenantId"] = tenant
     return Incoming(
         kind=kind,
         activity_id=activity.id or "",
-        conversation=_conversation(activity),
+        conversation=conversation,
         sender=Person(id=sender.id if sender else "", name=(sender.name or "") if sender else "",
                       aad_object_id=(sender.aad_object_id or "") if sender else ""),
         text=_text_without_bot_mention(activity) if kind is Kind.MESSAGE else "",
@@ -343,7 +349,7 @@ def to_incoming(activity: Activity) -> Incoming:
         reply_to_id=activity.reply_to_id or "",
         locale=activity.locale or "en-US",
         timezone=_timezone(activity),
-        reference=TurnContext.get_conversation_reference(activity).serialize(),
+        reference=reference,
         mentions=_mentioned_people(activity),
         quoted=quoted,
     )

@@ -1,7 +1,9 @@
 """Every message the bot posts on its own goes through here: Teams' limits, and retries.
 
-- A per-conversation budget shared by all replicas (Redis, one Lua script): at most 7 messages
-  per second and 60 per 30 seconds, Teams' documented limits for a bot in one conversation.
+- Teams' budgets, shared by all replicas (Redis, Lua): per conversation at most 7 messages a second, 60 in 30 s and
+  1,800 in an hour, and per tenant (every conversation of the organisation together) at most 50 requests a second
+  per app (`TeamsBudget`, the documented numbers, from the settings). Each window is a sliding log (a sorted set of
+  the moments messages went), so "at most N in any window" holds for every window, not only for calendar seconds.
 - Throttling (429), "busy" (412) and "unavailable" (503) are retried with exponential backoff and
   jitter, honouring Retry-After, for as long as the waits add up to at most 45 s (below the 60 s
   lease of the reminder sending it: a storm is sat out rather than counted out).
@@ -9,14 +11,30 @@
   may have been posted), so it is never blindly re-posted: the caller gets the failure (a reminder
   then marks it as maybe posted: `bot.reminders.posted`). An update is re-sent (replacing twice is
   harmless).
+
+Key layout (each Lua call touches the keys of one hash slot, as a Redis Cluster requires):
+
+    {prefix}{<conversation id>}:<window ms>   sorted set  message token -> when it went (ms)   per conversation
+    {prefix}{tenant:<tenant id>}:<window ms>  sorted set  message token -> when it went (ms)   per tenant
+
+The tenant's budget and the conversation's are two script calls (two slots), taken in this order: the
+conversation's first, then the tenant's; when the tenant's is spent, the conversation's token is given back
+before waiting, and both are taken again afterwards. A message is sent only while it holds a token of each, and
+a token is only ever given back unused, so neither budget counts fewer messages than went: neither is over-spent
+(a token held for the moment between the two calls only makes others wait a little longer). The conversation's
+goes first because it is the narrow one (one chat), so giving it back holds up nobody but that chat; taking the
+tenant's first and giving it back while a busy chat waits would hold up every conversation of the organisation.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import os
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
@@ -25,35 +43,66 @@ from bot.turn import Reply, SendFailed
 
 logger = logging.getLogger(__name__)
 
-# KEYS[1..n]: one counter per window; ARGV: now_ms, then (window_ms, limit) pairs.
-# Returns 0 when the message may go now (and counts it), else the milliseconds to wait.
+# KEYS[1..n]: one sorted set per window, all in one hash slot; ARGV: now_ms, the message's token, the margin (ms),
+# then (window_ms, limit) pairs. Returns 0 when the message may go now (and counts it in every window), else the
+# milliseconds to wait before trying again.
 _TAKE = """
-local now = tonumber(ARGV[1])
+local now, token, margin = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 local wait = 0
 for i = 1, #KEYS do
-  local window = tonumber(ARGV[2 * i])
-  local limit = tonumber(ARGV[2 * i + 1])
-  local slot = math.floor(now / window)
-  local used = tonumber(redis.call('HGET', KEYS[i], slot) or '0')
+  local span = tonumber(ARGV[2 + 2 * i]) + margin
+  local limit = tonumber(ARGV[3 + 2 * i])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - span)
+  local used = redis.call('ZCARD', KEYS[i])
   if used >= limit then
-    wait = math.max(wait, (slot + 1) * window - now)
+    local leaving = redis.call('ZRANGE', KEYS[i], used - limit, used - limit, 'WITHSCORES')
+    wait = math.max(wait, tonumber(leaving[2]) + span - now, 1)
   end
 end
-if wait > 0 then return wait end
+if wait > 0 then return math.ceil(wait) end
 for i = 1, #KEYS do
-  local window = tonumber(ARGV[2 * i])
-  local slot = math.floor(now / window)
-  redis.call('HINCRBY', KEYS[i], slot, 1)
-  redis.call('PEXPIRE', KEYS[i], 2 * window)
+  redis.call('ZADD', KEYS[i], now, token)
+  redis.call('PEXPIRE', KEYS[i], math.ceil(tonumber(ARGV[2 + 2 * i]) + margin))
 end
 return 0
 """
 
-WINDOWS = ((1_000, 7), (30_000, 60))  # (window in ms, messages allowed in it)
+# The same token given back (never sent): KEYS as above, ARGV[1] the token.
+_GIVE_BACK = """
+for i = 1, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+return 0
+"""
+
+Windows = Sequence[tuple[int, int]]  # (window in ms, messages allowed in it)
+
+
+@dataclass(frozen=True)
+class TeamsBudget:
+    """Teams' documented limits for a bot (the defaults), or the settings' (`TEAMS_*`)."""
+
+    per_conversation: Windows = ((1_000, 7), (30_000, 60), (3_600_000, 1_800))
+    per_tenant: Windows = ((1_000, 50),)
+    # a message is counted when its token is taken and reaches Teams a moment later: each window is kept this much
+    # longer, so that the messages Teams receives in any of its windows were taken within the bot's
+    margin_ms: int = 50
+
+
+DOCUMENTED = TeamsBudget()  # Teams' documented numbers
+WINDOWS = DOCUMENTED.per_conversation
 MAX_ATTEMPTS = 5  # for an ambiguous failure of an update (re-sent: replacing twice is harmless)
 MAX_WAIT = 45.0  # seconds of backoff in all for one message, whatever Teams answers
 BASE_DELAY = 0.5
 MAX_DELAY = 30.0
+NO_TENANT = "unknown"  # the tenant of a reference that names none (kept before the bot stored it): one shared budget
+
+
+def tenant_of(reference: dict[str, Any], default: str = "") -> str:
+    """The Microsoft 365 tenant a conversation reference belongs to: `conversation.tenantId` (bot.adapter keeps it
+    in the references it makes), else `channelData.tenant.id`, else `default`, else one shared "unknown" tenant."""
+    conversation = reference.get("conversation") or {}
+    channel_data = reference.get("channelData") or {}
+    named = conversation.get("tenantId") or (channel_data.get("tenant") or {}).get("id") or default
+    return str(named).lower() or NO_TENANT
 
 
 class Sender(Protocol):
@@ -65,15 +114,20 @@ class Sender(Protocol):
 class Outbound:
     def __init__(self, sender: Sender, redis: Redis, *, prefix: str, clock_ms: Callable[[], float],
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 jitter: Callable[[], float] = random.random, base_delay: float = BASE_DELAY) -> None:
+                 jitter: Callable[[], float] = random.random, base_delay: float = BASE_DELAY,
+                 budget: TeamsBudget = DOCUMENTED, default_tenant: str = "") -> None:
         self._sender = sender
         self._redis = redis
         self._prefix = prefix
         self._take = redis.register_script(_TAKE)
+        self._give_back = redis.register_script(_GIVE_BACK)
         self._clock_ms = clock_ms
         self._sleep = sleep
         self._jitter = jitter
         self._base_delay = base_delay
+        self._budget = budget
+        self._default_tenant = default_tenant
+        self._tokens = (f"{os.getpid()}.{random.getrandbits(32):x}.{n}" for n in itertools.count())
 
     async def send_to(self, reference: dict[str, Any], reply: Reply) -> str:
         """Post a new message; returns its id."""
@@ -87,10 +141,11 @@ class Outbound:
     async def _within_limits(self, reference: dict[str, Any], send: Callable[[], Awaitable[str]], *,
                              idempotent: bool = False) -> str:
         conversation = str((reference.get("conversation") or {}).get("id", ""))
+        tenant = tenant_of(reference, self._default_tenant)
         attempt, waited = 0, 0.0
         while True:
             attempt += 1
-            await self._wait_for_budget(conversation)
+            await self._wait_for_budget(conversation, tenant)
             try:
                 return await send()
             except SendFailed as failure:
@@ -109,11 +164,27 @@ class Outbound:
         delay = exponential * (0.5 + self._jitter() / 2)  # jitter keeps replicas from retrying in step
         return max(delay, retry_after or 0.0)
 
-    async def _wait_for_budget(self, conversation: str) -> None:
-        keys = [f"{self._prefix}{{{conversation}}}:{window}" for window, _ in WINDOWS]
-        args: list[float] = [self._clock_ms()]
-        for window, limit in WINDOWS:
+    def _keys(self, tag: str, windows: Windows) -> list[str]:
+        return [f"{self._prefix}{{{tag}}}:{window}" for window, _ in windows]
+
+    def _args(self, token: str, windows: Windows) -> list[float | str]:
+        args: list[float | str] = [self._clock_ms(), token, self._budget.margin_ms]
+        for window, limit in windows:
             args += [window, limit]
-        while (wait_ms := int(await self._take(keys=keys, args=args))) > 0:
+        return args
+
+    async def _wait_for_budget(self, conversation: str, tenant: str) -> None:
+        """Until this message holds a token of its conversation's budget and one of its tenant's (the order, and why
+        neither is over-spent: the module's docstring)."""
+        budget = self._budget
+        chat_keys, tenant_keys = self._keys(conversation, budget.per_conversation), self._keys(
+            f"tenant:{tenant}", budget.per_tenant)
+        while True:
+            token = next(self._tokens)
+            while (wait_ms := int(await self._take(keys=chat_keys, args=self._args(token, budget.per_conversation)))):
+                await self._sleep(wait_ms / 1000)
+            wait_ms = int(await self._take(keys=tenant_keys, args=self._args(token, budget.per_tenant)))
+            if not wait_ms:
+                return
+            await self._give_back(keys=chat_keys, args=[token])
             await self._sleep(wait_ms / 1000)
-            args[0] = self._clock_ms()

@@ -36,7 +36,7 @@ from bot.escalation import service as escalation
 from bot.gitlab import GitLab
 from bot.lapsed import LapsedTurns
 from bot.management import service as management
-from bot.notify import Outbound
+from bot.notify import Outbound, TeamsBudget
 from bot.odoo.errors import OdooError, OdooUnavailable
 from bot.odoo.gateway import OdooGateway
 from bot.odoo.setup import setup_odoo
@@ -198,6 +198,14 @@ def _redis_problem(url: str, error: RedisError | OSError) -> str:
             "is redis-server running there, and is the address right?")
 
 
+def teams_budget(settings: Settings) -> TeamsBudget:
+    """Teams' limits as the settings give them (the documented ones by default)."""
+    return TeamsBudget(per_conversation=((1_000, settings.conversation_per_second),
+                                         (30_000, settings.conversation_per_30s),
+                                         (3_600_000, settings.conversation_per_hour)),
+                       per_tenant=((1_000, settings.tenant_per_second),))
+
+
 def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
     app = web.Application()
     try:
@@ -228,7 +236,8 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
             engine = TimerEngine(redis, prefix=store.key("timers"), lease=timedelta(seconds=settings.timer_lease))
             turns: list[Deadlines] = []  # the adapter is built first: the bot's services post through it
             adapter = TeamsAdapter(settings, lambda incoming, teams: turns[0].on_turn(incoming, teams))
-            outbound = Outbound(adapter, redis, prefix=store.key("rate", ""), clock_ms=lambda: time.time() * 1000)
+            outbound = Outbound(adapter, redis, prefix=store.key("rate", ""), clock_ms=lambda: time.time() * 1000,
+                                budget=teams_budget(settings), default_tenant=settings.app_tenant_id)
             outbox = Outbox(redis, store.key("outbox", ""))
             services = Services(odoo=gateway, store=store, references=references, timers=engine, outbox=outbox,
                                 deliveries=Deliveries(redis, store.key("delivery", ""), lease=settings.turn_lease),

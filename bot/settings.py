@@ -81,6 +81,12 @@ class Settings:
     redis_max_connections: int = 50  # connections to Redis at most; past them a command waits for a free one
     message_deadline: float = 10.0  # seconds a message's turn runs before the sender is told it is still being done
     invoke_deadline: float = 4.0  # the same for a card action (Teams waits about 5 s for those)
+    # Teams' limits for what the bot posts on its own (bot.notify), shared by every replica: per conversation (a chat,
+    # a channel) in a second, in 30 s and in an hour, and per tenant (every conversation of an organisation) a second
+    conversation_per_second: int = 7
+    conversation_per_30s: int = 60
+    conversation_per_hour: int = 1_800
+    tenant_per_second: int = 50
     gitlab: GitLabSettings | None = None  # None: `/ticket gitlab` says GitLab is not configured
 
     @property
@@ -321,6 +327,10 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.PRODUCTION) -> Setti
         redis_max_connections=_count(env, "REDIS_MAX_CONNECTIONS", 50, least=2, most=10_000),
         message_deadline=_deadline(env, "MESSAGE_DEADLINE_SECONDS", 10.0, most=14.0),
         invoke_deadline=_deadline(env, "INVOKE_DEADLINE_SECONDS", 4.0, most=4.5),
+        conversation_per_second=_count(env, "TEAMS_CONVERSATION_PER_SECOND", 7, least=1, most=1_000),
+        conversation_per_30s=_count(env, "TEAMS_CONVERSATION_PER_30_SECONDS", 60, least=1, most=30_000),
+        conversation_per_hour=_count(env, "TEAMS_CONVERSATION_PER_HOUR", 1_800, least=1, most=3_600_000),
+        tenant_per_second=_count(env, "TEAMS_TENANT_PER_SECOND", 50, least=1, most=10_000),
         gitlab=_gitlab(env),
     )
     if mode is Mode.PRODUCTION:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import bisect
+import time
+from typing import Any
+
 import pytest
+from botbuilder.schema import Activity
 from redis.asyncio import Redis
 
-from bot.adapter import TeamsAdapter
-from bot.notify import MAX_WAIT, Outbound
+from bot.adapter import TeamsAdapter, to_incoming
+from bot.notify import MAX_WAIT, NO_TENANT, Outbound, TeamsBudget, tenant_of
 from bot.settings import Mode, OdooSettings, Settings
 from bot.turn import Outcome, Reply, SendFailed
 from tests.support.connector import ConnectorStub
@@ -91,3 +97,97 @@ async def test_the_per_conversation_budget_is_kept(
     for second in range(int(sent_at[-1] // 1000) + 1):  # never more than 7 in one second
         assert sum(1 for t in sent_at if second * 1000 <= t < (second + 1) * 1000) <= 7
     assert sent_at[60] >= 30_000 - (start % 30_000)  # the 61st waits for the next 30-second window
+
+
+class Recorder:
+    """A Bot Connector that takes every message at once, noting when (the real clock) and where it went."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[float, str]] = []
+
+    async def send_to(self, reference: dict[str, Any], reply: Reply) -> str:
+        self.sent.append((time.monotonic(), reference["conversation"]["id"]))
+        return f"msg-{len(self.sent)}"
+
+    async def update_in(self, reference: dict[str, Any], activity_id: str, reply: Reply) -> str:
+        return await self.send_to(reference, reply)
+
+
+def most_in_any_window(moments: list[float], window: float) -> int:
+    """The most messages within any `window` seconds (a sliding window: every start, not calendar seconds)."""
+    moments = sorted(moments)
+    return max((bisect.bisect_left(moments, start + window) - i for i, start in enumerate(moments)), default=0)
+
+
+async def test_two_replicas_share_one_tenant_budget_never_more_than_50_in_any_second(redis: Redis) -> None:
+    """Two Outbound instances (two replicas, each its own Redis connection) posting to 40 conversations of one tenant:
+    together never more than 50 messages in any second, however the conversations' own budgets would allow more."""
+    recorder = Recorder()
+    replicas = [Outbound(recorder, Redis.from_url(_url(redis), decode_responses=True),
+                         prefix="test:rate:", clock_ms=lambda: time.time() * 1000) for _ in range(2)]
+    references = [{"conversation": {"id": f"a:chat-{n}", "tenantId": "Tenant-1"}} for n in range(40)]
+    began = time.monotonic()
+    await asyncio.gather(*(replicas[n % 2].send_to(references[n % 40], Reply(text=f"reminder {n}"))
+                           for n in range(160)))
+    moments = [moment - began for moment, _ in recorder.sent]
+    assert len(moments) == 160
+    assert most_in_any_window(moments, 1.0) <= 50
+    assert max(moments) >= 3.0  # 160 messages at 50 a second: the fourth second is needed
+    for conversation in {c for _, c in recorder.sent}:  # and each conversation kept its own 7 a second
+        assert most_in_any_window([m for m, c in recorder.sent if c == conversation], 1.0) <= 7
+    other = {"conversation": {"id": "a:elsewhere", "tenantId": "tenant-2"}}  # another organisation: its own budget
+    before = time.monotonic()
+    await replicas[0].send_to(other, Reply(text="not held up"))
+    assert time.monotonic() - before < 0.5
+    for replica in replicas:
+        await replica._redis.aclose()
+
+
+def _url(redis: Redis) -> str:
+    kwargs = redis.connection_pool.connection_kwargs
+    return f"redis://{kwargs['host']}:{kwargs['port']}/{kwargs.get('db', 0)}"
+
+
+async def test_the_tenant_budget_spent_gives_the_conversations_token_back(redis: Redis) -> None:
+    """A message waiting for its tenant's budget does not keep a token of its conversation's meanwhile: the
+    conversation counts only messages that went."""
+    clock = FakeTime()
+    recorder = Recorder()
+    budget = TeamsBudget(per_tenant=((1_000, 2),))
+    outbound = Outbound(recorder, redis, prefix="test:rate:", clock_ms=clock.now_ms, sleep=clock.sleep,
+                        budget=budget)
+    for n in range(5):
+        await outbound.send_to({"conversation": {"id": f"a:{n}", "tenantId": "t"}}, Reply(text="x"))
+    assert len(recorder.sent) == 5 and sum(clock.slept) >= 2.0  # 2 a second: the fifth waits two seconds
+    for n in range(5):
+        assert await redis.zcard(f"test:rate:{{a:{n}}}:1000") <= 1  # each chat counted its one message once
+
+
+async def test_the_hourly_budget_of_a_conversation(redis: Redis) -> None:
+    clock = FakeTime()
+    recorder = Recorder()
+    budget = TeamsBudget(per_conversation=((1_000, 100), (3_600_000, 10)))
+    outbound = Outbound(recorder, redis, prefix="test:rate:", clock_ms=clock.now_ms, sleep=clock.sleep,
+                        budget=budget)
+    start = clock.ms
+    for n in range(11):
+        await outbound.send_to({"conversation": {"id": "a:busy"}}, Reply(text=f"{n}"))
+    assert clock.ms - start >= 3_600_000  # the eleventh waits for the hour to pass
+
+
+def test_the_tenant_of_a_reference() -> None:
+    assert tenant_of({"conversation": {"id": "a", "tenantId": "ABC"}}) == "abc"
+    assert tenant_of({"conversation": {"id": "a"}, "channelData": {"tenant": {"id": "def"}}}) == "def"
+    assert tenant_of({"conversation": {"id": "a"}}, "mine") == "mine"
+    assert tenant_of({"conversation": {"id": "a"}}) == NO_TENANT
+
+
+def test_a_conversation_reference_keeps_its_tenant() -> None:
+    """botbuilder drops `conversation.tenantId` from the references it makes; the adapter keeps it, so that a reminder
+    sent months later still counts against its organisation's budget."""
+    activity = Activity().deserialize({
+        "type": "message", "id": "1", "serviceUrl": "http://x", "channelId": "msteams", "from": {"id": "29:u"},
+        "recipient": {"id": "28:b"}, "conversation": {"id": "a:1", "conversationType": "personal"},
+        "channelData": {"tenant": {"id": "T1"}}})
+    reference = to_incoming(activity).reference
+    assert reference["conversation"]["tenantId"] == "T1" and tenant_of(reference) == "t1"
