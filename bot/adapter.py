@@ -161,6 +161,9 @@ class TeamsAdapter:
         activity = to_activity(reply)
         if activity_id:
             activity.id = activity_id
+        tenant = str((reference.get("conversation") or {}).get("tenantId") or "")
+        if tenant:  # Teams' way of naming the tenant of a proactive message (botbuilder drops conversation.tenantId)
+            activity.channel_data = {"tenant": {"id": tenant}}
 
         async def post(context: TurnContext) -> None:  # errors are caught here: botbuilder would swallow them
             try:

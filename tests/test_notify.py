@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import bisect
 import time
 from typing import Any
 
@@ -15,7 +14,7 @@ from bot.adapter import TeamsAdapter, to_incoming
 from bot.notify import MAX_WAIT, NO_TENANT, Outbound, TeamsBudget, tenant_of
 from bot.settings import Mode, OdooSettings, Settings
 from bot.turn import Outcome, Reply, SendFailed
-from tests.support.connector import ConnectorStub
+from tests.support.connector import ConnectorStub, TeamsLimits, most_in_any_window
 
 
 class FakeTime:
@@ -113,12 +112,6 @@ class Recorder:
         return await self.send_to(reference, reply)
 
 
-def most_in_any_window(moments: list[float], window: float) -> int:
-    """The most messages within any `window` seconds (a sliding window: every start, not calendar seconds)."""
-    moments = sorted(moments)
-    return max((bisect.bisect_left(moments, start + window) - i for i, start in enumerate(moments)), default=0)
-
-
 async def test_two_replicas_share_one_tenant_budget_never_more_than_50_in_any_second(redis: Redis) -> None:
     """Two Outbound instances (two replicas, each its own Redis connection) posting to 40 conversations of one tenant:
     together never more than 50 messages in any second, however the conversations' own budgets would allow more."""
@@ -191,3 +184,30 @@ def test_a_conversation_reference_keeps_its_tenant() -> None:
         "channelData": {"tenant": {"id": "T1"}}})
     reference = to_incoming(activity).reference
     assert reference["conversation"]["tenantId"] == "T1" and tenant_of(reference) == "t1"
+
+
+async def test_the_stub_enforces_teams_limits_and_the_429_path_still_delivers(
+        redis: Redis, connector: tuple[ConnectorStub, str]) -> None:
+    """The Bot Connector stub enforcing Teams' limits: a bot that keeps its budget is never throttled; one whose budget
+    is larger than what Teams allows gets 429 with Retry-After, waits as told, and every message is still posted
+    once."""
+    stub, url = connector
+    stub.limits = TeamsLimits()
+    settings = Settings(mode=Mode.DEV, odoo=OdooSettings(url=None, db="x", login="x", api_key="x"))
+    adapter = TeamsAdapter(settings, _no_turn)
+    reference = {"serviceUrl": url, "channelId": "msteams", "conversation": {"id": "a:chat", "tenantId": "t1"},
+                 "bot": {"id": "28:bot"}, "user": {"id": "29:u"}}
+    within = Outbound(adapter, redis, prefix="test:rate:", clock_ms=lambda: time.time() * 1000)
+    await asyncio.gather(*(within.send_to(reference, Reply(text=f"kept {n}")) for n in range(10)))
+    assert len(stub.posted) == 10 and stub.throttled == 0
+    assert stub.posted[0].activity["channelData"] == {"tenant": {"id": "t1"}}  # Teams is told the tenant
+
+    stub.limits = TeamsLimits(per_conversation=((1, 3),))  # Teams stricter than the bot's budget
+    stub.posted.clear()
+    beyond = Outbound(adapter, redis, prefix="test:other-rate:", clock_ms=lambda: time.time() * 1000,
+                      base_delay=0.1)
+    await asyncio.gather(*(beyond.send_to({**reference, "conversation": {"id": "a:other"}}, Reply(text=f"{n}"))
+                           for n in range(7)))
+    assert len(stub.posted) == 7 and stub.throttled > 0  # throttled, retried after Retry-After, all posted
+    assert len({p.text for p in stub.posted}) == 7  # once each
+    assert most_in_any_window([t for t, c, _ in stub.arrivals if c == "a:other"], 1.0) >= 4  # it did ask too fast

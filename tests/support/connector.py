@@ -5,12 +5,23 @@ id or AAD object id, as Teams does), refuses posts in conversations the bot is n
 for a message action in a chat without the bot),
 and can be told to answer 429 a number of times (Teams throttling), to post a message and still
 answer an error (a gateway that took it, then failed), or to hold posts (`before_post`).
+
+With `limits` (`TeamsLimits()`: Teams' documented numbers) it enforces Teams' rate limits as Teams states them,
+"at most N in any window" (sliding windows, measured when a request arrives): per conversation 7 requests a second,
+60 in 30 s and 1,800 in an hour, and per tenant (the activity's `channelData.tenant.id` or `conversation.tenantId`)
+50 a second across all its conversations; a request beyond them is answered 429 with `Retry-After` and not posted.
+Every request it received is in `arrivals` (moment, conversation, tenant) and every 429 it answered for a limit is
+counted in `throttled`. Off by default (existing tests care about other things).
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
-from collections.abc import Awaitable, Callable
+import math
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +47,20 @@ class Posted:
         return None
 
 
+@dataclass(frozen=True)
+class TeamsLimits:
+    """(window in seconds, requests allowed in it): Teams' documented limits for a bot."""
+
+    per_conversation: Sequence[tuple[float, int]] = ((1, 7), (30, 60), (3600, 1800))
+    per_tenant: Sequence[tuple[float, int]] = ((1, 50),)
+
+
+def most_in_any_window(moments: Sequence[float], window: float) -> int:
+    """The most of `moments` within any `window` seconds (every start, not calendar seconds)."""
+    ordered = sorted(moments)
+    return max((bisect.bisect_left(ordered, start + window) - i for i, start in enumerate(ordered)), default=0)
+
+
 @dataclass
 class ConnectorStub:
     roster: dict[str, dict[str, Any]] = field(default_factory=dict)  # Teams user id -> member JSON
@@ -48,7 +73,35 @@ class ConnectorStub:
     before_post: Callable[[str, dict[str, Any]], Awaitable[bool]] | None = None
     attempts: int = 0  # posts received, failed ones included
     not_a_member: set[str] = field(default_factory=set)  # conversations whose posts are refused (403)
+    limits: TeamsLimits | None = None  # Teams' rate limits enforced (429 with Retry-After beyond them)
+    clock: Callable[[], float] = time.monotonic  # seconds, for the limits
+    arrivals: list[tuple[float, str, str]] = field(default_factory=list)  # (moment, conversation, tenant) of each
+    throttled: int = 0  # 429s answered because a limit was reached
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
+    _seen: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # accepted, by budget key
+
+    def _over_limit(self, conversation: str, activity: dict[str, Any]) -> float | None:
+        """None when Teams' limits allow this request now (then it counts), else the seconds to wait (Retry-After)."""
+        now = self.clock()
+        tenant = str(((activity.get("channelData") or {}).get("tenant") or {}).get("id")
+                     or (activity.get("conversation") or {}).get("tenantId") or "unknown").lower()
+        self.arrivals.append((now, conversation, tenant))
+        if self.limits is None:
+            return None
+        budgets = [(f"conversation:{conversation}", window, limit) for window, limit in self.limits.per_conversation]
+        budgets += [(f"tenant:{tenant}", window, limit) for window, limit in self.limits.per_tenant]
+        wait = 0.0
+        for key, window, limit in budgets:
+            seen = self._seen[key]
+            inside = len(seen) - bisect.bisect_right(seen, now - window)
+            if inside >= limit:
+                wait = max(wait, seen[len(seen) - limit] + window - now)
+        if wait > 0:
+            self.throttled += 1
+            return wait
+        for key in {key for key, _, _ in budgets}:
+            self._seen[key].append(now)
+        return None
 
     def cards_in(self, conversation: str) -> list[Posted]:
         """The cards posted in a conversation (a channel's id also matches the threads in it)."""
@@ -75,6 +128,10 @@ class ConnectorStub:
             return web.json_response({"error": {"code": "Throttled" if status == 429 else "Failed"}},
                                      status=status, headers=headers)
         activity = await request.json()
+        wait = self._over_limit(request.match_info["cid"], activity)
+        if wait is not None:
+            return web.json_response({"error": {"code": "Throttled", "message": "Too many requests"}}, status=429,
+                                     headers={"Retry-After": str(max(1, math.ceil(wait)))})
         if request.match_info["cid"] in self.not_a_member:
             return web.json_response({"error": {"code": "BotNotInConversationRoster",
                                                 "message": "The bot is not part of the conversation roster."}},
@@ -91,7 +148,12 @@ class ConnectorStub:
         return posted
 
     async def _put(self, request: web.Request) -> web.Response:
-        posted = Posted(request.match_info["cid"], await request.json(), id=request.match_info["aid"])
+        activity = await request.json()
+        wait = self._over_limit(request.match_info["cid"], activity)
+        if wait is not None:
+            return web.json_response({"error": {"code": "Throttled"}}, status=429,
+                                     headers={"Retry-After": str(max(1, math.ceil(wait)))})
+        posted = Posted(request.match_info["cid"], activity, id=request.match_info["aid"])
         self.updated.append(posted)
         return web.json_response({"id": posted.id})
 
