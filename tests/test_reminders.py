@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.reminders.policy import Kind
+from bot.reminders.policy import Kind, importance
 from bot.server import Runtime
+from bot.timers.engine import DEFAULT_RANK
 from tests.conftest import AGENT, LEAD, FakeClock, RunningSandbox
 from tests.support.connector import Posted
 from tests.support.odoo_view import OdooView
@@ -302,3 +303,29 @@ async def test_a_fixed_deadline_tickets_priority_rises_on_its_own_timer(teams: T
     clock.advance(hours=1)
     await fire(runtime, teams)
     assert len([m for m in odoo.messages(tid, subtype="Note") if "Priority:" in m["body"]]) == 1
+
+
+async def test_when_many_reminders_are_due_expedite_goes_before_priority_before_the_rest(
+        teams: TeamsClient, runtime: Runtime, odoo: OdooView, clock: FakeClock) -> None:
+    """A backlog (the worker away for an hour): the reminders are claimed Expedite first, then Priority, then
+    Standard, whatever order they were logged in; within a class a repeat (the owner missed the last one) or a
+    deadline that has come before one merely due."""
+    ids = {}
+    for users, label in ((2, "Standard"), (10, "Priority"), (40, "Expedite")):
+        ids[label], _ = await new_ticket(teams, odoo, f"LMS login fails {label} users:{users} "
+                                                      "customer:coordinator.ha@mindx.edu.vn")
+        timer = await runtime.services.timers.get(Kind.ACK, str(ids[label]))
+        assert timer is not None and timer.data["rank"] == {"Standard": 5, "Priority": 3, "Expedite": 1}[label]
+    clock.advance(hours=1)
+    claimed = await runtime.services.timers.claim_due(clock.now(), limit=1000)  # the seeded desk's too
+    ranks = [timer.data.get("rank", DEFAULT_RANK) for timer in claimed]
+    assert ranks == sorted(ranks)
+    ours = {str(tid): label for label, tid in ids.items()}
+    assert [ours[timer.key] for timer in claimed if timer.kind == Kind.ACK and timer.key in ours] == [
+        "Expedite", "Priority", "Standard"]
+    expedite = await runtime.services.odoo.ticket(ids["Expedite"])
+    assert importance(expedite, Kind.UPDATE, {"misses": 1}) < importance(expedite, Kind.UPDATE, {})
+    assert importance(expedite, Kind.DEADLINE, {"fraction": 1.0}) < importance(expedite, Kind.DEADLINE,
+                                                                               {"fraction": 0.5})
+    assert importance(expedite, Kind.UPDATE, {}) < importance(await runtime.services.odoo.ticket(ids["Priority"]),
+                                                              Kind.UPDATE, {"misses": 3})

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from redis.asyncio import Redis
 
 from bot.timers import MAX_ATTEMPTS, Timer, TimerEngine, TimerKinds, TimerWorker
+from bot.timers.engine import DEFAULT_RANK
 from tests.support.waiting import eventually
 
 T0 = datetime(2025, 1, 29, 8, 33, tzinfo=UTC)
@@ -115,6 +116,21 @@ async def test_claim_takes_only_due_timers_oldest_first_up_to_the_limit(engine: 
     assert all(tokens) and len(set(tokens)) == 5
     assert [t.key for t in await engine.pending()] == [str(i) for i in range(5, 10)]
     assert await engine.in_flight() == 5
+
+
+async def test_the_most_important_due_timers_are_claimed_first(engine: TimerEngine) -> None:
+    """More due than a claim takes (a backlog): by rank (0 first, none counts as 5), the oldest first within a rank;
+    a requeued claim keeps its rank; a timer not yet due waits whatever its rank."""
+    await engine.schedule_many([("ack", "late-rest", at(-60), {}), ("ack", "rest", at(-1), {"rank": 5}),
+                                ("ack", "expedite", at(-1), {"rank": 0}),
+                                ("ack", "expedite-older", at(-2), {"rank": 0}),
+                                ("ack", "priority", at(-30), {"rank": 2}), ("ack", "later", at(5), {"rank": 0})])
+    first = await engine.claim_due(T0, limit=3)
+    assert [t.key for t in first] == ["expedite-older", "expedite", "priority"]
+    assert [t.key for t in await engine.claim_due(T0, limit=10)] == ["late-rest", "rest"]
+    assert await engine.requeue_expired(T0 + engine.lease) == 5
+    assert [t.key for t in await engine.claim_due(T0 + engine.lease, limit=10)] == [
+        "expedite-older", "expedite", "later", "priority", "late-rest", "rest"]
 
 
 async def test_concurrent_claimers_never_share_a_timer_and_together_take_all(engine: TimerEngine) -> None:
@@ -221,7 +237,7 @@ async def test_engines_with_different_prefixes_are_separate(redis: Redis) -> Non
     a, b = TimerEngine(redis, prefix="a"), TimerEngine(redis, prefix="b")
     await a.schedule("ack", "1", at(0))
     assert await b.pending() == [] and await b.claim_due(at(1)) == []
-    assert sorted(await redis.keys("*")) == ["{a}:data", "{a}:due"]
+    assert sorted(await redis.keys("*")) == ["{a}:data", "{a}:due", "{a}:order"]
 
 
 async def test_the_scripts_also_run_on_fakeredis_for_the_demo() -> None:
@@ -279,9 +295,10 @@ class Model:
     inflight: dict[str, Claim] = field(default_factory=dict)
 
     def claim(self, limit: int, lease: int) -> list[tuple[str, Claim]]:
-        due = sorted((d, m) for m, (d, _, _) in self.pending.items() if d <= self.now and m not in self.inflight)
+        due = sorted((data.get("rank", DEFAULT_RANK), d, m) for m, (d, data, _) in self.pending.items()
+                     if d <= self.now and m not in self.inflight)  # the most important first, then the oldest
         taken = []
-        for _, member in due[:limit]:
+        for _, _, member in due[:limit]:
             d, data, attempts = self.pending.pop(member)
             self.inflight[member] = Claim(d, data, attempts + 1, self.now + lease)
             taken.append((member, self.inflight[member]))
@@ -319,8 +336,9 @@ async def _run_against_model(redis_url: str, steps: list[tuple[Any, ...]]) -> No
         for step in steps:
             match step:
                 case ("schedule", kind, key, offset, n):
-                    await engine.schedule(kind, key, at(model.now + offset), {"n": n})
-                    model.pending[f"{kind}|{key}"] = (model.now + offset, {"n": n}, 0)
+                    data = {"n": n, "rank": 3 * n} if n else {"n": n}  # ranks 3, 6, 9, and none (5)
+                    await engine.schedule(kind, key, at(model.now + offset), data)
+                    model.pending[f"{kind}|{key}"] = (model.now + offset, data, 0)
                 case ("cancel", kind, key):
                     member = f"{kind}|{key}"
                     assert await engine.cancel(kind, key) == (model.pending.pop(member, None) is not None)

@@ -18,7 +18,7 @@ from bot.chatter_words import AUTO_CLOSED, BOT_AUTHOR
 from bot.context import Services
 from bot.odoo.gateway import TicketNotFound
 from bot.process import Audience, FollowUpRule, Stage, format_duration, priority_for, update_interval
-from bot.reminders.policy import Kind, checkpoint_holds, next_checkpoint, reminders_for
+from bot.reminders.policy import Kind, checkpoint_holds, next_checkpoint, ranked, reminders_for
 from bot.reminders.posted import FiringPosts
 from bot.reminders.posts import NagPost
 from bot.reminders.service import Reminders, since
@@ -143,7 +143,7 @@ class Nagger:
         if kind is Kind.DEADLINE:
             following = next_checkpoint(ticket, profile, now)
             if following is not None:
-                await services.timers.schedule(kind, timer.key, following.at, following.data)
+                await services.timers.schedule(kind, timer.key, following.at, ranked(ticket, kind, following.data))
             return
         repeat = {
             Kind.RECEPTION: profile.reception_within,
@@ -152,7 +152,7 @@ class Nagger:
             Kind.FOLLOW_UP: profile.follow_up_after,
             Kind.CUSTOMER_REPLY: profile.customer_reply_within,
         }[kind]
-        await services.timers.schedule(kind, timer.key, now + repeat, data)
+        await services.timers.schedule(kind, timer.key, now + repeat, ranked(ticket, kind, data))
 
     async def _give_up(self, ticket: Ticket, timer: Timer, now: datetime) -> bool:
         """Follow-up past the profile's limit: apply its rule (Odoo PS closes; MindX keeps asking)."""

@@ -9,7 +9,7 @@ people are the next step the ticket and reminder cards show (`next_step`), due w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -79,6 +79,22 @@ def reminders_for(ticket: Ticket, profile: ProcessProfile, *, now: datetime, las
     if rise := priority_rise(ticket, profile):
         found.append(rise)
     return found
+
+
+_CLASS_RANK = {ClassOfService.EXPEDITE: 0, ClassOfService.PRIORITY: 2}  # the rest: 4
+
+
+def importance(ticket: Ticket, kind: Kind, data: Mapping[str, Any]) -> int:
+    """The rank of a reminder's timer (bot.timers: 0 goes first when many are due at once): Expedite before Priority
+    before the rest, and within each a reminder about something overdue (the owner missed the last one, the deadline
+    has come) before one that is merely due."""
+    overdue = int(data.get("misses", 0)) >= 1 or (kind is Kind.DEADLINE and float(data.get("fraction", 0)) >= 1)
+    return _CLASS_RANK.get(ticket.cos, 4) + (0 if overdue else 1)
+
+
+def ranked(ticket: Ticket, kind: Kind, data: Mapping[str, Any]) -> dict[str, Any]:
+    """`data` with the reminder's rank (`importance`), as its timer is scheduled."""
+    return {**data, "rank": importance(ticket, kind, data)}
 
 
 def priority_rise(ticket: Ticket, profile: ProcessProfile) -> Due | None:

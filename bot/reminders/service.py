@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.process import ProcessProfile
-from bot.reminders.policy import TICKET_KINDS, Due, Kind, reminders_for
+from bot.reminders.policy import TICKET_KINDS, Due, Kind, ranked, reminders_for
 from bot.tickets import Ticket
 from bot.timers import Timer, TimerEngine
 
@@ -57,8 +57,12 @@ class Reminders:
             data: dict[str, Any] = {**due.data, **({"since": moment.isoformat()} if moment else {})}
             existing = current[due.kind]
             if existing is not None and _same_cycle(existing, due, data):
-                continue  # already pending for the same cycle: keep its due time and missed count
-            changed.append((due.kind, key, due.at, data))
+                # already pending for the same cycle: keep its due time and missed count (its rank follows the class)
+                again = ranked(ticket, due.kind, existing.data)
+                if again != existing.data and existing.token == "":
+                    changed.append((due.kind, key, existing.due, again))
+                continue
+            changed.append((due.kind, key, due.at, ranked(ticket, due.kind, data)))
         # cancelled even when not pending: one may be in flight, and must not come back when its lease ends
         await self.engine.cancel_all(key, [kind for kind in TICKET_KINDS if kind not in by_kind])
         await self.engine.schedule_many(changed)
