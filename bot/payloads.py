@@ -93,8 +93,10 @@ class CommandForm(CardPayload):
 
     @property
     def words(self) -> tuple[str, ...]:
-        """The command's words as typed: the ticket, then the text."""
-        words = tuple((self.text or self.title).split())
+        """The command's words as typed: the ticket, then the text (on a card listing several tickets, each one's
+        text is in its own input, `text-<ticket>`: a reminders' digest)."""
+        own = (self.__pydantic_extra__ or {}).get(f"text-{self.ticket}", "") if self.ticket else ""
+        words = tuple((self.text or self.title or own).split())
         return (self.ticket, *words) if self.ticket else words
 
     @property

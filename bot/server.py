@@ -252,7 +252,7 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
             turns.append(deadlines)
             relay = OutboxRelay(outbox, bot.replay, outbound, draw=services.draw,
                                 remember_user=store.remember_odoo_user)
-            worker = TimerWorker(engine, TIMERS.handler(services), clock=clock)
+            worker = TimerWorker(engine, TIMERS.handler(services), clock=clock, gathering=TIMERS.gathering(services))
             poller = OdooPoller(services, rebuild=rebuild, interval=timedelta(seconds=settings.poll_interval))
             sweeper = LapsedTurns(services.deliveries, bot.on_turn, outbound, draw=services.draw,
                                   interval=settings.turn_lease / 2)

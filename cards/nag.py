@@ -11,8 +11,8 @@ from bot.payloads import CommandForm
 from bot.process import ProcessProfile, update_interval
 from bot.reminders.policy import Kind, NextStep, not_logged_yet
 from bot.tickets import Ticket
-from bot.wording import when
-from cards.elements import card, submit, text_input
+from bot.wording import literal, when
+from cards.elements import card, open_url, submit, text, text_input
 from cards.ticket import ticket_card
 
 SNOOZE = "15m"
@@ -38,6 +38,44 @@ def nag_card(ticket: Ticket, profile: ProcessProfile, *, reason: str, tz: ZoneIn
         ),
     }
     return ticket_card(ticket, profile, tz=tz, now=now, step=step, alert=reason, actions=[post_update, snooze])
+
+
+TITLE_ON_A_LINE = 80  # characters of a ticket's title on a card listing reminders (a card holds 28 KB at most)
+
+
+def nag_digest_card(lines: list[tuple[Ticket, str, bool]], *, part: int, parts: int) -> dict[str, Any]:
+    """Several reminders for one reader on one card: a line per ticket (its reasons: one per reminder of it), with
+    the buttons of its own card (Post update or Take it, Snooze, Open in Odoo), most important first. Each ticket's
+    update has its own input, `text-<ticket id>` (a card's inputs are all sent with any of its buttons)."""
+    tickets: dict[int, tuple[Ticket, list[str], bool]] = {}
+    for ticket, reason, take_it in lines:
+        _, reasons, taken = tickets.setdefault(ticket.id, (ticket, [], False))
+        reasons.append(reason)
+        tickets[ticket.id] = (ticket, reasons, taken or take_it)
+    title = (tr("{count} reminders are due", count=len(lines)) if parts == 1
+             else tr("{count} reminders are due (card {part} of {parts})", count=len(lines), part=part, parts=parts))
+    body: list[dict[str, Any]] = [text(title, size="Medium", weight="Bolder")]
+    for ticket, reasons, take_it in tickets.values():
+        ticket_id = str(ticket.id)
+        snooze = submit(tr("Snooze 15 min"), CommandForm(command="snooze", ticket=ticket_id, text=SNOOZE).data())
+        if take_it:
+            first = submit(tr("Take it"), CommandForm(command="assign", ticket=ticket_id, text="me").data(),
+                           style="positive")
+        else:
+            first = {"type": "Action.ShowCard", "title": tr("Post update"), "card": {
+                "type": "AdaptiveCard",
+                # not required (no error text to carry: 20 fit in 28 KB): sent empty, the command asks for the text
+                "body": [text_input(f"text-{ticket_id}", tr("Update for the customer"), multiline=True)],
+                "actions": [submit(tr("Send to the customer"), CommandForm(command="update", ticket=ticket_id).data(),
+                                   style="positive")]}}
+        shown = ticket.title if len(ticket.title) <= TITLE_ON_A_LINE else ticket.title[:TITLE_ON_A_LINE - 1] + "…"
+        buttons = [first, snooze, *([open_url(tr("Open in Odoo"), ticket.url)] if ticket.url else [])]
+        body.append({"type": "Container", "separator": True, "items": [
+            text(f"{ticket.label} · {literal(shown)}", weight="Bolder"),
+            *(text(reason, color="attention", spacing="None") for reason in reasons),
+            {"type": "ActionSet", "actions": buttons},
+        ]})
+    return card(body)
 
 
 def nag_reason(ticket: Ticket, profile: ProcessProfile, kind: Kind, *, misses: int, since: datetime | None, share: int,

@@ -12,12 +12,12 @@ from bot.escalation.posts import EscalationAnswered, EscalationPost, NewTicketAl
 from bot.management.posts import DigestPost, IncidentPost
 from bot.posts import Post, Problem, Queued
 from bot.reminders.policy import Kind, next_step
-from bot.reminders.posts import NagPost
+from bot.reminders.posts import NagDigestPost, NagPost
 from bot.turn import Reply
 from cards.drafts import management_post_card
 from cards.escalation import answered_card, escalation_card, not_acknowledged_card, standby_card
 from cards.management import digest_card, incident_card
-from cards.nag import nag_card, nag_reason
+from cards.nag import nag_card, nag_digest_card, nag_reason
 from cards.notices import alert_card, problem_card, queued_card
 
 
@@ -43,6 +43,10 @@ def render(post: Post, *, tz: ZoneInfo, now: datetime) -> Reply:
                             reason=nag_reason(ticket, profile, kind, misses=misses, since=since, share=share, tz=tz,
                                               now=now),
                             take_it=kind is Kind.RECEPTION)  # a report nobody logged: one click takes it
+        case NagDigestPost(nags, part, parts):
+            card = nag_digest_card([(nag.ticket, nag_reason(nag.ticket, nag.profile, nag.kind, misses=nag.misses,
+                                                            since=nag.since, share=nag.share, tz=tz, now=now),
+                                     nag.kind is Kind.RECEPTION) for nag in nags], part=part, parts=parts)
         case ForManagement(draft, by):
             card = management_post_card(draft, by=by)
         case Problem(message, hint):

@@ -94,6 +94,7 @@ async def test_a_429_storm_then_5xx_while_200_messages_go_out_delivers_each_once
     outbound = Outbound(runtime.adapter, redis, prefix=runtime.services.store.key("rate", ""), clock_ms=time.now_ms,
                         sleep=time.sleep, base_delay=0.01)
     services = dataclasses.replace(runtime.services, outbound=outbound)
+    # each reminder fired alone (no gathering): 180 posts of their own, not a card per reader listing them
     worker = TimerWorker(engine, TIMERS.handler(services), clock=clock.now)
     tickets = [await services.odoo.ticket(ticket_id) for ticket_id in escalated]
     stub.failures = list(STORM)

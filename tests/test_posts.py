@@ -4,6 +4,8 @@ and what people wrote in it shows as typed."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +24,7 @@ from bot.management.posts import DigestPost, IncidentPost
 from bot.posts import Post, Problem, Queued
 from bot.process import ClassOfService, Stage, load_profile
 from bot.reminders.policy import Kind
-from bot.reminders.posts import NagPost
+from bot.reminders.posts import DIGEST_LINES, NagDigestPost, NagPost, digests
 from bot.tickets import Customer, OdooUser, Ticket, TicketFacts
 from cards.posts import render
 from tests.support.card_validator import validate_cards
@@ -68,6 +70,10 @@ def _posts() -> dict[str, Post]:
         "digest": DigestPost(digest),
         **{f"nag-{kind.value}": NagPost(TICKET, PROFILE, kind, misses=2, since=NOW - timedelta(hours=1), share=50)
            for kind in Kind},
+        "nag-digest": NagDigestPost(tuple(NagPost(TICKET, PROFILE, kind, misses=2, since=NOW - timedelta(hours=1),
+                                                  share=50) for kind in Kind), part=2, parts=3),
+        "nag-digest-one-card": NagDigestPost((NagPost(TICKET, PROFILE, Kind.ACK),
+                                              NagPost(TICKET, PROFILE, Kind.UPDATE))),
         "management-draft": ForManagement(DRAFT, by=AGENT.name),
         "problem": Problem("I could not finish `/ticket note 42`.", hint="Type it again."),
         "queued": Queued("/ticket note 42 *done*", waiting=2),
@@ -116,3 +122,21 @@ def test_what_people_wrote_shows_as_typed() -> None:
 def test_a_post_no_card_draws_is_refused() -> None:
     with pytest.raises(TypeError, match="no card draws a Post"):
         render(Post(), tz=TZ, now=NOW)
+
+
+def test_a_card_of_reminders_stays_within_teams_28_kb_and_longer_lists_are_split() -> None:
+    """Twenty reminders on one card, each with a long title, in Vietnamese (longer words): under Teams' 28 KB;
+    45 reminders make three cards (20, 20, 5), each saying which it is."""
+    long = dataclasses.replace(TICKET, title="Hệ thống nộp bài thi cuối kỳ không hoạt động " * 6)
+    nags = [NagPost(dataclasses.replace(long, id=n), PROFILE, Kind.UPDATE, misses=3) for n in range(45)]
+    cards = digests(nags)
+    assert [len(card.nags) for card in cards] == [DIGEST_LINES, DIGEST_LINES, 5]
+    with speaking("vi"):
+        drawn = [render(card, tz=TZ, now=NOW).card for card in cards]
+    for card in drawn:  # as UTF-8, and as JSON escaping each accented letter (\\u1ec7), as a client may send it
+        assert card is not None and len(json.dumps(card, ensure_ascii=False).encode()) < 28_000
+        assert len(json.dumps(card).encode()) < 28_000
+    with speaking("en"):
+        first = card_text(render(cards[0], tz=TZ, now=NOW).card or {})
+    assert first.startswith("20 reminders are due (card 1 of 3)") and first.count("[Snooze 15 min]") == 20
+    assert validate_cards([card for card in drawn if card]) == [[], [], []]

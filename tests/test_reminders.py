@@ -6,6 +6,8 @@ timer worker and the Odoo poller by hand, then read what the bot posted proactiv
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.reminders.policy import Kind, importance
@@ -95,7 +97,7 @@ async def test_scenario_6_deadline_countdown(teams: TeamsClient, runtime: Runtim
     for _ in range(40):  # step through the night half an hour at a time
         clock.advance(minutes=30)
         seen += [n for n in nags(await fire(runtime, teams), number) if "deadline" in n]
-    shares = [n.split(": ", 1)[1].split(" of the time")[0] for n in seen if "of the time" in n]
+    shares = [share for n in seen for share in re.findall(r": (\d+%) of the time", n)]  # a card, or a line of one
     assert shares == ["50%", "75%", "90%"]
     assert any("the deadline" in n and "has come" in n for n in seen)
     told = [m["body"] for m in odoo.messages(tid, subtype="Discussions") if "Support bot" in m["body"]]
@@ -329,3 +331,51 @@ async def test_when_many_reminders_are_due_expedite_goes_before_priority_before_
                                                                                {"fraction": 0.5})
     assert importance(expedite, Kind.UPDATE, {}) < importance(await runtime.services.odoo.ticket(ids["Priority"]),
                                                               Kind.UPDATE, {"misses": 3})
+
+
+def digest_actions(card: dict, title: str) -> list[dict]:
+    """The data each Action.Submit titled `title` sends, on a card listing reminders (nested show-cards included)."""
+    found = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Submit" and node.get("title") == title:
+                found.append(node["data"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+    walk(card)
+    return found
+
+
+async def test_reminders_due_together_for_one_owner_make_one_card_each_delivered_once(
+        teams: TeamsClient, runtime: Runtime, odoo: OdooView, clock: FakeClock) -> None:
+    """Four tickets of one owner due an acknowledgment at once (through the timer worker and the Bot Connector stub):
+    one card lists the four, with each one's buttons; each reminder is marked delivered to the owner once, planned
+    again, and firing them again posts nothing; a line's own update box posts that ticket's update."""
+    for ticket_id in odoo.call("helpdesk.ticket", "search", runtime.services.odoo.open_domain()):
+        await runtime.services.timers.cancel_all(str(ticket_id), list(Kind))  # the seeded desk stays quiet
+    ids = [(await new_ticket(teams, odoo, f"Lab PC {n} does not boot users:1"))[0] for n in range(4)]
+    due = {tid: await runtime.services.timers.get(Kind.ACK, str(tid)) for tid in ids}
+    clock.advance(minutes=31)
+    posted = await fire(runtime, teams)
+    [card] = [p.card for p in posted if p.card and p.conversation_id == PERSONAL]
+    text = card_text(card)
+    assert text.startswith("4 reminders are due") and text.count("is not acknowledged yet") == 4
+    assert text.count("[Snooze 15 min]") == 4 and text.count("[Post update]") == 4
+    store = runtime.services.store
+    for tid, timer in due.items():
+        assert timer is not None
+        ticket = await runtime.services.odoo.ticket(tid)
+        assert ticket.owner is not None
+        mark = store.key("posted", Kind.ACK, str(tid), timer.due.isoformat(), f"user:{ticket.owner.id}")
+        assert await store.redis.get(mark) == "posted"  # delivered, on the card listing them
+        again = await runtime.services.timers.get(Kind.ACK, str(tid))
+        assert again is not None and again.data["misses"] == 1  # planned again, as after a card of its own
+    assert [p for p in await fire(runtime, teams) if p.card] == []  # nothing fires twice
+
+    [send] = [data for data in digest_actions(card, "Send to the customer") if data["ticket"] == str(ids[2])]
+    await teams.submit({**send, f"text-{ids[2]}": "Reimaged the PC; it boots again."})
+    assert any("Reimaged the PC" in m["body"] for m in odoo.messages(ids[2]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.server import Runtime
 from tests.support.connector import Posted
 from tests.support.teams import TeamsClient, card_text
@@ -15,10 +17,10 @@ async def fire(runtime: Runtime, teams: TeamsClient) -> list[Posted]:
 
 
 def reminders(posted: list[Posted]) -> list[tuple[str, str]]:
-    """(conversation, ticket number) of each acknowledgment reminder card posted."""
+    """(conversation, ticket number) of each acknowledgment reminder posted: a card of its own, or a line of a card
+    listing several."""
     found = []
     for post in posted:
-        text = card_text(post.card or {})
-        if "is not acknowledged yet" in text:
-            found.append((post.conversation_id.split(";")[0], text.split(" is not acknowledged yet")[0].split()[-1]))
+        for number in re.findall(r"(\S+) is not acknowledged yet", card_text(post.card or {})):
+            found.append((post.conversation_id.split(";")[0], number))
     return found
