@@ -118,7 +118,7 @@ async def replica(redis_url: str, stub_url: str, batch: int, lease: float, margi
     engine = TimerEngine(redis, prefix=PREFIX, lease=timedelta(seconds=lease))
     settings = Settings(mode=Mode.DEV, odoo=OdooSettings(url=None, db="x", login="x", api_key="x"))
     outbound = Outbound(TeamsAdapter(settings, _no_turn), redis, prefix=f"{PREFIX}:rate:",
-                        clock_ms=lambda: time.time() * 1000, budget=TeamsBudget(margin_ms=margin_ms))
+                        budget=TeamsBudget(margin_ms=margin_ms))
     slots = asyncio.Semaphore(16)
 
     async def send(reference: dict[str, Any], post: Post) -> str:

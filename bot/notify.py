@@ -43,11 +43,15 @@ from bot.turn import Reply, SendFailed
 
 logger = logging.getLogger(__name__)
 
-# KEYS[1..n]: one sorted set per window, all in one hash slot; ARGV: now_ms, the message's token, the margin (ms),
-# then (window_ms, limit) pairs. Returns 0 when the message may go now (and counts it in every window), else the
-# milliseconds to wait before trying again.
+# KEYS[1..n]: one sorted set per window, all in one hash slot; ARGV: now_ms ("" for the Redis server's clock), the
+# message's token, the margin (ms), then (window_ms, limit) pairs. Returns 0 when the message may go now (and counts
+# it in every window), else the milliseconds to wait before trying again.
 _TAKE = """
 local now, token, margin = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+if not now then
+  local time = redis.call('TIME')
+  now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
 local wait = 0
 for i = 1, #KEYS do
   local span = tonumber(ARGV[2 + 2 * i]) + margin
@@ -62,7 +66,7 @@ end
 if wait > 0 then return math.ceil(wait) end
 for i = 1, #KEYS do
   redis.call('ZADD', KEYS[i], now, token)
-  redis.call('PEXPIRE', KEYS[i], math.ceil(tonumber(ARGV[2 + 2 * i]) + margin))
+  redis.call('PEXPIRE', KEYS[i], math.ceil(2 * tonumber(ARGV[2 + 2 * i]) + margin))  -- kept a window longer
 end
 return 0
 """
@@ -112,7 +116,7 @@ class Sender(Protocol):
 
 
 class Outbound:
-    def __init__(self, sender: Sender, redis: Redis, *, prefix: str, clock_ms: Callable[[], float],
+    def __init__(self, sender: Sender, redis: Redis, *, prefix: str, clock_ms: Callable[[], float] | None = None,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  jitter: Callable[[], float] = random.random, base_delay: float = BASE_DELAY,
                  budget: TeamsBudget = DOCUMENTED, default_tenant: str = "") -> None:
@@ -168,7 +172,9 @@ class Outbound:
         return [f"{self._prefix}{{{tag}}}:{window}" for window, _ in windows]
 
     def _args(self, token: str, windows: Windows) -> list[float | str]:
-        args: list[float | str] = [self._clock_ms(), token, self._budget.margin_ms]
+        # the moment a token is taken is the Redis server's (one clock for every replica, read as the script runs:
+        # a moment read here would be late by however long the call waited); a test gives its own clock
+        args: list[float | str] = [self._clock_ms() if self._clock_ms else "", token, self._budget.margin_ms]
         for window, limit in windows:
             args += [window, limit]
         return args

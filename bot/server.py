@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -236,7 +235,7 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
             engine = TimerEngine(redis, prefix=store.key("timers"), lease=timedelta(seconds=settings.timer_lease))
             turns: list[Deadlines] = []  # the adapter is built first: the bot's services post through it
             adapter = TeamsAdapter(settings, lambda incoming, teams: turns[0].on_turn(incoming, teams))
-            outbound = Outbound(adapter, redis, prefix=store.key("rate", ""), clock_ms=lambda: time.time() * 1000,
+            outbound = Outbound(adapter, redis, prefix=store.key("rate", ""),
                                 budget=teams_budget(settings), default_tenant=settings.app_tenant_id)
             outbox = Outbox(redis, store.key("outbox", ""))
             services = Services(odoo=gateway, store=store, references=references, timers=engine, outbox=outbox,
