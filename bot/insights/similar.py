@@ -6,8 +6,8 @@ and the fix their chatter gives, so the agent starts from what worked.
   ("Root cause: ..."), else the last diagnosis note. A ticket closed in a stage other than Cancelled counts when its
   chatter has a diagnosis or a resolution: one that says neither has no fix to offer.
 - Ranked by BM25 (the `bm25s` package: numpy only, sparse scores, no model), over words folded so that Vietnamese
-  matches with and without its diacritics ("đăng nhập", "dang nhap" and "Đăng Nhập" are one word: NFD, combining
-  marks dropped, đ -> d, case folded).
+  matches with and without its diacritics ("đăng nhập", "dang nhap" and "Đăng Nhập" are the same: NFD, combining
+  marks dropped, đ -> d, case folded), and over pairs of neighbouring words (`compared`).
 - Kept in memory, per replica: built from Odoo in pages at start-up (two calls per page of tickets: the tickets, then
   their diagnosis and resolution messages), then kept up by the Odoo poller, each round adding the tickets resolved
   (written) since the last one. Until the first build ends, nothing is shown: the new-ticket card never waits.
@@ -23,6 +23,7 @@ from array import array
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Protocol
 
 import bm25s
@@ -59,8 +60,16 @@ def folded(text: str) -> str:
 
 
 def terms(text: str) -> list[str]:
-    """The words BM25 compares: folded, at least two characters, no stop word."""
+    """The words of `text`: folded, at least two characters, no stop word."""
     return [word for word in _WORD.findall(folded(text)) if len(word) > 1 and word not in STOPWORDS]
+
+
+def compared(text: str) -> list[str]:
+    """What BM25 compares: the words, and each pair of neighbours. A Vietnamese word is often two syllables ("đăng
+    nhập", log in; "báo cáo", report), each a word of its own elsewhere ("báo sai", says wrong): the pair tells them
+    apart, as it does English phrases ("password reset")."""
+    words = terms(text)
+    return [*words, *(f"{first} {second}" for first, second in pairwise(words))]
 
 
 @dataclass(frozen=True)
@@ -153,7 +162,7 @@ class SimilarTickets:
         ranking = self._ranking
         if ranking is None or not self._built:
             return []
-        wanted = {self._vocabulary.get(word, ranking.vocabulary) for word in terms(text)}
+        wanted = {self._vocabulary.get(word, ranking.vocabulary) for word in compared(text)}
         ids = sorted(word for word in wanted if word < ranking.vocabulary)
         if not ids:
             return []
@@ -178,7 +187,7 @@ class SimilarTickets:
             fix, said = found
             self._fixes[ticket_id] = fix
             self._words[ticket_id] = array("i", (self._vocabulary.setdefault(word, len(self._vocabulary))
-                                                 for word in terms(said)))
+                                                 for word in compared(said)))
             changed += 1
         return changed
 
