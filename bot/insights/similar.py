@@ -20,10 +20,11 @@ import logging
 import re
 import unicodedata
 from array import array
+from collections import defaultdict
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import pairwise
+from itertools import count, pairwise
 from typing import Protocol
 
 import bm25s
@@ -50,13 +51,15 @@ _STOPWORDS_VI = frozenset("""
     """.split())
 STOPWORDS = frozenset(STOPWORDS_EN) | _STOPWORDS_VI
 _WORD = re.compile(r"\w+")
-_D = str.maketrans({"đ": "d", "Đ": "D"})
+# After NFD, the combining marks (Unicode's combining diacritical blocks) go, and đ, which NFD leaves whole, is d.
+_COMBINING = (range(0x0300, 0x0370), range(0x1AB0, 0x1B00), range(0x1DC0, 0x1E00), range(0x20D0, 0x2100),
+              range(0xFE20, 0xFE30))
+_FOLD: dict[int, str | None] = {**{mark: None for block in _COMBINING for mark in block}, ord("đ"): "d", ord("Đ"): "D"}
 
 
 def folded(text: str) -> str:
     """`text` without diacritics, in lower case: "Không thể Đăng nhập" -> "khong the dang nhap"."""
-    decomposed = unicodedata.normalize("NFD", text.translate(_D))
-    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+    return unicodedata.normalize("NFD", text).translate(_FOLD).casefold()
 
 
 def terms(text: str) -> list[str]:
@@ -141,7 +144,7 @@ class SimilarTickets:
     def __init__(self) -> None:
         self._fixes: dict[int, PastFix] = {}
         self._words: dict[int, array[int]] = {}  # ticket id -> its words, as ids into `_vocabulary`
-        self._vocabulary: dict[str, int] = {}
+        self._vocabulary: defaultdict[str, int] = defaultdict(count().__next__)  # a new word gets the next id
         self._ranking: _Ranking | None = None
         self._built = False
         self._cursor = ""  # Odoo's write_date of the newest resolved ticket read
@@ -186,8 +189,7 @@ class SimilarTickets:
                 continue
             fix, said = found
             self._fixes[ticket_id] = fix
-            self._words[ticket_id] = array("i", (self._vocabulary.setdefault(word, len(self._vocabulary))
-                                                 for word in compared(said)))
+            self._words[ticket_id] = array("i", map(self._vocabulary.__getitem__, compared(said)))
             changed += 1
         return changed
 
