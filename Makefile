@@ -127,6 +127,7 @@ bench: $(VENV)/.dev redis-server
 	$(PY) bench/memory.py
 	$(PY) bench/load.py
 	$(PY) bench/redis_burst.py
+	$(PY) bench/similar.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/cards/node_modules manifest/node_modules appPackage.zip
