@@ -227,7 +227,12 @@ scenario('Scenario 1 in the personal chat: new, ack, diag, resolve, confirm clos
   const { label, id } = await ticketOn(card);
   assert.match(await card.innerText(), new RegExp(`${label} · Không thể đăng nhập vào LMS`));
   assert.match(await card.innerText(), /Standard · Medium priority · New/);
+  // Past fixes: the demo's four weeks hold resolved login failures like this one (bot/insights/similar.py).
+  assert.match(await card.innerText(), /Resolved tickets like this one/);
+  assert.match(await card.innerText(), /Fix: /);
   await shot('scenario1-new');
+  await card.getByText('Resolved tickets like this one').scrollIntoViewIfNeeded();
+  await shot('scenario1-similar');
 
   const steps = [
     [`/ticket ack ${id} Chào thầy, chúng tôi đã nhận được yêu cầu và đang kiểm tra.`,
