@@ -130,9 +130,14 @@ def _times_fact(times: ClassTimes) -> tuple[str, str]:
 
 
 def _pattern_line(pattern: Pattern) -> str:
+    """The pattern and its first tickets: a failure seen on hundreds of tickets would name them all otherwise,
+    past what Teams allows a message."""
     kind = PATTERN_KINDS.get(pattern.kind, pattern.kind)
+    tickets = list(pattern.tickets[:LIST_SHOWN])
+    if len(pattern.tickets) > LIST_SHOWN:
+        tickets.append(tr("… and {count} more", count=len(pattern.tickets) - LIST_SHOWN))
     return tr("{kind} \u201c{text}\u201d: {count} tickets ({tickets})", kind=tr(kind), text=pattern.text,
-              count=len(pattern.tickets), tickets=", ".join(pattern.tickets))
+              count=len(pattern.tickets), tickets=", ".join(tickets))
 
 
 def postmortem_card(review: PostMortem, markdown: str, *, tz: ZoneInfo) -> dict[str, Any]:

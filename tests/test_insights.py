@@ -617,6 +617,24 @@ async def test_a_week_of_hostile_tickets_still_draws_valid_charts(teams: TeamsCl
     assert len(json.dumps(card, ensure_ascii=False).encode()) < TEAMS_MESSAGE_LIMIT
 
 
+def test_a_thousand_tickets_a_month_still_fit_in_a_teams_message() -> None:
+    """The most a trend reads (the handler's cap): every day of the month has tickets of every class."""
+    now = T0 + timedelta(days=30)
+    histories = [login_ticket(1000 + n, n * 43, 5 + n % 50) for n in range(1000)]
+    classes = list(ClassOfService)
+    histories = [replace(h, ticket=replace(h.ticket, cos=classes[n % 4], category=f"Category {n % 40}",
+                                           tags=(PROFILE.classes[classes[n % 4]].tag,)))
+                 for n, h in enumerate(histories)]
+    trend = analyse(histories, PROFILE, trend_period("month", now), now=now, tz=TZ, capped=True)
+    assert trend.logged > 900 and all(all(counts) for _, counts in trend.per_day[1:-1])
+    card = trend_card(trend, tz=TZ)
+    per_day = charts(card)["Tickets logged per day"]
+    assert [len(s["values"]) for s in per_day["data"]] == [31] * 4
+    assert re.search(r": \d{3,4} tickets \(HT\d+(, HT\d+){7}, … and \d+ more\)", card_text(card))  # not a 1000
+    assert len(json.dumps(card, ensure_ascii=False).encode()) < TEAMS_MESSAGE_LIMIT
+    assert validate_cards([card]) == [[]]
+
+
 def test_an_empty_period_has_no_chart() -> None:
     now = T0 + timedelta(days=3)
     card = trend_card(analyse([], PROFILE, trend_period("week", now), now=now, tz=TZ), tz=TZ)
