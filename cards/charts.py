@@ -3,8 +3,10 @@
 Teams renders the `Chart.*` elements of an Adaptive Card (1.5) natively: in the client's theme (dark
 and high contrast included), at the card's width, and readable by screen readers, where a picture is
 a few fixed pixels with one alt text. A host that does not know them (the Agents Playground, Outlook,
-an older client) renders the element's `fallback` instead: here always a `Table` of the same numbers
-under the chart's title, never `drop`, so nothing is lost where nothing is drawn.
+an older client) renders the element's `fallback` instead: here always a `Table` of the same numbers, never
+`drop`, so nothing is lost where nothing is drawn. The chart's `title` is what a screen reader announces
+first; it is not drawn (`showTitle` is off, and not every renderer honours it), so the card puts the same
+words in a heading above the chart, which every host shows.
 
 The JSON follows Teams' chart schema (learn.microsoft.com, "Charts in Adaptive Cards"): `title`,
 `data`, `x`/`y` points, `legend`/`values` series, `color` from Teams' own palette of names (not RGB: the
@@ -26,6 +28,9 @@ BLUE, LIGHT_BLUE, PURPLE, MARIGOLD, RED = ("categoricalBlue", "categoricalLightB
 Number = int | float
 
 
+MAX_SERIES = 4  # a grouped chart draws at most 4 series (Microsoft's chart renderer refuses more)
+
+
 @dataclass(frozen=True)
 class Series:
     """One coloured series of a grouped chart: its name in the legend and a value per category."""
@@ -41,6 +46,8 @@ def grouped_bars(title: str, categories: Sequence[str], series: Sequence[Series]
     """`Chart.VerticalBar.Grouped`: a bar per series in each category (on top of each other when `stacked`).
     Its fallback is `fallback` if given, else a table of a row per category and a column per series, whose
     categories' column `first_column` heads (`x_title` when not given)."""
+    if not 0 < len(series) <= MAX_SERIES:
+        raise ValueError(f"a grouped bar chart draws 1 to {MAX_SERIES} series, not {len(series)}")
     chart: Element = {
         "type": "Chart.VerticalBar.Grouped", "title": title,
         "data": [{"legend": s.legend, "color": s.color,
@@ -56,15 +63,9 @@ def grouped_bars(title: str, categories: Sequence[str], series: Sequence[Series]
     if fallback is None:
         header = [first_column or x_title, *(s.legend for s in series)]
         rows = [[category, *(number(s.values[row]) for s in series)] for row, category in enumerate(categories)]
-        fallback = titled_table(title, header, rows)
+        fallback = table(header, rows)
     chart["fallback"] = fallback
     return chart
-
-
-def titled_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]],
-                 widths: Sequence[int] = ()) -> Element:
-    """The chart's title over a `Table` (1.5): its first row is the header, read as such by screen readers."""
-    return {"type": "Container", "items": [text(title, weight="Bolder"), table(header, rows, widths)]}
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int] = ()) -> Element:

@@ -17,7 +17,7 @@ from bot.insights.service_levels import rounded
 from bot.insights.timeline import Event
 from bot.insights.trends import KB_CANDIDATE, ClassTimes, Counts, Pattern, Spread, Trend
 from bot.process import ClassOfService
-from cards.charts import BLUE, LIGHT_BLUE, MARIGOLD, PURPLE, RED, Number, Series, grouped_bars, titled_table
+from cards.charts import BLUE, LIGHT_BLUE, MARIGOLD, PURPLE, RED, Number, Series, grouped_bars, table
 from cards.elements import MONTHS, Element, card, day, facts, literal, open_url, text
 
 LIST_SHOWN = 8
@@ -30,8 +30,9 @@ WEEK_DAYS = 8  # a week's chart names each day in full; a month's, 31 bars, shor
 
 
 def trend_card(trend: Trend, *, tz: ZoneInfo) -> dict[str, Any]:
-    """The counts, and under the headline two charts Teams draws (`cards.charts`): tickets logged per day by
-    class, and minutes to acknowledge (median, p90) against each class's target; tables where not drawn."""
+    """The counts, and under the headline two charts Teams draws (`cards.charts`), each under its heading:
+    tickets logged per day by class, and minutes to acknowledge (median, p90) against each class's target;
+    tables of the same numbers where they are not drawn."""
     start, end = stamps([trend.period.start, trend.period.end], tz)
     body = [text(tr("Trends: the {period}", period=trend.period.label), size="Large", weight="Bolder"),
             text(f"{start} – {end} ({tz.key})", subtle=True, spacing="None"),
@@ -40,9 +41,9 @@ def trend_card(trend: Trend, *, tz: ZoneInfo) -> dict[str, Any]:
         body.append(text(tr("Only the newest tickets were read: the counts are a lower bound."), color="warning"))
     if not trend.logged:
         return card(body)
-    body.append(_per_day_chart(trend))
+    body += _section(tr("Tickets logged per day"), [_per_day_chart(trend)])
     if acknowledged := _acknowledge_chart(trend):
-        body.append(acknowledged)
+        body += _section(tr("Minutes to acknowledge"), [acknowledged])
     body += _section(tr("Counts"), [facts([(tr("Class of service"), _joined(trend.by_class)),
                                            (tr("Category"), _joined(trend.by_category)),
                                            (tr("Type"), _joined(trend.by_type)),
@@ -76,7 +77,7 @@ def _per_day_chart(trend: Trend) -> Element:
                                          if n)]
             for logged_on, per_class in trend.per_day if any(per_class)]
     return grouped_bars(title, names, series, stacked=True, y_title=tr("Tickets"),
-                        fallback=titled_table(title, [tr("Day"), tr("Tickets")], rows, widths=(1, 2)))
+                        fallback=table([tr("Day"), tr("Tickets")], rows, widths=(1, 2)))
 
 
 def _acknowledge_chart(trend: Trend) -> Element | None:

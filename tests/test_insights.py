@@ -644,12 +644,15 @@ def test_an_empty_period_has_no_chart() -> None:
 
 def charts(card: dict[str, Any], titles: tuple[str, ...] = ("Tickets logged per day", "Minutes to acknowledge")
            ) -> dict[str, dict[str, Any]]:
-    """The card's charts by title (in this order), each with a fallback for hosts that draw none."""
-    found = {e["title"]: e for e in card["body"] if e["type"].startswith("Chart.")}
+    """The card's charts by title (in this order), each under a heading of its title, with a table to fall back to
+    for hosts that draw none."""
+    body = card["body"]
+    found = {e["title"]: e for e in body if e["type"].startswith("Chart.")}
     assert list(found) == list(titles)
     for chart in found.values():
-        heading, _ = chart["fallback"]["items"]
-        assert chart["fallback"]["type"] == "Container" and heading["text"] == chart["title"]
+        heading = body[body.index(chart) - 1]
+        assert (heading["type"], heading["text"], chart["fallback"]["type"]) == ("TextBlock", chart["title"], "Table")
+        assert "showTitle" not in chart  # the heading says it, in every host
     return found
 
 
@@ -660,7 +663,7 @@ def bars(chart: dict[str, Any]) -> dict[str, dict[str, float]]:
 
 def table_rows(chart: dict[str, Any]) -> list[list[str]]:
     """The text of each row of a chart's fallback table, its header first."""
-    [table] = [e for e in chart["fallback"]["items"] if e["type"] == "Table"]
+    table = chart["fallback"]
     assert table["firstRowAsHeader"] is True
     return [[cell["items"][0]["text"] for cell in row["cells"]] for row in table["rows"]]
 

@@ -60,6 +60,8 @@ const TYPES = {
     },
 };
 const CHART_TYPES = new Set(Object.keys(TYPES));
+// Microsoft's chart renderer (the one the Agents Playground ships) draws at most 4 data sets in these.
+const MAX_DATA_SETS = { "Chart.VerticalBar.Grouped": 4, "Chart.HorizontalBar.Stacked": 4 };
 
 function kind(value) {
     if (Array.isArray(value)) return "array";
@@ -110,6 +112,8 @@ function checkCharts(card) {
             if (!("fallback" in node)) problems.push(`Chart: ${where} (${node.type}) has no fallback for hosts without charts`);
             if (!Array.isArray(node.data ?? node.segments) || (node.data ?? node.segments).length === 0) {
                 problems.push(`Chart: ${where} (${node.type}) has no data to draw`);
+            } else if (node.type in MAX_DATA_SETS && node.data.length > MAX_DATA_SETS[node.type]) {
+                problems.push(`Chart: ${where} (${node.type}) has ${node.data.length} data sets; at most ${MAX_DATA_SETS[node.type]} are drawn`);
             }
         }
         for (const [key, value] of Object.entries(node)) walk(value, where ? `${where}.${key}` : key);
