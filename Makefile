@@ -125,6 +125,7 @@ bench: $(VENV)/.dev redis-server
 	$(PY) bench/turns.py
 	$(PY) bench/timers.py
 	$(PY) bench/memory.py
+	$(PY) bench/trend_memory.py
 	$(PY) bench/load.py
 	$(PY) bench/redis_burst.py
 	$(PY) bench/similar.py
