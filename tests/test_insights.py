@@ -28,7 +28,7 @@ from bot.insights.trends import KB_CANDIDATE, analyse, spread, trend_period
 from bot.odoo.models import HELPDESK_MGMT
 from bot.process import ClassOfService, Stage, load_profile
 from bot.tickets import Customer, OdooUser, Ticket, TicketFacts
-from cards.elements import day
+from bot.wording import day
 from cards.insights import postmortem_card, trend_card
 from tests.conftest import LEAD, START, FakeClock, RunningSandbox
 from tests.support.card_validator import validate_cards
