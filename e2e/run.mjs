@@ -231,7 +231,7 @@ scenario('Scenario 1 in the personal chat: new, ack, diag, resolve, confirm clos
   assert.match(await card.innerText(), /Resolved tickets like this one/);
   assert.match(await card.innerText(), /Fix: /);
   await shot('scenario1-new');
-  await card.getByText('Resolved tickets like this one').scrollIntoViewIfNeeded();
+  await card.getByText(/^Fix: /).last().scrollIntoViewIfNeeded(); // the section ends the card
   await shot('scenario1-similar');
 
   const steps = [
