@@ -31,7 +31,7 @@ from aiohttp.test_utils import TestServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.memory import settled
+from bench.memory import answering, settled
 from tests.support.connector import ConnectorStub
 from tests.support.redis_server import free_port
 from tests.support.teams import TeamsClient, TeamsUser, card_elements
@@ -64,7 +64,7 @@ async def measure(tree: Path) -> list[Stage]:
     stages: list[Stage] = []
     try:
         async with aiohttp.ClientSession() as session:
-            await _answering(session, port, bot)
+            await answering(session, port, bot)
             stages.append(Stage("started (demo desk, 4 past weeks)", *await settled(bot.pid)))
             teams = TeamsClient(f"http://127.0.0.1:{port}/api/messages", str(connector.make_url("")).rstrip("/"),
                                 stub, session, AGENT)
@@ -80,19 +80,6 @@ async def measure(tree: Path) -> list[Stage]:
         await asyncio.wait_for(bot.wait(), 30)
         await connector.close()
     return stages
-
-
-async def _answering(session: aiohttp.ClientSession, port: int, bot: asyncio.subprocess.Process) -> None:
-    while True:
-        if bot.returncode is not None:
-            raise RuntimeError(f"the bot exited with {bot.returncode}")
-        try:
-            async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.05)
 
 
 def _drawn(card: dict[str, Any]) -> str:

@@ -3,6 +3,7 @@ HTTP, and the bot itself built by `create_app` exactly as production builds it."
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from bot.settings import Mode, OdooSettings, Settings
 from odoo_double import OdooSandbox, create_sandbox_app
 from tests.support.connector import ConnectorStub
 from tests.support.faultproxy import FaultProxy
+from tests.support.logs import Records
 from tests.support.odoo_view import OdooView
 from tests.support.proxied_odoo import proxy_in_front_of, served_like_odoo
 from tests.support.redis_server import redis_server
@@ -74,6 +76,18 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
     await client.flushall()
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+def logged() -> Iterator[Records]:
+    """Every log record written while the test runs."""
+    handler = Records()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
 
 
 @pytest.fixture
