@@ -42,7 +42,7 @@ GRACE = 2 * LEASE  # then a sweeper takes it over (a re-delivery had that long t
 SWEEP_EVERY = 0.2
 UNIT_LEASE = 0.2  # the in-process tests' lease (their grace: 0.4 s)
 RACE_LEASE = 1.0  # the race's: its ten racers must all have run before the winner's lease could lapse
-DELIVERIES = "ticketbot:delivery:"  # the bot's keys (bot.server: store.key("delivery", ""))
+DELIVERIES = "{ticketbot:delivery}:"  # the bot's keys, in one hash slot (bot.server: store.tagged("delivery"))
 RESTARTED = "I was restarted in the middle of"
 
 
