@@ -153,6 +153,12 @@ class _Cluster(RedisCluster):
         finally:
             self._in_flight.release()
 
+    async def script_load(self, script: Any) -> str:
+        """Load a script on every node, replicas too (redis-py's: on the masters it knows of). A script Redis has
+        forgotten (NOSCRIPT: a failover, a restart) is loaded again by redis-py before it sends EVALSHA again; just
+        after a failover this client may still take the promoted replica for a replica: it has the script too."""
+        return str(await self.execute_command("SCRIPT LOAD", script, target_nodes=self.ALL_NODES))
+
     async def aclose(self, close_connection_pool: bool | None = None) -> None:
         """Close every node's connections (`close_connection_pool`: as one server's client takes it)."""
         await super().aclose()

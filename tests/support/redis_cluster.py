@@ -130,6 +130,11 @@ class LocalCluster:
         self.wait_until_ok()
         return replica
 
+    def wait_until_promoted(self, replica: int) -> None:
+        """After its master died: until the replica took over and the cluster is ok again."""
+        _wait_for(f"{replica} to take over", lambda: "role:master" in cli(replica, "info", "replication"))
+        self.wait_until_ok()
+
     def flush_scripts(self) -> None:
         for port in self.servers.processes:
             cli(port, "script", "flush")
@@ -152,6 +157,9 @@ def local_cluster(workdir: Path) -> Iterator[LocalCluster]:
         cluster.wait_until_ok()
         _wait_for("every node to know the 6 nodes",
                   lambda: all(len(cli(port, "cluster", "nodes").splitlines()) == 6 for port in ports))
+        _wait_for("every replica to be in sync with its master (else it may not take over)", lambda: all(
+            "master_link_status:up" in cli(port, "info", "replication") for port, role in cluster.roles().items()
+            if role == "slave"))
         yield cluster
     finally:
         servers.stop_all()
