@@ -25,7 +25,7 @@ from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError, SlotNotCoveredError
 
 from bot.settings import RedisNodes, redis_nodes
 
@@ -150,8 +150,19 @@ class _Cluster(RedisCluster):
             raise RedisConnectionError("No connection available.") from None
         try:
             return await super().execute_command(*args, **kwargs)
+        except SlotNotCoveredError as error:  # a master lost and none took over (yet): the cluster is down
+            raise RedisConnectionError(str(error)) from error
         finally:
             self._in_flight.release()
+
+    async def initialize(self) -> RedisCluster:
+        """Find the nodes and slots. No node answering, or the slots not all covered, is a Redis that does not
+        answer (ConnectionError, as for one server: a turn says so, a round tries again), not a crash: redis-py
+        raises RedisClusterException, which is not one of its RedisErrors."""
+        try:
+            return await super().initialize()
+        except RedisClusterException as error:
+            raise RedisConnectionError(str(error)) from error
 
     async def script_load(self, script: Any) -> str:
         """Load a script on every node, replicas too (redis-py's: on the masters it knows of). A script Redis has

@@ -386,3 +386,15 @@ async def test_a_sentinel_failover_under_load_loses_nothing(tmp_path: Path) -> N
         figures = await check(load, redis, 600)
     print(f"sentinel, SENTINEL FAILOVER under load ({took[0]} s):", figures)
     assert_nothing_lost(figures, 600)
+
+
+@pytest.mark.parametrize("url", ["redis+cluster://127.0.0.1:1,127.0.0.1:2", "redis+sentinel://127.0.0.1:1/tickets"])
+async def test_no_node_answering_is_a_redis_error_not_a_crash(url: str) -> None:
+    """What a turn answers "Redis is not answering" to, and a round tries again after (redis-py raises its
+    RedisClusterException, which is no RedisError, when no node of a cluster answers)."""
+    redis = connect_redis(url, timeout=0.5)
+    try:
+        with pytest.raises(RedisError):
+            await redis.get("anything")
+    finally:
+        await redis.aclose(close_connection_pool=True)
