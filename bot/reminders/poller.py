@@ -26,7 +26,7 @@ from bot.odoo.errors import OdooError, OdooUnavailable
 from bot.odoo.gateway import TicketNotFound, to_odoo_time
 from bot.reminders.service import Reminders
 from bot.rounds import in_rounds
-from bot.store import redis_result
+from bot.store import Atomic, beside, redis_result
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +67,9 @@ class OdooPoller:
         self._interval = interval
         store = services.store
         self._cursor_key = store.key("poll", "write_date")
-        self._seen_key = store.key("poll", "seen")
+        self._seen_key = beside(self._cursor_key, "seen")  # moved with the cursor, atomically: in its hash slot
         self._message_key = store.key("poll", "message_id")
+        self._atomic = Atomic(store.redis)
 
     async def poll_once(self) -> int:
         """Look once; returns how many tickets had their reminders brought up to date. Then the similar tickets'
@@ -112,11 +113,8 @@ class OdooPoller:
                 at_newest = {ticket.id for ticket, written in page if written == newest}
                 seen = seen | at_newest if newest == cursor else at_newest
                 cursor = newest
-                async with redis.pipeline(transaction=True) as pipe:
-                    pipe.set(self._cursor_key, cursor)
-                    pipe.delete(self._seen_key)
-                    pipe.sadd(self._seen_key, *seen)
-                    await pipe.execute()
+                await self._atomic([("SET", self._cursor_key, cursor), ("DEL", self._seen_key),
+                                    ("SADD", self._seen_key, *seen)])
             if len(page) < POLL_PAGE:
                 return synced
 
