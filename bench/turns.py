@@ -8,9 +8,11 @@ loopback HTTP. Reports per command the median and p99 turn time and their ratio 
 time the bot's process spent per turn (utime + stime from /proc, over the command's timed turns) and its
 ratio to the echo bot's, and the Odoo calls per turn (counted by the double).
 
-    .venv/bin/python bench/turns.py [--turns 200] [--bot-root PATH]
+    .venv/bin/python bench/turns.py [--turns 200] [--bot-root PATH] [--profile FILE] [--only help show ...]
 
 `--bot-root`: the tree whose app.py runs as the bot (another checkout, to compare builds in one benchmark).
+`--profile`: samples the bot process with py-spy (`pip install py-spy`: not a dependency) while the commands run,
+and writes the folded stacks to FILE (`--profile x.json`: speedscope's format).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -28,6 +31,7 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp.test_utils import TestServer
+from redis.asyncio import Redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -54,6 +58,7 @@ class Result:
     samples: list[float]  # ms per turn
     cpu_ms: float  # the bot process's CPU per turn
     calls: float  # Odoo calls per turn
+    redis: float  # Redis commands per turn (a pipeline's or a script's each count)
 
 
 class Process:
@@ -108,12 +113,24 @@ async def timed(turns: int, send: Callable[[int], Awaitable[None]], pid: int) ->
     return samples, (cpu_seconds(pid) - cpu) * 1000 / turns
 
 
+async def redis_commands(redis: Redis) -> int:
+    return int((await redis.info("stats"))["total_commands_processed"]) - 1  # less this INFO itself
+
+
 async def odoo_calls(session: aiohttp.ClientSession, odoo: Process) -> int:
     async with session.get(odoo.url + "/bench/calls") as response:
         return int((await response.json())["calls"])
 
 
-async def run(turns: int, redis_url: str, bot_root: Path) -> None:
+async def sampled(pid: int, out: Path) -> asyncio.subprocess.Process:
+    """py-spy sampling process `pid` until it is interrupted; folded stacks, or speedscope's JSON for a .json."""
+    return await asyncio.create_subprocess_exec(
+        "py-spy", "record", "--pid", str(pid), "--rate", "500", "--nonblocking", "-o", str(out),
+        "--format", "speedscope" if out.suffix == ".json" else "raw", stdout=asyncio.subprocess.DEVNULL)
+
+
+async def run(turns: int, redis_url: str, bot_root: Path, profile: Path | None = None,
+              only: list[str] | None = None) -> None:
     stub = ConnectorStub()
     stub.add_member(AGENT.id, AGENT.name, AGENT.email)
     connector = TestServer(stub.app(), host="127.0.0.1")
@@ -129,7 +146,7 @@ async def run(turns: int, redis_url: str, bot_root: Path) -> None:
     echo = Process("the echo bot", [python, str(ROOT / "bench" / "echo_bot.py"), "--port", str(echo_port)],
                    echo_port, "/healthz")
     results: dict[str, Result] = {}
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession() as session, Redis.from_url(redis_url) as redis:
         try:
             await odoo.start(session)
             await asyncio.gather(bot.start(session), echo.start(session))
@@ -150,14 +167,22 @@ async def run(turns: int, redis_url: str, bot_root: Path) -> None:
                                                             f"/ticket resume {tid}")),
                 "new": (bot_client, bot, ("/ticket new Bench {i} users:2",)),
             }
+            if only:
+                commands = {name: command for name, command in commands.items()
+                            if name == "echo bot (baseline)" or any(name.startswith(word) for word in only)}
+            spy = await sampled(bot.pid, profile) if profile else None
             for name, (client, served_by, texts) in commands.items():
-                before = await odoo_calls(session, odoo)
+                before, redis_before = await odoo_calls(session, odoo), await redis_commands(redis)
                 samples, cpu_ms = await timed(
                     turns, lambda i, c=client, t=texts: c.say(t[i % len(t)].format(i=i)),  # type: ignore[misc]
                     served_by.pid)
-                calls = (await odoo_calls(session, odoo) - before) / (turns + min(WARM_UP, turns))
-                results[name] = Result(samples, cpu_ms, calls)
+                count = turns + min(WARM_UP, turns)
+                calls = (await odoo_calls(session, odoo) - before) / count
+                results[name] = Result(samples, cpu_ms, calls, (await redis_commands(redis) - redis_before) / count)
                 stub.posted.clear()
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                await spy.wait()
         finally:
             await asyncio.gather(bot.stop(), echo.stop())
             await odoo.stop()
@@ -171,20 +196,22 @@ def report(turns: int, results: dict[str, Result]) -> None:
     print(f"turns per command: {turns}; the bot, the echo bot and the Odoo double (zero latency) each in its own "
           "process; real redis-server; loopback HTTP")
     print(f"{'command':22} {'median ms':>10} {'p99 ms':>8} {'x median':>9} {'x p99':>7} {'CPU ms':>7} "
-          f"{'x CPU':>6} {'Odoo calls':>11}")
+          f"{'x CPU':>6} {'Odoo calls':>11} {'Redis cmds':>11}")
     for name, result in results.items():
         median, p99 = statistics.median(result.samples), percentile(result.samples, 0.99)
         print(f"{name:22} {median:10.2f} {p99:8.2f} {median / base_median:9.2f} {p99 / base_p99:7.2f} "
-              f"{result.cpu_ms:7.2f} {result.cpu_ms / base.cpu_ms:6.2f} {result.calls:11.1f}")
+              f"{result.cpu_ms:7.2f} {result.cpu_ms / base.cpu_ms:6.2f} {result.calls:11.1f} {result.redis:11.1f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--bot-root", type=Path, default=ROOT, help="the tree whose app.py runs as the bot")
+    parser.add_argument("--profile", type=Path, help="sample the bot with py-spy into this file")
+    parser.add_argument("--only", nargs="*", help="these commands only (the start of their names), and the echo bot")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, redis_server(Path(tmp)) as url:
-        asyncio.run(run(args.turns, url, args.bot_root.resolve()))
+        asyncio.run(run(args.turns, url, args.bot_root.resolve(), args.profile, args.only))
 
 
 if __name__ == "__main__":
