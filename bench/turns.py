@@ -6,7 +6,8 @@ running), the echo bot (bench/echo_bot.py: aiohttp + botbuilder CloudAdapter, au
 process is Teams: it types the commands and serves the Bot Connector stub both bots answer through, over
 loopback HTTP. Reports per command the median and p99 turn time and their ratio to the echo bot's, the CPU
 time the bot's process spent per turn (utime + stime from /proc, over the command's timed turns) and its
-ratio to the echo bot's, and the Odoo calls per turn (counted by the double).
+ratio to the echo bot's, the Odoo calls per turn (counted by the double) and the double's own CPU per turn
+(Odoo's time, inside the turn's wall time), and the Redis commands per turn (those a script runs included).
 
     .venv/bin/python bench/turns.py [--turns 200] [--bot-root PATH] [--profile FILE] [--only help show ...]
 
@@ -59,6 +60,7 @@ class Result:
     cpu_ms: float  # the bot process's CPU per turn
     calls: float  # Odoo calls per turn
     redis: float  # Redis commands per turn (a pipeline's or a script's each count)
+    odoo_cpu_ms: float  # the Odoo double's CPU per turn: Odoo's time, in the turn's wall time
 
 
 class Process:
@@ -100,17 +102,18 @@ class Process:
             await asyncio.wait_for(self.process.wait(), 30)
 
 
-async def timed(turns: int, send: Callable[[int], Awaitable[None]], pid: int) -> tuple[list[float], float]:
-    """Each turn's wall time (ms), and the CPU process `pid` spent per timed turn (ms)."""
+async def timed(turns: int, send: Callable[[int], Awaitable[None]], pid: int,
+                odoo_pid: int) -> tuple[list[float], float, float]:
+    """Each turn's wall time (ms), and the CPU process `pid` and the Odoo double spent per timed turn (ms)."""
     for i in range(min(WARM_UP, turns)):
         await send(i)
     samples = []
-    cpu = cpu_seconds(pid)
+    cpu, odoo_cpu = cpu_seconds(pid), cpu_seconds(odoo_pid)
     for i in range(turns):
         start = time.perf_counter()
         await send(i)
         samples.append((time.perf_counter() - start) * 1000)
-    return samples, (cpu_seconds(pid) - cpu) * 1000 / turns
+    return samples, (cpu_seconds(pid) - cpu) * 1000 / turns, (cpu_seconds(odoo_pid) - odoo_cpu) * 1000 / turns
 
 
 async def redis_commands(redis: Redis) -> int:
@@ -173,12 +176,13 @@ async def run(turns: int, redis_url: str, bot_root: Path, profile: Path | None =
             spy = await sampled(bot.pid, profile) if profile else None
             for name, (client, served_by, texts) in commands.items():
                 before, redis_before = await odoo_calls(session, odoo), await redis_commands(redis)
-                samples, cpu_ms = await timed(
+                samples, cpu_ms, odoo_cpu_ms = await timed(
                     turns, lambda i, c=client, t=texts: c.say(t[i % len(t)].format(i=i)),  # type: ignore[misc]
-                    served_by.pid)
+                    served_by.pid, odoo.pid)
                 count = turns + min(WARM_UP, turns)
                 calls = (await odoo_calls(session, odoo) - before) / count
-                results[name] = Result(samples, cpu_ms, calls, (await redis_commands(redis) - redis_before) / count)
+                results[name] = Result(samples, cpu_ms, calls, (await redis_commands(redis) - redis_before) / count,
+                                       odoo_cpu_ms)
                 stub.posted.clear()
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
@@ -196,11 +200,12 @@ def report(turns: int, results: dict[str, Result]) -> None:
     print(f"turns per command: {turns}; the bot, the echo bot and the Odoo double (zero latency) each in its own "
           "process; real redis-server; loopback HTTP")
     print(f"{'command':22} {'median ms':>10} {'p99 ms':>8} {'x median':>9} {'x p99':>7} {'CPU ms':>7} "
-          f"{'x CPU':>6} {'Odoo calls':>11} {'Redis cmds':>11}")
+          f"{'x CPU':>6} {'Odoo calls':>11} {'Odoo CPU ms':>12} {'Redis cmds':>11}")
     for name, result in results.items():
         median, p99 = statistics.median(result.samples), percentile(result.samples, 0.99)
         print(f"{name:22} {median:10.2f} {p99:8.2f} {median / base_median:9.2f} {p99 / base_p99:7.2f} "
-              f"{result.cpu_ms:7.2f} {result.cpu_ms / base.cpu_ms:6.2f} {result.calls:11.1f} {result.redis:11.1f}")
+              f"{result.cpu_ms:7.2f} {result.cpu_ms / base.cpu_ms:6.2f} {result.calls:11.1f} "
+              f"{result.odoo_cpu_ms:12.2f} {result.redis:11.1f}")
 
 
 def main() -> None:
