@@ -296,12 +296,13 @@ class References:
                                 locale: str = "") -> None:
         """The agent's 1:1 chat, and the time zone and locale their Teams client reported (the times and
         the language of what the bot tells them on its own)."""
-        await redis_result(self._store.redis.hset(self._store.key("ref", "personal"), str(odoo_user_id),
-                                                  json.dumps(reference)))
-        if timezone:
-            await redis_result(self._store.redis.hset(self._store.key("ref", "timezone"), str(odoo_user_id), timezone))
-        if locale:
-            await redis_result(self._store.redis.hset(self._store.key("ref", "locale"), str(odoo_user_id), locale))
+        async with self._store.redis.pipeline(transaction=False) as pipe:  # one round trip, on every such turn
+            pipe.hset(self._store.key("ref", "personal"), str(odoo_user_id), json.dumps(reference))
+            if timezone:
+                pipe.hset(self._store.key("ref", "timezone"), str(odoo_user_id), timezone)
+            if locale:
+                pipe.hset(self._store.key("ref", "locale"), str(odoo_user_id), locale)
+            await pipe.execute()
 
     async def locale(self, odoo_user_id: int) -> str | None:
         """The Teams locale (`vi-VN`) of the agent's last message in their 1:1 chat, if known."""
