@@ -82,8 +82,10 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/lint-imports --no-cache
 
 # The suite in TEST_WORKERS processes (pytest-xdist), each with its own redis-server: most tests wait on sockets
-# and timers, not on the CPU, so 4 workers take half the time of one even on a 2-CPU machine. TEST_WORKERS=0: one.
-TEST_WORKERS ?= 4
+# and timers, not on the CPU, so the workers take about half the time of one process. One per CPU (auto): more than
+# that, and the tests that time a fault (a replica killed mid-turn, Odoo silent past a 1 s timeout) meet a machine
+# too busy to keep their clocks. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= auto
 PYTEST := $(PY) -m pytest -n $(TEST_WORKERS)
 
 test: $(VENV)/.dev redis-server lint tests/cards/node_modules/.installed manifest/node_modules/.installed
