@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test test-clock lint bench redis-server faketime clean package lock
+.PHONY: demo test test-clock test-redis-topologies lint bench redis-server faketime clean package lock
 
 # The venv installs from the lock files, every package (the transitive ones too) pinned with its hashes:
 # requirements*.txt say what the bot asks for, `make lock` resolves them into requirements*.lock.
@@ -82,12 +82,25 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/lint-imports --no-cache
 
 # The suite in TEST_WORKERS processes (pytest-xdist), each with its own redis-server: most tests wait on sockets
-# and timers, not on the CPU, so 4 workers take half the time of one even on a 2-CPU machine. TEST_WORKERS=0: one.
-TEST_WORKERS ?= 4
+# and timers, not on the CPU, so the workers take about half the time of one process. One per CPU (auto): more than
+# that, and the tests that time a fault (a replica killed mid-turn, Odoo silent past a 1 s timeout) meet a machine
+# too busy to keep their clocks. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= auto
 PYTEST := $(PY) -m pytest -n $(TEST_WORKERS)
 
 test: $(VENV)/.dev redis-server lint tests/cards/node_modules/.installed manifest/node_modules/.installed
 	$(PYTEST)
+
+# The reliability tests again on a Redis Cluster (6 redis-server processes) and on Sentinel (a master, a replica,
+# 3 sentinels), which the tests start from Debian's redis-server; tests/test_redis_topologies.py, in `make test`,
+# runs the key paths and a failover under load on each.
+RELIABILITY_TESTS := tests/test_timer_engine.py tests/test_outbox.py tests/test_killed_turn.py tests/test_escalation.py \
+	tests/test_escalation_rebuild.py tests/test_lapsed_turns.py tests/test_faults_timers.py
+test-redis-topologies: $(VENV)/.dev redis-server
+	@for kind in cluster sentinel; do \
+	  echo "== the reliability tests on Redis $$kind"; \
+	  TEST_REDIS=$$kind $(PYTEST) -q -p no:cacheprovider $(RELIABILITY_TESTS) || exit 1; \
+	done
 
 # Debian's faketime (libfaketime), to move the clock of everything the tests start but redis-server.
 faketime:
@@ -125,9 +138,11 @@ bench: $(VENV)/.dev redis-server
 	$(PY) bench/turns.py
 	$(PY) bench/timers.py
 	$(PY) bench/memory.py
+	$(PY) bench/trend_memory.py
 	$(PY) bench/load.py
 	$(PY) bench/redis_burst.py
 	$(PY) bench/reminder_storm.py
+	$(PY) bench/similar.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/cards/node_modules manifest/node_modules appPackage.zip

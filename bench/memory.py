@@ -61,17 +61,22 @@ async def start_bot(odoo_url: str, redis_url: str) -> tuple[asyncio.subprocess.P
                                                    cwd=tempfile.gettempdir(),  # not the repository's .env, if any
                                                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
     async with aiohttp.ClientSession() as session:
-        while True:
-            if process.returncode is not None:
-                raise RuntimeError(f"the bot exited with {process.returncode}")
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
-                    if response.status == 200:
-                        break
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
+        await answering(session, port, process)
     return process, f"http://127.0.0.1:{port}/api/messages", time.perf_counter() - began
+
+
+async def answering(session: aiohttp.ClientSession, port: int, bot: asyncio.subprocess.Process) -> None:
+    """Until the bot started as `bot` answers /healthz on `port`; RuntimeError if it exits first."""
+    while True:
+        if bot.returncode is not None:
+            raise RuntimeError(f"the bot exited with {bot.returncode}")
+        try:
+            async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.05)
 
 
 async def stop(process: asyncio.subprocess.Process) -> None:

@@ -10,6 +10,9 @@ Known botbuilder 4.17.1 pitfalls handled here:
 - msrest builds the retry policy of every Bot Connector client (one or two per message sent) by testing 999
   status codes against a 500-item list, 7 ms each time: a third of the bot's CPU under load. The list is
   made a set below (the same codes).
+- msrest "serializes" a card (an attachment's `object` content) by walking it value by value into the same
+  JSON, and botbuilder deep-copies every activity it sends: for a card of a few hundred elements, more CPU
+  than the rest of the turn (bench/turns.py). A card goes out as `_Card`, JSON already, which both take as is.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from botbuilder.schema.teams import (
     TaskModuleTaskInfo,
 )
 from msrest.exceptions import ClientRequestError, HttpOperationError
+from msrest.serialization import Serializer
 from msrest.universal_http.requests import ClientRetryPolicy
 
 from bot import edge
@@ -61,6 +65,26 @@ from bot.turn import (
 logger = logging.getLogger(__name__)
 logging.getLogger("msrest.serialization").setLevel(logging.ERROR)  # noisy about Teams-only fields
 ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)  # type: ignore[assignment]  # see above
+
+
+
+class _Card(dict[str, Any]):
+    """A card as it goes out: JSON data already (cards/ builds it of dicts, lists, strings, numbers and booleans),
+    and nothing changes it once it is sent, so msrest's serializer takes it as it is and botbuilder's deep copy of
+    the activity shares it (see above)."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Card:
+        return self
+
+
+_serialize_object = Serializer.serialize_object
+
+
+def _card_as_is(self: Serializer, attr: Any, **kwargs: Any) -> Any:
+    return attr if type(attr) is _Card else _serialize_object(self, attr, **kwargs)
+
+
+Serializer.serialize_object = _card_as_is  # type: ignore[method-assign]  # see above
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 _MENTION = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
@@ -218,7 +242,7 @@ def _malformed(problem: str) -> web.Response:
 
 def _invoke_body(outcome: Outcome) -> InvokeResponse:
     if outcome.card is not None:
-        body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=outcome.card)
+        body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=_Card(outcome.card))
     else:
         body = AdaptiveCardInvokeResponse(status_code=200, type="application/vnd.microsoft.activity.message",
                                           value={"text": outcome.message or tr("Done.")})  # type: ignore[arg-type]
@@ -231,7 +255,7 @@ def _dialog_body(outcome: Outcome) -> InvokeResponse:
     if outcome.card is not None:
         task: TaskModuleContinueResponse | TaskModuleMessageResponse = TaskModuleContinueResponse(
             value=TaskModuleTaskInfo(title=_dialog_title(outcome.card), width="medium", height="large",
-                                     card=Attachment(content_type=CARD_CONTENT_TYPE, content=outcome.card)))
+                                     card=Attachment(content_type=CARD_CONTENT_TYPE, content=_Card(outcome.card))))
     else:
         task = TaskModuleMessageResponse(value=outcome.message or tr("Done."))
     return InvokeResponse(status=200, body=MessagingExtensionActionResponse(task=task))
@@ -244,7 +268,7 @@ def _dialog_title(card: dict[str, Any]) -> str:
 
 
 def to_activity(reply: Reply) -> Activity:
-    attachments = [Attachment(content_type=CARD_CONTENT_TYPE, content=reply.card)] if reply.card else None
+    attachments = [Attachment(content_type=CARD_CONTENT_TYPE, content=_Card(reply.card))] if reply.card else None
     return Activity(type=ActivityTypes.message, text=reply.text or None, attachments=attachments,
                     text_format="markdown")
 

@@ -15,6 +15,7 @@ from bot.changes import TicketChanged
 from bot.deliveries import Claim, Deliveries
 from bot.gitlab import GitLab
 from bot.i18n import speaking
+from bot.insights.similar import SimilarTickets
 from bot.odoo.gateway import OdooGateway
 from bot.outbox import Outbox
 from bot.parsing import Arguments
@@ -92,6 +93,7 @@ class Services:
     tenants: frozenset[str] = frozenset()  # the Microsoft 365 tenants served (bot.tenants); empty: any (dev, demo)
     followers: Mapping[str, Follower] = field(default_factory=dict)  # who hears a ticket changed, by name (bot.server)
     gitlab: GitLab | None = None  # where `/ticket gitlab` files issues; None: GitLab is not configured
+    similar: SimilarTickets = field(default_factory=SimilarTickets)  # resolved tickets, in this replica's memory
 
     async def ticket_changed(self, change: TicketChanged) -> set[str]:
         """Tell every follower that a ticket changed; the names of those that show it as it now stands (management:

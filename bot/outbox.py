@@ -26,7 +26,7 @@ import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
 from redis.asyncio import Redis
@@ -75,7 +75,17 @@ class Poster:
 
 
 def to_fields(incoming: Incoming, odoo_user_id: int) -> dict[str, str]:
-    return {"incoming": json.dumps(asdict(incoming)), "odoo_user_id": str(odoo_user_id)}
+    return {"incoming": json.dumps(_plain(incoming)), "odoo_user_id": str(odoo_user_id)}
+
+
+def _plain(value: Any) -> Any:
+    """`dataclasses.asdict` without its deep copy of every dict and list (every turn is kept so: bot.deliveries), for
+    json.dumps, which copies nothing."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {each.name: _plain(getattr(value, each.name)) for each in fields(value)}
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    return value
 
 
 def from_fields(fields: dict[str, str]) -> tuple[Incoming, int]:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from aiohttp import web
 from redis.asyncio import Redis
-from redis.exceptions import AuthenticationError, RedisError, ResponseError
+from redis.exceptions import AuthenticationError, RedisClusterException, RedisError, ResponseError
 
 from bot.adapter import TeamsAdapter, give_bot_connector_threads
 from bot.bot import TicketBot
@@ -168,7 +168,7 @@ async def _reach(settings: Settings, redis: Redis, connecting: Awaitable[OdooGat
     """Redis and Odoo reached side by side, so that a start-up where both are wrong names both at once."""
     pinged, gateway = await asyncio.gather(redis.ping(), connecting, return_exceptions=True)
     problems = []
-    if isinstance(pinged, RedisError | OSError):
+    if isinstance(pinged, RedisError | OSError | RedisClusterException):  # the last: no node of a cluster answered
         problems.append(_redis_problem(settings.redis_url or "", pinged))
     elif isinstance(pinged, BaseException):
         raise pinged
@@ -189,7 +189,7 @@ def odoo_unreachable(error: OdooUnavailable) -> str:
     return f"ODOO_URL: {error} (is Odoo running there, and is the address right?)"
 
 
-def _redis_problem(url: str, error: RedisError | OSError) -> str:
+def _redis_problem(url: str, error: RedisError | OSError | RedisClusterException) -> str:
     shown, said = shown_url(url), str(error).rstrip(".")
     if isinstance(error, AuthenticationError | ResponseError):  # WRONGPASS, NOAUTH...
         return f"REDIS_URL: Redis at {shown} refused the bot ({said}); check the user and password in the URL"
@@ -239,7 +239,8 @@ def create_app(settings: Settings, *, clock: Clock = _clock) -> web.Application:
                                 budget=teams_budget(settings), default_tenant=settings.app_tenant_id)
             outbox = Outbox(redis, store.key("outbox", ""))
             services = Services(odoo=gateway, store=store, references=references, timers=engine, outbox=outbox,
-                                deliveries=Deliveries(redis, store.key("delivery", ""), lease=settings.turn_lease),
+                                # one hash slot: each claim's script touches the index of all leases too
+                                deliveries=Deliveries(redis, store.tagged("delivery"), lease=settings.turn_lease),
                                 outbound=outbound, profile=profile, clock=clock, timezone=ZoneInfo(settings.timezone),
                                 render=render,
                                 newcomers=_newcomers(settings, sandbox), tenants=settings.tenants,

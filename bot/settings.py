@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.i18n import either
@@ -33,7 +33,8 @@ ODOO_PROFILES = ("auto", "helpdesk", "helpdesk_mgmt", "project")
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 ODOO_URL_FORMS = ("https://odoo.example.com", "http://localhost:8069")
 REDIS_URL_FORMS = ("redis://localhost:6379/0", "rediss://:password@redis.example.com:6380/0",
-                   "unix:///run/redis/redis.sock")
+                   "unix:///run/redis/redis.sock", "redis+cluster://redis-1:6379,redis-2:6379",
+                   "redis+sentinel://sentinel-1:26379,sentinel-2:26379/mymaster")
 GITLAB_URL_FORMS = ("https://gitlab.example.com", "http://gitlab.internal:8080")
 GITLAB_SETTINGS = ("GITLAB_URL", "GITLAB_TOKEN", "GITLAB_PROJECT")  # all three, or none: GitLab is not used
 
@@ -130,6 +131,70 @@ def shown_url(url: str) -> str:
     """The URL as it may be printed or logged: any password in it (`user:password@`, `?password=`) replaced by
     `***`, in a malformed URL too."""
     return re.sub(r"([?&]password=)[^&#]*", r"\1***", re.sub(r":[^@/]*@", ":***@", url))
+
+
+@dataclass(frozen=True)
+class RedisNodes:
+    """A Redis Cluster (`redis+cluster://`) or a Sentinel setup (`redis+sentinel://`) as REDIS_URL names it: the
+    nodes to start from (any reachable one of a cluster finds the others; the sentinels are asked where the master
+    is), and how to reach the Redis servers themselves (the user and password, TLS with `rediss+...`)."""
+
+    kind: str  # "cluster" or "sentinel"
+    nodes: tuple[tuple[str, int], ...]
+    tls: bool = False
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    master: str = ""  # sentinel: the name the sentinels monitor the master by
+    db: int = 0  # sentinel: the database number (a cluster has database 0 only)
+
+
+REDIS_NODE_SCHEMES = {"redis+cluster": ("cluster", False), "rediss+cluster": ("cluster", True),
+                      "redis+sentinel": ("sentinel", False), "rediss+sentinel": ("sentinel", True)}
+_DEFAULT_PORTS = {"cluster": 6379, "sentinel": 26379}
+_HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::([0-9]{1,5}))?")
+
+
+def redis_nodes(url: str) -> RedisNodes | None:
+    """The cluster or sentinels `url` names; None for one server's URL (redis://, rediss://, unix://). A wrong one
+    raises ValueError saying what is expected (without the URL: the caller shows it, its password hidden)."""
+    scheme, _, rest = url.partition("://")
+    if scheme not in REDIS_NODE_SCHEMES:
+        return None
+    kind, tls = REDIS_NODE_SCHEMES[scheme]
+    example = REDIS_URL_FORMS[3] if kind == "cluster" else REDIS_URL_FORMS[4]
+    netloc, _, path = rest.partition("/")
+    if "?" in rest or "#" in rest:
+        raise ValueError(f"a {kind} URL takes no ?options, e.g. {example}")
+    userinfo, at, hosts = netloc.rpartition("@")
+    username, _, password = userinfo.partition(":")
+    nodes = []
+    for host in hosts.split(","):
+        matched = _HOST_PORT.fullmatch(host)
+        port = int(matched.group(2) or _DEFAULT_PORTS[kind]) if matched else 0
+        if not matched or not 1 <= port <= 65535:
+            raise ValueError(f"a {kind} URL names its nodes as host:port separated by commas, e.g. {example}")
+        nodes.append((matched.group(1).strip("[]"), port))
+    master, db = "", 0
+    parts = path.split("/") if path else []
+    if kind == "cluster" and parts not in ([], ["0"]):
+        raise ValueError(f"a cluster has database 0 only: nothing after the nodes, e.g. {example}")
+    if kind == "sentinel":
+        if not 1 <= len(parts) <= 2 or not parts[0] or (len(parts) == 2 and not parts[1].isdigit()):
+            raise ValueError(f"a sentinel URL names the master after the sentinels, and optionally a database "
+                             f"number, e.g. {example} or {example}/0")
+        master, db = unquote(parts[0]), int(parts[1]) if len(parts) == 2 else 0
+    return RedisNodes(kind, tuple(nodes), tls, unquote(username) or None if at else None,
+                      unquote(password) or None if at else None, master, db)
+
+
+def _redis_url(env: Mapping[str, str]) -> str | None:
+    """REDIS_URL: one server (redis://, rediss://, unix://), a cluster or a sentinel setup."""
+    value = env.get("REDIS_URL", "").strip()
+    try:
+        nodes = redis_nodes(value)
+    except ValueError as error:
+        raise SettingsError(f"REDIS_URL: {error}, got {shown_url(value)!r}") from None
+    return value.rstrip("/") if nodes else _url(env, "REDIS_URL", REDIS_URL_FORMS)
 
 
 def _port(env: Mapping[str, str]) -> int:
@@ -303,7 +368,7 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.PRODUCTION) -> Setti
         raise SettingsError("ALLOWED_TENANT_IDS: required in production when MICROSOFT_APP_TENANT_ID is not set: the "
                             "Microsoft 365 tenant id(s) whose users may use the bot, comma-separated (anyone else's "
                             "messages are refused)")
-    redis_url = None if mode is Mode.DEMO else _url(env, "REDIS_URL", REDIS_URL_FORMS)
+    redis_url = None if mode is Mode.DEMO else _redis_url(env)
     if redis_url is None and mode is Mode.PRODUCTION:
         raise SettingsError("REDIS_URL: required in production, e.g. redis://localhost:6379/0 "
                             "(use --dev or --demo for an in-process stand-in)")

@@ -1,4 +1,4 @@
-"""Step 7 cards: the trend of a period (with its chart) and a ticket's post-mortem (with its Markdown).
+"""Step 7 cards: the trend of a period (with its charts) and a ticket's post-mortem (with its Markdown).
 
 Pure functions. Teams caps a bot message at about 28 KB, so long lists are cut with a count of
 what is left out, and the Markdown shown on the card is cut too (the Odoo note has all of it).
@@ -7,6 +7,7 @@ what is left out, and the Markdown shown on the card is cut too (the Odoo note h
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,17 +16,24 @@ from bot.insights.postmortem import PostMortem, event_line, stamps
 from bot.insights.service_levels import rounded
 from bot.insights.timeline import Event
 from bot.insights.trends import KB_CANDIDATE, ClassTimes, Counts, Pattern, Spread, Trend
-from bot.wording import literal
+from bot.process import ClassOfService
+from bot.wording import MONTHS, day, literal
+from cards.charts import BLUE, LIGHT_BLUE, MARIGOLD, PURPLE, RED, Number, Series, grouped_bars, table
 from cards.elements import Element, card, facts, open_url, text
 
 LIST_SHOWN = 8
 TIMELINE_SHOWN = 30
 MARKDOWN_SHOWN = 8000
 PATTERN_KINDS = {"category": N_("Category"), "error": N_("Error"), "root cause": N_("Root cause")}
+CLASS_COLOURS = {ClassOfService.STANDARD: BLUE, ClassOfService.PRIORITY: MARIGOLD, ClassOfService.EXPEDITE: RED,
+                 ClassOfService.FIXED_DEADLINE: PURPLE}
+WEEK_DAYS = 8  # a week's chart names each day in full; a month's, 31 bars, shortly
 
 
-def trend_card(trend: Trend, *, tz: ZoneInfo, chart: str | None = None) -> dict[str, Any]:
-    """`chart`: the picture as a data URI (`bot.insights.chart`), shown under the headline."""
+def trend_card(trend: Trend, *, tz: ZoneInfo) -> dict[str, Any]:
+    """The counts, and under the headline two charts Teams draws (`cards.charts`), each under its heading:
+    tickets logged per day by class, and minutes to acknowledge (median, p90) against each class's target;
+    tables of the same numbers where they are not drawn."""
     start, end = stamps([trend.period.start, trend.period.end], tz)
     body = [text(tr("Trends: the {period}", period=trend.period.label), size="Large", weight="Bolder"),
             text(f"{start} – {end} ({tz.key})", subtle=True, spacing="None"),
@@ -34,10 +42,9 @@ def trend_card(trend: Trend, *, tz: ZoneInfo, chart: str | None = None) -> dict[
         body.append(text(tr("Only the newest tickets were read: the counts are a lower bound."), color="warning"))
     if not trend.logged:
         return card(body)
-    if chart:
-        body.append({"type": "Image", "url": chart, "size": "Stretch",
-                     "altText": tr("Tickets logged per day by class of service, and minutes to acknowledge (median "
-                                   "and p90) against the target")})
+    body += _section(tr("Tickets logged per day"), [_per_day_chart(trend)])
+    if acknowledged := _acknowledge_chart(trend):
+        body += _section(tr("Minutes to acknowledge"), [acknowledged])
     body += _section(tr("Counts"), [facts([(tr("Class of service"), _joined(trend.by_class)),
                                            (tr("Category"), _joined(trend.by_category)),
                                            (tr("Type"), _joined(trend.by_type)),
@@ -53,6 +60,49 @@ def trend_card(trend: Trend, *, tz: ZoneInfo, chart: str | None = None) -> dict[
                      [_bullets([_pattern_line(p) for p in trend.patterns if p not in candidates],
                                none=tr("None: no other category, error text or root cause came back."))])
     return card(body)
+
+
+def _per_day_chart(trend: Trend) -> Element:
+    """Stacked bars: a bar per day, a colour per class of service that had tickets (its total in the legend).
+    Where not drawn, a row per day that had tickets, with each class's count: a month's 31 rows of a column
+    per class would be most of the 28 KB Teams allows a message, and a screen reader would read every zero."""
+    days = [logged_on for logged_on, _ in trend.per_day]
+    names = [day(d) if len(days) <= WEEK_DAYS else _short_day(d) for d in days]
+    series = []
+    for column, (cos, label) in enumerate(zip(trend.classes, trend.class_labels, strict=True)):
+        counts = tuple(per_class[column] for _, per_class in trend.per_day)
+        if any(counts):
+            series.append(Series(f"{label} ({sum(counts)})", counts, CLASS_COLOURS[cos]))
+    title = tr("Tickets logged per day")
+    rows = [[day(logged_on), " · ".join(f"{label} {n}" for label, n in zip(trend.class_labels, per_class, strict=True)
+                                         if n)]
+            for logged_on, per_class in trend.per_day if any(per_class)]
+    return grouped_bars(title, names, series, stacked=True, y_title=tr("Tickets"),
+                        fallback=table([tr("Day"), tr("Tickets")], rows, widths=(1, 2)))
+
+
+def _acknowledge_chart(trend: Trend) -> Element | None:
+    """Bars per class of service: the median and p90 minutes to acknowledge, and the class's target next to them.
+    None when no ticket of the period was acknowledged yet."""
+    rows = [t for t in trend.times if t.acknowledge.count]
+    if not rows:
+        return None
+    series = [Series(tr("median"), tuple(_minutes(t.acknowledge.median) for t in rows), BLUE),
+              Series("p90", tuple(_minutes(t.acknowledge.p90) for t in rows), LIGHT_BLUE),
+              Series(tr("target"), tuple(_minutes(t.acknowledge_target) for t in rows), MARIGOLD)]
+    return grouped_bars(tr("Minutes to acknowledge"), [t.label for t in rows], series, y_title=tr("Minutes"),
+                        first_column=tr("Class of service"))
+
+
+def _minutes(value: timedelta | None) -> Number:
+    """Minutes to one decimal (`12.5`), whole ones as such (`30`)."""
+    minutes = round((value or timedelta()).total_seconds() / 60, 1)
+    return int(minutes) if minutes.is_integer() else minutes
+
+
+def _short_day(value: date) -> str:
+    """`30 Jan` (`30 thg 1`): a month's days, where a bar is narrow."""
+    return tr("{day} {month}", day=value.strftime("%d"), month=tr(MONTHS[value.month - 1]))
 
 
 def _headline(trend: Trend) -> str:
@@ -82,9 +132,14 @@ def _times_fact(times: ClassTimes) -> tuple[str, str]:
 
 
 def _pattern_line(pattern: Pattern) -> str:
+    """The pattern and its first tickets: a failure seen on hundreds of tickets would name them all otherwise,
+    past what Teams allows a message."""
     kind = PATTERN_KINDS.get(pattern.kind, pattern.kind)
+    tickets = list(pattern.tickets[:LIST_SHOWN])
+    if len(pattern.tickets) > LIST_SHOWN:
+        tickets.append(tr("… and {count} more", count=len(pattern.tickets) - LIST_SHOWN))
     return tr("{kind} \u201c{text}\u201d: {count} tickets ({tickets})", kind=tr(kind), text=pattern.text,
-              count=len(pattern.tickets), tickets=", ".join(pattern.tickets))
+              count=len(pattern.tickets), tickets=", ".join(tickets))
 
 
 def postmortem_card(review: PostMortem, markdown: str, *, tz: ZoneInfo) -> dict[str, Any]:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.i18n import tr
+from bot.insights.similar import PastFix
 from bot.process import ClassOfService, ProcessProfile
 from bot.reminders.policy import NextStep
 from bot.tickets import Ticket
 from bot.wording import literal, when
 from cards.elements import card, facts, open_url, text
+from cards.similar import similar_section
 
 CLASS_COLORS = {
     ClassOfService.STANDARD: "default",
@@ -28,9 +31,10 @@ def _excerpt(value: str) -> str:
 
 def ticket_card(ticket: Ticket, profile: ProcessProfile, *, tz: ZoneInfo, now: datetime,
                 step: NextStep | None, headline: str = "", alert: str = "",
-                actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """`alert`: a reminder shown above the ticket; `actions`: buttons before "Open in Odoo". `headline` and
-    `alert` are the bot's sentences, with whatever people or Odoo wrote in them already `literal`."""
+                actions: list[dict[str, Any]] | None = None, similar: Sequence[PastFix] = ()) -> dict[str, Any]:
+    """`alert`: a reminder shown above the ticket; `actions`: buttons before "Open in Odoo"; `similar`: resolved
+    tickets like it (a new ticket's). `headline` and `alert` are the bot's sentences, with whatever people or Odoo
+    wrote in them already `literal`."""
     service_class = profile.classes[ticket.cos]
     priority = ticket.priority_label or ticket.priority
     body = [text(alert, color="attention", weight="Bolder")] if alert else []
@@ -58,6 +62,7 @@ def ticket_card(ticket: Ticket, profile: ProcessProfile, *, tz: ZoneInfo, now: d
                          weight="Bolder"))
     if ticket.description:
         body.append(text(literal(_excerpt(ticket.description)), subtle=True))
+    body += similar_section(similar)
     buttons = [*(actions or []), *([open_url(tr("Open in Odoo"), ticket.url)] if ticket.url else [])]
     return card(body, buttons or None)
 

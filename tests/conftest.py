@@ -3,10 +3,13 @@ HTTP, and the bot itself built by `create_app` exactly as production builds it."
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -18,11 +21,14 @@ from redis.asyncio import Redis
 from bot.demo.seed import seed_scenarios
 from bot.server import RUNTIME, Runtime, create_app
 from bot.settings import Mode, OdooSettings, Settings
+from bot.store import connect_redis
 from odoo_double import OdooSandbox, create_sandbox_app
 from tests.support.connector import ConnectorStub
 from tests.support.faultproxy import FaultProxy
+from tests.support.logs import Records
 from tests.support.odoo_view import OdooView
 from tests.support.proxied_odoo import proxy_in_front_of, served_like_odoo
+from tests.support.redis_cluster import local_cluster, local_sentinels
 from tests.support.redis_server import redis_server
 from tests.support.teams import TeamsClient, TeamsUser
 
@@ -62,18 +68,63 @@ class RunningSandbox:
     url: str
 
 
+# The Redis the tests' bot runs on: one redis-server, or with TEST_REDIS=cluster a Redis Cluster of 6 nodes, with
+# TEST_REDIS=sentinel a master, a replica and 3 sentinels (`make test-redis-topologies` runs the reliability tests
+# on each; tests/test_redis_topologies.py runs the key paths on all three in every run).
+REDIS_KIND = os.environ.get("TEST_REDIS", "server")
+
+
+@contextmanager
+def redis_of_kind(kind: str, workdir: Path) -> Iterator[str]:
+    """A running Redis of `kind` (server, cluster or sentinel): its REDIS_URL."""
+    if kind == "cluster":
+        with local_cluster(workdir) as cluster:
+            yield cluster.url
+    elif kind == "sentinel":
+        with local_sentinels(workdir) as sentinels:
+            yield sentinels.url
+    else:
+        with redis_server(workdir) as url:
+            yield url
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+    with redis_of_kind(REDIS_KIND, tmp_path_factory.mktemp("redis")) as url:
         yield url
+
+
+def redis_client(url: str) -> Redis:
+    """A test's own client of the Redis at `url` (one server's, or a cluster's or sentinels' by bot.store)."""
+    return Redis.from_url(url, decode_responses=True) if url.startswith(("redis:", "unix:")) else connect_redis(url)
+
+
+async def all_keys(redis: Redis, pattern: str = "*") -> list[str]:
+    """Every key matching `pattern`, sorted: on each master of a cluster."""
+    if hasattr(redis, "get_primaries"):
+        return sorted(await redis.keys(pattern, target_nodes=redis.get_primaries()))  # type: ignore[call-arg]
+    return sorted(await redis.keys(pattern))
 
 
 @pytest.fixture
 async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url, decode_responses=True)
+    """A client of the tests' Redis, emptied."""
+    client = redis_client(redis_url)
     await client.flushall()
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+def logged() -> Iterator[Records]:
+    """Every log record written while the test runs."""
+    handler = Records()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
 
 
 @pytest.fixture

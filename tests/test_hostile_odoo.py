@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import aiohttp
@@ -34,6 +34,7 @@ from odoo_double import OdooSandbox, create_sandbox_app
 from tests.conftest import AGENT, LEAD, FakeClock, RunningSandbox, bot_settings
 from tests.support.connector import ConnectorStub
 from tests.support.inprocess import SandboxWire
+from tests.support.logs import Records
 from tests.support.odoo_view import OdooView
 from tests.support.teams import TeamsClient, card_text
 from tests.test_escalation import DEV, SENIOR, priority_ticket, register
@@ -45,29 +46,6 @@ READ_PATHS = ("/ticket list open", "/ticket list", "/ticket show {id}", "/ticket
               "/ticket postmortem {id}")
 
 
-class Records(logging.Handler):
-    """Every log record, from any thread (Hypothesis runs in a worker thread)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-    def at(self, level: int) -> list[logging.LogRecord]:
-        return [r for r in self.records if r.levelno >= level]
-
-
-@pytest.fixture
-def logged() -> Iterator[Records]:
-    handler = Records()
-    root = logging.getLogger()
-    root.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        root.removeHandler(handler)
 
 
 async def read_everything(teams: TeamsClient, ticket_id: int) -> dict[str, str]:

@@ -82,7 +82,8 @@ SAID = {"text": (0,), "open_url": (0,), "submit": (0,), "execute": (0,), "ask": 
         "UsageError": (0,), "NotAllowed": (0,), "Refused": (0,), "UnknownUser": (0,), "LookupError": (0,),
         "Reply": ("text",), "ticket_reply": (2, "headline"), "ticket_card": ("headline", "alert"),
         "ticket_list_card": (0,), "nag_card": ("reason",), "escalation_card": ("notice",)}
-READ_KEYS = {"title", "text", "placeholder", "label", "altText", "errorMessage"}  # card JSON people read
+READ_KEYS = {"title", "text", "placeholder", "label", "altText", "errorMessage",  # card JSON people read
+             "legend", "xAxisTitle", "yAxisTitle"}  # charts'
 WORDS = re.compile(r"[A-Za-z]{2,}")
 NOT_SAID = {"bot/odoo/models.py"}  # start-up errors: for the admin, in the log
 

@@ -1,26 +1,24 @@
 """Step 7: trends and post-mortems.
 
-The pure parts (findings, timeline, service levels, trends, post-mortem, chart) on hand-made ticket
+The pure parts (findings, timeline, service levels, trends, post-mortem, charts) on hand-made ticket
 histories; the cards checked by Microsoft's adaptivecards library; and both commands through the
 real bot against the Odoo double (scenario 3's and scenario 6's post-mortems, a week's trend).
 """
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from PIL import Image
 
-from bot.insights.chart import DATA_URI_PREFIX, trend_chart
+from bot.i18n import speaking, tr
 from bot.insights.findings import error_texts, normalized, root_cause
 from bot.insights.model import ChatterEntry, TicketHistory
 from bot.insights.postmortem import build_postmortem, postmortem_markdown, stamps
@@ -30,6 +28,7 @@ from bot.insights.trends import KB_CANDIDATE, analyse, spread, trend_period
 from bot.odoo.models import HELPDESK_MGMT
 from bot.process import ClassOfService, Stage, load_profile
 from bot.tickets import Customer, OdooUser, Ticket, TicketFacts
+from bot.wording import day
 from cards.insights import postmortem_card, trend_card
 from tests.conftest import LEAD, START, FakeClock, RunningSandbox
 from tests.support.card_validator import validate_cards
@@ -366,31 +365,13 @@ def test_tickets_outside_the_period_are_left_out() -> None:
     assert trend_period("month", now).label == "last 30 days"
 
 
-def test_the_chart_is_a_small_png_data_uri() -> None:
-    now = T0 + timedelta(days=3)
-    uri = trend_chart(analyse(a_week(), PROFILE, trend_period("week", now), now=now, tz=TZ))
-    assert uri.startswith(DATA_URI_PREFIX)
-    png = base64.b64decode(uri.removeprefix(DATA_URI_PREFIX), validate=True)
-    assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    with Image.open(io.BytesIO(png)) as image:
-        assert image.format == "PNG" and image.size == (480, 240)
-    assert len(uri) < 12_000
-
-
-def test_a_months_chart_has_thirty_one_days() -> None:
-    now = T0 + timedelta(days=3)
-    trend = analyse(a_week(), PROFILE, trend_period("month", now), now=now, tz=TZ)
-    assert len(trend.per_day) == 31
-    assert trend_chart(trend).startswith(DATA_URI_PREFIX)
-
-
 # ---- cards -------------------------------------------------------------------------------------------
 
 def _card_cases() -> Iterator[tuple[str, dict[str, Any]]]:
     now = T0 + timedelta(days=3)
     week = analyse(a_week(), PROFILE, trend_period("week", now), now=now, tz=TZ)
-    yield "trend/week", trend_card(week, tz=TZ, chart=trend_chart(week))
-    yield "trend/capped-without-chart", trend_card(replace(week, capped=True), tz=TZ)
+    yield "trend/week", trend_card(week, tz=TZ)
+    yield "trend/capped", trend_card(replace(week, capped=True), tz=TZ)
     empty = analyse([], PROFILE, trend_period("month", now), now=now, tz=TZ)
     yield "trend/empty", trend_card(empty, tz=TZ)
     for name, history in [("expedite", expedite_history()),
@@ -555,18 +536,151 @@ async def test_trend_of_a_week_through_the_bot(teams: TeamsClient, odoo: OdooVie
     assert "Root cause \u201cexpired password\u201d: 3 tickets" in candidates
     assert "Category \u201cVideo\u201d: 2 tickets (HT00001, HT00002)" in others
     assert "Error \u201cCannot load media\u201d: 2 tickets (HT00001, HT00002)" in others
-    [image] = [e for e in card["body"] if e["type"] == "Image"]
-    png = base64.b64decode(image["url"].removeprefix(DATA_URI_PREFIX), validate=True)
-    assert image["url"].startswith(DATA_URI_PREFIX) and png.startswith(b"\x89PNG\r\n\x1a\n")
+    # The charts Teams draws say the same as Odoo: the tickets logged each local day, by class.
+    per_day, acknowledge = charts(card).values()
+    assert (per_day["type"], per_day["stacked"], acknowledge["type"]) == ("Chart.VerticalBar.Grouped", True,
+                                                                        "Chart.VerticalBar.Grouped")
+    drawn = bars(per_day)
+    assert list(drawn) == ["Standard (4)", "Priority (2)", "Expedite (1)", "Fixed Deadline (1)"]
+    today = clock.now().astimezone(TZ).date()
+    days = [day(today + timedelta(days=n)) for n in range(-7, 1)]
+    assert all(list(counts) == days for counts in drawn.values())  # the same 8 days in each series, in order
+    logged = Counter(day(created.astimezone(TZ).date()) for created in created_dates(odoo))
+    assert {d: sum(counts[d] for counts in drawn.values()) for d in days} == {d: logged[d] for d in days}
+    assert sum(logged.values()) == 8
+    # Where they are not drawn: a row per day with tickets, the same counts.
+    header, *rows = table_rows(per_day)
+    assert header == ["Day", "Tickets"]
+    assert [d for d, _ in rows] == [d for d in days if logged[d]]
+    assert all(sum(int(n) for n in re.findall(r" (\d+)(?: ·|$)", counts)) == logged[d] for d, counts in rows)
+    # Minutes to acknowledge: the three login tickets were acknowledged 5, 45 and 10 minutes after logging.
+    assert bars(acknowledge)["median"]["Standard"] == 10 and bars(acknowledge)["p90"]["Standard"] == 45
+    assert bars(acknowledge)["target"]["Standard"] == 30  # MindX: Standard acknowledged within 30 min
+    assert ["Standard", "10", "45", "30"] in table_rows(acknowledge)
+    assert table_rows(acknowledge)[0] == ["Class of service", "median", "p90", "target"]
+    assert [e["type"] for e in card["body"]].count("Image") == 0  # no picture drawn any more
     assert validate_cards([card]) == [[]]
 
 
 async def test_trend_of_a_month_and_a_wrong_period(teams: TeamsClient, clock: FakeClock) -> None:
     clock.advance(days=10)  # the seeded tickets are 10 days old: in the month, not in the week
-    assert "No tickets were logged in the last 7 days." in card_text(await teams.card("/ticket trend"))
-    assert "4 tickets logged" in card_text(await teams.card("/ticket trend month"))
+    empty = await teams.card("/ticket trend")
+    assert "No tickets were logged in the last 7 days." in card_text(empty)
+    assert charts(empty, titles=()) == {} and validate_cards([empty]) == [[]]
+    month = await teams.card("/ticket trend month")
+    assert "4 tickets logged" in card_text(month)
+    per_day = charts(month, titles=("Tickets logged per day",))["Tickets logged per day"]  # none acknowledged yet
+    assert [len(counts) for counts in bars(per_day).values()] == [31] * len(per_day["data"])
+    assert next(iter(bars(per_day).values())).keys() >= {"19 Jan", "29 Jan", "08 Feb"}  # a month's days, named short
+    assert sum(sum(counts.values()) for counts in bars(per_day).values()) == 4
+    assert validate_cards([month]) == [[]]
     refused = card_text(await teams.card("/ticket trend year"))
     assert "`week` or a `month`" in refused and "Usage: `/ticket trend [week|month]`" in refused
+
+
+async def test_a_vietnamese_trend_has_its_charts_in_vietnamese(teams: TeamsClient, odoo: OdooView,
+                                                              clock: FakeClock) -> None:
+    teams.locale = "vi-VN"
+    await teams.card("/ticket new Không thể đăng nhập vào LMS users:1 category:Login type:incident")
+    tid = odoo.newest_ticket()["id"]
+    clock.advance(minutes=12)
+    await teams.card(f"/ticket ack {tid}")
+    card = await teams.card("/ticket trend")
+    assert vi("Trends: the {period}", period=vi("last {days} days", days=7)) in card_text(card)
+    per_day, acknowledge = charts(card, titles=(vi("Tickets logged per day"), vi("Minutes to acknowledge"))).values()
+    assert per_day["yAxisTitle"] == vi("Tickets") and acknowledge["yAxisTitle"] == vi("Minutes")
+    today = START.astimezone(TZ).date()
+    assert vi("{weekday} {day} {month}", weekday=vi("Wed"), day="29", month=vi("Jan")) == day_in_vietnamese(today)
+    assert day_in_vietnamese(today) in bars(per_day)["Standard (2)"]
+    assert list(bars(acknowledge)) == [vi("median"), "p90", vi("target")]
+    assert bars(acknowledge)[vi("target")]["Standard"] == 30
+    assert table_rows(per_day)[0] == [vi("Day"), vi("Tickets")]
+    assert table_rows(acknowledge)[0] == [vi("Class of service"), vi("median"), "p90", vi("target")]
+    assert "Tickets logged per day" not in json.dumps(card) and "Minutes to acknowledge" not in json.dumps(card)
+    assert validate_cards([card]) == [[]]
+
+
+async def test_a_week_of_hostile_tickets_still_draws_valid_charts(teams: TeamsClient, odoo: OdooView,
+                                                                 clock: FakeClock) -> None:
+    # Titles and error texts written to hurt a card (Markdown links, mentions, a long one); none is acknowledged.
+    for title in ("[Reset your password](https://evil.example)", "x" * 199, "- 1. # > `code` <at>Test Bot</at>"):
+        logged = card_text(await teams.card(f"/ticket new {title} users:1 category:Login type:incident\n"
+                                            'Teacher gets "**[click](https://evil.example)**" \u202e'))
+        assert "Logged as Standard." in logged, logged
+        clock.advance(hours=2)
+    card = await teams.card("/ticket trend week")
+    assert "7 tickets logged" in card_text(card)
+    found = charts(card, titles=("Tickets logged per day",))  # no acknowledgment yet: nothing to draw of it
+    assert sum(sum(counts.values()) for counts in bars(found["Tickets logged per day"]).values()) == 7
+    assert "https://evil.example" not in json.dumps(found, ensure_ascii=False)  # charts carry counts, not titles
+    assert validate_cards([card]) == [[]]
+    assert len(json.dumps(card, ensure_ascii=False).encode()) < TEAMS_MESSAGE_LIMIT
+
+
+def test_a_thousand_tickets_a_month_still_fit_in_a_teams_message() -> None:
+    """The most a trend reads (the handler's cap): every day of the month has tickets of every class."""
+    now = T0 + timedelta(days=30)
+    histories = [login_ticket(1000 + n, n * 43, 5 + n % 50) for n in range(1000)]
+    classes = list(ClassOfService)
+    histories = [replace(h, ticket=replace(h.ticket, cos=classes[n % 4], category=f"Category {n % 40}",
+                                           tags=(PROFILE.classes[classes[n % 4]].tag,)))
+                 for n, h in enumerate(histories)]
+    trend = analyse(histories, PROFILE, trend_period("month", now), now=now, tz=TZ, capped=True)
+    assert trend.logged > 900 and all(all(counts) for _, counts in trend.per_day[1:-1])
+    card = trend_card(trend, tz=TZ)
+    per_day = charts(card)["Tickets logged per day"]
+    assert [len(s["values"]) for s in per_day["data"]] == [31] * 4
+    assert re.search(r": \d{3,4} tickets \(HT\d+(, HT\d+){7}, … and \d+ more\)", card_text(card))  # not a 1000
+    assert len(json.dumps(card, ensure_ascii=False).encode()) < TEAMS_MESSAGE_LIMIT
+    assert validate_cards([card]) == [[]]
+
+
+def test_an_empty_period_has_no_chart() -> None:
+    now = T0 + timedelta(days=3)
+    card = trend_card(analyse([], PROFILE, trend_period("week", now), now=now, tz=TZ), tz=TZ)
+    assert charts(card, titles=()) == {}
+    assert "No tickets were logged in the last 7 days." in card_text(card)
+
+
+def charts(card: dict[str, Any], titles: tuple[str, ...] = ("Tickets logged per day", "Minutes to acknowledge")
+           ) -> dict[str, dict[str, Any]]:
+    """The card's charts by title (in this order), each under a heading of its title, with a table to fall back to
+    for hosts that draw none."""
+    body = card["body"]
+    found = {e["title"]: e for e in body if e["type"].startswith("Chart.")}
+    assert list(found) == list(titles)
+    for chart in found.values():
+        heading = body[body.index(chart) - 1]
+        assert (heading["type"], heading["text"], chart["fallback"]["type"]) == ("TextBlock", chart["title"], "Table")
+        assert "showTitle" not in chart  # the heading says it, in every host
+    return found
+
+
+def bars(chart: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """A grouped bar chart's series: legend -> {x: y}, in the chart's order."""
+    return {s["legend"]: {v["x"]: v["y"] for v in s["values"]} for s in chart["data"]}
+
+
+def table_rows(chart: dict[str, Any]) -> list[list[str]]:
+    """The text of each row of a chart's fallback table, its header first."""
+    table = chart["fallback"]
+    assert table["firstRowAsHeader"] is True
+    return [[cell["items"][0]["text"] for cell in row["cells"]] for row in table["rows"]]
+
+
+def created_dates(odoo: OdooView) -> list[datetime]:
+    return [datetime.fromisoformat(t["create_date"]).replace(tzinfo=UTC)
+            for t in odoo.call("helpdesk.ticket", "search_read", [], fields=["create_date"])]
+
+
+def day_in_vietnamese(value: date) -> str:
+    with speaking("vi-VN"):
+        return day(value)
+
+
+def vi(sentence: str, **values: object) -> str:
+    with speaking("vi-VN"):
+        return tr(sentence, **values)
 
 
 def test_start_is_the_seed_clock() -> None:

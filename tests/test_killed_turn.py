@@ -99,7 +99,7 @@ async def test_a_redelivery_while_the_first_turn_still_runs_is_ignored(
 async def test_a_claim_is_first_running_done_or_run_again_after_its_lease_lapsed(redis: Redis) -> None:
     """The claim itself, on the real redis-server: a second claim while the first runs is refused, one after
     it finished is refused, one after its holder vanished runs again."""
-    deliveries = Deliveries(redis, "test:delivery:", lease=0.3)
+    deliveries = Deliveries(redis, "{test:delivery}:", lease=0.3)
     claim = await deliveries.claim(incoming("activity-1"))
     assert claim.delivery is Delivery.FIRST
     async with deliveries.running(claim):
@@ -109,7 +109,7 @@ async def test_a_claim_is_first_running_done_or_run_again_after_its_lease_lapsed
 
     assert (await deliveries.claim(incoming("activity-2"))).delivery is Delivery.FIRST  # then its process dies
     assert (await deliveries.claim(incoming("activity-2"))).delivery is Delivery.RUNNING
-    lease = "test:delivery:conversation:activity-2:lease"
+    lease = "{test:delivery}:conversation:activity-2:lease"
 
     async def lease_gone() -> bool:
         return not await redis.exists(lease)
@@ -124,7 +124,7 @@ async def test_a_claim_re_sent_after_its_reply_was_lost_still_runs(redis: Redis,
     re-sent one finds its own lease. It must run (as a command that may have run), not be ignored as
     'running' (then nobody would ever run it)."""
     monkeypatch.setattr("bot.deliveries.secrets.token_hex", lambda _: "the-same-token")
-    deliveries = Deliveries(redis, "test:delivery:", lease=5)
+    deliveries = Deliveries(redis, "{test:delivery}:", lease=5)
     assert (await deliveries.claim(incoming("activity-3"))).delivery is Delivery.FIRST
     assert (await deliveries.claim(incoming("activity-3"))).delivery is Delivery.AGAIN  # the re-send
     monkeypatch.setattr("bot.deliveries.secrets.token_hex", lambda _: "another-turn")

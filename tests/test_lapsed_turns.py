@@ -42,7 +42,7 @@ GRACE = 2 * LEASE  # then a sweeper takes it over (a re-delivery had that long t
 SWEEP_EVERY = 0.2
 UNIT_LEASE = 0.2  # the in-process tests' lease (their grace: 0.4 s)
 RACE_LEASE = 1.0  # the race's: its ten racers must all have run before the winner's lease could lapse
-DELIVERIES = "ticketbot:delivery:"  # the bot's keys (bot.server: store.key("delivery", ""))
+DELIVERIES = "{ticketbot:delivery}:"  # the bot's keys, in one hash slot (bot.server: store.tagged("delivery"))
 RESTARTED = "I was restarted in the middle of"
 
 
@@ -288,15 +288,15 @@ async def gone(redis: Redis, key: str) -> bool:
 
 
 async def test_a_lapsed_claim_is_taken_over_once_after_the_grace_with_the_turn_it_kept(redis: Redis) -> None:
-    deliveries = Deliveries(redis, "test:delivery:", lease=UNIT_LEASE)
-    key, turn = "conversation:activity-1", "test:delivery:conversation:activity-1:turn"
+    deliveries = Deliveries(redis, "{test:delivery}:", lease=UNIT_LEASE)
+    key, turn = "conversation:activity-1", "{test:delivery}:conversation:activity-1:turn"
     typed_in = incoming("activity-1")
     assert (await deliveries.claim(typed_in)).delivery is Delivery.FIRST  # then its process dies
     assert KEEP_SECONDS - 5 < await redis.ttl(turn) <= KEEP_SECONDS  # kept as long as the claim, no longer
-    assert await redis.ttl(turn) == await redis.ttl("test:delivery:" + key)
+    assert await redis.ttl(turn) == await redis.ttl("{test:delivery}:" + key)
     assert await deliveries.lapsed() == [] and await deliveries.take_over(key) is None  # the lease holds
 
-    await eventually(lambda: gone(redis, f"test:delivery:{key}:lease"), 5, "the lease to lapse", every=0.01)
+    await eventually(lambda: gone(redis, f"{{test:delivery}}:{key}:lease"), 5, "the lease to lapse", every=0.01)
     lapse_seen = time.monotonic()
     assert await deliveries.lapsed() == [] and await deliveries.take_over(key) is None  # a re-delivery's turn
     await eventually(lambda: lapsed(deliveries, key), 5, "the grace to end", every=0.01)
@@ -312,7 +312,7 @@ async def test_a_lapsed_claim_is_taken_over_once_after_the_grace_with_the_turn_i
         assert await deliveries.lapsed() == [] and await deliveries.take_over(key) is None
     assert (await deliveries.claim(typed_in)).delivery is Delivery.DONE
     assert not await redis.exists(turn)
-    assert await redis.zcard("test:delivery:leases") == 0
+    assert await redis.zcard("{test:delivery}:leases") == 0
 
 
 async def test_a_redelivery_and_sweepers_at_the_same_moment_run_it_once(redis: Redis) -> None:
@@ -320,7 +320,7 @@ async def test_a_redelivery_and_sweepers_at_the_same_moment_run_it_once(redis: R
     order: one winner each, and both kinds win some. The winner holds its lease without renewing it, so the race
     must end within one lease: 1 s, not UNIT_LEASE (a 0.2 s lease lapsed once mid-race on a loaded machine under
     faketime, and a later racer rightly took the turn of a winner that looked dead)."""
-    deliveries = Deliveries(redis, "test:delivery:", lease=RACE_LEASE)
+    deliveries = Deliveries(redis, "{test:delivery}:", lease=RACE_LEASE)
     turns = [incoming(f"activity-{n}") for n in range(20)]
     for turn in turns:
         await deliveries.claim(turn)  # all their processes die
@@ -352,7 +352,7 @@ async def _takes_over(deliveries: Deliveries, turn: Incoming) -> bool:
 
 
 async def test_a_turn_released_by_a_stopping_process_is_swept_after_the_grace(redis: Redis) -> None:
-    deliveries = Deliveries(redis, "test:delivery:", lease=UNIT_LEASE)
+    deliveries = Deliveries(redis, "{test:delivery}:", lease=UNIT_LEASE)
     key = "conversation:activity-1"
     claim = await deliveries.claim(incoming("activity-1"))
 
@@ -366,14 +366,14 @@ async def test_a_turn_released_by_a_stopping_process_is_swept_after_the_grace(re
     with pytest.raises(asyncio.CancelledError):
         await running
     released = time.monotonic()
-    assert not await redis.exists(f"test:delivery:{key}:lease")
+    assert not await redis.exists(f"{{test:delivery}}:{key}:lease")
     await eventually(lambda: lapsed(deliveries, key), 5, "the grace to end", every=0.01)
     assert time.monotonic() - released >= deliveries.grace * 0.9  # counted from the release
     assert await deliveries.take_over(key) is not None
 
 
 async def test_a_turn_that_stops_every_replica_is_given_up_after_the_last_takeover(redis: Redis) -> None:
-    deliveries = Deliveries(redis, "test:delivery:", lease=UNIT_LEASE)
+    deliveries = Deliveries(redis, "{test:delivery}:", lease=UNIT_LEASE)
     key, typed_in = "conversation:activity-1", incoming("activity-1")
     await deliveries.claim(typed_in)  # its process dies
     for _ in range(MAX_TAKEOVERS):
@@ -384,7 +384,7 @@ async def test_a_turn_that_stops_every_replica_is_given_up_after_the_last_takeov
     given_up = await deliveries.take_over(key)
     assert given_up is not None and given_up.abandoned and given_up.incoming == typed_in
     assert (await deliveries.claim(typed_in)).delivery is Delivery.DONE
-    assert not await redis.exists(f"test:delivery:{key}:turn")
+    assert not await redis.exists(f"{{test:delivery}}:{key}:turn")
     assert await deliveries.lapsed() == [] and await deliveries.take_over(key) is None
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.settings import Mode, SettingsError, load_settings
+from bot.settings import Mode, SettingsError, load_settings, redis_nodes
 from tests.support.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,6 +110,38 @@ def test_a_bad_setting_is_named(change: dict[str, str], named: str) -> None:
                                  "rediss://:long-password@redis.example.com:6380/0", "redis://localhost:6379/0"])
 def test_redis_url_forms(url: str) -> None:
     assert load_settings({**PRODUCTION, "REDIS_URL": url}, Mode.PRODUCTION).redis_url == url
+
+
+@pytest.mark.parametrize(("url", "kind", "nodes", "master", "db"), [
+    ("redis+cluster://redis-1:6379,redis-2:6380", "cluster", (("redis-1", 6379), ("redis-2", 6380)), "", 0),
+    ("rediss+cluster://bot:long-password@10.0.0.5", "cluster", (("10.0.0.5", 6379),), "", 0),
+    ("redis+sentinel://s1:26379,[::1]:26380,s3/tickets", "sentinel",
+     (("s1", 26379), ("::1", 26380), ("s3", 26379)), "tickets", 0),
+    ("rediss+sentinel://:long-password@s1:26379/tickets/2", "sentinel", (("s1", 26379),), "tickets", 2),
+])
+def test_a_cluster_or_sentinels_in_redis_url(url: str, kind: str, nodes: tuple[tuple[str, int], ...], master: str,
+                                             db: int) -> None:
+    settings = load_settings({**PRODUCTION, "REDIS_URL": url}, Mode.PRODUCTION)
+    assert settings.redis_url == url
+    named = redis_nodes(url)
+    assert named is not None and (named.kind, named.nodes, named.master, named.db) == (kind, nodes, master, db)
+    assert named.tls == url.startswith("rediss")
+    assert (("REDIS_URL", "long-password") in settings.named_secrets) == ("long-password" in url)  # kept out of logs
+
+
+@pytest.mark.parametrize(("url", "says"), [
+    ("redis+cluster://redis-1:6379/2", "a cluster has database 0 only"),
+    ("redis+cluster://redis-1:99999", "host:port separated by commas"),
+    ("redis+cluster://redis-1:6379?ssl=yes", "takes no ?options"),
+    ("redis+sentinel://:s3cret-pw@s1:26379", "names the master after the sentinels"),
+    ("redis+sentinel://s1:26379/tickets/zero", "names the master after the sentinels"),
+])
+def test_a_wrong_cluster_or_sentinel_url_is_one_line(url: str, says: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings({**PRODUCTION, "REDIS_URL": url}, Mode.PRODUCTION)
+    message = str(error.value)
+    assert message.startswith("REDIS_URL: ") and says in message and "\n" not in message
+    assert "s3cret-pw" not in message
 
 
 def test_a_malformed_redis_url_is_shown_without_its_password() -> None:

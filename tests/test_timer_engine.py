@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 
 from bot.timers import MAX_ATTEMPTS, Timer, TimerEngine, TimerKinds, TimerWorker
 from bot.timers.engine import DEFAULT_RANK
+from tests.conftest import all_keys, redis_client
 from tests.support.waiting import eventually
 
 T0 = datetime(2025, 1, 29, 8, 33, tzinfo=UTC)
@@ -237,7 +238,7 @@ async def test_engines_with_different_prefixes_are_separate(redis: Redis) -> Non
     a, b = TimerEngine(redis, prefix="a"), TimerEngine(redis, prefix="b")
     await a.schedule("ack", "1", at(0))
     assert await b.pending() == [] and await b.claim_due(at(1)) == []
-    assert sorted(await redis.keys("*")) == ["{a}:data", "{a}:due", "{a}:order"]
+    assert await all_keys(redis) == ["{a}:data", "{a}:due", "{a}:order"]
 
 
 async def test_the_scripts_also_run_on_fakeredis_for_the_demo() -> None:
@@ -326,7 +327,7 @@ def test_the_engine_behaves_like_its_model(redis_url: str, steps: list[tuple[Any
 
 
 async def _run_against_model(redis_url: str, steps: list[tuple[Any, ...]]) -> None:
-    client = Redis.from_url(redis_url, decode_responses=True)
+    client = redis_client(redis_url)
     try:
         await client.flushall()
         lease = 30

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from redis.asyncio import Redis
 
 from bot.drafts.model import Draft, DraftState, is_draft_id
-from bot.store import Store, redis_result
+from bot.store import Atomic, Store, redis_result
 
 TTL = timedelta(hours=24)
 
@@ -38,6 +38,7 @@ class DraftStore:
         self._key = lambda draft_id: store.key("draft", draft_id)
         self._claim = self._redis.register_script(_CLAIM)
         self._move = self._redis.register_script(_MOVE)
+        self._atomic = Atomic(self._redis)
 
     @staticmethod
     def new_id() -> str:
@@ -45,10 +46,8 @@ class DraftStore:
 
     async def save(self, draft: Draft) -> None:
         key = self._key(draft.id)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, mapping=draft.to_redis())
-            pipe.expire(key, int(TTL.total_seconds()))
-            await pipe.execute()
+        fields = [part for pair in draft.to_redis().items() for part in pair]
+        await self._atomic([("HSET", key, *fields), ("EXPIRE", key, int(TTL.total_seconds()))])
 
     async def get(self, draft_id: str) -> Draft | None:
         """The draft, or None when the id is not one the bot made or the draft has expired."""

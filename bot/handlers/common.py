@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from bot.changes import TicketChanged
 from bot.context import Ctx, Request
 from bot.i18n import tr
+from bot.insights.similar import PastFix
 from bot.lifecycle import Move, arrived, check, check_required_fields
 from bot.parsing import UsageError, ticket_ref
 from bot.reminders.policy import next_step
@@ -84,14 +86,14 @@ def reminders(ctx: Ctx) -> Reminders:
 
 
 async def ticket_reply(ctx: Ctx, ticket: Ticket, headline: str = "", *, customer_updated: bool = False,
-                       actions: list[dict[str, Any]] | None = None) -> Reply:
+                       actions: list[dict[str, Any]] | None = None, similar: Sequence[PastFix] = ()) -> Reply:
     """Bring the ticket's reminders in line with it, then show the card with what is due next.
 
     `customer_updated`: the command just told the customer something (ack, update, resolution); `actions`: buttons
-    before "Open in Odoo" (the ticket's GitLab issue)."""
+    before "Open in Odoo" (the ticket's GitLab issue); `similar`: resolved tickets like it (a new ticket's)."""
     now = ctx.now()
     pending = await reminders(ctx).sync(ticket, customer_updated=customer_updated)
     await ctx.services.ticket_changed(TicketChanged(ticket))  # its card in the management channel, if it has one
     step = next_step(ticket, ctx.profile, now, pending)
     return Reply(card=ticket_card(ticket, ctx.profile, tz=ctx.tz, now=now, step=step, headline=headline,
-                                  actions=actions))
+                                  actions=actions, similar=similar))

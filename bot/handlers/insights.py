@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.context import Ctx, Request
 from bot.i18n import ENGLISH, speaking, tr
-from bot.insights.chart import trend_chart
 from bot.insights.postmortem import build_postmortem, postmortem_markdown
 from bot.insights.trends import PERIODS, analyse, trend_period
 from bot.parsing import UsageError, ticket_ref
@@ -26,7 +23,7 @@ async def trend(ctx: Ctx, req: Request) -> Reply:
     Counts by class of service, category, type, tag and root cause; time to acknowledge and to
     resolve per class (median and p90) against the profile's targets; the targets missed; patterns
     that come back (the same category, error text or root cause on several tickets) and the
-    knowledge-base candidates among them (seen 3 times or more); with a chart."""
+    knowledge-base candidates among them (seen 3 times or more); with charts."""
     which = req.args.words[0].lower() if req.args.words else "week"
     if which not in PERIODS or len(req.args.words) > 1:
         raise UsageError(tr("I can show the trend of a `week` or a `month`, e.g. `/ticket trend month`."))
@@ -34,8 +31,7 @@ async def trend(ctx: Ctx, req: Request) -> Reply:
     period = trend_period(which, now)
     histories = await ctx.odoo.histories_since(period.start, limit=MAX_TICKETS)
     report = analyse(histories, ctx.profile, period, now=now, tz=ctx.tz, capped=len(histories) >= MAX_TICKETS)
-    chart = await asyncio.to_thread(trend_chart, report) if report.logged else None  # CPU work off the loop
-    return Reply(card=trend_card(report, tz=ctx.tz, chart=chart))
+    return Reply(card=trend_card(report, tz=ctx.tz))
 
 
 @commands.command("postmortem", "/ticket postmortem <id>", aliases=("post-mortem", "pm", "review"))

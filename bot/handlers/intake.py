@@ -9,6 +9,7 @@ from bot.context import Ctx, Request
 from bot.escalation.standby import alert_new
 from bot.handlers.common import email, person, ticket_reply
 from bot.i18n import N_, joined, tr
+from bot.insights.similar import query
 from bot.odoo.gateway import NewTicket
 from bot.parsing import UsageError, ticket_ref, user_count, when
 from bot.process import Action, ClassOfService, classify, priority_for
@@ -18,6 +19,7 @@ from bot.tickets import TicketFacts
 from bot.turn import Reply
 from bot.wording import literal
 from cards.forms import new_ticket_form
+from cards.similar import similar_card
 from cards.ticket import ticket_list_card
 
 commands = CommandGroup()
@@ -39,7 +41,8 @@ async def new(ctx: Ctx, req: Request) -> Reply:
     The class of service follows from the users affected and the deadline: fewer than 5 users is
     Standard, 5 to 25 Priority, more than 25 Expedite; a deadline makes it Fixed Deadline unless
     the users make it Expedite. The owner is you unless `assignee:` says otherwise.
-    Without a title I show a form instead.
+    Without a title I show a form instead. The card shows the resolved tickets most like the new one, with
+    their root cause and fix (`/ticket similar`).
     Example: `/ticket new Cannot log in to LMS users:1 customer:nguyen.van.a@mindx.edu.vn`"""
     title = req.args.text()
     if not title:
@@ -66,7 +69,8 @@ async def new(ctx: Ctx, req: Request) -> Reply:
     logged = tr("Logged as {label}.", label=ctx.profile.classes[cos].label)
     if alerted := await alert_new(ctx.services, ticket, by=ctx.actor):  # the class's alerts (profile: alerts)
         logged += " " + tr("Alerted: {who}.", who=joined(alerted))
-    return await ticket_reply(ctx, ticket, logged)
+    similar = ctx.services.similar.like(query(ticket), exclude={ticket.id})  # in memory: [] until it is built
+    return await ticket_reply(ctx, ticket, logged, similar=similar)
 
 
 def classified(ctx: Ctx, options: Mapping[str, str]) -> tuple[int | None, datetime | None, str, ClassOfService]:
@@ -86,6 +90,18 @@ async def show(ctx: Ctx, req: Request) -> Reply:
     """Show a ticket: class of service, stage, owner, customer, and what is due next."""
     ticket = await ctx.odoo.ticket(ticket_ref(req.args.words[0] if req.args.words else None))
     return await ticket_reply(ctx, ticket)
+
+
+@commands.command("similar", "/ticket similar <id>", aliases=("like", "past"), changes=False)
+async def similar(ctx: Ctx, req: Request) -> Reply:
+    """Show the three resolved tickets most like this one, with their root cause and fix: start from what worked.
+
+    The cause comes from their diagnosis notes (`/ticket diag`), the fix from their resolution (`/ticket resolve`);
+    they are matched on title, description, diagnosis and resolution, in English and Vietnamese, with or without
+    diacritics. A new ticket's card shows them too."""
+    ticket = await ctx.odoo.ticket(ticket_ref(req.args.words[0] if req.args.words else None))
+    index = ctx.services.similar
+    return Reply(card=similar_card(ticket, index.like(query(ticket), exclude={ticket.id}), ready=index.ready))
 
 
 _LIST_TITLES = {"mine": N_("Your open tickets"), "open": N_("Open tickets"), "overdue": N_("Overdue tickets")}

@@ -7,7 +7,7 @@ was wrong: nothing typed is lost."""
 from __future__ import annotations
 
 from bot.context import Ctx, Request
-from bot.handlers.intake import classified, new
+from bot.handlers.intake import MAX_TITLE, classified, new
 from bot.handlers.progress import note, update
 from bot.i18n import speaking, tr
 from bot.lifecycle import NotAllowed
@@ -22,7 +22,6 @@ from cards.forms import add_to_ticket_form, ticket_from_message_form
 
 commands = CommandGroup()
 
-MAX_TITLE = 200
 LISTED = 50  # open tickets the Add dialog offers (yours first); any other by its number
 
 

@@ -39,7 +39,7 @@ from bot.odoo.gateway import TicketNotFound
 from bot.parsing import TicketRef
 from bot.reminders.policy import Kind
 from bot.reminders.posted import FiringPosts
-from bot.store import redis_result
+from bot.store import Atomic, beside, redis_result
 from bot.tickets import Ticket
 from bot.timers import MAX_ATTEMPTS, Timer, TimerKinds
 from bot.turn import SendFailed, reference_root_id
@@ -68,7 +68,10 @@ class IncidentCards:
 
     def __init__(self, services: Services) -> None:
         self._redis = services.store.redis
-        self._key = lambda ticket_id, *rest: services.store.key("management", "card", str(ticket_id), *rest)
+        self._key = lambda ticket_id: services.store.key("management", "card", str(ticket_id))
+        # the claim to post it, in the card's hash slot (`posted` clears it with the card, atomically)
+        self._posting = lambda ticket_id: beside(self._key(ticket_id), "posting")
+        self._atomic = Atomic(self._redis)
 
     async def get(self, ticket_id: int) -> PostedCard | None:
         raw = await redis_result(self._redis.hgetall(self._key(ticket_id)))
@@ -79,19 +82,16 @@ class IncidentCards:
 
     async def claim(self, ticket_id: int) -> bool:
         """The right to post the ticket's first card (for POSTING_SECONDS)."""
-        return bool(await self._redis.set(self._key(ticket_id, "posting"), "1", nx=True, ex=POSTING_SECONDS))
+        return bool(await self._redis.set(self._posting(ticket_id), "1", nx=True, ex=POSTING_SECONDS))
 
     async def release(self, ticket_id: int) -> None:
-        await self._redis.delete(self._key(ticket_id, "posting"))
+        await self._redis.delete(self._posting(ticket_id))
 
     async def posted(self, ticket_id: int, card: PostedCard) -> None:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self._key(ticket_id), mapping={
-                "conversation_id": card.conversation_id, "activity_id": card.activity_id,
-                "fingerprint": card.fingerprint, "trigger": card.trigger.value if card.trigger else ""})
-            pipe.expire(self._key(ticket_id), CARD_TTL_SECONDS)
-            pipe.delete(self._key(ticket_id, "posting"))
-            await pipe.execute()
+        key = self._key(ticket_id)
+        await self._atomic([("HSET", key, "conversation_id", card.conversation_id, "activity_id", card.activity_id,
+                             "fingerprint", card.fingerprint, "trigger", card.trigger.value if card.trigger else ""),
+                            ("EXPIRE", key, CARD_TTL_SECONDS), ("DEL", self._posting(ticket_id))])
 
 
 async def summary_of(services: Services, ticket: TicketRef | int, *, remembered: Trigger | None = None,

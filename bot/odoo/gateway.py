@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.chatter_words import DIAGNOSIS
+from bot.chatter_words import DIAGNOSIS, RESOLUTION_QUESTION, RESOLVED_STEP
 from bot.i18n import N_, tr
 from bot.insights.model import ChatterEntry, TicketHistory
 from bot.numbers import MAX_RECORD_ID, whole_number
@@ -820,10 +820,46 @@ class OdooGateway:
             {"fields": [*self._read_fields, close], "order": "create_date, id", "limit": limit})
         return await self._with_chatter(records)
 
-    async def _with_chatter(self, records: object) -> list[TicketHistory]:
-        """The tickets' comments and e-mails, all read in one call (tracking notifications left out)."""
+    def resolved_domain(self) -> list[Any]:
+        """Tickets closed in a stage other than Cancelled: what was fixed (the similar tickets' index)."""
+        stage = self._stage_by_name
+        done = {stage[self.process.stages[Stage.DONE]].id} | self._closed_stage_ids
+        return [["stage_id", "in", sorted(done - {stage[self.process.stages[Stage.CANCELLED]].id})]]
+
+    async def resolved_histories(self, *, page: int = 200) -> AsyncIterator[list[TicketHistory]]:
+        """Every resolved ticket (`resolved_domain`), a page at a time in id order, each with its diagnosis notes and
+        resolution messages (the similar tickets' index): two calls a page, never one per ticket."""
+        last_id = 0
+        while True:
+            records = await self._rpc.execute_kw(
+                self.model.model, "search_read", [[["id", ">", last_id], *self.resolved_domain()]],
+                {"fields": [*self._read_fields, self._close_date_field()], "order": "id", "limit": page})
+            readable = _with_ids(records, "ticket")
+            if readable:
+                yield await self._with_chatter(readable, *_FIXES)
+            if not isinstance(records, list) or len(records) < page or not readable:
+                return
+            last_id = max(r["id"] for r in readable)
+
+    async def resolved_since(self, cursor: str, *, skip: Collection[int] = (),
+                             limit: int = 200) -> list[tuple[TicketHistory, str]]:
+        """Resolved tickets written at or after `cursor`, oldest first, with their write_date (as `changed_since`:
+        those in `skip` still written at `cursor` left out), each with its diagnosis and resolution: two calls."""
+        domain: list[Any] = [["write_date", ">=", cursor], *self.resolved_domain()]
+        if skip:
+            domain += ["|", ["write_date", ">", cursor], ["id", "not in", sorted(skip)]]
+        records = _with_ids(await self._rpc.execute_kw(
+            self.model.model, "search_read", [domain],
+            {"fields": [*self._read_fields, self._close_date_field()], "order": "write_date, id", "limit": limit}),
+            "ticket")
+        histories = await self._with_chatter(records, *_FIXES)
+        return list(zip(histories, (_written(record, cursor) for record in records), strict=True))
+
+    async def _with_chatter(self, records: object, *conditions: Any) -> list[TicketHistory]:
+        """The tickets' comments and e-mails (those meeting `conditions`, a domain's terms), all read in one call
+        (tracking notifications left out)."""
         readable = _with_ids(records, "ticket")
-        chatter = await self._chatter([record["id"] for record in readable])
+        chatter = await self._chatter([record["id"] for record in readable], *conditions)
         close_field = self._close_date_field()
         histories = []
         for record in readable:
@@ -906,6 +942,12 @@ def _user(record: dict[str, Any]) -> _KnownUser:
     email = record.get("email") or ""
     return _KnownUser(OdooUser(record["id"], record.get("name") or "", email or record.get("login") or "",
                                partner[0] if partner else 0), record.get("login") or "", email)
+
+
+# The messages that say what was wrong and what was done: diagnosis notes and resolutions (marked, or older ones asking
+# the customer to confirm), or-ed in prefix notation.
+_FIXES: tuple[Any, ...] = ("|", "|", ["body", "ilike", DIAGNOSIS], ["body", "ilike", RESOLVED_STEP],
+                           ["body", "ilike", RESOLUTION_QUESTION])
 
 
 def _with_ids(records: object, what: str) -> list[dict[str, Any]]:

@@ -22,11 +22,11 @@ from redis.exceptions import RedisError
 from bot.changes import TicketChanged
 from bot.context import Services
 from bot.escalation.rebuild import rebuild_escalations
-from bot.odoo.errors import OdooUnavailable
+from bot.odoo.errors import OdooError, OdooUnavailable
 from bot.odoo.gateway import TicketNotFound, to_odoo_time
 from bot.reminders.service import Reminders
 from bot.rounds import in_rounds
-from bot.store import redis_result
+from bot.store import Atomic, beside, redis_result
 
 logger = logging.getLogger(__name__)
 
@@ -67,11 +67,19 @@ class OdooPoller:
         self._interval = interval
         store = services.store
         self._cursor_key = store.key("poll", "write_date")
-        self._seen_key = store.key("poll", "seen")
+        self._seen_key = beside(self._cursor_key, "seen")  # moved with the cursor, atomically: in its hash slot
         self._message_key = store.key("poll", "message_id")
+        self._atomic = Atomic(store.redis)
 
     async def poll_once(self) -> int:
-        """Look once; returns how many tickets had their reminders brought up to date."""
+        """Look once; returns how many tickets had their reminders brought up to date. Then the similar tickets'
+        index (in this replica's memory) adds the tickets resolved since the last round, or is built the first time."""
+        synced = await self._changes()
+        services = self._services
+        await services.similar.keep_up(services.odoo, now=services.clock())
+        return synced
+
+    async def _changes(self) -> int:
         services, redis = self._services, self._services.store.redis
         if not await redis.exists(rebuilt_marker(services)):
             logger.warning("Redis has lost the reminders (flushed, or restarted without persistence): rebuilding")
@@ -105,11 +113,8 @@ class OdooPoller:
                 at_newest = {ticket.id for ticket, written in page if written == newest}
                 seen = seen | at_newest if newest == cursor else at_newest
                 cursor = newest
-                async with redis.pipeline(transaction=True) as pipe:
-                    pipe.set(self._cursor_key, cursor)
-                    pipe.delete(self._seen_key)
-                    pipe.sadd(self._seen_key, *seen)
-                    await pipe.execute()
+                await self._atomic([("SET", self._cursor_key, cursor), ("DEL", self._seen_key),
+                                    ("SADD", self._seen_key, *seen)])
             if len(page) < POLL_PAGE:
                 return synced
 
@@ -135,7 +140,22 @@ class OdooPoller:
         return synced
 
     async def run(self, stop: asyncio.Event) -> None:
-        await in_rounds(stop, self._poll_or_warn, every=self._interval.total_seconds(), what="polling Odoo")
+        """Poll until `stop`; the similar tickets' index is built beside the first rounds, which do not wait for it."""
+        building = asyncio.create_task(self._build_similar(), name="similar-tickets")
+        try:
+            await in_rounds(stop, self._poll_or_warn, every=self._interval.total_seconds(), what="polling Odoo")
+        finally:
+            building.cancel()
+            await asyncio.gather(building, return_exceptions=True)
+
+    async def _build_similar(self) -> None:
+        """The similar tickets' index, built at start-up; when Odoo fails meanwhile, a later round builds it."""
+        services = self._services
+        try:
+            await services.similar.keep_up(services.odoo, now=services.clock())
+        except OdooError as error:
+            logger.warning("similar tickets: reading the resolved tickets from Odoo failed (%s); the next poll "
+                           "tries again", error)
 
     async def _poll_or_warn(self) -> None:
         """A poll; Odoo or Redis away is expected now and then (a warning: the cursors wait in Redis). Any other

@@ -44,7 +44,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bot.store import redis_result
+from bot.store import Atomic, redis_result
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -235,6 +235,7 @@ class TimerEngine:
         self._complete = redis.register_script(COMPLETE)
         self._requeue = redis.register_script(REQUEUE)
         self._cancel = redis.register_script(CANCEL)
+        self._atomic = Atomic(redis)  # MULTI/EXEC as a script: redis-py's cluster pipelines have no transactions
 
     def key(self, name: str) -> str:
         """A key in this engine's hash slot (for writes committed with `complete` on a Redis Cluster)."""
@@ -246,18 +247,14 @@ class TimerEngine:
 
     async def schedule_many(self, timers: Iterable[tuple[str, str, datetime, Mapping[str, Any] | None]]) -> int:
         """`schedule` for many timers in one round trip (e.g. rebuilding the timers at start-up)."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            count = 0
-            for kind, key, due, data in timers:
-                member = member_of(kind, key)
-                pipe.zadd(self._due, {member: to_micros(due)})
-                pipe.zadd(self._order, {member: order_score(rank_of(data), to_micros(due))})
-                pipe.hset(self._data, member, _encode(data))
-                pipe.hdel(self._attempts, member)
-                count += 1
-            if count:
-                await pipe.execute()
-        return count
+        commands: list[Write] = []
+        for kind, key, due, data in timers:
+            member = member_of(kind, key)
+            commands += [("ZADD", self._due, to_micros(due), member),
+                         ("ZADD", self._order, order_score(rank_of(data), to_micros(due)), member),
+                         ("HSET", self._data, member, _encode(data)), ("HDEL", self._attempts, member)]
+        await self._atomic(commands)
+        return len(commands) // 4
 
     async def cancel(self, kind: str, key: str) -> bool:
         """Remove the pending timer; a claim in flight finishes, but is not requeued if its lease ends."""
@@ -279,11 +276,9 @@ class TimerEngine:
         it fires now, or again after its lease if its replica died."""
         kinds = list(kinds)
         members = [member_of(kind, key) for kind in kinds]
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zmscore(self._due, members)
-            pipe.hmget(self._data, members)
-            pipe.hmget(self._claims, members)
-            scores, payloads, claims = await pipe.execute()
+        scores, payloads, claims = await self._atomic([("ZMSCORE", self._due, *members),
+                                                       ("HMGET", self._data, *members),
+                                                       ("HMGET", self._claims, *members)])
         found: dict[str, Timer | None] = {}
         for kind, score, payload, claim in zip(kinds, scores, payloads, claims, strict=True):
             if score is not None:

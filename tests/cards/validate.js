@@ -1,6 +1,9 @@
 // Checks Adaptive Cards with Microsoft's own `adaptivecards` library, for Teams' limit (schema 1.5).
 // stdin: a JSON array of cards. stdout: a JSON array with, for each card, a list of readable problems
-// (parse events, then validateProperties failures). Exit 0 whatever the cards; non-zero only if it cannot run.
+// (parse events, then validateProperties failures, then the charts' problems). Exit 0 whatever the cards;
+// non-zero only if it cannot run.
+// Teams' charts (`Chart.*`) are unknown to the library, which parses their fallback instead: that is checked
+// as any element is, and the charts themselves against Teams' schema (charts.js says why and how).
 "use strict";
 
 // The library is written for browsers: give it a DOM before it loads.
@@ -10,6 +13,7 @@ globalThis.window = dom.window;
 globalThis.document = dom.window.document;
 
 const AC = require("adaptivecards/dist/adaptivecards.js");
+const { checkCharts, isChartUnknownToTheLibrary } = require("./charts.js");
 
 // Anything the library logs must not mix with the JSON answer on stdout.
 console.log = console.info = console.warn = console.error;
@@ -29,7 +33,10 @@ function check(json) {
     card.parse(json, context);
     const problems = [];
     for (let i = 0; i < context.eventCount; i++) {
-        problems.push(describe(context.getEventAt(i)));
+        const problem = describe(context.getEventAt(i));
+        if (!isChartUnknownToTheLibrary(problem)) {
+            problems.push(problem);
+        }
     }
     for (const event of card.validateProperties().validationEvents) {
         problems.push(describe(event));
@@ -37,6 +44,7 @@ function check(json) {
     if (card.version && card.version.compareTo(TARGET) > 0) {
         problems.push(`Version: card version ${card.version} is above Teams' limit ${TARGET}`);
     }
+    problems.push(...checkCharts(json));
     return problems;
 }
 

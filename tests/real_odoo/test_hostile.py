@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,8 +24,8 @@ import pytest
 from bot.chatter_words import ESCALATED
 from bot.reminders.poller import rebuild_reminders, rebuilt_marker
 from tests.real_odoo.conftest import RealDesk, RealOdoo, StartBot
+from tests.support.logs import Records
 from tests.test_fuzz_commands import BROKEN
-from tests.test_hostile_odoo import Records
 
 pytestmark = pytest.mark.real_odoo
 
@@ -72,16 +71,6 @@ class JsonRpc:
             raise AssertionError(f"Odoo refused {model}.{method}: {answer['error']['data']['message']}")
         return answer["result"]
 
-
-@pytest.fixture
-def logged() -> Iterator[Records]:
-    handler = Records()
-    root = logging.getLogger()
-    root.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        root.removeHandler(handler)
 
 
 def _mail(run: str, protocol: str) -> str:

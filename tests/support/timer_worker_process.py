@@ -23,8 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from redis.asyncio import Redis
-
+from bot.store import connect_redis
 from bot.timers import Timer, TimerEngine, TimerWorker, Write
 from bot.timers.engine import to_micros
 
@@ -34,7 +33,7 @@ def now() -> datetime:
 
 
 async def main(args: argparse.Namespace) -> None:
-    redis = Redis.from_url(args.redis_url, decode_responses=True, max_connections=args.concurrency + 4)
+    redis = connect_redis(args.redis_url, max_connections=args.concurrency + 4)  # one server, a cluster or sentinels
     engine = TimerEngine(redis, prefix=args.prefix, lease=timedelta(seconds=args.lease))
     pid = os.getpid()
     running = engine.key(f"running:{pid}")
