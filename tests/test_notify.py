@@ -14,6 +14,7 @@ from bot.adapter import TeamsAdapter, to_incoming
 from bot.notify import MAX_WAIT, NO_TENANT, Outbound, TeamsBudget, tenant_of
 from bot.settings import Mode, OdooSettings, Settings
 from bot.turn import Outcome, Reply, SendFailed
+from tests.conftest import redis_client
 from tests.support.connector import ConnectorStub, TeamsLimits, most_in_any_window
 
 
@@ -112,14 +113,14 @@ class Recorder:
         return await self.send_to(reference, reply)
 
 
-async def test_two_replicas_share_one_tenant_budget_never_more_than_50_in_any_second(redis: Redis) -> None:
+async def test_two_replicas_share_one_tenant_budget_never_more_than_50_in_any_second(redis: Redis, redis_url: str
+                                                                                    ) -> None:
     """Two Outbound instances (two replicas, each its own Redis connection) posting to 40 conversations of one tenant:
     together never more than 50 messages taken in any second (the tenant's log, watched all along), however the
     conversations' own budgets would allow more. (When each then reaches Teams depends on the machine: a loaded one
     resumes the senders late and bunched; the stub measures that, tests/test_notify.py below.)"""
     recorder = Recorder()
-    replicas = [Outbound(recorder, Redis.from_url(_url(redis), decode_responses=True),
-                         prefix="test:rate:") for _ in range(2)]
+    replicas = [Outbound(recorder, redis_client(redis_url), prefix="test:rate:") for _ in range(2)]
     references = [{"conversation": {"id": f"a:chat-{n}", "tenantId": "Tenant-1"}} for n in range(40)]
     tenant = "test:rate:{tenant:tenant-1}:1000"
     most, done = 0, asyncio.Event()
@@ -146,11 +147,6 @@ async def test_two_replicas_share_one_tenant_budget_never_more_than_50_in_any_se
     assert time.monotonic() - before < 0.5
     for replica in replicas:
         await replica._redis.aclose()
-
-
-def _url(redis: Redis) -> str:
-    kwargs = redis.connection_pool.connection_kwargs
-    return f"redis://{kwargs['host']}:{kwargs['port']}/{kwargs.get('db', 0)}"
 
 
 async def test_the_tenant_budget_spent_gives_the_conversations_token_back(redis: Redis) -> None:
