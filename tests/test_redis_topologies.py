@@ -297,9 +297,18 @@ async def under_load(url: str, fail_over: Callable[[], object], *, timers: int =
     started = time.monotonic()
     tasks = [asyncio.create_task(turns(n, redis)) for n, redis in enumerate(replicas)]
     tasks += [asyncio.create_task(worker(engine)) for engine in engines]
-    await asyncio.sleep(seconds / 3)
-    await asyncio.to_thread(fail_over)
-    await asyncio.sleep(max(0.0, seconds - (time.monotonic() - started)))
+    try:
+        await asyncio.sleep(seconds / 3)
+        await asyncio.to_thread(fail_over)
+        await asyncio.sleep(max(0.0, seconds - (time.monotonic() - started)))
+    except BaseException:  # the failover itself failed: the load stops and its connections close here, not in
+        stop.set()  # a later test's garbage collection
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for redis in replicas:
+            await redis.aclose(close_connection_pool=True)
+        raise
     stop.set()
     await asyncio.gather(*tasks)
     for redis in replicas[1:]:

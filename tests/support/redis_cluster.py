@@ -132,7 +132,8 @@ class LocalCluster:
 
     def wait_until_promoted(self, replica: int) -> None:
         """After its master died: until the replica took over and the cluster is ok again."""
-        _wait_for(f"{replica} to take over", lambda: "role:master" in cli(replica, "info", "replication"))
+        # a busy machine slows the masters' gossip that declares the dead one failed (a CI rehearsal: over 20 s)
+        _wait_for(f"{replica} to take over", lambda: "role:master" in cli(replica, "info", "replication"), 60.0)
         self.wait_until_ok()
 
     def flush_scripts(self) -> None:
