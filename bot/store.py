@@ -132,6 +132,18 @@ def _credentials(nodes: RedisNodes) -> dict[str, Any]:
     return {"username": nodes.username, "password": nodes.password, "ssl": nodes.tls}
 
 
+# What a connection of redis-py's reads and writes through: when a failover makes redis-py 5.2.1's cluster client
+# drop a node, it closes that node's connections, and a command still using one then finds its stream reader or
+# writer gone (None): "'NoneType' object has no attribute 'writelines'" (a CI rehearsal's failover under load).
+_STREAM_METHODS = frozenset({"write", "writelines", "drain", "read", "readline", "readexactly", "readuntil", "at_eof"})
+
+
+def _closed_under_it(error: AttributeError) -> bool:
+    """Whether `error` is a connection closed under a command (a lost connection: tried again, as the bot's rounds
+    and turns do), not a bug."""
+    return getattr(error, "obj", object()) is None and getattr(error, "name", "") in _STREAM_METHODS
+
+
 class _Cluster(RedisCluster):
     """redis-py's cluster client, bounded like the pool of one server's: at most `max_connections` connections to
     each node, and at most as many commands in flight (past them a command waits up to POOL_WAIT_SECONDS for one
@@ -152,6 +164,10 @@ class _Cluster(RedisCluster):
             return await super().execute_command(*args, **kwargs)
         except SlotNotCoveredError as error:  # a master lost and none took over (yet): the cluster is down
             raise RedisConnectionError(str(error)) from error
+        except AttributeError as error:
+            if not _closed_under_it(error):
+                raise
+            raise RedisConnectionError(f"the connection was closed while in use ({error})") from error
         finally:
             self._in_flight.release()
 

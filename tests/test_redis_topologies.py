@@ -407,3 +407,17 @@ async def test_no_node_answering_is_a_redis_error_not_a_crash(url: str) -> None:
             await redis.get("anything")
     finally:
         await redis.aclose(close_connection_pool=True)
+
+
+def test_a_connection_closed_under_a_command_is_a_lost_connection_not_a_bug() -> None:
+    """redis-py 5.2.1's cluster client closes a dropped node's connections while a command may still use one: its
+    stream then is None. The bot's cluster client takes that for a lost connection (tried again), and nothing else."""
+    from bot.store import _closed_under_it
+
+    stream = None
+    with pytest.raises(AttributeError) as closed:
+        stream.writelines([b"PING"])  # type: ignore[attr-defined]
+    assert _closed_under_it(closed.value)
+    with pytest.raises(AttributeError) as bug:
+        object().writelines  # type: ignore[attr-defined]  # noqa: B018
+    assert not _closed_under_it(bug.value)
