@@ -101,6 +101,8 @@ test-redis-topologies: $(VENV)/.dev redis-server
 	  echo "== the reliability tests on Redis $$kind"; \
 	  TEST_REDIS=$$kind $(PYTEST) -q -p no:cacheprovider $(RELIABILITY_TESTS) || exit 1; \
 	done
+	@echo "== a master failed over under load: cluster (CLUSTER FAILOVER, SIGKILL) and sentinel"
+	$(PY) -m pytest -q -p no:cacheprovider -m redis_failover tests/test_redis_topologies.py
 
 # Debian's faketime (libfaketime), to move the clock of everything the tests start but redis-server.
 faketime:

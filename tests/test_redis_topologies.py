@@ -355,6 +355,10 @@ def assert_nothing_lost(figures: dict[str, object], timers: int) -> None:
 # redis-py 5.2.1's cluster client may drop a node object it replaced during the failover while a command still
 # holds one of its connections (ResourceWarning "Unclosed ClusterNode object" when it is collected): collected here,
 # within this test, and not counted as its failure.
+# The failovers under load run once per CI, in `make test-redis-topologies` (marker redis_failover), not in each of
+# the suite's three runs: a failover leaves redis-py's connections to the old master to be collected (and warned
+# about) later, in whichever test that worker runs next, and their timing is a busy machine's.
+@pytest.mark.redis_failover
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.parametrize("how", ["failover", "kill"])
 async def test_a_cluster_master_failed_over_under_load_loses_nothing(tmp_path: Path, how: str) -> None:
@@ -381,6 +385,8 @@ async def test_a_cluster_master_failed_over_under_load_loses_nothing(tmp_path: P
     assert_nothing_lost(figures, 600)
 
 
+@pytest.mark.redis_failover
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 async def test_a_sentinel_failover_under_load_loses_nothing(tmp_path: Path) -> None:
     with local_sentinels(tmp_path) as watched:
         _clock["lease_ends"] = time.monotonic()
