@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aiohttp import web
 from redis.asyncio import Redis
 
+from bench.stats import print_rows
 from bot.adapter import TeamsAdapter, give_bot_connector_threads
 from bot.notify import Outbound, TeamsBudget
 from bot.posts import Post
@@ -281,9 +282,7 @@ def report(stub: ConnectorStub, cards: list[tuple[float, str, dict[str, Any]]], 
         ("time Teams' budget allows (calls / 50 per s)", f"{allowed:,.1f} s"),
         ("drained / allowed (goal <= 1.10)", f"{drained / allowed if allowed else float('nan'):,.2f}"),
     ]
-    width = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        print(f"  {name:<{width}}  {value:>18}")
+    print_rows(rows)
     return 0 if stub.throttled == missing == twice == extra == 0 else 1
 
 

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from redis.asyncio import Redis
 
-from bench.stats import percentile
+from bench.stats import percentile, print_rows
 from bot.timers import TimerEngine
 from bot.timers.engine import from_micros, to_micros
 from tests.support.redis_server import redis_server
@@ -181,9 +181,7 @@ async def run(redis_url: str, total: int, due_count: int, lease: float) -> int:
         ("ratio engine fired/s (backlog) : ZADD/s", f"1 : {zadd_rate / backlog_rate:,.1f}"),
         ("ratio engine schedule/s : ZADD/s", f"1 : {zadd_rate / schedule_rate:,.1f}"),
     ]
-    width = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        print(f"  {name:<{width}}  {value:>18}")
+    print_rows(rows)
     if not recovered:
         print("\n  note: the killed worker held no claim when it died; nothing was recovered from it")
     if late_scheduling:
