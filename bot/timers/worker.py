@@ -103,20 +103,14 @@ class TimerWorker:
                 logger.warning("timer %s|%s (due %s) waited past its lease; left to be requeued",
                                timer.kind, timer.key, timer.due.isoformat())
                 return
+            failure: BaseException | None = None
+            writes: Iterable[Write] | None = None
             try:
                 async with asyncio.timeout(self._engine.lease.total_seconds()):
                     writes = await self._handler(timer)
-            except Exception:
-                if timer.attempt < self._max_attempts:
-                    logger.exception("timer %s|%s (due %s) failed, attempt %d of %d; it fires again after its lease",
-                                     timer.kind, timer.key, timer.due.isoformat(), timer.attempt, self._max_attempts)
-                    return
-                logger.error("timer %s|%s (due %s) failed %d times; given up", timer.kind, timer.key,
-                             timer.due.isoformat(), timer.attempt, exc_info=True)
-                writes = None
-            if not await self._engine.complete(timer, writes or ()):
-                logger.warning("timer %s|%s (due %s): claim lost before completion (lease ended); it may fire again",
-                               timer.kind, timer.key, timer.due.isoformat())
+            except Exception as error:
+                failure = error
+            await self._done(timer, failure, writes)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Until `stop` is set: fire due timers, and when nothing was due wait `idle_sleep` (so a timer
