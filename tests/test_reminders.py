@@ -17,7 +17,7 @@ from tests.conftest import AGENT, LEAD, FakeClock, RunningSandbox
 from tests.support.connector import Posted
 from tests.support.odoo_view import OdooView
 from tests.support.reminders import fire
-from tests.support.teams import TeamsClient, card_text
+from tests.support.teams import TeamsClient, card_elements, card_text
 
 PERSONAL = f"personal-{AGENT.id}"
 SUPPORT = "19:support@thread.tacv2"
@@ -336,19 +336,7 @@ async def test_when_many_reminders_are_due_expedite_goes_before_priority_before_
 
 def digest_actions(card: dict, title: str) -> list[dict]:
     """The data each Action.Submit titled `title` sends, on a card listing reminders (nested show-cards included)."""
-    found = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Submit" and node.get("title") == title:
-                found.append(node["data"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-    walk(card)
-    return found
+    return [e["data"] for e in card_elements(card) if e["type"] == "Action.Submit" and e.get("title") == title]
 
 
 async def test_reminders_due_together_for_one_owner_make_one_card_each_delivered_once(
